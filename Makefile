@@ -1,0 +1,76 @@
+# sandbox: `make` builds everything into build/, `make test` runs the unit
+# and end-to-end tests, `make check-asan` the same under sanitizers.
+
+CC       ?= gcc
+BUILD    ?= build
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icommon -Ivmm -MMD -MP
+LDFLAGS  ?=
+LDLIBS   += -lpthread
+
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c)
+VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/obj/vmm/main.o,$(VMM_OBJS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/sandbox $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio kernels $(UNIT_BINS)
+
+$(BUILD)/sandbox: $(VMM_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# guest-init is static: the initramfs holds nothing else.
+$(BUILD)/guest-init: guest-init/*.c common/abi.h
+	@mkdir -p $(BUILD)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ guest-init/*.c
+
+$(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
+	rm -rf $(BUILD)/initramfs-root && mkdir -p $(BUILD)/initramfs-root/dev $(BUILD)/initramfs-root/proc $(BUILD)/initramfs-root/sys
+	cp $(BUILD)/guest-init $(BUILD)/initramfs-root/init
+	cd $(BUILD)/initramfs-root && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../guest-initramfs.cpio.tmp
+	mv $(BUILD)/guest-initramfs.cpio.tmp $@
+
+# Kernels are built from Debian's linux-source and cached outside the tree
+# (kernel-config/build.sh); with nothing changed this only copies files.
+kernels: $(BUILD)/guest-vmlinux $(BUILD)/testhost-bzImage
+$(BUILD)/guest-vmlinux: kernel-config/guest.config kernel-config/build.sh
+	kernel-config/build.sh guest $(BUILD)
+$(BUILD)/testhost-bzImage: kernel-config/testhost.config kernel-config/build.sh
+	kernel-config/build.sh testhost $(BUILD)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+test: all
+	tests/run-all.sh $(BUILD)
+
+unit: $(UNIT_BINS)
+	tests/run-all.sh --unit-only $(BUILD)
+
+# Sanitizer build in its own tree: ASan + UBSan, no recovery.
+check-asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
+	ln -sf ../build/guest-vmlinux ../build/guest-bzImage ../build/testhost-bzImage build-asan/ 2>/dev/null || true
+	tests/run-all.sh build-asan
+
+# Boot the guest with its console on: natively where KVM can boot Linux,
+# else in the nested test host.
+DEMO_ARGS = vm --kernel $(BUILD)/guest-vmlinux --initrd $(BUILD)/guest-initramfs.cpio --console --timings
+demo: all
+	@if $(BUILD)/sandbox kvm-check >/dev/null; then $(BUILD)/sandbox $(DEMO_ARGS); \
+	else echo "(this host's KVM cannot boot Linux natively: using the nested test host)"; \
+	tests/kvmhost/run $(BUILD)/sandbox $(DEMO_ARGS); fi
+
+bench: all
+	bench/boot.sh
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+.PHONY: all kernels test unit check-asan bench demo clean
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

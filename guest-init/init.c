@@ -1,0 +1,98 @@
+/* The guest's PID 1 (first version): proves the boot. It mounts the basic
+ * filesystems, stops the VMM's boot timer, prints a marker with what the
+ * guest sees (CPUs, memory), reports an exit status and resets the VM.
+ * The container runtime grows here in a later step. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "../common/abi.h"
+
+static void console_stdio(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (fd != i)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+static void early_mounts(void)
+{
+	mkdir("/dev", 0755);
+	mkdir("/proc", 0555);
+	mkdir("/sys", 0555);
+	if (mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") && errno != EBUSY)
+		perror("sandbox-init: mount /dev");
+	console_stdio();
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		perror("sandbox-init: mount /proc");
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		perror("sandbox-init: mount /sys");
+}
+
+/* Value of "key=" on the kernel command line, or NULL. */
+static const char *cmdline_value(const char *key)
+{
+	static char buf[4096];
+	int fd = open("/proc/cmdline", O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	size_t klen = strlen(key);
+	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+		if (!strncmp(tok, key, klen) && tok[klen] == '=')
+			return tok + klen + 1;
+	return NULL;
+}
+
+static void event(unsigned off, unsigned char v)
+{
+	outb(v, SB_EVENT_PORT + off);
+}
+
+int main(void)
+{
+	early_mounts();
+	int have_port = ioperm(SB_EVENT_PORT, SB_EVENT_PORT_LEN, 1) == 0;
+	if (have_port)
+		event(0, SB_EVENT_INIT_REACHED);
+	else
+		perror("sandbox-init: ioperm");
+
+	struct sysinfo si;
+	sysinfo(&si);
+	unsigned long long mem_mib = (unsigned long long)si.totalram * si.mem_unit >> 20;
+	printf("sandbox-init: reached init: cpus=%ld mem_mib=%llu\n", sysconf(_SC_NPROCESSORS_ONLN), mem_mib);
+	fflush(stdout);
+
+	int status = 0;
+	const char *s = cmdline_value("sandbox.exit");
+	if (s)
+		status = atoi(s) & 0xff;
+	if (have_port)
+		event(SB_EVENT_EXIT_STATUS_OFF, (unsigned char)status);
+	sync();
+	reboot(RB_AUTOBOOT);
+	/* Not reached unless reboot failed: PID 1 must not exit. */
+	perror("sandbox-init: reboot");
+	for (;;)
+		pause();
+}

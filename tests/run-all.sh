@@ -1,0 +1,60 @@
+#!/bin/bash
+# The test command's engine (`make test`): unit tests, native host checks,
+# then the end-to-end boot tests on a real KVM: natively where this host's
+# KVM can boot Linux, else inside the nested test host (tests/kvmhost/run).
+# Ends with one line: "N passed, N failed, N skipped".
+#   tests/run-all.sh [--unit-only] [BUILD_DIR]
+set -u
+cd "$(dirname "$0")/.." || exit 2
+unit_only=0
+[ "${1:-}" = --unit-only ] && { unit_only=1; shift; }
+B=${1:-build}
+pass=0 fail=0 skip=0
+
+add_counts() { # parse "N passed, N failed, N skipped" from the last such line of $1
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "!! $2 produced no summary line"; fail=$((fail + 1)); return
+	fi
+	set -- $line
+	pass=$((pass + $1)); fail=$((fail + $3)); skip=$((skip + ${5:-0}))
+}
+
+echo "== unit tests ($B)"
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	out=$(mktemp)
+	"$t" >"$out" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	p=${p:-0} f=${f:-0} s=${s:-0}
+	if [ $rc != 0 ] && [ "$f" = 0 ]; then f=1; fi   # crashed (e.g. a sanitizer abort)
+	[ "$f" != 0 ] && cat "$out"
+	echo "$(basename "$t"): $p passed, $f failed, $s skipped"
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	rm -f "$out"
+done
+
+if [ $unit_only = 0 ]; then
+	log=$(mktemp)
+	echo "== native host checks"
+	tests/e2e/native.sh "$B" | tee "$log"
+	add_counts "$log" native.sh
+	if check=$("$B/sandbox" kvm-check); then
+		echo "== end-to-end boot tests, natively ($check)"
+		tests/e2e/boot.sh "$B" | tee "$log"
+	else
+		echo "== end-to-end boot tests in the nested KVM test host"
+		echo "   (this host cannot boot Linux guests natively: ${check#*: })" | cut -c1-160
+		tests/kvmhost/run tests/e2e/boot.sh "$B" | tee "$log"
+		rc=${PIPESTATUS[0]}
+		if [ "$rc" -ge 124 ]; then echo "!! the test host failed (status $rc)"; fail=$((fail + 1)); fi
+	fi
+	add_counts "$log" boot.sh
+	rm -f "$log"
+fi
+echo "${pass} passed, ${fail} failed, ${skip} skipped"
+[ "$fail" = 0 ]

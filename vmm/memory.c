@@ -1,0 +1,104 @@
+#include "memory.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <stdlib.h>
+
+#include "arch/x86/layout.h"
+
+static void layout(struct guest_mem *gm)
+{
+	uint64_t low = gm->size < MMIO_GAP_START ? gm->size : MMIO_GAP_START;
+	gm->nregions = 1;
+	gm->r[0] = (struct gm_region){ .gpa = 0, .len = low, .host_off = 0 };
+	if (gm->size > low) {
+		gm->r[1] = (struct gm_region){ .gpa = MMIO_GAP_END, .len = gm->size - low, .host_off = low };
+		gm->nregions = 2;
+	}
+}
+
+int gm_init(struct guest_mem *gm, uint64_t size, struct err *e)
+{
+	memset(gm, 0, sizeof(*gm));
+	if (size < 2 * MIB || size % (2 * MIB))
+		return err_set(e, "guest memory must be a multiple of 2 MiB and at least 2 MiB (got %llu bytes)",
+			       (unsigned long long)size);
+	if (size > GUEST_MEM_MAX)
+		return err_set(e, "guest memory %llu MiB exceeds the maximum of %llu MiB",
+			       (unsigned long long)(size / MIB), (unsigned long long)(GUEST_MEM_MAX / MIB));
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return err_sys(e, "mapping %llu MiB of guest memory", (unsigned long long)(size / MIB));
+	gm->host = p;
+	gm->size = size;
+	gm->owned = true;
+	layout(gm);
+	return 0;
+}
+
+void gm_wrap(struct guest_mem *gm, void *buf, uint64_t size)
+{
+	memset(gm, 0, sizeof(*gm));
+	gm->host = buf;
+	gm->size = size;
+	layout(gm);
+}
+
+void gm_free(struct guest_mem *gm)
+{
+	if (gm->owned && gm->host)
+		munmap(gm->host, gm->size);
+	memset(gm, 0, sizeof(*gm));
+}
+
+void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < gm->nregions; i++) {
+		const struct gm_region *r = &gm->r[i];
+		if (gpa < r->gpa)
+			continue;
+		uint64_t off = gpa - r->gpa;
+		if (off > r->len || len > r->len - off)
+			continue;
+		return gm->host + r->host_off + off;
+	}
+	return NULL;
+}
+
+int gm_read(const struct guest_mem *gm, void *dst, uint64_t gpa, uint64_t len)
+{
+	void *p = gm_ptr(gm, gpa, len);
+	if (!p)
+		return -1;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *p = gm_ptr(gm, gpa, len);
+	if (!p)
+		return -1;
+	memcpy(p, src, len);
+	return 0;
+}
+
+long long gm_resident_bytes(const struct guest_mem *gm)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t pages = (gm->size + page - 1) / page;
+	unsigned char *vec = malloc(pages);
+	if (!vec)
+		return -1;
+	long long n = -1;
+	if (mincore(gm->host, gm->size, vec) == 0) {
+		n = 0;
+		for (size_t i = 0; i < pages; i++)
+			n += vec[i] & 1;
+		n *= page;
+	}
+	free(vec);
+	return n;
+}

@@ -1,0 +1,109 @@
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int err_vset(struct err *e, int errnum, const char *fmt, va_list ap)
+{
+	if (!e)
+		return -1;
+	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	if (errnum && n >= 0 && (size_t)n < sizeof(e->msg))
+		snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(errnum));
+	return -1;
+}
+
+int err_set(struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_vset(e, 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_sys(struct err *e, const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	err_vset(e, errnum, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_wrap(struct err *e, const char *fmt, ...)
+{
+	if (!e)
+		return -1;
+	char prefix[256], old[sizeof(e->msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	if (snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old) >= (int)sizeof(e->msg))
+		e->msg[sizeof(e->msg) - 1] = '\0'; /* truncated: keep what fits */
+	return -1;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+uint64_t cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
+
+int parse_size(const char *s, uint64_t *out)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	uint64_t mult = MIB;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': mult = KIB; end++; break;
+	case 'm': case 'M': mult = MIB; end++; break;
+	case 'g': case 'G': mult = GIB; end++; break;
+	default: return -1;
+	}
+	if (*end == 'i' && end[-1] != '\0')
+		end++;                  /* accept MiB-style "512Mi" */
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0')
+		return -1;
+	if (v > UINT64_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+long proc_status_kib(const char *name)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -1;
+	char line[256];
+	size_t n = strlen(name);
+	long v = -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, name, n) == 0 && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}

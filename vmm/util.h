@@ -1,0 +1,39 @@
+/* Small helpers shared by every VMM file: errors, time, sizes. */
+#ifndef SANDBOX_UTIL_H
+#define SANDBOX_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Error convention (after crun): a function that can fail takes a
+ * struct err *, returns -1 and fills it; callers may prefix context with
+ * err_wrap(); only the top level prints. */
+struct err {
+	char msg[512];
+};
+
+int err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Like err_set but appends ": strerror(errno)". */
+int err_sys(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefix an existing message with more context: "ctx: old". */
+int err_wrap(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Monotonic time in nanoseconds. */
+uint64_t now_ns(void);
+/* CPU time (user+sys) of this process in nanoseconds. */
+uint64_t cpu_ns(void);
+
+/* Parse a size such as "512M", "1G", "65536K" or a plain number of MiB.
+ * Returns -1 on syntax error or overflow. */
+int parse_size(const char *s, uint64_t *out);
+
+/* Read all of /proc/self/status field NAME (e.g. "VmHWM") in KiB, or -1. */
+long proc_status_kib(const char *name);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define KIB (1024ULL)
+#define MIB (1024ULL * 1024)
+#define GIB (1024ULL * 1024 * 1024)
+
+#endif

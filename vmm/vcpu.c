@@ -1,0 +1,170 @@
+/* vCPU threads: one per vCPU, each looping on KVM_RUN and dispatching port
+ * and MMIO exits to the buses. Anything the guest does that we cannot
+ * serve ends the VM with a reason; nothing a guest does kills the VMM. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/x86/regs.h"
+#include "vm.h"
+
+#define SIG_KICK SIGUSR1
+
+static void kick_handler(int sig) { (void)sig; }
+
+int vcpu_create(struct vm *vm, unsigned id, struct err *e)
+{
+	struct vcpu *v = &vm->vcpus[id];
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0)
+		return err_sys(e, "KVM_CREATE_VCPU %u", id);
+	v->run = mmap(NULL, (size_t)vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		return err_sys(e, "mapping vCPU %u's kvm_run", id);
+	}
+	if (regs_set_cpuid(v->fd, vm->cpuid, id, vm->ncpus, e) || regs_set_lapic(v->fd, e))
+		return err_wrap(e, "vCPU %u", id);
+	return 0;
+}
+
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t size = run->io.size, count = run->io.count;
+	uint64_t off = run->io.data_offset;
+	uint64_t total = size * count;
+	if (size == 0 || size > 8 || count == 0 || off > (uint64_t)v->vm->kvm.run_size ||
+	    total > (uint64_t)v->vm->kvm.run_size - off) {
+		vm_request_end(v->vm, VM_END_ERROR, "malformed port I/O exit from KVM");
+		return;
+	}
+	uint8_t *data = (uint8_t *)run + off;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+	for (uint64_t i = 0; i < count; i++)
+		bus_dispatch(&v->vm->pio, run->io.port, data + i * size, (uint32_t)size, is_write);
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint32_t len = run->mmio.len;
+	if (len == 0 || len > sizeof(run->mmio.data)) {
+		vm_request_end(v->vm, VM_END_ERROR, "malformed MMIO exit from KVM");
+		return;
+	}
+	bus_dispatch(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
+}
+
+/* Returns false when the loop should stop. */
+static bool handle_exit(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct kvm_run *run = v->run;
+	char msg[400];
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		return true;
+	case KVM_EXIT_MMIO:
+		handle_mmio(v);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		vm_request_end(vm, VM_END_SHUTDOWN, "guest shut down (triple fault)");
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+			vm_request_end(vm, VM_END_RESET, "guest reset (system event)");
+		else
+			vm_request_end(vm, VM_END_SHUTDOWN, "guest shut down (system event)");
+		return false;
+	case KVM_EXIT_HLT:
+		vm_request_end(vm, VM_END_SHUTDOWN, "guest halted");
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(msg, sizeof(msg), "KVM internal error (suberror %u) on vCPU %u%s%s",
+			 run->internal.suberror, v->id, vm->kvm.pvm ? "; " : "",
+			 vm->kvm.pvm ? "expected here: this host's KVM is PVM, which cannot run a stock Linux guest "
+				       "(run it in tests/kvmhost/run)" : "");
+		vm_request_end(vm, VM_END_ERROR, msg);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(msg, sizeof(msg), "KVM could not enter the guest on vCPU %u (hardware reason 0x%llx)",
+			 v->id, (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		vm_request_end(vm, VM_END_ERROR, msg);
+		return false;
+	default:
+		snprintf(msg, sizeof(msg), "unexpected KVM exit reason %u on vCPU %u", run->exit_reason, v->id);
+		vm_request_end(vm, VM_END_ERROR, msg);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIG_KICK);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	if (v->id == 0) {
+		vm->t.cpu_to_first_run = cpu_ns();
+		vm->t.first_run = vm_elapsed(vm);
+	}
+	while (!atomic_load(&vm->end)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			char msg[128];
+			snprintf(msg, sizeof(msg), "KVM_RUN on vCPU %u: %s", v->id, strerror(errno));
+			vm_request_end(vm, VM_END_ERROR, msg);
+			break;
+		}
+		if (!handle_exit(v))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *v, struct err *e)
+{
+	static bool handler_set;
+	if (!handler_set) {
+		struct sigaction sa = { .sa_handler = kick_handler }; /* no SA_RESTART */
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIG_KICK, &sa, NULL))
+			return err_sys(e, "sigaction");
+		handler_set = true;
+	}
+	int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	if (r) {
+		errno = r;
+		return err_sys(e, "starting vCPU %u", v->id);
+	}
+	v->started = true;
+	return 0;
+}
+
+void vcpu_kick_all(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->run)
+			__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->started && !pthread_equal(v->thread, pthread_self()))
+			pthread_kill(v->thread, SIG_KICK);
+	}
+}

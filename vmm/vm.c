@@ -1,0 +1,268 @@
+/* VM life cycle: create (KVM objects, memory, vCPUs), load (kernel, initrd,
+ * boot tables), devices, run (wait for the guest to end), destroy. */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/abi.h"
+#include "arch/x86/boot.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/mptable.h"
+#include "arch/x86/regs.h"
+
+uint64_t vm_elapsed(const struct vm *vm) { return now_ns() - vm->t.start; }
+
+const char *vm_default_cmdline(bool console)
+{
+	/* No PCI, no ACPI, no keyboard probing; reset through the keyboard
+	 * controller; reboot at once on panic so the VMM sees the end. */
+	return console ? "console=ttyS0 reboot=k panic=-1 nomodule no_timer_check tsc=reliable "
+			 "i8042.noaux i8042.nomux i8042.dumbkbd"
+		       : "8250.nr_uarts=0 reboot=k panic=-1 nomodule no_timer_check tsc=reliable "
+			 "i8042.noaux i8042.nomux i8042.dumbkbd";
+}
+
+void vm_request_end(struct vm *vm, enum vm_end reason, const char *msg)
+{
+	int expected = VM_RUNNING;
+	if (atomic_compare_exchange_strong(&vm->end, &expected, (int)reason)) {
+		if (msg)
+			snprintf(vm->end_msg, sizeof(vm->end_msg), "%s", msg);
+		vm->t.exit = vm_elapsed(vm);
+		vcpu_kick_all(vm);
+		pthread_kill(vm->main_thread, SIG_END);
+	}
+}
+
+void vm_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+	struct kvm_irq_level l = { .irq = gsi, .level = (uint32_t)level };
+	ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
+}
+
+static void serial_irq(void *ctx, int level) { vm_irq_line(ctx, SERIAL_COM1_IRQ, level); }
+static void guest_reset(void *ctx) { vm_request_end(ctx, VM_END_RESET, "guest reset"); }
+static uint64_t event_clock(void *ctx) { return vm_elapsed(ctx); }
+
+int vm_create(struct vm *vm, struct err *e)
+{
+	vm->ncpus = vm->cfg.ncpus;
+	if (vm->ncpus == 0 || vm->ncpus > MAX_VCPUS)
+		return err_set(e, "--cpus must be between 1 and %u", MAX_VCPUS);
+	vm->vm_fd = ioctl(vm->kvm.fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return err_sys(e, "KVM_CREATE_VM");
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR))
+		return err_sys(e, "KVM_SET_TSS_ADDR");
+	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap))
+		return err_sys(e, "KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0))
+		return err_sys(e, "KVM_CREATE_IRQCHIP");
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit))
+		return err_sys(e, "KVM_CREATE_PIT2");
+
+	if (gm_init(&vm->mem, vm->cfg.mem_bytes, e))
+		return -1;
+	for (unsigned i = 0; i < vm->mem.nregions; i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = i,
+			.guest_phys_addr = vm->mem.r[i].gpa,
+			.memory_size = vm->mem.r[i].len,
+			.userspace_addr = (uint64_t)(uintptr_t)(vm->mem.host + vm->mem.r[i].host_off),
+		};
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+			return err_sys(e, "KVM_SET_USER_MEMORY_REGION (%llu MiB)",
+				       (unsigned long long)(r.memory_size / MIB));
+	}
+	if (kvm_supported_cpuid(&vm->kvm, &vm->cpuid, e))
+		return -1;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vcpu_create(vm, i, e))
+			return -1;
+	vm->t.vm_created = vm_elapsed(vm);
+	return 0;
+}
+
+static int build_cmdline(const struct vm_config *c, char *out, size_t len, struct err *e)
+{
+	const char *base = c->cmdline ? c->cmdline : vm_default_cmdline(c->console);
+	int n = snprintf(out, len, "%s%s%s", base, c->append ? " " : "", c->append ? c->append : "");
+	if (n < 0 || (size_t)n >= len)
+		return err_set(e, "kernel command line longer than %zu bytes", len - 1);
+	return 0;
+}
+
+int vm_load(struct vm *vm, struct err *e)
+{
+	struct boot_image img;
+	int fd = open(vm->cfg.kernel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, "kernel %s", vm->cfg.kernel);
+	int r = kernel_load(&vm->mem, fd, &img, e);
+	close(fd);
+	if (r)
+		return err_wrap(e, "kernel %s", vm->cfg.kernel);
+
+	uint64_t initrd_addr = 0, initrd_size = 0;
+	if (vm->cfg.initrd) {
+		fd = open(vm->cfg.initrd, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return err_sys(e, "initrd %s", vm->cfg.initrd);
+		r = initrd_load(&vm->mem, fd, &img, &initrd_addr, &initrd_size, e);
+		close(fd);
+		if (r)
+			return err_wrap(e, "initrd %s", vm->cfg.initrd);
+	}
+	char cmdline[CMDLINE_MAX];
+	if (build_cmdline(&vm->cfg, cmdline, sizeof(cmdline), e))
+		return -1;
+	if (boot_write_tables(&vm->mem, e) || mptable_write(&vm->mem, vm->ncpus, e) < 0 ||
+	    zero_page_setup(&vm->mem, &img, cmdline, initrd_addr, initrd_size, e))
+		return -1;
+	if (regs_set_boot_cpu(vm->vcpus[0].fd, img.entry, e))
+		return err_wrap(e, "vCPU 0");
+	vm->t.kernel_loaded = vm_elapsed(vm);
+	return 0;
+}
+
+int vm_devices_init(struct vm *vm, struct err *e)
+{
+	serial_init(&vm->serial, vm->cfg.console ? STDOUT_FILENO : -1, serial_irq, vm);
+	i8042_init(&vm->i8042, guest_reset, vm);
+	event_port_init(&vm->events, event_clock, vm);
+	if (bus_register(&vm->pio, SERIAL_COM1_PORT, 8, serial_io, &vm->serial, "serial", e) ||
+	    bus_register(&vm->pio, I8042_DATA_PORT, 5, i8042_io, &vm->i8042, "i8042", e) ||
+	    bus_register(&vm->pio, RESET_CF9_PORT, 1, reset_cf9_io, &vm->i8042, "reset", e) ||
+	    bus_register(&vm->pio, SB_EVENT_PORT, SB_EVENT_PORT_LEN, event_port_io, &vm->events,
+			 "event-port", e))
+		return -1;
+	return 0;
+}
+
+static const char *end_name(int end)
+{
+	switch (end) {
+	case VM_END_RESET: return "reset";
+	case VM_END_SHUTDOWN: return "shutdown";
+	case VM_END_TIMEOUT: return "timeout";
+	case VM_END_ERROR: return "error";
+	case VM_END_SIGNAL: return "signal";
+	}
+	return "running";
+}
+
+static void print_timings(struct vm *vm, int status)
+{
+	double ms = 1e-6;
+	uint64_t init = atomic_load(&vm->events.init_reached_ns);
+	long long guest = gm_resident_bytes(&vm->mem);
+	long hwm = proc_status_kib("VmHWM"), rss = proc_status_kib("VmRSS");
+	fprintf(stderr,
+		"sandbox-timings: vm_created_ms=%.3f kernel_loaded_ms=%.3f first_run_ms=%.3f "
+		"init_reached_ms=%.3f exit_ms=%.3f cpu_to_first_run_ms=%.3f end=%s status=%d "
+		"rss_peak_kib=%ld rss_kib=%ld guest_resident_kib=%lld vmm_rss_kib=%lld\n",
+		vm->t.vm_created * ms, vm->t.kernel_loaded * ms, vm->t.first_run * ms,
+		init * ms, vm->t.exit * ms, vm->t.cpu_to_first_run * ms, end_name(atomic_load(&vm->end)),
+		status, hwm, rss, guest / 1024, guest >= 0 && rss >= 0 ? rss - guest / 1024 : -1);
+}
+
+int vm_run(struct vm *vm, struct err *e)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIG_END);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* Blocked here and in every vCPU thread (they inherit the mask). */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	vm->main_thread = pthread_self();
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vcpu_start(&vm->vcpus[i], e)) {
+			vm_request_end(vm, VM_END_ERROR, e->msg);
+			break;
+		}
+	}
+	uint64_t deadline = vm->cfg.timeout_s ? now_ns() + vm->cfg.timeout_s * 1000000000ULL : 0;
+	int sig_end = 0;
+	while (!atomic_load(&vm->end)) {
+		siginfo_t si;
+		int sig;
+		if (deadline) {
+			uint64_t now = now_ns();
+			if (now >= deadline) {
+				char msg[96];
+				snprintf(msg, sizeof(msg), "guest did not end within %u s (--timeout)", vm->cfg.timeout_s);
+				vm_request_end(vm, VM_END_TIMEOUT, msg);
+				break;
+			}
+			uint64_t left = deadline - now;
+			struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ULL),
+					       .tv_nsec = (long)(left % 1000000000ULL) };
+			sig = sigtimedwait(&set, &si, &ts);
+		} else {
+			sig = sigwaitinfo(&set, &si);
+		}
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+			sig_end = sig;
+			vm_request_end(vm, VM_END_SIGNAL, "VMM interrupted");
+		}
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+	serial_flush(&vm->serial);
+	if (!vm->t.exit)
+		vm->t.exit = vm_elapsed(vm);
+	vm->t.init_reached = atomic_load(&vm->events.init_reached_ns);
+
+	int end = atomic_load(&vm->end), reported = atomic_load(&vm->events.exit_status), status;
+	switch (end) {
+	case VM_END_RESET:
+	case VM_END_SHUTDOWN:
+		status = reported >= 0 ? reported : 0;
+		break;
+	case VM_END_TIMEOUT:
+		status = 124;
+		err_set(e, "%s", vm->end_msg);
+		break;
+	case VM_END_SIGNAL:
+		status = 128 + sig_end;
+		err_set(e, "%s", vm->end_msg);
+		break;
+	default:
+		status = 125;
+		err_set(e, "%s", vm->end_msg);
+		break;
+	}
+	if (vm->cfg.timings)
+		print_timings(vm, status);
+	return status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->run)
+			munmap(v->run, (size_t)vm->kvm.run_size);
+		if (v->fd > 0)
+			close(v->fd);
+	}
+	free(vm->cpuid);
+	gm_free(&vm->mem);
+	if (vm->vm_fd > 0)
+		close(vm->vm_fd);
+	kvm_close(&vm->kvm);
+}

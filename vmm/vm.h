@@ -1,0 +1,108 @@
+/* One microVM: its KVM handles, memory, buses, devices and vCPUs.
+ * All state a snapshot would need lives in plain structs (struct vcpu_state,
+ * struct serial_state, ...) apart from host resources (fds, threads).
+ *
+ * Start-up order (main.c): vm_config → kvm_open() → vm_create() →
+ * vm_load() → vm_devices_init() → vm_run() → vm_destroy(). */
+#ifndef SANDBOX_VM_H
+#define SANDBOX_VM_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "devices/serial.h"
+#include "devices/i8042.h"
+#include "devices/event_port.h"
+#include "kvm.h"
+#include "memory.h"
+#include "util.h"
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;        /* may be NULL */
+	const char *cmdline;       /* full command line, or NULL for the default */
+	const char *append;        /* appended to the command line, may be NULL */
+	uint64_t mem_bytes;
+	unsigned ncpus;
+	bool console;              /* serial console on stdout */
+	bool timings;              /* print phase timings at exit */
+	bool allow_pvm;            /* try even on a PVM host */
+	unsigned timeout_s;        /* 0 = none */
+};
+
+/* Why the guest ended. */
+enum vm_end {
+	VM_RUNNING = 0,
+	VM_END_RESET,          /* keyboard-controller or port 0xcf9 reset */
+	VM_END_SHUTDOWN,       /* triple fault (KVM_EXIT_SHUTDOWN) or system event */
+	VM_END_TIMEOUT,        /* --timeout expired */
+	VM_END_ERROR,          /* KVM or VMM failure: see vm.end_msg */
+	VM_END_SIGNAL,         /* the VMM got SIGINT/SIGTERM/SIGHUP */
+};
+
+/* Phase timestamps, ns since VMM start (0 = not reached). */
+struct vm_timings {
+	uint64_t start;            /* absolute now_ns() at main() */
+	uint64_t vm_created, kernel_loaded, first_run, init_reached, exit;
+	uint64_t cpu_to_first_run; /* process CPU ns at the first KVM_RUN */
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+struct vm {
+	struct vm_config cfg;
+	struct kvm kvm;
+	int vm_fd;
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	struct vcpu vcpus[64];
+	unsigned ncpus;
+	struct kvm_cpuid2 *cpuid;  /* supported CPUID, before per-vCPU filtering */
+
+	struct serial serial;
+	struct i8042 i8042;
+	struct event_port events;
+
+	_Atomic int end;           /* enum vm_end; first writer wins */
+	char end_msg[512];
+	struct vm_timings t;
+	pthread_t main_thread;     /* woken with SIG_END when the guest ends */
+};
+
+#define SIG_END SIGUSR2
+
+int vm_create(struct vm *vm, struct err *e);
+int vm_load(struct vm *vm, struct err *e);
+int vm_devices_init(struct vm *vm, struct err *e);
+/* Runs until the guest ends; returns the VMM's exit status. */
+int vm_run(struct vm *vm, struct err *e);
+void vm_destroy(struct vm *vm);
+
+/* Ask every vCPU to stop; REASON is recorded if it is the first. MSG may be
+ * NULL. Safe from any thread. */
+void vm_request_end(struct vm *vm, enum vm_end reason, const char *msg);
+/* Raise/lower a GSI on the in-kernel irqchip. */
+void vm_irq_line(struct vm *vm, unsigned gsi, int level);
+/* ns since VMM start. */
+uint64_t vm_elapsed(const struct vm *vm);
+
+/* vcpu.c */
+int vcpu_create(struct vm *vm, unsigned id, struct err *e);
+int vcpu_start(struct vcpu *v, struct err *e);
+void vcpu_kick_all(struct vm *vm);
+
+/* The default guest command line (before --append). */
+const char *vm_default_cmdline(bool console);
+
+#endif
