@@ -4,17 +4,17 @@
 CC       ?= gcc
 BUILD    ?= build
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icommon -Ivmm -MMD -MP
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icommon -Ivmm -MMD -MP
 LDFLAGS  ?=
 LDLIBS   += -lpthread
 
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c)
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c)
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/vmm/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/sandbox $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio kernels $(UNIT_BINS)
+all: $(BUILD)/sandbox $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS)
 
 $(BUILD)/sandbox: $(VMM_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -33,6 +33,18 @@ $(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
 	cp $(BUILD)/guest-init $(BUILD)/initramfs-root/init
 	cd $(BUILD)/initramfs-root && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../guest-initramfs.cpio.tmp
 	mv $(BUILD)/guest-initramfs.cpio.tmp $@
+
+# A test initramfs: our init plus busybox and the guest-side test scripts
+# (tests/guest/), run with sandbox.run=/tests/NAME.sh on the command line.
+BUSYBOX ?= /bin/busybox
+$(BUILD)/test-initramfs.cpio: $(BUILD)/guest-init $(wildcard tests/guest/*)
+	rm -rf $(BUILD)/test-root && mkdir -p $(BUILD)/test-root/bin $(BUILD)/test-root/tests $(BUILD)/test-root/dev $(BUILD)/test-root/proc $(BUILD)/test-root/sys $(BUILD)/test-root/tmp $(BUILD)/test-root/mnt
+	cp $(BUILD)/guest-init $(BUILD)/test-root/init
+	cp $(BUSYBOX) $(BUILD)/test-root/bin/busybox
+	for a in $$($(BUSYBOX) --list); do [ -e $(BUILD)/test-root/bin/$$a ] || ln -s busybox $(BUILD)/test-root/bin/$$a; done
+	cp tests/guest/* $(BUILD)/test-root/tests/ 2>/dev/null || true
+	cd $(BUILD)/test-root && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../test-initramfs.cpio.tmp
+	mv $(BUILD)/test-initramfs.cpio.tmp $@
 
 # Kernels are built from Debian's linux-source and cached outside the tree
 # (kernel-config/build.sh); with nothing changed this only copies files.

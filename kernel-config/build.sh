@@ -34,7 +34,7 @@ done_dir=$cache/kernel/$flavour-$key
 
 install_outputs() {
     mkdir -p "$outdir"
-    for f in vmlinux bzImage config; do
+    for f in vmlinux bzImage config System.map; do
         cp -f "$done_dir/$f" "$outdir/$flavour-$f.tmp" && mv -f "$outdir/$flavour-$f.tmp" "$outdir/$flavour-$f"
     done
 }
@@ -82,6 +82,7 @@ tmp=$done_dir.tmp.$$
 rm -rf "$tmp" && mkdir -p "$tmp"
 strip -o "$tmp/vmlinux" "$obj/vmlinux"
 cp "$obj/arch/x86/boot/bzImage" "$tmp/bzImage"
+cp "$obj/System.map" "$tmp/System.map"   # to symbolize a hung guest's RIP
 cp "$obj/.config" "$tmp/config"
 rm -rf "$done_dir" && mv "$tmp" "$done_dir"
 rm -rf "$obj"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "arch/x86/layout.h"
+#include "devices/modules.h"
 #include "vm.h"
 
 #define SANDBOX_VERSION "0.1.0"
@@ -32,10 +33,14 @@ static void usage(FILE *f)
 		"  --timings        print phase timings and memory at exit (stderr)\n"
 		"  --timeout SEC    stop the guest after SEC seconds (exit 124)\n"
 		"  --allow-pvm      try to boot even on a PVM host (it will fail)\n"
+		"  --disk SPEC      virtio-blk disk (repeatable), see below\n"
+		"  --net SPEC       virtio-net device with a TAP backend, see below\n"
+		"  --vsock SPEC     virtio-vsock device, see below\n"
+		"%s"
 		"\n"
 		"exit status: the status the guest init reported, 0 if the guest reset\n"
 		"without reporting one, 124 on timeout, 125 on a VMM or KVM error.\n",
-		MAX_VCPUS);
+		MAX_VCPUS, devices_usage());
 }
 
 static int cmd_kvm_check(void)
@@ -58,7 +63,7 @@ static int cmd_kvm_check(void)
 static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err *e)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_MEM, O_CPUS, O_CONSOLE, O_CMDLINE, O_APPEND, O_TIMINGS,
-	       O_TIMEOUT, O_ALLOW_PVM, O_HELP };
+	       O_TIMEOUT, O_ALLOW_PVM, O_DISK, O_NET, O_VSOCK, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, 0, O_KERNEL },
 		{ "initrd", required_argument, 0, O_INITRD },
@@ -70,6 +75,9 @@ static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err 
 		{ "timings", no_argument, 0, O_TIMINGS },
 		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "allow-pvm", no_argument, 0, O_ALLOW_PVM },
+		{ "disk", required_argument, 0, O_DISK },
+		{ "net", required_argument, 0, O_NET },
+		{ "vsock", required_argument, 0, O_VSOCK },
 		{ "help", no_argument, 0, O_HELP },
 		{ 0, 0, 0, 0 },
 	};
@@ -105,6 +113,13 @@ static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err 
 			break;
 		}
 		case O_ALLOW_PVM: c->allow_pvm = true; break;
+		case O_DISK:
+			if (c->ndisks >= VM_MAX_DISKS)
+				return err_set(e, "--disk: at most %u disks", VM_MAX_DISKS);
+			c->disk_opts[c->ndisks++] = optarg;
+			break;
+		case O_NET: c->net_opts = optarg; break;
+		case O_VSOCK: c->vsock_opts = optarg; break;
 		case O_HELP: usage(stdout); exit(0);
 		default:
 			return err_set(e, "unknown or incomplete option '%s' (see sandbox --help)", argv[optind - 1]);
@@ -132,7 +147,7 @@ static int cmd_vm(int argc, char **argv, uint64_t start)
 		goto fail;
 	if (vm.kvm.pvm)
 		fprintf(stderr, "sandbox: warning: %s\n", kvm_pvm_advice);
-	if (vm_create(&vm, &e) || vm_load(&vm, &e) || vm_devices_init(&vm, &e))
+	if (vm_create(&vm, &e) || vm_devices_init(&vm, &e) || vm_load(&vm, &e))
 		goto fail;
 	e.msg[0] = '\0';
 	int status = vm_run(&vm, &e);

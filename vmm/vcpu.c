@@ -70,9 +70,11 @@ static bool handle_exit(struct vcpu *v)
 	char msg[400];
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
+		v->nexits_io++;
 		handle_io(v);
 		return true;
 	case KVM_EXIT_MMIO:
+		v->nexits_mmio++;
 		handle_mmio(v);
 		return true;
 	case KVM_EXIT_INTR:
@@ -122,9 +124,12 @@ static void *vcpu_thread(void *arg)
 		vm->t.first_run = vm_elapsed(vm);
 	}
 	while (!atomic_load(&vm->end)) {
+		v->nruns++;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				v->nintr++;
 				continue;
+			}
 			char msg[128];
 			snprintf(msg, sizeof(msg), "KVM_RUN on vCPU %u: %s", v->id, strerror(errno));
 			vm_request_end(vm, VM_END_ERROR, msg);

@@ -17,6 +17,7 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
 #include "arch/x86/regs.h"
+#include "devices/modules.h"
 
 uint64_t vm_elapsed(const struct vm *vm) { return now_ns() - vm->t.start; }
 
@@ -71,6 +72,8 @@ int vm_create(struct vm *vm, struct err *e)
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit))
 		return err_sys(e, "KVM_CREATE_PIT2");
 
+	if (evloop_init(&vm->loop, e))
+		return -1;
 	if (gm_init(&vm->mem, vm->cfg.mem_bytes, e))
 		return -1;
 	for (unsigned i = 0; i < vm->mem.nregions; i++) {
@@ -93,10 +96,13 @@ int vm_create(struct vm *vm, struct err *e)
 	return 0;
 }
 
-static int build_cmdline(const struct vm_config *c, char *out, size_t len, struct err *e)
+static int build_cmdline(const struct vm *vm, char *out, size_t len, struct err *e)
 {
+	const struct vm_config *c = &vm->cfg;
 	const char *base = c->cmdline ? c->cmdline : vm_default_cmdline(c->console);
-	int n = snprintf(out, len, "%s%s%s", base, c->append ? " " : "", c->append ? c->append : "");
+	const char *dev = vm->virtio_cmdline;
+	int n = snprintf(out, len, "%s%s%s%s%s", base, *dev ? " " : "", dev, c->append ? " " : "",
+			 c->append ? c->append : "");
 	if (n < 0 || (size_t)n >= len)
 		return err_set(e, "kernel command line longer than %zu bytes", len - 1);
 	return 0;
@@ -124,7 +130,7 @@ int vm_load(struct vm *vm, struct err *e)
 			return err_wrap(e, "initrd %s", vm->cfg.initrd);
 	}
 	char cmdline[CMDLINE_MAX];
-	if (build_cmdline(&vm->cfg, cmdline, sizeof(cmdline), e))
+	if (build_cmdline(vm, cmdline, sizeof(cmdline), e))
 		return -1;
 	if (boot_write_tables(&vm->mem, e) || mptable_write(&vm->mem, vm->ncpus, e) < 0 ||
 	    zero_page_setup(&vm->mem, &img, cmdline, initrd_addr, initrd_size, e))
@@ -146,7 +152,31 @@ int vm_devices_init(struct vm *vm, struct err *e)
 	    bus_register(&vm->pio, SB_EVENT_PORT, SB_EVENT_PORT_LEN, event_port_io, &vm->events,
 			 "event-port", e))
 		return -1;
+	/* virtio devices: each module parses its own options */
+	if (blk_devices_init(vm, e) || net_device_init(vm, e) || vsock_device_init(vm, e))
+		return -1;
 	return 0;
+}
+
+/* Append where each vCPU stopped: helps tell a hung guest from a slow one. */
+static void describe_vcpus(struct vm *vm, struct err *e)
+{
+	size_t used = strlen(e->msg);
+	for (unsigned i = 0; i < vm->ncpus && used < sizeof(e->msg) - 1; i++) {
+		struct kvm_regs r;
+		struct kvm_mp_state mp = { 0 };
+		if (ioctl(vm->vcpus[i].fd, KVM_GET_REGS, &r))
+			break;
+		ioctl(vm->vcpus[i].fd, KVM_GET_MP_STATE, &mp);
+		int n = snprintf(e->msg + used, sizeof(e->msg) - used, "%s vCPU%u rip=0x%llx%s runs=%llu io=%llu mmio=%llu eintr=%llu",
+				 i ? "," : ";", i, (unsigned long long)r.rip,
+				 mp.mp_state == KVM_MP_STATE_HALTED ? " (halted)" : "",
+				 (unsigned long long)vm->vcpus[i].nruns, (unsigned long long)vm->vcpus[i].nexits_io,
+				 (unsigned long long)vm->vcpus[i].nexits_mmio, (unsigned long long)vm->vcpus[i].nintr);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
 }
 
 static const char *end_name(int end)
@@ -188,7 +218,9 @@ int vm_run(struct vm *vm, struct err *e)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	vm->main_thread = pthread_self();
 
-	for (unsigned i = 0; i < vm->ncpus; i++) {
+	if (evloop_start(&vm->loop, e))
+		vm_request_end(vm, VM_END_ERROR, e->msg);
+	for (unsigned i = 0; i < vm->ncpus && !atomic_load(&vm->end); i++) {
 		if (vcpu_start(&vm->vcpus[i], e)) {
 			vm_request_end(vm, VM_END_ERROR, e->msg);
 			break;
@@ -222,6 +254,7 @@ int vm_run(struct vm *vm, struct err *e)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
+	evloop_stop(&vm->loop);
 	serial_flush(&vm->serial);
 	if (!vm->t.exit)
 		vm->t.exit = vm_elapsed(vm);
@@ -236,6 +269,7 @@ int vm_run(struct vm *vm, struct err *e)
 	case VM_END_TIMEOUT:
 		status = 124;
 		err_set(e, "%s", vm->end_msg);
+		describe_vcpus(vm, e);
 		break;
 	case VM_END_SIGNAL:
 		status = 128 + sig_end;
@@ -253,6 +287,14 @@ int vm_run(struct vm *vm, struct err *e)
 
 void vm_destroy(struct vm *vm)
 {
+	evloop_stop(&vm->loop);
+	for (unsigned i = 0; i < vm->nvirtio; i++) {
+		struct virtio_dev *d = vm->virtio[i].dev;
+		if (d->ops->destroy)
+			d->ops->destroy(d);
+	}
+	virtio_detach_all(vm);
+	evloop_free(&vm->loop);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (v->run)

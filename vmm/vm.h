@@ -3,7 +3,7 @@
  * struct serial_state, ...) apart from host resources (fds, threads).
  *
  * Start-up order (main.c): vm_config → kvm_open() → vm_create() →
- * vm_load() → vm_devices_init() → vm_run() → vm_destroy(). */
+ * vm_devices_init() → vm_load() → vm_run() → vm_destroy(). */
 #ifndef SANDBOX_VM_H
 #define SANDBOX_VM_H
 
@@ -17,9 +17,26 @@
 #include "devices/serial.h"
 #include "devices/i8042.h"
 #include "devices/event_port.h"
+#include "evloop.h"
+#include "virtio/mmio.h"
 #include "kvm.h"
 #include "memory.h"
 #include "util.h"
+
+#define VM_MAX_DISKS 8
+#define VM_MAX_VIRTIO 16
+
+/* A virtio-mmio device attached to the VM (virtio/attach.c). */
+struct virtio_slot {
+	struct vm *vm;
+	struct virtio_dev *dev;
+	int irqfd;
+	int kickfd[VIRTIO_MAX_QUEUES];
+	struct virtio_kick {
+		struct virtio_slot *slot;
+		unsigned q;
+	} kick[VIRTIO_MAX_QUEUES];
+};
 
 struct vm_config {
 	const char *kernel;
@@ -32,6 +49,11 @@ struct vm_config {
 	bool timings;              /* print phase timings at exit */
 	bool allow_pvm;            /* try even on a PVM host */
 	unsigned timeout_s;        /* 0 = none */
+	/* device options, parsed by the device modules (--disk, --net, --vsock) */
+	unsigned ndisks;
+	const char *disk_opts[VM_MAX_DISKS];
+	const char *net_opts;      /* NULL: no network device */
+	const char *vsock_opts;    /* NULL: no vsock device */
 };
 
 /* Why the guest ended. */
@@ -55,6 +77,7 @@ struct vcpu {
 	struct vm *vm;
 	unsigned id;
 	int fd;
+	uint64_t nruns, nexits_io, nexits_mmio, nintr; /* statistics */
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
@@ -73,6 +96,10 @@ struct vm {
 	struct serial serial;
 	struct i8042 i8042;
 	struct event_port events;
+	struct evloop loop;        /* the device thread */
+	unsigned nvirtio;
+	struct virtio_slot virtio[VM_MAX_VIRTIO];
+	char virtio_cmdline[VM_MAX_VIRTIO * 48]; /* virtio_mmio.device=... */
 
 	_Atomic int end;           /* enum vm_end; first writer wins */
 	char end_msg[512];
@@ -101,6 +128,12 @@ uint64_t vm_elapsed(const struct vm *vm);
 int vcpu_create(struct vm *vm, unsigned id, struct err *e);
 int vcpu_start(struct vcpu *v, struct err *e);
 void vcpu_kick_all(struct vm *vm);
+
+/* virtio/attach.c: give DEV a register window, an interrupt (irqfd) and
+ * queue kicks (ioeventfds on the device thread), and announce it on the
+ * guest command line. Call between vm_create() and vm_load(). */
+int virtio_attach(struct vm *vm, struct virtio_dev *dev, struct err *e);
+void virtio_detach_all(struct vm *vm);
 
 /* The default guest command line (before --append). */
 const char *vm_default_cmdline(bool console);

@@ -1,8 +1,8 @@
 /* The x86 guest physical address map. Every fixed guest address the VMM
  * uses is named here, with what lives there.
  *
- *   0x000500  GDT used for the 64-bit entry (4 entries)
- *   0x000520  IDT (empty: the kernel sets up its own before enabling irqs)
+ *   0x000500  GDT used for the 64-bit entry (BOOT_GDT_ENTRIES = 5 entries)
+ *   0x000528  IDT (empty: the kernel sets up its own before enabling irqs)
  *   0x007000  zero page (struct boot_params)
  *   0x008ff0  initial stack pointer (grows down, below the page tables)
  *   0x009000  PML4, PDPT at 0x00a000, 4 page directories at 0x00b000
@@ -18,7 +18,7 @@
 #define SANDBOX_X86_LAYOUT_H
 
 #define BOOT_GDT_ADDR      0x500ULL
-#define BOOT_IDT_ADDR      0x520ULL
+#define BOOT_IDT_ADDR      0x528ULL   /* right after the 5-entry GDT */
 #define ZERO_PAGE_ADDR     0x7000ULL
 #define BOOT_STACK_ADDR    0x8ff0ULL
 #define PML4_ADDR          0x9000ULL

@@ -1,0 +1,89 @@
+/* The virtio-mmio transport, version 2 (virtio 1.x, 4.2.2): registers,
+ * feature negotiation, device status, queue setup, interrupt status and
+ * the device-specific config space. Device types plug in through struct
+ * virtio_ops. The transport knows nothing of KVM: the VM glue (attach.c)
+ * wires kicks to ioeventfds and interrupts to irqfds; unit tests wire them
+ * to plain callbacks.
+ *
+ * Locking: dev->lock guards the registers, the queues and the device's own
+ * state. The transport holds it when it calls any op; devices take it
+ * themselves when work starts elsewhere (a backend fd becoming readable). */
+#ifndef SANDBOX_VIRTIO_MMIO_H
+#define SANDBOX_VIRTIO_MMIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../memory.h"
+#include "virtq.h"
+
+#define VIRTIO_MAX_QUEUES 8
+#define VIRTIO_MMIO_SIZE 0x1000
+#define VIRTIO_MMIO_VENDOR 0x53424f58   /* "SBOX" */
+
+struct virtio_dev;
+
+struct virtio_ops {
+	const char *name;
+	uint32_t device_id;             /* VIRTIO_ID_* */
+	unsigned nqueues;
+	uint64_t features;              /* device-specific feature bits */
+	uint32_t config_size;           /* bytes of config space */
+	/* Config space access, OFF + LEN already checked against config_size. */
+	void (*config_read)(struct virtio_dev *d, uint32_t off, uint8_t *data, uint32_t len);
+	void (*config_write)(struct virtio_dev *d, uint32_t off, const uint8_t *data, uint32_t len);
+	/* The driver kicked queue Q (runs on the device thread). */
+	void (*queue_notify)(struct virtio_dev *d, unsigned q);
+	/* DRIVER_OK was set: start backends. Return -1 to refuse. */
+	int (*activate)(struct virtio_dev *d);
+	/* The driver reset the device: drop in-flight state. */
+	void (*reset)(struct virtio_dev *d);
+	/* The VM is going away (device thread stopped): free everything. */
+	void (*destroy)(struct virtio_dev *d);
+};
+
+struct virtio_dev {
+	const struct virtio_ops *ops;
+	void *priv;
+	const struct guest_mem *gm;
+	pthread_mutex_t lock;
+
+	/* guest-visible state: plain data, so it can be saved */
+	uint64_t driver_features;
+	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
+	uint32_t status;
+	uint32_t isr;
+	uint32_t config_gen;
+	bool active;
+	struct virtq vq[VIRTIO_MAX_QUEUES];
+
+	/* host plumbing */
+	void (*raise_irq)(struct virtio_dev *d);        /* edge: irqfd write */
+	void (*kick)(struct virtio_dev *d, unsigned q);  /* defer a queue notify */
+	void *host;                                      /* for the callbacks */
+	uint64_t base;
+	unsigned gsi;
+};
+
+/* Initialise DEV for OPS over guest memory GM. */
+void virtio_dev_init(struct virtio_dev *d, const struct virtio_ops *ops, void *priv,
+		     const struct guest_mem *gm);
+/* Bus handler for the 4 KiB register window. */
+void virtio_mmio_io(void *dev, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
+
+/* Features the transport itself offers on top of ops->features. */
+uint64_t virtio_transport_features(void);
+bool virtio_has_feature(const struct virtio_dev *d, unsigned bit);
+
+/* Completed work on queue Q: interrupt the driver if it wants one.
+ * Call with d->lock held. */
+void virtio_notify_used(struct virtio_dev *d, unsigned q);
+/* Config space changed. */
+void virtio_notify_config(struct virtio_dev *d);
+/* A ring is malformed: set DEVICE_NEEDS_RESET and tell the driver. */
+void virtio_needs_reset(struct virtio_dev *d);
+/* Run ops->queue_notify(Q) now, under the lock (device thread). */
+void virtio_process_queue(struct virtio_dev *d, unsigned q);
+
+#endif
