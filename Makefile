@@ -14,7 +14,7 @@ LIB_OBJS := $(filter-out $(BUILD)/obj/vmm/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/sandbox $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS)
+all: $(BUILD)/sandbox $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS)
 
 $(BUILD)/sandbox: $(VMM_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -36,13 +36,26 @@ $(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
 
 # A test initramfs: our init plus busybox and the guest-side test scripts
 # (tests/guest/), run with sandbox.run=/tests/NAME.sh on the command line.
+# Guest-side test programs: tests/guest/*.c, static, in the test initramfs.
+GUEST_TOOLS := $(patsubst tests/guest/%.c,$(BUILD)/guest-tools/%,$(wildcard tests/guest/*.c))
+$(BUILD)/guest-tools/%: tests/guest/%.c common/abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
+
+# Host-side test programs: tests/tools/*.c.
+HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
 BUSYBOX ?= /bin/busybox
-$(BUILD)/test-initramfs.cpio: $(BUILD)/guest-init $(wildcard tests/guest/*)
+$(BUILD)/test-initramfs.cpio: $(BUILD)/guest-init $(wildcard tests/guest/*) $(GUEST_TOOLS)
 	rm -rf $(BUILD)/test-root && mkdir -p $(BUILD)/test-root/bin $(BUILD)/test-root/tests $(BUILD)/test-root/dev $(BUILD)/test-root/proc $(BUILD)/test-root/sys $(BUILD)/test-root/tmp $(BUILD)/test-root/mnt
 	cp $(BUILD)/guest-init $(BUILD)/test-root/init
 	cp $(BUSYBOX) $(BUILD)/test-root/bin/busybox
 	for a in $$($(BUSYBOX) --list); do [ -e $(BUILD)/test-root/bin/$$a ] || ln -s busybox $(BUILD)/test-root/bin/$$a; done
-	cp tests/guest/* $(BUILD)/test-root/tests/ 2>/dev/null || true
+	cp tests/guest/*.sh $(BUILD)/test-root/tests/ 2>/dev/null || true
+	for t in $(GUEST_TOOLS); do cp $$t $(BUILD)/test-root/bin/; done
 	cd $(BUILD)/test-root && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > ../test-initramfs.cpio.tmp
 	mv $(BUILD)/test-initramfs.cpio.tmp $@
 

@@ -44,16 +44,16 @@ if [ $unit_only = 0 ]; then
 	tests/e2e/native.sh "$B" | tee "$log"
 	add_counts "$log" native.sh
 	if check=$("$B/sandbox" kvm-check); then
-		echo "== end-to-end boot tests, natively ($check)"
-		tests/e2e/boot.sh "$B" | tee "$log"
+		echo "== end-to-end tests, natively ($check)"
+		tests/e2e/all.sh "$B" | tee "$log"
 	else
-		echo "== end-to-end boot tests in the nested KVM test host"
+		echo "== end-to-end tests in the nested KVM test host"
 		echo "   (this host cannot boot Linux guests natively: ${check#*: })" | cut -c1-160
-		tests/kvmhost/run tests/e2e/boot.sh "$B" | tee "$log"
+		tests/kvmhost/run tests/e2e/all.sh "$B" | tee "$log"
 		rc=${PIPESTATUS[0]}
 		if [ "$rc" -ge 124 ]; then echo "!! the test host failed (status $rc)"; fail=$((fail + 1)); fi
 	fi
-	add_counts "$log" boot.sh
+	add_counts "$log" e2e
 	rm -f "$log"
 fi
 echo "${pass} passed, ${fail} failed, ${skip} skipped"
