@@ -112,10 +112,11 @@ int regs_set_boot_cpu(int vcpu_fd, uint64_t entry, struct err *e)
 	if (ioctl(vcpu_fd, KVM_SET_FPU, &fpu))
 		return err_sys(e, "KVM_SET_FPU");
 
-	struct {
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry ent[1];
-	} msrs = { .hdr.nmsrs = 1, .ent = { { .index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING } } };
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} msrs = { .hdr.nmsrs = 1 };
+	msrs.hdr.entries[0] = (struct kvm_msr_entry){ .index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING };
 	if (ioctl(vcpu_fd, KVM_SET_MSRS, &msrs) != 1)
 		return err_sys(e, "KVM_SET_MSRS");
 	return 0;
