@@ -49,7 +49,11 @@ if [ $unit_only = 0 ]; then
 	else
 		echo "== end-to-end tests in the nested KVM test host"
 		echo "   (this host cannot boot Linux guests natively: ${check#*: })" | cut -c1-160
-		tests/kvmhost/run tests/e2e/all.sh "$B" | tee "$log"
+		# Only the build tree under test goes into the test host.
+		excl="build/obj build/test-root build/initramfs-root build-fuzz"
+		[ "$B" = build-asan ] || excl="$excl build-asan"
+		[ "$B" = build-asan ] && excl="$excl build-asan/obj build-asan/test-root build-asan/initramfs-root"
+		KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" tests/kvmhost/run tests/e2e/all.sh "$B" | tee "$log"
 		rc=${PIPESTATUS[0]}
 		if [ "$rc" -ge 124 ]; then echo "!! the test host failed (status $rc)"; fail=$((fail + 1)); fi
 	fi

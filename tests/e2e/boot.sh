@@ -44,7 +44,7 @@ t_run status "$SB" vm --kernel "$K" --initrd "$I" --timeout 120 --append sandbox
 t_expect status "guest-reported exit status 7 is the VMM's" 7
 
 # bzImage fallback.
-t_run bz "$SB" vm --kernel build/guest-bzImage --initrd "$I" --console --timeout 120
+t_run bz "$SB" vm --kernel "$(dirname "$K")/guest-bzImage" --initrd "$I" --console --timeout 120
 t_expect bz "bzImage boots to init" 0 "sandbox-init: reached init"
 
 # A guest that never ends is stopped by --timeout (no init: the kernel
