@@ -64,6 +64,8 @@ int kvm_open(struct kvm *k, const char *path, bool allow_pvm, struct err *e)
 			goto fail;
 		}
 	}
+	/* KVM_GET_SUPPORTED_CPUID leaves this bit to userspace. */
+	k->tsc_deadline = ioctl(k->fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	k->run_size = ioctl(k->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (k->run_size < (int)sizeof(struct kvm_run)) {
 		err_sys(e, "KVM_GET_VCPU_MMAP_SIZE");

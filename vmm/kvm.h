@@ -12,6 +12,7 @@ struct kvm {
 	int fd;
 	int run_size;      /* KVM_GET_VCPU_MMAP_SIZE */
 	bool pvm;          /* the host's KVM is kvm_pvm */
+	bool tsc_deadline; /* in-kernel LAPIC emulates the TSC-deadline timer */
 };
 
 /* Where the host's KVM module can be told apart (tests override it). */

@@ -29,7 +29,7 @@ int vcpu_create(struct vm *vm, unsigned id, struct err *e)
 		v->run = NULL;
 		return err_sys(e, "mapping vCPU %u's kvm_run", id);
 	}
-	if (regs_set_cpuid(v->fd, vm->cpuid, id, vm->ncpus, e) || regs_set_lapic(v->fd, e))
+	if (regs_set_cpuid(v->fd, vm->cpuid, id, vm->ncpus, vm->kvm.tsc_deadline, e) || regs_set_lapic(v->fd, e))
 		return err_wrap(e, "vCPU %u", id);
 	return 0;
 }

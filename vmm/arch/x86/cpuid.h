@@ -20,5 +20,6 @@ struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uin
 
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 #define CPUID_1_EDX_HTT        (1u << 28)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 
 #endif

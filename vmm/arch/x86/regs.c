@@ -22,7 +22,7 @@
 #define APIC_MODE_NMI 0x4
 
 int regs_set_cpuid(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id, unsigned ncpus,
-		   struct err *e)
+		   bool tsc_deadline, struct err *e)
 {
 	size_t sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
 	struct kvm_cpuid2 *c = malloc(sz);
@@ -30,6 +30,11 @@ int regs_set_cpuid(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id,
 		return err_set(e, "out of memory");
 	memcpy(c, supported, sz);
 	cpuid_filter(c, id, ncpus);
+	/* Without it Linux calibrates and verifies the LAPIC timer against
+	 * the PIT at boot, which costs time and may fail under load. */
+	struct kvm_cpuid_entry2 *l1 = cpuid_find(c, 1, 0);
+	if (tsc_deadline && l1)
+		l1->ecx |= CPUID_1_ECX_TSC_DEADLINE;
 	int r = ioctl(vcpu_fd, KVM_SET_CPUID2, c);
 	free(c);
 	if (r)

@@ -4,13 +4,14 @@
 #define SANDBOX_X86_REGS_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../../util.h"
 
 /* Filter SUPPORTED for vCPU ID of NCPUS and set it (before any KVM_RUN). */
 int regs_set_cpuid(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id, unsigned ncpus,
-		   struct err *e);
+		   bool tsc_deadline, struct err *e);
 /* LINT0 = ExtINT (the PIC, for virtual-wire mode), LINT1 = NMI. */
 int regs_set_lapic(int vcpu_fd, struct err *e);
 /* Long mode with the identity page tables and boot GDT of boot.c, RIP at
