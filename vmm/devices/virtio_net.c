@@ -5,13 +5,13 @@
  * checked copy and the frame (straight from guest memory) go to the tap in
  * one writev. A TX chain is always completed with length 0.
  *
- * RX: when the tap is readable, take enough posted buffers for one frame
+ * RX: when the tap is readable, hold enough posted buffers for one frame
  * (one chain, or with VIRTIO_NET_F_MRG_RXBUF as many as a largest frame
  * needs), readv the tap straight into them (the header into a host copy
  * first, so it can be fixed up), complete the chains the frame used and
- * give the others back to the ring. With no buffers posted the tap is
+ * keep the others for the next frame. With no buffers posted the tap is
  * taken out of the epoll set until the driver kicks the RX queue, so
- * nothing spins. A frame larger than the buffers is dropped.
+ * nothing spins. A frame larger than the held buffers is dropped.
  *
  * All work runs on the VM's device thread with dev.lock held. */
 #include "virtio_net.h"
@@ -82,12 +82,14 @@ static uint16_t le16(uint16_t v) { return le16toh(v); }
 /* --net SPEC */
 
 const char net_usage[] =
-	"--net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,host-ip=A.B.C.D/N][,bridge=BR][,offload=on|off][,mrg_rxbuf=on|off]\n"
+	"--net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,host-ip=A.B.C.D/N][,bridge=BR]\n"
+	"      [,offload=on|off][,mrg_rxbuf=on|off]\n"
 	"  virtio-net device (eth0 in the guest) on tap NAME, created if missing\n"
-	"  and brought up. host-ip: give the tap that address; bridge: make the\n"
-	"  tap a port of existing bridge BR. mac defaults to a stable locally\n"
-	"  administered address derived from NAME. offload: checksum and TSOv4\n"
-	"  offloads; mrg_rxbuf: mergeable receive buffers (both on by default).\n";
+	"  (and then gone when the VMM exits) and brought up; needs CAP_NET_ADMIN.\n"
+	"  host-ip: give the tap that address; bridge: make the tap a port of the\n"
+	"  existing bridge BR. mac: default a stable locally administered address\n"
+	"  derived from NAME. offload: checksum and TSOv4 offloads; mrg_rxbuf:\n"
+	"  mergeable receive buffers (both on by default).\n";
 
 static bool valid_ifname(const char *s, size_t len)
 {
