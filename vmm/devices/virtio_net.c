@@ -442,7 +442,7 @@ static enum fill rx_fill(struct virtio_net *n, struct virtq *q, unsigned *budget
 			if (got != c->write_len && n->nheld) {
 				/* No room for its pieces now: give it back (nothing
 				 * was pushed since it was popped) and use what we hold. */
-				q->last_avail--;
+				virtq_unpop(q, 1);
 				break;
 			}
 		}

@@ -154,6 +154,11 @@ int virtq_pop(struct virtq *q, const struct guest_mem *gm, struct virtq_chain *c
 	return 1;
 }
 
+void virtq_unpop(struct virtq *q, uint16_t n)
+{
+	q->last_avail = (uint16_t)(q->last_avail - n);
+}
+
 void virtq_push(struct virtq *q, const struct guest_mem *gm, uint16_t head, uint32_t len)
 {
 	uint8_t *u = used_ring(q, gm);

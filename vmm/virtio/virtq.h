@@ -65,6 +65,10 @@ void virtq_reset(struct virtq *q);
  * empty, -1 if the ring itself is malformed (q->broken is then set). */
 int virtq_pop(struct virtq *q, const struct guest_mem *gm, struct virtq_chain *c);
 
+/* Give back the last N chains taken with virtq_pop() and not yet pushed,
+ * so the next pop sees them again (a device that cannot use them yet). */
+void virtq_unpop(struct virtq *q, uint16_t n);
+
 /* Return chain HEAD to the driver with LEN bytes written. */
 void virtq_push(struct virtq *q, const struct guest_mem *gm, uint16_t head, uint32_t len);
 
