@@ -208,30 +208,24 @@ void virtq_set_no_notify(struct virtq *q, const struct guest_mem *gm, bool no_no
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/* Copy through the host iovecs of the chain's readable or writable part. */
 static uint64_t chain_copy(const struct guest_mem *gm, const struct virtq_chain *c, bool writable,
 			   uint64_t off, uint8_t *buf, uint64_t len, bool to_guest)
 {
+	struct iovec iov[64];
 	uint64_t done = 0;
-	for (unsigned i = 0; i < c->nseg && done < len; i++) {
-		const struct virtq_seg *s = &c->seg[i];
-		if (s->writable != writable)
-			continue;
-		if (off >= s->len) {
-			off -= s->len;
-			continue;
-		}
-		uint64_t n = s->len - off;
-		if (n > len - done)
-			n = len - done;
-		uint8_t *p = gm_ptr(gm, s->gpa + off, n);
-		if (!p)
+	while (done < len) {
+		uint64_t got;
+		int n = virtq_chain_iov(gm, c, writable, off + done, len - done, iov, 64, &got);
+		if (n == 0)
 			break;
-		if (to_guest)
-			memcpy(p, buf + done, n);
-		else
-			memcpy(buf + done, p, n);
-		done += n;
-		off = 0;
+		for (int i = 0; i < n; i++) {
+			if (to_guest)
+				memcpy(iov[i].iov_base, buf + done, iov[i].iov_len);
+			else
+				memcpy(buf + done, iov[i].iov_base, iov[i].iov_len);
+			done += iov[i].iov_len;
+		}
 	}
 	return done;
 }
