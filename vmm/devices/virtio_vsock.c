@@ -292,7 +292,7 @@ static int rx_get(struct vsock *vs, struct virtq_chain *c, bool data, bool no_sk
 {
 	struct virtio_dev *d = &vs->dev;
 	struct virtq *q = &d->vq[RXQ];
-	if (!d->active)
+	if (!d->active || !q->ready || q->broken)
 		return 0;
 	for (unsigned tries = 0; tries <= 2u * VIRTQ_MAX_SIZE; tries++) {
 		int r = virtq_pop(q, d->gm, c);
@@ -313,7 +313,7 @@ static int rx_get(struct vsock *vs, struct virtq_chain *c, bool data, bool no_sk
 		if (!c->err && c->write_len >= HDR_SIZE + (data ? 1 : 0))
 			return 1;
 		if (no_skip) {
-			q->last_avail--;
+			virtq_unpop(q, 1);
 			return 0;
 		}
 		virtq_push(q, d->gm, c->head, 0);
@@ -326,7 +326,7 @@ static int rx_get(struct vsock *vs, struct virtq_chain *c, bool data, bool no_sk
 /* Give back the last N buffers taken with rx_get() (unused, in order). */
 static void rx_unpop(struct vsock *vs, unsigned n)
 {
-	vs->dev.vq[RXQ].last_avail -= (uint16_t)n;
+	virtq_unpop(&vs->dev.vq[RXQ], (uint16_t)n);
 }
 
 static void put_hdr(struct vsock *vs, const struct virtq_chain *c, uint32_t host_port, uint32_t guest_port,
@@ -1184,7 +1184,7 @@ static int listen_uds(const char *path, struct err *e)
 		goto bound;
 	if (errno == EADDRINUSE) {
 		struct stat st;
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		bool stale = lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && probe >= 0 &&
 			     connect(probe, (struct sockaddr *)&a, sizeof(a)) && errno == ECONNREFUSED;
 		if (probe >= 0)
