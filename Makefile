@@ -98,7 +98,8 @@ bench: all
 # VMM objects built for fuzzing. fuzz-smoke runs each briefly.
 FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c vmm/util.c
+FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c vmm/util.c vmm/evloop.c \
+	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard vmm/*.h vmm/*/*.h vmm/arch/x86/*.h)
 	@mkdir -p build-fuzz
