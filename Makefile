@@ -14,6 +14,7 @@ VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/vmm/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
 all: $(BUILD)/sandbox $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS)
 
@@ -44,7 +45,6 @@ $(BUILD)/guest-tools/%: tests/guest/%.c common/abi.h
 	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
 
 # Host-side test programs: tests/tools/*.c.
-HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)

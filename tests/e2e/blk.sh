@@ -13,7 +13,7 @@ I=build/test-initramfs.cpio
 [ -e "$B/guest-vmlinux" ] && K=$B/guest-vmlinux
 [ -e "$B/test-initramfs.cpio" ] && I=$B/test-initramfs.cpio
 if [ ! -e "$I" ] || [ ! -e "$K" ]; then
-	t_skip "virtio-blk end-to-end" "no $I or $K (make $B/test-initramfs.cpio kernels)"
+	t_fail "virtio-blk end-to-end: no $I or $K (make all builds them)"
 	t_summary
 	exit
 fi

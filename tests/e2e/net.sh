@@ -104,7 +104,7 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] || ! unshare -n true 2>/dev/null
 	exit $?
 fi
 if [ ! -x "$X" ]; then
-	t_skip "virtio-net end to end" "$X missing (make $B/test-initramfs.cpio)"
+	t_fail "virtio-net end to end: $X missing (make all builds it)"
 	t_summary
 	exit $?
 fi
