@@ -16,7 +16,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-all: $(BUILD)/sandbox $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS)
+all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS)
 
 $(BUILD)/sandbox: $(VMM_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -26,9 +26,18 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # guest-init is static: the initramfs holds nothing else.
-$(BUILD)/guest-init: guest-init/*.c common/abi.h
+$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ guest-init/*.c
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $(wildcard guest-init/*.c) $(GUEST_INIT_LIBS)
+
+# Image import is its own program (libarchive, json-c, OpenSSL), so none of
+# that code or its libraries live in the VMM process. `sandbox image ...`
+# runs it.
+IMAGE_SRCS := $(wildcard image/*.c)
+IMAGE_LIBS := -larchive -ljson-c -lcrypto
+$(BUILD)/sandbox-image: $(IMAGE_SRCS) $(wildcard image/*.h) $(BUILD)/obj/vmm/util.o
+	@mkdir -p $(BUILD)
+	$(if $(IMAGE_SRCS),$(CC) $(CFLAGS) -Iimage -o $@ $(IMAGE_SRCS) $(BUILD)/obj/vmm/util.o $(IMAGE_LIBS),@echo "no image/ sources yet")
 
 $(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
 	rm -rf $(BUILD)/initramfs-root && mkdir -p $(BUILD)/initramfs-root/dev $(BUILD)/initramfs-root/proc $(BUILD)/initramfs-root/sys
@@ -39,6 +48,7 @@ $(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
 # A test initramfs: our init plus busybox and the guest-side test scripts
 # (tests/guest/), run with sandbox.run=/tests/NAME.sh on the command line.
 # Guest-side test programs: tests/guest/*.c, static, in the test initramfs.
+GUEST_INIT_LIBS ?=
 GUEST_TOOLS := $(patsubst tests/guest/%.c,$(BUILD)/guest-tools/%,$(wildcard tests/guest/*.c))
 $(BUILD)/guest-tools/%: tests/guest/%.c common/abi.h
 	@mkdir -p $(dir $@)

@@ -1,9 +1,11 @@
 /* sandbox: command-line entry. main() reads as the start-up order:
  * parse → validate → open KVM → create VM → load kernel → devices → run. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arch/x86/layout.h"
 #include "devices/modules.h"
@@ -41,6 +43,25 @@ static void usage(FILE *f)
 		"exit status: the status the guest init reported, 0 if the guest reset\n"
 		"without reporting one, 124 on timeout, 125 on a VMM or KVM error.\n",
 		MAX_VCPUS, devices_usage());
+}
+
+/* `sandbox image ...` runs the image tool that sits beside this binary. */
+static int cmd_image(char **argv)
+{
+	char self[4096], tool[4160];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		perror("sandbox: /proc/self/exe");
+		return EXIT_VMM_ERROR;
+	}
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	*slash = '\0';
+	snprintf(tool, sizeof(tool), "%s/sandbox-image", self);
+	argv[1] = tool;
+	execv(tool, argv + 1);
+	fprintf(stderr, "sandbox: cannot run %s: %s\n", tool, strerror(errno));
+	return EXIT_VMM_ERROR;
 }
 
 static int cmd_kvm_check(void)
@@ -186,6 +207,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "vm"))
 		return cmd_vm(argc - 1, argv + 1, start);
+	if (!strcmp(cmd, "image"))
+		return cmd_image(argv);
 	if (!strcmp(cmd, "kvm-check"))
 		return cmd_kvm_check();
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
