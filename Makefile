@@ -48,7 +48,7 @@ $(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
 # A test initramfs: our init plus busybox and the guest-side test scripts
 # (tests/guest/), run with sandbox.run=/tests/NAME.sh on the command line.
 # Guest-side test programs: tests/guest/*.c, static, in the test initramfs.
-GUEST_INIT_LIBS ?=
+GUEST_INIT_LIBS ?= -lseccomp
 GUEST_TOOLS := $(patsubst tests/guest/%.c,$(BUILD)/guest-tools/%,$(wildcard tests/guest/*.c))
 $(BUILD)/guest-tools/%: tests/guest/%.c common/abi.h
 	@mkdir -p $(dir $@)

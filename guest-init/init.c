@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../common/abi.h"
+#include "container.h"
 
 static void console_stdio(void)
 {
@@ -97,8 +98,12 @@ static void event(unsigned off, unsigned char v)
 	outb(v, SB_EVENT_PORT + off);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* --host: run a container on this host (the "plain container"
+	 * baseline, and how the container setup is tested without a VM). */
+	if (argc > 1 && !strcmp(argv[1], "--host"))
+		return host_main(argc, argv);
 	early_mounts();
 	int have_port = ioperm(SB_EVENT_PORT, SB_EVENT_PORT_LEN, 1) == 0;
 	if (have_port)

@@ -43,6 +43,9 @@ if [ $unit_only = 0 ]; then
 	echo "== native host checks"
 	tests/e2e/native.sh "$B" | tee "$log"
 	add_counts "$log" native.sh
+	echo "== container setup, host mode (the plain-container baseline)"
+	tests/container/run.sh "$B" | tee "$log"
+	add_counts "$log" container
 	if check=$("$B/sandbox" kvm-check); then
 		echo "== end-to-end tests, natively ($check)"
 		tests/e2e/all.sh "$B" | tee "$log"

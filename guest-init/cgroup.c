@@ -1,0 +1,104 @@
+/* cgroup v2 limits (memory, pids, cpu). The runtime creates the
+ * container's cgroup, writes the limits and moves the child into it before
+ * the child unshares its cgroup namespace. Limits are applied only where a
+ * writable cgroup2 hierarchy offers the controller; otherwise the runtime
+ * says "not applied" on stderr and goes on (host mode on a cgroup v1 host).
+ * In the VM, init mounts cgroup2 at /sys/fs/cgroup with every controller. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "container.h"
+
+static const char *cgroup2_root(void)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	struct statfs sf;
+	for (size_t i = 0; i < 2; i++)
+		if (statfs(roots[i], &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC &&
+		    access(roots[i], W_OK) == 0)
+			return roots[i];
+	return NULL;
+}
+
+static bool has_controller(const char *root, const char *name)
+{
+	char path[512], buf[512];
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	bool found = false;
+	while (!found && fscanf(f, "%511s", buf) == 1)
+		found = !strcmp(buf, name);
+	fclose(f);
+	return found;
+}
+
+static int write_file(const char *dir, const char *file, const char *val, struct sb_err *err)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	SB_AUTOCLOSE int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, strlen(val)) < 0)
+		return sb_fail(err, errno, "write %s to %s", val, path);
+	return 0;
+}
+
+int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct sb_err *err)
+{
+	struct { const char *ctl, *file; long long v; char val[64]; } lim[] = {
+		{ "memory", "memory.max", spec->memory_max, "" },
+		{ "pids", "pids.max", spec->pids_max, "" },
+		{ "cpu", "cpu.max", spec->cpu_quota_us, "" },
+	};
+	const char *root = cgroup2_root();
+	bool any = false;
+	path[0] = '\0';
+	for (size_t i = 0; i < 3; i++) {
+		if (!lim[i].v)
+			continue;
+		if (!root || !has_controller(root, lim[i].ctl)) {
+			fprintf(stderr, "sandbox-init: %s limit not applied (no writable cgroup2 %s controller)\n",
+				lim[i].ctl, lim[i].ctl);
+			lim[i].v = 0;
+			continue;
+		}
+		snprintf(lim[i].val, sizeof(lim[i].val), i == 2 ? "%lld 100000" : "%lld", lim[i].v);
+		any = true;
+	}
+	if (!any)
+		return 0;
+	snprintf(path, pathlen, "%s/sandbox-%d", root, (int)child);
+	if (mkdir(path, 0755))
+		return sb_fail(err, errno, "mkdir %s", path);
+	for (size_t i = 0; i < 3; i++) {
+		if (!lim[i].v)
+			continue;
+		char ctl[32];
+		snprintf(ctl, sizeof(ctl), "+%s", lim[i].ctl);
+		write_file(root, "cgroup.subtree_control", ctl, err);    /* may already be on */
+		if (write_file(path, lim[i].file, lim[i].val, err) < 0)
+			return -1;
+		if (i == 0)     /* past the limit means OOM, not swap */
+			write_file(path, "memory.swap.max", "0", err);
+	}
+	char pid[32];
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+	if (write_file(path, "cgroup.procs", pid, err) < 0)
+		return -1;
+	err->errnum = 0;
+	err->status = 0;
+	return 0;
+}
+
+void cgroup_cleanup(const char *path)
+{
+	if (path && path[0])
+		rmdir(path);
+}

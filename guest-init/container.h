@@ -1,0 +1,97 @@
+/* The container runtime shared by the guest's PID 1 and the host-side mode
+ * (`guest-init --host ROOTFS ... -- CMD`). One spec describes the container;
+ * container_run() sets it up in crun's order and returns its exit status.
+ *
+ * Error convention (crun's): a function that can fail takes a struct
+ * sb_err *, returns <0 and fills it; callers add context with sb_wrap();
+ * only the top level prints. */
+#ifndef SB_CONTAINER_H
+#define SB_CONTAINER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+struct sb_err {
+	int errnum;             /* errno of the first failure, 0 if none */
+	int status;             /* exit status to report: 125 setup, 126/127 exec */
+	char msg[512];
+};
+
+int sb_fail(struct sb_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int sb_wrap(struct sb_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static inline void sb_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define SB_AUTOCLOSE __attribute__((cleanup(sb_closep)))
+
+#define SB_MAX_ARGS 256
+#define SB_MAX_ENV 256
+#define SB_MAX_RLIMITS 16
+
+struct sb_rlimit {
+	int resource;
+	struct rlimit lim;
+};
+
+enum sb_network { SB_NET_NONE, SB_NET_SHARE };
+
+struct sb_spec {
+	const char *rootfs;             /* directory; NULL in the VM before the overlay hook */
+	char *args[SB_MAX_ARGS + 1];
+	char *env[SB_MAX_ENV + 1];
+	int nargs, nenv;
+	const char *cwd;                /* default "/" */
+	const char *user;               /* "uid[:gid]" or a name from the rootfs; NULL = root */
+	const char *hostname;           /* NULL = "sandbox" */
+	struct sb_rlimit rlimits[SB_MAX_RLIMITS];
+	int nrlimits;
+	long long memory_max;           /* bytes, 0 = no limit */
+	long long pids_max;             /* 0 = no limit */
+	long long cpu_quota_us;         /* per 100 ms period, 0 = no limit */
+	bool read_only;
+	bool init;                      /* a reaper is PID 1, the command PID 2 */
+	enum sb_network network;
+};
+
+/* The user the container runs as, resolved inside its rootfs. */
+struct sb_ids {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	int ngroups;
+	char home[256];
+};
+
+/* container.c: the whole life cycle; returns the exit status (128+N for
+ * death by signal N), or <0 with err filled (err->status says what to
+ * report) if the container's command never ran. */
+int container_run(const struct sb_spec *spec, struct sb_err *err);
+/* spec.c: `--host ROOTFS [options] -- CMD ARGS...` */
+int spec_parse_host_args(struct sb_spec *spec, int argc, char **argv, struct sb_err *err);
+int host_main(int argc, char **argv);
+/* ns.c */
+int ns_clone_flags(const struct sb_spec *spec);
+int ns_setup_uts_net(const struct sb_spec *spec, struct sb_err *err);
+/* rootfs.c: everything from "make / private" to the read-only root. */
+int rootfs_setup(const struct sb_spec *spec, struct sb_err *err);
+/* cgroup.c: called by the runtime for the child before it unshares its
+ * cgroup namespace; prints what it could not apply. */
+int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct sb_err *err);
+void cgroup_cleanup(const char *path);
+/* user.c */
+int user_resolve(const char *user, struct sb_ids *ids, struct sb_err *err);
+int user_switch(const struct sb_ids *ids, struct sb_err *err);
+/* caps.c */
+int caps_drop_bounding(struct sb_err *err);
+int caps_apply(struct sb_err *err);
+/* seccomp_profile.c: the default profile, loaded last before exec. */
+int seccomp_apply_default(struct sb_err *err);
+
+#endif

@@ -1,0 +1,44 @@
+/* Namespaces: which ones the container gets, and what is set inside the
+ * new UTS and network namespaces. The cgroup namespace is unshared by the
+ * child itself once the runtime has put it into its cgroup. */
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "container.h"
+
+int ns_clone_flags(const struct sb_spec *spec)
+{
+	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (spec->network == SB_NET_NONE)
+		flags |= CLONE_NEWNET;
+	return flags;
+}
+
+static int loopback_up(struct sb_err *err)
+{
+	SB_AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return sb_fail(err, errno, "socket");
+	struct ifreq ifr = { 0 };
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return sb_fail(err, errno, "get lo flags");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return sb_fail(err, errno, "bring lo up");
+	return 0;
+}
+
+int ns_setup_uts_net(const struct sb_spec *spec, struct sb_err *err)
+{
+	const char *h = spec->hostname ? spec->hostname : "sandbox";
+	if (sethostname(h, strlen(h)))
+		return sb_fail(err, errno, "sethostname %s", h);
+	if (spec->network == SB_NET_NONE && loopback_up(err) < 0)
+		return sb_wrap(err, "network");
+	return 0;
+}
