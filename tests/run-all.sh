@@ -46,6 +46,9 @@ if [ $unit_only = 0 ]; then
 	echo "== container setup, host mode (the plain-container baseline)"
 	tests/container/run.sh "$B" | tee "$log"
 	add_counts "$log" container
+	echo "== image import (host side)"
+	tests/image/run.sh "$B" | tee "$log"
+	add_counts "$log" image
 	if check=$("$B/sandbox" kvm-check); then
 		echo "== end-to-end tests, natively ($check)"
 		tests/e2e/all.sh "$B" | tee "$log"

@@ -1,0 +1,626 @@
+/* Layer application: tar entries (libarchive) into a directory, in order,
+ * never outside it.
+ *
+ * Every entry path is normalised ("./" and trailing "/" dropped) and
+ * rejected if absolute or containing "..". Its parent is walked one
+ * component at a time with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS),
+ * so a symlink anywhere in the parent path is an error, never followed;
+ * missing parents are created (0755). The final component is created with
+ * *at() calls relative to that parent fd, without following symlinks.
+ *
+ * Whiteouts (layers only): ".wh.NAME" removes NAME from lower layers,
+ * ".wh..wh..opq" marks its directory opaque: at the end of the layer every
+ * child not written by this layer is removed (OCI image spec: whiteouts
+ * apply to lower layers only).
+ *
+ * Ownership is applied when running as root (chown); otherwise files
+ * belong to the importing user and mkfs makes them root-owned (mkfs.c).
+ * Device nodes are created only as root, else skipped with a note.
+ * Directory modes and times are applied at the end (children would
+ * change the times; a read-only directory would block its children). */
+#include "image.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+struct dir_rec {
+	char *path;
+	mode_t mode;
+	struct timespec times[2];
+};
+
+/* A set of paths (open addressing, FNV-1a). */
+struct pathset {
+	char **slot;
+	size_t cap, n;
+};
+
+struct apply {
+	int rootfd;
+	bool layers, root;
+	struct dir_rec *dirs;
+	size_t ndirs, capdirs;
+	struct pathset seen;     /* paths written by the current layer */
+	char **opaque;           /* opaque dirs of the current layer */
+	size_t nopaque;
+	unsigned long skipped_dev;
+};
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static bool pathset_has(const struct pathset *p, const char *s)
+{
+	if (!p->cap)
+		return false;
+	for (size_t i = fnv(s) & (p->cap - 1);; i = (i + 1) & (p->cap - 1)) {
+		if (!p->slot[i])
+			return false;
+		if (!strcmp(p->slot[i], s))
+			return true;
+	}
+}
+
+static void pathset_add(struct pathset *p, const char *s)
+{
+	if (pathset_has(p, s))
+		return;
+	if ((p->n + 1) * 2 > p->cap) {
+		struct pathset np = { .cap = p->cap ? p->cap * 2 : 256 };
+		np.slot = calloc(np.cap, sizeof(char *));
+		if (!np.slot)
+			abort();
+		for (size_t i = 0; i < p->cap; i++)
+			if (p->slot[i]) {
+				size_t j = fnv(p->slot[i]) & (np.cap - 1);
+				while (np.slot[j])
+					j = (j + 1) & (np.cap - 1);
+				np.slot[j] = p->slot[i];
+				np.n++;
+			}
+		free(p->slot);
+		*p = np;
+	}
+	size_t i = fnv(s) & (p->cap - 1);
+	while (p->slot[i])
+		i = (i + 1) & (p->cap - 1);
+	p->slot[i] = strdup(s);
+	p->n++;
+}
+
+static void pathset_clear(struct pathset *p)
+{
+	for (size_t i = 0; i < p->cap; i++)
+		free(p->slot[i]);
+	free(p->slot);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct dir_rec *new_dir_rec(struct apply *a, const char *path);
+
+struct apply *apply_new(int rootfd, bool layers)
+{
+	struct apply *a = calloc(1, sizeof(*a));
+	if (!a)
+		abort();
+	a->rootfd = rootfd;
+	a->layers = layers;
+	a->root = geteuid() == 0;
+	new_dir_rec(a, ""); /* root: 0755, time 0 unless an entry says */
+	return a;
+}
+
+void apply_free(struct apply *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->ndirs; i++)
+		free(a->dirs[i].path);
+	free(a->dirs);
+	for (size_t i = 0; i < a->nopaque; i++)
+		free(a->opaque[i]);
+	free(a->opaque);
+	pathset_clear(&a->seen);
+	free(a);
+}
+
+/* Normalise a tar path in place; "" is the root. -1 if it may escape. */
+static int normalise(char *p)
+{
+	if (p[0] == '/')
+		return -1;
+	char *r = p, *w = p;
+	while (*r) {
+		char *end = strchr(r, '/');
+		size_t len = end ? (size_t)(end - r) : strlen(r);
+		if (len == 2 && r[0] == '.' && r[1] == '.')
+			return -1;
+		if (len && !(len == 1 && r[0] == '.')) {
+			if (w != p)
+				*w++ = '/';
+			memmove(w, r, len);
+			w += len;
+		}
+		r += len;
+		while (*r == '/')
+			r++;
+	}
+	*w = '\0';
+	return 0;
+}
+
+/* Open the parent directory of PATH (normalised, not "") beneath the
+ * root, creating missing directories if CREATE (else -1 with errno
+ * ENOENT and no message); *name points at the last component. */
+static int open_parent_x(struct apply *a, char *path, const char **name, bool create, struct err *e)
+{
+	char *slash = strrchr(path, '/');
+	*name = slash ? slash + 1 : path;
+	int fd = dup(a->rootfd);
+	if (fd < 0 || !slash)
+		return fd < 0 ? err_sys(e, "dup") : fd;
+	char full[4096];
+	snprintf(full, sizeof(full), "%s", path);
+	*slash = '\0';
+	char *comp = path;
+	int rc = 0;
+	while (comp) {
+		char *next = strchr(comp, '/');
+		if (next)
+			*next = '\0';
+		struct open_how how = {
+			.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		};
+		int nfd = (int)syscall(SYS_openat2, fd, comp, &how, sizeof(how));
+		if (nfd < 0 && errno == ENOENT && !create) {
+			close(fd);
+			*slash = '/';
+			if (next)
+				*next = '/';
+			errno = ENOENT;
+			return -1;
+		}
+		if (nfd < 0 && errno == ENOENT) {
+			if (mkdirat(fd, comp, 0755) && errno != EEXIST)
+				rc = err_sys(e, "mkdir %s", full);
+			else if (new_dir_rec(a, path)) /* 0755, time 0 unless an entry says */
+				nfd = (int)syscall(SYS_openat2, fd, comp, &how, sizeof(how));
+		}
+		if (nfd < 0 && !rc) {
+			if (errno == ELOOP || errno == EXDEV)
+				rc = err_set(e, "%s: parent %s is a symlink (refusing to follow)", full, path);
+			else
+				rc = err_sys(e, "%s", full);
+		}
+		if (next)
+			*next = '/';
+		close(fd);
+		if (rc)
+			break;
+		fd = nfd;
+		comp = next ? next + 1 : NULL;
+	}
+	*slash = '/';
+	return rc ? -1 : fd;
+}
+
+static struct dir_rec *new_dir_rec(struct apply *a, const char *path)
+{
+	if (a->ndirs == a->capdirs) {
+		a->capdirs = a->capdirs ? a->capdirs * 2 : 64;
+		a->dirs = realloc(a->dirs, a->capdirs * sizeof(*a->dirs));
+		if (!a->dirs)
+			abort();
+	}
+	struct dir_rec *d = &a->dirs[a->ndirs++];
+	memset(d, 0, sizeof(*d));
+	d->path = strdup(path);
+	d->mode = 0755;
+	return d;
+}
+
+static int open_parent(struct apply *a, char *path, const char **name, struct err *e)
+{
+	return open_parent_x(a, path, name, true, e);
+}
+
+static void add_dir(struct apply *a, const char *path, struct archive_entry *ent)
+{
+	struct dir_rec *d = new_dir_rec(a, path);
+	d->mode = archive_entry_perm(ent);
+	d->times[0].tv_sec = archive_entry_atime_is_set(ent) ? archive_entry_atime(ent) : archive_entry_mtime(ent);
+	d->times[0].tv_nsec = archive_entry_atime_is_set(ent) ? archive_entry_atime_nsec(ent) : archive_entry_mtime_nsec(ent);
+	d->times[1].tv_sec = archive_entry_mtime(ent);
+	d->times[1].tv_nsec = archive_entry_mtime_nsec(ent);
+}
+
+static int set_xattrs(int pfd, const char *name, struct archive_entry *ent, const char *path,
+		      struct err *e)
+{
+	const char *xn;
+	const void *xv;
+	size_t xs;
+	if (archive_entry_xattr_reset(ent) == 0)
+		return 0;
+	char proc[64 + 4096];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", pfd, name);
+	while (archive_entry_xattr_next(ent, &xn, &xv, &xs) == ARCHIVE_OK) {
+		if (lsetxattr(proc, xn, xv, xs, 0))
+			return err_sys(e, "%s: xattr %s", path, xn);
+	}
+	return 0;
+}
+
+/* Metadata for a non-directory entry already created as (pfd, name). */
+static int set_meta(struct apply *a, int pfd, const char *name, struct archive_entry *ent,
+		    const char *path, bool is_link, struct err *e)
+{
+	if (a->root && fchownat(pfd, name, (uid_t)archive_entry_uid(ent), (gid_t)archive_entry_gid(ent),
+				AT_SYMLINK_NOFOLLOW))
+		return err_sys(e, "chown %s", path);
+	if (!is_link && fchmodat(pfd, name, archive_entry_perm(ent), 0))
+		return err_sys(e, "chmod %s", path);
+	if (set_xattrs(pfd, name, ent, path, e))
+		return -1;
+	struct timespec ts[2] = {
+		{ archive_entry_mtime(ent), archive_entry_mtime_nsec(ent) },
+		{ archive_entry_mtime(ent), archive_entry_mtime_nsec(ent) },
+	};
+	if (archive_entry_atime_is_set(ent)) {
+		ts[0].tv_sec = archive_entry_atime(ent);
+		ts[0].tv_nsec = archive_entry_atime_nsec(ent);
+	}
+	if (utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW))
+		return err_sys(e, "utimes %s", path);
+	return 0;
+}
+
+static int write_data(struct archive *ar, int fd, const char *path, struct err *e)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off, end = 0;
+	int r;
+	while ((r = archive_read_data_block(ar, &buf, &len, &off)) == ARCHIVE_OK) {
+		const char *p = buf;
+		while (len) {
+			ssize_t n = pwrite(fd, p, len, off);
+			if (n < 0)
+				return err_sys(e, "write %s", path);
+			p += n;
+			len -= (size_t)n;
+			off += n;
+		}
+		if (off > end)
+			end = off;
+	}
+	if (r != ARCHIVE_EOF)
+		return err_set(e, "%s: %s", path, archive_error_string(ar));
+	if (ftruncate(fd, end))
+		return err_sys(e, "truncate %s", path);
+	return 0;
+}
+
+/* Make room for a new entry at (pfd, name): remove what is there unless
+ * both are directories. *keep_dir is set in that case. */
+static int clear_slot(int pfd, const char *name, bool new_is_dir, bool *keep_dir, const char *path,
+		      struct err *e)
+{
+	struct stat st;
+	*keep_dir = false;
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
+		if (errno == ENOENT)
+			return 0;
+		return err_sys(e, "%s", path);
+	}
+	if (S_ISDIR(st.st_mode) && new_is_dir) {
+		*keep_dir = true;
+		return 0;
+	}
+	if (rm_rf_at(pfd, name))
+		return err_sys(e, "remove %s", path);
+	return 0;
+}
+
+static int do_whiteout(struct apply *a, char *path, const char *name, int pfd, struct err *e)
+{
+	if (!strcmp(name, ".wh..wh..opq")) {
+		char *slash = strrchr(path, '/');
+		char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup("");
+		a->opaque = realloc(a->opaque, (a->nopaque + 1) * sizeof(char *));
+		if (!a->opaque || !dir)
+			abort();
+		a->opaque[a->nopaque++] = dir;
+		return 0;
+	}
+	const char *victim = name + 4;
+	if (!*victim || !strcmp(victim, ".") || !strcmp(victim, ".."))
+		return err_set(e, "%s: bad whiteout", path);
+	/* The path of the hidden entry, to skip same-layer entries. */
+	size_t plen = (size_t)(name - path);
+	char *vpath = malloc(plen + strlen(victim) + 1);
+	if (!vpath)
+		abort();
+	memcpy(vpath, path, plen);
+	strcpy(vpath + plen, victim);
+	bool same = pathset_has(&a->seen, vpath);
+	free(vpath);
+	if (!same && rm_rf_at(pfd, victim))
+		return err_sys(e, "whiteout %s", path);
+	return 0;
+}
+
+/* Remove children of DIRFD (whose path is PREFIX) not written this layer. */
+static int prune_opaque(struct apply *a, int dirfd, const char *prefix, struct err *e)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(e, "opaque %s", prefix);
+	}
+	struct dirent *de;
+	int rc = 0;
+	while (!rc && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char child[8192];
+		snprintf(child, sizeof(child), "%s%s%s", prefix, *prefix ? "/" : "", de->d_name);
+		if (!pathset_has(&a->seen, child)) {
+			if (rm_rf_at(dirfd, de->d_name))
+				rc = err_sys(e, "opaque: remove %s", child);
+			continue;
+		}
+		if (de->d_type == DT_DIR) {
+			int cfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cfd < 0)
+				rc = err_sys(e, "opaque %s", child);
+			else {
+				rc = prune_opaque(a, cfd, child, e);
+				close(cfd);
+			}
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+static int finish_layer(struct apply *a, struct err *e)
+{
+	int rc = 0;
+	for (size_t i = 0; i < a->nopaque && !rc; i++) {
+		int fd;
+		if (!*a->opaque[i]) {
+			fd = dup(a->rootfd);
+		} else {
+			struct open_how how = {
+				.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+			};
+			fd = (int)syscall(SYS_openat2, a->rootfd, a->opaque[i], &how, sizeof(how));
+		}
+		if (fd < 0) {
+			if (errno != ENOENT)
+				rc = err_sys(e, "opaque %s", a->opaque[i]);
+			continue;
+		}
+		rc = prune_opaque(a, fd, a->opaque[i], e);
+		close(fd);
+	}
+	for (size_t i = 0; i < a->nopaque; i++)
+		free(a->opaque[i]);
+	a->nopaque = 0;
+	pathset_clear(&a->seen);
+	return rc;
+}
+
+static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry *ent, struct err *e)
+{
+	const char *raw = archive_entry_pathname(ent);
+	if (!raw)
+		return err_set(e, "entry without a path");
+	char *path = strdup(raw);
+	if (!path)
+		abort();
+	int rc = -1, pfd = -1;
+	if (normalise(path)) {
+		err_set(e, "%.200s: path escapes the image root", raw);
+		goto out;
+	}
+	mode_t type = archive_entry_filetype(ent);
+	if (!*path) { /* the root itself */
+		if (type == AE_IFDIR) {
+			if (a->root && fchownat(a->rootfd, "", (uid_t)archive_entry_uid(ent),
+						(gid_t)archive_entry_gid(ent), AT_EMPTY_PATH)) {
+				err_sys(e, "chown /");
+				goto out;
+			}
+			add_dir(a, "", ent);
+		}
+		rc = 0;
+		goto out;
+	}
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (a->layers && !strncmp(name, ".wh.", 4)) {
+		/* A whiteout in a directory that does not exist hides nothing. */
+		errno = 0;
+		pfd = open_parent_x(a, path, &name, false, e);
+		if (pfd < 0)
+			rc = errno == ENOENT ? 0 : -1;
+		else
+			rc = do_whiteout(a, path, name, pfd, e);
+		goto out;
+	}
+	pfd = open_parent(a, path, &name, e);
+	if (pfd < 0)
+		goto out;
+	if (a->layers)
+		pathset_add(&a->seen, path);
+
+	const char *hl = archive_entry_hardlink(ent);
+	bool keep = false;
+	if (clear_slot(pfd, name, !hl && type == AE_IFDIR, &keep, path, e))
+		goto out;
+	if (hl) {
+		char *tpath = strdup(hl);
+		const char *tname;
+		if (!tpath)
+			abort();
+		if (normalise(tpath) || !*tpath) {
+			err_set(e, "%.200s: hard link target %.200s escapes the image root", path, hl);
+			free(tpath);
+			goto out;
+		}
+		int tfd = open_parent(a, tpath, &tname, e);
+		if (tfd >= 0) {
+			if (linkat(tfd, tname, pfd, name, 0))
+				err_sys(e, "%s: hard link to %s", path, tpath);
+			else
+				rc = 0;
+			close(tfd);
+		}
+		free(tpath);
+		goto out;
+	}
+	switch (type) {
+	case AE_IFDIR:
+		if (!keep && mkdirat(pfd, name, 0755)) {
+			err_sys(e, "mkdir %s", path);
+			goto out;
+		}
+		if (a->root && fchownat(pfd, name, (uid_t)archive_entry_uid(ent), (gid_t)archive_entry_gid(ent),
+					AT_SYMLINK_NOFOLLOW)) {
+			err_sys(e, "chown %s", path);
+			goto out;
+		}
+		if (set_xattrs(pfd, name, ent, path, e))
+			goto out;
+		add_dir(a, path, ent);
+		rc = 0;
+		goto out;
+	case AE_IFREG: {
+		int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err_sys(e, "create %s", path);
+			goto out;
+		}
+		int w = write_data(ar, fd, path, e);
+		close(fd);
+		if (w)
+			goto out;
+		break;
+	}
+	case AE_IFLNK: {
+		const char *target = archive_entry_symlink(ent);
+		if (!target || symlinkat(target, pfd, name)) {
+			err_sys(e, "symlink %s", path);
+			goto out;
+		}
+		rc = set_meta(a, pfd, name, ent, path, true, e);
+		goto out;
+	}
+	case AE_IFCHR:
+	case AE_IFBLK:
+		if (!a->root) {
+			a->skipped_dev++;
+			fprintf(stderr, "sandbox-image: note: skipping device node %s (not root)\n", path);
+			rc = 0;
+			goto out;
+		}
+		/* fallthrough */
+	case AE_IFIFO:
+		if (mknodat(pfd, name, type | 0600, archive_entry_rdev(ent))) {
+			err_sys(e, "mknod %s", path);
+			goto out;
+		}
+		break;
+	default:
+		err_set(e, "%s: unsupported entry type 0%o", path, (unsigned)type);
+		goto out;
+	}
+	rc = set_meta(a, pfd, name, ent, path, false, e);
+out:
+	if (pfd >= 0)
+		close(pfd);
+	free(path);
+	return rc;
+}
+
+int apply_tar_at(struct apply *a, int dirfd, const char *path, struct err *e)
+{
+	int fd = open_beneath(dirfd, path, O_RDONLY, e);
+	if (fd < 0)
+		return -1;
+	struct archive *ar = archive_read_new();
+	archive_read_support_filter_all(ar);
+	archive_read_support_format_tar(ar);
+	archive_read_support_format_gnutar(ar);
+	int rc = -1;
+	if (archive_read_open_fd(ar, fd, 1 << 16) != ARCHIVE_OK) {
+		err_set(e, "%s", archive_error_string(ar));
+		goto out;
+	}
+	struct archive_entry *ent;
+	int r;
+	while ((r = archive_read_next_header(ar, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		if (apply_entry(a, ar, ent, e))
+			goto out;
+	}
+	if (r != ARCHIVE_EOF) {
+		err_set(e, "%s", archive_error_string(ar));
+		goto out;
+	}
+	rc = a->layers ? finish_layer(a, e) : 0;
+out:
+	archive_read_free(ar);
+	close(fd);
+	return rc;
+}
+
+int apply_finish(struct apply *a, struct err *e)
+{
+	/* Later records win: apply in order. Vanished directories are fine. */
+	for (size_t i = 0; i < a->ndirs; i++) {
+		struct dir_rec *d = &a->dirs[i];
+		int fd;
+		if (!*d->path) {
+			fd = dup(a->rootfd);
+		} else {
+			struct open_how how = {
+				.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+			};
+			fd = (int)syscall(SYS_openat2, a->rootfd, d->path, &how, sizeof(how));
+		}
+		if (fd < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return err_sys(e, "%s", d->path);
+		}
+		if (fchmod(fd, d->mode) || futimens(fd, d->times)) {
+			close(fd);
+			return err_sys(e, "%s", d->path);
+		}
+		close(fd);
+	}
+	return 0;
+}

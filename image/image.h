@@ -1,0 +1,95 @@
+/* sandbox-image: image import into cached read-only guest disks.
+ *
+ * Flow (main.c, do_import): detect the input format (source.c) → read and verify
+ * the manifest, config and every blob (source.c, digest.c) → apply the
+ * layers in order into a temp tree (apply.c) → mkfs.erofs (mkfs.c) →
+ * publish <key>.erofs and <key>.json atomically under the cache lock
+ * (cache.c). Errors follow vmm/util.h's struct err convention. */
+#ifndef SANDBOX_IMAGE_H
+#define SANDBOX_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+/* Bumped whenever the disk layout we produce changes: part of the key. */
+#define IMAGE_FORMAT_VERSION 1
+
+#define EXIT_USAGE 1
+#define EXIT_FAIL 125
+
+/* ---- digest.c ---- */
+#define SHA256_HEX_LEN 64
+/* "sha256:<64 lowercase hex>" → hex (65 bytes with NUL). */
+int digest_parse(const char *digest, char hex[SHA256_HEX_LEN + 1], struct err *e);
+struct sha256;
+struct sha256 *sha256_new(void);
+void sha256_update(struct sha256 *h, const void *buf, size_t n);
+/* Writes the hex digest and frees h. */
+void sha256_final(struct sha256 *h, char hex[SHA256_HEX_LEN + 1]);
+void sha256_free(struct sha256 *h);
+/* sha256 of the file at (dirfd, path), opened beneath dirfd; also its size. */
+int sha256_file_at(int dirfd, const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
+		   struct err *e);
+/* sha256 of the decompressed stream of a (maybe gzip/zstd/xz) file. */
+int sha256_uncompressed_at(int dirfd, const char *path, char hex[SHA256_HEX_LEN + 1],
+			   struct err *e);
+/* Open PATH beneath DIRFD (no escaping via "..", absolute paths or
+ * symlinks pointing outside); AT_FDCWD: a user's path, opened as is. */
+int open_beneath(int dirfd, const char *path, int flags, struct err *e);
+/* Read a whole (small) file beneath dirfd; NUL-terminated; max bytes. */
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, struct err *e);
+/* Recursively remove NAME in DIRFD (never follows symlinks). */
+int rm_rf_at(int dirfd, const char *name);
+
+/* ---- apply.c ---- */
+struct apply;
+/* Apply into the directory ROOTFD. layers=true: interpret whiteouts.
+ * Ownership is applied only when running as root. */
+struct apply *apply_new(int rootfd, bool layers);
+/* Apply one tar (any of libarchive's compression filters) beneath the
+ * root, reading it from (dirfd, path). */
+int apply_tar_at(struct apply *a, int dirfd, const char *path, struct err *e);
+/* Finish: directory modes and times. */
+int apply_finish(struct apply *a, struct err *e);
+void apply_free(struct apply *a);
+
+/* ---- source.c ---- */
+enum src_format { SRC_AUTO, SRC_OCI, SRC_OCI_ARCHIVE, SRC_DOCKER_ARCHIVE, SRC_ROOTFS_TAR, SRC_ROOTFS_DIR };
+const char *src_format_name(enum src_format f);
+int src_format_parse(const char *s, enum src_format *f);
+
+struct image_src {
+	enum src_format format;
+	int dirfd;            /* layout (oci, extracted archives) or rootfs dir */
+	char *tar_path;       /* rootfs tar: path; or temp tar of a rootfs dir */
+	char key[SHA256_HEX_LEN + 1]; /* config digest or tar stream digest */
+	char *config_json;    /* image config (NULL for rootfs inputs) */
+	size_t nlayers;
+	char **layers;        /* paths beneath dirfd */
+	char **layer_hex;     /* expected blob sha256 (NULL: none) */
+	int64_t *layer_size;  /* expected blob size (-1: none) */
+	char **diff_ids;      /* expected uncompressed sha256 (NULL: none) */
+};
+/* Detect, extract (archives, into WORKDIR/src) and verify. */
+int src_open(const char *spec, enum src_format fmt, int workfd, struct image_src *s, struct err *e);
+/* Verify every layer blob (digest, diff_id). Called only when not cached. */
+int src_verify_layers(struct image_src *s, struct err *e);
+void src_close(struct image_src *s);
+
+/* ---- mkfs.c ---- */
+/* Build OUT (a file path) from the directory DIR; deterministic. */
+/* *fstype: "erofs" or "ext4". */
+int mkfs_build(const char *dir, const char *out, const char *key, const char **fstype, struct err *e);
+
+/* ---- config.c ---- */
+/* Run defaults from an image config (NULL: empty defaults) as a json-c
+ * object (struct json_object *) with Entrypoint, Cmd, Env, WorkingDir,
+ * User, StopSignal, ExposedPorts (a sorted array of "80/tcp"...). */
+struct json_object;
+int config_defaults(const char *config_json, struct json_object **out, struct err *e);
+
+#endif

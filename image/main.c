@@ -1,0 +1,569 @@
+/* sandbox-image: command line and the image cache.
+ *
+ * Cache (CACHE = $SANDBOX_IMAGE_DIR, else /var/lib/sandbox/images as root,
+ * else $XDG_DATA_HOME/sandbox/images):
+ *   CACHE/v<N>/<key>.erofs (or .ext4)  the disk; N = IMAGE_FORMAT_VERSION
+ *                                      (v<N>-user: made without root)
+ *   CACHE/v<N>/<key>.json              run defaults + metadata (written last)
+ *   CACHE/names/<NAME>                 symlink to ../v<N>/<key>.json
+ *   CACHE/tmp/import.*                 work directories (removed on exit)
+ *   CACHE/.lock                        flock: held while publishing/removing
+ * key = the image config's sha256 (OCI, docker) or the sha256 of the tar
+ * stream (rootfs inputs). Publishing is rename() of finished files. */
+#include "image.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VDIR_FMT "v%d"
+
+static const char usage_text[] =
+	"usage: sandbox image COMMAND ...\n"
+	"  import [--format FMT] SRC[:TAG] NAME   import an image into the cache as NAME\n"
+	"        FMT: oci, oci-archive, docker-archive, rootfs-tar, rootfs-dir\n"
+	"        (detected when not given; layers plain, gzip, zstd or xz)\n"
+	"  ls                                     list names, digests and disk sizes\n"
+	"  inspect NAME                           print the run defaults (JSON)\n"
+	"  rm NAME                                remove a name (and its disk if unused)\n"
+	"  prune                                  remove unused disks and stale work dirs\n"
+	"\n"
+	"cache: $SANDBOX_IMAGE_DIR, else /var/lib/sandbox/images (root) or\n"
+	"$XDG_DATA_HOME/sandbox/images. NAME: letters, digits and . _ - : @ (not\n"
+	"starting with '.').\n"
+	"exit status: 0 ok, 1 usage error, 125 failure (one line on stderr,\n"
+	"\"sandbox-image: ...\"); the cache is never left half-written.\n";
+
+static int usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "sandbox-image: %s\n", msg);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static int fail(struct err *e)
+{
+	fprintf(stderr, "sandbox-image: %s\n", e->msg);
+	return EXIT_FAIL;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+struct cache {
+	char dir[4096];
+	int fd, vfd, namesfd, lockfd;
+	char vdir[16];
+};
+
+static int cache_open(struct cache *c, struct err *e)
+{
+	const char *d = getenv("SANDBOX_IMAGE_DIR");
+	if (d && *d) {
+		snprintf(c->dir, sizeof(c->dir), "%s", d);
+	} else if (!geteuid()) {
+		snprintf(c->dir, sizeof(c->dir), "/var/lib/sandbox/images");
+	} else if ((d = getenv("XDG_DATA_HOME")) && *d) {
+		snprintf(c->dir, sizeof(c->dir), "%s/sandbox/images", d);
+	} else if ((d = getenv("HOME")) && *d) {
+		snprintf(c->dir, sizeof(c->dir), "%s/.local/share/sandbox/images", d);
+	} else {
+		return err_set(e, "no cache directory: set SANDBOX_IMAGE_DIR");
+	}
+	/* Disks made without root differ (no device nodes, every file owned
+	 * by root): another format, so a shared cache never mixes them. */
+	snprintf(c->vdir, sizeof(c->vdir), geteuid() ? VDIR_FMT "-user" : VDIR_FMT, IMAGE_FORMAT_VERSION);
+	if (mkdir_p(c->dir) || (c->fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return err_sys(e, "cache %s", c->dir);
+	const char *subs[] = { c->vdir, "names", "tmp" };
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
+		if (mkdirat(c->fd, subs[i], 0755) && errno != EEXIST)
+			return err_sys(e, "cache %s/%s", c->dir, subs[i]);
+	c->vfd = openat(c->fd, c->vdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->namesfd = openat(c->fd, "names", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->lockfd = openat(c->fd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (c->vfd < 0 || c->namesfd < 0 || c->lockfd < 0)
+		return err_sys(e, "cache %s", c->dir);
+	return 0;
+}
+
+static int cache_lock(struct cache *c, struct err *e)
+{
+	while (flock(c->lockfd, LOCK_EX))
+		if (errno != EINTR)
+			return err_sys(e, "lock %s/.lock", c->dir);
+	return 0;
+}
+
+static void cache_unlock(struct cache *c)
+{
+	flock(c->lockfd, LOCK_UN);
+}
+
+static bool valid_name(const char *n)
+{
+	size_t len = strlen(n);
+	return len && len < 200 && n[0] != '.' &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:@") == len;
+}
+
+/* The key a name points at, or -1. */
+static int name_key(struct cache *c, const char *name, char key[SHA256_HEX_LEN + 1])
+{
+	char t[256];
+	ssize_t n = readlinkat(c->namesfd, name, t, sizeof(t) - 1);
+	if (n < 0)
+		return -1;
+	t[n] = '\0';
+	const char *b = strrchr(t, '/') ? strrchr(t, '/') + 1 : t;
+	if (strlen(b) != SHA256_HEX_LEN + 5 || strcmp(b + SHA256_HEX_LEN, ".json"))
+		return -1;
+	memcpy(key, b, SHA256_HEX_LEN);
+	key[SHA256_HEX_LEN] = '\0';
+	return 0;
+}
+
+/* Point NAME at KEY atomically (symlink to a temp name, rename). Locked. */
+static int set_name(struct cache *c, const char *name, const char *key, struct err *e)
+{
+	char target[128], tmp[256];
+	snprintf(target, sizeof(target), "../%s/%s.json", c->vdir, key);
+	snprintf(tmp, sizeof(tmp), ".tmp.%d.%s", (int)getpid(), name);
+	unlinkat(c->namesfd, tmp, 0);
+	if (symlinkat(target, c->namesfd, tmp) || renameat(c->namesfd, tmp, c->namesfd, name)) {
+		unlinkat(c->namesfd, tmp, 0);
+		return err_sys(e, "name %s", name);
+	}
+	return 0;
+}
+
+static bool cached(struct cache *c, const char *key)
+{
+	char j[128];
+	snprintf(j, sizeof(j), "%s.json", key);
+	return !faccessat(c->vfd, j, F_OK, AT_SYMLINK_NOFOLLOW);
+}
+
+/* A progress line on stderr when it is a terminal (cleared at the end). */
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void progress(const char *fmt, ...)
+{
+	static int tty = -1;
+	if (tty < 0)
+		tty = isatty(2);
+	if (!tty)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("\r\033[K", stderr);
+	if (fmt) {
+		fputs("sandbox-image: ", stderr);
+		vfprintf(stderr, fmt, ap);
+	}
+	va_end(ap);
+	fflush(stderr);
+}
+
+static int write_all_at(int dirfd, const char *path, const char *s, struct err *e)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_sys(e, "%s", path);
+	size_t len = strlen(s);
+	bool ok = write(fd, s, len) == (ssize_t)len && write(fd, "\n", 1) == 1 && !fsync(fd);
+	close(fd);
+	return ok ? 0 : err_sys(e, "write %s", path);
+}
+
+static int gc(struct cache *c, bool tmp_too, struct err *e);
+
+/* The running import's work directory, removed if we are interrupted:
+ * the handler only forks, execs rm and exits (async-signal-safe). */
+static char interrupted_work[4200];
+
+static void on_signal(int sig)
+{
+	if (interrupted_work[0]) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			execl("/bin/rm", "rm", "-rf", "--", interrupted_work, (char *)NULL);
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+	_exit(128 + sig);
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static int do_import(struct cache *c, const char *spec, enum src_format fmt, const char *name,
+		     struct err *e)
+{
+	char work[4200];
+	snprintf(work, sizeof(work), "%s/tmp/import.XXXXXX", c->dir);
+	if (!mkdtemp(work))
+		return err_sys(e, "work dir in %s/tmp", c->dir);
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	memcpy(interrupted_work, work, sizeof(interrupted_work));
+	catch_signals();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	int workfd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct image_src s = { .dirfd = -1 };
+	struct apply *a = NULL;
+	json_object *meta = NULL;
+	int rc = -1, treefd = -1;
+	if (workfd < 0) {
+		err_sys(e, "%s", work);
+		goto out;
+	}
+	progress("reading %s", spec);
+	if (src_open(spec, fmt, workfd, &s, e))
+		goto out;
+	if (cached(c, s.key)) {
+		if (cache_lock(c, e))
+			goto out;
+		rc = cached(c, s.key) ? set_name(c, name, s.key, e) : -2;
+		if (!rc)
+			rc = gc(c, false, e); /* the disk NAME pointed at before */
+		cache_unlock(c);
+		if (rc != -2)
+			goto done;
+		rc = -1; /* removed meanwhile: build it */
+	}
+	progress("verifying %zu layer(s)", s.nlayers);
+	if (src_verify_layers(&s, e))
+		goto out;
+	if (mkdirat(workfd, "tree", 0755) ||
+	    (treefd = openat(workfd, "tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		err_sys(e, "%s/tree", work);
+		goto out;
+	}
+	a = apply_new(treefd, s.tar_path == NULL);
+	if (s.tar_path) {
+		if (apply_tar_at(a, s.dirfd, s.tar_path, e)) {
+			err_wrap(e, "%s", spec);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < s.nlayers; i++) {
+		progress("applying layer %zu/%zu", i + 1, s.nlayers);
+		if (apply_tar_at(a, s.dirfd, s.layers[i], e)) {
+			err_wrap(e, "layer %zu", i + 1);
+			goto out;
+		}
+	}
+	if (apply_finish(a, e))
+		goto out;
+	char tree[4300], disk[4300];
+	snprintf(tree, sizeof(tree), "%s/tree", work);
+	snprintf(disk, sizeof(disk), "%s/disk", work);
+	const char *fstype;
+	progress("making the disk");
+	if (mkfs_build(tree, disk, s.key, &fstype, e))
+		goto out;
+	if (config_defaults(s.config_json, &meta, e))
+		goto out;
+	char dname[128], jname[128], digest[80];
+	snprintf(dname, sizeof(dname), "%s.%s", s.key, fstype);
+	snprintf(jname, sizeof(jname), "%s.json", s.key);
+	snprintf(digest, sizeof(digest), "sha256:%s", s.key);
+	json_object_object_add(meta, "Digest", json_object_new_string(digest));
+	json_object_object_add(meta, "Source", json_object_new_string(src_format_name(s.format)));
+	json_object_object_add(meta, "FormatVersion", json_object_new_int(IMAGE_FORMAT_VERSION));
+	json_object_object_add(meta, "FsType", json_object_new_string(fstype));
+	json_object_object_add(meta, "Disk", json_object_new_string(dname));
+	if (write_all_at(workfd, "meta.json",
+			 json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE), e))
+		goto out;
+	int dfd = openat(workfd, "disk", O_RDONLY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) || fchmod(dfd, 0444)) {
+		if (dfd >= 0)
+			close(dfd);
+		err_sys(e, "%s", disk);
+		goto out;
+	}
+	close(dfd);
+	if (cache_lock(c, e))
+		goto out;
+	if (renameat(workfd, "disk", c->vfd, dname) || renameat(workfd, "meta.json", c->vfd, jname))
+		err_sys(e, "publish %s", dname);
+	else if (!(rc = set_name(c, name, s.key, e)))
+		rc = gc(c, false, e);
+	fsync(c->vfd);
+	cache_unlock(c);
+done:
+	progress(NULL);
+	if (!rc)
+		printf("%s sha256:%s\n", name, s.key);
+out:
+	if (rc)
+		progress(NULL);
+	if (treefd >= 0)
+		close(treefd);
+	apply_free(a);
+	json_object_put(meta);
+	src_close(&s);
+	if (workfd >= 0)
+		close(workfd);
+	int tfd = openat(c->fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd >= 0) {
+		rm_rf_at(tfd, strrchr(work, '/') + 1);
+		close(tfd);
+	}
+	sigprocmask(SIG_BLOCK, &block, &old);
+	interrupted_work[0] = '\0';
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names in the names dir; caller frees. */
+static char **list_names(struct cache *c, size_t *n)
+{
+	int fd = dup(c->namesfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	char **v = NULL;
+	*n = 0;
+	if (!d)
+		return NULL;
+	rewinddir(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		v = realloc(v, (*n + 1) * sizeof(char *));
+		if (!v)
+			abort();
+		v[(*n)++] = strdup(de->d_name);
+	}
+	closedir(d);
+	if (*n)
+		qsort(v, *n, sizeof(char *), cmp_str);
+	return v;
+}
+
+static json_object *load_meta(struct cache *c, const char *key, struct err *e)
+{
+	char j[128], *text;
+	snprintf(j, sizeof(j), "%s.json", key);
+	if (read_file_at(c->vfd, j, 1 << 20, &text, NULL, e))
+		return NULL;
+	json_object *o = json_tokener_parse(text);
+	free(text);
+	if (!o)
+		err_set(e, "%s/%s/%s: bad JSON", c->dir, c->vdir, j);
+	return o;
+}
+
+static int do_ls(struct cache *c)
+{
+	size_t n;
+	char **v = list_names(c, &n);
+	printf("%-30s %-19s %10s %s\n", "NAME", "DIGEST", "SIZE", "FS");
+	for (size_t i = 0; i < n; i++) {
+		char key[SHA256_HEX_LEN + 1], dname[128];
+		struct err e;
+		if (name_key(c, v[i], key) == 0) {
+			json_object *m = load_meta(c, key, &e), *fs = NULL;
+			const char *fst = m && json_object_object_get_ex(m, "FsType", &fs) ? json_object_get_string(fs) : "?";
+			struct stat st;
+			snprintf(dname, sizeof(dname), "%s.%s", key, fst);
+			long long size = fstatat(c->vfd, dname, &st, 0) ? -1 : (long long)st.st_size;
+			printf("%-30s sha256:%.12s %10lld %s\n", v[i], key, size, fst);
+			json_object_put(m);
+		}
+		free(v[i]);
+	}
+	free(v);
+	return 0;
+}
+
+static int do_inspect(struct cache *c, const char *name, struct err *e)
+{
+	char key[SHA256_HEX_LEN + 1];
+	if (name_key(c, name, key))
+		return err_set(e, "no image named '%s'", name);
+	json_object *m = load_meta(c, key, e);
+	if (!m)
+		return -1;
+	printf("%s\n", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(m);
+	return 0;
+}
+
+/* Remove disks no name points at (and stale work dirs). Locked. */
+static int gc(struct cache *c, bool tmp_too, struct err *e)
+{
+	size_t n;
+	char **v = list_names(c, &n);
+	int fd = dup(c->vfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d)
+		return err_sys(e, "%s/%s", c->dir, c->vdir);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) < SHA256_HEX_LEN)
+			continue;
+		bool used = false;
+		for (size_t i = 0; i < n && !used; i++) {
+			char key[SHA256_HEX_LEN + 1];
+			used = !name_key(c, v[i], key) && !strncmp(key, de->d_name, SHA256_HEX_LEN);
+		}
+		if (!used && unlinkat(c->vfd, de->d_name, 0))
+			err_sys(e, "remove %s", de->d_name);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	if (tmp_too) {
+		/* Work dirs of imports that are not running: those we can lock
+		 * out... imports hold no lock while working, so only old ones. */
+		int tfd = openat(c->fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *t = tfd >= 0 ? fdopendir(tfd) : NULL;
+		while (t && (de = readdir(t))) {
+			struct stat st;
+			if (de->d_name[0] == '.' || fstatat(tfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+				continue;
+			if (time(NULL) - st.st_mtime > 24 * 3600)
+				rm_rf_at(tfd, de->d_name);
+		}
+		if (t)
+			closedir(t);
+	}
+	return 0;
+}
+
+static int do_rm(struct cache *c, const char *name, struct err *e)
+{
+	char key[SHA256_HEX_LEN + 1];
+	if (cache_lock(c, e))
+		return -1;
+	int rc = 0;
+	if (name_key(c, name, key))
+		rc = err_set(e, "no image named '%s'", name);
+	else if (unlinkat(c->namesfd, name, 0))
+		rc = err_sys(e, "remove %s", name);
+	else
+		rc = gc(c, false, e);
+	cache_unlock(c);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	umask(022);
+	/* libarchive converts pax (UTF-8) names to the locale's charset. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
+	if (argc < 2)
+		return usage(NULL);
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	enum src_format fmt = SRC_AUTO;
+	char **args = argv + 2;
+	int nargs = argc - 2;
+	if (!strcmp(cmd, "import")) {
+		static const struct option opts[] = {
+			{ "format", required_argument, NULL, 'f' },
+			{ "help", no_argument, NULL, 'h' },
+			{ 0 },
+		};
+		int o;
+		optind = 2;
+		while ((o = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+			if (o == 'f') {
+				if (src_format_parse(optarg, &fmt) || fmt == SRC_AUTO)
+					return usage("unknown --format");
+			} else if (o == 'h') {
+				fputs(usage_text, stdout);
+				return 0;
+			} else {
+				return usage(NULL);
+			}
+		}
+		args = argv + optind;
+		nargs = argc - optind;
+		if (nargs != 2)
+			return usage("import takes SRC[:TAG] NAME");
+		if (!valid_name(args[1]))
+			return usage("bad NAME");
+	} else if (!strcmp(cmd, "inspect") || !strcmp(cmd, "rm")) {
+		if (nargs != 1)
+			return usage("expected one NAME");
+		if (!valid_name(args[0]))
+			return usage("bad NAME");
+	} else if (!strcmp(cmd, "ls") || !strcmp(cmd, "prune")) {
+		if (nargs != 0)
+			return usage("no arguments expected");
+	} else {
+		return usage("unknown command");
+	}
+
+	struct cache c;
+	struct err e = { "" };
+	if (cache_open(&c, &e))
+		return fail(&e);
+	int rc = 0;
+	if (!strcmp(cmd, "import"))
+		rc = do_import(&c, args[0], fmt, args[1], &e);
+	else if (!strcmp(cmd, "ls"))
+		rc = do_ls(&c);
+	else if (!strcmp(cmd, "inspect"))
+		rc = do_inspect(&c, args[0], &e);
+	else if (!strcmp(cmd, "rm"))
+		rc = do_rm(&c, args[0], &e);
+	else if (!strcmp(cmd, "prune")) {
+		if (!(rc = cache_lock(&c, &e))) {
+			rc = gc(&c, true, &e);
+			cache_unlock(&c);
+		}
+	}
+	return rc ? fail(&e) : 0;
+}
