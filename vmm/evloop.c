@@ -8,6 +8,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "jail/seccomp.h"
+
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int evloop_init(struct evloop *l, struct err *e)
@@ -83,6 +85,11 @@ static void *loop(void *arg)
 {
 	struct evloop *l = arg;
 	struct epoll_event evs[32];
+	/* The device thread's seccomp filter, before its first event (weak:
+	 * absent in builds without jail/seccomp.c, and a no-op unless vm_run
+	 * armed it). */
+	if (seccomp_enter_evloop)
+		seccomp_enter_evloop();
 	for (;;) {
 		int n = epoll_wait(l->epfd, evs, 32, -1);
 		if (n < 0) {

@@ -35,6 +35,7 @@ static void usage(FILE *f)
 		"  --timings        print phase timings and memory at exit (stderr)\n"
 		"  --timeout SEC    stop the guest after SEC seconds (exit 124)\n"
 		"  --allow-pvm      try to boot even on a PVM host (it will fail)\n"
+		"  --no-seccomp     run without the per-thread seccomp filters (debugging only)\n"
 		"  --disk SPEC      virtio-blk disk (repeatable), see below\n"
 		"  --net SPEC       virtio-net device with a TAP backend, see below\n"
 		"  --vsock SPEC     virtio-vsock device, see below\n"
@@ -84,7 +85,7 @@ static int cmd_kvm_check(void)
 static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err *e)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_MEM, O_CPUS, O_CONSOLE, O_CMDLINE, O_APPEND, O_TIMINGS,
-	       O_TIMEOUT, O_ALLOW_PVM, O_DISK, O_NET, O_VSOCK, O_HELP };
+	       O_TIMEOUT, O_ALLOW_PVM, O_NO_SECCOMP, O_DISK, O_NET, O_VSOCK, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, 0, O_KERNEL },
 		{ "initrd", required_argument, 0, O_INITRD },
@@ -96,6 +97,7 @@ static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err 
 		{ "timings", no_argument, 0, O_TIMINGS },
 		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "allow-pvm", no_argument, 0, O_ALLOW_PVM },
+		{ "no-seccomp", no_argument, 0, O_NO_SECCOMP },
 		{ "disk", required_argument, 0, O_DISK },
 		{ "net", required_argument, 0, O_NET },
 		{ "vsock", required_argument, 0, O_VSOCK },
@@ -134,6 +136,7 @@ static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err 
 			break;
 		}
 		case O_ALLOW_PVM: c->allow_pvm = true; break;
+		case O_NO_SECCOMP: c->no_seccomp = true; break;
 		case O_DISK:
 			if (c->ndisks >= VM_MAX_DISKS)
 				return err_set(e, "--disk: at most %u disks", VM_MAX_DISKS);

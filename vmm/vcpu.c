@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arch/x86/regs.h"
+#include "jail/seccomp.h"
 #include "vm.h"
 
 #define SIG_KICK SIGUSR1
@@ -118,6 +119,9 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* This thread's allowlist, before the guest runs an instruction here. */
+	if (seccomp_enter(SB_SECCOMP_VCPU))
+		return NULL;
 
 	if (v->id == 0) {
 		vm->t.cpu_to_first_run = cpu_ns();

@@ -18,6 +18,7 @@
 #include "arch/x86/mptable.h"
 #include "arch/x86/regs.h"
 #include "devices/modules.h"
+#include "jail/seccomp.h"
 
 uint64_t vm_elapsed(const struct vm *vm) { return now_ns() - vm->t.start; }
 
@@ -218,14 +219,22 @@ int vm_run(struct vm *vm, struct err *e)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	vm->main_thread = pthread_self();
 
+	/* Per-thread seccomp filters (jail/seccomp.c): the device thread loads
+	 * its own before its first event and we wait for it, the vCPU threads
+	 * before their first KVM_RUN, this thread once they are all started. */
+	seccomp_arm(vm);
 	if (evloop_start(&vm->loop, e))
 		vm_request_end(vm, VM_END_ERROR, e->msg);
+	else
+		seccomp_wait_evloop();
 	for (unsigned i = 0; i < vm->ncpus && !atomic_load(&vm->end); i++) {
 		if (vcpu_start(&vm->vcpus[i], e)) {
 			vm_request_end(vm, VM_END_ERROR, e->msg);
 			break;
 		}
 	}
+	if (!atomic_load(&vm->end))
+		seccomp_enter(SB_SECCOMP_MAIN);
 	uint64_t deadline = vm->cfg.timeout_s ? now_ns() + vm->cfg.timeout_s * 1000000000ULL : 0;
 	int sig_end = 0;
 	while (!atomic_load(&vm->end)) {

@@ -48,6 +48,7 @@ struct vm_config {
 	bool console;              /* serial console on stdout */
 	bool timings;              /* print phase timings at exit */
 	bool allow_pvm;            /* try even on a PVM host */
+	bool no_seccomp;           /* --no-seccomp: no per-thread filters (debugging) */
 	unsigned timeout_s;        /* 0 = none */
 	/* device options, parsed by the device modules (--disk, --net, --vsock) */
 	unsigned ndisks;

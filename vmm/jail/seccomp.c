@@ -1,0 +1,229 @@
+/* Per-thread seccomp allowlists (see seccomp.h). The tables below are the
+ * whole policy: one per thread kind, syscalls by name, ioctl by request
+ * number. Anything not listed kills the VMM with SIGSYS.
+ *
+ * How the lists were found: reading every path each thread runs after
+ * start-up (vcpu.c, evloop.c, devices/, virtio/, vm.c's end and clean-up,
+ * glibc's malloc/free, stdio and thread exit) and checking with
+ * `strace -f` on boot, blk, net and vsock runs. */
+#include "jail/seccomp.h"
+
+#include <errno.h>
+#include <linux/if_tun.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "vm.h"
+
+/* What every one of our threads needs: glibc's malloc and free (arenas
+ * grow and trim with mmap/munmap/madvise/mprotect/brk; a thread's exit
+ * also madvises its stack away), mutexes and joins (futex), signals (the
+ * vCPU kick's handler returns, pthread_kill = getpid + tgkill under a
+ * blocked mask), time (vDSO, the syscall as fallback), writing to
+ * stdout/stderr/eventfds, closing fds, ending the thread. */
+#define COMMON_SYSCALLS                                                        \
+	"futex", "mmap", "munmap", "mprotect", "madvise", "brk",               \
+	"rt_sigreturn", "rt_sigprocmask", "restart_syscall",                   \
+	"clock_gettime", "getpid", "tgkill",                                    \
+	"write", "close", "exit"
+
+/* vCPU threads: KVM_RUN and the exits it returns. Port and MMIO handlers
+ * run devices' register code: the serial port (write to stdout, its
+ * interrupt line), virtio status writes (activate: TUNSETOFFLOAD and
+ * watching the tap; reset: drop vsock connections — close, epoll_ctl,
+ * free), queue kicks (write to the eventfd), and ending the VM (signal the
+ * other vCPUs and the main thread). */
+static const char *const vcpu_syscalls[] = {
+	COMMON_SYSCALLS,
+	"ioctl", "epoll_ctl",
+};
+static const unsigned long vcpu_ioctls[] = {
+	KVM_RUN,            /* the loop */
+	KVM_IRQ_LINE,       /* serial interrupt (vm_irq_line) */
+	TUNSETOFFLOAD,      /* virtio-net activate / reset */
+};
+
+/* The device thread: epoll, eventfd kicks and irqfds, disks (positioned
+ * vectored I/O, flush, discard and write-zeroes), the tap (vectored
+ * read/write), vsock's Unix sockets (accept host connections, connect for
+ * guest-initiated ones, stream data, half-close). It opens no files and
+ * makes no ioctl at all. */
+static const char *const evloop_syscalls[] = {
+	COMMON_SYSCALLS,
+	"epoll_wait", "epoll_ctl",
+	"read", "readv", "writev",
+	"preadv", "pwritev", "pwrite64", "fdatasync", "fallocate",
+	"socket", "connect", "accept4", "sendmsg", "sendto", "recvfrom", "shutdown",
+};
+static const unsigned long evloop_ioctls[] = { 0 };
+
+/* The main thread once the guest runs: wait for a signal or the timeout,
+ * join the threads, then report (--timings reads /proc/self/status and
+ * mincore; a timeout reads the vCPUs' registers) and tear down: close fds,
+ * unmap memory, remove the vsock socket file, exit the process. */
+static const char *const main_syscalls[] = {
+	COMMON_SYSCALLS,
+	"rt_sigtimedwait", "ioctl", "gettid",
+	"openat", "read", "newfstatat", "mincore", "unlink", "exit_group",
+};
+static const unsigned long main_ioctls[] = {
+	KVM_GET_REGS,       /* describe_vcpus on --timeout */
+	KVM_GET_MP_STATE,
+};
+
+#if defined(__SANITIZE_ADDRESS__)
+/* ASan/UBSan builds (make check-asan): the sanitizer runtime's own calls —
+ * its allocator, thread start/exit bookkeeping, reports (readlink of the
+ * binary, /proc/self/maps), and LeakSanitizer at exit, which stops the
+ * world from a tracer task (clone, ptrace, wait4, /proc/self/task). Only
+ * these builds allow them. */
+#define SANITIZER_SYSCALLS                                                         \
+	"sigaltstack", "prctl", "sched_yield", "readlink", "open", "openat", "read", \
+	"getdents", "getdents64", "clone", "ptrace", "wait4", "rt_sigaction", "nanosleep",    \
+	"clock_nanosleep", "sched_getaffinity", "getrlimit", "prlimit64",         \
+	"fstat", "newfstatat", "lseek", "pipe2", "mremap", "kill", "exit_group",  \
+	"getppid", "set_robust_list", "write", "writev", "uname", "getrusage"
+static const char *const sanitizer_syscalls[] = { SANITIZER_SYSCALLS };
+#define NSANITIZER ARRAY_SIZE(sanitizer_syscalls)
+#else
+static const char *const *const sanitizer_syscalls = NULL;
+#define NSANITIZER 0
+#endif
+
+static const struct policy {
+	const char *name;
+	const char *const *syscalls;
+	unsigned nsyscalls;
+	const unsigned long *ioctls;
+	unsigned nioctls;
+} policies[SB_SECCOMP_NKINDS] = {
+	[SB_SECCOMP_VCPU] = { "vcpu", vcpu_syscalls, ARRAY_SIZE(vcpu_syscalls), vcpu_ioctls,
+			      ARRAY_SIZE(vcpu_ioctls) },
+	[SB_SECCOMP_EVLOOP] = { "evloop", evloop_syscalls, ARRAY_SIZE(evloop_syscalls), evloop_ioctls, 0 },
+	[SB_SECCOMP_MAIN] = { "main", main_syscalls, ARRAY_SIZE(main_syscalls), main_ioctls,
+			      ARRAY_SIZE(main_ioctls) },
+};
+
+const char *seccomp_kind_name(enum sb_seccomp_thread kind)
+{
+	return kind < SB_SECCOMP_NKINDS ? policies[kind].name : "?";
+}
+
+int seccomp_nioctls(enum sb_seccomp_thread kind)
+{
+	return kind < SB_SECCOMP_NKINDS ? (int)policies[kind].nioctls : -1;
+}
+
+/* Distinct syscall numbers in KIND's table (the common part and a
+ * per-thread entry may name the same call). */
+int seccomp_nsyscalls(enum sb_seccomp_thread kind)
+{
+	if (kind >= SB_SECCOMP_NKINDS)
+		return -1;
+	const struct policy *p = &policies[kind];
+	int nr[128], n = 0;
+	for (unsigned i = 0; i < p->nsyscalls; i++) {
+		int s = seccomp_syscall_resolve_name(p->syscalls[i]);
+		if (s == __NR_SCMP_ERROR)
+			return -1;
+		bool dup = false;
+		for (int j = 0; j < n; j++)
+			dup |= nr[j] == s;
+		if (!dup && n < (int)ARRAY_SIZE(nr))
+			nr[n++] = s;
+	}
+	return n;
+}
+
+static int add_names(scmp_filter_ctx ctx, const char *const *names, unsigned n, struct err *e)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]);
+		if (nr == __NR_SCMP_ERROR)
+			return err_set(e, "seccomp: unknown syscall %s", names[i]);
+		if (nr == SCMP_SYS(ioctl))
+			continue; /* only with its request numbers, below */
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		if (r && r != -EEXIST)
+			return err_set(e, "seccomp: allowing %s: %s", names[i], strerror(-r));
+	}
+	return 0;
+}
+
+int seccomp_install(enum sb_seccomp_thread kind, struct err *e)
+{
+	if (kind >= SB_SECCOMP_NKINDS)
+		return err_set(e, "seccomp: bad thread kind %d", (int)kind);
+	const struct policy *p = &policies[kind];
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!ctx)
+		return err_set(e, "seccomp: seccomp_init failed");
+	int r = add_names(ctx, p->syscalls, p->nsyscalls, e);
+	if (!r)
+		r = add_names(ctx, sanitizer_syscalls, NSANITIZER, e);
+	for (unsigned i = 0; !r && i < p->nioctls; i++) {
+		int rr = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+					  SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)p->ioctls[i]));
+		if (rr)
+			r = err_set(e, "seccomp: allowing ioctl 0x%lx: %s", p->ioctls[i], strerror(-rr));
+	}
+	if (!r) {
+		int rr = seccomp_load(ctx);
+		if (rr)
+			r = err_set(e, "seccomp: loading the %s filter: %s", p->name, strerror(-rr));
+	}
+	seccomp_release(ctx);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* vm_run's side */
+
+static struct vm *armed_vm;
+static pthread_mutex_t evloop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t evloop_cond = PTHREAD_COND_INITIALIZER;
+static bool evloop_done;
+
+void seccomp_arm(struct vm *vm)
+{
+	armed_vm = vm->cfg.no_seccomp ? NULL : vm;
+	evloop_done = false;
+}
+
+int seccomp_enter(enum sb_seccomp_thread kind)
+{
+	struct vm *vm = armed_vm;
+	if (!vm)
+		return 0;
+	struct err e;
+	if (seccomp_install(kind, &e)) {
+		vm_request_end(vm, VM_END_ERROR, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+void seccomp_enter_evloop(void)
+{
+	if (!armed_vm)
+		return;
+	seccomp_enter(SB_SECCOMP_EVLOOP);
+	pthread_mutex_lock(&evloop_lock);
+	evloop_done = true;
+	pthread_cond_signal(&evloop_cond);
+	pthread_mutex_unlock(&evloop_lock);
+}
+
+void seccomp_wait_evloop(void)
+{
+	if (!armed_vm)
+		return;
+	pthread_mutex_lock(&evloop_lock);
+	while (!evloop_done)
+		pthread_cond_wait(&evloop_cond, &evloop_lock);
+	pthread_mutex_unlock(&evloop_lock);
+}
