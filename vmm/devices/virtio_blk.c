@@ -266,20 +266,7 @@ static void blk_queue_notify(struct virtio_dev *d, unsigned qi)
 	struct blk *b = to_blk(d);
 	struct virtq *q = &d->vq[qi];
 	unsigned served = 0;
-	for (;;) {
-		int r = virtq_pop(q, d->gm, &b->chain);
-		if (r < 0) {
-			virtio_needs_reset(d); /* the ring itself is malformed */
-			break;
-		}
-		if (r == 0) {
-			/* Empty: ask for a kick past what we took (event idx),
-			 * then look once more to close the race with the driver. */
-			virtq_update_avail_event(q, d->gm);
-			if (!virtq_has_work(q, d->gm))
-				break;
-			continue;
-		}
+	while (virtio_next_chain(d, qi, &b->chain) == 1) {
 		uint32_t len = blk_request(b, &b->chain);
 		virtq_push(q, d->gm, b->chain.head, len);
 		if (++served == BLK_BATCH) {

@@ -1036,17 +1036,8 @@ static void process_tx(struct vsock *vs)
 				d->kick(d, TXQ);
 			break;
 		}
-		int r = virtq_pop(q, d->gm, &vs->txc);
-		if (r < 0) {
-			virtio_needs_reset(d);
+		if (virtio_next_chain(d, TXQ, &vs->txc) != 1)
 			break;
-		}
-		if (r == 0) {
-			virtq_update_avail_event(q, d->gm);
-			if (!virtq_has_work(q, d->gm))
-				break;
-			continue;
-		}
 		tx_packet(vs, &vs->txc);
 		virtq_push(q, d->gm, vs->txc.head, 0);
 		vs->tx_used = true;

@@ -74,6 +74,23 @@ void virtio_needs_reset(struct virtio_dev *d)
 		virtio_notify_config(d);
 }
 
+int virtio_next_chain(struct virtio_dev *d, unsigned q, struct virtq_chain *c)
+{
+	struct virtq *vq = &d->vq[q];
+	for (;;) {
+		int r = virtq_pop(vq, d->gm, c);
+		if (r < 0) {
+			virtio_needs_reset(d);
+			return -1;
+		}
+		if (r == 1)
+			return 1;
+		virtq_update_avail_event(vq, d->gm);
+		if (!virtq_has_work(vq, d->gm))
+			return 0;
+	}
+}
+
 void virtio_process_queue(struct virtio_dev *d, unsigned q)
 {
 	pthread_mutex_lock(&d->lock);

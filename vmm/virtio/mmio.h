@@ -83,6 +83,11 @@ void virtio_notify_used(struct virtio_dev *d, unsigned q);
 void virtio_notify_config(struct virtio_dev *d);
 /* A ring is malformed: set DEVICE_NEEDS_RESET and tell the driver. */
 void virtio_needs_reset(struct virtio_dev *d);
+/* The next chain on queue Q, for a device serving it (d->lock held):
+ * 1 with *C filled; 0 when the queue is empty, after asking the driver for
+ * a kick past what was taken (event idx) and looking once more to close
+ * the race with it; -1 when the ring is malformed (DEVICE_NEEDS_RESET set). */
+int virtio_next_chain(struct virtio_dev *d, unsigned q, struct virtq_chain *c);
 /* Run ops->queue_notify(Q) now, under the lock (device thread). */
 void virtio_process_queue(struct virtio_dev *d, unsigned q);
 
