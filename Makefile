@@ -112,26 +112,48 @@ bench-io: all
 	bench/io.sh
 
 # Fuzz targets (libFuzzer, clang): tests/fuzz/fuzz_*.c, each linked with the
-# VMM objects built for fuzzing. fuzz-smoke runs each briefly.
-FUZZ_SECONDS ?= 20
+# VMM objects built for fuzzing; fuzz_image_*.c link the image tool's code
+# instead (without its main.c). Seeds: tests/fuzz/seeds/<target>/ (read
+# only); what a run finds goes to build-fuzz/corpus-<target>/.
+# `make fuzz-smoke` runs every target for FUZZ_SECONDS each, default 20
+# (CI: 15); `make fuzz` runs every target for FUZZ_SECONDS, default 600.
+fuzz-smoke: FUZZ_SECONDS ?= 20
+fuzz: FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c vmm/util.c vmm/evloop.c \
-	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c
+	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
+	vmm/arch/x86/boot.c
+FUZZ_IMAGE_SRCS := $(filter-out image/main.c,$(wildcard image/*.c)) vmm/util.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+# A target that #includes an image/*.c (to reach its static functions)
+# names it in FUZZ_IMAGE_INCLUDED so it is not linked twice.
+build-fuzz/fuzz_image_manifest: FUZZ_IMAGE_INCLUDED = image/source.c
+build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard image/*.h vmm/util.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ivmm -Iimage -o $@ $< \
+		$(filter-out $(FUZZ_IMAGE_INCLUDED),$(FUZZ_IMAGE_SRCS)) $(IMAGE_LIBS)
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard vmm/*.h vmm/*/*.h vmm/arch/x86/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ivmm -o $@ $< $(FUZZ_SRCS) -lpthread
-fuzz-smoke: $(FUZZ_BINS)
+# fuzz_run SECONDS: every target in turn; stop at the first crash.
+define fuzz_run
 	@for f in $(FUZZ_BINS); do \
-		mkdir -p build-fuzz/corpus-$$(basename $$f); \
-		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus-$$(basename $$f) 2>&1 | \
-			grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY" ; \
+		t=$$(basename $$f); \
+		mkdir -p build-fuzz/corpus-$$t; \
+		echo "fuzz: $$t for $(1) s"; \
+		$$f -max_total_time=$(1) -print_final_stats=1 -artifact_prefix=build-fuzz/$$t- \
+			build-fuzz/corpus-$$t $$(test -d tests/fuzz/seeds/$$t && echo tests/fuzz/seeds/$$t) 2>&1 | \
+			grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Test unit written" ; \
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
+endef
+fuzz-smoke: $(FUZZ_BINS)
+	$(call fuzz_run,$(FUZZ_SECONDS))
+fuzz: $(FUZZ_BINS)
+	$(call fuzz_run,$(FUZZ_SECONDS))
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all kernels test unit check-asan bench bench-io demo fuzz-smoke clean
+.PHONY: all kernels test unit check-asan bench bench-io demo fuzz-smoke fuzz clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
