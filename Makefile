@@ -16,7 +16,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS)
+all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
 
 $(BUILD)/sandbox: $(VMM_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -77,6 +77,33 @@ $(BUILD)/guest-vmlinux: kernel-config/guest.config kernel-config/build.sh
 	kernel-config/build.sh guest $(BUILD)
 $(BUILD)/testhost-bzImage: kernel-config/testhost.config kernel-config/build.sh
 	kernel-config/build.sh testhost $(BUILD)
+
+# ---- embedded images (image/) ----
+# Built-in images as OCI layouts, made by image/mklayout.py (same bytes on
+# every build): $(BUILD)/images/busybox (Debian's busybox-static) and
+# $(BUILD)/images/testimg (the same plus the guest test programs in
+# /usr/bin). `sandbox-image runconf NAME` imports <dir of
+# sandbox-image>/images/NAME on first use. Each is made in NAME.tmp and
+# then moved into place.
+BUSYBOX ?= /bin/busybox
+IMAGES := $(BUILD)/images/busybox/index.json $(BUILD)/images/testimg/index.json
+images: $(IMAGES)
+$(BUILD)/images/busybox/index.json: image/mklayout.py $(BUSYBOX)
+	@mkdir -p $(BUILD)/images && rm -rf $(BUILD)/images/busybox.tmp
+	python3 image/mklayout.py --busybox $(BUSYBOX) $(BUILD)/images/busybox.tmp
+	rm -rf $(BUILD)/images/busybox && mv $(BUILD)/images/busybox.tmp $(BUILD)/images/busybox
+$(BUILD)/images/testimg/index.json: image/mklayout.py $(BUSYBOX) $(GUEST_TOOLS)
+	@mkdir -p $(BUILD)/images && rm -rf $(BUILD)/images/testimg.tmp
+	python3 image/mklayout.py --busybox $(BUSYBOX) $(foreach t,$(GUEST_TOOLS),--add $(t):usr/bin/$(notdir $(t))) $(BUILD)/images/testimg.tmp
+	rm -rf $(BUILD)/images/testimg && mv $(BUILD)/images/testimg.tmp $(BUILD)/images/testimg
+# Unit tests of the image tool (tests/unit/test_image_*.c): linked with
+# image/*.c but main.c, not with the VMM objects.
+IMAGE_LIB_SRCS := $(filter-out image/main.c,$(IMAGE_SRCS))
+$(BUILD)/tests/test_image_%: tests/unit/test_image_%.c $(IMAGE_LIB_SRCS) $(wildcard image/*.h) $(BUILD)/obj/vmm/util.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iimage -Itests/unit -o $@ $< $(IMAGE_LIB_SRCS) $(BUILD)/obj/vmm/util.o $(IMAGE_LIBS) -lcmocka
+.PHONY: images
+# ---- end of embedded images ----
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
