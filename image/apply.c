@@ -141,8 +141,7 @@ void apply_free(struct apply *a)
 	free(a);
 }
 
-/* Normalise a tar path in place; "" is the root. -1 if it may escape. */
-static int normalise(char *p)
+int path_normalise(char *p)
 {
 	if (p[0] == '/')
 		return -1;
@@ -442,7 +441,7 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 	if (!path)
 		abort();
 	int rc = -1, pfd = -1;
-	if (normalise(path)) {
+	if (path_normalise(path)) {
 		err_set(e, "%.200s: path escapes the image root", raw);
 		goto out;
 	}
@@ -485,7 +484,7 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 		const char *tname;
 		if (!tpath)
 			abort();
-		if (normalise(tpath) || !*tpath) {
+		if (path_normalise(tpath) || !*tpath) {
 			err_set(e, "%.200s: hard link target %.200s escapes the image root", path, hl);
 			free(tpath);
 			goto out;

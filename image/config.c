@@ -1,21 +1,70 @@
-/* Run defaults from the image config (json-c). */
+/* Run defaults from the image config (json-c), and image names. */
 #include "image.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
-static json_object *copy_or_null(json_object *cfg, const char *key, json_type type)
+bool image_name_valid(const char *n)
 {
-	json_object *v;
-	if (!cfg || !json_object_object_get_ex(cfg, key, &v) || !json_object_is_type(v, type))
-		return NULL;
-	return json_tokener_parse(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	size_t len = strlen(n);
+	return len && len < 200 && n[0] != '.' &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:@") == len;
+}
+
+static bool string_ok(json_object *v)
+{
+	return json_object_is_type(v, json_type_string) &&
+	       strlen(json_object_get_string(v)) == (size_t)json_object_get_string_len(v);
+}
+
+/* config.KEY: absent or null gives NULL; present, it must be a string (or
+ * an array of strings), without NUL bytes. *out holds a reference. */
+static int get_field(json_object *cfg, const char *key, bool array, json_object **out, struct err *e)
+{
+	json_object *v = NULL;
+	*out = NULL;
+	if (!cfg || !json_object_object_get_ex(cfg, key, &v) || !v)
+		return 0;
+	if (array) {
+		if (!json_object_is_type(v, json_type_array))
+			return err_set(e, "image config: %s is not an array of strings", key);
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (!string_ok(json_object_array_get_idx(v, i)))
+				return err_set(e, "image config: %s[%zu] is not a string", key, i);
+	} else if (!string_ok(v)) {
+		return err_set(e, "image config: %s is not a string", key);
+	}
+	*out = json_object_get(v);
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* ExposedPorts: an object whose keys are "80/tcp"...; a sorted array. */
+static int get_ports(json_object *cfg, json_object *ports, struct err *e)
+{
+	json_object *ep = NULL;
+	if (!cfg || !json_object_object_get_ex(cfg, "ExposedPorts", &ep) || !ep)
+		return 0;
+	if (!json_object_is_type(ep, json_type_object))
+		return err_set(e, "image config: ExposedPorts is not an object");
+	size_t n = (size_t)json_object_object_length(ep), i = 0;
+	char **keys = calloc(n ? n : 1, sizeof(char *));
+	if (!keys)
+		abort();
+	json_object_object_foreach(ep, k, v) {
+		(void)v;
+		keys[i++] = k;
+	}
+	qsort(keys, n, sizeof(char *), cmp_str);
+	for (i = 0; i < n; i++)
+		json_object_array_add(ports, json_object_new_string(keys[i]));
+	free(keys);
+	return 0;
 }
 
 int config_defaults(const char *config_json, json_object **out, struct err *e)
@@ -26,38 +75,32 @@ int config_defaults(const char *config_json, json_object **out, struct err *e)
 			json_object_put(root);
 			return err_set(e, "image config: not a JSON object");
 		}
-		json_object_object_get_ex(root, "config", &cfg);
+		if (json_object_object_get_ex(root, "config", &cfg) && cfg &&
+		    !json_object_is_type(cfg, json_type_object)) {
+			json_object_put(root);
+			return err_set(e, "image config: config is not an object");
+		}
 	}
 	json_object *o = json_object_new_object();
-	static const struct { const char *key; json_type type; } fields[] = {
-		{ "Entrypoint", json_type_array }, { "Cmd", json_type_array },
-		{ "Env", json_type_array }, { "WorkingDir", json_type_string },
-		{ "User", json_type_string }, { "StopSignal", json_type_string },
+	static const struct { const char *key; bool array; } fields[] = {
+		{ "Entrypoint", true }, { "Cmd", true }, { "Env", true },
+		{ "WorkingDir", false }, { "User", false }, { "StopSignal", false },
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
-		json_object_object_add(o, fields[i].key, copy_or_null(cfg, fields[i].key, fields[i].type));
-	json_object *ports = json_object_new_array(), *ep;
-	if (cfg && json_object_object_get_ex(cfg, "ExposedPorts", &ep) &&
-	    json_object_is_type(ep, json_type_object)) {
-		size_t n = 0, i = 0;
-		json_object_object_foreach(ep, k0, v0) {
-			(void)k0, (void)v0;
-			n++;
-		}
-		char **keys = calloc(n ? n : 1, sizeof(char *));
-		if (!keys)
-			abort();
-		json_object_object_foreach(ep, k, v) {
-			(void)v;
-			keys[i++] = k;
-		}
-		qsort(keys, n, sizeof(char *), cmp_str);
-		for (i = 0; i < n; i++)
-			json_object_array_add(ports, json_object_new_string(keys[i]));
-		free(keys);
+	int rc = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(fields) && !rc; i++) {
+		json_object *v;
+		if (!(rc = get_field(cfg, fields[i].key, fields[i].array, &v, e)))
+			json_object_object_add(o, fields[i].key, v);
 	}
+	json_object *ports = json_object_new_array();
 	json_object_object_add(o, "ExposedPorts", ports);
+	if (!rc)
+		rc = get_ports(cfg, ports, e);
 	json_object_put(root);
+	if (rc) {
+		json_object_put(o);
+		return -1;
+	}
 	*out = o;
 	return 0;
 }

@@ -56,6 +56,9 @@ int apply_tar_at(struct apply *a, int dirfd, const char *path, struct err *e);
 /* Finish: directory modes and times. */
 int apply_finish(struct apply *a, struct err *e);
 void apply_free(struct apply *a);
+/* Normalise a tar path in place ("./" and repeated or trailing "/"
+ * dropped; "" is the root); -1 if absolute or holding "..". */
+int path_normalise(char *path);
 
 /* ---- source.c ---- */
 enum src_format { SRC_AUTO, SRC_OCI, SRC_OCI_ARCHIVE, SRC_DOCKER_ARCHIVE, SRC_ROOTFS_TAR, SRC_ROOTFS_DIR };
@@ -90,6 +93,11 @@ int mkfs_build(const char *dir, const char *out, const char *key, const char **f
  * object (struct json_object *) with Entrypoint, Cmd, Env, WorkingDir,
  * User, StopSignal, ExposedPorts (a sorted array of "80/tcp"...). */
 struct json_object;
+/* A present field of the wrong type (Cmd not an array of strings,
+ * WorkingDir not a string, ExposedPorts not an object...) is an error;
+ * absent or null ones are null. */
 int config_defaults(const char *config_json, struct json_object **out, struct err *e);
+/* NAME: 1-199 of letters, digits and . _ - : @, not starting with '.'. */
+bool image_name_valid(const char *name);
 
 #endif

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <libgen.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +39,8 @@ static const char usage_text[] =
 	"        (detected when not given; layers plain, gzip, zstd or xz)\n"
 	"  ls                                     list names, digests and disk sizes\n"
 	"  inspect NAME                           print the run defaults (JSON)\n"
+	"  runconf NAME                           the run defaults as NUL-terminated key=value\n"
+	"        records (for sandbox run); imports a built-in image on first use\n"
 	"  rm NAME                                remove a name (and its disk if unused)\n"
 	"  prune                                  remove unused disks and stale work dirs\n"
 	"\n"
@@ -124,13 +127,6 @@ static int cache_lock(struct cache *c, struct err *e)
 static void cache_unlock(struct cache *c)
 {
 	flock(c->lockfd, LOCK_UN);
-}
-
-static bool valid_name(const char *n)
-{
-	size_t len = strlen(n);
-	return len && len < 200 && n[0] != '.' &&
-	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:@") == len;
 }
 
 /* The key a name points at, or -1. */
@@ -230,8 +226,9 @@ static void catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* quiet: print nothing on stdout (runconf's import of a built-in image). */
 static int do_import(struct cache *c, const char *spec, enum src_format fmt, const char *name,
-		     struct err *e)
+		     bool quiet, struct err *e)
 {
 	char work[4200];
 	snprintf(work, sizeof(work), "%s/tmp/import.XXXXXX", c->dir);
@@ -332,7 +329,7 @@ static int do_import(struct cache *c, const char *spec, enum src_format fmt, con
 	cache_unlock(c);
 done:
 	progress(NULL);
-	if (!rc)
+	if (!rc && !quiet)
 		printf("%s sha256:%s\n", name, s.key);
 out:
 	if (rc)
@@ -434,6 +431,128 @@ static int do_inspect(struct cache *c, const char *name, struct err *e)
 	return 0;
 }
 
+/* The built-in image NAME: <dir of this program>/images/NAME, an OCI
+ * layout (build/images/NAME, made by image/mklayout.py). 0 if there is
+ * one (path in OUT), -1 if not. */
+static int builtin_dir(const char *name, char *out, size_t n)
+{
+	char exe[4096];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0)
+		return -1;
+	exe[len] = '\0';
+	*strrchr(exe, '/') = '\0';
+	if ((size_t)snprintf(out, n, "%s/images/%s", exe, name) >= n)
+		return -1;
+	char layout[4200];
+	snprintf(layout, sizeof(layout), "%s/oci-layout", out);
+	return access(layout, F_OK) ? -1 : 0;
+}
+
+/* Import the built-in image NAME unless the cache has it. Concurrent
+ * callers queue on CACHE/.builtin.lock (not .lock, which the import
+ * itself takes), so only the first imports. 1: nothing to import. */
+static int import_builtin(struct cache *c, const char *name, struct err *e)
+{
+	char dir[4096], spec[4200], key[SHA256_HEX_LEN + 1];
+	if (builtin_dir(name, dir, sizeof(dir)))
+		return 1;
+	int lfd = openat(c->fd, ".builtin.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lfd < 0)
+		return err_sys(e, "lock %s/.builtin.lock", c->dir);
+	while (flock(lfd, LOCK_EX))
+		if (errno != EINTR) {
+			close(lfd);
+			return err_sys(e, "lock %s/.builtin.lock", c->dir);
+		}
+	int rc = 0;
+	if (name_key(c, name, key) || !cached(c, key)) { /* not imported meanwhile */
+		if (isatty(2))
+			fprintf(stderr, "sandbox-image: importing the built-in image '%s'\n", name);
+		snprintf(spec, sizeof(spec), "%s:latest", dir);
+		if ((rc = do_import(c, spec, SRC_OCI, name, true, e)))
+			err_wrap(e, "built-in image '%s'", name);
+	}
+	close(lfd);
+	return rc;
+}
+
+/* One runconf record: KEY=VALUE and a NUL. */
+static void record(const char *key, const char *value)
+{
+	if (!value)
+		return;
+	printf("%s=%s", key, value);
+	putchar('\0');
+}
+
+static void records(json_object *m, const char *field, const char *key)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(m, field, &v) || !v)
+		return;
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			record(key, json_object_get_string(json_object_array_get_idx(v, i)));
+	} else {
+		record(key, json_object_get_string(v));
+	}
+}
+
+/* Run defaults for sandbox run: NUL-terminated "key=value" records, in
+ * this order: disk (absolute path), fstype, entrypoint*, cmd*, env*,
+ * workdir, user, stopsignal (each if set), port* (docs/images.md). */
+static int do_runconf(struct cache *c, const char *name, struct err *e)
+{
+	char key[SHA256_HEX_LEN + 1], link[4200], *json = NULL, *text = NULL;
+	if (name_key(c, name, key)) {
+		int r = import_builtin(c, name, e);
+		if (r < 0)
+			return -1;
+		if (r > 0 || name_key(c, name, key))
+			return err_set(e, "no image '%s' (see sandbox image ls, sandbox image import)", name);
+	}
+	snprintf(link, sizeof(link), "%s/names/%s", c->dir, name);
+	if (!(json = realpath(link, NULL)))
+		return err_set(e, "no image '%s' (see sandbox image ls, sandbox image import)", name);
+	json_object *m = NULL, *v;
+	int rc = -1;
+	if (read_file_at(AT_FDCWD, json, 1 << 20, &text, NULL, e))
+		goto out;
+	if (!(m = json_tokener_parse(text)) || !json_object_object_get_ex(m, "Disk", &v) ||
+	    !json_object_is_type(v, json_type_string) || strchr(json_object_get_string(v), '/') ||
+	    !json_object_object_get_ex(m, "FsType", &v) || !json_object_is_type(v, json_type_string)) {
+		err_set(e, "%s: not an image entry", json);
+		goto out;
+	}
+	char disk[4400];
+	json_object_object_get_ex(m, "Disk", &v);
+	snprintf(disk, sizeof(disk), "%s/%s", dirname(json), json_object_get_string(v));
+	if (access(disk, R_OK)) {
+		err_sys(e, "image '%s': disk %s", name, disk);
+		goto out;
+	}
+	record("disk", disk);
+	records(m, "FsType", "fstype");
+	records(m, "Entrypoint", "entrypoint");
+	records(m, "Cmd", "cmd");
+	records(m, "Env", "env");
+	records(m, "WorkingDir", "workdir");
+	records(m, "User", "user");
+	records(m, "StopSignal", "stopsignal");
+	records(m, "ExposedPorts", "port");
+	if (fflush(stdout) || ferror(stdout)) {
+		err_sys(e, "write");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(m);
+	free(text);
+	free(json);
+	return rc;
+}
+
 /* Remove disks no name points at (and stale work dirs). Locked. */
 static int gc(struct cache *c, bool tmp_too, struct err *e)
 {
@@ -532,12 +651,12 @@ int main(int argc, char **argv)
 		nargs = argc - optind;
 		if (nargs != 2)
 			return usage("import takes SRC[:TAG] NAME");
-		if (!valid_name(args[1]))
+		if (!image_name_valid(args[1]))
 			return usage("bad NAME");
-	} else if (!strcmp(cmd, "inspect") || !strcmp(cmd, "rm")) {
+	} else if (!strcmp(cmd, "inspect") || !strcmp(cmd, "rm") || !strcmp(cmd, "runconf")) {
 		if (nargs != 1)
 			return usage("expected one NAME");
-		if (!valid_name(args[0]))
+		if (!image_name_valid(args[0]))
 			return usage("bad NAME");
 	} else if (!strcmp(cmd, "ls") || !strcmp(cmd, "prune")) {
 		if (nargs != 0)
@@ -552,11 +671,13 @@ int main(int argc, char **argv)
 		return fail(&e);
 	int rc = 0;
 	if (!strcmp(cmd, "import"))
-		rc = do_import(&c, args[0], fmt, args[1], &e);
+		rc = do_import(&c, args[0], fmt, args[1], false, &e);
 	else if (!strcmp(cmd, "ls"))
 		rc = do_ls(&c);
 	else if (!strcmp(cmd, "inspect"))
 		rc = do_inspect(&c, args[0], &e);
+	else if (!strcmp(cmd, "runconf"))
+		rc = do_runconf(&c, args[0], &e);
 	else if (!strcmp(cmd, "rm"))
 		rc = do_rm(&c, args[0], &e);
 	else if (!strcmp(cmd, "prune")) {
