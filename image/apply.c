@@ -454,8 +454,10 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 				goto out;
 			}
 			add_dir(a, "", ent);
+			rc = 0;
+		} else {
+			err_set(e, "'%.200s': a non-directory entry for the image root", raw);
 		}
-		rc = 0;
 		goto out;
 	}
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
