@@ -325,6 +325,99 @@ else
 fi
 "$SI" rm big >/dev/null 2>&1
 
+# ---- runconf: run defaults for sandbox run (NUL-terminated records) ----
+# runconf NAME: the records, one per line (they hold no newlines here).
+runconf() { "$SI" runconf "$1" | tr '\0' '\n'; }
+t_run rc1 "$SI" runconf c1
+printf 'disk=%s\0fstype=erofs\0entrypoint=/bin/tool\0cmd=-v\0env=PATH=/bin\0env=A=b c\0workdir=/home/user\0user=1000:1000\0stopsignal=SIGINT\0port=53/udp\0port=8080/tcp\0' \
+	"$(readlink -f "$(disk c1)")" >$T_OUT/rc1.want
+if [ "$(t_rc rc1)" = 0 ] && cmp -s $T_OUT/rc1.out $T_OUT/rc1.want && [ ! -s $T_OUT/rc1.err ]; then
+	t_pass "runconf prints every run default as NUL-terminated key=value, in order"
+else
+	t_fail "runconf prints every run default as NUL-terminated key=value, in order" \
+		"got:  $(tr '\0' '|' <$T_OUT/rc1.out)" "want: $(tr '\0' '|' <$T_OUT/rc1.want)"; t_show rc1
+fi
+"$SI" import --format rootfs-tar $W/rootfs.tar rt >/dev/null
+t_run rc2 "$SI" runconf rt
+if [ "$(t_rc rc2)" = 0 ] && [ "$(tr '\0' '\n' <$T_OUT/rc2.out | cut -d= -f1 | tr '\n' ' ')" = "disk fstype " ]; then
+	t_pass "runconf of a rootfs import: disk and fstype only"
+else
+	t_fail "runconf of a rootfs import: disk and fstype only"; t_show rc2
+fi
+"$SI" rm rt
+t_run rc3 "$SI" runconf nosuch
+if [ "$(t_rc rc3)" = 125 ] && [ ! -s $T_OUT/rc3.out ] &&
+	[ "$(cat $T_OUT/rc3.err)" = "sandbox-image: no image 'nosuch' (see sandbox image ls, sandbox image import)" ]; then
+	t_pass "runconf of a missing image: status 125, one line"
+else
+	t_fail "runconf of a missing image: status 125, one line"; t_show rc3
+fi
+t_run rc4 "$SI" runconf ../x
+t_expect rc4 "runconf refuses a bad NAME" 1 "" "bad NAME"
+
+# ---- built-in images (make: $B/images/busybox, $B/images/testimg) ----
+if [ -f "$B/images/busybox/oci-layout" ] && [ -f "$B/images/testimg/oci-layout" ]; then
+	# Same bytes on every build.
+	if python3 image/mklayout.py "$W/bb-again" >$T_OUT/mkl.log 2>&1 && diff -r "$B/images/busybox" "$W/bb-again" >/dev/null; then
+		t_pass "the busybox layout is deterministic"
+	else
+		t_fail "the busybox layout is deterministic" "$(tail -n2 $T_OUT/mkl.log)"
+	fi
+	BC=$W/bcache
+	SANDBOX_IMAGE_DIR=$BC t_run bb1 "$SI" runconf busybox
+	BBDISK=$(tr '\0' '\n' <$T_OUT/bb1.out | sed -n 's/^disk=//p')
+	if [ "$(t_rc bb1)" = 0 ] && [ ! -s $T_OUT/bb1.err ] && [ -f "$BBDISK" ] && [ "${BBDISK#/}" != "$BBDISK" ] &&
+		[ "$(tr '\0' '\n' <$T_OUT/bb1.out | sed 1d)" = "$(printf 'fstype=erofs\ncmd=sh\nenv=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nworkdir=/')" ]; then
+		t_pass "runconf busybox imports the built-in image silently (cmd=sh, PATH, workdir, disk exists)"
+	else
+		t_fail "runconf busybox imports the built-in image" "disk: $BBDISK"; t_show bb1
+	fi
+	SANDBOX_IMAGE_DIR=$BC t_run bb2 "$SI" runconf busybox
+	if cmp -s $T_OUT/bb1.out $T_OUT/bb2.out && [ "$(ls $BC/v1* | wc -l)" = 2 ] &&
+		SANDBOX_IMAGE_DIR=$BC "$SI" ls | grep -q '^busybox '; then
+		t_pass "a second runconf busybox uses the cache; ls shows it"
+	else
+		t_fail "a second runconf busybox uses the cache"; t_show bb2
+	fi
+	if [ $ROOT = 1 ] && mount -t erofs -o loop,ro "$BBDISK" $W/mnt 2>/dev/null; then
+		out=$(chroot $W/mnt /bin/sh -c 'echo $(id -u) $(stat -c %a /tmp) $(stat -c %u:%g /home/sandbox); grep -c . /etc/passwd; ls /bin | wc -l' 2>&1)
+		[ "$out" = "$(printf '0 1777 1000:1000\n3\n%s' $(( $(/bin/busybox --list | grep -vx busybox | wc -l) + 1 )))" ] &&
+			t_pass "the busybox disk runs /bin/sh; /tmp 1777, /home/sandbox 1000, every applet" ||
+			t_fail "the busybox disk runs /bin/sh" "got: $out"
+		umount $W/mnt
+	else
+		t_skip "running the busybox disk" "not root or no erofs loop mount"
+	fi
+	# Concurrent first runs: one import, the same answer for all.
+	TC=$W/tcache
+	for i in 1 2 3; do SANDBOX_IMAGE_DIR=$TC "$SI" runconf testimg >$T_OUT/ti$i.out 2>$T_OUT/ti$i.err & eval p$i=\$!; done
+	wait $p1; r1=$?; wait $p2; r2=$?; wait $p3; r3=$?
+	if [ "$r1$r2$r3" = 000 ] && cmp -s $T_OUT/ti1.out $T_OUT/ti2.out && cmp -s $T_OUT/ti1.out $T_OUT/ti3.out &&
+		[ "$(ls $TC/v1* | wc -l)" = 2 ] && [ -z "$(ls $TC/tmp)" ] && [ ! -s $T_OUT/ti1.err ]; then
+		t_pass "three concurrent first runconf testimg: one import, one answer"
+	else
+		t_fail "three concurrent first runconf testimg" "status $r1 $r2 $r3: $(cat $T_OUT/ti?.err)"
+	fi
+	TIDISK=$(tr '\0' '\n' <$T_OUT/ti1.out | sed -n 's/^disk=//p')
+	rm -rf $W/tix; mkdir $W/tix
+	if fsck.erofs --extract=$W/tix "$TIDISK" >/dev/null 2>&1 && [ -x $W/tix/usr/bin/probe ] && [ -x $W/tix/bin/busybox ]; then
+		t_pass "testimg holds /usr/bin/probe and busybox"
+	else
+		t_fail "testimg holds /usr/bin/probe and busybox"
+	fi
+	# A NAME the user imported wins over the built-in one.
+	UC=$W/ucache
+	SANDBOX_IMAGE_DIR=$UC "$SI" import --format rootfs-tar $W/rootfs.tar busybox >/dev/null
+	SANDBOX_IMAGE_DIR=$UC t_run bb3 "$SI" runconf busybox
+	if [ "$(t_rc bb3)" = 0 ] && ! tr '\0' '\n' <$T_OUT/bb3.out | grep -q '^cmd='; then
+		t_pass "an imported image named busybox is used, not the built-in one"
+	else
+		t_fail "an imported image named busybox is used, not the built-in one"; t_show bb3
+	fi
+else
+	t_skip "built-in images" "$B/images/busybox not built (make images)"
+fi
+
 # ---- failures leave the cache untouched ----
 # expect_fail NAME DESC REGEX CMD...: status 125, one stderr line, cache unchanged
 expect_fail() {
