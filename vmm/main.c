@@ -36,6 +36,10 @@ static void usage(FILE *f)
 		"  --timeout SEC    stop the guest after SEC seconds (exit 124)\n"
 		"  --allow-pvm      try to boot even on a PVM host (it will fail)\n"
 		"  --no-seccomp     run without the per-thread seccomp filters (debugging only)\n"
+		"  --jail           confine the VMM (namespaces, a tmpfs root, no capabilities,\n"
+		"                   --jail-uid, rlimits, a cgroup); default when run as root\n"
+		"  --no-jail        do not (debugging only)\n"
+		"  --jail-uid N     the jailed VMM's uid and gid (default 65534)\n"
 		"  --disk SPEC      virtio-blk disk (repeatable), see below\n"
 		"  --net SPEC       virtio-net device with a TAP backend, see below\n"
 		"  --vsock SPEC     virtio-vsock device, see below\n"
@@ -85,7 +89,7 @@ static int cmd_kvm_check(void)
 static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err *e)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_MEM, O_CPUS, O_CONSOLE, O_CMDLINE, O_APPEND, O_TIMINGS,
-	       O_TIMEOUT, O_ALLOW_PVM, O_NO_SECCOMP, O_DISK, O_NET, O_VSOCK, O_HELP };
+	       O_TIMEOUT, O_ALLOW_PVM, O_NO_SECCOMP, O_JAIL, O_NO_JAIL, O_JAIL_UID, O_DISK, O_NET, O_VSOCK, O_HELP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, 0, O_KERNEL },
 		{ "initrd", required_argument, 0, O_INITRD },
@@ -98,6 +102,9 @@ static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err 
 		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "allow-pvm", no_argument, 0, O_ALLOW_PVM },
 		{ "no-seccomp", no_argument, 0, O_NO_SECCOMP },
+		{ "jail", no_argument, 0, O_JAIL },
+		{ "no-jail", no_argument, 0, O_NO_JAIL },
+		{ "jail-uid", required_argument, 0, O_JAIL_UID },
 		{ "disk", required_argument, 0, O_DISK },
 		{ "net", required_argument, 0, O_NET },
 		{ "vsock", required_argument, 0, O_VSOCK },
@@ -137,6 +144,15 @@ static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err 
 		}
 		case O_ALLOW_PVM: c->allow_pvm = true; break;
 		case O_NO_SECCOMP: c->no_seccomp = true; break;
+		case O_JAIL: c->jail = 1; break;
+		case O_NO_JAIL: c->jail = -1; break;
+		case O_JAIL_UID: {
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end || n < 1 || n >= 0xffffffffUL)
+				return err_set(e, "--jail-uid: '%s' is not a non-zero uid", optarg);
+			c->jail_uid = (unsigned)n;
+			break;
+		}
 		case O_DISK:
 			if (c->ndisks >= VM_MAX_DISKS)
 				return err_set(e, "--disk: at most %u disks", VM_MAX_DISKS);

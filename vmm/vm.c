@@ -18,6 +18,7 @@
 #include "arch/x86/mptable.h"
 #include "arch/x86/regs.h"
 #include "devices/modules.h"
+#include "jail/jail.h"
 #include "jail/seccomp.h"
 
 uint64_t vm_elapsed(const struct vm *vm) { return now_ns() - vm->t.start; }
@@ -209,6 +210,9 @@ static void print_timings(struct vm *vm, int status)
 
 int vm_run(struct vm *vm, struct err *e)
 {
+	/* The jail (jail/jail.h): everything is open and no thread runs yet. */
+	if (jail_enter(vm, e))
+		return 125;
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIG_END);

@@ -49,6 +49,8 @@ struct vm_config {
 	bool timings;              /* print phase timings at exit */
 	bool allow_pvm;            /* try even on a PVM host */
 	bool no_seccomp;           /* --no-seccomp: no per-thread filters (debugging) */
+	int jail;                  /* jail/jail.h: 0 default (on as root), 1 --jail, -1 --no-jail */
+	unsigned jail_uid;         /* --jail-uid (gid too); 0: JAIL_DEFAULT_UID */
 	unsigned timeout_s;        /* 0 = none */
 	/* device options, parsed by the device modules (--disk, --net, --vsock) */
 	unsigned ndisks;

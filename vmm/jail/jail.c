@@ -1,0 +1,480 @@
+/* The VMM's jail (see jail.h for what and in which order). Runs once,
+ * single-threaded, as root; every step that fails ends the start-up with
+ * a message (status 125), except the cgroup, which is best effort. */
+#include "jail/jail.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+#ifndef SECBIT_NOROOT
+#define SECBIT_NOROOT (1 << 0)
+#define SECBIT_NOROOT_LOCKED (1 << 1)
+#define SECBIT_NO_SETUID_FIXUP (1 << 2)
+#define SECBIT_NO_SETUID_FIXUP_LOCKED (1 << 3)
+#define SECBIT_KEEP_CAPS_LOCKED (1 << 5)
+#define SECBIT_NO_CAP_AMBIENT_RAISE (1 << 6)
+#define SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED (1 << 7)
+#endif
+
+/* Where the jail's tmpfs is mounted (inside our private mount namespace
+ * only) before we pivot into it: the first of these that exists. */
+static const char *const base_candidates[] = { "/tmp", "/run", "/mnt", "/var/tmp" };
+
+/* Guest memory plus this much may be charged to the VMM's cgroup. */
+#define CGROUP_OVERHEAD (128 * MIB)
+/* File descriptors beyond those open at start: vsock connections (at most
+ * 256, one socket each) and slack for a refused accept or two. */
+#define NOFILE_EXTRA (256 + 32)
+#define NPROC_LIMIT 4096
+
+bool jail_wanted(const struct vm *vm)
+{
+	return vm->cfg.jail > 0 || (vm->cfg.jail == 0 && geteuid() == 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* helpers */
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t n = strlen(s);
+	ssize_t w = write(fd, s, n);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return w == (ssize_t)n ? 0 : -1;
+}
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* mkdir -p PATH (absolute), 0755. */
+static int mkdir_p(const char *path)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p))
+		return errno = ENAMETOOLONG, -1;
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0755) && errno != EEXIST)
+				return -1;
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* The uds= value of --vsock (the device parses it the same way). */
+static int vsock_uds(const char *opts, char *out, size_t len)
+{
+	for (const char *p = opts; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n > 4 && !strncmp(p, "uds=", 4)) {
+			if (n - 4 >= len)
+				return -1;
+			memcpy(out, p + 4, n - 4);
+			out[n - 4] = '\0';
+			return 0;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return -1;
+}
+
+/* "CWD/PATH" or PATH if absolute. */
+static int absolute(const char *cwd, const char *path, char *out, size_t len)
+{
+	int n = path[0] == '/' ? snprintf(out, len, "%s", path)
+			       : snprintf(out, len, "%s/%s", strcmp(cwd, "/") ? cwd : "", path);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* cgroup v2 */
+
+/* Remove empty groups left by VMMs that are gone (DIR: their parent). */
+static void cgroup_reap(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		unsigned long pid;
+		char *end;
+		if (strncmp(de->d_name, "sandbox-vmm.", 12))
+			continue;
+		pid = strtoul(de->d_name + 12, &end, 10);
+		if (*end || !pid || pid > INT_MAX || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char p[PATH_MAX];
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) < (int)sizeof(p))
+			rmdir(p); /* fails harmlessly if something still lives there */
+	}
+	closedir(d);
+}
+
+/* Put the VMM in its own cgroup v2 group with memory and pids limits.
+ * Returns 0, or -1 with a reason in E (not fatal). */
+static int cgroup_setup(struct vm *vm, struct err *e)
+{
+	const char *root = "/sys/fs/cgroup";
+	struct statfs sf;
+	if (statfs(root, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC)
+		return err_set(e, "%s is not a cgroup v2 hierarchy", root);
+	char self[512];
+	if (read_small("/proc/self/cgroup", self, sizeof(self)) || strncmp(self, "0::/", 4))
+		return err_set(e, "not in a cgroup v2 group (/proc/self/cgroup)");
+	char *nl = strchr(self, '\n');
+	if (nl)
+		*nl = '\0';
+	const char *cur = self + 3; /* "/..." */
+	char parent[1024], p[PATH_MAX], grp[1100], v[64];
+	snprintf(parent, sizeof(parent), "%s%s", root, strcmp(cur, "/") ? cur : "");
+	/* The group goes beside ours if ours is the root (exempt from "no
+	 * processes in inner groups"), else under ours, which then needs its
+	 * controllers enabled for children: only possible if it holds no
+	 * other process, which the kernel checks for us (EBUSY). */
+	snprintf(p, sizeof(p), "%s/cgroup.controllers", parent);
+	char ctl[256];
+	if (read_small(p, ctl, sizeof(ctl)))
+		return err_sys(e, "%s", p);
+	if (!strstr(ctl, "memory") || !strstr(ctl, "pids"))
+		return err_set(e, "cgroup %s has no memory and pids controllers", cur);
+	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", parent);
+	if (write_file(p, "+memory +pids"))
+		return err_sys(e, "enabling memory and pids in %s", p);
+	cgroup_reap(parent);
+	snprintf(grp, sizeof(grp), "%s/sandbox-vmm.%d", parent, (int)getpid());
+	if (mkdir(grp, 0755) && errno != EEXIST)
+		return err_sys(e, "mkdir %s", grp);
+	uint64_t max = vm->cfg.mem_bytes + CGROUP_OVERHEAD;
+#if defined(__SANITIZE_ADDRESS__)
+	max = 0; /* ASan's shadow memory and quarantine: no memory limit */
+#endif
+	snprintf(p, sizeof(p), "%s/memory.max", grp);
+	if (max) {
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)max);
+		if (write_file(p, v))
+			goto fail;
+		snprintf(p, sizeof(p), "%s/memory.swap.max", grp);
+		if (write_file(p, "0") && errno != ENOENT)
+			goto fail;
+	}
+	snprintf(p, sizeof(p), "%s/pids.max", grp);
+	snprintf(v, sizeof(v), "%u", vm->ncpus + 8);
+	if (write_file(p, v))
+		goto fail;
+	snprintf(p, sizeof(p), "%s/cgroup.procs", grp);
+	if (write_file(p, "0"))
+		goto fail;
+	return 0;
+fail:
+	err_sys(e, "%s", p);
+	rmdir(grp);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* the uds directory: a bind mount with an idmap (host uid/gid 0 shown as
+ * the jail's) */
+
+/* A user namespace mapping 0 to UID/GID, as an fd (for MOUNT_ATTR_IDMAP):
+ * a child unshares it and waits while we write its maps. */
+static int idmap_userns(unsigned uid, unsigned gid)
+{
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC))
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sync[0]);
+		close(sync[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char c = 0;
+		close(sync[0]);
+		if (unshare(CLONE_NEWUSER))
+			_exit(1);
+		if (write(sync[1], &c, 1) != 1)
+			_exit(1);
+		close(sync[1]);
+		pause(); /* until killed */
+		_exit(0);
+	}
+	close(sync[1]);
+	char c, path[64], map[64];
+	int fd = -1;
+	if (read(sync[0], &c, 1) == 1) {
+		snprintf(map, sizeof(map), "0 %u 1\n", uid);
+		snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+		bool ok = write_file(path, map) == 0;
+		snprintf(map, sizeof(map), "0 %u 1\n", gid);
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+		ok = ok && write_file(path, map) == 0;
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		if (ok)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	close(sync[0]);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return fd;
+}
+
+/* A detached copy of the mount at DIR (open_tree), nosuid/nodev/noexec,
+ * idmapped if the filesystem allows it (*idmapped says). */
+static int clone_dir(const char *dir, unsigned uid, unsigned gid, bool *idmapped, struct err *e)
+{
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return err_sys(e, "open_tree %s", dir);
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+	};
+	*idmapped = false;
+	int ns = idmap_userns(uid, gid);
+	if (ns >= 0) {
+		attr.attr_set |= MOUNT_ATTR_IDMAP;
+		attr.userns_fd = (uint64_t)ns;
+		*idmapped = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0;
+		close(ns);
+		attr.attr_set &= ~(uint64_t)MOUNT_ATTR_IDMAP;
+		attr.userns_fd = 0;
+	}
+	if (!*idmapped && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr))) {
+		err_sys(e, "mount_setattr %s", dir);
+		close(tree);
+		return -1;
+	}
+	return tree;
+}
+
+/* ------------------------------------------------------------------ */
+/* capabilities */
+
+static int drop_privileges(unsigned uid, unsigned gid, struct err *e)
+{
+	/* The bounding set (needs CAP_SETPCAP, so before the uid change). */
+	for (int c = 0; c <= 63; c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL)
+			return err_sys(e, "dropping capability %d from the bounding set", c);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL)
+		return err_sys(e, "clearing the ambient capabilities");
+	/* Root gets nothing back by exec or a uid change. */
+	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
+					     SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0))
+		return err_sys(e, "securebits");
+	if (setgroups(0, NULL))
+		return err_sys(e, "setgroups");
+	if (setresgid(gid, gid, gid))
+		return err_sys(e, "setresgid %u", gid);
+	/* Changing every uid away from 0 clears permitted and effective. */
+	if (setresuid(uid, uid, uid))
+		return err_sys(e, "setresuid %u", uid);
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capset, &h, d))
+		return err_sys(e, "capset");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return err_sys(e, "no_new_privs");
+	/* Check: nothing is left. */
+	if (syscall(SYS_capget, &h, d))
+		return err_sys(e, "capget");
+	for (int i = 0; i < 2; i++)
+		if (d[i].effective || d[i].permitted || d[i].inheritable)
+			return err_set(e, "capabilities left after the uid change");
+	if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0)
+		return err_set(e, "CAP_SYS_ADMIN still in the bounding set");
+	return 0;
+}
+
+static int set_limits(struct err *e)
+{
+	int maxfd = 2;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (atoi(de->d_name) > maxfd)
+				maxfd = atoi(de->d_name);
+		closedir(d);
+	} else {
+		maxfd = 1024; /* no /proc: be generous */
+	}
+	struct rlimit nofile = { (rlim_t)maxfd + 1 + NOFILE_EXTRA, (rlim_t)maxfd + 1 + NOFILE_EXTRA };
+	struct rlimit zero = { 0, 0 }, nproc = { NPROC_LIMIT, NPROC_LIMIT };
+	if (setrlimit(RLIMIT_NOFILE, &nofile))
+		return err_sys(e, "RLIMIT_NOFILE");
+	if (setrlimit(RLIMIT_CORE, &zero))
+		return err_sys(e, "RLIMIT_CORE");
+	if (setrlimit(RLIMIT_NPROC, &nproc))
+		return err_sys(e, "RLIMIT_NPROC");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+int jail_enter(struct vm *vm, struct err *e)
+{
+	if (!jail_wanted(vm))
+		return 0;
+	if (geteuid() != 0)
+		return err_set(e, "--jail needs root (it sets up namespaces and drops to --jail-uid)");
+	unsigned uid = vm->cfg.jail_uid ? vm->cfg.jail_uid : JAIL_DEFAULT_UID;
+	unsigned gid = uid;
+
+	char cwd[PATH_MAX], uds[108], uds_abs[PATH_MAX], uds_dir[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), "/");
+	bool have_uds = vm->cfg.vsock_opts && vsock_uds(vm->cfg.vsock_opts, uds, sizeof(uds)) == 0;
+	if (have_uds) {
+		if (absolute(cwd, uds, uds_abs, sizeof(uds_abs)))
+			return err_set(e, "jail: --vsock path too long");
+		snprintf(uds_dir, sizeof(uds_dir), "%s", uds_abs);
+		char *slash = strrchr(uds_dir, '/');
+		if (slash == uds_dir)
+			return err_set(e, "jail: --vsock socket %s: put it in a directory of its own, not in / "
+				       "(the directory is mounted into the jail)", uds_abs);
+		*slash = '\0';
+	}
+
+	/* 1. cgroup (best effort), before the namespaces hide it. */
+	struct err ce;
+	if (cgroup_setup(vm, &ce) && vm->cfg.jail > 0)
+		fprintf(stderr, "sandbox: note: jail: no cgroup limits (%s)\n", ce.msg);
+
+	/* 2. namespaces */
+	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	if (!vm->cfg.net_opts)
+		flags |= CLONE_NEWNET;
+	if (unshare(flags))
+		return err_sys(e, "jail: unshare");
+
+	/* 3. the root */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return err_sys(e, "jail: making / private");
+	int uds_tree = -1, proc_tree = -1;
+	bool idmapped = false;
+	if (have_uds && (uds_tree = clone_dir(uds_dir, uid, gid, &idmapped, e)) < 0)
+		return err_wrap(e, "jail: --vsock directory");
+	/* The host's /proc as a fallback if a fresh one cannot be mounted. */
+	proc_tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc",
+				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	const char *base = NULL;
+	struct stat st;
+	for (unsigned i = 0; i < ARRAY_SIZE(base_candidates) && !base; i++)
+		if (!stat(base_candidates[i], &st) && S_ISDIR(st.st_mode))
+			base = base_candidates[i];
+	int rc = -1;
+	if (!base) {
+		err_set(e, "jail: no directory to build the root in (/tmp, /run, /mnt)");
+		goto out;
+	}
+	if (mount("sandbox-jail", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755")) {
+		err_sys(e, "jail: tmpfs on %s", base);
+		goto out;
+	}
+	if (chdir(base)) {
+		err_sys(e, "jail: chdir %s", base);
+		goto out;
+	}
+	/* Paths inside the new root are built relative to it: "." + path. */
+	char p[PATH_MAX + 2];
+	if (have_uds) {
+		snprintf(p, sizeof(p), ".%s", uds_dir);
+		if (mkdir_p(p) ||
+		    syscall(SYS_move_mount, uds_tree, "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH)) {
+			err_sys(e, "jail: mounting %s in the jail", uds_dir);
+			goto out;
+		}
+	}
+	if (mkdir("proc", 0555) && errno != EEXIST) {
+		err_sys(e, "jail: mkdir /proc");
+		goto out;
+	}
+	if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "subset=pid,hidepid=invisible") &&
+	    (proc_tree < 0 || syscall(SYS_move_mount, proc_tree, "", AT_FDCWD, "proc", MOVE_MOUNT_F_EMPTY_PATH))) {
+		err_sys(e, "jail: /proc");
+		goto out;
+	}
+	snprintf(p, sizeof(p), ".%s", cwd);
+	if (strcmp(cwd, "/") && mkdir_p(p) && errno != EEXIST) {
+		err_sys(e, "jail: mkdir %s", cwd);
+		goto out;
+	}
+	if (syscall(SYS_pivot_root, ".", ".")) {
+		err_sys(e, "jail: pivot_root");
+		goto out;
+	}
+	if (umount2(".", MNT_DETACH)) {
+		err_sys(e, "jail: detaching the old root");
+		goto out;
+	}
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+		err_sys(e, "jail: read-only root");
+		goto out;
+	}
+	if (chdir(cwd) && chdir("/")) {
+		err_sys(e, "jail: chdir");
+		goto out;
+	}
+
+	/* 4, 5 */
+	if (set_limits(e) || drop_privileges(uid, gid, e)) {
+		err_wrap(e, "jail");
+		goto out;
+	}
+	if (have_uds && !idmapped && vm->cfg.jail > 0)
+		fprintf(stderr, "sandbox: note: jail: %s cannot be idmapped: guest-initiated vsock "
+				"connects need listeners uid %u may write to\n", uds_dir, uid);
+	rc = 0;
+out:
+	if (uds_tree >= 0)
+		close(uds_tree);
+	if (proc_tree >= 0)
+		close(proc_tree);
+	return rc;
+}
