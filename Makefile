@@ -7,9 +7,9 @@ BUILD    ?= build
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icommon -Ivmm -MMD -MP
 LDFLAGS  ?=
-LDLIBS   += -lpthread -lseccomp
+LDLIBS   += -lpthread -lseccomp -lm
 
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c)
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/run/*.c) common/proto.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/vmm/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -26,9 +26,9 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # guest-init is static: the initramfs holds nothing else.
-$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h
+$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/proto.c common/proto.h
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $(wildcard guest-init/*.c) $(GUEST_INIT_LIBS)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $(wildcard guest-init/*.c) common/proto.c $(GUEST_INIT_LIBS)
 
 # Image import is its own program (libarchive, json-c, OpenSSL), so none of
 # that code or its libraries live in the VMM process. `sandbox image ...`

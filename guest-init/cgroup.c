@@ -102,3 +102,20 @@ void cgroup_cleanup(const char *path)
 	if (path && path[0])
 		rmdir(path);
 }
+
+void cgroup_report(const char *path, const struct sb_spec *spec)
+{
+	char file[512], key[64];
+	long long n;
+	if (!path || !path[0] || !spec->memory_max)
+		return;
+	snprintf(file, sizeof(file), "%s/memory.events", path);
+	FILE *f = fopen(file, "re");
+	if (!f)
+		return;
+	while (fscanf(f, "%63s %lld", key, &n) == 2)
+		if (!strcmp(key, "oom_kill") && n > 0)
+			fprintf(stderr, "sandbox: the container ran out of memory (limit %lld MiB): "
+				"%lld process(es) killed\n", spec->memory_max >> 20, n);
+	fclose(f);
+}

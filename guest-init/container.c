@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -150,6 +151,10 @@ static void exec_command(const struct sb_spec *spec, char **env, struct sb_err *
 static int child_setup(const struct sb_spec *spec, struct sb_err *err)
 {
 	struct sb_ids ids;
+	/* A terminal: the container's session leader owns it (job control,
+	 * ^C reaching the foreground process group). */
+	if (spec->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+		return sb_fail(err, errno, "make the pty the controlling terminal");
 	if (unshare(CLONE_NEWCGROUP))
 		return sb_fail(err, errno, "unshare cgroup namespace");
 	if (ns_setup_uts_net(spec, err) < 0)
@@ -238,6 +243,7 @@ int container_run(const struct sb_spec *spec, struct sb_err *err)
 	close(err_p[0]);
 	int status = wait_for(pid);
 	forward_to = 0;
+	cgroup_report(cg, spec);
 	cgroup_cleanup(cg);
 	if (n == (ssize_t)sizeof(child_err)) {
 		child_err.msg[sizeof(child_err.msg) - 1] = '\0';

@@ -57,6 +57,7 @@ struct sb_spec {
 	long long cpu_quota_us;         /* per 100 ms period, 0 = no limit */
 	bool read_only;
 	bool init;                      /* a reaper is PID 1, the command PID 2 */
+	bool tty;                       /* stdin is a terminal: make it the controlling one */
 	enum sb_network network;
 };
 
@@ -76,6 +77,11 @@ int container_run(const struct sb_spec *spec, struct sb_err *err);
 /* spec.c: `--host ROOTFS [options] -- CMD ARGS...` */
 int spec_parse_host_args(struct sb_spec *spec, int argc, char **argv, struct sb_err *err);
 int host_main(int argc, char **argv);
+/* agent.c: PID 1 in the VM when the host runs a container. */
+int agent_main(void);
+/* cgroup.c: after the container ended, say on stderr if it was killed for
+ * memory (the cgroup's oom_kill count). */
+void cgroup_report(const char *path, const struct sb_spec *spec);
 /* ns.c */
 int ns_clone_flags(const struct sb_spec *spec);
 int ns_setup_uts_net(const struct sb_spec *spec, struct sb_err *err);

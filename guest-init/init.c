@@ -44,6 +44,11 @@ static void early_mounts(void)
 		perror("sandbox-init: mount /proc");
 	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		perror("sandbox-init: mount /sys");
+	mkdir("/dev/pts", 0755);
+	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666,mode=0620"))
+		perror("sandbox-init: mount /dev/pts");
+	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		perror("sandbox-init: mount /sys/fs/cgroup");
 }
 
 /* Value of "key=" on the kernel command line, or NULL. */
@@ -126,6 +131,8 @@ int main(int argc, char **argv)
 	const char *run = cmdline_value("sandbox.run");
 	if (run)
 		status = run_program(run);
+	else if (cmdline_value("sandbox.agent"))
+		status = agent_main();
 	if (have_port)
 		event(SB_EVENT_EXIT_STATUS_OFF, (unsigned char)status);
 	sync();

@@ -9,6 +9,7 @@
 
 #include "arch/x86/layout.h"
 #include "devices/modules.h"
+#include "run/run.h"
 #include "vm.h"
 
 #define SANDBOX_VERSION "0.1.0"
@@ -20,6 +21,7 @@ static void usage(FILE *f)
 		"usage: sandbox COMMAND [OPTIONS]\n"
 		"\n"
 		"commands:\n"
+		"  run        run a command in a new sandbox (sandbox run --help)\n"
 		"  vm         boot a kernel in a microVM (the VMM)\n"
 		"  kvm-check  say whether this host's KVM can boot a stock Linux guest\n"
 		"  version    print the version\n"
@@ -183,11 +185,7 @@ static int cmd_vm(int argc, char **argv, uint64_t start)
 	vm.kvm.fd = -1;
 	if (parse_vm_args(argc, argv, &vm.cfg, &e))
 		goto fail;
-	if (kvm_open(&vm.kvm, KVM_DEV_PATH, vm.cfg.allow_pvm, &e))
-		goto fail;
-	if (vm.kvm.pvm)
-		fprintf(stderr, "sandbox: warning: %s\n", kvm_pvm_advice);
-	if (vm_create(&vm, &e) || vm_devices_init(&vm, &e) || vm_load(&vm, &e))
+	if (vm_prepare(&vm, &e))
 		goto fail;
 	e.msg[0] = '\0';
 	int status = vm_run(&vm, &e);
@@ -226,6 +224,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "vm"))
 		return cmd_vm(argc - 1, argv + 1, start);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1, start);
 	if (!strcmp(cmd, "image"))
 		return cmd_image(argv);
 	if (!strcmp(cmd, "kvm-check"))

@@ -208,6 +208,17 @@ static void print_timings(struct vm *vm, int status)
 		status, hwm, rss, guest / 1024, guest >= 0 && rss >= 0 ? rss - guest / 1024 : -1);
 }
 
+int vm_prepare(struct vm *vm, struct err *e)
+{
+	if (kvm_open(&vm->kvm, KVM_DEV_PATH, vm->cfg.allow_pvm, e))
+		return -1;
+	if (vm->kvm.pvm)
+		fprintf(stderr, "sandbox: warning: %s\n", kvm_pvm_advice);
+	if (vm_create(vm, e) || vm_devices_init(vm, e) || vm_load(vm, e))
+		return -1;
+	return 0;
+}
+
 int vm_run(struct vm *vm, struct err *e)
 {
 	/* The jail (jail/jail.h): everything is open and no thread runs yet. */
@@ -219,9 +230,16 @@ int vm_run(struct vm *vm, struct err *e)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGWINCH);
+	sigaddset(&set, SIG_FORWARD);
 	/* Blocked here and in every vCPU thread (they inherit the mask). */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	vm->main_thread = pthread_self();
+	/* sandbox run's relay thread: after the jail (unshare needs a
+	 * single-threaded process), with these signals blocked. */
+	if (vm->on_start && vm->on_start(vm->on_signal_arg, e))
+		return 125;
 
 	/* Per-thread seccomp filters (jail/seccomp.c): the device thread loads
 	 * its own before its first event and we wait for it, the vCPU threads
@@ -259,7 +277,12 @@ int vm_run(struct vm *vm, struct err *e)
 		} else {
 			sig = sigwaitinfo(&set, &si);
 		}
-		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+		if (sig == SIG_FORWARD) {
+			if (vm->on_signal && si.si_code == SI_QUEUE)
+				vm->on_signal(vm->on_signal_arg, si.si_value.sival_int);
+		} else if (vm->on_signal && sig > 0 && sig != SIG_END) {
+			vm->on_signal(vm->on_signal_arg, sig);
+		} else if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) {
 			sig_end = sig;
 			vm_request_end(vm, VM_END_SIGNAL, "VMM interrupted");
 		}
@@ -282,7 +305,8 @@ int vm_run(struct vm *vm, struct err *e)
 	case VM_END_TIMEOUT:
 		status = 124;
 		err_set(e, "%s", vm->end_msg);
-		describe_vcpus(vm, e);
+		if (!vm->on_signal)     /* sandbox run: the guest is not the question */
+			describe_vcpus(vm, e);
 		break;
 	case VM_END_SIGNAL:
 		status = 128 + sig_end;

@@ -57,6 +57,10 @@ struct vm_config {
 	const char *disk_opts[VM_MAX_DISKS];
 	const char *net_opts;      /* NULL: no network device */
 	const char *vsock_opts;    /* NULL: no vsock device */
+	/* sandbox run: the VMM's end of the agent channel (common/proto.h),
+	 * handed to the vsock device for guest connects to SB_AGENT_PORT. */
+	bool has_agent;
+	int agent_fd;
 };
 
 /* Why the guest ended. */
@@ -108,11 +112,23 @@ struct vm {
 	char end_msg[512];
 	struct vm_timings t;
 	pthread_t main_thread;     /* woken with SIG_END when the guest ends */
+	/* sandbox run: SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH, and the
+	 * signal carried by SIG_FORWARD, are for the container: vm_run hands
+	 * them to this hook (on the main thread) instead of ending the VM. */
+	void (*on_signal)(void *arg, int sig);
+	void *on_signal_arg;
+	/* Called by vm_run once jailed, before any thread starts. */
+	int (*on_start)(void *arg, struct err *e);
 };
 
 #define SIG_END SIGUSR2
+/* `sandbox kill ID SIG` queues this to the VMM with SIG as its value
+ * (sigqueue), so that even SIGKILL reaches the container, not the VMM. */
+#define SIG_FORWARD (SIGRTMIN + 4)
 
 int vm_create(struct vm *vm, struct err *e);
+/* kvm_open → vm_create → vm_devices_init → vm_load, for both commands. */
+int vm_prepare(struct vm *vm, struct err *e);
 int vm_load(struct vm *vm, struct err *e);
 int vm_devices_init(struct vm *vm, struct err *e);
 /* Runs until the guest ends; returns the VMM's exit status. */

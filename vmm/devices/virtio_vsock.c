@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "../vm.h"
+#include "../../common/proto.h"
 #include "modules.h"
 
 const char vsock_usage[] =
@@ -152,6 +153,7 @@ struct vsock {
 	struct evloop *loop;
 	bool on_loop;
 	int epfd, listen_fd;
+	bool local_used;                /* cfg.local_fd went to a connection */
 	struct conn *table[NBUCKETS];
 	struct link conns, ctl, rx_wait, grave;
 	unsigned nconns;
@@ -843,16 +845,22 @@ static void guest_request(struct vsock *vs, const struct virtio_vsock_hdr *h, ui
 		rst_no_conn(vs, host_port, guest_port, VIRTIO_VSOCK_TYPE_STREAM);
 		return;
 	}
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int n = snprintf(a.sun_path, sizeof(a.sun_path), "%s_%u", vs->cfg.uds, host_port);
 	int fd = -1;
-	if (n > 0 && (size_t)n < sizeof(a.sun_path))
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* Non-blocking: a listener with a full backlog is a refusal, not a
-	 * stall of the device thread. */
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		close(fd);
-		fd = -1;
+	if (vs->cfg.has_local && host_port == vs->cfg.local_port) {
+		if (!vs->local_used)
+			fd = vs->cfg.local_fd;  /* the connection owns it now */
+		vs->local_used = true;
+	} else {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		int n = snprintf(a.sun_path, sizeof(a.sun_path), "%s_%u", vs->cfg.uds, host_port);
+		if (n > 0 && (size_t)n < sizeof(a.sun_path))
+			fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/* Non-blocking: a listener with a full backlog is a refusal,
+		 * not a stall of the device thread. */
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+			close(fd);
+			fd = -1;
+		}
 	}
 	struct conn *c = fd >= 0 ? conn_new(vs, fd, C_RESPONDING) : NULL;
 	if (!c) {
@@ -1097,6 +1105,8 @@ void vsock_destroy(struct virtio_dev *d)
 {
 	struct vsock *vs = to_vs(d);
 	drop_all(vs);
+	if (vs->cfg.has_local && !vs->local_used)
+		close(vs->cfg.local_fd);
 	if (vs->listen_fd >= 0) {
 		close(vs->listen_fd);
 		unlink(vs->cfg.uds);
@@ -1278,6 +1288,11 @@ int vsock_device_init(struct vm *vm, struct err *e)
 	struct vsock_config cfg;
 	if (vsock_parse(vm->cfg.vsock_opts, &cfg, e))
 		return -1;
+	if (vm->cfg.has_agent) {
+		cfg.has_local = true;
+		cfg.local_port = SB_AGENT_PORT;
+		cfg.local_fd = vm->cfg.agent_fd;
+	}
 	struct vsock *vs = vsock_create(&cfg, &vm->loop, &vm->mem, e);
 	if (!vs)
 		return -1;

@@ -22,6 +22,13 @@
 struct vsock_config {
 	uint64_t cid;          /* guest CID, >= 3 */
 	char uds[108];         /* host Unix socket path (sun_path) */
+	/* In-process endpoint (sandbox run's agent channel): the first guest
+	 * connect to LOCAL_PORT gets LOCAL_FD (a non-blocking stream socket
+	 * the VMM owns) instead of a connect to "uds_PORT"; later ones are
+	 * refused. Works without any path, so inside the jail too. */
+	bool has_local;
+	uint32_t local_port;
+	int local_fd;
 };
 
 struct vsock_stats {

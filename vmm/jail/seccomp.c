@@ -75,6 +75,17 @@ static const unsigned long main_ioctls[] = {
 	KVM_GET_MP_STATE,
 };
 
+/* sandbox run's relay thread (run/relay.c): poll the agent socket, stdin
+ * and its eventfd; read and write them; the terminal's window size. It
+ * loads its filter itself, first thing. */
+static const char *const relay_syscalls[] = {
+	COMMON_SYSCALLS,
+	"poll", "ppoll", "read", "ioctl",
+};
+static const unsigned long relay_ioctls[] = {
+	TIOCGWINSZ,
+};
+
 #if defined(__SANITIZE_ADDRESS__)
 /* ASan/UBSan builds (make check-asan): the sanitizer runtime's own calls —
  * its allocator, thread start/exit bookkeeping, reports (readlink of the
@@ -106,6 +117,8 @@ static const struct policy {
 	[SB_SECCOMP_EVLOOP] = { "evloop", evloop_syscalls, ARRAY_SIZE(evloop_syscalls), evloop_ioctls, 0 },
 	[SB_SECCOMP_MAIN] = { "main", main_syscalls, ARRAY_SIZE(main_syscalls), main_ioctls,
 			      ARRAY_SIZE(main_ioctls) },
+	[SB_SECCOMP_RELAY] = { "relay", relay_syscalls, ARRAY_SIZE(relay_syscalls), relay_ioctls,
+			       ARRAY_SIZE(relay_ioctls) },
 };
 
 const char *seccomp_kind_name(enum sb_seccomp_thread kind)

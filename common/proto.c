@@ -1,0 +1,199 @@
+/* The agent protocol's framing (see proto.h). No allocation after init,
+ * no blocking: callers poll. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+int sb_rx_init(struct sb_rx *rx)
+{
+	rx->buf = malloc(SB_FRAME_HDR + SB_FRAME_MAX);
+	rx->len = rx->off = 0;
+	return rx->buf ? 0 : -1;
+}
+
+void sb_rx_free(struct sb_rx *rx)
+{
+	free(rx->buf);
+	rx->buf = NULL;
+}
+
+/* Move the unparsed bytes to the front, so a whole frame fits. */
+static void rx_compact(struct sb_rx *rx)
+{
+	if (rx->off) {
+		memmove(rx->buf, rx->buf + rx->off, rx->len - rx->off);
+		rx->len -= rx->off;
+		rx->off = 0;
+	}
+}
+
+long sb_rx_fill(struct sb_rx *rx, int fd)
+{
+	rx_compact(rx);
+	size_t room = SB_FRAME_HDR + SB_FRAME_MAX - rx->len;
+	if (!room) {
+		errno = EAGAIN;
+		return -1;
+	}
+	ssize_t n;
+	do
+		n = read(fd, rx->buf + rx->len, room);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		rx->len += (size_t)n;
+	return (long)n;
+}
+
+size_t sb_rx_feed(struct sb_rx *rx, const void *data, size_t len)
+{
+	rx_compact(rx);
+	size_t room = SB_FRAME_HDR + SB_FRAME_MAX - rx->len;
+	if (len > room)
+		len = room;
+	memcpy(rx->buf + rx->len, data, len);
+	rx->len += len;
+	return len;
+}
+
+bool sb_frame_valid(uint8_t type, uint32_t len, bool from_guest)
+{
+	if (len > SB_FRAME_MAX)
+		return false;
+	if (from_guest) {
+		switch (type) {
+		case SB_F_STARTED: return len == 0;
+		case SB_F_STDOUT:
+		case SB_F_STDERR: return true;
+		case SB_F_EXIT: return len == 4;
+		default: return false;
+		}
+	}
+	switch (type) {
+	case SB_F_CONFIG:
+	case SB_F_STDIN: return true;
+	case SB_F_STDIN_EOF:
+	case SB_F_BYE: return len == 0;
+	case SB_F_SIGNAL: return len == 4;
+	case SB_F_WINSIZE: return len == 4;
+	default: return false;
+	}
+}
+
+int sb_rx_next(struct sb_rx *rx, struct sb_frame *f, const char **msg)
+{
+	size_t have = rx->len - rx->off;
+	if (have < SB_FRAME_HDR)
+		return 0;
+	const uint8_t *h = rx->buf + rx->off;
+	uint32_t len = sb_get_u32(h);
+	if (len > SB_FRAME_MAX) {
+		*msg = "frame too long";
+		return -1;
+	}
+	if (h[5] | h[6] | h[7]) {
+		*msg = "bad frame header";
+		return -1;
+	}
+	if (have - SB_FRAME_HDR < len)
+		return 0;
+	f->type = h[4];
+	f->len = len;
+	f->data = h + SB_FRAME_HDR;
+	rx->off += SB_FRAME_HDR + len;
+	return 1;
+}
+
+int sb_tx_init(struct sb_tx *tx, size_t cap)
+{
+	if (cap < SB_FRAME_HDR + SB_FRAME_MAX)
+		cap = SB_FRAME_HDR + SB_FRAME_MAX;
+	tx->buf = malloc(cap);
+	tx->cap = cap;
+	tx->len = tx->off = 0;
+	return tx->buf ? 0 : -1;
+}
+
+void sb_tx_free(struct sb_tx *tx)
+{
+	free(tx->buf);
+	tx->buf = NULL;
+}
+
+size_t sb_tx_room(const struct sb_tx *tx)
+{
+	size_t free_bytes = tx->cap - (tx->len - tx->off);
+	return free_bytes > SB_FRAME_HDR ? free_bytes - SB_FRAME_HDR : 0;
+}
+
+int sb_tx_put(struct sb_tx *tx, uint8_t type, const void *data, uint32_t len)
+{
+	if (len > SB_FRAME_MAX || len > sb_tx_room(tx))
+		return -1;
+	if (tx->cap - tx->len < SB_FRAME_HDR + (size_t)len) {
+		memmove(tx->buf, tx->buf + tx->off, tx->len - tx->off);
+		tx->len -= tx->off;
+		tx->off = 0;
+	}
+	uint8_t *h = tx->buf + tx->len;
+	sb_put_u32(h, len);
+	h[4] = type;
+	h[5] = h[6] = h[7] = 0;
+	if (len)
+		memcpy(h + SB_FRAME_HDR, data, len);
+	tx->len += SB_FRAME_HDR + (size_t)len;
+	return 0;
+}
+
+int sb_tx_flush(struct sb_tx *tx, int fd)
+{
+	while (tx->off < tx->len) {
+		ssize_t n = write(fd, tx->buf + tx->off, tx->len - tx->off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 1;
+		if (n <= 0)
+			return -1;
+		tx->off += (size_t)n;
+	}
+	tx->len = tx->off = 0;
+	return 0;
+}
+
+int sb_config_pack(struct sb_tx *tx, char *const argv[])
+{
+	size_t total = 0;
+	for (int i = 0; argv[i]; i++)
+		total += strlen(argv[i]) + 1;
+	if (total > SB_FRAME_MAX || total > sb_tx_room(tx))
+		return -1;
+	char *buf = malloc(total ? total : 1);
+	if (!buf)
+		return -1;
+	size_t off = 0;
+	for (int i = 0; argv[i]; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		memcpy(buf + off, argv[i], n);
+		off += n;
+	}
+	int r = sb_tx_put(tx, SB_F_CONFIG, buf, (uint32_t)total);
+	free(buf);
+	return r;
+}
+
+int sb_config_unpack(uint8_t *data, uint32_t len, char **out, int max)
+{
+	if (len && data[len - 1] != '\0')
+		return -1;
+	int n = 0;
+	for (uint32_t off = 0; off < len;) {
+		if (n == max)
+			return -1;
+		out[n++] = (char *)data + off;
+		off += (uint32_t)strlen((char *)data + off) + 1;
+	}
+	return n;
+}

@@ -1,0 +1,113 @@
+/* The agent protocol: one vsock stream between the sandbox owner on the
+ * host (vmm/relay.c) and the guest's PID 1 (guest-init/agent.c).
+ *
+ * The guest connects to (CID 2, port SB_AGENT_PORT) as soon as it runs.
+ * Everything after is frames: an 8-byte header (u32 payload length, little
+ * endian; u8 type; 3 zero bytes) and the payload.
+ *
+ *   host → guest  CONFIG     NUL-terminated strings: the container's spec,
+ *                            in guest-init's option syntax (see agent.c)
+ *                 STDIN      bytes for the container's stdin
+ *                 STDIN_EOF  the host's stdin ended
+ *                 SIGNAL     u32 signal number for the container
+ *                 WINSIZE    u16 rows, u16 cols (the host's terminal)
+ *                 BYE        the host has everything up to EXIT
+ *   guest → host  STARTED    the container's process runs
+ *                 STDOUT / STDERR  its output
+ *                 EXIT       u32 exit status (128+N: signal N), after the
+ *                            last output; the guest waits for BYE, then ends.
+ *
+ * Both ends are hostile to each other in principle (the guest certainly
+ * is): a frame longer than SB_FRAME_MAX, an unknown type or a payload of
+ * the wrong size is a protocol error that ends the connection, nothing
+ * else. The same code (proto.c) is built into the VMM and the static
+ * guest-init. */
+#ifndef SANDBOX_PROTO_H
+#define SANDBOX_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SB_AGENT_PORT 1024
+#define SB_FRAME_HDR 8
+#define SB_FRAME_MAX (256 * 1024)   /* payload bytes */
+#define SB_DATA_CHUNK (32 * 1024)   /* STDIN/STDOUT/STDERR payloads we send */
+
+enum sb_frame_type {
+	SB_F_CONFIG = 1,
+	SB_F_STDIN = 2,
+	SB_F_STDIN_EOF = 3,
+	SB_F_SIGNAL = 4,
+	SB_F_WINSIZE = 5,
+	SB_F_BYE = 6,
+	SB_F_STARTED = 16,
+	SB_F_STDOUT = 17,
+	SB_F_STDERR = 18,
+	SB_F_EXIT = 19,
+};
+
+struct sb_frame {
+	uint8_t type;
+	uint32_t len;
+	const uint8_t *data;        /* points into the rx buffer */
+};
+
+/* Receive side: bytes in, whole frames out. */
+struct sb_rx {
+	uint8_t *buf;               /* SB_FRAME_HDR + SB_FRAME_MAX bytes */
+	size_t len;                 /* bytes held */
+	size_t off;                 /* start of the first unparsed frame */
+};
+
+/* Send side: frames queued until the (non-blocking) socket takes them. */
+struct sb_tx {
+	uint8_t *buf;
+	size_t cap, len, off;
+};
+
+int sb_rx_init(struct sb_rx *rx);
+void sb_rx_free(struct sb_rx *rx);
+/* Read what FD has into RX: >0 bytes read, 0 end of stream, -1 error
+ * (errno; EAGAIN when there is nothing now). */
+long sb_rx_fill(struct sb_rx *rx, int fd);
+/* Feed LEN bytes (for tests and fuzzers): returns how many were taken. */
+size_t sb_rx_feed(struct sb_rx *rx, const void *data, size_t len);
+/* Next whole frame: 1 with *F filled (valid until the next call), 0 when
+ * more bytes are needed, -1 on a protocol error (MSG says which). */
+int sb_rx_next(struct sb_rx *rx, struct sb_frame *f, const char **msg);
+/* Is a frame of this type and payload length valid from a peer that is
+ * the guest (FROM_GUEST) or the host? */
+bool sb_frame_valid(uint8_t type, uint32_t len, bool from_guest);
+
+int sb_tx_init(struct sb_tx *tx, size_t cap);
+void sb_tx_free(struct sb_tx *tx);
+/* Queue a frame; -1 if it does not fit (the caller stops reading its
+ * sources until sb_tx_flush makes room). */
+int sb_tx_put(struct sb_tx *tx, uint8_t type, const void *data, uint32_t len);
+size_t sb_tx_room(const struct sb_tx *tx);   /* payload bytes that fit now */
+/* Write what is queued: 0 all written, 1 some left (wait for POLLOUT),
+ * -1 error (errno). */
+int sb_tx_flush(struct sb_tx *tx, int fd);
+static inline bool sb_tx_empty(const struct sb_tx *tx) { return tx->len == tx->off; }
+
+/* CONFIG payloads: N NUL-terminated strings. Pack ARGV (NULL-terminated)
+ * into TX; unpack splits a payload into at most MAX pointers into it
+ * (which must stay alive), returns the count or -1 if the payload is not
+ * a list of NUL-terminated strings or holds more than MAX. */
+int sb_config_pack(struct sb_tx *tx, char *const argv[]);
+int sb_config_unpack(uint8_t *data, uint32_t len, char **out, int max);
+
+static inline void sb_put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+static inline uint32_t sb_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+#endif

@@ -1,0 +1,711 @@
+/* The guest's PID 1 when the host runs a container (`sandbox run`):
+ *
+ *   connect to the host (vsock CID 2, SB_AGENT_PORT) → read CONFIG →
+ *   leave the initramfs → image disk + writable layer as an overlay →
+ *   volumes → network → fork the runtime (container_run(), the same code
+ *   as the host mode) with pipes or a pty as its stdio → relay stdio,
+ *   signals and window size until the container has ended and its output
+ *   is drained → EXIT → wait for the host's BYE → sync, report, reset.
+ *
+ * CONFIG holds guest-init options: the VM-only ones below, then the host
+ * mode's (spec.c) without its "--host ROOTFS", then "--" and the command:
+ *   --image DEV:FSTYPE        the image disk (read-only)
+ *   --volume DEV:PATH:ro|rw   a disk mounted at PATH in the container
+ *   --eth ADDR/PREFIX:GW:DNS  configure eth0 (shared with the container)
+ *   --stdin                   the host relays stdin (else /dev/null)
+ *   --tty ROWS:COLS           a pty for stdio (stdout and stderr merged)
+ *   --upper-size SIZE         size of the tmpfs writable layer */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+
+#include "../common/proto.h"
+#include "container.h"
+
+#define ROOT "/run/root"
+#define MAX_VOLUMES 8
+#define MAX_CONFIG_ARGS (SB_MAX_ARGS + 2 * SB_MAX_ENV + 128)
+
+struct vm_opts {
+	char *image_dev, *image_fs;
+	struct { char *dev, *path; bool ro; } vol[MAX_VOLUMES];
+	int nvol;
+	char *eth;                  /* ADDR/PREFIX:GW:DNS */
+	bool stdin_on, tty;
+	unsigned short rows, cols;
+	char *upper_size;
+};
+
+static int agent_connect(struct sb_err *err)
+{
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sb_fail(err, errno, "vsock socket");
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = SB_AGENT_PORT };
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		int e = errno;
+		close(fd);
+		return sb_fail(err, e, "connect to the host (vsock port %d)", SB_AGENT_PORT);
+	}
+	return fd;
+}
+
+/* Block until the first frame, which must be CONFIG. */
+static int read_config(int fd, struct sb_rx *rx, char **argv, struct sb_err *err)
+{
+	for (;;) {
+		struct sb_frame f;
+		const char *msg = "";
+		int r = sb_rx_next(rx, &f, &msg);
+		if (r < 0)
+			return sb_fail(err, 0, "config: %s", msg);
+		if (r > 0) {
+			if (f.type != SB_F_CONFIG)
+				return sb_fail(err, 0, "config: frame %u before CONFIG", f.type);
+			int n = sb_config_unpack((uint8_t *)f.data, f.len, argv, MAX_CONFIG_ARGS);
+			if (n < 0)
+				return sb_fail(err, 0, "config: malformed");
+			argv[n] = NULL;
+			return n;
+		}
+		long got = sb_rx_fill(rx, fd);
+		if (got == 0)
+			return sb_fail(err, 0, "config: the host closed the channel");
+		if (got < 0)
+			return sb_fail(err, errno, "config: read");
+	}
+}
+
+/* Split off the VM options; the rest (host-mode options, "--", command)
+ * is left in ARGV from index *REST. */
+static int parse_vm_opts(int argc, char **argv, struct vm_opts *o, int *rest, struct sb_err *err)
+{
+	int i = 0;
+	for (; i < argc && strcmp(argv[i], "--"); i++) {
+		char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--stdin")) {
+			o->stdin_on = true;
+			continue;
+		}
+		if (strcmp(a, "--image") && strcmp(a, "--volume") && strcmp(a, "--eth") && strcmp(a, "--tty") &&
+		    strcmp(a, "--upper-size"))
+			break;  /* a host-mode option: the rest is spec.c's */
+		if (!v)
+			return sb_fail(err, 0, "%s: missing value", a);
+		i++;
+		if (!strcmp(a, "--image")) {
+			o->image_dev = v;
+			char *c = strchr(v, ':');
+			if (!c)
+				return sb_fail(err, 0, "--image %s: want DEV:FSTYPE", v);
+			*c = '\0';
+			o->image_fs = c + 1;
+		} else if (!strcmp(a, "--volume")) {
+			char *p1 = strchr(v, ':'), *p2 = p1 ? strchr(p1 + 1, ':') : NULL;
+			if (!p1 || !p2 || o->nvol == MAX_VOLUMES || (strcmp(p2 + 1, "ro") && strcmp(p2 + 1, "rw")))
+				return sb_fail(err, 0, "--volume %s: want DEV:PATH:ro|rw (at most %d)", v, MAX_VOLUMES);
+			*p1 = *p2 = '\0';
+			o->vol[o->nvol].dev = v;
+			o->vol[o->nvol].path = p1 + 1;
+			o->vol[o->nvol].ro = !strcmp(p2 + 1, "ro");
+			o->nvol++;
+		} else if (!strcmp(a, "--eth")) {
+			o->eth = v;
+		} else if (!strcmp(a, "--tty")) {
+			unsigned r, c;
+			if (sscanf(v, "%u:%u", &r, &c) != 2 || r > 65535 || c > 65535)
+				return sb_fail(err, 0, "--tty %s: want ROWS:COLS", v);
+			o->tty = true;
+			o->rows = (unsigned short)r;
+			o->cols = (unsigned short)c;
+		} else {
+			o->upper_size = v;
+		}
+	}
+	*rest = i;
+	if (!o->image_dev)
+		return sb_fail(err, 0, "no --image in the config");
+	return 0;
+}
+
+/* switch_root: a tmpfs becomes "/", so that the container's root can be
+ * pivot_root'ed (the initramfs itself cannot). /dev, /proc, /sys move. */
+static int leave_initramfs(struct sb_err *err)
+{
+	static const char *const keep[] = { "/dev", "/proc", "/sys" };
+	char path[64];
+	if (mkdir("/newroot", 0755) && errno != EEXIST)
+		return sb_fail(err, errno, "mkdir /newroot");
+	if (mount("tmpfs", "/newroot", "tmpfs", MS_NOSUID, "mode=0755,size=1m"))
+		return sb_fail(err, errno, "mount /newroot");
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/newroot%s", keep[i]);
+		mkdir(path, 0755);
+		if (mount(keep[i], path, NULL, MS_MOVE, NULL))
+			return sb_fail(err, errno, "move %s", keep[i]);
+	}
+	unlink("/init");    /* its pages go once we no longer need them */
+	if (chdir("/newroot") || mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/"))
+		return sb_fail(err, errno, "switch root");
+	mkdir("/run", 0755);
+	mkdir("/tmp", 01777);
+	return 0;
+}
+
+/* Make PATH (absolute, inside ROOT) a directory without following any
+ * symlink on the way, and return an O_PATH fd for it. */
+static int mkdir_beneath(const char *path, struct sb_err *err)
+{
+	int dir = open(ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return sb_fail(err, errno, "open %s", ROOT);
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *save = NULL, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "..") || !strcmp(c, ".")) {
+			close(dir);
+			return sb_fail(err, EINVAL, "volume path %s", path);
+		}
+		if (mkdirat(dir, c, 0755) && errno != EEXIST) {
+			int e = errno;
+			close(dir);
+			return sb_fail(err, e, "mkdir %s", path);
+		}
+		struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+					.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+		int next = (int)syscall(SYS_openat2, dir, c, &how, sizeof(how));
+		int e = errno;
+		close(dir);
+		if (next < 0)
+			return sb_fail(err, e, "volume path %s (a symlink or not a directory?)", path);
+		dir = next;
+	}
+	return dir;
+}
+
+static int mount_root(const struct vm_opts *o, struct sb_err *err)
+{
+	char dev[128], opts[256];
+	mkdir("/run/image", 0755);
+	mkdir("/run/rw", 0755);
+	mkdir(ROOT, 0755);
+	snprintf(dev, sizeof(dev), "/dev/%s", o->image_dev);
+	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, NULL))
+		return sb_fail(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
+	snprintf(opts, sizeof(opts), "mode=0755%s%s", o->upper_size ? ",size=" : "",
+		 o->upper_size ? o->upper_size : "");
+	if (mount("tmpfs", "/run/rw", "tmpfs", MS_NODEV, opts))
+		return sb_fail(err, errno, "mount the writable layer");
+	if (mkdir("/run/rw/upper", 0755) || mkdir("/run/rw/work", 0755))
+		return sb_fail(err, errno, "mkdir the writable layer");
+	if (mount("overlay", ROOT, "overlay", MS_NODEV,
+		  "lowerdir=/run/image,upperdir=/run/rw/upper,workdir=/run/rw/work"))
+		return sb_fail(err, errno, "mount the overlay root");
+	for (int i = 0; i < o->nvol; i++) {
+		int fd = mkdir_beneath(o->vol[i].path, err);
+		if (fd < 0)
+			return -1;
+		char target[64];
+		snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+		snprintf(dev, sizeof(dev), "/dev/%s", o->vol[i].dev);
+		unsigned long fl = MS_NODEV | MS_NOSUID | (o->vol[i].ro ? MS_RDONLY : 0);
+		int r = -1;
+		static const char *const fs[] = { "ext4", "erofs" };
+		for (size_t k = 0; k < 2 && r; k++)
+			r = mount(dev, target, fs[k], fl, NULL);
+		int e = errno;
+		close(fd);
+		if (r)
+			return sb_fail(err, e, "mount volume %s at %s", dev, o->vol[i].path);
+	}
+	return 0;
+}
+
+static int if_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what, struct sb_err *err)
+{
+	if (ioctl(s, req, ifr) < 0)
+		return sb_fail(err, errno, "%s", what);
+	return 0;
+}
+
+static int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, const char *what,
+		    struct sb_err *err)
+{
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = a;
+	return if_ioctl(s, req, &ifr, what, err);
+}
+
+static int link_up(int s, const char *ifname, struct sb_err *err)
+{
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (if_ioctl(s, SIOCGIFFLAGS, &ifr, "get flags", err) < 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	return if_ioctl(s, SIOCSIFFLAGS, &ifr, "set flags", err);
+}
+
+static void write_etc(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), ROOT "/etc/%s", name);
+	struct stat st;
+	if (stat(ROOT "/etc", &st) || !S_ISDIR(st.st_mode))
+		return;
+	/* Never through a symlink of the image's. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ELOOP && unlink(path) == 0)
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, text, strlen(text)) < 0)
+		fprintf(stderr, "sandbox-init: write %s: %s\n", path, strerror(errno));
+	close(fd);
+}
+
+/* eth0: ADDR/PREFIX:GW:DNS (GW and DNS may be empty). */
+static int network_setup(const char *spec, const char *hostname, struct sb_err *err)
+{
+	char buf[128], *addr = buf, *gw, *dns = NULL, *slash;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	gw = strchr(addr, ':');
+	if (gw) {
+		*gw++ = '\0';
+		dns = strchr(gw, ':');
+		if (dns)
+			*dns++ = '\0';
+	}
+	slash = strchr(addr, '/');
+	int prefix = slash ? atoi(slash + 1) : 24;
+	if (slash)
+		*slash = '\0';
+	struct in_addr a, g = { 0 };
+	if (!inet_aton(addr, &a) || prefix < 1 || prefix > 32 || (gw && *gw && !inet_aton(gw, &g)))
+		return sb_fail(err, 0, "--eth %s: want ADDR/PREFIX:GW:DNS", spec);
+	SB_AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return sb_fail(err, errno, "socket");
+	in_addr_t mask = htonl(prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix));
+	if (link_up(s, "lo", err) < 0 || set_addr(s, SIOCSIFADDR, "eth0", a.s_addr, "eth0 address", err) < 0 ||
+	    set_addr(s, SIOCSIFNETMASK, "eth0", mask, "eth0 netmask", err) < 0 || link_up(s, "eth0", err) < 0)
+		return sb_wrap(err, "network");
+	if (g.s_addr) {
+		struct rtentry rt = { 0 };
+		struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst, *gwa = (struct sockaddr_in *)&rt.rt_gateway,
+				   *msk = (struct sockaddr_in *)&rt.rt_genmask;
+		dst->sin_family = gwa->sin_family = msk->sin_family = AF_INET;
+		gwa->sin_addr = g;
+		rt.rt_flags = RTF_UP | RTF_GATEWAY;
+		rt.rt_dev = "eth0";
+		if (ioctl(s, SIOCADDRT, &rt) < 0)
+			return sb_fail(err, errno, "network: default route via %s", gw);
+	}
+	char text[512];
+	if (dns && *dns) {
+		snprintf(text, sizeof(text), "nameserver %s\n", dns);
+		write_etc("resolv.conf", text);
+	}
+	snprintf(text, sizeof(text), "127.0.0.1\tlocalhost\n%s\t%s\n", addr, hostname ? hostname : "sandbox");
+	write_etc("hosts", text);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the relay */
+
+enum { P_VSOCK, P_OUT, P_ERR, P_SIG, P_N };
+
+struct relay {
+	int vs;                     /* vsock, non-blocking */
+	int in_w;                   /* container's stdin (or the pty master), -1 when closed */
+	int out_r, err_r;           /* its stdout/stderr (pty: out_r only) */
+	bool tty;
+	int sigfd;
+	pid_t runtime;
+	int status;                 /* -1 while the runtime runs */
+	struct sb_rx rx;
+	struct sb_tx tx;
+	uint8_t pend[SB_FRAME_MAX]; /* stdin bytes the container has not taken */
+	size_t pend_len, pend_off;
+	bool stdin_eof, bye;
+};
+
+static void set_nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static void stdin_close(struct relay *r)
+{
+	if (r->in_w >= 0 && !r->tty) {
+		close(r->in_w);
+		r->in_w = -1;
+	}
+}
+
+static void stdin_drain(struct relay *r)
+{
+	while (r->in_w >= 0 && r->pend_off < r->pend_len) {
+		ssize_t n = write(r->in_w, r->pend + r->pend_off, r->pend_len - r->pend_off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {      /* the container closed its stdin: drop the rest */
+			stdin_close(r);
+			r->pend_len = r->pend_off = 0;
+			return;
+		}
+		r->pend_off += (size_t)n;
+	}
+	r->pend_len = r->pend_off = 0;
+	if (r->stdin_eof)
+		stdin_close(r);
+}
+
+/* A frame from the host. Returns -1 on a protocol error. */
+static int host_frame(struct relay *r, const struct sb_frame *f)
+{
+	if (!sb_frame_valid(f->type, f->len, false))
+		return -1;
+	switch (f->type) {
+	case SB_F_STDIN:
+		if (r->in_w >= 0) {
+			memcpy(r->pend, f->data, f->len);
+			r->pend_len = f->len;
+			r->pend_off = 0;
+			stdin_drain(r);
+		}
+		break;
+	case SB_F_STDIN_EOF:
+		r->stdin_eof = true;
+		if (r->pend_off >= r->pend_len)
+			stdin_close(r);
+		break;
+	case SB_F_SIGNAL: {
+		uint32_t sig = sb_get_u32(f->data);
+		if (sig >= 1 && sig < 65 && r->status < 0)
+			kill(r->runtime, (int)sig);
+		break;
+	}
+	case SB_F_WINSIZE:
+		if (r->tty && r->in_w >= 0) {
+			struct winsize ws = { .ws_row = (unsigned short)(f->data[0] | f->data[1] << 8),
+					      .ws_col = (unsigned short)(f->data[2] | f->data[3] << 8) };
+			ioctl(r->in_w, TIOCSWINSZ, &ws);
+		}
+		break;
+	case SB_F_BYE:
+		r->bye = true;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+/* Output from the container into frames, as long as the queue has room. */
+static void pump_output(struct relay *r, int *fd, uint8_t type)
+{
+	static uint8_t buf[SB_DATA_CHUNK];
+	while (*fd >= 0 && sb_tx_room(&r->tx) >= sizeof(buf)) {
+		ssize_t n = read(*fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {   /* EOF (EIO on a pty whose last user left) */
+			close(*fd);
+			*fd = -1;
+			return;
+		}
+		sb_tx_put(&r->tx, type, buf, (uint32_t)n);
+	}
+}
+
+static void reap(struct relay *r)
+{
+	struct signalfd_siginfo si;
+	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
+		;
+	for (;;) {
+		int st;
+		pid_t w = waitpid(-1, &st, WNOHANG | __WALL);
+		if (w <= 0)
+			return;
+		if (w == r->runtime)
+			r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Relay until the container ended, its output is drained and the host
+ * said BYE (or the channel broke). Returns the container's status. */
+static int relay_run(struct relay *r)
+{
+	bool exit_sent = false, broken = false;
+	uint64_t exited_at = 0;
+	while (!broken) {
+		if (r->status >= 0 && !exited_at)
+			exited_at = mono_ms();
+		/* Processes that outlive the runtime cannot hold the pipes for
+		 * long (the PID namespace dies with its init); 2 s is a bound. */
+		if (exited_at && mono_ms() - exited_at > 2000) {
+			if (r->out_r >= 0)
+				close(r->out_r);
+			if (r->err_r >= 0)
+				close(r->err_r);
+			r->out_r = r->err_r = -1;
+		}
+		if (r->status >= 0 && r->out_r < 0 && r->err_r < 0 && !exit_sent &&
+		    sb_tx_room(&r->tx) >= 4) {
+			uint8_t st[4];
+			sb_put_u32(st, (uint32_t)r->status);
+			sb_tx_put(&r->tx, SB_F_EXIT, st, 4);
+			exit_sent = true;
+		}
+		if (sb_tx_flush(&r->tx, r->vs) < 0)
+			break;
+		if (exit_sent && sb_tx_empty(&r->tx) && r->bye)
+			break;
+		struct pollfd p[P_N] = {
+			[P_VSOCK] = { .fd = r->vs, .events = (short)((r->pend_off >= r->pend_len ? POLLIN : 0) |
+								     (sb_tx_empty(&r->tx) ? 0 : POLLOUT)) },
+			[P_OUT] = { .fd = sb_tx_room(&r->tx) >= SB_DATA_CHUNK ? r->out_r : -1, .events = POLLIN },
+			[P_ERR] = { .fd = sb_tx_room(&r->tx) >= SB_DATA_CHUNK ? r->err_r : -1, .events = POLLIN },
+			[P_SIG] = { .fd = r->sigfd, .events = POLLIN },
+		};
+		/* stdin the container has not taken yet: wait for room. */
+		struct pollfd pin = { .fd = r->pend_off < r->pend_len ? r->in_w : -1, .events = POLLOUT };
+		struct pollfd all[P_N + 1];
+		memcpy(all, p, sizeof(p));
+		all[P_N] = pin;
+		int timeout = exited_at ? 200 : (exit_sent ? 10000 : -1);
+		int n = poll(all, P_N + 1, timeout);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n == 0 && exit_sent)
+			break;      /* no BYE: the host is gone */
+		if (all[P_SIG].revents)
+			reap(r);
+		if (all[P_N].revents)
+			stdin_drain(r);
+		if (all[P_OUT].revents)
+			pump_output(r, &r->out_r, SB_F_STDOUT);
+		if (all[P_ERR].revents)
+			pump_output(r, &r->err_r, SB_F_STDERR);
+		if (all[P_VSOCK].revents & (POLLIN | POLLHUP | POLLERR)) {
+			long got = sb_rx_fill(&r->rx, r->vs);
+			if (got == 0 || (got < 0 && errno != EAGAIN)) {
+				broken = true;      /* the host is gone: end */
+				break;
+			}
+			struct sb_frame f;
+			const char *msg;
+			int k = 0;
+			while (r->pend_off >= r->pend_len && (k = sb_rx_next(&r->rx, &f, &msg)) > 0)
+				if (host_frame(r, &f) < 0) {
+					broken = true;
+					break;
+				}
+			if (k < 0)
+				broken = true;
+		}
+	}
+	if (r->status < 0) {        /* the host went away: the container goes too */
+		kill(r->runtime, SIGKILL);
+		while (r->status < 0) {
+			int st;
+			pid_t w = waitpid(-1, &st, __WALL);
+			if (w < 0 && errno != EINTR)
+				break;
+			if (w == r->runtime)
+				r->status = 128 + SIGKILL;
+		}
+	}
+	return r->status < 0 ? 125 : r->status;
+}
+
+/* The runtime process: stdio set up, the container run, its status. */
+static void runtime_main(struct sb_spec *spec, int in, int out, int errfd, bool tty)
+{
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+		_exit(125);
+	for (int fd = 3; fd < 64; fd++)
+		close(fd);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	spec->tty = tty;
+	struct sb_err err = { 0 };
+	int status = container_run(spec, &err);
+	if (status < 0) {
+		fprintf(stderr, "sandbox: %s\n", err.msg);
+		status = err.status ? err.status : 125;
+	}
+	fflush(stderr);
+	_exit(status);
+}
+
+static int start_runtime(struct relay *r, struct sb_spec *spec, const struct vm_opts *o, struct sb_err *err)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 }, child_in, child_out, child_err;
+	if (o->tty) {
+		int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (m < 0 || grantpt(m) || unlockpt(m))
+			return sb_fail(err, errno, "pty");
+		struct winsize ws = { .ws_row = o->rows, .ws_col = o->cols };
+		ioctl(m, TIOCSWINSZ, &ws);
+		int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (s < 0)
+			return sb_fail(err, errno, "open %s", ptsname(m));
+		child_in = child_out = child_err = s;
+		r->in_w = r->out_r = m;
+		r->err_r = -1;
+	} else {
+		if (pipe2(out, O_CLOEXEC) || pipe2(er, O_CLOEXEC))
+			return sb_fail(err, errno, "pipe");
+		if (o->stdin_on) {
+			if (pipe2(in, O_CLOEXEC))
+				return sb_fail(err, errno, "pipe");
+			child_in = in[0];
+			r->in_w = in[1];
+		} else {
+			child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			r->in_w = -1;
+		}
+		child_out = out[1];
+		child_err = er[1];
+		r->out_r = out[0];
+		r->err_r = er[0];
+	}
+	r->tty = o->tty;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return sb_fail(err, errno, "fork");
+	if (pid == 0)
+		runtime_main(spec, child_in, child_out, child_err, o->tty);
+	r->runtime = pid;
+	r->status = -1;
+	close(child_in);
+	if (child_out != child_in)
+		close(child_out);
+	if (child_err != child_out)
+		close(child_err);
+	if (r->in_w >= 0)
+		set_nonblock(r->in_w);
+	set_nonblock(r->out_r);
+	if (r->err_r >= 0)
+		set_nonblock(r->err_r);
+	return 0;
+}
+
+int agent_main(void)
+{
+	static char *argv[MAX_CONFIG_ARGS + 1];
+	static char *spec_argv[MAX_CONFIG_ARGS + 4];
+	static struct relay r;
+	static struct sb_spec spec;
+	struct vm_opts o = { 0 };
+	struct sb_err err = { 0 };
+	int rest = 0;
+
+	if (sb_rx_init(&r.rx) || sb_tx_init(&r.tx, 0)) {
+		fprintf(stderr, "sandbox-init: out of memory\n");
+		return 125;
+	}
+	r.vs = agent_connect(&err);
+	if (r.vs < 0)
+		goto fail_noconn;
+	int argc = read_config(r.vs, &r.rx, argv, &err);
+	if (argc < 0 || parse_vm_opts(argc, argv, &o, &rest, &err) < 0)
+		goto fail;
+	/* The host-mode parser, on the overlay root. */
+	int n = 0;
+	spec_argv[n++] = "sandbox-init";
+	spec_argv[n++] = "--host";
+	spec_argv[n++] = ROOT;
+	for (int i = rest; i < argc; i++)
+		spec_argv[n++] = argv[i];
+	spec_argv[n] = NULL;
+	if (leave_initramfs(&err) < 0 || mount_root(&o, &err) < 0)
+		goto fail;
+	if (spec_parse_host_args(&spec, n, spec_argv, &err) < 0)
+		goto fail;
+	if (o.eth && network_setup(o.eth, spec.hostname, &err) < 0)
+		goto fail;
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	r.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (r.sigfd < 0) {
+		sb_fail(&err, errno, "signalfd");
+		goto fail;
+	}
+	if (start_runtime(&r, &spec, &o, &err) < 0)
+		goto fail;
+	set_nonblock(r.vs);
+	return relay_run(&r);
+
+fail:
+	/* Tell the host why, as the container's stderr, then the status. */
+	{
+		char line[600];
+		int len = snprintf(line, sizeof(line), "sandbox: guest: %s\n", err.msg);
+		uint8_t st[4];
+		sb_put_u32(st, (uint32_t)(err.status ? err.status : 125));
+		sb_tx_put(&r.tx, SB_F_STDERR, line, (uint32_t)len);
+		sb_tx_put(&r.tx, SB_F_EXIT, st, 4);
+		while (sb_tx_flush(&r.tx, r.vs) > 0)
+			;
+		/* Wait (bounded) for BYE so the host has it all before we end. */
+		struct pollfd p = { .fd = r.vs, .events = POLLIN };
+		uint64_t until = mono_ms() + 5000;
+		while (!r.bye && mono_ms() < until && poll(&p, 1, 1000) > 0) {
+			long got = sb_rx_fill(&r.rx, r.vs);
+			if (got <= 0 && !(got < 0 && errno == EAGAIN))
+				break;
+			struct sb_frame f;
+			const char *msg;
+			while (sb_rx_next(&r.rx, &f, &msg) > 0)
+				if (f.type == SB_F_BYE)
+					r.bye = true;
+		}
+	}
+	return err.status ? err.status : 125;
+fail_noconn:
+	fprintf(stderr, "sandbox-init: %s\n", err.msg);
+	return 125;
+}

@@ -1,0 +1,220 @@
+/* The relay thread (see relay.h). One poll loop: the agent socket, our
+ * stdin (only while the send queue has room: back-pressure), and an
+ * eventfd through which other threads queue signals, window changes and
+ * the stop. Output frames are written to our stdout/stderr as they come,
+ * in order; a reader that went away (EPIPE) stops our output, not the
+ * container. */
+#include "run/relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../../common/proto.h"
+#include "jail/seccomp.h"
+
+int relay_init(struct relay *r, int *guest_end)
+{
+	int sv[2];
+	atomic_store(&r->status, -1);
+	atomic_store(&r->sig_pending, 0);
+	r->sock = r->wake = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	r->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->wake < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	r->sock = sv[0];
+	*guest_end = sv[1];
+	return 0;
+}
+
+static void kick(struct relay *r)
+{
+	uint64_t one = 1;
+	if (write(r->wake, &one, sizeof(one)) < 0) {
+		/* a full counter still wakes the loop */
+	}
+}
+
+void relay_signal(struct relay *r, int sig)
+{
+	if (sig >= 1 && sig < 32) {
+		atomic_fetch_or(&r->sig_pending, 1u << sig);
+		kick(r);
+	}
+}
+
+void relay_winch(struct relay *r)
+{
+	atomic_store(&r->winch, true);
+	kick(r);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+			poll(&pf, 1, -1);
+			continue;
+		}
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void queue_winsize(struct relay *r, struct sb_tx *tx)
+{
+	struct winsize ws;
+	if (r->in_fd < 0 || ioctl(r->in_fd, TIOCGWINSZ, &ws))
+		return;
+	uint8_t b[4] = { (uint8_t)ws.ws_row, (uint8_t)(ws.ws_row >> 8), (uint8_t)ws.ws_col,
+			 (uint8_t)(ws.ws_col >> 8) };
+	sb_tx_put(tx, SB_F_WINSIZE, b, 4);
+}
+
+static void *relay_main(void *arg)
+{
+	struct relay *r = arg;
+	struct sb_rx rx;
+	struct sb_tx tx;
+	static uint8_t buf[SB_DATA_CHUNK];
+	bool in_open = r->in_fd >= 0, out_ok = true, err_ok = true;
+
+	if (!r->no_seccomp) {
+		struct err e;
+		if (seccomp_install(SB_SECCOMP_RELAY, &e)) {
+			snprintf(r->err, sizeof(r->err), "%s", e.msg);
+			return NULL;
+		}
+	}
+	if (sb_rx_init(&rx) || sb_tx_init(&tx, 0)) {
+		snprintf(r->err, sizeof(r->err), "relay: out of memory");
+		return NULL;
+	}
+	if (sb_config_pack(&tx, r->config)) {
+		snprintf(r->err, sizeof(r->err), "the container's configuration is too large");
+		goto out;
+	}
+	while (!atomic_load(&r->stop)) {
+		unsigned sigs = atomic_exchange(&r->sig_pending, 0);
+		for (int s = 1; s < 32; s++) {
+			if (!(sigs & (1u << s)))
+				continue;
+			uint8_t b[4];
+			sb_put_u32(b, (uint32_t)s);
+			if (sb_tx_put(&tx, SB_F_SIGNAL, b, 4))
+				atomic_fetch_or(&r->sig_pending, 1u << s); /* next round */
+		}
+		if (atomic_exchange(&r->winch, false) && r->tty)
+			queue_winsize(r, &tx);
+		if (sb_tx_flush(&tx, r->sock) < 0)
+			break;      /* the guest side is gone */
+		struct pollfd p[3] = {
+			{ .fd = r->sock, .events = (short)(POLLIN | (sb_tx_empty(&tx) ? 0 : POLLOUT)) },
+			{ .fd = r->wake, .events = POLLIN },
+			{ .fd = in_open && sb_tx_room(&tx) >= sizeof(buf) ? r->in_fd : -1, .events = POLLIN },
+		};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents) {
+			uint64_t v;
+			if (read(r->wake, &v, sizeof(v)) < 0) {
+				/* EAGAIN: another wake-up got it */
+			}
+		}
+		if (p[2].revents) {
+			ssize_t n = read(r->in_fd, buf, sizeof(buf));
+			if (n > 0) {
+				sb_tx_put(&tx, SB_F_STDIN, buf, (uint32_t)n);
+			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				in_open = false;
+				sb_tx_put(&tx, SB_F_STDIN_EOF, NULL, 0);
+			}
+		}
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		long got = sb_rx_fill(&rx, r->sock);
+		if (got == 0 || (got < 0 && errno != EAGAIN))
+			break;
+		struct sb_frame f;
+		const char *msg = "";
+		int k;
+		while ((k = sb_rx_next(&rx, &f, &msg)) > 0) {
+			if (!sb_frame_valid(f.type, f.len, true)) {
+				k = -1;
+				msg = "invalid frame";
+				break;
+			}
+			switch (f.type) {
+			case SB_F_STDOUT:
+				if (out_ok && write_all(r->out_fd, f.data, f.len))
+					out_ok = false;
+				break;
+			case SB_F_STDERR:
+				if (err_ok && write_all(r->err_fd, f.data, f.len))
+					err_ok = false;
+				break;
+			case SB_F_EXIT:
+				atomic_store(&r->status, (int)(sb_get_u32(f.data) & 0xff));
+				sb_tx_put(&tx, SB_F_BYE, NULL, 0);
+				break;
+			default:
+				break;
+			}
+		}
+		if (k < 0) {
+			snprintf(r->err, sizeof(r->err), "agent protocol error from the guest: %s", msg);
+			break;
+		}
+	}
+	sb_tx_flush(&tx, r->sock);
+out:
+	sb_rx_free(&rx);
+	sb_tx_free(&tx);
+	return NULL;
+}
+
+int relay_start(struct relay *r)
+{
+	if (pthread_create(&r->thread, NULL, relay_main, r))
+		return -1;
+	r->started = true;
+	return 0;
+}
+
+void relay_stop(struct relay *r)
+{
+	if (r->started) {
+		atomic_store(&r->stop, true);
+		kick(r);
+		pthread_join(r->thread, NULL);
+		r->started = false;
+	}
+	if (r->sock >= 0)
+		close(r->sock);
+	if (r->wake >= 0)
+		close(r->wake);
+	r->sock = r->wake = -1;
+}

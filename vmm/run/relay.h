@@ -1,0 +1,38 @@
+/* The host end of the agent channel (common/proto.h) inside the VMM
+ * process of `sandbox run`: one thread that sends the container's config,
+ * relays stdin/stdout/stderr, forwards signals and window size, and keeps
+ * the exit status the guest reports. */
+#ifndef SANDBOX_RELAY_H
+#define SANDBOX_RELAY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+struct relay {
+	int sock;               /* our end of the socketpair given to vsock */
+	int in_fd;              /* -1: no stdin relayed */
+	int out_fd, err_fd;
+	bool tty;               /* in_fd is a terminal: window size follows it */
+	bool no_seccomp;
+	char **config;          /* NULL-terminated CONFIG strings */
+	int wake;               /* eventfd: signals queued or stop */
+	_Atomic int status;     /* the guest's EXIT, -1 until then */
+	_Atomic unsigned sig_pending; /* bitmap of signals 1..31 to forward */
+	_Atomic bool winch, stop;
+	pthread_t thread;
+	bool started;
+	char err[600];          /* a protocol error, if one ended the relay */
+};
+
+/* Make the socketpair: *GUEST_END goes to the vsock device (vm_config
+ * agent_fd). */
+int relay_init(struct relay *r, int *guest_end);
+int relay_start(struct relay *r);
+/* Queue SIG for the container (any thread, async-signal-safe). */
+void relay_signal(struct relay *r, int sig);
+void relay_winch(struct relay *r);
+/* Stop the thread (after the VM ended) and free what it holds. */
+void relay_stop(struct relay *r);
+
+#endif

@@ -1,0 +1,71 @@
+/* Sandbox state on the host, so that `ps`, `kill`, `stop`, `logs`, `rm`
+ * and `inspect` find what `run` started, and state left by a process that
+ * died is noticed and cleaned.
+ *
+ *   ROOT = $SANDBOX_STATE_DIR, else /run/sandbox (root), else
+ *          $XDG_RUNTIME_DIR/sandbox, else /tmp/sandbox-<uid>
+ *   ROOT/.lock           flock: allocations (names, subnets) and clean-up
+ *   ROOT/<id>/state      "key=value" lines (below), replaced atomically
+ *   ROOT/<id>/log        stdout+stderr of a detached (-d) sandbox
+ *   ROOT/<id>/vsock      the VM's vsock socket (host-initiated connects)
+ *
+ * state keys: id name image command created (unix s) isolation cpus
+ * memory (bytes, 0 none) pid pid_start (the owner: `sandbox run`, which exits with
+ * the container's status) vmm_pid (the VMM or host-mode runtime) status
+ * (created|running|exited) exit_code net (subnet index, 0 none) tap
+ * stop_signal rm (1: removed at exit) detached. */
+#ifndef SANDBOX_STATE_H
+#define SANDBOX_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+#define STATE_ID_LEN 16     /* hex digits */
+
+struct sandbox_state {
+	char id[STATE_ID_LEN + 1];
+	char name[64];
+	char image[256];
+	char command[1024];
+	long long created;
+	char isolation[16];
+	char cpus[16];
+	long long memory;
+	pid_t pid, vmm_pid;
+	unsigned long long pid_start;   /* the owner's start time (/proc/PID/stat) */
+	char status[16];
+	int exit_code;
+	int net;
+	char tap[16];
+	char stop_signal[16];
+	bool rm, detached;
+};
+
+/* The state root (created if missing). */
+const char *state_root(struct err *e);
+/* Lock/unlock ROOT/.lock (exclusive). */
+int state_lock(struct err *e);
+void state_unlock(int fd);
+/* Path of FILE in sandbox ID's directory. */
+void state_path(char *buf, size_t len, const char *id, const char *file);
+int state_write(const struct sandbox_state *s, struct err *e);
+int state_read(const char *id, struct sandbox_state *s, struct err *e);
+/* Every sandbox's id (sorted by creation); free with state_free_list. */
+char **state_list(size_t *n);
+void state_free_list(char **ids, size_t n);
+/* Find a sandbox by id, unique id prefix, or name. */
+int state_find(const char *ref, struct sandbox_state *s, struct err *e);
+/* Is the owner of S alive (and the same process that wrote it)? A state
+ * whose owner died is "dead": its VMM is killed and it is cleaned. */
+bool state_owner_alive(const struct sandbox_state *s);
+/* Remove ID's directory and everything in it. */
+int state_remove(const char *id);
+/* Start time of PID (clock ticks since boot), 0 if it is gone. */
+unsigned long long state_proc_start(pid_t pid);
+/* A fresh random id. */
+void state_new_id(char id[STATE_ID_LEN + 1]);
+
+#endif
