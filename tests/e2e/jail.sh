@@ -1,0 +1,187 @@
+#!/bin/sh
+# The VMM's jail (vmm/jail/jail.c): while a guest runs, the VMM process is
+# unprivileged and confined — read from the host side in /proc/PID:
+#   status     Uid/Gid the jail uid, no groups, CapInh/Prm/Eff/Bnd/Amb all
+#              0, NoNewPrivs 1, Seccomp 2
+#   mountinfo  only the jail: a read-only tmpfs root, /proc, the vsock
+#              socket's directory at its own path
+#   ns/*       mnt, ipc, uts, net (no --net) and cgroup differ from ours
+#   limits     core 0, open files bounded
+#   cgroup     its own group with memory.max and pids.max (if cgroup v2 with
+#              those controllers is mounted)
+# and the guest still works through it: a guest-initiated vsock connection
+# reaches a host listener (the VMM connects to UDS_1001 from inside the
+# jail), the guest's exit status comes back, the socket is removed at exit,
+# nothing is left mounted on the host. Then --jail-uid and --no-jail.
+# Run as root where /dev/kvm can boot Linux (natively or in the nested
+# test host: tests/kvmhost/run tests/e2e/jail.sh).
+#   tests/e2e/jail.sh [BUILD_DIR]
+cd "$(dirname "$0")/../.." || exit 2
+. tests/e2e/lib.sh
+B=${1:-build}
+SB=$B/sandbox
+K=build/guest-vmlinux
+I=build/test-initramfs.cpio
+H=build/tools/vsock-host
+[ -e "$B/guest-vmlinux" ] && K=$B/guest-vmlinux
+[ -e "$B/test-initramfs.cpio" ] && I=$B/test-initramfs.cpio
+[ -x "$B/tools/vsock-host" ] && H=$B/tools/vsock-host
+
+if [ "$(id -u)" != 0 ]; then
+	t_skip "jail" "needs root (the jail is only entered by a root VMM)"
+	t_summary
+	exit $?
+fi
+D=$T_OUT/jail
+mkdir -p "$D"
+chmod 755 "$D"
+U=$D/v.sock
+ZERO=0000000000000000
+
+field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s ' \t' ' ' | sed 's/ $//'; }
+
+# boot NAME [vm options]: the guest sends 64 KiB to host port 1001, then
+# sleeps; returns once the VMM's main thread is filtered (Seccomp 2: the
+# jail and every filter are in place) or gone. Sets $pid.
+boot() {
+	_n=$1; shift
+	rm -f "$D/got" "${U}_1001"
+	"$H" sink "${U}_1001" "$D/got" 2>"$T_OUT/$_n.sink" &
+	sink=$!
+	"$SB" vm --kernel "$K" --initrd "$I" --console --timeout 120 --vsock "cid=3,uds=$U" \
+		--append "sandbox.run=/tests/jail-guest.sh" "$@" >"$T_OUT/$_n.out" 2>"$T_OUT/$_n.err" &
+	pid=$!
+	_i=0
+	while [ $_i -lt 300 ] && kill -0 $pid 2>/dev/null; do
+		[ "$(field $pid Seccomp)" = 2 ] && grep -q "jail-guest: sent" "$T_OUT/$_n.out" && break
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+finish() {
+	wait $pid
+	echo $? >"$T_OUT/$1.rc"
+	kill $sink 2>/dev/null
+	wait $sink 2>/dev/null
+}
+
+# --- the default jail
+boot jailed
+if kill -0 $pid 2>/dev/null; then
+	st="Uid=$(field $pid Uid) Gid=$(field $pid Gid) Groups=$(field $pid Groups)"
+	if [ "$(field $pid Uid)" = "65534 65534 65534 65534" ] && [ "$(field $pid Gid)" = "65534 65534 65534 65534" ] &&
+		[ -z "$(field $pid Groups)" ]; then
+		t_pass "the VMM runs as uid/gid 65534, no groups"
+	else
+		t_fail "the VMM runs as uid/gid 65534, no groups" "$st"
+	fi
+	caps=""
+	for c in CapInh CapPrm CapEff CapBnd CapAmb; do caps="$caps $c=$(field $pid $c)"; done
+	if [ "$caps" = " CapInh=$ZERO CapPrm=$ZERO CapEff=$ZERO CapBnd=$ZERO CapAmb=$ZERO" ]; then
+		t_pass "no capabilities in any set"
+	else
+		t_fail "no capabilities in any set" "$caps"
+	fi
+	if [ "$(field $pid NoNewPrivs)" = 1 ] && [ "$(field $pid Seccomp)" = 2 ]; then
+		t_pass "no_new_privs and seccomp filters on"
+	else
+		t_fail "no_new_privs and seccomp filters on" "NoNewPrivs=$(field $pid NoNewPrivs) Seccomp=$(field $pid Seccomp)"
+	fi
+	# mountinfo: field 5 is the mount point, after " - " the type and source.
+	cp "/proc/$pid/mountinfo" "$D/mountinfo"
+	points=$(awk '{print $5}' "$D/mountinfo" | sort | tr '\n' ' ')
+	want=$(printf '%s\n' / /proc "$D" | sort | tr '\n' ' ')
+	root=$(awk '$5 == "/" { for (i = 7; i <= NF; i++) if ($i == "-") { print $(i+1), $(i+2); exit } }' "$D/mountinfo")
+	if [ "$points" = "$want" ] && [ "$root" = "tmpfs sandbox-jail" ] &&
+		awk '$5 == "/" { exit !($6 ~ /^ro,/) }' "$D/mountinfo"; then
+		t_pass "only the jail is mounted: a read-only tmpfs root, /proc, the socket's directory"
+	else
+		t_fail "only the jail is mounted" "mount points: $points (want $want); root: $root" \
+			"$(cat "$D/mountinfo")"
+	fi
+	diff=""
+	same=""
+	for n in mnt ipc uts net cgroup; do
+		if [ "$(readlink /proc/$pid/ns/$n)" != "$(readlink /proc/self/ns/$n)" ]; then
+			diff="$diff $n"
+		else
+			same="$same $n"
+		fi
+	done
+	if [ -z "$same" ]; then
+		t_pass "own namespaces:$diff"
+	else
+		t_fail "own mnt, ipc, uts, net and cgroup namespaces" "shared with the host:$same"
+	fi
+	core=$(awk '/^Max core file size/ { print $5 }' /proc/$pid/limits)
+	nofile=$(awk '/^Max open files/ { print $4 }' /proc/$pid/limits)
+	if [ "$core" = 0 ] && [ "$nofile" != unlimited ] && [ "$nofile" -le 4096 ]; then
+		t_pass "rlimits: core 0, open files $nofile"
+	else
+		t_fail "rlimits: core 0, open files bounded" "core=$core nofile=$nofile"
+	fi
+	cg=$(sed -n 's/^0:://p' /proc/$pid/cgroup)
+	if awk '$2 == "/sys/fs/cgroup" && $3 == "cgroup2" { f = 1 } END { exit !f }' /proc/self/mounts &&
+		grep -q memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		mem=$(cat "/sys/fs/cgroup$cg/memory.max" 2>/dev/null)
+		pids=$(cat "/sys/fs/cgroup$cg/pids.max" 2>/dev/null)
+		# --mem 128M (default) + 128 MiB overhead; 1 vCPU + 8 tasks.
+		case "$cg" in
+		*/sandbox-vmm.$pid)
+			if [ "$mem" = $((256 << 20)) ] && [ "$pids" = 9 ]; then
+				t_pass "cgroup $cg: memory.max $mem, pids.max $pids"
+			elif [ "$pids" = 9 ] && [ "$mem" = max ]; then
+				t_pass "cgroup $cg: pids.max $pids (memory.max not set: sanitizer build)"
+			else
+				t_fail "cgroup limits" "$cg: memory.max=$mem pids.max=$pids"
+			fi ;;
+		*) t_fail "the VMM has its own cgroup" "it is in '$cg'" ;;
+		esac
+	else
+		t_skip "cgroup limits" "no cgroup v2 with the memory controller at /sys/fs/cgroup"
+	fi
+else
+	t_fail "the jailed VMM was gone before it could be inspected"
+	t_show jailed
+fi
+finish jailed
+t_expect jailed "the guest ends with its own status (3) through the jail" 3 "jail-guest: done"
+if "$H" gen 64K 5 | cmp -s - "$D/got"; then
+	t_pass "guest-initiated vsock connect from inside the jail: 64 KiB byte-exact"
+else
+	t_fail "guest-initiated vsock connect from inside the jail" "$(cat "$T_OUT/jailed.sink")"
+fi
+if [ ! -e "$U" ] && ! grep -q sandbox-jail /proc/self/mountinfo; then
+	t_pass "the VMM removed its socket; nothing of the jail is left mounted"
+else
+	t_fail "clean exit" "$(ls -la "$D")"
+fi
+
+# --- another uid
+boot uid --jail-uid 4321
+u=$(field $pid Uid)
+finish uid
+if [ "$u" = "4321 4321 4321 4321" ] && [ "$(t_rc uid)" = 3 ] && "$H" gen 64K 5 | cmp -s - "$D/got"; then
+	t_pass "--jail-uid 4321: the VMM runs as 4321, the guest works"
+else
+	t_fail "--jail-uid 4321" "Uid=$u"
+	t_show uid
+fi
+
+# --- off
+boot nojail --no-jail
+u=$(field $pid Uid) m=$(awk '{print $5}' /proc/$pid/mountinfo 2>/dev/null | wc -l)
+finish nojail
+if [ "$u" = "0 0 0 0" ] && [ "$m" -gt 3 ] && [ "$(t_rc nojail)" = 3 ]; then
+	t_pass "--no-jail: the VMM stays root in the host's mounts"
+else
+	t_fail "--no-jail" "Uid=$u mounts=$m"
+	t_show nojail
+fi
+
+t_run badguid "$SB" vm --kernel "$K" --jail-uid 0
+t_one_line_error badguid "--jail-uid 0 is refused" "jail-uid"
+t_run help "$SB" vm --help
+t_expect help "--jail, --no-jail and --jail-uid are in the usage" 0 "[-]-jail-uid"
+
+t_summary
