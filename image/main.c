@@ -449,12 +449,61 @@ static int builtin_dir(const char *name, char *out, size_t n)
 	return access(layout, F_OK) ? -1 : 0;
 }
 
-/* Import the built-in image NAME unless the cache has it. Concurrent
- * callers queue on CACHE/.builtin.lock (not .lock, which the import
- * itself takes), so only the first imports. 1: nothing to import. */
+/* The key (config digest) of the built-in layout in DIR: reads and
+ * verifies index, manifest and config only (small). */
+static int builtin_key(const char *dir, char key[SHA256_HEX_LEN + 1], struct err *e)
+{
+	char spec[4200];
+	struct image_src s;
+	snprintf(spec, sizeof(spec), "%s:latest", dir);
+	int rc = src_open(spec, SRC_OCI, -1, &s, e);
+	if (!rc)
+		memcpy(key, s.key, SHA256_HEX_LEN + 1);
+	src_close(&s);
+	return rc;
+}
+
+/* CACHE/builtin/NAME holds the key runconf last imported for the built-in
+ * NAME: while NAME still points there, NAME follows the build. */
+static bool builtin_record_is(struct cache *c, const char *name, const char *key)
+{
+	char path[300], *text = NULL;
+	struct err e2;
+	snprintf(path, sizeof(path), "builtin/%s", name);
+	bool same = !read_file_at(c->fd, path, 256, &text, NULL, &e2) && !strcmp(text, key);
+	free(text);
+	return same;
+}
+
+static int builtin_record(struct cache *c, const char *name, struct err *e)
+{
+	char key[SHA256_HEX_LEN + 1], path[300], tmp[300];
+	if (name_key(c, name, key))
+		return err_set(e, "built-in image '%s': not in the cache after its import", name);
+	if (mkdirat(c->fd, "builtin", 0755) && errno != EEXIST)
+		return err_sys(e, "%s/builtin", c->dir);
+	snprintf(path, sizeof(path), "builtin/%s", name);
+	snprintf(tmp, sizeof(tmp), "builtin/.tmp.%s", name);
+	int fd = openat(c->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	bool ok = fd >= 0 && write(fd, key, SHA256_HEX_LEN) == SHA256_HEX_LEN;
+	if (fd >= 0)
+		close(fd);
+	if (!ok || renameat(c->fd, tmp, c->fd, path)) {
+		unlinkat(c->fd, tmp, 0);
+		return err_sys(e, "%s/%s", c->dir, path);
+	}
+	return 0;
+}
+
+/* Built-in image NAME (if there is one): import it when the cache lacks
+ * NAME, or when NAME is still what runconf imported for it before and the
+ * build now holds another image (a rebuilt testimg); a NAME the user
+ * imported over it is left alone. Concurrent callers queue on
+ * CACHE/.builtin.lock (not .lock, which the import itself takes), so only
+ * the first imports. 1: no built-in image NAME. */
 static int import_builtin(struct cache *c, const char *name, struct err *e)
 {
-	char dir[4096], spec[4200], key[SHA256_HEX_LEN + 1];
+	char dir[4096], spec[4200], key[SHA256_HEX_LEN + 1], bkey[SHA256_HEX_LEN + 1];
 	if (builtin_dir(name, dir, sizeof(dir)))
 		return 1;
 	int lfd = openat(c->fd, ".builtin.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -466,12 +515,23 @@ static int import_builtin(struct cache *c, const char *name, struct err *e)
 			return err_sys(e, "lock %s/.builtin.lock", c->dir);
 		}
 	int rc = 0;
-	if (name_key(c, name, key) || !cached(c, key)) { /* not imported meanwhile */
+	bool have = !name_key(c, name, key) && cached(c, key);
+	if (have && builtin_record_is(c, name, key)) {
+		if (builtin_key(dir, bkey, e)) {
+			err_wrap(e, "built-in image '%s'", name);
+			rc = -1;
+		} else {
+			have = !strcmp(bkey, key);
+		}
+	}
+	if (!rc && !have) {
 		if (isatty(2))
 			fprintf(stderr, "sandbox-image: importing the built-in image '%s'\n", name);
 		snprintf(spec, sizeof(spec), "%s:latest", dir);
 		if ((rc = do_import(c, spec, SRC_OCI, name, true, e)))
 			err_wrap(e, "built-in image '%s'", name);
+		else
+			rc = builtin_record(c, name, e);
 	}
 	close(lfd);
 	return rc;
@@ -505,13 +565,10 @@ static void records(json_object *m, const char *field, const char *key)
 static int do_runconf(struct cache *c, const char *name, struct err *e)
 {
 	char key[SHA256_HEX_LEN + 1], link[4200], *json = NULL, *text = NULL;
-	if (name_key(c, name, key)) {
-		int r = import_builtin(c, name, e);
-		if (r < 0)
-			return -1;
-		if (r > 0 || name_key(c, name, key))
-			return err_set(e, "no image '%s' (see sandbox image ls, sandbox image import)", name);
-	}
+	if (import_builtin(c, name, e) < 0)
+		return -1;
+	if (name_key(c, name, key))
+		return err_set(e, "no image '%s' (see sandbox image ls, sandbox image import)", name);
 	snprintf(link, sizeof(link), "%s/names/%s", c->dir, name);
 	if (!(json = realpath(link, NULL)))
 		return err_set(e, "no image '%s' (see sandbox image ls, sandbox image import)", name);

@@ -414,6 +414,29 @@ if [ -f "$B/images/busybox/oci-layout" ] && [ -f "$B/images/testimg/oci-layout" 
 	else
 		t_fail "an imported image named busybox is used, not the built-in one"; t_show bb3
 	fi
+	# A rebuilt built-in image replaces the one runconf imported before;
+	# one the user imported under that name is kept.
+	mkdir -p $W/bin/images && cp "$SI" $W/bin/sandbox-image
+	echo one >$W/marker
+	python3 image/mklayout.py --add $W/marker:etc/marker $W/bin/images/busybox
+	d1=$(SANDBOX_IMAGE_DIR=$W/rcache $W/bin/sandbox-image runconf busybox | tr '\0' '\n' | sed -n 's/^disk=//p')
+	echo two >$W/marker
+	rm -rf $W/bin/images/busybox && python3 image/mklayout.py --add $W/marker:etc/marker $W/bin/images/busybox
+	d2=$(SANDBOX_IMAGE_DIR=$W/rcache $W/bin/sandbox-image runconf busybox | tr '\0' '\n' | sed -n 's/^disk=//p')
+	if [ -f "$d1" ] || [ ! -f "$d2" ] || [ "$d1" = "$d2" ]; then
+		t_fail "a rebuilt built-in image is re-imported" "before: $d1, after: $d2"
+	else
+		t_pass "a rebuilt built-in image is re-imported, the old disk dropped"
+	fi
+	SANDBOX_IMAGE_DIR=$W/rcache "$SI" import --format rootfs-tar $W/rootfs.tar busybox >/dev/null
+	echo three >$W/marker
+	rm -rf $W/bin/images/busybox && python3 image/mklayout.py --add $W/marker:etc/marker $W/bin/images/busybox
+	SANDBOX_IMAGE_DIR=$W/rcache t_run bb4 $W/bin/sandbox-image runconf busybox
+	if [ "$(t_rc bb4)" = 0 ] && ! tr '\0' '\n' <$T_OUT/bb4.out | grep -q '^cmd='; then
+		t_pass "... but not over an image the user imported under its name"
+	else
+		t_fail "... but not over an image the user imported under its name"; t_show bb4
+	fi
 else
 	t_skip "built-in images" "$B/images/busybox not built (make images)"
 fi
