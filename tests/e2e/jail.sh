@@ -34,6 +34,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 D=$T_OUT/jail
 mkdir -p "$D"
+# The test host mounts no cgroup hierarchy: give it cgroup v2 for this
+# script (and unmount it at the end) so the jail's limits are exercised.
+cg_mounted=0
+if [ "${KVMHOST:-}" = 1 ] && ! awk '$2 == "/sys/fs/cgroup" { f = 1 } END { exit !f }' /proc/self/mounts &&
+	mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; then
+	cg_mounted=1
+fi
 chmod 755 "$D"
 U=$D/v.sock
 ZERO=0000000000000000
@@ -178,6 +185,8 @@ else
 	t_fail "--no-jail" "Uid=$u mounts=$m"
 	t_show nojail
 fi
+
+[ $cg_mounted = 1 ] && umount /sys/fs/cgroup
 
 t_run badguid "$SB" vm --kernel "$K" --jail-uid 0
 t_one_line_error badguid "--jail-uid 0 is refused" "jail-uid"

@@ -167,18 +167,22 @@ static int cgroup_setup(struct vm *vm, struct err *e)
 	if (nl)
 		*nl = '\0';
 	const char *cur = self + 3; /* "/..." */
-	char parent[1024], p[PATH_MAX], grp[1100], v[64];
-	snprintf(parent, sizeof(parent), "%s%s", root, strcmp(cur, "/") ? cur : "");
-	/* The group goes beside ours if ours is the root (exempt from "no
-	 * processes in inner groups"), else under ours, which then needs its
-	 * controllers enabled for children: only possible if it holds no
-	 * other process, which the kernel checks for us (EBUSY). */
+	char parent[1024], p[PATH_MAX], grp[1100], v[64], ctl[256];
+	/* Our group goes beside the one we are in (cgroup v2 allows
+	 * processes only in leaves, and controllers are enabled for a
+	 * group's children by its parent), or under the root if we are
+	 * there (the root is exempt). */
+	snprintf(parent, sizeof(parent), "%s%s", root, cur);
+	char *slash = strrchr(parent, '/');
+	if (strcmp(cur, "/") && slash && slash > parent + strlen(root))
+		*slash = '\0';
+	else
+		snprintf(parent, sizeof(parent), "%s", root);
 	snprintf(p, sizeof(p), "%s/cgroup.controllers", parent);
-	char ctl[256];
 	if (read_small(p, ctl, sizeof(ctl)))
 		return err_sys(e, "%s", p);
 	if (!strstr(ctl, "memory") || !strstr(ctl, "pids"))
-		return err_set(e, "cgroup %s has no memory and pids controllers", cur);
+		return err_set(e, "cgroup %s has no memory and pids controllers", parent + strlen(root));
 	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", parent);
 	if (write_file(p, "+memory +pids"))
 		return err_sys(e, "enabling memory and pids in %s", p);
@@ -413,7 +417,7 @@ int jail_enter(struct vm *vm, struct err *e)
 		err_set(e, "jail: no directory to build the root in (/tmp, /run, /mnt)");
 		goto out;
 	}
-	if (mount("sandbox-jail", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755")) {
+	if (mount("sandbox-jail", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,nr_inodes=1024,mode=0755")) {
 		err_sys(e, "jail: tmpfs on %s", base);
 		goto out;
 	}
