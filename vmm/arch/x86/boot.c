@@ -149,6 +149,11 @@ int bzimage_load(const struct guest_mem *gm, int fd, uint64_t fsize, struct boot
 	if (h.code32_start && h.code32_start != HIMEM_START && !(h.loadflags & LOADED_HIGH))
 		return err_set(e, "unsupported bzImage load address");
 	uint64_t need = payload > h.init_size ? payload : h.init_size;
+	/* The 64-bit entry (startup_64) is 0x200 into the kernel: it must lie
+	 * inside what we load (load_start..load_end). */
+	if (need <= 0x200)
+		return err_set(e, "bzImage kernel of %llu bytes (init_size %u) ends before its 64-bit entry at 0x200",
+			       (unsigned long long)payload, h.init_size);
 	if (need > UINT64_MAX - load || !gm_ptr(gm, load, need))
 		return err_set(e, "kernel needs 0x%llx-0x%llx but guest memory is %llu MiB (need at least %llu MiB)",
 			       (unsigned long long)load, (unsigned long long)(load + need),
