@@ -468,11 +468,24 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Handle the whole frames already received (the first ones may have
+ * come in with CONFIG), as long as stdin is not backed up. */
+static int host_frames(struct relay *r)
+{
+	struct sb_frame f;
+	const char *msg;
+	int k = 0;
+	while (r->pend_off >= r->pend_len && (k = sb_rx_next(&r->rx, &f, &msg)) > 0)
+		if (host_frame(r, &f) < 0)
+			return -1;
+	return k < 0 ? -1 : 0;
+}
+
 /* Relay until the container ended, its output is drained and the host
  * said BYE (or the channel broke). Returns the container's status. */
 static int relay_run(struct relay *r)
 {
-	bool exit_sent = false, broken = false;
+	bool exit_sent = false, broken = host_frames(r) < 0;
 	uint64_t exited_at = 0;
 	while (!broken) {
 		if (r->status >= 0 && !exited_at)
@@ -529,17 +542,9 @@ static int relay_run(struct relay *r)
 				broken = true;      /* the host is gone: end */
 				break;
 			}
-			struct sb_frame f;
-			const char *msg;
-			int k = 0;
-			while (r->pend_off >= r->pend_len && (k = sb_rx_next(&r->rx, &f, &msg)) > 0)
-				if (host_frame(r, &f) < 0) {
-					broken = true;
-					break;
-				}
-			if (k < 0)
-				broken = true;
 		}
+		if (host_frames(r) < 0)
+			broken = true;
 	}
 	if (r->status < 0) {        /* the host went away: the container goes too */
 		kill(r->runtime, SIGKILL);

