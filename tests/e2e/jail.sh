@@ -129,7 +129,8 @@ if kill -0 $pid 2>/dev/null; then
 	fi
 	cg=$(sed -n 's/^0:://p' /proc/$pid/cgroup)
 	if awk '$2 == "/sys/fs/cgroup" && $3 == "cgroup2" { f = 1 } END { exit !f }' /proc/self/mounts &&
-		grep -q memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		grep -q memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null &&
+		grep -q pids /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
 		mem=$(cat "/sys/fs/cgroup$cg/memory.max" 2>/dev/null)
 		pids=$(cat "/sys/fs/cgroup$cg/pids.max" 2>/dev/null)
 		# --mem 128M (default) + 128 MiB overhead; 1 vCPU + 8 tasks.
@@ -145,7 +146,7 @@ if kill -0 $pid 2>/dev/null; then
 		*) t_fail "the VMM has its own cgroup" "it is in '$cg'" ;;
 		esac
 	else
-		t_skip "cgroup limits" "no cgroup v2 with the memory controller at /sys/fs/cgroup"
+		t_skip "cgroup limits" "no cgroup v2 with the memory and pids controllers at /sys/fs/cgroup (controllers: '$(cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null || echo not mounted)')"
 	fi
 else
 	t_fail "the jailed VMM was gone before it could be inspected"

@@ -181,16 +181,18 @@ static int cgroup_setup(struct vm *vm, struct err *e)
 	snprintf(p, sizeof(p), "%s/cgroup.controllers", parent);
 	if (read_small(p, ctl, sizeof(ctl)))
 		return err_sys(e, "%s", p);
-	if (!strstr(ctl, "memory") || !strstr(ctl, "pids"))
-		return err_set(e, "cgroup %s has no memory and pids controllers", parent + strlen(root));
+	bool memory = strstr(ctl, "memory") != NULL, pids = strstr(ctl, "pids") != NULL;
+	if (!memory && !pids)
+		return err_set(e, "cgroup %s has neither the memory nor the pids controller",
+			       parent + strlen(root));
 	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", parent);
-	if (write_file(p, "+memory +pids"))
-		return err_sys(e, "enabling memory and pids in %s", p);
+	if (write_file(p, memory && pids ? "+memory +pids" : memory ? "+memory" : "+pids"))
+		return err_sys(e, "enabling the memory and pids controllers in %s", p);
 	cgroup_reap(parent);
 	snprintf(grp, sizeof(grp), "%s/sandbox-vmm.%d", parent, (int)getpid());
 	if (mkdir(grp, 0755) && errno != EEXIST)
 		return err_sys(e, "mkdir %s", grp);
-	uint64_t max = vm->cfg.mem_bytes + CGROUP_OVERHEAD;
+	uint64_t max = memory ? vm->cfg.mem_bytes + CGROUP_OVERHEAD : 0;
 #if defined(__SANITIZE_ADDRESS__)
 	max = 0; /* ASan's shadow memory and quarantine: no memory limit */
 #endif
@@ -205,7 +207,7 @@ static int cgroup_setup(struct vm *vm, struct err *e)
 	}
 	snprintf(p, sizeof(p), "%s/pids.max", grp);
 	snprintf(v, sizeof(v), "%u", vm->ncpus + 8);
-	if (write_file(p, v))
+	if (pids && write_file(p, v))
 		goto fail;
 	snprintf(p, sizeof(p), "%s/cgroup.procs", grp);
 	if (write_file(p, "0"))
@@ -292,6 +294,48 @@ static int clone_dir(const char *dir, unsigned uid, unsigned gid, bool *idmapped
 		return -1;
 	}
 	return tree;
+}
+
+/* ------------------------------------------------------------------ */
+/* the root */
+
+/* Lazily detach every mount of our (private) namespace except / and
+ * KEEP with what is under it, deepest first. Errors are ignored: what
+ * cannot be detached stays below the jail, out of reach by path. */
+static void detach_all_but(const char *keep)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return;
+	char line[4096], *points[512];
+	size_t n = 0, klen = strlen(keep);
+	while (n < ARRAY_SIZE(points) && fgets(line, sizeof(line), f)) {
+		char mp[4096];
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		/* Undo mountinfo's octal escapes (\040 for a space...). */
+		char *w = mp;
+		for (char *r = mp; *r; r++) {
+			if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+			    r[3] >= '0' && r[3] <= '7') {
+				*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+				r += 3;
+			} else {
+				*w++ = *r;
+			}
+		}
+		*w = '\0';
+		if (!strcmp(mp, "/") || (!strncmp(mp, keep, klen) && (mp[klen] == '\0' || mp[klen] == '/')))
+			continue;
+		points[n++] = strdup(mp);
+	}
+	fclose(f);
+	while (n--) {
+		if (points[n])
+			umount2(points[n], MNT_DETACH);
+		free(points[n]);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -449,12 +493,24 @@ int jail_enter(struct vm *vm, struct err *e)
 		err_sys(e, "jail: mkdir %s", cwd);
 		goto out;
 	}
-	if (syscall(SYS_pivot_root, ".", ".")) {
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH)) {
+			err_sys(e, "jail: detaching the old root");
+			goto out;
+		}
+	} else if (errno == EINVAL) {
+		/* The root is the initramfs (rootfs), which pivot_root refuses
+		 * (it has no parent mount): detach every other mount, move the
+		 * jail over / and chroot into it, as switch_root does. rootfs
+		 * stays below, out of reach by path; getting out of a chroot
+		 * takes CAP_SYS_CHROOT, dropped below. */
+		detach_all_but(base);
+		if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".")) {
+			err_sys(e, "jail: moving the root (no pivot_root from an initramfs)");
+			goto out;
+		}
+	} else {
 		err_sys(e, "jail: pivot_root");
-		goto out;
-	}
-	if (umount2(".", MNT_DETACH)) {
-		err_sys(e, "jail: detaching the old root");
 		goto out;
 	}
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
