@@ -4,8 +4,9 @@
  * any thread starts or any seccomp filter is loaded (jail/seccomp.h), and
  * only when running as root (--jail / --no-jail, default on as root):
  *
- *  1. cgroup v2 (if a writable hierarchy with the controllers exists):
- *     a group sandbox-vmm.PID beside ours with memory.max = guest memory +
+ *  1. cgroup v2 (if /sys/fs/cgroup is a writable cgroup v2 with the
+ *     memory and/or pids controller): a group sandbox-vmm.PID beside ours
+ *     (under the root if we are in it) with memory.max = guest memory +
  *     overhead, memory.swap.max 0, pids.max = vCPUs + 8; we move in. Empty
  *     groups of dead VMMs are removed here too. Else: no limits (noted on
  *     stderr only with an explicit --jail).
@@ -19,7 +20,9 @@
  *     as the jail uid's so both keep working unprivileged; and /proc
  *     (/proc/self/status for --timings; a fresh procfs limited to
  *     processes, else a bind of the host's). pivot_root into it, old root
- *     detached, the tmpfs remounted read-only, cwd kept by path.
+ *     detached (from an initramfs root, where pivot_root is refused: every
+ *     other mount detached, the jail moved over / and chrooted into), the
+ *     tmpfs remounted read-only, cwd kept by path.
  *  4. rlimits: NOFILE = open fds + 256 vsock connections + slack, CORE 0,
  *     NPROC 4096 for the jail uid; FSIZE stays unlimited (disks are written
  *     through fds opened before, and FSIZE applies to them too).
