@@ -9,6 +9,7 @@
 
 #include "arch/x86/layout.h"
 #include "devices/modules.h"
+#include "run/lifecycle.h"
 #include "run/run.h"
 #include "vm.h"
 
@@ -22,9 +23,15 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  run        run a command in a new sandbox (sandbox run --help)\n"
+		"  ps, kill, stop, logs, rm, inspect, check: see below\n"
 		"  vm         boot a kernel in a microVM (the VMM)\n"
 		"  kvm-check  say whether this host's KVM can boot a stock Linux guest\n"
 		"  version    print the version\n"
+		"\n"
+		"sandbox COMMAND ... (sandboxes started by run; ID: the id, a unique prefix\n"
+		"of at least 4 digits, or the --name)\n");
+	lifecycle_usage(f);
+	fprintf(f,
 		"\n"
 		"sandbox vm --kernel FILE [options]\n"
 		"  --kernel FILE    vmlinux (ELF, preferred) or bzImage\n"
@@ -228,6 +235,16 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, start);
 	if (!strcmp(cmd, "image"))
 		return cmd_image(argv);
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} lifecycle[] = {
+		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
+		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check },
+	};
+	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
+		if (!strcmp(cmd, lifecycle[i].name))
+			return lifecycle[i].fn(argc - 1, argv + 1);
 	if (!strcmp(cmd, "kvm-check"))
 		return cmd_kvm_check();
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

@@ -82,6 +82,7 @@ void state_path(char *buf, size_t len, const char *id, const char *file)
 int state_write(const struct sandbox_state *s, struct err *e)
 {
 	char dir[600], tmp[700], path[700];
+	unsigned long long vmm_start = s->vmm_pid <= 0 ? 0 : s->vmm_start ? s->vmm_start : state_proc_start(s->vmm_pid);
 	state_path(dir, sizeof(dir), s->id, NULL);
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return err_sys(e, "mkdir %s", dir);
@@ -93,10 +94,10 @@ int state_write(const struct sandbox_state *s, struct err *e)
 	fprintf(f,
 		"id=%s\nname=%s\nimage=%s\ncommand=%s\ncreated=%lld\nisolation=%s\ncpus=%s\nmemory=%lld\n"
 		"pid=%d\npid_start=%llu\nvmm_pid=%d\nstatus=%s\nexit_code=%d\nnet=%d\ntap=%s\nstop_signal=%s\n"
-		"rm=%d\ndetached=%d\n",
+		"rm=%d\ndetached=%d\nvmm_start=%llu\n",
 		s->id, s->name, s->image, s->command, s->created, s->isolation, s->cpus, s->memory, (int)s->pid,
 		s->pid_start, (int)s->vmm_pid, s->status, s->exit_code, s->net, s->tap, s->stop_signal, s->rm,
-		s->detached);
+		s->detached, vmm_start);
 	if (fflush(f) || ferror(f)) {
 		fclose(f);
 		unlink(tmp);
@@ -144,6 +145,7 @@ int state_read(const char *id, struct sandbox_state *s, struct err *e)
 		else if (!strcmp(line, "stop_signal")) COPY(stop_signal, v);
 		else if (!strcmp(line, "rm")) s->rm = atoi(v);
 		else if (!strcmp(line, "detached")) s->detached = atoi(v);
+		else if (!strcmp(line, "vmm_start")) s->vmm_start = strtoull(v, NULL, 10);
 	}
 	fclose(f);
 	if (strcmp(s->id, id))
@@ -271,6 +273,19 @@ unsigned long long state_proc_start(pid_t pid)
 bool state_owner_alive(const struct sandbox_state *s)
 {
 	return s->pid > 0 && s->pid_start && state_proc_start(s->pid) == s->pid_start;
+}
+
+bool state_vmm_alive(const struct sandbox_state *s)
+{
+	if (s->vmm_pid <= 0)
+		return false;
+	unsigned long long t = state_proc_start(s->vmm_pid);
+	if (!t)
+		return false;
+	if (s->vmm_start)
+		return t == s->vmm_start;
+	/* Written before vmm_start existed: at least younger than the owner. */
+	return s->pid_start && t >= s->pid_start;
 }
 
 int state_remove(const char *id)

@@ -13,7 +13,8 @@
  * memory (bytes, 0 none) pid pid_start (the owner: `sandbox run`, which exits with
  * the container's status) vmm_pid (the VMM or host-mode runtime) status
  * (created|running|exited) exit_code net (subnet index, 0 none) tap
- * stop_signal rm (1: removed at exit) detached. */
+ * stop_signal rm (1: removed at exit) detached vmm_start (the VMM's start
+ * time, taken by state_write, so that a reused pid is never signalled). */
 #ifndef SANDBOX_STATE_H
 #define SANDBOX_STATE_H
 
@@ -36,6 +37,7 @@ struct sandbox_state {
 	long long memory;
 	pid_t pid, vmm_pid;
 	unsigned long long pid_start;   /* the owner's start time (/proc/PID/stat) */
+	unsigned long long vmm_start;   /* vmm_pid's start time (set by state_write) */
 	char status[16];
 	int exit_code;
 	int net;
@@ -61,6 +63,8 @@ int state_find(const char *ref, struct sandbox_state *s, struct err *e);
 /* Is the owner of S alive (and the same process that wrote it)? A state
  * whose owner died is "dead": its VMM is killed and it is cleaned. */
 bool state_owner_alive(const struct sandbox_state *s);
+/* Is vmm_pid still the process the owner started? */
+bool state_vmm_alive(const struct sandbox_state *s);
 /* Remove ID's directory and everything in it. */
 int state_remove(const char *id);
 /* Start time of PID (clock ticks since boot), 0 if it is gone. */

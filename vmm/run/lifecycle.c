@@ -1,0 +1,778 @@
+/* `sandbox ps | kill | stop | logs | rm | inspect`: what `sandbox run`
+ * recorded in the state directory (run/state.h), read back and acted on.
+ *
+ * A sandbox's status, as shown:
+ *   running     its owner (`sandbox run`, pid/pid_start) lives
+ *   exited (N)  the owner recorded the container's status N and ended
+ *   dead        the state says running but the owner is gone (killed -9,
+ *               crashed, host reboot): nothing will ever record an exit.
+ * `ps` cleans dead sandboxes up when it sees them: it SIGKILLs the VMM if
+ * that is still the process the owner started (start time checked, so a
+ * reused pid is never hit), makes sure its tap device is gone, and removes
+ * the state directory; it lists them once as "dead" (with -a) and says so
+ * on stderr. Their exit status is unknown, so they are not kept as exited.
+ *
+ * Signals: --isolation vm: sigqueue(vmm_pid, SIG_FORWARD, SIG), which the
+ * VMM hands to the guest agent, which signals the container (even KILL
+ * reaches the container, not the VMM). --isolation container: kill(vmm_pid,
+ * SIG) to the host-mode runtime (guest-init --host), which forwards TERM,
+ * INT, HUP, QUIT, USR1, USR2 and WINCH; KILL ends it, and the container
+ * with it (PDEATHSIG). */
+#include "run/lifecycle.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run/state.h"
+#include "vm.h"
+
+#define EXIT_ERR 125
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("sandbox: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return EXIT_ERR;
+}
+
+void lifecycle_usage(FILE *f)
+{
+	fprintf(f,
+		"  ps [-a] [-q] [--format json]   list running sandboxes (-a: all)\n"
+		"  kill ID|NAME [SIGNAL]          signal the container (default KILL)\n"
+		"  stop [-t SECONDS] ID|NAME      stop signal, then KILL after -t (default 10)\n"
+		"  logs [-f] ID|NAME              output of a sandbox run with -d (-f: follow)\n"
+		"  rm [-f] ID|NAME...             remove ended sandboxes (-f: kill running ones)\n"
+		"  inspect ID|NAME...             the recorded state as JSON\n"
+		"  check                          can this host run sandboxes? what to fix\n");
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* ------------------------------------------------------------------ */
+/* status */
+
+enum view { V_CREATED, V_RUNNING, V_EXITED, V_DEAD };
+
+/* A zombie still has its /proc entry (and start time) until reaped. */
+static bool proc_zombie(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+static bool owner_running(const struct sandbox_state *s)
+{
+	return state_owner_alive(s) && !proc_zombie(s->pid);
+}
+
+static bool vmm_running(const struct sandbox_state *s)
+{
+	return state_vmm_alive(s) && !proc_zombie(s->vmm_pid);
+}
+
+static enum view view_of(const struct sandbox_state *s)
+{
+	if (!strcmp(s->status, "exited"))
+		return V_EXITED;
+	if (!owner_running(s))
+		return V_DEAD;
+	return strcmp(s->status, "running") ? V_CREATED : V_RUNNING;
+}
+
+static void status_text(const struct sandbox_state *s, enum view v, char *buf, size_t len)
+{
+	switch (v) {
+	case V_CREATED: snprintf(buf, len, "created"); break;
+	case V_RUNNING: snprintf(buf, len, "running"); break;
+	case V_EXITED: snprintf(buf, len, "exited (%d)", s->exit_code); break;
+	case V_DEAD: snprintf(buf, len, "dead"); break;
+	}
+}
+
+static void age_text(long long created, char *buf, size_t len)
+{
+	long long d = (long long)time(NULL) - created;
+	if (d < 0)
+		d = 0;
+	if (d < 60)
+		snprintf(buf, len, "%llds", d);
+	else if (d < 3600)
+		snprintf(buf, len, "%lldm", d / 60);
+	else if (d < 86400)
+		snprintf(buf, len, "%lldh", d / 3600);
+	else
+		snprintf(buf, len, "%lldd", d / 86400);
+}
+
+static void mem_text(long long b, char *buf, size_t len)
+{
+	if (b <= 0)
+		snprintf(buf, len, "-");
+	else if (b % (1LL << 30) == 0)
+		snprintf(buf, len, "%lldg", b >> 30);
+	else if (b % (1LL << 20) == 0)
+		snprintf(buf, len, "%lldm", b >> 20);
+	else if (b % 1024 == 0)
+		snprintf(buf, len, "%lldk", b >> 10);
+	else
+		snprintf(buf, len, "%lld", b);
+}
+
+/* ------------------------------------------------------------------ */
+/* cleaning a dead sandbox */
+
+static bool wait_gone(pid_t pid, unsigned long long start, unsigned ms)
+{
+	for (unsigned t = 0;; t += 20) {
+		if (state_proc_start(pid) != start || proc_zombie(pid))
+			return true;
+		if (t >= ms)
+			return false;
+		sleep_ms(20);
+	}
+}
+
+/* A tap that outlived its VMM (it should not: ours are not persistent). */
+static void tap_remove(const char *name)
+{
+	if (!name[0] || !if_nametoindex(name))
+		return;
+	for (int i = 0; i < 50 && if_nametoindex(name); i++)
+		sleep_ms(20);
+	if (!if_nametoindex(name))
+		return;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) == 0)
+		ioctl(fd, TUNSETPERSIST, 0);
+	close(fd);
+}
+
+/* Under the state lock: if ID is (still) dead, end what is left of it and
+ * remove its state. 1: cleaned, 0: not dead after all. */
+static int clean_dead(const char *id)
+{
+	struct err e;
+	int lock = state_lock(&e);
+	struct sandbox_state s;
+	int r = 0;
+	if (!state_read(id, &s, &e) && view_of(&s) == V_DEAD) {
+		if (vmm_running(&s)) {
+			unsigned long long start = state_proc_start(s.vmm_pid);
+			kill(s.vmm_pid, SIGKILL);
+			wait_gone(s.vmm_pid, start, 3000);
+		}
+		tap_remove(s.tap);
+		state_remove(id);
+		r = 1;
+	}
+	state_unlock(lock);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON */
+
+static void json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	fputc('"', f);
+	while (*p) {
+		unsigned char c = *p;
+		if (c == '"' || c == '\\') {
+			fputc('\\', f);
+			fputc(c, f);
+			p++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			p++;
+		} else if (c < 0x80) {
+			fputc(c, f);
+			p++;
+		} else {
+			/* Pass valid UTF-8 through; anything else becomes U+FFFD. */
+			int n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+			if (c >= 0xf5)
+				n = 0;
+			bool ok = n > 0;
+			for (int i = 1; ok && i < n; i++)
+				ok = (p[i] & 0xc0) == 0x80;
+			if (ok && n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
+				ok = false;
+			if (ok && n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
+				ok = false;
+			if (ok) {
+				fwrite(p, 1, (size_t)n, f);
+				p += n;
+			} else {
+				fputs("\\ufffd", f);
+				p++;
+			}
+		}
+	}
+	fputc('"', f);
+}
+
+static void json_state(FILE *f, const struct sandbox_state *s, enum view v, const char *indent)
+{
+	char st[32], age[32], dir[700];
+	status_text(s, v, st, sizeof(st));
+	age_text(s->created, age, sizeof(age));
+	state_path(dir, sizeof(dir), s->id, NULL);
+	fprintf(f, "%s{\"id\": ", indent);
+	json_str(f, s->id);
+	fputs(", \"name\": ", f);
+	json_str(f, s->name);
+	fputs(", \"image\": ", f);
+	json_str(f, s->image);
+	fputs(", \"command\": ", f);
+	json_str(f, s->command);
+	fputs(", \"status\": ", f);
+	json_str(f, st);
+	fprintf(f, ", \"running\": %s", v == V_RUNNING || v == V_CREATED ? "true" : "false");
+	if (v == V_EXITED)
+		fprintf(f, ", \"exit_code\": %d", s->exit_code);
+	else
+		fputs(", \"exit_code\": null", f);
+	fprintf(f, ", \"created\": %lld, \"age\": ", s->created);
+	json_str(f, age);
+	fputs(", \"isolation\": ", f);
+	json_str(f, s->isolation);
+	fputs(", \"cpus\": ", f);
+	json_str(f, s->cpus);
+	fprintf(f, ", \"memory\": %lld, \"pid\": %d, \"vmm_pid\": %d", s->memory, (int)s->pid,
+		v == V_EXITED ? 0 : (int)s->vmm_pid);
+	fprintf(f, ", \"net\": %d, \"tap\": ", s->net);
+	json_str(f, s->tap);
+	fputs(", \"stop_signal\": ", f);
+	json_str(f, s->stop_signal);
+	fprintf(f, ", \"rm\": %s, \"detached\": %s, \"state_dir\": ", s->rm ? "true" : "false",
+		s->detached ? "true" : "false");
+	json_str(f, dir);
+	fputc('}', f);
+}
+
+/* ------------------------------------------------------------------ */
+/* ps */
+
+struct row {
+	char id[13], name[64], image[256], status[32], age[32], cpus[16], mem[24], command[1024];
+};
+
+static void print_col(const char *s, int w, bool last)
+{
+	if (last)
+		printf("%s\n", s);
+	else
+		printf("%-*s  ", w, s);
+}
+
+int cmd_ps(int argc, char **argv)
+{
+	enum { O_FORMAT = 256 };
+	static const struct option opts[] = {
+		{ "all", no_argument, 0, 'a' }, { "quiet", no_argument, 0, 'q' },
+		{ "format", required_argument, 0, O_FORMAT }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	bool all = false, quiet = false, json = false;
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+aqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'q': quiet = true; break;
+		case O_FORMAT:
+			if (strcmp(optarg, "json") && strcmp(optarg, "table"))
+				return fail("ps --format: '%s' is not json or table", optarg);
+			json = !strcmp(optarg, "json");
+			break;
+		case 'h':
+			printf("usage: sandbox ps [-a] [-q] [--format json|table]\n");
+			return 0;
+		default:
+			return fail("ps: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail("ps: unexpected argument '%s'", argv[optind]);
+	struct err e;
+	if (!state_root(&e))
+		return fail("%s", e.msg);
+	size_t n;
+	char **ids = state_list(&n);
+	struct row *rows = calloc(n + 1, sizeof(*rows));
+	struct sandbox_state *states = calloc(n + 1, sizeof(*states));
+	enum view *views = calloc(n + 1, sizeof(*views));
+	if (!rows || !states || !views)
+		return fail("out of memory");
+	size_t nr = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct sandbox_state *s = &states[nr];
+		if (state_read(ids[i], s, &e))
+			continue;   /* removed meanwhile, or being written */
+		enum view v = view_of(s);
+		if (v == V_DEAD) {
+			if (!clean_dead(s->id))
+				continue;
+			fprintf(stderr, "sandbox: %s (%.12s) was dead (its owner process died): cleaned up\n",
+				s->name, s->id);
+		}
+		if (!all && v != V_RUNNING && v != V_CREATED)
+			continue;
+		views[nr] = v;
+		struct row *r = &rows[nr++];
+		snprintf(r->id, sizeof(r->id), "%.12s", s->id);
+		snprintf(r->name, sizeof(r->name), "%s", s->name);
+		snprintf(r->image, sizeof(r->image), "%s", s->image);
+		status_text(s, v, r->status, sizeof(r->status));
+		age_text(s->created, r->age, sizeof(r->age));
+		snprintf(r->cpus, sizeof(r->cpus), "%s", s->cpus);
+		mem_text(s->memory, r->mem, sizeof(r->mem));
+		snprintf(r->command, sizeof(r->command), "%s", s->command);
+	}
+	state_free_list(ids, n);
+	if (json) {
+		printf("[");
+		for (size_t i = 0; i < nr; i++) {
+			printf("%s\n", i ? "," : "");
+			json_state(stdout, &states[i], views[i], "  ");
+		}
+		printf("%s]\n", nr ? "\n" : "");
+	} else if (quiet) {
+		for (size_t i = 0; i < nr; i++)
+			printf("%s\n", rows[i].id);
+	} else {
+		static const char *const hdr[] = { "ID", "NAME", "IMAGE", "STATUS", "AGE", "CPUS", "MEMORY", "COMMAND" };
+		int w[8];
+		for (int k = 0; k < 8; k++)
+			w[k] = (int)strlen(hdr[k]);
+		for (size_t i = 0; i < nr; i++) {
+			const char *cols[8] = { rows[i].id, rows[i].name, rows[i].image, rows[i].status,
+						rows[i].age, rows[i].cpus, rows[i].mem, rows[i].command };
+			for (int k = 0; k < 8; k++)
+				if ((int)strlen(cols[k]) > w[k])
+					w[k] = (int)strlen(cols[k]);
+		}
+		for (int k = 0; k < 8; k++)
+			print_col(hdr[k], w[k], k == 7);
+		for (size_t i = 0; i < nr; i++) {
+			const char *cols[8] = { rows[i].id, rows[i].name, rows[i].image, rows[i].status,
+						rows[i].age, rows[i].cpus, rows[i].mem, rows[i].command };
+			for (int k = 0; k < 8; k++)
+				print_col(cols[k], w[k], k == 7);
+		}
+	}
+	free(rows);
+	free(states);
+	free(views);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* signals */
+
+static const struct {
+	const char *name;
+	int sig;
+} signames[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL }, { "TRAP", SIGTRAP },
+	{ "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },
+	{ "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },
+	{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
+	{ "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
+	{ "POLL", SIGPOLL }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+};
+
+/* "TERM", "SIGTERM", "sigterm", "15": the number, or -1. Signals 1-31 (the
+ * agent's forwarding carries those). */
+static int parse_signal(const char *s)
+{
+	if (isdigit((unsigned char)s[0])) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		return *end || v < 1 || v > 31 ? -1 : (int)v;
+	}
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (size_t i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
+		if (!strcasecmp(s, signames[i].name))
+			return signames[i].sig;
+	return -1;
+}
+
+/* Reads REF's state; for a "created" sandbox waits (up to 5 s) until the
+ * owner has started its VMM. */
+static int find_started(const char *ref, struct sandbox_state *s, enum view *v)
+{
+	struct err e;
+	if (state_find(ref, s, &e))
+		return fail("%s", e.msg);
+	*v = view_of(s);
+	for (int i = 0; i < 250 && *v == V_CREATED; i++) {
+		sleep_ms(20);
+		if (state_read(s->id, s, &e))
+			return fail("%s", e.msg);
+		*v = view_of(s);
+	}
+	return 0;
+}
+
+/* Signal the container of S (running). */
+static int send_signal(const struct sandbox_state *s, int sig)
+{
+	if (!vmm_running(s))
+		return fail("%s: its VMM (pid %d) is not running", s->name, (int)s->vmm_pid);
+	if (!strcmp(s->isolation, "container")) {
+		if (kill(s->vmm_pid, sig))
+			return fail("%s: kill %d: %s", s->name, (int)s->vmm_pid, strerror(errno));
+		return 0;
+	}
+	union sigval val = { .sival_int = sig };
+	if (sigqueue(s->vmm_pid, SIG_FORWARD, val) == 0)
+		return 0;
+	/* A VMM jailed as another uid: the owner passes SIG_FORWARD on. */
+	if (errno == EPERM && owner_running(s) && sigqueue(s->pid, SIG_FORWARD, val) == 0)
+		return 0;
+	return fail("%s: signal the VMM (pid %d): %s", s->name, (int)s->vmm_pid, strerror(errno));
+}
+
+int cmd_kill(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "signal", required_argument, 0, 's' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	const char *signame = NULL;
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': signame = optarg; break;
+		case 'h':
+			printf("usage: sandbox kill [-s SIGNAL] ID|NAME [SIGNAL]   (default KILL)\n");
+			return 0;
+		default:
+			return fail("kill: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	int left = argc - optind;
+	if (left < 1 || left > 2 || (left == 2 && signame))
+		return fail("usage: sandbox kill ID|NAME [SIGNAL]");
+	if (left == 2)
+		signame = argv[optind + 1];
+	int sig = parse_signal(signame ? signame : "KILL");
+	if (sig < 0)
+		return fail("kill: '%s' is not a signal (e.g. TERM, SIGKILL, 9)", signame);
+	const char *ref = argv[optind];
+	struct sandbox_state s;
+	enum view v;
+	if (find_started(ref, &s, &v))
+		return EXIT_ERR;
+	if (v != V_RUNNING)
+		return fail("%s is not running", ref);
+	if (send_signal(&s, sig))
+		return EXIT_ERR;
+	printf("%s\n", ref);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* stop */
+
+static bool wait_owner(const struct sandbox_state *s, unsigned ms)
+{
+	for (unsigned t = 0;; t += 50) {
+		if (!owner_running(s))
+			return true;
+		if (t >= ms)
+			return false;
+		sleep_ms(50);
+	}
+}
+
+/* Stop S: SIG, wait up to WAIT_MS, then KILL through the agent, 5 s more,
+ * then SIGKILL the VMM itself. */
+static int stop_sandbox(const char *ref, struct sandbox_state *s, int sig, unsigned wait_ms)
+{
+	if (sig > 0 && vmm_running(s))
+		send_signal(s, sig);
+	if (wait_owner(s, wait_ms))
+		return 0;
+	if (vmm_running(s))
+		send_signal(s, SIGKILL);
+	if (wait_owner(s, 5000))
+		return 0;
+	if (vmm_running(s))
+		kill(s->vmm_pid, SIGKILL);
+	if (wait_owner(s, 5000))
+		return 0;
+	return fail("%s did not stop (owner pid %d still runs)", ref, (int)s->pid);
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "time", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	long secs = 10;
+	opterr = 0;
+	optind = 1;
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			secs = strtol(optarg, &end, 10);
+			if (end == optarg || *end || secs < 0 || secs > 86400)
+				return fail("stop -t: '%s' is not a number of seconds", optarg);
+			break;
+		case 'h':
+			printf("usage: sandbox stop [-t SECONDS] ID|NAME...\n");
+			return 0;
+		default:
+			return fail("stop: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return fail("usage: sandbox stop [-t SECONDS] ID|NAME...");
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		struct sandbox_state s;
+		enum view v;
+		if (find_started(argv[i], &s, &v)) {
+			rc = EXIT_ERR;
+			continue;
+		}
+		if (v == V_RUNNING) {
+			int sig = parse_signal(s.stop_signal[0] ? s.stop_signal : "TERM");
+			if (stop_sandbox(argv[i], &s, sig < 0 ? SIGTERM : sig, (unsigned)secs * 1000)) {
+				rc = EXIT_ERR;
+				continue;
+			}
+		} else if (v == V_DEAD) {
+			clean_dead(s.id);
+		}
+		printf("%s\n", argv[i]);   /* Docker: stopping a stopped one succeeds */
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* logs */
+
+static int copy_out(int fd)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(1, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return -1;
+			off += w;
+		}
+	}
+}
+
+int cmd_logs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "follow", no_argument, 0, 'f' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	bool follow = false;
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': follow = true; break;
+		case 'h':
+			printf("usage: sandbox logs [-f] ID|NAME\n");
+			return 0;
+		default:
+			return fail("logs: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return fail("usage: sandbox logs [-f] ID|NAME");
+	const char *ref = argv[optind];
+	struct sandbox_state s;
+	struct err e;
+	if (state_find(ref, &s, &e))
+		return fail("%s", e.msg);
+	if (!s.detached)
+		return fail("%s was not run with -d: its output went to the terminal, no log is kept", ref);
+	char path[700];
+	state_path(path, sizeof(path), s.id, "log");
+	int fd = -1;
+	for (;;) {
+		if (fd < 0) {
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 && errno != ENOENT)
+				return fail("%s: %s", path, strerror(errno));
+		}
+		if (fd >= 0 && copy_out(fd) < 0)
+			return fail("logs %s: %s", ref, strerror(errno));
+		if (!follow)
+			break;
+		/* Follow while the owner lives (the state may go with --rm). */
+		struct sandbox_state now;
+		if (state_read(s.id, &now, &e) || !owner_running(&now)) {
+			if (fd >= 0)
+				copy_out(fd);
+			break;
+		}
+		sleep_ms(100);
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* rm */
+
+int cmd_rm(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, 0, 'f' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	bool force = false;
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': force = true; break;
+		case 'h':
+			printf("usage: sandbox rm [-f] ID|NAME...\n");
+			return 0;
+		default:
+			return fail("rm: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return fail("usage: sandbox rm [-f] ID|NAME...");
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		const char *ref = argv[i];
+		struct sandbox_state s;
+		enum view v;
+		if (find_started(ref, &s, &v)) {
+			rc = EXIT_ERR;
+			continue;
+		}
+		if (v == V_RUNNING || v == V_CREATED) {
+			if (!force) {
+				rc = fail("%s is running: stop it first, or rm -f", ref);
+				continue;
+			}
+			/* The owner must be gone before the state goes, or its
+			 * last write would bring the directory back. */
+			if (stop_sandbox(ref, &s, v == V_RUNNING ? SIGKILL : 0, 10000)) {
+				if (owner_running(&s))
+					kill(s.pid, SIGKILL);
+				if (!wait_owner(&s, 3000)) {
+					rc = EXIT_ERR;
+					continue;
+				}
+			}
+		}
+		struct err e;
+		int lock = state_lock(&e);
+		struct sandbox_state now;
+		if (!state_read(s.id, &now, &e)) {
+			if (view_of(&now) == V_DEAD) {
+				state_unlock(lock);
+				clean_dead(s.id);
+				lock = -1;
+			} else if (state_remove(s.id) && errno != ENOENT) {
+				rc = fail("rm %s: %s", ref, strerror(errno));
+				state_unlock(lock);
+				continue;
+			}
+		}
+		state_unlock(lock);
+		printf("%s\n", ref);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* inspect */
+
+int cmd_inspect(int argc, char **argv)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: sandbox inspect ID|NAME...   (a JSON array, one object each)\n");
+		return 0;
+	}
+	if (argc < 2)
+		return fail("usage: sandbox inspect ID|NAME...");
+	struct sandbox_state *st = calloc((size_t)argc, sizeof(*st));
+	if (!st)
+		return fail("out of memory");
+	int n = 0;
+	for (int i = 1; i < argc; i++) {
+		struct err e;
+		if (state_find(argv[i], &st[n], &e)) {
+			free(st);
+			return fail("%s", e.msg);
+		}
+		n++;
+	}
+	printf("[\n");
+	for (int i = 0; i < n; i++) {
+		json_state(stdout, &st[i], view_of(&st[i]), "  ");
+		printf("%s\n", i + 1 < n ? "," : "");
+	}
+	printf("]\n");
+	free(st);
+	return 0;
+}
