@@ -45,3 +45,99 @@ shell_words() {
 
 # field FILE KEY: the last KEY=value in FILE.
 field() { sed -n "s/.*[: ]$2=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
+
+# ---- statistics over "rec vmm=NAME run=I ok=0|1 KEY=VALUE..." lines ------------
+# (shared by boot.sh, io.sh and run.sh; run 0 is a warm-up and is left out)
+
+# stats FILE: one "NAME.KEY median min max n" line per numeric field (ok=1 runs,
+# values >= 0) and "NAME.runs ok ok total total".
+stats() {
+	awk '
+	$1 == "rec" {
+		delete kv
+		for (i = 2; i <= NF; i++) { p = index($i, "="); kv[substr($i, 1, p - 1)] = substr($i, p + 1) }
+		if (kv["run"] == 0) next
+		v = kv["vmm"]; total[v]++
+		if (kv["ok"] != 1) next
+		ok[v]++
+		for (k in kv) {
+			if (k == "vmm" || k == "run" || k == "ok" || kv[k] !~ /^-?[0-9.]+$/ || kv[k] + 0 < 0) continue
+			key = v "." k; c = ++cnt[key]; val[key, c] = kv[k] + 0
+		}
+	}
+	END {
+		for (v in total) printf "%s.runs %d %d %d %d\n", v, ok[v] + 0, ok[v] + 0, total[v], total[v]
+		for (key in cnt) {
+			n = cnt[key]
+			for (i = 1; i <= n; i++) a[i] = val[key, i]
+			for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+			med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+			printf "%s %.3f %.3f %.3f %d\n", key, med, a[1], a[n], n
+		}
+	}' "$1"
+}
+declare -A MED MIN MAX CNT
+# load_stats FILE [PREFIX]: fills MED MIN MAX CNT[PREFIX.NAME.KEY].
+load_stats() {
+	local key med min max n
+	while read -r key med min max n; do
+		MED[${2:-}$key]=$med MIN[${2:-}$key]=$min MAX[${2:-}$key]=$max CNT[${2:-}$key]=$n
+	done < <(stats "$1")
+}
+have() { [ -n "${MED[$1]:-}" ]; }
+# med KEY [FMT]: the median, -1 if none.
+med() { printf "${2:-%.1f}" "${MED[$1]:--1}"; }
+# range KEY [FMT]: "median (min-max)", or "-".
+range() {
+	local f=${2:-%.1f}
+	have "$1" || { echo "-"; return; }
+	printf "$f ($f-$f)" "${MED[$1]}" "${MIN[$1]}" "${MAX[$1]}"
+}
+# ratio A B: A / B with 3 decimals, or n/a.
+ratio() { awk -v a="${1:--1}" -v b="${2:--1}" 'BEGIN { if (a > 0 && b > 0) printf "%.3f", a / b; else print "n/a" }'; }
+# paired FILE A B FIELD [FIELD_B]: median over rounds of A's FIELD / B's
+# FIELD_B in the same round: "median min max n", or n/a.
+paired() {
+	awk -v A="$2" -v B="$3" -v F="$4" -v G="${5:-$4}" '
+	$1 == "rec" {
+		delete kv
+		for (i = 2; i <= NF; i++) { p = index($i, "="); kv[substr($i, 1, p - 1)] = substr($i, p + 1) }
+		if (kv["ok"] == 1 && kv["run"] > 0) {
+			if (kv["vmm"] == A && kv[F] > 0) va[kv["run"]] = kv[F]
+			if (kv["vmm"] == B && kv[G] > 0) vb[kv["run"]] = kv[G]
+		}
+		if (kv["run"] > max) max = kv["run"]
+	}
+	END {
+		n = 0
+		for (r = 1; r <= max; r++)
+			if ((r in va) && (r in vb)) a[++n] = va[r] / vb[r]
+		if (!n) { print "n/a"; exit }
+		for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+		printf "%.3f %.3f %.3f %d\n", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2, a[1], a[n], n
+	}' "$1"
+}
+
+# ---- where KVM boots Linux -------------------------------------------------------
+# kvm_kind SANDBOX: boots | pvm | cannot | none (KVM_NOTE: kvm-check's words).
+kvm_kind() {
+	KVM_NOTE=$("$1" kvm-check 2>&1)
+	local rc=$?
+	if [ ! -e /dev/kvm ]; then echo none
+	elif [ $rc = 0 ]; then echo boots
+	elif [ -d /sys/module/kvm_pvm ] || [[ $KVM_NOTE == pvm:* ]]; then echo pvm
+	else echo cannot
+	fi
+}
+
+# session_busy: whether another engineer's test-host session runs now.
+session_busy() { pgrep -f 'testhost-bzImage' >/dev/null 2>&1; }
+
+# read_info FILE: fills INFO[KEY] from its "info KEY=VALUE" lines.
+declare -A INFO
+read_info() {
+	local line
+	while IFS= read -r line; do
+		line=${line#info }; INFO[${line%%=*}]=${line#*=}
+	done < <(grep '^info ' "$1" 2>/dev/null)
+}
