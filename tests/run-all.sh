@@ -49,6 +49,10 @@ if [ $unit_only = 0 ]; then
 	echo "== image import (host side)"
 	tests/image/run.sh "$B" | tee "$log"
 	add_counts "$log" image
+	tests/e2e/prepare.sh "$B" || fail=$((fail + 1))
+	echo "== sandbox run --isolation container (natively)"
+	ISO=container tests/e2e/run.sh "$B" | tee "$log"
+	add_counts "$log" run-container
 	if check=$("$B/sandbox" kvm-check); then
 		echo "== end-to-end tests, natively ($check)"
 		tests/e2e/all.sh "$B" | tee "$log"

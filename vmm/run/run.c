@@ -666,7 +666,7 @@ static int vm_child_main(const struct run_opts *o, const struct runconf *rc, con
 static int mount_image_file(const char *file, const char *dir, const char *fstype, bool ro)
 {
 	unsigned long fl = MS_NODEV | MS_NOSUID | (ro ? MS_RDONLY : 0);
-	if (!strcmp(fstype, "erofs") && mount(file, dir, "erofs", fl, NULL) == 0)
+	if (fstype && !strcmp(fstype, "erofs") && mount(file, dir, "erofs", fl, NULL) == 0)
 		return 0;
 	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
@@ -755,6 +755,13 @@ static int host_child_main(const struct run_opts *o, const struct runconf *rc, c
 			return fail("-v %s: the path leaves the container's root", o->volumes[i]);
 		if (mount_image_file(file, real, NULL, mode && !strcmp(mode, ":ro")))
 			return EXIT_ERR;
+	}
+	if (!o->interactive && !o->tty) {       /* as in the VM: stdin is empty */
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul < 0 || dup2(nul, 0) < 0)
+			return fail("/dev/null: %s", strerror(errno));
+		if (nul)
+			close(nul);
 	}
 	char tool[4200];
 	snprintf(tool, sizeof(tool), "%s/guest-init", bindir);
