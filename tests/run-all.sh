@@ -49,13 +49,13 @@ if [ $unit_only = 0 ]; then
 	echo "== image import (host side)"
 	tests/image/run.sh "$B" | tee "$log"
 	add_counts "$log" image
-	echo "== sandbox ps/kill/stop/logs/rm/inspect/check, --isolation container (natively)"
-	tests/container/lifecycle.sh "$B" | tee "$log"
-	add_counts "$log" lifecycle-container
 	tests/e2e/prepare.sh "$B" || fail=$((fail + 1))
 	echo "== sandbox run --isolation container (natively)"
 	ISO=container tests/e2e/run.sh "$B" | tee "$log"
 	add_counts "$log" run-container
+	echo "== sandbox ps/kill/stop/logs/rm/inspect/check, --isolation container (natively)"
+	tests/container/lifecycle.sh "$B" | tee "$log"
+	add_counts "$log" lifecycle-container
 	if check=$("$B/sandbox" kvm-check); then
 		echo "== end-to-end tests, natively ($check)"
 		tests/e2e/all.sh "$B" | tee "$log"
