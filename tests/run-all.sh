@@ -49,6 +49,9 @@ if [ $unit_only = 0 ]; then
 	echo "== image import (host side)"
 	tests/image/run.sh "$B" | tee "$log"
 	add_counts "$log" image
+	echo "== a Debian root filesystem (debootstrap, cached in ~/.cache/sandbox): import and sandbox run"
+	SANDBOX_IMAGE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/sandbox/images-debootstrap tests/image/debootstrap.sh "$B" | tee "$log"
+	add_counts "$log" debootstrap
 	tests/e2e/prepare.sh "$B" || fail=$((fail + 1))
 	echo "== sandbox run --isolation container (natively)"
 	ISO=container tests/e2e/run.sh "$B" | tee "$log"

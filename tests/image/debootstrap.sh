@@ -93,4 +93,28 @@ if [ -n "$DISK" ] && mount -t "$FST" -o loop,ro "$DISK" "$W/mnt" 2>"$W/mount.log
 else
 	t_skip "the disk's contents" "cannot loop-mount it: $(tail -n1 "$W/mount.log")"
 fi
+
+# ---- and in a sandbox: both isolations ----
+if [ -x "$SB" ]; then
+	t_run runc "$SB" run --rm --isolation container debian bash -c 'cat /etc/os-release'
+	t_expect runc "sandbox run --isolation container debian bash -c 'cat /etc/os-release'" 0 "^VERSION_CODENAME=$SUITE$"
+	CMD="$SB run --rm debian bash -c 'cat /etc/os-release'"
+	if "$SB" kvm-check >/dev/null 2>&1; then
+		t_run runvm sh -c "$CMD"
+	elif [ -x tests/kvmhost/run ] && [ -e "$B/testhost-bzImage" ]; then
+		# The test host gets the cache (the Debian disk) at the same path.
+		IDIR=$(readlink -f "${SANDBOX_IMAGE_DIR:-}")
+		if [ -n "$IDIR" ] && [ -d "$IDIR" ]; then
+			t_run runvm env KVMHOST_EXTRA="$IDIR" KVMHOST_TIMEOUT=600 tests/kvmhost/run \
+				env SANDBOX_IMAGE_DIR="$IDIR" sh -c "$CMD"
+		else
+			echo 1 >"$T_OUT/runvm.rc"; echo "SANDBOX_IMAGE_DIR not set: the test host needs the cache" >"$T_OUT/runvm.err"
+		fi
+	fi
+	if [ -e "$T_OUT/runvm.rc" ]; then
+		t_expect runvm "sandbox run debian bash -c 'cat /etc/os-release' (in a VM)" 0 "^VERSION_CODENAME=$SUITE$"
+	else
+		t_skip "sandbox run debian (in a VM)" "no KVM that boots Linux and no test host"
+	fi
+fi
 t_summary
