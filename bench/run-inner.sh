@@ -76,7 +76,7 @@ stop_all() {
 }
 mem_avail_kib() { sed -n 's/^MemAvailable: *\([0-9]*\).*/\1/p' /proc/meminfo; }
 pss_kib() { local v; v=$(sed -n 's/^Pss: *\([0-9]*\).*/\1/p' "/proc/$1/smaps_rollup" 2>/dev/null); echo "${v:-0}"; }
-rss_kib() { local v; v=$(sed -n 's/^VmRSS: *\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null); echo "${v:-0}"; }
+rss_kib() { local v; v=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null); echo "${v:-0}"; }
 
 # run_one NAME RUN: one timed run; prints its rec line; status 0 if it went fine.
 run_one() {
@@ -84,6 +84,8 @@ run_one() {
 	case $name in
 	run|run-cold)
 		"$STAMP" --timeout $((T + 10)) -- "$SB" run --rm "$IMAGE" true >/dev/null 2>"$err" ;;
+	run-nojail)
+		SANDBOX_NO_JAIL=1 "$STAMP" --timeout $((T + 10)) -- "$SB" run --rm "$IMAGE" true >/dev/null 2>"$err" ;;
 	container)
 		"$STAMP" --timeout $((T + 10)) -- "$SB" run --isolation container --rm "$IMAGE" true >/dev/null 2>"$err" ;;
 	crun)
@@ -123,6 +125,12 @@ run_one() {
 }
 
 # ---- the setting ---------------------------------------------------------------
+# The test host mounts no cgroup file system; a real host has cgroup2 (crun
+# needs it, and the VMM jail then puts each VMM in its own cgroup).
+if [ "${KVMHOST:-0}" = 1 ] && [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" != cgroup2fs ]; then
+	mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null &&
+		info cgroup "cgroup2 mounted on /sys/fs/cgroup for this session"
+fi
 info where "$([ "${KVMHOST:-0}" = 1 ] && echo kvmhost || echo native)"
 info host_kernel "$(uname -r)"
 info host_cpus "$(grep -c '^processor' /proc/cpuinfo)"
@@ -138,6 +146,10 @@ say "warm-up"
 run_one run 0 >/dev/null
 run_one vm 0 >/dev/null || { say "sandbox vm did not reach init: session unusable"; exit 3; }
 order=( run vm )
+[ "${BENCH_NOJAIL:-1}" = 1 ] && run_one run-nojail 0 >/dev/null && order+=( run-nojail )
+# What the guest holds once the container runs (explains the memory figures).
+info guest_meminfo "$("$SB" run --rm "$IMAGE" cat /proc/meminfo 2>/dev/null |
+	awk '/^(MemTotal|MemFree|MemAvailable|Buffers|Cached|Shmem|Slab|KernelStack|PageTables|Percpu):/ { printf "%s%s=%s", n++ ? " " : "", $1, $2 }' | tr -d :)"
 if command -v "$QEMU" >/dev/null; then
 	qemu_cmd microvm "$FIFO"
 	info qemu_cmd "$(shell_words "${QEMU_CMD[@]}")"

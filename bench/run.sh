@@ -190,6 +190,7 @@ report() {
 	echo "-- in the session ($w)"
 	row "sandbox run --rm busybox true, first (cold) ms" "$(range i.run-cold.exit_ms)" "1 run, spawn -> exit"
 	row "sandbox run --rm busybox true, warm ms" "$(range i.run.exit_ms)" "$(cnt i.run.exit_ms), spawn -> exit"
+	row "  the same with SANDBOX_NO_JAIL=1 ms" "$(range i.run-nojail.exit_ms)" "$(cnt i.run-nojail.exit_ms), VMM not jailed"
 	row "sandbox vm --timings: VM created ms" "$(range i.vm.vm_created_ms)" "$(cnt i.vm.vm_created_ms), from spawn"
 	row "  kernel + initramfs loaded ms" "$(range i.vm.kernel_loaded_ms)" ""
 	row "  first KVM_RUN ms" "$(range i.vm.first_run_ms)" ""
@@ -268,6 +269,10 @@ report() {
 	echo "== Setting"
 	echo "QEMU: ${INFO[qemu_cmd]:-?} (${INFO[qemu_version]:-})"
 	echo "crun: ${INFO[crun_version]:-?}; ${INFO[crun_cmd]:-}"
+	echo "guest memory (kB) in a running container: ${INFO[guest_meminfo]:-?}"
+	echo "${INFO[cgroup]:-}"
+	echo "== Session messages"
+	grep -v '^run-inner: round' "$work/inner.err" 2>/dev/null
 	echo "== Raw runs"
 	grep -h '^rec ' "$work/native.recs" 2>/dev/null | sed 's/^rec /native /'
 	grep -h '^rec ' "$out" 2>/dev/null | sed "s/^rec /$w /"
