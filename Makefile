@@ -133,7 +133,13 @@ demo: all
 	else echo "(this host's KVM cannot boot Linux natively: using the nested test host, tests/kvmhost/run)"; \
 	tests/e2e/prepare.sh $(BUILD) && tests/kvmhost/run env SANDBOX_IMAGE_DIR=$(CURDIR)/$(BUILD)/test-images $(DEMO_RUN); fi
 
+# bench/run.sh: sandbox run end to end vs QEMU microvm boot, vm phases,
+# container baselines, idle sandbox density (one table); bench/boot.sh: the
+# boot-to-init comparison in detail.
 bench: all
+	bench/run.sh
+
+bench-boot: all
 	bench/boot.sh
 
 bench-io: all
@@ -183,5 +189,5 @@ fuzz: $(FUZZ_BINS)
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all kernels test unit check-asan bench bench-io demo fuzz-smoke fuzz clean
+.PHONY: all kernels test unit check-asan bench bench-boot bench-io demo fuzz-smoke fuzz clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
