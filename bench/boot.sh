@@ -54,77 +54,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT
 FIFO=$work/debugcon
 
-# ---- statistics ------------------------------------------------------------------
-# stats FILE: from "rec vmm=V ... ok=1 k=v..." lines, one "V.k median min max n"
-# line per numeric field (runs with ok=1 only; negative values left out).
-stats() {
-	awk '
-	$1 == "rec" {
-		delete kv
-		for (i = 2; i <= NF; i++) { p = index($i, "="); kv[substr($i, 1, p - 1)] = substr($i, p + 1) }
-		v = kv["vmm"]; total[v]++
-		if (kv["ok"] != 1) next
-		ok[v]++
-		for (k in kv) {
-			if (k == "vmm" || k == "run" || k == "ok" || kv[k] !~ /^-?[0-9.]+$/ || kv[k] + 0 < 0) continue
-			key = v "." k; c = ++cnt[key]; val[key, c] = kv[k] + 0
-		}
-	}
-	END {
-		for (v in total) printf "%s.runs %d %d %d %d\n", v, ok[v] + 0, ok[v] + 0, total[v], total[v]
-		for (key in cnt) {
-			n = cnt[key]
-			for (i = 1; i <= n; i++) a[i] = val[key, i]
-			for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-			med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-			printf "%s %.3f %.3f %.3f %d\n", key, med, a[1], a[n], n
-		}
-	}' "$1"
-}
-declare -A MED MIN MAX CNT
-load_stats() { # FILE PREFIX
-	local key med min max n
-	while read -r key med min max n; do
-		MED[$2$key]=$med MIN[$2$key]=$min MAX[$2$key]=$max CNT[$2$key]=$n
-	done < <(stats "$1")
-}
-med() { printf "${2:-%.1f}" "${MED[$1]:--1}"; }
-have() { [ -n "${MED[$1]:-}" ]; }
-# range KEY [FMT]: "median (min-max)"
-range() {
-	local f=${2:-%.1f}
-	have "$1" || { echo "-"; return; }
-	printf "$f ($f-$f)" "${MED[$1]}" "${MIN[$1]}" "${MAX[$1]}"
-}
-# paired FILE A B FIELD: median over rounds of A's FIELD / B's FIELD in the same
-# round (neighbouring runs share the machine's load at the time).
-paired() {
-	awk -v A="$2" -v B="$3" -v F="$4" '
-	$1 == "rec" {
-		delete kv
-		for (i = 2; i <= NF; i++) { p = index($i, "="); kv[substr($i, 1, p - 1)] = substr($i, p + 1) }
-		if (kv["ok"] == 1 && kv["run"] > 0 && kv[F] > 0) val[kv["vmm"], kv["run"]] = kv[F]
-		if (kv["run"] > max) max = kv["run"]
-	}
-	END {
-		n = 0
-		for (r = 1; r <= max; r++)
-			if (((A, r) in val) && ((B, r) in val)) a[++n] = val[A, r] / val[B, r]
-		if (!n) { print "n/a"; exit }
-		for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-		printf "%.3f %.3f %.3f %d\n", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2, a[1], a[n], n
-	}' "$1"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3f", a / b; else print "n/a" }'; }
+# Statistics (stats, load_stats, med, have, range, paired, ratio): bench/lib.sh.
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= 0 && a <= b) }'; }
 
 # ---- where KVM can boot Linux --------------------------------------------------------
-kvm_note=$("$SB" kvm-check 2>&1); kvm_rc=$?
-if [ ! -e /dev/kvm ]; then kvm_kind=none
-elif [ $kvm_rc = 0 ]; then kvm_kind=boots
-elif [ -d /sys/module/kvm_pvm ] || [[ $kvm_note == pvm:* ]]; then kvm_kind=pvm
-else kvm_kind=cannot
-fi
+detect_kvm "$SB"; kvm_kind=$KVM_KIND kvm_note=$KVM_NOTE
 if [ "$WHERE" = auto ]; then
 	if [ $kvm_kind = boots ]; then WHERE=native; else WHERE=kvmhost; fi
 fi
@@ -228,10 +162,7 @@ inner_part() {
 inner_ok=0
 inner_part && inner_ok=1
 [ -s "$work/inner.out" ] && load_stats "$work/inner.out" i.
-declare -A INFO
-while IFS= read -r line; do
-	line=${line#info }; INFO[${line%%=*}]=${line#*=}
-done < <(grep '^info ' "$work/inner.out" 2>/dev/null)
+read_info "$work/inner.out"
 
 # ---- report --------------------------------------------------------------------------
 report() {

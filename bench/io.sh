@@ -58,9 +58,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bench-io.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT
 
 # ---- where KVM can boot Linux --------------------------------------------------------
-"$SB" kvm-check >/dev/null 2>&1; kvm_rc=$?
+detect_kvm "$SB"
 if [ "$WHERE" = auto ]; then
-	if [ -e /dev/kvm ] && [ $kvm_rc = 0 ]; then WHERE=native; else WHERE=kvmhost; fi
+	if [ "$KVM_KIND" = boots ]; then WHERE=native; else WHERE=kvmhost; fi
 fi
 
 # ---- the session -----------------------------------------------------------------------
@@ -76,7 +76,7 @@ if [ -n "${BENCH_SANDBOX:-}" ]; then
 fi
 # The test host is load-sensitive: say so if another session runs beside this one.
 busy_note=
-if [ "$WHERE" = kvmhost ] && pgrep -f 'testhost-bzImage' >/dev/null 2>&1; then
+if [ "$WHERE" = kvmhost ] && session_busy; then
 	busy_note="another test-host session was running when this one started: figures are noisier"
 	say "note: $busy_note"
 fi
@@ -98,74 +98,17 @@ for ((try = 1; try <= TRIES; try++)); do
 	[ $rc = 3 ] || break      # only an unusable session is worth a fresh one
 done
 
-if [ "$WHERE" = kvmhost ] && [ -z "$busy_note" ] && pgrep -f 'testhost-bzImage' >/dev/null 2>&1; then
+if [ "$WHERE" = kvmhost ] && [ -z "$busy_note" ] && session_busy; then
 	busy_note="another test-host session was running when this one ended: figures may be noisier"
 	say "note: $busy_note"
 fi
 
-declare -A INFO
-while IFS= read -r line; do
-	line=${line#info }; INFO[${line%%=*}]=${line#*=}
-done < <(grep '^info ' "$out" 2>/dev/null)
+read_info "$out"
 
-# ---- statistics ------------------------------------------------------------------
-# stats FILE: "VMM.FIELD median min max n" over rec lines with ok=1, run > 0
-# (the warm-up is run 0), numeric fields >= 0; "VMM.runs ok ok total total".
-stats() {
-	awk '
-	$1 == "rec" {
-		delete kv
-		for (i = 2; i <= NF; i++) { p = index($i, "="); kv[substr($i, 1, p - 1)] = substr($i, p + 1) }
-		if (kv["run"] == 0) next
-		v = kv["vmm"]; total[v]++
-		if (kv["ok"] != 1) next
-		ok[v]++
-		for (k in kv) {
-			if (k == "vmm" || k == "run" || k == "ok" || kv[k] !~ /^-?[0-9.]+$/ || kv[k] + 0 < 0) continue
-			key = v "." k; c = ++cnt[key]; val[key, c] = kv[k] + 0
-		}
-	}
-	END {
-		for (v in total) printf "%s.runs %d %d %d %d\n", v, ok[v] + 0, ok[v] + 0, total[v], total[v]
-		for (key in cnt) {
-			n = cnt[key]
-			for (i = 1; i <= n; i++) a[i] = val[key, i]
-			for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-			med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-			printf "%s %.3f %.3f %.3f %d\n", key, med, a[1], a[n], n
-		}
-	}' "$1"
-}
-declare -A MED MIN MAX
-while read -r key med min max n; do
-	MED[$key]=$med MIN[$key]=$min MAX[$key]=$max
-done < <(stats "$out")
-have() { [ -n "${MED[$1]:-}" ]; }
+# ---- statistics (stats, load_stats, range, ratio, paired: bench/lib.sh) --------------
+load_stats "$out"
+# med KEY [FMT]: the median, or n/a (lib.sh's gives -1).
 med() { have "$1" && printf "${2:-%.1f}" "${MED[$1]}" || echo n/a; }
-range() { # KEY: "median (min-max)"
-	have "$1" || { echo "-"; return; }
-	printf "%.1f (%.1f-%.1f)" "${MED[$1]}" "${MIN[$1]}" "${MAX[$1]}"
-}
-ratio() { awk -v a="${1:--1}" -v b="${2:--1}" 'BEGIN { if (a > 0 && b > 0) printf "%.3f", a / b; else print "n/a" }'; }
-# paired A B FIELD: median over rounds of A's FIELD / B's FIELD in the same
-# round ("median min max n"), or n/a.
-paired() {
-	awk -v A="$1" -v B="$2" -v F="$3" '
-	$1 == "rec" {
-		delete kv
-		for (i = 2; i <= NF; i++) { p = index($i, "="); kv[substr($i, 1, p - 1)] = substr($i, p + 1) }
-		if (kv["ok"] == 1 && kv["run"] > 0 && kv[F] > 0) val[kv["vmm"], kv["run"]] = kv[F]
-		if (kv["run"] > max) max = kv["run"]
-	}
-	END {
-		n = 0
-		for (r = 1; r <= max; r++)
-			if (((A, r) in val) && ((B, r) in val)) a[++n] = val[A, r] / val[B, r]
-		if (!n) { print "n/a"; exit }
-		for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-		printf "%.3f %.3f %.3f %d\n", n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2, a[1], a[n], n
-	}' "$out"
-}
 
 # features TYPE BITS: the names of the feature bits the guest driver took.
 features() {
@@ -239,7 +182,7 @@ report() {
 	for m in "${METRICS[@]}"; do
 		local r p rm
 		r=$(ratio "${MED[sandbox.$m]:-}" "${MED[qemu.$m]:-}")
-		p=$(paired sandbox qemu "$m"); p=${p%% *}
+		p=$(paired "$out" sandbox qemu "$m"); p=${p%% *}
 		printf "   %-24s %-22s %-22s %-7s %-7s" "${LABEL[$m]}" "$(range sandbox.$m)" "$(range qemu.$m)" "$r" "$p"
 		if [ "$QM" = 1 ]; then
 			rm=$(ratio "${MED[sandbox.$m]:-}" "${MED[qemu-modern.$m]:-}")
@@ -290,7 +233,7 @@ report() {
 		kv "$s.mbps.sandbox" "$(med sandbox.$m %.2f)"
 		kv "$s.mbps.qemu" "$(med qemu.$m %.2f)"
 		r=$(ratio "${MED[sandbox.$m]:-}" "${MED[qemu.$m]:-}")
-		p=$(paired sandbox qemu "$m"); p=${p%% *}
+		p=$(paired "$out" sandbox qemu "$m"); p=${p%% *}
 		kv "$s.ratio" "$r"
 		kv "$s.ratio_paired" "$p"
 		if [ "$QM" = 1 ]; then

@@ -119,14 +119,15 @@ paired() {
 }
 
 # ---- where KVM boots Linux -------------------------------------------------------
-# kvm_kind SANDBOX: boots | pvm | cannot | none (KVM_NOTE: kvm-check's words).
-kvm_kind() {
+# detect_kvm SANDBOX: sets KVM_KIND (boots | pvm | cannot | none) and KVM_NOTE
+# (kvm-check's words).
+detect_kvm() {
 	KVM_NOTE=$("$1" kvm-check 2>&1)
 	local rc=$?
-	if [ ! -e /dev/kvm ]; then echo none
-	elif [ $rc = 0 ]; then echo boots
-	elif [ -d /sys/module/kvm_pvm ] || [[ $KVM_NOTE == pvm:* ]]; then echo pvm
-	else echo cannot
+	if [ ! -e /dev/kvm ]; then KVM_KIND=none
+	elif [ $rc = 0 ]; then KVM_KIND=boots
+	elif [ -d /sys/module/kvm_pvm ] || [[ $KVM_NOTE == pvm:* ]]; then KVM_KIND=pvm
+	else KVM_KIND=cannot
 	fi
 }
 

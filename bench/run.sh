@@ -140,7 +140,7 @@ CG_NOTE=
 [ "$NATIVE" = 1 ] && native_part
 
 # ---- part 2: one session ------------------------------------------------------------
-kind=$(kvm_kind "$SB")
+detect_kvm "$SB"; kind=$KVM_KIND
 [ "$WHERE" = auto ] && { [ "$kind" = boots ] && WHERE=native || WHERE=kvmhost; }
 busy_note=
 session_busy && busy_note="another test-host session was running when this one started: figures are noisier"
