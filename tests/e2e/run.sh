@@ -108,6 +108,12 @@ fi
 if [ "$ISO" = vm ]; then
 	t_run cpus $R --cpus 2 busybox nproc
 	t_expect cpus "--cpus 2: two vCPUs" 0 '^2$'
+	t_run mem $R --memory 200m busybox sh -c 'grep MemTotal /proc/meminfo'
+	t_expect mem "--memory 200m: the guest gets the limit plus room for its kernel" 0 'MemTotal: +(2[5-9][0-9]|3[0-9][0-9])[0-9]{3} kB'
+	t_run kern $R --kernel "$B/guest-vmlinux" --initrd "$B/guest-initramfs.cpio" busybox true
+	t_expect kern "--kernel/--initrd given explicitly" 0
+	t_run nokern $R --kernel /nonexistent busybox true
+	t_one_line_error nokern "--kernel missing: one line, 125" "/nonexistent"
 fi
 t_run timeout $R --timeout 2 busybox sleep 100
 t_expect timeout "--timeout 2 ends a sleeping sandbox with 124 and says so" 124 '' 'timeout 2'
