@@ -3,6 +3,10 @@
  *   hostname | cwd | id | caps | seccomp | nnp | mounts | ns | pid | env NAME
  *   isatty | rlimit NAME | read PATH | write PATH | stdin | sleep SEC
  *   try OP (prints OK or the errno name) | exit N | kill SIG | alloc MiB | forkbomb N
+ * Escape attempts (tests/security/escape.sh):
+ *   fds | kallsyms | blkdevs | rawdisk MAJ MIN read|write [NODE] | fill PATH MAXMIB
+ *   connect ADDR PORT | listen ADDR PORT SEC | uconnect NAME | ulisten NAME SEC
+ *   (try ptrace1, rawsock, rawip, syslog, kvm, vda, exe-self, exe-1, exe-1-opath)
  * Errors of the probe itself exit 2. */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,11 +14,19 @@
 #include <linux/keyctl.h>
 #include <linux/perf_event.h>
 #include <sched.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -145,8 +157,310 @@ static long try_op(const char *op)
 			waitpid(c, NULL, 0);
 		return c;
 	}
+	if (!strcmp(op, "ptrace1")) {  /* attach to PID 1 from a child */
+		pid_t c = fork();
+		if (c == 0) {
+			long r = ptrace(PTRACE_ATTACH, 1, NULL, NULL);
+			if (r == 0)
+				ptrace(PTRACE_DETACH, 1, NULL, NULL);
+			_exit(r < 0 ? errno : 0);
+		}
+		int st = 0;
+		if (c < 0 || waitpid(c, &st, 0) < 0)
+			return -1;
+		errno = WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
+		return errno ? -1 : 0;
+	}
+	if (!strcmp(op, "rawsock"))
+		return socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (!strcmp(op, "rawip"))
+		return socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	if (!strcmp(op, "syslog")) {   /* SYSLOG_ACTION_READ_ALL */
+		static char kbuf[4096];
+		return syscall(SYS_syslog, 3, kbuf, (int)sizeof(kbuf));
+	}
+	if (!strcmp(op, "kvm"))
+		return open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (!strcmp(op, "vda"))
+		return open("/dev/vda", O_RDWR | O_CLOEXEC);
+	if (!strcmp(op, "exe-self"))
+		return open("/proc/self/exe", O_WRONLY | O_CLOEXEC);
+	if (!strcmp(op, "exe-1"))
+		return open("/proc/1/exe", O_WRONLY | O_CLOEXEC);
+	if (!strcmp(op, "exe-1-opath")) {  /* runc CVE-2019-5736: O_PATH, then reopen for writing */
+		int fd = open("/proc/1/exe", O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		long r = open(p, O_WRONLY | O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		errno = e;
+		return r;
+	}
 	fprintf(stderr, "probe: unknown op %s\n", op);
 	exit(2);
+}
+
+/* The open descriptors (CVE-2024-21626: a host directory fd leaked into
+ * the container), then fds 3..20 probed with fstat and openat(fd, ".."). */
+static int fds(void)
+{
+	char buf[4096], path[300];
+	DIR *d = opendir("/proc/self/fd");
+	if (!d) {
+		printf("opendir: %s\n", strerrorname_np(errno));
+		return 1;
+	}
+	int self = dirfd(d);
+	struct dirent *e;
+	printf("fds:");
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+			ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			printf(" %s%s=%s", e->d_name, atoi(e->d_name) == self ? "(listing)" : "", buf);
+		}
+	printf("\n");
+	int leaked = 0;
+	for (int fd = 3; fd <= 20; fd++) {
+		struct stat st;
+		if (fd == self || fstat(fd, &st))
+			continue;
+		int up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		printf("fd %d open: mode %o, openat(..) %s\n", fd, st.st_mode & S_IFMT, up >= 0 ? "OK" : strerrorname_np(errno));
+		if (up >= 0)
+			close(up);
+		leaked++;
+	}
+	closedir(d);
+	printf("cwd=%s leaked=%d\n", getcwd(buf, sizeof(buf)) ? buf : strerrorname_np(errno), leaked);
+	return 0;
+}
+
+/* /proc/kallsyms: how many symbols, how many with a non-zero address. */
+static int kallsyms(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512];
+	long n = 0, nonzero = 0;
+	if (!f) {
+		printf("%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (strtoull(line, NULL, 16))
+			nonzero++;
+	}
+	fclose(f);
+	printf("symbols=%ld nonzero=%ld\n", n, nonzero);
+	return 0;
+}
+
+/* Block devices the kernel has (sysfs): NAME MAJ:MIN */
+static int blkdevs(void)
+{
+	DIR *d = opendir("/sys/block");
+	struct dirent *e;
+	char path[600], dev[64];
+	if (!d)
+		return 1;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/dev", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (f && fgets(dev, sizeof(dev), f))
+			printf("%s %s", e->d_name, dev);
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* mknod a block device and open it: "read" reads its first sector,
+ * "write" writes that sector back unchanged (only ever on a guest's disk). */
+static int rawdisk(unsigned maj, unsigned min, const char *mode, const char *node)
+{
+	char sec[512];
+	int w = !strcmp(mode, "write");
+	unlink(node);
+	if (mknod(node, S_IFBLK | 0600, makedev(maj, min))) {
+		printf("mknod %s\n", strerrorname_np(errno));
+		return 1;
+	}
+	int fd = open(node, (w ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0) {
+		printf("open %s\n", strerrorname_np(errno));
+		unlink(node);
+		return 1;
+	}
+	ssize_t n = pread(fd, sec, sizeof(sec), 0);
+	if (n != (ssize_t)sizeof(sec)) {
+		printf("read %s\n", n < 0 ? strerrorname_np(errno) : "short");
+		close(fd);
+		unlink(node);
+		return 1;
+	}
+	if (w) {
+		n = pwrite(fd, sec, sizeof(sec), 0);
+		if (n == (ssize_t)sizeof(sec) && fsync(fd))
+			n = -1;
+		printf("%s\n", n == (ssize_t)sizeof(sec) ? "write OK" : n < 0 ? strerrorname_np(errno) : "short write");
+	} else {
+		printf("read OK\n");
+	}
+	close(fd);
+	unlink(node);
+	return 0;
+}
+
+/* Write 1 MiB blocks to PATH until an error or MAXMIB, then remove it. */
+static int fill(const char *path, long max)
+{
+	static char blk[1 << 20];
+	memset(blk, 0x5a, sizeof(blk));
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		printf("open %s\n", strerrorname_np(errno));
+		return 1;
+	}
+	long mib = 0;
+	int err = 0;
+	while (mib < max) {
+		size_t done = 0;
+		while (done < sizeof(blk)) {
+			ssize_t n = write(fd, blk + done, sizeof(blk) - done);
+			if (n <= 0) {
+				err = n < 0 ? errno : ENOSPC;
+				break;
+			}
+			done += n;
+		}
+		if (err)
+			break;
+		mib++;
+	}
+	close(fd);
+	unlink(path);
+	printf("wrote %ld MiB%s%s\n", mib, err ? ", then " : " (the cap)", err ? strerrorname_np(err) : "");
+	return 0;
+}
+
+static int inet_addr_of(const char *a, const char *port, struct sockaddr_in *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(atoi(port));
+	return inet_pton(AF_INET, a, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+/* TCP connect with a 3 s limit: OK (and the first line the peer sends) or the errno. */
+static int tcp_connect(const char *a, const char *port)
+{
+	struct sockaddr_in sa;
+	if (inet_addr_of(a, port, &sa))
+		return 2;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		printf("socket %s\n", strerrorname_np(errno));
+		return 1;
+	}
+	int r = connect(s, (struct sockaddr *)&sa, sizeof(sa)), e = errno;
+	if (r && e == EINPROGRESS) {
+		struct pollfd p = { .fd = s, .events = POLLOUT };
+		socklen_t l = sizeof(e);
+		if (poll(&p, 1, 3000) != 1)
+			e = ETIMEDOUT;
+		else if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &l) == 0 && e == 0)
+			r = 0;
+	}
+	if (r) {
+		printf("%s\n", strerrorname_np(e));
+		close(s);
+		return 1;
+	}
+	char buf[256] = "";
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	ssize_t n = poll(&p, 1, 2000) == 1 ? read(s, buf, sizeof(buf) - 1) : 0;
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	printf("OK %s\n", buf);
+	close(s);
+	return 0;
+}
+
+/* Accept on ADDR:PORT for SEC seconds, greeting each peer: "probe-listener". */
+static int tcp_listen(const char *a, const char *port, int sec)
+{
+	struct sockaddr_in sa;
+	int one = 1;
+	if (inet_addr_of(a, port, &sa))
+		return 2;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 16)) {
+		fprintf(stderr, "probe: listen %s:%s: %s\n", a, port, strerror(errno));
+		return 2;
+	}
+	alarm(sec);
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (write(c, "probe-listener\n", 15) == 15)
+			printf("accepted\n");
+		close(c);
+	}
+}
+
+/* Abstract unix sockets ("@NAME") are per network namespace. */
+static socklen_t unix_addr(const char *name, struct sockaddr_un *su)
+{
+	memset(su, 0, sizeof(*su));
+	su->sun_family = AF_UNIX;
+	size_t n = strlen(name);
+	if (n > sizeof(su->sun_path) - 2)
+		n = sizeof(su->sun_path) - 2;
+	memcpy(su->sun_path + 1, name, n);   /* sun_path[0] = 0: abstract */
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+static int unix_connect(const char *name)
+{
+	struct sockaddr_un su;
+	socklen_t l = unix_addr(name, &su);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&su, l)) {
+		printf("%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	printf("OK\n");
+	close(s);
+	return 0;
+}
+
+static int unix_listen(const char *name, int sec)
+{
+	struct sockaddr_un su;
+	socklen_t l = unix_addr(name, &su);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&su, l) || listen(s, 16)) {
+		fprintf(stderr, "probe: listen @%s: %s\n", name, strerror(errno));
+		return 2;
+	}
+	alarm(sec);
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+		if (c >= 0) {
+			printf("accepted\n");
+			close(c);
+		}
+	}
 }
 
 static int forkbomb(int n)
@@ -269,6 +583,24 @@ int main(int argc, char **argv)
 		printf("allocated %ld MiB\n", mib);
 	} else if (!strcmp(cmd, "forkbomb") && arg) {
 		return forkbomb(atoi(arg));
+	} else if (!strcmp(cmd, "fds")) {
+		return fds();
+	} else if (!strcmp(cmd, "kallsyms")) {
+		return kallsyms();
+	} else if (!strcmp(cmd, "blkdevs")) {
+		return blkdevs();
+	} else if (!strcmp(cmd, "rawdisk") && argc > 4) {
+		return rawdisk(atoi(argv[2]), atoi(argv[3]), argv[4], argc > 5 ? argv[5] : "/tmp/probe-blk");
+	} else if (!strcmp(cmd, "fill") && argc > 3) {
+		return fill(arg, atol(argv[3]));
+	} else if (!strcmp(cmd, "connect") && argc > 3) {
+		return tcp_connect(arg, argv[3]);
+	} else if (!strcmp(cmd, "listen") && argc > 4) {
+		return tcp_listen(arg, argv[3], atoi(argv[4]));
+	} else if (!strcmp(cmd, "uconnect") && arg) {
+		return unix_connect(arg);
+	} else if (!strcmp(cmd, "ulisten") && argc > 3) {
+		return unix_listen(arg, atoi(argv[3]));
 	} else {
 		fprintf(stderr, "usage: probe hostname|cwd|id|caps|seccomp|nnp|mounts|ns|pid|env NAME|isatty|"
 				"rlimit NAME|read PATH|write PATH|stdin|sleep SEC|try OP|exit N|kill SIG|alloc MiB|forkbomb N\n");
