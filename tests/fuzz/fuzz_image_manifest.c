@@ -21,6 +21,11 @@
 static int base = -1;
 static char basepath[64];
 
+static void cleanup(void)
+{
+	rm_rf_at(AT_FDCWD, basepath);
+}
+
 static void init(void)
 {
 	snprintf(basepath, sizeof(basepath), "/tmp/sb-fuzz-manifest.%d", (int)getpid());
@@ -29,6 +34,7 @@ static void init(void)
 	base = open(basepath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (base < 0)
 		abort();
+	atexit(cleanup);
 }
 
 static int write_file(int dirfd, const char *path, const char *buf, size_t len)

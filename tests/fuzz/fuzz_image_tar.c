@@ -8,9 +8,12 @@
  * fuzzer reports it). The process is BASE's cwd, so a relative escape
  * lands where it is seen.
  *
- * Run as root, it first drops to nobody (65534): as root apply.c creates
- * device nodes and chowns, and a fuzzed tar must not make a node for a
- * host disk. Ownership paths are therefore not covered here.
+ * Run as root, each input runs with effective uid/gid nobody (65534; the
+ * saved uid stays 0 so libFuzzer reads and writes its corpus as root
+ * between inputs): as root apply.c creates device nodes and chowns, and a
+ * fuzzed tar must neither make a node for a host disk nor, through a bug,
+ * write outside the root with root's rights. Ownership paths are
+ * therefore not covered here.
  *
  * Input: [flags u8][len of layer 1, u16 LE][layer 1][layer 2]
  *   flags & 1: layers (whiteouts on); flags & 2: a second layer */
@@ -27,6 +30,7 @@
 #include "image.h"
 
 static int base = -1;
+static bool exiting; /* wipe() failures are fatal, except at exit */
 static char basepath[64];
 static struct stat victim_st, keep_st;
 
@@ -51,24 +55,56 @@ static void wipe(int dirfd, const char *name)
 			else
 				close(fd);
 		}
-		if (unlinkat(dirfd, name, AT_REMOVEDIR))
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) && !exiting)
 			abort();
-	} else if (unlinkat(dirfd, name, 0)) {
+	} else if (unlinkat(dirfd, name, 0) && !exiting) {
 		abort();
 	}
 }
 
+static bool was_root;
+static int cwd_fd = -1;
+
+/* While an input runs: effective ids nobody, cwd BASE; after it, root
+ * and libFuzzer's cwd again (it reads the corpus by relative paths). */
+static void unprivileged(bool on)
+{
+	if (on && base >= 0 && fchdir(base))
+		abort();
+	if (!on && fchdir(cwd_fd))
+		abort();
+	if (!was_root)
+		return;
+	if (on ? setegid(65534) || seteuid(65534) : seteuid(0) || setegid(0))
+		abort();
+}
+
+static void cleanup(void)
+{
+	exiting = true;
+	char *slash = strrchr(basepath, '/');
+	int parent = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent >= 0 && slash && !strncmp(basepath, "/tmp/", 5))
+		wipe(parent, slash + 1);
+	if (parent >= 0)
+		close(parent);
+}
+
 static void init(void)
 {
-	if (geteuid() == 0) {
-		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
-			abort();
-	}
+	was_root = geteuid() == 0;
+	cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd_fd < 0)
+		abort();
+	if (was_root && (setgroups(0, NULL) || setresgid(0, 0, 0)))
+		abort();
+	unprivileged(true);
 	snprintf(basepath, sizeof(basepath), "/tmp/sb-fuzz-tar.XXXXXX");
 	if (!mkdtemp(basepath))
 		abort();
+	atexit(cleanup);
 	base = open(basepath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (base < 0 || chdir(basepath) || mkdirat(base, "victim", 0755))
+	if (base < 0 || fchdir(base) || mkdirat(base, "victim", 0755))
 		abort();
 	int fd = openat(base, "victim/keep", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, "keep\n", 5) != 5)
@@ -133,8 +169,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (base < 0)
 		init();
-	if (size < 3 || size > (1u << 20))
+	else
+		unprivileged(true);
+	if (size < 3 || size > (1u << 20)) {
+		unprivileged(false);
 		return 0;
+	}
 	unsigned flags = data[0];
 	size_t l1 = (size_t)data[1] | (size_t)data[2] << 8;
 	data += 3;
@@ -162,5 +202,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "apply: %d %s\n", r, r ? e.msg : "ok");
 	close(rootfd);
 	check_outside();
+	unprivileged(false);
 	return 0;
 }
