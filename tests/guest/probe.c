@@ -310,7 +310,7 @@ static int rawdisk(unsigned maj, unsigned min, const char *mode, const char *nod
 		n = pwrite(fd, sec, sizeof(sec), 0);
 		if (n == (ssize_t)sizeof(sec) && fsync(fd))
 			n = -1;
-		printf("%s\n", n == (ssize_t)sizeof(sec) ? "write OK" : n < 0 ? strerrorname_np(errno) : "short write");
+		printf("read OK, write %s\n", n == (ssize_t)sizeof(sec) ? "OK" : n < 0 ? strerrorname_np(errno) : "short");
 	} else {
 		printf("read OK\n");
 	}

@@ -119,7 +119,7 @@ res "/dev beyond the minimal set (ls /dev)" $c $both "$got"
 # this host's block devices (never a write).
 if [ "$ISO" = vm ]; then
 	t_run mknod $R testimg sh -c 'set -- $(probe blkdevs | sed -n "s/^vda \([0-9]*\):\([0-9]*\)/\1 \2/p"); echo "vda $1:$2"; probe rawdisk $1 $2 write /dev/probe-blk'
-	c=0; ! grep -q 'write OK' "$T_OUT/mknod.out" && c=1
+	c=0; ! grep -q 'write OK' "$T_OUT/mknod.out" && [ "$disk_sha" = "$(sha "$disk")" ] && c=1
 	res "mknod the image disk (vda) and write it" $c yes "$(out mknod)"
 else
 	t_run mknod $R testimg sh -c 'probe blkdevs | while read n d; do r=$(probe rawdisk ${d%:*} ${d#*:} read /dev/probe-blk); echo "$n($d) $r"; [ "$r" = "read OK" ] && break; done | tail -n 1'
@@ -143,7 +143,8 @@ t_run dmesg $R testimg dmesg
 c=0; [ "$(t_rc dmesg)" != 0 ] && c=1
 res "dmesg" $c $both "status $(t_rc dmesg) $(err1 dmesg)"
 t_run ksyms $R testimg probe kallsyms
-c=0; grep -q 'nonzero=0$' "$T_OUT/ksyms.out" && c=1
+# masked (all zero), or no kallsyms at all (the guest kernel has none)
+c=0; grep -Eq 'nonzero=0$|^ENOENT$' "$T_OUT/ksyms.out" && c=1
 res "/proc/kallsyms addresses" $c $both "$(out ksyms)"
 # Raw sockets: CAP_NET_RAW is in Docker's default set, so they open (in
 # the container's own network namespace): recorded, not a test.
