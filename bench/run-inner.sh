@@ -84,6 +84,10 @@ run_one() {
 	case $name in
 	run|run-cold)
 		"$STAMP" --timeout $((T + 10)) -- "$SB" run --rm "$IMAGE" true >/dev/null 2>"$err" ;;
+	runconf)
+		"$STAMP" --timeout $((T + 10)) -- "$B/sandbox-image" runconf "$IMAGE" >/dev/null 2>"$err" ;;
+	version)
+		"$STAMP" --timeout $((T + 10)) -- "$SB" version >/dev/null 2>"$err" ;;
 	run-nojail)
 		SANDBOX_NO_JAIL=1 "$STAMP" --timeout $((T + 10)) -- "$SB" run --rm "$IMAGE" true >/dev/null 2>"$err" ;;
 	container)
@@ -161,22 +165,20 @@ else
 fi
 run_one container 0 >/dev/null && order+=( container ) || say "--isolation container does not run here"
 # crun: on a copy of the image's files that bench/run.sh made natively (the
-# test host has no loop devices to mount the erofs).
-ROOTFS=${BENCH_ROOTFS:-$B/bench/busybox-rootfs}
-if command -v crun >/dev/null && [ -x "$ROOTFS/bin/busybox" ]; then
+# test host has no loop devices to mount the erofs), with its config.json.
+CRUN_CONFIG=$B/bench/crun-config.json
+if command -v crun >/dev/null && [ -s "$CRUN_CONFIG" ]; then
 	mkdir -p "$work/bundle"
-	if (cd "$work/bundle" && crun spec >/dev/null 2>&1); then
-		# The default spec, with the command and a read-only root on the image's files.
-		sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"$/"true"/' \
-			-e 's|"path": "rootfs"|"path": "'"$(readlink -f "$ROOTFS")"'"|' -e 's/"readonly": false/"readonly": true/' \
-			"$work/bundle/config.json"
-		info crun_version "$(crun --version | head -n 1)"
-		info crun_cmd "crun --cgroup-manager=disabled run --bundle B ID (B/config.json: crun spec, args [true], terminal false, read-only root = $ROOTFS, the busybox image's files)"
-		run_one crun 0 >/dev/null && order+=( crun ) || say "crun does not run here"
-	fi
+	cp "$CRUN_CONFIG" "$work/bundle/config.json"
+	info crun_version "$(crun --version | head -n 1)"
+	info crun_cmd "crun --cgroup-manager=disabled run --bundle B ID (B/config.json: $CRUN_CONFIG: crun spec's default, args [true], no terminal, read-only root $B/bench/busybox-rootfs = the busybox image's files, no mqueue)"
+	run_one crun 0 >/dev/null && order+=( crun ) || say "crun does not run here"
 else
-	say "no crun or no $ROOTFS: no crun peer"
+	say "no crun or no $CRUN_CONFIG: no crun peer"
 fi
+# Host-side fixed costs of `run` (both are dynamic executables; sandbox run
+# execs sandbox-image runconf to resolve the image).
+order+=( runconf version )
 info configs "${order[*]}"
 
 # ---- timed runs, interleaved ---------------------------------------------------
