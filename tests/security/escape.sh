@@ -5,6 +5,7 @@
 # as root in the container through the probe (tests/guest/probe.c, in the
 # testimg image); the checks that matter are made on this host.
 #   ISO=vm tests/security/escape.sh [BUILD_DIR]         every attack is a test
+#       (but raw sockets: allowed as in Docker, printed only)
 #   ISO=container tests/security/escape.sh [BUILD_DIR]  natively; an attack is
 #       a test where a plain container (Docker) contains it too, and the
 #       others are printed only (cgroup v1 hosts: limits are not applied)
