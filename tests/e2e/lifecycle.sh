@@ -80,7 +80,10 @@ wait_for() {
 stopped() { "$SB" inspect "$1" | grep -q '"running": false'; }
 logged() { "$SB" logs "$1" | grep -q "$2"; }
 # alive PID: a process that runs (not gone, not a zombie)
-alive() { [ -e "/proc/$1/stat" ] && ! grep -q ') Z' "/proc/$1/stat"; }
+alive() {
+	_s=$(cat "/proc/$1/stat" 2>/dev/null) && [ -n "$_s" ] || return 1
+	case $_s in *") Z "*|*") X "*) return 1 ;; esac
+}
 
 # --- an empty state directory after --rm and failed runs -----------------------
 t_run rm_ok $R --rm busybox true
@@ -206,7 +209,7 @@ t_run ps6 "$SB" ps -a
 t_expect ps6 "ps -a shows it dead once and says it cleaned it" 0 ' lc-dead +busybox +dead ' 'lc-dead .*dead.*cleaned up'
 # in container mode the container's own process is on this host too
 sleepers() { grep -l 7777 /proc/[0-9]*/cmdline 2>/dev/null | grep -v "/proc/$$/" | while read -r f; do
-	p=${f#/proc/}; p=${p%/cmdline}; alive "$p" && tr '\0' ' ' <"$f" | grep -q '^sleep 7777' && echo "$p"; done; }
+	p=${f#/proc/}; p=${p%/cmdline}; alive "$p" && tr '\0' ' ' <"$f" | grep -q '^sleep 7777' && echo "$p"; done 2>/dev/null; }
 wait_for 5 sh -c "! [ -e /proc/$V6/stat ] || grep -q ') Z' /proc/$V6/stat"
 if [ -z "$(left)" ] && [ -n "$V6" ] && ! alive "$V6" && [ -z "$(sleepers)" ]; then
 	t_pass "the dead sandbox is cleaned: no state left, no VMM, no container process"
