@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "container.h"
 
@@ -63,6 +64,19 @@ int seccomp_apply_default(struct sb_err *err)
 					  SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]))) < 0) {
 			seccomp_release(ctx);
 			return sb_fail(err, -r, "rule for clone");
+		}
+	/* Device nodes: Docker keeps CAP_MKNOD and lets its device cgroup
+	 * refuse opening them; we have no device cgroup (cgroup v2 would need a
+	 * BPF program), so creating a character or block device fails here:
+	 * mknod's mode is arg 1, mknodat's arg 2. FIFOs and sockets stay. */
+	static const unsigned long dev_types[] = { S_IFCHR, S_IFBLK };
+	for (size_t i = 0; i < 2; i++)
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mknod), 1,
+					  SCMP_A1(SCMP_CMP_MASKED_EQ, S_IFMT, dev_types[i]))) < 0 ||
+		    (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mknodat), 1,
+					  SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, dev_types[i]))) < 0) {
+			seccomp_release(ctx);
+			return sb_fail(err, -r, "rule for mknod");
 		}
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0)) < 0) {
 		seccomp_release(ctx);

@@ -56,6 +56,9 @@ if [ $unit_only = 0 ]; then
 	echo "== sandbox run --isolation container (natively)"
 	ISO=container tests/e2e/run.sh "$B" | tee "$log"
 	add_counts "$log" run-container
+	echo "== escape attempts, --isolation container (natively)"
+	ISO=container tests/security/escape.sh "$B" | tee "$log"
+	add_counts "$log" escape-container
 	echo "== sandbox ps/kill/stop/logs/rm/inspect/check, --isolation container (natively)"
 	tests/container/lifecycle.sh "$B" | tee "$log"
 	add_counts "$log" lifecycle-container

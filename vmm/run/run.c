@@ -730,7 +730,11 @@ static int host_child_main(const struct run_opts *o, const struct runconf *rc, c
 		return fail("mkdir in %s: %s", dir, strerror(errno));
 	if (mount_image_file(rc->disk, img, rc->fstype, true))
 		return EXIT_ERR;
-	if (mount("tmpfs", rw, "tmpfs", MS_NODEV, "mode=0755"))
+	/* The writable layer is host memory here: bounded (as the VM's is by
+	 * the guest's memory), by --memory or 512 MiB. */
+	char rwopts[64];
+	snprintf(rwopts, sizeof(rwopts), "mode=0755,size=%lld", o->memory ? o->memory : 512LL << 20);
+	if (mount("tmpfs", rw, "tmpfs", MS_NODEV, rwopts))
 		return fail("mount the writable layer: %s", strerror(errno));
 	snprintf(opts, sizeof(opts), "%s/upper", rw);
 	mkdir(opts, 0755);
