@@ -527,7 +527,7 @@ int jail_enter(struct vm *vm, struct err *e)
 		err_wrap(e, "jail");
 		goto out;
 	}
-	if (have_uds && !idmapped && vm->cfg.jail > 0)
+	if (have_uds && !idmapped) /* a real change of behaviour: always say so */
 		fprintf(stderr, "sandbox: note: jail: %s cannot be idmapped: guest-initiated vsock "
 				"connects need listeners uid %u may write to\n", uds_dir, uid);
 	rc = 0;
