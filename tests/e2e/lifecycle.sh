@@ -198,9 +198,16 @@ t_run rm_gone "$SB" inspect lc-run
 t_one_line_error rm_gone "inspect after rm: 125, one line" "no such sandbox"
 
 # --- a dead owner --------------------------------------------------------------
-t_run d6 $R -d --name lc-dead busybox sleep 7777
+# (VM mode: with a tap device, which must go too)
+NET6=
+[ "$ISO" = vm ] && [ -c /dev/net/tun ] && NET6="--network tap"
+t_run d6 $R -d --name lc-dead $NET6 busybox sleep 7777
 wait_for 60 sh -c "$SB inspect lc-dead | grep -q '\"status\": \"running\"'"
-P6=$(field lc-dead pid) V6=$(field lc-dead vmm_pid)
+P6=$(field lc-dead pid) V6=$(field lc-dead vmm_pid) TAP6=$(field lc-dead tap)
+if [ -n "$NET6" ]; then
+	[ -n "$TAP6" ] && [ -e "/sys/class/net/$TAP6" ] && t_pass "the dead-to-be sandbox has its tap $TAP6" ||
+		{ t_fail "the dead-to-be sandbox has its tap ($TAP6)"; t_show d6; }
+fi
 kill -9 "$P6"
 wait_for 5 sh -c "! [ -e /proc/$P6/stat ] || grep -q ') Z' /proc/$P6/stat"
 t_run insp6 "$SB" inspect lc-dead
@@ -215,6 +222,9 @@ if [ -z "$(left)" ] && [ -n "$V6" ] && ! alive "$V6" && [ -z "$(sleepers)" ]; th
 	t_pass "the dead sandbox is cleaned: no state left, no VMM, no container process"
 else
 	t_fail "the dead sandbox is cleaned (left: $(left | tr '\n' ' '); vmm $V6 alive: $(alive "$V6" && echo yes); sleepers: $(sleepers))"
+fi
+if [ -n "$TAP6" ]; then
+	[ ! -e "/sys/class/net/$TAP6" ] && t_pass "its tap device is gone" || t_fail "its tap device $TAP6 is gone"
 fi
 t_run ps7 "$SB" ps -a
 if grep -q lc-dead "$T_OUT/ps7.out"; then t_fail "a cleaned dead sandbox is listed only once"; t_show ps7
