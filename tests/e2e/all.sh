@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run every guest end-to-end suite (tests/e2e/*.sh except lib, native and
+# Run every guest end-to-end suite (tests/e2e/*.sh except lib, native, prepare and
 # this file) in one go — inside one test-host session when nested — and
 # print the combined "N passed, N failed, N skipped".
 #   tests/e2e/all.sh [BUILD_DIR]
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.." || exit 2
 B=${1:-build}
 p=0 f=0 s=0
 for t in tests/e2e/*.sh; do
-	case "$(basename "$t")" in lib.sh|native.sh|all.sh) continue ;; esac
+	case "$(basename "$t")" in lib.sh|native.sh|all.sh|prepare.sh) continue ;; esac
 	echo "-- $(basename "$t")"
 	out=${TMPDIR:-/tmp}/e2e-all.$$
 	sh "$t" "$B" >"$out" 2>&1
