@@ -93,7 +93,7 @@ run_one() {
 	container)
 		"$STAMP" --timeout $((T + 10)) -- "$SB" run --isolation container --rm "$IMAGE" true >/dev/null 2>"$err" ;;
 	crun)
-		"$STAMP" --timeout $((T + 10)) -- crun --cgroup-manager=disabled run --bundle "$work/bundle" \
+		"$STAMP" --timeout $((T + 10)) -- crun --cgroup-manager=disabled run $CRUN_NOPIVOT --bundle "$work/bundle" \
 			"bench$run-$RANDOM" >/dev/null 2>"$err" ;;
 	vm)
 		"$STAMP" --timeout $((T + 10)) -- "$SB" vm --kernel "$K" --initrd "$I" --mem ${MEM_MIB}M \
@@ -167,11 +167,15 @@ run_one container 0 >/dev/null && order+=( container ) || say "--isolation conta
 # crun: on a copy of the image's files that bench/run.sh made natively (the
 # test host has no loop devices to mount the erofs), with its config.json.
 CRUN_CONFIG=$B/bench/crun-config.json
+# On an initramfs root (the test host) pivot_root fails: crun then moves the
+# root instead (--no-pivot), as the VMM jail does there.
+CRUN_NOPIVOT=
+[ "$(stat -f -c %T / 2>/dev/null)" = ramfs ] || [ "$(stat -f -c %T / 2>/dev/null)" = tmpfs ] && CRUN_NOPIVOT=--no-pivot
 if command -v crun >/dev/null && [ -s "$CRUN_CONFIG" ]; then
 	mkdir -p "$work/bundle"
 	cp "$CRUN_CONFIG" "$work/bundle/config.json"
 	info crun_version "$(crun --version | head -n 1)"
-	info crun_cmd "crun --cgroup-manager=disabled run --bundle B ID (B/config.json: $CRUN_CONFIG: crun spec's default, args [true], no terminal, read-only root $B/bench/busybox-rootfs = the busybox image's files, no mqueue)"
+	info crun_cmd "crun --cgroup-manager=disabled run $CRUN_NOPIVOT --bundle B ID (B/config.json: $CRUN_CONFIG: crun spec's default, args [true], no terminal, read-only root $B/bench/busybox-rootfs = the busybox image's files, no mqueue)"
 	run_one crun 0 >/dev/null && order+=( crun ) || say "crun does not run here"
 else
 	say "no crun or no $CRUN_CONFIG: no crun peer"
