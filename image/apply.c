@@ -262,6 +262,11 @@ static int set_xattrs(int pfd, const char *name, struct archive_entry *ent, cons
 	char proc[64 + 4096];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d/%s", pfd, name);
 	while (archive_entry_xattr_next(ent, &xn, &xv, &xs) == ARCHIVE_OK) {
+		/* The disk becomes overlayfs's lower layer in the sandbox: an
+		 * image must not speak overlayfs's own language (opaque,
+		 * redirect, metacopy) to it. */
+		if (!strncmp(xn, "trusted.overlay.", 16) || !strncmp(xn, "user.overlay.", 13))
+			continue;
 		if (lsetxattr(proc, xn, xv, xs, 0))
 			return err_sys(e, "%s: xattr %s", path, xn);
 	}
@@ -368,13 +373,26 @@ static int do_whiteout(struct apply *a, char *path, const char *name, int pfd, s
 }
 
 /* Remove children of DIRFD (whose path is PREFIX) not written this layer. */
-static int prune_opaque(struct apply *a, int dirfd, const char *prefix, struct err *e)
+/* Deep enough for any real image; an input nesting directories deeper
+ * under an opaque whiteout is refused rather than walked (each level holds
+ * two descriptors and a path). */
+#define OPAQUE_MAX_DEPTH 256
+
+static int prune_opaque(struct apply *a, int dirfd, const char *prefix, unsigned depth, struct err *e)
 {
+	if (depth > OPAQUE_MAX_DEPTH)
+		return err_set(e, "directories nested deeper than %d levels under an opaque whiteout (%.200s...)",
+			       OPAQUE_MAX_DEPTH, prefix);
+	size_t cap = strlen(prefix) + 2 + 256;  /* prefix, '/', a d_name (< 256), NUL */
+	char *child = malloc(cap);
+	if (!child)
+		return err_set(e, "opaque %s: out of memory", prefix);
 	int fd = dup(dirfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
+		free(child);
 		return err_sys(e, "opaque %s", prefix);
 	}
 	struct dirent *de;
@@ -382,8 +400,7 @@ static int prune_opaque(struct apply *a, int dirfd, const char *prefix, struct e
 	while (!rc && (de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		char child[8192];
-		snprintf(child, sizeof(child), "%s%s%s", prefix, *prefix ? "/" : "", de->d_name);
+		snprintf(child, cap, "%s%s%s", prefix, *prefix ? "/" : "", de->d_name);
 		if (!pathset_has(&a->seen, child)) {
 			if (rm_rf_at(dirfd, de->d_name))
 				rc = err_sys(e, "opaque: remove %s", child);
@@ -394,12 +411,13 @@ static int prune_opaque(struct apply *a, int dirfd, const char *prefix, struct e
 			if (cfd < 0)
 				rc = err_sys(e, "opaque %s", child);
 			else {
-				rc = prune_opaque(a, cfd, child, e);
+				rc = prune_opaque(a, cfd, child, depth + 1, e);
 				close(cfd);
 			}
 		}
 	}
 	closedir(d);
+	free(child);
 	return rc;
 }
 
@@ -422,7 +440,7 @@ static int finish_layer(struct apply *a, struct err *e)
 				rc = err_sys(e, "opaque %s", a->opaque[i]);
 			continue;
 		}
-		rc = prune_opaque(a, fd, a->opaque[i], e);
+		rc = prune_opaque(a, fd, a->opaque[i], 0, e);
 		close(fd);
 	}
 	for (size_t i = 0; i < a->nopaque; i++)

@@ -213,6 +213,38 @@ static void test_apply_through_symlink(void **state)
 	assert_outside_untouched();
 }
 
+/* An opaque whiteout over a very deep tree is refused with an error (it
+ * once recursed with a large stack frame per level until the stack ran
+ * out), and an ordinary depth still works. */
+static void test_opaque_deep(void **state)
+{
+	(void)state;
+	static struct ent ents[400];
+	static char paths[400][1024];
+	for (int depth = 100; depth <= 300; depth += 200) {
+		size_t n = 0;
+		ents[n++] = (struct ent){ "d/", AE_IFDIR, NULL };
+		ents[n++] = (struct ent){ "d/.wh..wh..opq", AE_IFREG, "" };
+		strcpy(paths[0], "d");
+		for (int i = 1; i <= depth; i++) {
+			size_t l = strlen(paths[i - 1]);
+			memcpy(paths[i], paths[i - 1], l);
+			memcpy(paths[i] + l, "/a", 3);
+			ents[n++] = (struct ent){ paths[i], AE_IFDIR, NULL };
+		}
+		mktar("deep.tar", ents, n);
+		struct err e = { { 0 } };
+		int rc = apply_one("deep.tar", true, &e);
+		if (depth <= 256) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, -1);
+			if (!strstr(e.msg, "nested deeper"))
+				fail_msg("%s", e.msg);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_apply_good),
 		cmocka_unit_test(test_apply_refused),
 		cmocka_unit_test(test_apply_through_symlink),
+		cmocka_unit_test(test_opaque_deep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
