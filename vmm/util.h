@@ -36,4 +36,8 @@ long proc_status_kib(const char *name);
 #define MIB (1024ULL * 1024)
 #define GIB (1024ULL * 1024 * 1024)
 
+/* The command line's one-line error: "sandbox: MESSAGE" on stderr;
+ * returns 125 (an error of sandbox itself, as Docker's). */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -41,18 +41,6 @@
 
 #define EXIT_ERR 125
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("sandbox: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	return EXIT_ERR;
-}
-
 void lifecycle_usage(FILE *f)
 {
 	fprintf(f,
@@ -321,28 +309,28 @@ int cmd_ps(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case O_FORMAT:
 			if (strcmp(optarg, "json") && strcmp(optarg, "table"))
-				return fail("ps --format: '%s' is not json or table", optarg);
+				return cli_fail("ps --format: '%s' is not json or table", optarg);
 			json = !strcmp(optarg, "json");
 			break;
 		case 'h':
 			printf("usage: sandbox ps [-a] [-q] [--format json|table]\n");
 			return 0;
 		default:
-			return fail("ps: unknown or incomplete option '%s'", argv[optind - 1]);
+			return cli_fail("ps: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return fail("ps: unexpected argument '%s'", argv[optind]);
+		return cli_fail("ps: unexpected argument '%s'", argv[optind]);
 	struct err e;
 	if (!state_root(&e))
-		return fail("%s", e.msg);
+		return cli_fail("%s", e.msg);
 	size_t n;
 	char **ids = state_list(&n);
 	struct row *rows = calloc(n + 1, sizeof(*rows));
 	struct sandbox_state *states = calloc(n + 1, sizeof(*states));
 	enum view *views = calloc(n + 1, sizeof(*views));
 	if (!rows || !states || !views)
-		return fail("out of memory");
+		return cli_fail("out of memory");
 	size_t nr = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct sandbox_state *s = &states[nr];
@@ -446,12 +434,12 @@ static int find_started(const char *ref, struct sandbox_state *s, enum view *v)
 {
 	struct err e;
 	if (state_find(ref, s, &e))
-		return fail("%s", e.msg);
+		return cli_fail("%s", e.msg);
 	*v = view_of(s);
 	for (int i = 0; i < 250 && *v == V_CREATED; i++) {
 		sleep_ms(20);
 		if (state_read(s->id, s, &e))
-			return fail("%s", e.msg);
+			return cli_fail("%s", e.msg);
 		*v = view_of(s);
 	}
 	return 0;
@@ -461,10 +449,10 @@ static int find_started(const char *ref, struct sandbox_state *s, enum view *v)
 static int send_signal(const struct sandbox_state *s, int sig)
 {
 	if (!vmm_running(s))
-		return fail("%s: its VMM (pid %d) is not running", s->name, (int)s->vmm_pid);
+		return cli_fail("%s: its VMM (pid %d) is not running", s->name, (int)s->vmm_pid);
 	if (!strcmp(s->isolation, "container")) {
 		if (kill(s->vmm_pid, sig))
-			return fail("%s: kill %d: %s", s->name, (int)s->vmm_pid, strerror(errno));
+			return cli_fail("%s: kill %d: %s", s->name, (int)s->vmm_pid, strerror(errno));
 		return 0;
 	}
 	union sigval val = { .sival_int = sig };
@@ -473,7 +461,7 @@ static int send_signal(const struct sandbox_state *s, int sig)
 	/* A VMM jailed as another uid: the owner passes SIG_FORWARD on. */
 	if (errno == EPERM && owner_running(s) && sigqueue(s->pid, SIG_FORWARD, val) == 0)
 		return 0;
-	return fail("%s: signal the VMM (pid %d): %s", s->name, (int)s->vmm_pid, strerror(errno));
+	return cli_fail("%s: signal the VMM (pid %d): %s", s->name, (int)s->vmm_pid, strerror(errno));
 }
 
 int cmd_kill(int argc, char **argv)
@@ -492,24 +480,24 @@ int cmd_kill(int argc, char **argv)
 			printf("usage: sandbox kill [-s SIGNAL] ID|NAME [SIGNAL]   (default KILL)\n");
 			return 0;
 		default:
-			return fail("kill: unknown or incomplete option '%s'", argv[optind - 1]);
+			return cli_fail("kill: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
 	int left = argc - optind;
 	if (left < 1 || left > 2 || (left == 2 && signame))
-		return fail("usage: sandbox kill ID|NAME [SIGNAL]");
+		return cli_fail("usage: sandbox kill ID|NAME [SIGNAL]");
 	if (left == 2)
 		signame = argv[optind + 1];
 	int sig = parse_signal(signame ? signame : "KILL");
 	if (sig < 0)
-		return fail("kill: '%s' is not a signal (e.g. TERM, SIGKILL, 9)", signame);
+		return cli_fail("kill: '%s' is not a signal (e.g. TERM, SIGKILL, 9)", signame);
 	const char *ref = argv[optind];
 	struct sandbox_state s;
 	enum view v;
 	if (find_started(ref, &s, &v))
 		return EXIT_ERR;
 	if (v != V_RUNNING)
-		return fail("%s is not running", ref);
+		return cli_fail("%s is not running", ref);
 	if (send_signal(&s, sig))
 		return EXIT_ERR;
 	printf("%s\n", ref);
@@ -546,7 +534,7 @@ static int stop_sandbox(const char *ref, struct sandbox_state *s, int sig, unsig
 		kill(s->vmm_pid, SIGKILL);
 	if (wait_owner(s, 5000))
 		return 0;
-	return fail("%s did not stop (owner pid %d still runs)", ref, (int)s->pid);
+	return cli_fail("%s did not stop (owner pid %d still runs)", ref, (int)s->pid);
 }
 
 int cmd_stop(int argc, char **argv)
@@ -564,17 +552,17 @@ int cmd_stop(int argc, char **argv)
 		case 't':
 			secs = strtol(optarg, &end, 10);
 			if (end == optarg || *end || secs < 0 || secs > 86400)
-				return fail("stop -t: '%s' is not a number of seconds", optarg);
+				return cli_fail("stop -t: '%s' is not a number of seconds", optarg);
 			break;
 		case 'h':
 			printf("usage: sandbox stop [-t SECONDS] ID|NAME...\n");
 			return 0;
 		default:
-			return fail("stop: unknown or incomplete option '%s'", argv[optind - 1]);
+			return cli_fail("stop: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return fail("usage: sandbox stop [-t SECONDS] ID|NAME...");
+		return cli_fail("usage: sandbox stop [-t SECONDS] ID|NAME...");
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		struct sandbox_state s;
@@ -636,18 +624,18 @@ int cmd_logs(int argc, char **argv)
 			printf("usage: sandbox logs [-f] ID|NAME\n");
 			return 0;
 		default:
-			return fail("logs: unknown or incomplete option '%s'", argv[optind - 1]);
+			return cli_fail("logs: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
-		return fail("usage: sandbox logs [-f] ID|NAME");
+		return cli_fail("usage: sandbox logs [-f] ID|NAME");
 	const char *ref = argv[optind];
 	struct sandbox_state s;
 	struct err e;
 	if (state_find(ref, &s, &e))
-		return fail("%s", e.msg);
+		return cli_fail("%s", e.msg);
 	if (!s.detached)
-		return fail("%s was not run with -d: its output went to the terminal, no log is kept", ref);
+		return cli_fail("%s was not run with -d: its output went to the terminal, no log is kept", ref);
 	char path[700];
 	state_path(path, sizeof(path), s.id, "log");
 	int fd = -1;
@@ -655,10 +643,10 @@ int cmd_logs(int argc, char **argv)
 		if (fd < 0) {
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0 && errno != ENOENT)
-				return fail("%s: %s", path, strerror(errno));
+				return cli_fail("%s: %s", path, strerror(errno));
 		}
 		if (fd >= 0 && copy_out(fd) < 0)
-			return fail("logs %s: %s", ref, strerror(errno));
+			return cli_fail("logs %s: %s", ref, strerror(errno));
 		if (!follow)
 			break;
 		/* Follow while the owner lives (the state may go with --rm). */
@@ -694,11 +682,11 @@ int cmd_rm(int argc, char **argv)
 			printf("usage: sandbox rm [-f] ID|NAME...\n");
 			return 0;
 		default:
-			return fail("rm: unknown or incomplete option '%s'", argv[optind - 1]);
+			return cli_fail("rm: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return fail("usage: sandbox rm [-f] ID|NAME...");
+		return cli_fail("usage: sandbox rm [-f] ID|NAME...");
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
 		const char *ref = argv[i];
@@ -710,7 +698,7 @@ int cmd_rm(int argc, char **argv)
 		}
 		if (v == V_RUNNING || v == V_CREATED) {
 			if (!force) {
-				rc = fail("%s is running: stop it first, or rm -f", ref);
+				rc = cli_fail("%s is running: stop it first, or rm -f", ref);
 				continue;
 			}
 			/* The owner must be gone before the state goes, or its
@@ -733,7 +721,7 @@ int cmd_rm(int argc, char **argv)
 				clean_dead(s.id);
 				lock = -1;
 			} else if (state_remove(s.id) && errno != ENOENT) {
-				rc = fail("rm %s: %s", ref, strerror(errno));
+				rc = cli_fail("rm %s: %s", ref, strerror(errno));
 				state_unlock(lock);
 				continue;
 			}
@@ -754,16 +742,16 @@ int cmd_inspect(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2)
-		return fail("usage: sandbox inspect ID|NAME...");
+		return cli_fail("usage: sandbox inspect ID|NAME...");
 	struct sandbox_state *st = calloc((size_t)argc, sizeof(*st));
 	if (!st)
-		return fail("out of memory");
+		return cli_fail("out of memory");
 	int n = 0;
 	for (int i = 1; i < argc; i++) {
 		struct err e;
 		if (state_find(argv[i], &st[n], &e)) {
 			free(st);
-			return fail("%s", e.msg);
+			return cli_fail("%s", e.msg);
 		}
 		n++;
 	}

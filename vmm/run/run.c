@@ -78,18 +78,6 @@ struct runconf {
 
 static char bindir[4096];
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("sandbox: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	return EXIT_ERR;
-}
-
 static void find_bindir(void)
 {
 	ssize_t n = readlink("/proc/self/exe", bindir, sizeof(bindir) - 1);
@@ -153,9 +141,9 @@ static int parse_size_ll(const char *s, long long *out)
 static int add_env(struct run_opts *o, const char *kv)
 {
 	if ((size_t)o->nenv >= sizeof(o->env) / sizeof(o->env[0]))
-		return fail("too many environment variables");
+		return cli_fail("too many environment variables");
 	if (!*kv || *kv == '=')
-		return fail("--env '%s': want KEY=VALUE or KEY", kv);
+		return cli_fail("--env '%s': want KEY=VALUE or KEY", kv);
 	if (strchr(kv, '=')) {
 		o->env[o->nenv++] = strdup(kv);
 		return 0;
@@ -165,7 +153,7 @@ static int add_env(struct run_opts *o, const char *kv)
 		return 0;   /* Docker: unset on the host, not set inside */
 	char *s;
 	if (asprintf(&s, "%s=%s", kv, v) < 0)
-		return fail("out of memory");
+		return cli_fail("out of memory");
 	o->env[o->nenv++] = s;
 	return 0;
 }
@@ -174,7 +162,7 @@ static int read_env_file(struct run_opts *o, const char *path)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return fail("--env-file %s: %s", path, strerror(errno));
+		return cli_fail("--env-file %s: %s", path, strerror(errno));
 	char line[8192];
 	int r = 0;
 	while (!r && fgets(line, sizeof(line), f)) {
@@ -235,7 +223,7 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 		case O_INIT: o->init = true; break;
 		case O_NAME:
 			if (!valid_name(optarg))
-				return fail("--name '%s': want letters, digits, '_', '.', '-' (at most 63)", optarg);
+				return cli_fail("--name '%s': want letters, digits, '_', '.', '-' (at most 63)", optarg);
 			o->name = optarg;
 			break;
 		case 'e':
@@ -248,61 +236,61 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'w':
 			if (optarg[0] != '/')
-				return fail("--workdir '%s': must be an absolute path", optarg);
+				return cli_fail("--workdir '%s': must be an absolute path", optarg);
 			o->workdir = optarg;
 			break;
 		case 'u':
 			if (!*optarg)
-				return fail("--user: empty");
+				return cli_fail("--user: empty");
 			o->user = optarg;
 			break;
 		case 'h':
 			if (!*optarg || strlen(optarg) > 63)
-				return fail("--hostname '%s': 1 to 63 characters", optarg);
+				return cli_fail("--hostname '%s': 1 to 63 characters", optarg);
 			o->hostname = optarg;
 			break;
 		case O_CPUS: {
 			double v = strtod(optarg, &end);
 			if (end == optarg || *end || !(v > 0) || v > MAX_VCPUS)
-				return fail("--cpus: '%s' is not a number above 0 and at most %u", optarg, MAX_VCPUS);
+				return cli_fail("--cpus: '%s' is not a number above 0 and at most %u", optarg, MAX_VCPUS);
 			o->cpus = optarg;
 			break;
 		}
 		case O_MEMORY:
 			if (parse_size_ll(optarg, &o->memory) || o->memory < 4 * (long long)MIB)
-				return fail("--memory: '%s' is not a size of at least 4m (try 256m or 1g)", optarg);
+				return cli_fail("--memory: '%s' is not a size of at least 4m (try 256m or 1g)", optarg);
 			break;
 		case O_PIDS: {
 			long v = strtol(optarg, &end, 10);
 			if (end == optarg || *end || v < 1 || v > 4194304)
-				return fail("--pids-limit: '%s' is not a number from 1 to 4194304", optarg);
+				return cli_fail("--pids-limit: '%s' is not a number from 1 to 4194304", optarg);
 			o->pids = v;
 			break;
 		}
 		case O_NETWORK:
 			if (strcmp(optarg, "none") && strcmp(optarg, "tap"))
-				return fail("--network: '%s' is not none or tap", optarg);
+				return cli_fail("--network: '%s' is not none or tap", optarg);
 			o->network = optarg;
 			break;
 		case 'p': {
 			unsigned h, g;
 			char x;
 			if (sscanf(optarg, "%u:%u%c", &h, &g, &x) != 2 || !h || h > 65535 || !g || g > 65535)
-				return fail("-p '%s': want HOSTPORT:GUESTPORT", optarg);
+				return cli_fail("-p '%s': want HOSTPORT:GUESTPORT", optarg);
 			if (o->nports == 16)
-				return fail("-p: at most 16 ports");
+				return cli_fail("-p: at most 16 ports");
 			o->ports[o->nports++] = optarg;
 			break;
 		}
 		case 'v': {
 			char *colon = strchr(optarg, ':');
 			if (!colon || colon == optarg || colon[1] != '/')
-				return fail("-v '%s': want FILE:/PATH[:ro] (FILE a disk image)", optarg);
+				return cli_fail("-v '%s': want FILE:/PATH[:ro] (FILE a disk image)", optarg);
 			char *mode = strchr(colon + 1, ':');
 			if (mode && strcmp(mode, ":ro") && strcmp(mode, ":rw"))
-				return fail("-v '%s': the mode must be ro or rw", optarg);
+				return cli_fail("-v '%s': the mode must be ro or rw", optarg);
 			if (o->nvol == (int)(sizeof(o->volumes) / sizeof(o->volumes[0])))
-				return fail("-v: at most %zu volumes", sizeof(o->volumes) / sizeof(o->volumes[0]));
+				return cli_fail("-v: at most %zu volumes", sizeof(o->volumes) / sizeof(o->volumes[0]));
 			o->volumes[o->nvol++] = optarg;
 			break;
 		}
@@ -310,7 +298,7 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 		case O_TIMEOUT: {
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (end == optarg || *end || v < 1 || v > 86400 * 365)
-				return fail("--timeout: '%s' is not a number of seconds", optarg);
+				return cli_fail("--timeout: '%s' is not a number of seconds", optarg);
 			o->timeout = (unsigned)v;
 			break;
 		}
@@ -318,7 +306,7 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 		case O_INITRD: o->initrd = optarg; break;
 		case O_ISOLATION:
 			if (strcmp(optarg, "vm") && strcmp(optarg, "container"))
-				return fail("--isolation: '%s' is not vm or container", optarg);
+				return cli_fail("--isolation: '%s' is not vm or container", optarg);
 			o->isolation = optarg;
 			break;
 		case O_HELP:
@@ -326,21 +314,21 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 			exit(0);
 		default:
 			if (optopt && optopt < 256 && !strchr("ewuhpv", optopt))
-				return fail("unknown option '-%c' (see sandbox run --help)", optopt);
-			return fail("unknown or incomplete option '%s' (see sandbox run --help)", argv[optind - 1]);
+				return cli_fail("unknown option '-%c' (see sandbox run --help)", optopt);
+			return cli_fail("unknown or incomplete option '%s' (see sandbox run --help)", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return fail("no image given (sandbox run [OPTIONS] IMAGE [CMD...])");
+		return cli_fail("no image given (sandbox run [OPTIONS] IMAGE [CMD...])");
 	o->image = argv[optind++];
 	o->cmd = argv + optind;
 	o->ncmd = argc - optind;
 	if (o->nports && strcmp(o->network, "tap"))
-		return fail("-p needs --network tap (with --network none nothing can reach the sandbox)");
+		return cli_fail("-p needs --network tap (with --network none nothing can reach the sandbox)");
 	if (!strcmp(o->isolation, "container") && strcmp(o->network, "none"))
-		return fail("--isolation container supports --network none only");
+		return cli_fail("--isolation container supports --network none only");
 	if (o->detach && (o->interactive || o->tty))
-		return fail("-d cannot be combined with -i or -t");
+		return cli_fail("-d cannot be combined with -i or -t");
 	return 0;
 }
 
@@ -353,10 +341,10 @@ static int runconf_load(const char *image, struct runconf *rc)
 	snprintf(tool, sizeof(tool), "%s/sandbox-image", bindir);
 	int out[2], errp[2];
 	if (pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))
-		return fail("pipe: %s", strerror(errno));
+		return cli_fail("pipe: %s", strerror(errno));
 	pid_t pid = fork();
 	if (pid < 0)
-		return fail("fork: %s", strerror(errno));
+		return cli_fail("fork: %s", strerror(errno));
 	if (pid == 0) {
 		dup2(out[1], 1);
 		dup2(errp[1], 2);
@@ -400,7 +388,7 @@ static int runconf_load(const char *image, struct runconf *rc)
 		const char *m = msg;
 		if (!strncmp(m, "sandbox-image: ", 15))
 			m += 15;
-		return fail("%s", *m ? m : "the image tool failed");
+		return cli_fail("%s", *m ? m : "the image tool failed");
 	}
 	rc->buf[len] = '\0';
 	for (size_t off = 0; off < len;) {
@@ -421,7 +409,7 @@ static int runconf_load(const char *image, struct runconf *rc)
 		else if (!strcmp(rec, "env") && rc->nenv < SB_RUN_MAX_ARGS) rc->env[rc->nenv++] = v;
 	}
 	if (!rc->disk)
-		return fail("image %s: the image tool gave no disk", image);
+		return cli_fail("image %s: the image tool gave no disk", image);
 	if (!rc->fstype)
 		rc->fstype = "erofs";
 	return 0;
@@ -521,7 +509,7 @@ static int spec_args(const struct run_opts *o, const struct runconf *rc, const c
 		for (int i = 0; i < rc->ncmd; i++)
 			push(a, rc->cmd[i]);
 	if (a->n == before)
-		return fail("no command given and the image has no Cmd or Entrypoint");
+		return cli_fail("no command given and the image has no Cmd or Entrypoint");
 	return 0;
 }
 
@@ -570,9 +558,9 @@ static int vm_child_main(const struct run_opts *o, const struct runconf *rc, con
 	c->kernel = o->kernel ? o->kernel : kernel;
 	c->initrd = o->initrd ? o->initrd : initrd;
 	if (access(c->kernel, R_OK))
-		return fail("guest kernel %s: %s (build it with make, or give --kernel)", c->kernel, strerror(errno));
+		return cli_fail("guest kernel %s: %s (build it with make, or give --kernel)", c->kernel, strerror(errno));
 	if (access(c->initrd, R_OK))
-		return fail("guest initramfs %s: %s (build it with make, or give --initrd)", c->initrd,
+		return cli_fail("guest initramfs %s: %s (build it with make, or give --initrd)", c->initrd,
 			    strerror(errno));
 	c->mem_bytes = o->memory ? (uint64_t)o->memory + GUEST_MEM_OVERHEAD : GUEST_MEM_DEFAULT;
 	c->mem_bytes = (c->mem_bytes + 2 * MIB - 1) & ~(2 * MIB - 1);
@@ -625,7 +613,7 @@ static int vm_child_main(const struct run_opts *o, const struct runconf *rc, con
 	struct relay *r = &child.relay;
 	int guest_end;
 	if (relay_init(r, &guest_end))
-		return fail("agent channel: %s", strerror(errno));
+		return cli_fail("agent channel: %s", strerror(errno));
 	r->config = g.v;
 	r->in_fd = o->interactive || o->tty ? 0 : -1;
 	r->out_fd = 1;
@@ -670,7 +658,7 @@ static int mount_image_file(const char *file, const char *dir, const char *fstyp
 		return 0;
 	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
-		return fail("mount %s: no file-backed mount and no /dev/loop-control: %s", file, strerror(errno));
+		return cli_fail("mount %s: no file-backed mount and no /dev/loop-control: %s", file, strerror(errno));
 	for (int tries = 0; tries < 16; tries++) {
 		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
 		if (n < 0)
@@ -685,7 +673,7 @@ static int mount_image_file(const char *file, const char *dir, const char *fstyp
 			if (ffd >= 0)
 				close(ffd);
 			close(ctl);
-			return fail("mount %s: %s", lfd < 0 ? dev : file, strerror(err));
+			return cli_fail("mount %s: %s", lfd < 0 ? dev : file, strerror(err));
 		}
 		struct loop_config lc = { .fd = (unsigned)ffd,
 					  .info = { .lo_flags = LO_FLAGS_AUTOCLEAR | (ro ? LO_FLAGS_READ_ONLY : 0) } };
@@ -698,7 +686,7 @@ static int mount_image_file(const char *file, const char *dir, const char *fstyp
 		close(ctl);
 		if (r) {
 			close(lfd);
-			return fail("mount %s: loop device: %s", file, strerror(errno));
+			return cli_fail("mount %s: loop device: %s", file, strerror(errno));
 		}
 		static const char *const fss[] = { "erofs", "ext4" };
 		int m = -1;
@@ -707,11 +695,11 @@ static int mount_image_file(const char *file, const char *dir, const char *fstyp
 		int err = errno;
 		close(lfd);  /* autoclear: the device goes with the mount */
 		if (m)
-			return fail("mount %s: %s", file, strerror(err));
+			return cli_fail("mount %s: %s", file, strerror(err));
 		return 0;
 	}
 	close(ctl);
-	return fail("mount %s: no free loop device", file);
+	return cli_fail("mount %s: no free loop device", file);
 }
 
 static int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id,
@@ -724,10 +712,10 @@ static int host_child_main(const struct run_opts *o, const struct runconf *rc, c
 	snprintf(root, sizeof(root), "%s/root", dir);
 	/* Mounts live in a namespace of our own: nothing is left behind. */
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		return fail("--isolation container: a mount namespace: %s (needs root)", strerror(errno));
+		return cli_fail("--isolation container: a mount namespace: %s (needs root)", strerror(errno));
 	if ((mkdir(img, 0700) && errno != EEXIST) || (mkdir(rw, 0700) && errno != EEXIST) ||
 	    (mkdir(root, 0755) && errno != EEXIST))
-		return fail("mkdir in %s: %s", dir, strerror(errno));
+		return cli_fail("mkdir in %s: %s", dir, strerror(errno));
 	if (mount_image_file(rc->disk, img, rc->fstype, true))
 		return EXIT_ERR;
 	/* The writable layer is host memory here: bounded (as the VM's is by
@@ -735,14 +723,14 @@ static int host_child_main(const struct run_opts *o, const struct runconf *rc, c
 	char rwopts[64];
 	snprintf(rwopts, sizeof(rwopts), "mode=0755,size=%lld", o->memory ? o->memory : 512LL << 20);
 	if (mount("tmpfs", rw, "tmpfs", MS_NODEV, rwopts))
-		return fail("mount the writable layer: %s", strerror(errno));
+		return cli_fail("mount the writable layer: %s", strerror(errno));
 	snprintf(opts, sizeof(opts), "%s/upper", rw);
 	mkdir(opts, 0755);
 	snprintf(opts, sizeof(opts), "%s/work", rw);
 	mkdir(opts, 0755);
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", img, rw, rw);
 	if (mount("overlay", root, "overlay", MS_NODEV, opts))
-		return fail("mount the overlay root: %s", strerror(errno));
+		return cli_fail("mount the overlay root: %s", strerror(errno));
 	for (int i = 0; i < o->nvol; i++) {
 		char file[4096], target[4200];
 		const char *colon = strchr(o->volumes[i], ':');
@@ -754,16 +742,16 @@ static int host_child_main(const struct run_opts *o, const struct runconf *rc, c
 		 * walk in guest-init; here the same check is a realpath. */
 		char real[PATH_MAX];
 		if (mkdir(target, 0755) && errno != EEXIST)
-			return fail("-v %s: mkdir: %s", o->volumes[i], strerror(errno));
+			return cli_fail("-v %s: mkdir: %s", o->volumes[i], strerror(errno));
 		if (!realpath(target, real) || strncmp(real, root, strlen(root)))
-			return fail("-v %s: the path leaves the container's root", o->volumes[i]);
+			return cli_fail("-v %s: the path leaves the container's root", o->volumes[i]);
 		if (mount_image_file(file, real, NULL, mode && !strcmp(mode, ":ro")))
 			return EXIT_ERR;
 	}
 	if (!o->interactive && !o->tty) {       /* as in the VM: stdin is empty */
 		int nul = open("/dev/null", O_RDONLY);
 		if (nul < 0 || dup2(nul, 0) < 0)
-			return fail("/dev/null: %s", strerror(errno));
+			return cli_fail("/dev/null: %s", strerror(errno));
 		if (nul)
 			close(nul);
 	}
@@ -776,7 +764,7 @@ static int host_child_main(const struct run_opts *o, const struct runconf *rc, c
 	for (int i = 0; i < spec->n; i++)
 		push(&a, spec->v[i]);
 	execv(tool, a.v);
-	return fail("cannot run %s: %s", tool, strerror(errno));
+	return cli_fail("cannot run %s: %s", tool, strerror(errno));
 }
 
 /* ------------------------------------------------------------------ */
@@ -873,7 +861,7 @@ static int start_proxies(const struct run_opts *o, int net)
 					 .sin_addr.s_addr = htonl(INADDR_ANY) };
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (!px || fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64))
-			return fail("-p %s: cannot listen on port %u: %s", o->ports[i], h, strerror(errno));
+			return cli_fail("-p %s: cannot listen on port %u: %s", o->ports[i], h, strerror(errno));
 		px->listen_fd = fd;
 		px->to = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)g) };
 		char ip[32];
@@ -881,7 +869,7 @@ static int start_proxies(const struct run_opts *o, int net)
 		inet_aton(ip, &px->to.sin_addr);
 		pthread_t t;
 		if (pthread_create(&t, NULL, proxy_main, px))
-			return fail("-p: thread: %s", strerror(errno));
+			return cli_fail("-p: thread: %s", strerror(errno));
 		pthread_detach(t);
 	}
 	return 0;
@@ -999,27 +987,27 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		char file[4096];
 		snprintf(file, sizeof(file), "%.*s", (int)(strchr(o.volumes[i], ':') - o.volumes[i]), o.volumes[i]);
 		if (access(file, R_OK))
-			return fail("-v %s: %s: %s", o.volumes[i], file, strerror(errno));
+			return cli_fail("-v %s: %s: %s", o.volumes[i], file, strerror(errno));
 	}
 
 	struct sandbox_state s = { 0 };
 	state_new_id(s.id);
 	int lock = state_lock(&e);
 	if (lock < 0)
-		return fail("%s", e.msg);
+		return cli_fail("%s", e.msg);
 	if (o.name && name_in_use(o.name)) {
 		state_unlock(lock);
-		return fail("the name '%s' is in use (sandbox rm %s)", o.name, o.name);
+		return cli_fail("the name '%s' is in use (sandbox rm %s)", o.name, o.name);
 	}
 	if (!strcmp(o.network, "tap")) {
 		if (geteuid() != 0) {
 			state_unlock(lock);
-			return fail("--network tap needs root (it creates a tap device)");
+			return cli_fail("--network tap needs root (it creates a tap device)");
 		}
 		s.net = alloc_net();
 		if (s.net < 0) {
 			state_unlock(lock);
-			return fail("--network tap: no free subnet (250 networked sandboxes run)");
+			return cli_fail("--network tap: no free subnet (250 networked sandboxes run)");
 		}
 		snprintf(s.tap, sizeof(s.tap), "sb%.12s", s.id);
 	}
@@ -1045,7 +1033,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	r = state_write(&s, &e);
 	state_unlock(lock);
 	if (r)
-		return fail("%s", e.msg);
+		return cli_fail("%s", e.msg);
 
 	struct argvec spec = { .n = 0 };
 	if (spec_args(&o, &rc, s.id, &spec)) {
@@ -1058,12 +1046,12 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		int p[2];
 		if (pipe2(p, O_CLOEXEC)) {
 			state_remove(s.id);
-			return fail("pipe: %s", strerror(errno));
+			return cli_fail("pipe: %s", strerror(errno));
 		}
 		pid_t pid = fork();
 		if (pid < 0) {
 			state_remove(s.id);
-			return fail("fork: %s", strerror(errno));
+			return cli_fail("fork: %s", strerror(errno));
 		}
 		if (pid > 0) {
 			close(p[1]);
@@ -1073,7 +1061,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 				printf("%s\n", s.id);
 				return 0;
 			}
-			return fail("the sandbox did not start (sandbox logs %s)", s.id);
+			return cli_fail("the sandbox did not start (sandbox logs %s)", s.id);
 		}
 		close(p[0]);
 		setsid();
@@ -1110,7 +1098,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	if (child < 0) {
 		tty_restore();
 		state_remove(s.id);
-		return fail("fork: %s", strerror(errno));
+		return cli_fail("fork: %s", strerror(errno));
 	}
 	if (child == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
