@@ -6,12 +6,7 @@
 #   tests/e2e/blk.sh [BUILD_DIR]
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
-B=${1:-build}
-SB=$B/sandbox
-K=build/guest-vmlinux
-I=build/test-initramfs.cpio
-[ -e "$B/guest-vmlinux" ] && K=$B/guest-vmlinux
-[ -e "$B/test-initramfs.cpio" ] && I=$B/test-initramfs.cpio
+t_paths "${1:-build}"
 if [ ! -e "$I" ] || [ ! -e "$K" ]; then
 	t_fail "virtio-blk end-to-end: no $I or $K (make all builds them)"
 	t_summary

@@ -18,14 +18,7 @@
 #   tests/e2e/jail.sh [BUILD_DIR]
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
-B=${1:-build}
-SB=$B/sandbox
-K=build/guest-vmlinux
-I=build/test-initramfs.cpio
-H=build/tools/vsock-host
-[ -e "$B/guest-vmlinux" ] && K=$B/guest-vmlinux
-[ -e "$B/test-initramfs.cpio" ] && I=$B/test-initramfs.cpio
-[ -x "$B/tools/vsock-host" ] && H=$B/tools/vsock-host
+t_paths "${1:-build}"
 
 if [ "$(id -u)" != 0 ]; then
 	t_skip "jail" "needs root (the jail is only entered by a root VMM)"

@@ -1,5 +1,17 @@
 # Shared helpers for end-to-end tests (POSIX sh: runs under busybox in the
 # test host). Source it, call the t_* helpers, end with t_summary.
+# t_paths BUILD_DIR: the binaries a VM test uses, from BUILD_DIR where it
+# has them (an ASan build has no kernels of its own), else from build/:
+# B SB (the VMM) K (guest vmlinux) I (test initramfs) H (vsock-host tool).
+t_paths() {
+	B=$1
+	SB=$B/sandbox
+	K=build/guest-vmlinux I=build/test-initramfs.cpio H=build/tools/vsock-host
+	[ -e "$B/guest-vmlinux" ] && K=$B/guest-vmlinux
+	[ -e "$B/test-initramfs.cpio" ] && I=$B/test-initramfs.cpio
+	[ -x "$B/tools/vsock-host" ] && H=$B/tools/vsock-host
+}
+
 T_PASS=0
 T_FAIL=0
 T_SKIP=0

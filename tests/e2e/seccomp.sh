@@ -8,12 +8,7 @@
 #   tests/e2e/seccomp.sh [BUILD_DIR]
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
-B=${1:-build}
-SB=$B/sandbox
-K=build/guest-vmlinux
-I=build/test-initramfs.cpio
-[ -e "$B/guest-vmlinux" ] && K=$B/guest-vmlinux
-[ -e "$B/test-initramfs.cpio" ] && I=$B/test-initramfs.cpio
+t_paths "${1:-build}"
 
 # seccomp_modes PID: "TID:MODE ..." for every thread of PID.
 seccomp_modes() {

@@ -18,14 +18,7 @@
 #   tests/e2e/vsock.sh [BUILD_DIR]
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
-B=${1:-build}
-SB=$B/sandbox
-K=build/guest-vmlinux
-I=build/test-initramfs.cpio
-H=build/tools/vsock-host
-[ -e "$B/guest-vmlinux" ] && K=$B/guest-vmlinux
-[ -e "$B/test-initramfs.cpio" ] && I=$B/test-initramfs.cpio
-[ -x "$B/tools/vsock-host" ] && H=$B/tools/vsock-host
+t_paths "${1:-build}"
 MIB=${SANDBOX_VSOCK_MIB:-100}
 ERR_MIB=$((MIB / 4))
 [ "$ERR_MIB" -ge 1 ] || ERR_MIB=1
