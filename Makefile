@@ -154,7 +154,7 @@ bench-io: all
 fuzz-smoke: FUZZ_SECONDS ?= 20
 fuzz: FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c vmm/util.c vmm/evloop.c \
+FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c vmm/util.c vmm/evloop.c common/proto.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
 	vmm/arch/x86/boot.c
 FUZZ_IMAGE_SRCS := $(filter-out image/main.c,$(wildcard image/*.c)) vmm/util.c
