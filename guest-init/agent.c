@@ -55,6 +55,37 @@ struct vm_opts {
 	char *upper_size;
 };
 
+/* sandbox.timings=1 on the command line (SANDBOX_TIMINGS=1 on the host):
+ * the agent's phases, ms since the agent started, as one stderr line at
+ * the end (bench/ and profiling; off otherwise). */
+static struct { const char *name; uint64_t ns; } marks[12];
+static int nmarks;
+static bool timings_on;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void mark(const char *name)
+{
+	if (timings_on && nmarks < (int)(sizeof(marks) / sizeof(marks[0])))
+		marks[nmarks++] = (typeof(marks[0])){ name, mono_ns() };
+}
+
+static void queue_marks(struct sb_tx *tx)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "sandbox-guest-timings:");
+	for (int i = 1; i < nmarks && n < (int)sizeof(line) - 40; i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s_ms=%.3f", marks[i].name,
+			      (double)(marks[i].ns - marks[0].ns) * 1e-6);
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "\n");
+	sb_tx_put(tx, SB_F_STDERR, line, (uint32_t)n);
+}
+
 static int agent_connect(struct sb_err *err)
 {
 	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -202,6 +233,22 @@ static int mkdir_beneath(const char *path, struct sb_err *err)
 	return dir;
 }
 
+/* Every sandbox starts with a cold page cache, and each disk request is a
+ * round trip to the VMM: read the image in larger chunks (the kernel's
+ * default read-ahead is 128 KiB). */
+static void readahead_kb(const char *dev)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/sys/block/%s/queue/read_ahead_kb", dev);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1024", 4) < 0) {
+			/* an older kernel's limit: keep its default */
+		}
+		close(fd);
+	}
+}
+
 static int mount_root(const struct vm_opts *o, struct sb_err *err)
 {
 	char dev[128], opts[256];
@@ -209,6 +256,7 @@ static int mount_root(const struct vm_opts *o, struct sb_err *err)
 	mkdir("/run/rw", 0755);
 	mkdir(ROOT, 0755);
 	snprintf(dev, sizeof(dev), "/dev/%s", o->image_dev);
+	readahead_kb(o->image_dev);
 	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, NULL))
 		return sb_fail(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
 	snprintf(opts, sizeof(opts), "mode=0755%s%s", o->upper_size ? ",size=" : "",
@@ -456,8 +504,10 @@ static void reap(struct relay *r)
 		pid_t w = waitpid(-1, &st, WNOHANG | __WALL);
 		if (w <= 0)
 			return;
-		if (w == r->runtime)
+		if (w == r->runtime) {
 			r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			mark("runtime_exit");
+		}
 	}
 }
 
@@ -500,7 +550,10 @@ static int relay_run(struct relay *r)
 			r->out_r = r->err_r = -1;
 		}
 		if (r->status >= 0 && r->out_r < 0 && r->err_r < 0 && !exit_sent &&
-		    sb_tx_room(&r->tx) >= 4) {
+		    sb_tx_room(&r->tx) >= 1024) {
+			mark("drained");
+			if (timings_on)
+				queue_marks(&r->tx);
 			uint8_t st[4];
 			sb_put_u32(st, (uint32_t)r->status);
 			sb_tx_put(&r->tx, SB_F_EXIT, st, 4);
@@ -635,7 +688,7 @@ static int start_runtime(struct relay *r, struct sb_spec *spec, const struct vm_
 	return 0;
 }
 
-int agent_main(void)
+int agent_main(bool timings)
 {
 	static char *argv[MAX_CONFIG_ARGS + 1];
 	static char *spec_argv[MAX_CONFIG_ARGS + 4];
@@ -645,6 +698,8 @@ int agent_main(void)
 	struct sb_err err = { 0 };
 	int rest = 0;
 
+	timings_on = timings;
+	mark("start");
 	if (sb_rx_init(&r.rx) || sb_tx_init(&r.tx, 0)) {
 		fprintf(stderr, "sandbox-init: out of memory\n");
 		return 125;
@@ -652,7 +707,9 @@ int agent_main(void)
 	r.vs = agent_connect(&err);
 	if (r.vs < 0)
 		goto fail_noconn;
+	mark("connect");
 	int argc = read_config(r.vs, &r.rx, argv, &err);
+	mark("config");
 	if (argc < 0 || parse_vm_opts(argc, argv, &o, &rest, &err) < 0)
 		goto fail;
 	/* The host-mode parser, on the overlay root. */
@@ -665,6 +722,7 @@ int agent_main(void)
 	spec_argv[n] = NULL;
 	if (leave_initramfs(&err) < 0 || mount_root(&o, &err) < 0)
 		goto fail;
+	mark("root");
 	if (spec_parse_host_args(&spec, n, spec_argv, &err) < 0)
 		goto fail;
 	if (o.eth && network_setup(o.eth, spec.hostname, &err) < 0)
@@ -681,6 +739,7 @@ int agent_main(void)
 	}
 	if (start_runtime(&r, &spec, &o, &err) < 0)
 		goto fail;
+	mark("forked");
 	set_nonblock(r.vs);
 	return relay_run(&r);
 

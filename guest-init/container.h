@@ -78,7 +78,7 @@ int container_run(const struct sb_spec *spec, struct sb_err *err);
 int spec_parse_host_args(struct sb_spec *spec, int argc, char **argv, struct sb_err *err);
 int host_main(int argc, char **argv);
 /* agent.c: PID 1 in the VM when the host runs a container. */
-int agent_main(void);
+int agent_main(bool timings);
 /* cgroup.c: after the container ended, say on stderr if it was killed for
  * memory (the cgroup's oom_kill count). */
 void cgroup_report(const char *path, const struct sb_spec *spec);

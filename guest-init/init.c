@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 	if (run)
 		status = run_program(run);
 	else if (cmdline_value("sandbox.agent"))
-		status = agent_main();
+		status = agent_main(cmdline_value("sandbox.timings") != NULL);
 	if (have_port)
 		event(SB_EVENT_EXIT_STATUS_OFF, (unsigned char)status);
 	sync();

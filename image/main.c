@@ -537,13 +537,45 @@ static int import_builtin(struct cache *c, const char *name, struct err *e)
 	return rc;
 }
 
+/* The runconf output, built in memory: printed, and kept beside the
+ * image entry as <key>.runconf (content-addressed like the entry, so it is
+ * never stale) for sandbox run to read without starting this program. */
+static char *rc_buf;
+static size_t rc_len, rc_cap;
+
 /* One runconf record: KEY=VALUE and a NUL. */
 static void record(const char *key, const char *value)
 {
 	if (!value)
 		return;
-	printf("%s=%s", key, value);
-	putchar('\0');
+	size_t n = strlen(key) + 1 + strlen(value) + 1;
+	if (rc_len + n > rc_cap) {
+		size_t cap = (rc_cap ? 2 * rc_cap : 4096) + n;
+		char *nb = realloc(rc_buf, cap);
+		if (!nb)
+			return;
+		rc_buf = nb;
+		rc_cap = cap;
+	}
+	rc_len += (size_t)sprintf(rc_buf + rc_len, "%s=%s", key, value) + 1;
+}
+
+/* Write <key>.runconf once (temp file + rename; best effort: sandbox run
+ * falls back to asking this program). */
+static void keep_runconf(struct cache *c, const char *key)
+{
+	char path[128], tmp[160];
+	snprintf(path, sizeof(path), "%s.runconf", key);
+	if (!faccessat(c->vfd, path, F_OK, 0))
+		return;
+	snprintf(tmp, sizeof(tmp), ".tmp.%d.%s", (int)getpid(), path);
+	int fd = openat(c->vfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	bool ok = write(fd, rc_buf, rc_len) == (ssize_t)rc_len;
+	close(fd);
+	if (!ok || renameat(c->vfd, tmp, c->vfd, path))
+		unlinkat(c->vfd, tmp, 0);
 }
 
 static void records(json_object *m, const char *field, const char *key)
@@ -598,10 +630,11 @@ static int do_runconf(struct cache *c, const char *name, struct err *e)
 	records(m, "User", "user");
 	records(m, "StopSignal", "stopsignal");
 	records(m, "ExposedPorts", "port");
-	if (fflush(stdout) || ferror(stdout)) {
+	if (fwrite(rc_buf, 1, rc_len, stdout) != rc_len || fflush(stdout) || ferror(stdout)) {
 		err_sys(e, "write");
 		goto out;
 	}
+	keep_runconf(c, key);
 	rc = 0;
 out:
 	json_object_put(m);

@@ -20,6 +20,7 @@
 
 #include "../../common/proto.h"
 #include "jail/seccomp.h"
+#include "util.h"
 
 int relay_init(struct relay *r, int *guest_end)
 {
@@ -177,6 +178,7 @@ static void *relay_main(void *arg)
 					err_ok = false;
 				break;
 			case SB_F_EXIT:
+				atomic_store(&r->exit_ns, now_ns());
 				atomic_store(&r->status, (int)(sb_get_u32(f.data) & 0xff));
 				sb_tx_put(&tx, SB_F_BYE, NULL, 0);
 				break;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct relay {
 	int sock;               /* our end of the socketpair given to vsock */
@@ -18,6 +19,7 @@ struct relay {
 	char **config;          /* NULL-terminated CONFIG strings */
 	int wake;               /* eventfd: signals queued or stop */
 	_Atomic int status;     /* the guest's EXIT, -1 until then */
+	_Atomic uint64_t exit_ns; /* now_ns() when EXIT came (timings) */
 	_Atomic unsigned sig_pending; /* bitmap of signals 1..31 to forward */
 	_Atomic bool winch, stop;
 	pthread_t thread;
