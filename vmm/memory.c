@@ -1,5 +1,9 @@
 #include "memory.h"
 
+#include <stdint.h>
+
+#include <stdio.h>
+
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -85,8 +89,37 @@ int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t
 	return 0;
 }
 
+/* Resident pages of the guest mapping that this process maps, from
+ * /proc/self/smaps: the VMAs inside [host, host + size) (the kernel mapped
+ * from its file splits the guest memory into several). mincore() would also
+ * count file pages that sit in the page cache but are not ours. */
+static long long smaps_rss(const struct guest_mem *gm)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return -1;
+	char line[512];
+	long long total = 0;
+	bool inside = false;
+	uintptr_t lo = (uintptr_t)gm->host, hi = lo + gm->size;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		long long kib;
+		char c;
+		if (sscanf(line, "%lx-%lx %c", &a, &b, &c) == 3 && strchr(line, '-') < strchr(line, ' '))
+			inside = a >= lo && b <= hi;
+		else if (inside && sscanf(line, "Rss: %lld kB", &kib) == 1)
+			total += kib * 1024;
+	}
+	fclose(f);
+	return total;
+}
+
 long long gm_resident_bytes(const struct guest_mem *gm)
 {
+	long long rss = gm->owned ? smaps_rss(gm) : -1;
+	if (rss >= 0)
+		return rss;
 	long page = sysconf(_SC_PAGESIZE);
 	size_t pages = (gm->size + page - 1) / page;
 	unsigned char *vec = malloc(pages);
