@@ -62,16 +62,8 @@ static void usage(FILE *f)
 /* `sandbox image ...` runs the image tool that sits beside this binary. */
 static int cmd_image(char **argv)
 {
-	char self[4096], tool[4160];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0) {
-		perror("sandbox: /proc/self/exe");
-		return EXIT_VMM_ERROR;
-	}
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	*slash = '\0';
-	snprintf(tool, sizeof(tool), "%s/sandbox-image", self);
+	char tool[4160];
+	snprintf(tool, sizeof(tool), "%s/sandbox-image", self_dir());
 	argv[1] = tool;
 	execv(tool, argv + 1);
 	fprintf(stderr, "sandbox: cannot run %s: %s\n", tool, strerror(errno));

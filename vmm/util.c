@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int err_vset(struct err *e, int errnum, const char *fmt, va_list ap)
 {
@@ -118,4 +119,19 @@ int cli_fail(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return 125;
+}
+
+const char *self_dir(void)
+{
+	static char dir[4096];
+	if (dir[0])
+		return dir;
+	ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	dir[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	return dir;
 }

@@ -36,6 +36,10 @@ long proc_status_kib(const char *name);
 #define MIB (1024ULL * 1024)
 #define GIB (1024ULL * 1024 * 1024)
 
+/* The directory this program's binary is in (guest kernel, initramfs,
+ * sandbox-image and guest-init sit beside it); "." if unknown. */
+const char *self_dir(void);
+
 /* The command line's one-line error: "sandbox: MESSAGE" on stderr;
  * returns 125 (an error of sandbox itself, as Docker's). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

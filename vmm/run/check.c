@@ -119,14 +119,7 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "sandbox: check: unexpected argument '%s'\n", argv[1]);
 		return 125;
 	}
-	char bindir[4096];
-	ssize_t n = readlink("/proc/self/exe", bindir, sizeof(bindir) - 1);
-	bindir[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(bindir, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		snprintf(bindir, sizeof(bindir), ".");
+	const char *bindir = self_dir();
 	nfail = 0;
 
 	/* KVM */

@@ -76,20 +76,8 @@ struct runconf {
 	int nentry, ncmd, nenv;
 };
 
-static char bindir[4096];
-
-static void find_bindir(void)
-{
-	ssize_t n = readlink("/proc/self/exe", bindir, sizeof(bindir) - 1);
-	if (n < 0) {
-		strcpy(bindir, ".");
-		return;
-	}
-	bindir[n] = '\0';
-	char *slash = strrchr(bindir, '/');
-	if (slash)
-		*slash = '\0';
-}
+/* Where the guest kernel, initramfs, sandbox-image and guest-init are. */
+static const char *bindir;
 
 void run_usage(FILE *f)
 {
@@ -1055,7 +1043,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	int r = parse_run_args(argc, argv, &o);
 	if (r)
 		return r;
-	find_bindir();
+	bindir = self_dir();
 	if (runconf_cached(o.image, &rc) && runconf_load(o.image, &rc))
 		return EXIT_ERR;
 	uint64_t t_runconf = now_ns();
