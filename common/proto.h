@@ -12,7 +12,8 @@
  *                 SIGNAL     u32 signal number for the container
  *                 WINSIZE    u16 rows, u16 cols (the host's terminal)
  *                 BYE        the host has everything up to EXIT
- *   guest → host  STARTED    the container's process runs
+ *   guest → host  STARTED    reserved: "the process runs" for a later
+ *                            create/start split (not sent yet)
  *                 STDOUT / STDERR  its output
  *                 EXIT       u32 exit status (128+N: signal N), after the
  *                            last output; the guest waits for BYE, then ends.
