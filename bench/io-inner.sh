@@ -83,7 +83,7 @@ trap 'rm -rf "$work"' EXIT
 # the binary, as lib.sh does for the console-off one), so both guests get the
 # same line. The console carries the results; `quiet` keeps the kernel off it.
 CON_APPEND=$(grep -a -o 'console=ttyS0 reboot=k[ -~]*' "$SB" 2>/dev/null | head -n 1)
-[ -n "$CON_APPEND" ] || CON_APPEND="console=ttyS0 reboot=k panic=-1 nomodule no_timer_check tsc=reliable i8042.noaux i8042.nomux i8042.dumbkbd"
+[ -n "$CON_APPEND" ] || CON_APPEND="console=ttyS0 reboot=k panic=-1 nomodule no_timer_check tsc=reliable i8042.noaux i8042.nomux i8042.dumbkbd noreplace-smp"
 GARGS="quiet sandbox.run=/tests/bench-io.sh bio.blk=$BLK bio.bs=$BS bio.net=$NET bio.ip=$GUEST_IP/24 bio.host=$HOST_IP bio.port=$PORT bio.passes=$PASSES"
 
 # ---- the private network: lo and one persistent tap with the host address ----

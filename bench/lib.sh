@@ -11,7 +11,7 @@ QEMU=${BENCH_QEMU:-qemu-system-x86_64}
 # The guest command line: our VMM's default, read out of the binary (it is one
 # string literal there), so QEMU's guest does exactly the same work.
 APPEND=$(grep -a -o '8250\.nr_uarts=0 [ -~]*' "$B/sandbox" 2>/dev/null | head -n 1)
-[ -n "$APPEND" ] || APPEND="8250.nr_uarts=0 reboot=k panic=-1 nomodule no_timer_check tsc=reliable i8042.noaux i8042.nomux i8042.dumbkbd"
+[ -n "$APPEND" ] || APPEND="8250.nr_uarts=0 reboot=k panic=-1 nomodule no_timer_check tsc=reliable i8042.noaux i8042.nomux i8042.dumbkbd noreplace-smp"
 
 # qemu_cmd MACHINE FIFO [KERNEL]: sets the array QEMU_CMD.
 #  microvm: the devices our VMM has (PIT, PIC, in-kernel irqchip as ours, an

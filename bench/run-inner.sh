@@ -78,9 +78,22 @@ mem_avail_kib() { sed -n 's/^MemAvailable: *\([0-9]*\).*/\1/p' /proc/meminfo; }
 pss_kib() { local v; v=$(sed -n 's/^Pss: *\([0-9]*\).*/\1/p' "/proc/$1/smaps_rollup" 2>/dev/null); echo "${v:-0}"; }
 rss_kib() { local v; v=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null); echo "${v:-0}"; }
 
+# settle: wait (up to 3 s) until no VMM process is left. `sandbox run` returns
+# as soon as the container's status is in, while the kernel still closes the
+# VM (tens of ms); on this one-CPU host that must not land on the next
+# measurement, ours or a peer's.
+settle() {
+	local i
+	for i in $(seq 30); do
+		pgrep -x sandbox >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+}
+
 # run_one NAME RUN: one timed run; prints its rec line; status 0 if it went fine.
 run_one() {
 	local name=$1 run=$2 err=$work/err st=$work/stamp ok=0 extra= status
+	settle
 	case $name in
 	run|run-cold)
 		"$STAMP" --timeout $((T + 10)) -- "$SB" run --rm "$IMAGE" true >/dev/null 2>"$err" ;;

@@ -552,6 +552,10 @@ static int relay_run(struct relay *r)
 		if (r->status >= 0 && r->out_r < 0 && r->err_r < 0 && !exit_sent &&
 		    sb_tx_room(&r->tx) >= 1024) {
 			mark("drained");
+			/* Volumes on disk before the host hears the status: it
+			 * ends the VM as soon as EXIT arrives. */
+			sync();
+			mark("synced");
 			if (timings_on)
 				queue_marks(&r->tx);
 			uint8_t st[4];

@@ -71,6 +71,7 @@ enum vm_end {
 	VM_END_TIMEOUT,        /* --timeout expired */
 	VM_END_ERROR,          /* KVM or VMM failure: see vm.end_msg */
 	VM_END_SIGNAL,         /* the VMM got SIGINT/SIGTERM/SIGHUP */
+	VM_END_DONE,           /* the embedder has what it needed (sandbox run: the agent's EXIT) */
 };
 
 /* Phase timestamps, ns since VMM start (0 = not reached). */

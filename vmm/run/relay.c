@@ -181,6 +181,8 @@ static void *relay_main(void *arg)
 				atomic_store(&r->exit_ns, now_ns());
 				atomic_store(&r->status, (int)(sb_get_u32(f.data) & 0xff));
 				sb_tx_put(&tx, SB_F_BYE, NULL, 0);
+				if (r->on_exit)
+					r->on_exit(r->on_exit_arg);
 				break;
 			default:
 				break;

@@ -22,6 +22,11 @@ struct relay {
 	_Atomic uint64_t exit_ns; /* now_ns() when EXIT came (timings) */
 	_Atomic unsigned sig_pending; /* bitmap of signals 1..31 to forward */
 	_Atomic bool winch, stop;
+	/* Called on the relay thread when EXIT came (all output before it is
+	 * written): sandbox run ends the VM there. The guest synced its disks
+	 * before sending EXIT, so nothing it still does matters. */
+	void (*on_exit)(void *arg);
+	void *on_exit_arg;
 	pthread_t thread;
 	bool started;
 	char err[600];          /* a protocol error, if one ended the relay */
