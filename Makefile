@@ -31,9 +31,18 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # guest-init is static: the initramfs holds nothing else.
-$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/proto.c common/proto.h
+$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/proto.c common/proto.h \
+		$(BUILD)/gen/seccomp_default.h
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $(wildcard guest-init/*.c) common/proto.c $(GUEST_INIT_LIBS)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/proto.c
+
+# The container's seccomp filter, compiled here with libseccomp into the BPF
+# program guest-init loads (guest-init/gen/seccomp-bpf.c says why).
+$(BUILD)/gen/seccomp-bpf: guest-init/gen/seccomp-bpf.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -o $@ $< -lseccomp
+$(BUILD)/gen/seccomp_default.h: $(BUILD)/gen/seccomp-bpf
+	$< > $@.tmp && mv $@.tmp $@
 
 # Image import is its own program (libarchive, json-c, OpenSSL), so none of
 # that code or its libraries live in the VMM process. `sandbox image ...`
@@ -53,7 +62,6 @@ $(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
 # A test initramfs: our init plus busybox and the guest-side test scripts
 # (tests/guest/), run with sandbox.run=/tests/NAME.sh on the command line.
 # Guest-side test programs: tests/guest/*.c, static, in the test initramfs.
-GUEST_INIT_LIBS ?= -lseccomp
 GUEST_TOOLS := $(patsubst tests/guest/%.c,$(BUILD)/guest-tools/%,$(wildcard tests/guest/*.c))
 $(BUILD)/guest-tools/%: tests/guest/%.c common/abi.h
 	@mkdir -p $(dir $@)
