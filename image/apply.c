@@ -17,11 +17,19 @@
  * belong to the importing user and mkfs makes them root-owned (mkfs.c).
  * Device nodes are created only as root, else skipped with a note.
  * Directory modes and times are applied at the end (children would
- * change the times; a read-only directory would block its children). */
+ * change the times; a read-only directory would block its children).
+ *
+ * Limits: an untrusted image must not fill the host's disk, nor hand
+ * mkfs a terabyte of sparse holes to read. The regular-file bytes (each
+ * file's final size, holes included) and the entries of everything one
+ * struct apply unpacks are capped (16 GiB, 1000000; SANDBOX_IMAGE_MAX_BYTES
+ * and SANDBOX_IMAGE_MAX_ENTRIES), checked before anything past the cap is
+ * written. */
 #include "image.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +64,10 @@ struct apply {
 	char **opaque;           /* opaque dirs of the current layer */
 	size_t nopaque;
 	unsigned long skipped_dev;
+	/* Limits (apply_set_limits, else the environment on the first tar). */
+	bool limits_set;
+	uint64_t max_bytes, max_entries;
+	uint64_t bytes, entries; /* used so far, across every tar */
 };
 
 static uint64_t fnv(const char *s)
@@ -297,7 +309,35 @@ static int set_meta(struct apply *a, int pfd, const char *name, struct archive_e
 	return 0;
 }
 
-static int write_data(struct archive *ar, int fd, const char *path, struct err *e)
+/* "16 GiB", "300 MiB", "4 KiB" or "1000 bytes", for the limit messages. */
+static const char *size_str(uint64_t v, char *buf, size_t n)
+{
+	if (v && v % GIB == 0)
+		snprintf(buf, n, "%llu GiB", (unsigned long long)(v / GIB));
+	else if (v && v % MIB == 0)
+		snprintf(buf, n, "%llu MiB", (unsigned long long)(v / MIB));
+	else if (v && v % KIB == 0)
+		snprintf(buf, n, "%llu KiB", (unsigned long long)(v / KIB));
+	else
+		snprintf(buf, n, "%llu bytes", (unsigned long long)v);
+	return buf;
+}
+
+static int too_large(struct apply *a, struct err *e)
+{
+	char b[48];
+	return err_set(e, "image too large: %s to more than %s (SANDBOX_IMAGE_MAX_BYTES)",
+		       a->layers ? "its layers unpack" : "it unpacks", size_str(a->max_bytes, b, sizeof(b)));
+}
+
+/* Would a file ending at END (logical size, holes included) overflow the
+ * byte budget? */
+static bool over_budget(const struct apply *a, la_int64_t end)
+{
+	return end < 0 || (uint64_t)end > a->max_bytes - a->bytes;
+}
+
+static int write_data(struct apply *a, struct archive *ar, int fd, const char *path, struct err *e)
 {
 	const void *buf;
 	size_t len;
@@ -305,6 +345,10 @@ static int write_data(struct archive *ar, int fd, const char *path, struct err *
 	int r;
 	while ((r = archive_read_data_block(ar, &buf, &len, &off)) == ARCHIVE_OK) {
 		const char *p = buf;
+		/* Before the write: a sparse block far out would make a huge
+		 * file even though it carries a few bytes. */
+		if (off < 0 || len > INT64_MAX - (uint64_t)off || over_budget(a, off + (la_int64_t)len))
+			return too_large(a, e);
 		while (len) {
 			ssize_t n = pwrite(fd, p, len, off);
 			if (n < 0)
@@ -318,8 +362,11 @@ static int write_data(struct archive *ar, int fd, const char *path, struct err *
 	}
 	if (r != ARCHIVE_EOF)
 		return err_set(e, "%s: %s", path, archive_error_string(ar));
+	if (over_budget(a, end)) /* every block was checked: only paranoia */
+		return too_large(a, e);
 	if (ftruncate(fd, end))
 		return err_sys(e, "truncate %s", path);
+	a->bytes += (uint64_t)end;
 	return 0;
 }
 
@@ -537,12 +584,18 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 		rc = 0;
 		goto out;
 	case AE_IFREG: {
+		/* The header's size (a sparse file's full size): refuse before
+		 * creating anything; write_data checks what really arrives. */
+		if (archive_entry_size_is_set(ent) && over_budget(a, archive_entry_size(ent))) {
+			too_large(a, e);
+			goto out;
+		}
 		int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			err_sys(e, "create %s", path);
 			goto out;
 		}
-		int w = write_data(ar, fd, path, e);
+		int w = write_data(a, ar, fd, path, e);
 		close(fd);
 		if (w)
 			goto out;
@@ -584,8 +637,55 @@ out:
 	return rc;
 }
 
+void apply_set_limits(struct apply *a, uint64_t max_bytes, uint64_t max_entries)
+{
+	a->max_bytes = max_bytes;
+	a->max_entries = max_entries;
+	a->limits_set = true;
+}
+
+/* SANDBOX_IMAGE_MAX_BYTES: plain digits are bytes (parse_size would read
+ * them as MiB), else parse_size's k/m/g forms. A bad value is an error,
+ * not the default: the user asked for a limit we cannot honour. */
+static int env_limits(struct apply *a, struct err *e)
+{
+	uint64_t bytes = APPLY_MAX_BYTES, entries = APPLY_MAX_ENTRIES;
+	const char *s = getenv("SANDBOX_IMAGE_MAX_BYTES");
+	if (s && *s) {
+		const char *p = s;
+		while (isdigit((unsigned char)*p))
+			p++;
+		bool ok;
+		if (!*p) {
+			errno = 0;
+			bytes = strtoull(s, NULL, 10);
+			ok = !errno;
+		} else {
+			ok = !parse_size(s, &bytes);
+		}
+		if (!ok)
+			return err_set(e, "SANDBOX_IMAGE_MAX_BYTES=%.100s: not a size (bytes, or a number with k, m or g)", s);
+		if (!bytes)
+			return err_set(e, "SANDBOX_IMAGE_MAX_BYTES=%.100s: must be more than 0", s);
+	}
+	s = getenv("SANDBOX_IMAGE_MAX_ENTRIES");
+	if (s && *s) {
+		char *end;
+		errno = 0;
+		entries = strtoull(s, &end, 10);
+		if (!isdigit((unsigned char)*s) || *end || errno)
+			return err_set(e, "SANDBOX_IMAGE_MAX_ENTRIES=%.100s: not a number", s);
+		if (!entries)
+			return err_set(e, "SANDBOX_IMAGE_MAX_ENTRIES=%.100s: must be more than 0", s);
+	}
+	apply_set_limits(a, bytes, entries);
+	return 0;
+}
+
 int apply_tar_at(struct apply *a, int dirfd, const char *path, struct err *e)
 {
+	if (!a->limits_set && env_limits(a, e))
+		return -1;
 	int fd = open_beneath(dirfd, path, O_RDONLY, e);
 	if (fd < 0)
 		return -1;
@@ -601,6 +701,13 @@ int apply_tar_at(struct apply *a, int dirfd, const char *path, struct err *e)
 	struct archive_entry *ent;
 	int r;
 	while ((r = archive_read_next_header(ar, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		/* Counted before it is applied: whiteouts, links and
+		 * directories cost inodes and mkfs time too. */
+		if (++a->entries > a->max_entries) {
+			err_set(e, "image has more than %llu entries (SANDBOX_IMAGE_MAX_ENTRIES)",
+				(unsigned long long)a->max_entries);
+			goto out;
+		}
 		if (apply_entry(a, ar, ent, e))
 			goto out;
 	}

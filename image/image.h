@@ -50,8 +50,19 @@ struct apply;
 /* Apply into the directory ROOTFD. layers=true: interpret whiteouts.
  * Ownership is applied only when running as root. */
 struct apply *apply_new(int rootfd, bool layers);
+/* Limits on what one struct apply unpacks, across all its tars: the
+ * regular-file bytes (each file's final size, sparse holes included) and
+ * the number of entries. Defaults, unless the environment says otherwise
+ * (SANDBOX_IMAGE_MAX_BYTES: bytes or k/m/g; SANDBOX_IMAGE_MAX_ENTRIES). */
+#define APPLY_MAX_BYTES (16 * GIB)
+#define APPLY_MAX_ENTRIES 1000000ULL
+/* Set both limits (> 0), overriding the environment; before the first
+ * apply_tar_at, which otherwise reads the environment (a bad value is an
+ * error there). */
+void apply_set_limits(struct apply *a, uint64_t max_bytes, uint64_t max_entries);
 /* Apply one tar (any of libarchive's compression filters) beneath the
- * root, reading it from (dirfd, path). */
+ * root, reading it from (dirfd, path). Over a limit: -1, "image too
+ * large: ..." / "image has more than N entries ...". */
 int apply_tar_at(struct apply *a, int dirfd, const char *path, struct err *e);
 /* Finish: directory modes and times. */
 int apply_finish(struct apply *a, struct err *e);

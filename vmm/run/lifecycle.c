@@ -518,6 +518,21 @@ static bool wait_owner(const struct sandbox_state *s, unsigned ms)
 	}
 }
 
+/* The owner is gone. It exits as soon as the container's status is in,
+ * while its VMM may still be closing the VM in the kernel (tens of ms):
+ * stop and rm -f return once that is over too (bounded). */
+static int vmm_gone(const struct sandbox_state *s)
+{
+	for (unsigned t = 0; vmm_running(s); t += 20) {
+		if (t == 5000)
+			kill(s->vmm_pid, SIGKILL);
+		if (t >= 10000)
+			break;
+		sleep_ms(20);
+	}
+	return 0;
+}
+
 /* Stop S: SIG, wait up to WAIT_MS, then KILL through the agent, 5 s more,
  * then SIGKILL the VMM itself. */
 static int stop_sandbox(const char *ref, struct sandbox_state *s, int sig, unsigned wait_ms)
@@ -525,15 +540,15 @@ static int stop_sandbox(const char *ref, struct sandbox_state *s, int sig, unsig
 	if (sig > 0 && vmm_running(s))
 		send_signal(s, sig);
 	if (wait_owner(s, wait_ms))
-		return 0;
+		return vmm_gone(s);
 	if (vmm_running(s))
 		send_signal(s, SIGKILL);
 	if (wait_owner(s, 5000))
-		return 0;
+		return vmm_gone(s);
 	if (vmm_running(s))
 		kill(s->vmm_pid, SIGKILL);
 	if (wait_owner(s, 5000))
-		return 0;
+		return vmm_gone(s);
 	return cli_fail("%s did not stop (owner pid %d still runs)", ref, (int)s->pid);
 }
 
