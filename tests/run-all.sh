@@ -73,15 +73,23 @@ if [ $unit_only = 0 ]; then
 		[ "$B" = build-asan ] || excl="$excl build-asan"
 		[ "$B" = build-asan ] && excl="$excl build-asan/obj build-asan/test-root build-asan/initramfs-root"
 		# The test host is an emulated machine: if it itself dies or hangs
-		# (status 124/125, no summary), say so and give it one more try.
+		# (status 125 or 124: all.sh's own are 0 and 1), say so and give it
+		# one more try. The suites that finished before print their
+		# summaries, so a partial log has summary lines too: the status
+		# decides. (A hang of the whole test host, QEMU idle and nothing
+		# in it running, not even a watchdog, has been seen a few times
+		# under TCG; a normal session takes 3-4 minutes.)
 		for attempt in 1 2; do
-			KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-900} \
+			KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-600} \
 				tests/kvmhost/run tests/e2e/all.sh "$B" | tee "$log"
 			rc=${PIPESTATUS[0]}
-			[ "$rc" -ge 124 ] && ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log" || break
+			[ "$rc" -ge 124 ] || break
 			echo "!! the test host itself failed (status $rc) on attempt $attempt"
 		done
-		if [ "$rc" -ge 124 ] && ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log"; then fail=$((fail + 1)); fi
+		if [ "$rc" -ge 124 ]; then
+			echo "!! the end-to-end session did not finish twice: one failure"
+			: >"$log"   # its partial counts are not a result (add_counts: no summary = a failure)
+		fi
 	fi
 	add_counts "$log" e2e
 	rm -f "$log"
