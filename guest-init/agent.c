@@ -736,10 +736,7 @@ int agent_main(bool timings)
 		 * namespace holds a loopback and nothing else, which is what
 		 * none means. The container shares it: one of its own would
 		 * isolate nothing more and cost ~10 ms to make and tear down. */
-		SB_AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (s < 0 || link_up(s, "lo", &err) < 0) {
-			if (s < 0)
-				sb_fail(&err, errno, "socket");
+		if (ns_loopback_up(&err) < 0) {
 			sb_wrap(&err, "network");
 			goto fail;
 		}

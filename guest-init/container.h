@@ -85,6 +85,8 @@ void cgroup_report(const char *path, const struct sb_spec *spec);
 /* ns.c */
 int ns_clone_flags(const struct sb_spec *spec);
 int ns_setup_uts_net(const struct sb_spec *spec, struct sb_err *err);
+/* Bring up "lo" in the calling process's network namespace. */
+int ns_loopback_up(struct sb_err *err);
 /* rootfs.c: everything from "make / private" to the read-only root. */
 int rootfs_setup(const struct sb_spec *spec, struct sb_err *err);
 /* cgroup.c: called by the runtime for the child before it unshares its

@@ -18,7 +18,7 @@ int ns_clone_flags(const struct sb_spec *spec)
 	return flags;
 }
 
-static int loopback_up(struct sb_err *err)
+int ns_loopback_up(struct sb_err *err)
 {
 	SB_AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -38,7 +38,7 @@ int ns_setup_uts_net(const struct sb_spec *spec, struct sb_err *err)
 	const char *h = spec->hostname ? spec->hostname : "sandbox";
 	if (sethostname(h, strlen(h)))
 		return sb_fail(err, errno, "sethostname %s", h);
-	if (spec->network == SB_NET_NONE && loopback_up(err) < 0)
+	if (spec->network == SB_NET_NONE && ns_loopback_up(err) < 0)
 		return sb_wrap(err, "network");
 	return 0;
 }

@@ -1,9 +1,7 @@
 #include "memory.h"
 
 #include <stdint.h>
-
 #include <stdio.h>
-
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>

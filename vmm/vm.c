@@ -30,10 +30,10 @@ const char *vm_default_cmdline(bool console)
 	 * noreplace-smp: a one-vCPU guest otherwise rewrites every LOCK prefix
 	 * of the kernel text at boot, one text_poke each (~150 ms under the
 	 * nested test host, measured); keeping them costs nothing measurable. */
-	return console ? "console=ttyS0 reboot=k panic=-1 nomodule no_timer_check tsc=reliable "
-			 "i8042.noaux i8042.nomux i8042.dumbkbd noreplace-smp"
-		       : "8250.nr_uarts=0 reboot=k panic=-1 nomodule no_timer_check tsc=reliable "
-			 "i8042.noaux i8042.nomux i8042.dumbkbd noreplace-smp";
+#define CMDLINE_COMMON "reboot=k panic=-1 nomodule no_timer_check tsc=reliable " \
+		       "i8042.noaux i8042.nomux i8042.dumbkbd noreplace-smp"
+	return console ? "console=ttyS0 " CMDLINE_COMMON : "8250.nr_uarts=0 " CMDLINE_COMMON;
+#undef CMDLINE_COMMON
 }
 
 void vm_request_end(struct vm *vm, enum vm_end reason, const char *msg)
