@@ -5,13 +5,15 @@ SHELL := /bin/bash
 CC       ?= gcc
 BUILD    ?= build
 CFLAGS   ?= -O2 -g
-override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icommon -Ivmm -MMD -MP
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icommon -MMD -MP
 LDFLAGS  ?=
 LDLIBS   += -lpthread -lseccomp -lm
 
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/run/*.c) common/proto.c
+# The sandbox binary: the command line and owner (cli/), the VMM (vmm/)
+# and the library every host program links (common/).
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c cli/*.c) common/proto.c common/util.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
-LIB_OBJS := $(filter-out $(BUILD)/obj/vmm/main.o,$(VMM_OBJS))
+LIB_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
@@ -26,9 +28,12 @@ VMM_STATIC := $(if $(findstring -fsanitize,$(CFLAGS)),,-static)
 $(BUILD)/sandbox: $(VMM_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(VMM_STATIC) -o $@ $^ $(LDLIBS)
 
+# Each program sees common/ and its own folder; the sandbox binary is the
+# command line (cli/) over the VMM (vmm/).
+SANDBOX_INC := -Ivmm -Icli
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(SANDBOX_INC) -c -o $@ $<
 
 # guest-init is static: the initramfs holds nothing else.
 $(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/proto.c common/proto.h \
@@ -47,11 +52,11 @@ $(BUILD)/gen/seccomp_default.h: $(BUILD)/gen/seccomp-bpf
 # Image import is its own program (libarchive, json-c, OpenSSL), so none of
 # that code or its libraries live in the VMM process. `sandbox image ...`
 # runs it.
-IMAGE_SRCS := $(wildcard image/*.c)
+IMAGE_SRCS := $(wildcard rootfs/*.c)
 IMAGE_LIBS := -larchive -ljson-c -lcrypto
-$(BUILD)/sandbox-image: $(IMAGE_SRCS) $(wildcard image/*.h) $(BUILD)/obj/vmm/util.o
+$(BUILD)/sandbox-image: $(IMAGE_SRCS) $(wildcard rootfs/*.h) $(BUILD)/obj/common/util.o
 	@mkdir -p $(BUILD)
-	$(if $(IMAGE_SRCS),$(CC) $(CFLAGS) -Iimage -o $@ $(IMAGE_SRCS) $(BUILD)/obj/vmm/util.o $(IMAGE_LIBS),@echo "no image/ sources yet")
+	$(if $(IMAGE_SRCS),$(CC) $(CFLAGS) -Irootfs -o $@ $(IMAGE_SRCS) $(BUILD)/obj/common/util.o $(IMAGE_LIBS),@echo "no rootfs/ sources yet")
 
 $(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
 	rm -rf $(BUILD)/initramfs-root && mkdir -p $(BUILD)/initramfs-root/dev $(BUILD)/initramfs-root/proc $(BUILD)/initramfs-root/sys
@@ -91,8 +96,8 @@ $(BUILD)/guest-vmlinux: kernel-config/guest.config kernel-config/build.sh
 $(BUILD)/testhost-bzImage: kernel-config/testhost.config kernel-config/build.sh
 	kernel-config/build.sh testhost $(BUILD)
 
-# ---- embedded images (image/) ----
-# Built-in images as OCI layouts, made by image/mklayout.py (same bytes on
+# ---- embedded images (rootfs/) ----
+# Built-in images as OCI layouts, made by rootfs/mklayout.py (same bytes on
 # every build): $(BUILD)/images/busybox (Debian's busybox-static) and
 # $(BUILD)/images/testimg (the same plus the guest test programs in
 # /usr/bin). `sandbox-image runconf NAME` imports <dir of
@@ -101,26 +106,26 @@ $(BUILD)/testhost-bzImage: kernel-config/testhost.config kernel-config/build.sh
 BUSYBOX ?= /bin/busybox
 IMAGES := $(BUILD)/images/busybox/index.json $(BUILD)/images/testimg/index.json
 images: $(IMAGES)
-$(BUILD)/images/busybox/index.json: image/mklayout.py $(BUSYBOX)
+$(BUILD)/images/busybox/index.json: rootfs/mklayout.py $(BUSYBOX)
 	@mkdir -p $(BUILD)/images && rm -rf $(BUILD)/images/busybox.tmp
-	python3 image/mklayout.py --busybox $(BUSYBOX) $(BUILD)/images/busybox.tmp
+	python3 rootfs/mklayout.py --busybox $(BUSYBOX) $(BUILD)/images/busybox.tmp
 	rm -rf $(BUILD)/images/busybox && mv $(BUILD)/images/busybox.tmp $(BUILD)/images/busybox
-$(BUILD)/images/testimg/index.json: image/mklayout.py $(BUSYBOX) $(GUEST_TOOLS)
+$(BUILD)/images/testimg/index.json: rootfs/mklayout.py $(BUSYBOX) $(GUEST_TOOLS)
 	@mkdir -p $(BUILD)/images && rm -rf $(BUILD)/images/testimg.tmp
-	python3 image/mklayout.py --busybox $(BUSYBOX) $(foreach t,$(GUEST_TOOLS),--add $(t):usr/bin/$(notdir $(t))) $(BUILD)/images/testimg.tmp
+	python3 rootfs/mklayout.py --busybox $(BUSYBOX) $(foreach t,$(GUEST_TOOLS),--add $(t):usr/bin/$(notdir $(t))) $(BUILD)/images/testimg.tmp
 	rm -rf $(BUILD)/images/testimg && mv $(BUILD)/images/testimg.tmp $(BUILD)/images/testimg
 # Unit tests of the image tool (tests/unit/test_image_*.c): linked with
-# image/*.c but main.c, not with the VMM objects.
-IMAGE_LIB_SRCS := $(filter-out image/main.c,$(IMAGE_SRCS))
-$(BUILD)/tests/test_image_%: tests/unit/test_image_%.c $(IMAGE_LIB_SRCS) $(wildcard image/*.h) $(BUILD)/obj/vmm/util.o
+# rootfs/*.c but main.c, not with the VMM objects.
+IMAGE_LIB_SRCS := $(filter-out rootfs/main.c,$(IMAGE_SRCS))
+$(BUILD)/tests/test_image_%: tests/unit/test_image_%.c $(IMAGE_LIB_SRCS) $(wildcard rootfs/*.h) $(BUILD)/obj/common/util.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iimage -Itests/unit -o $@ $< $(IMAGE_LIB_SRCS) $(BUILD)/obj/vmm/util.o $(IMAGE_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -Irootfs -Itests/unit -o $@ $< $(IMAGE_LIB_SRCS) $(BUILD)/obj/common/util.o $(IMAGE_LIBS) -lcmocka
 .PHONY: images
 # ---- end of embedded images ----
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(SANDBOX_INC) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
 test: all
 	tests/run-all.sh $(BUILD)
@@ -167,17 +172,17 @@ bench-io: all
 fuzz-smoke: FUZZ_SECONDS ?= 20
 fuzz: FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c vmm/util.c vmm/evloop.c common/proto.c \
+FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/util.c vmm/evloop.c common/proto.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
 	vmm/arch/x86/boot.c
-FUZZ_IMAGE_SRCS := $(filter-out image/main.c,$(wildcard image/*.c)) vmm/util.c
+FUZZ_IMAGE_SRCS := $(filter-out rootfs/main.c,$(wildcard rootfs/*.c)) common/util.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-# A target that #includes an image/*.c (to reach its static functions)
+# A target that #includes an rootfs/*.c (to reach its static functions)
 # names it in FUZZ_IMAGE_INCLUDED so it is not linked twice.
-build-fuzz/fuzz_image_manifest: FUZZ_IMAGE_INCLUDED = image/source.c
-build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard image/*.h vmm/util.h)
+build-fuzz/fuzz_image_manifest: FUZZ_IMAGE_INCLUDED = rootfs/source.c
+build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard rootfs/*.h common/util.h)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ivmm -Iimage -o $@ $< \
+	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Irootfs -o $@ $< \
 		$(filter-out $(FUZZ_IMAGE_INCLUDED),$(FUZZ_IMAGE_SRCS)) $(IMAGE_LIBS)
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard vmm/*.h vmm/*/*.h vmm/arch/x86/*.h)
 	@mkdir -p build-fuzz

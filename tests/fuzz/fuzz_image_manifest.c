@@ -1,6 +1,6 @@
-/* libFuzzer target: the image tool's JSON parsers (image/source.c's OCI
+/* libFuzzer target: the image tool's JSON parsers (rootfs/source.c's OCI
  * index / manifest / config walk and docker-archive manifest.json;
- * image/config.c's run defaults) fed layouts built from the input. The
+ * rootfs/config.c's run defaults) fed layouts built from the input. The
  * file is included (not linked) so the static open_oci() / open_docker()
  * can be driven on a directory directly, without the archive step.
  *
@@ -14,7 +14,7 @@
  * "sha256:<hex of part N>", "%N" by "<hex of part N>" and "#N" by its
  * size, for N greater than the part's own number (parts are written from
  * the last to the first). Nothing may crash or leak, whatever the JSON. */
-#include "../../image/source.c"
+#include "../../rootfs/source.c"
 
 #define MAXPARTS 8
 

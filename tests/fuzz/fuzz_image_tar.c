@@ -1,4 +1,4 @@
-/* libFuzzer target: tar layer application (image/apply.c) into a temp
+/* libFuzzer target: tar layer application (rootfs/apply.c) into a temp
  * directory, which must never write outside it. The input is one or two
  * layers (any compression libarchive detects) applied in order into
  * BASE/root, then apply_finish(). Beside the root lie a victim directory

@@ -1,4 +1,4 @@
-/* Unit tests for image/apply.c: tar path normalisation and refusal
+/* Unit tests for rootfs/apply.c: tar path normalisation and refusal
  * (absolute, "..", the root as a non-directory), and layers written by
  * libarchive applied into a temporary root, nothing landing outside it;
  * the byte and entry limits (and their environment variables). */
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "../../image/image.h"
+#include "../../rootfs/image.h"
 
 static void test_normalise(void **state)
 {

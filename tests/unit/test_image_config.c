@@ -1,10 +1,10 @@
-/* Unit tests for image/config.c: run defaults from an image config (good
+/* Unit tests for rootfs/config.c: run defaults from an image config (good
  * configs, absent fields, fields of the wrong JSON type) and image names. */
 #include "unit.h"
 
 #include <json-c/json.h>
 
-#include "../../image/image.h"
+#include "../../rootfs/image.h"
 
 /* The run defaults of CONFIG as compact JSON; fails the test on error. */
 static char *defaults(const char *config)

@@ -1,13 +1,13 @@
-/* Unit tests for image/digest.c (digest strings, sha256 of files and of
+/* Unit tests for rootfs/digest.c (digest strings, sha256 of files and of
  * decompressed streams, opening beneath a directory) and for the
- * descriptor checks of image/source.c on a small OCI layout made here. */
+ * descriptor checks of rootfs/source.c on a small OCI layout made here. */
 #include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "../../image/image.h"
+#include "../../rootfs/image.h"
 
 #define ABC_SHA "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -1,5 +1,5 @@
 /* Unit tests for vmm/memory.c (guest memory layout and bounds checks) and
- * the helpers in vmm/util.c (parse_size, err_*). */
+ * the helpers in common/util.c (parse_size, err_*). */
 #include "unit.h"
 
 #include <errno.h>

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "../../vmm/memory.h"
-#include "../../vmm/util.h"
+#include "../../common/util.h"
 
 /* An unlinked temporary file holding LEN bytes of DATA, rewound; the
  * caller closes it. DATA may be NULL for a sparse (all-zero) file. */

@@ -4,7 +4,7 @@
 #ifndef SANDBOX_DEVICE_MODULES_H
 #define SANDBOX_DEVICE_MODULES_H
 
-#include "../util.h"
+#include "util.h"
 
 struct vm;
 

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../util.h"
+#include "util.h"
 
 /* Open /dev/net/tun and attach to tap NAME (created if missing; a tap
  * created here disappears when the fd closes): IFF_TAP | IFF_NO_PI |

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "../memory.h"
-#include "../util.h"
+#include "util.h"
 #include "../virtio/mmio.h"
 
 #define BLK_SEG_MAX 254                     /* data segments per request (queue size - 2) */

@@ -15,7 +15,7 @@
 
 #include "../evloop.h"
 #include "../memory.h"
-#include "../util.h"
+#include "util.h"
 #include "../virtio/mmio.h"
 
 #define VNET_RXQ 0

@@ -10,7 +10,7 @@
 
 #include "../evloop.h"
 #include "../memory.h"
-#include "../util.h"
+#include "util.h"
 #include "../virtio/mmio.h"
 
 #define VSOCK_HOST_CID 2

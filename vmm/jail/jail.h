@@ -35,7 +35,7 @@
 
 #include <stdbool.h>
 
-#include "../util.h"
+#include "util.h"
 
 struct vm;
 

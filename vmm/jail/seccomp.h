@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "../util.h"
+#include "util.h"
 
 struct vm;
 

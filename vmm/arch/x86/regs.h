@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../util.h"
+#include "util.h"
 
 /* Filter SUPPORTED for vCPU ID of NCPUS and set it (before any KVM_RUN). */
 int regs_set_cpuid(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned id, unsigned ncpus,

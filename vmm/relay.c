@@ -4,7 +4,7 @@
  * the stop. Output frames are written to our stdout/stderr as they come,
  * in order; a reader that went away (EPIPE) stops our output, not the
  * container. */
-#include "run/relay.h"
+#include "relay.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../../common/proto.h"
+#include "proto.h"
 #include "jail/seccomp.h"
 #include "util.h"
 

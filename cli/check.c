@@ -3,7 +3,7 @@
  * Exit 0 if VM sandboxes (the default isolation) can run natively here,
  * 1 otherwise. The other items (tap networking, cgroups, container
  * isolation) are reported but do not decide the exit status. */
-#include "run/lifecycle.h"
+#include "lifecycle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "kvm.h"
-#include "run/state.h"
+#include "state.h"
 
 static int nfail;   /* items that keep VM sandboxes from running */
 
@@ -92,7 +92,7 @@ static bool dir_writable(const char *dir)
 	}
 }
 
-/* The image tool's cache (image/main.c). */
+/* The image tool's cache (rootfs/main.c). */
 static bool image_cache(char *buf, size_t len)
 {
 	const char *d = getenv("SANDBOX_IMAGE_DIR");

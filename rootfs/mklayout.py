@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build a built-in image as an OCI image layout directory, deterministically.
 
-    image/mklayout.py [--busybox PATH] [--add SRC:DEST]... OUTDIR
+    rootfs/mklayout.py [--busybox PATH] [--add SRC:DEST]... OUTDIR
 
 The root: /bin/busybox and a symlink per applet (`busybox --list`), /etc
 (passwd, group), /root, /home/sandbox (uid/gid 1000), /tmp (1777), empty
@@ -140,7 +140,7 @@ def main():
         "rootfs": {"type": "layers",
                    "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]},
         "history": [{"created": "1970-01-01T00:00:00Z",
-                     "created_by": "image/mklayout.py"}],
+                     "created_by": "rootfs/mklayout.py"}],
     })
     manifest = dump({
         "schemaVersion": 2,

@@ -1,4 +1,5 @@
-/* Small helpers shared by every VMM file: errors, time, sizes. */
+/* The small library every host program links (the VMM, the command line,
+ * the image tool): errors, time, sizes. */
 #ifndef SANDBOX_UTIL_H
 #define SANDBOX_UTIL_H
 
@@ -39,9 +40,5 @@ long proc_status_kib(const char *name);
 /* The directory this program's binary is in (guest kernel, initramfs,
  * sandbox-image and guest-init sit beside it); "." if unknown. */
 const char *self_dir(void);
-
-/* The command line's one-line error: "sandbox: MESSAGE" on stderr;
- * returns 125 (an error of sandbox itself, as Docker's). */
-int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -110,17 +110,6 @@ long proc_status_kib(const char *name)
 	return v;
 }
 
-int cli_fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("sandbox: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	return 125;
-}
-
 const char *self_dir(void)
 {
 	static char dir[4096];

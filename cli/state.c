@@ -1,6 +1,6 @@
 /* The state directory (see state.h). Plain files, no daemon: every command
  * reads what the owners wrote and checks that the owners still live. */
-#include "run/state.h"
+#include "state.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -13,7 +13,8 @@
  * up whatever happens to the VMM (killed, crashed, jailed as another uid),
  * and so that "VM up and container set up" can later be split from
  * "process started" for an OCI runtime command line. */
-#include "run/run.h"
+#include "run.h"
+#include "cli.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -43,8 +44,8 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
-#include "run/relay.h"
-#include "run/state.h"
+#include "relay.h"
+#include "state.h"
 #include "vm.h"
 
 #define EXIT_ERR 125
@@ -421,7 +422,7 @@ static int runconf_parse(const char *image, struct runconf *rc, size_t len)
  * tool (5 ms natively, ~65 ms in the nested test host). Anything unusual
  * — no such file, a built-in image rebuilt since it was imported, a disk
  * gone — returns -1 and the tool decides. The cache location follows
- * image/main.c's cache_open(). */
+ * rootfs/main.c's cache_open(). */
 static int runconf_cached(const char *image, struct runconf *rc)
 {
 	char dir[4096], path[8400], link[256];

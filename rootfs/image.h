@@ -4,7 +4,7 @@
  * the manifest, config and every blob (source.c, digest.c) → apply the
  * layers in order into a temp tree (apply.c) → mkfs.erofs (mkfs.c) →
  * publish <key>.erofs and <key>.json atomically under the cache lock
- * (cache.c). Errors follow vmm/util.h's struct err convention. */
+ * (main.c). Errors follow common/util.h's struct err convention. */
 #ifndef SANDBOX_IMAGE_H
 #define SANDBOX_IMAGE_H
 

@@ -18,7 +18,8 @@
  * SIG) to the host-mode runtime (guest-init --host), which forwards TERM,
  * INT, HUP, QUIT, USR1, USR2 and WINCH; KILL ends it, and the container
  * with it (PDEATHSIG). */
-#include "run/lifecycle.h"
+#include "lifecycle.h"
+#include "cli.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -36,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "run/state.h"
+#include "state.h"
 #include "vm.h"
 
 #define EXIT_ERR 125
