@@ -1,0 +1,156 @@
+/* `sandbox run`: the host-mode child (--isolation container). */
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/loop.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86/layout.h"
+#include "cli.h"
+#include "relay.h"
+#include "run_impl.h"
+#include "state.h"
+
+
+/* ------------------------------------------------------------------ */
+/* the host-mode child (--isolation container) */
+
+/* Mount a disk image file read-only (or not) at DIR: erofs can mount a
+ * file directly on recent kernels; otherwise through a loop device. */
+static int mount_image_file(const char *file, const char *dir, const char *fstype, bool ro)
+{
+	unsigned long fl = MS_NODEV | MS_NOSUID | (ro ? MS_RDONLY : 0);
+	if (fstype && !strcmp(fstype, "erofs") && mount(file, dir, "erofs", fl, NULL) == 0)
+		return 0;
+	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return cli_fail("mount %s: no file-backed mount and no /dev/loop-control: %s", file, strerror(errno));
+	for (int tries = 0; tries < 16; tries++) {
+		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (n < 0)
+			break;
+		char dev[64];
+		snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+		int lfd = open(dev, O_RDWR | O_CLOEXEC), ffd = open(file, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (lfd < 0 || ffd < 0) {
+			int err = errno;
+			if (lfd >= 0)
+				close(lfd);
+			if (ffd >= 0)
+				close(ffd);
+			close(ctl);
+			return cli_fail("mount %s: %s", lfd < 0 ? dev : file, strerror(err));
+		}
+		struct loop_config lc = { .fd = (unsigned)ffd,
+					  .info = { .lo_flags = LO_FLAGS_AUTOCLEAR | (ro ? LO_FLAGS_READ_ONLY : 0) } };
+		int r = ioctl(lfd, LOOP_CONFIGURE, &lc);
+		close(ffd);
+		if (r && errno == EBUSY) {  /* raced for that loop device */
+			close(lfd);
+			continue;
+		}
+		close(ctl);
+		if (r) {
+			close(lfd);
+			return cli_fail("mount %s: loop device: %s", file, strerror(errno));
+		}
+		static const char *const fss[] = { "erofs", "ext4" };
+		int m = -1;
+		for (int k = 0; k < 2 && m; k++)
+			m = mount(dev, dir, fstype ? fstype : fss[k], fl, NULL);
+		int err = errno;
+		close(lfd);  /* autoclear: the device goes with the mount */
+		if (m)
+			return cli_fail("mount %s: %s", file, strerror(err));
+		return 0;
+	}
+	close(ctl);
+	return cli_fail("mount %s: no free loop device", file);
+}
+
+int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id,
+			   struct argvec *spec)
+{
+	char dir[700], img[800], rw[800], root[800], opts[2600];
+	state_path(dir, sizeof(dir), id, NULL);
+	snprintf(img, sizeof(img), "%s/image", dir);
+	snprintf(rw, sizeof(rw), "%s/rw", dir);
+	snprintf(root, sizeof(root), "%s/root", dir);
+	/* Mounts live in a namespace of our own: nothing is left behind. */
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return cli_fail("--isolation container: a mount namespace: %s (needs root)", strerror(errno));
+	if ((mkdir(img, 0700) && errno != EEXIST) || (mkdir(rw, 0700) && errno != EEXIST) ||
+	    (mkdir(root, 0755) && errno != EEXIST))
+		return cli_fail("mkdir in %s: %s", dir, strerror(errno));
+	if (mount_image_file(rc->disk, img, rc->fstype, true))
+		return EXIT_ERR;
+	/* The writable layer is host memory here: bounded (as the VM's is by
+	 * the guest's memory), by --memory or 512 MiB. */
+	char rwopts[64];
+	snprintf(rwopts, sizeof(rwopts), "mode=0755,size=%lld", o->memory ? o->memory : 512LL << 20);
+	if (mount("tmpfs", rw, "tmpfs", MS_NODEV, rwopts))
+		return cli_fail("mount the writable layer: %s", strerror(errno));
+	snprintf(opts, sizeof(opts), "%s/upper", rw);
+	mkdir(opts, 0755);
+	snprintf(opts, sizeof(opts), "%s/work", rw);
+	mkdir(opts, 0755);
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", img, rw, rw);
+	if (mount("overlay", root, "overlay", MS_NODEV, opts))
+		return cli_fail("mount the overlay root: %s", strerror(errno));
+	for (int i = 0; i < o->nvol; i++) {
+		char file[4096], target[4200];
+		const char *colon = strchr(o->volumes[i], ':');
+		snprintf(file, sizeof(file), "%.*s", (int)(colon - o->volumes[i]), o->volumes[i]);
+		const char *path = colon + 1, *mode = strchr(path, ':');
+		snprintf(target, sizeof(target), "%s%.*s", root, mode ? (int)(mode - path) : (int)strlen(path), path);
+		/* The volume path is created in the writable layer; a symlink in
+		 * the image on the way is refused by the kernel's O_NOFOLLOW
+		 * walk in guest-init; here the same check is a realpath. */
+		char real[PATH_MAX];
+		if (mkdir(target, 0755) && errno != EEXIST)
+			return cli_fail("-v %s: mkdir: %s", o->volumes[i], strerror(errno));
+		if (!realpath(target, real) || strncmp(real, root, strlen(root)))
+			return cli_fail("-v %s: the path leaves the container's root", o->volumes[i]);
+		if (mount_image_file(file, real, NULL, mode && !strcmp(mode, ":ro")))
+			return EXIT_ERR;
+	}
+	if (!o->interactive && !o->tty) {       /* as in the VM: stdin is empty */
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul < 0 || dup2(nul, 0) < 0)
+			return cli_fail("/dev/null: %s", strerror(errno));
+		if (nul)
+			close(nul);
+	}
+	char tool[4200];
+	snprintf(tool, sizeof(tool), "%s/guest-init", run_bindir);
+	struct argvec a = { .n = 0 };
+	push(&a, tool);
+	push(&a, "--host");
+	push(&a, root);
+	for (int i = 0; i < spec->n; i++)
+		push(&a, spec->v[i]);
+	execv(tool, a.v);
+	return cli_fail("cannot run %s: %s", tool, strerror(errno));
+}

@@ -1,0 +1,73 @@
+/* The parts of `sandbox run`, one file each: options (run_opts.c), the
+ * image's run defaults (runconf.c), the container's spec for guest-init
+ * (run_spec.c), the VMM child (run_vm.c), the host-mode child
+ * (run_host.c), -p proxies (run_proxy.c) and the owner (run.c). */
+#ifndef SANDBOX_RUN_IMPL_H
+#define SANDBOX_RUN_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "run.h"
+#include "vm.h"
+
+#define EXIT_ERR 125
+#define MAX_LIST 64
+#define GUEST_MEM_DEFAULT (128 * MIB)
+#define GUEST_MEM_OVERHEAD (96 * MIB)   /* guest kernel + init beside a --memory limit */
+
+struct run_opts {
+	bool interactive, tty, rm, detach, read_only, init;
+	const char *name, *workdir, *user, *hostname, *network, *kernel, *initrd, *isolation, *image;
+	char *env[MAX_LIST * 4];
+	int nenv;
+	char *ports[16];
+	int nports;
+	char *volumes[VM_MAX_DISKS - 1];
+	int nvol;
+	const char *cpus;
+	long long memory, pids;
+	unsigned timeout;
+	char **cmd;
+	int ncmd;
+};
+
+/* The image's run defaults (image tool: `sandbox-image runconf NAME`). */
+struct runconf {
+	char *buf;
+	const char *disk, *fstype, *workdir, *user, *stopsignal;
+	char *entrypoint[SB_RUN_MAX_ARGS], *cmd[SB_RUN_MAX_ARGS], *env[SB_RUN_MAX_ARGS];
+	int nentry, ncmd, nenv;
+};
+
+
+/* The owner's signal for "the VMM's status pipe has something". */
+#define SIG_DONE (SIGRTMIN + 5)
+
+struct argvec {
+	char *v[SB_RUN_MAX_ARGS * 4];
+	int n;
+};
+
+/* Where the guest kernel, initramfs, sandbox-image and guest-init are. */
+extern const char *run_bindir;
+
+/* run_opts.c: 0, or the exit status (help: 0 printed; errors: 125). A
+ * positive return is the status to exit with. */
+int parse_run_args(int argc, char **argv, struct run_opts *o);
+/* runconf.c: from the image tool's cache file, else by running it. */
+int runconf_cached(const char *image, struct runconf *rc);
+int runconf_load(const char *image, struct runconf *rc);
+/* run_spec.c */
+void push(struct argvec *a, const char *s);
+void pushf(struct argvec *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int spec_args(const struct run_opts *o, const struct runconf *rc, const char *id, struct argvec *a);
+/* run_vm.c */
+int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
+		  struct argvec *spec, uint64_t start, int done_fd);
+/* run_host.c */
+int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, struct argvec *spec);
+/* run_proxy.c */
+int start_proxies(const struct run_opts *o, int net);
+
+#endif

@@ -1,0 +1,201 @@
+/* `sandbox run`: the VMM child (--isolation vm). */
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/loop.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86/layout.h"
+#include "cli.h"
+#include "relay.h"
+#include "run_impl.h"
+#include "state.h"
+
+
+/* ------------------------------------------------------------------ */
+/* the VMM child (--isolation vm) */
+
+struct vm_child {
+	struct relay relay;
+	int sigint;
+};
+
+static void on_signal(void *arg, int sig)
+{
+	struct vm_child *c = arg;
+	if (sig == SIGWINCH) {
+		relay_winch(&c->relay);
+		return;
+	}
+	relay_signal(&c->relay, sig);
+}
+
+/* The relay got EXIT: the container's status and all its output are here,
+ * and the guest synced its disks before sending it. Waiting for the guest
+ * to reset itself would only add its shutdown path (~30 ms in the test
+ * host): end the VM now. */
+static void end_vm_at_exit(void *arg)
+{
+	vm_request_end(arg, VM_END_DONE, NULL);
+}
+
+static int start_relay(void *arg, struct err *e)
+{
+	struct vm_child *c = arg;
+	if (relay_start(&c->relay))
+		return err_set(e, "agent relay thread: %s", strerror(errno));
+	return 0;
+}
+
+/* DONE_FD (-1: none): where the container's status goes, one byte, as
+ * soon as it is final and all output is written, before the VM is torn
+ * down (the kernel's part of that, closing the VM, waits for RCU grace
+ * periods: ~70 ms in the test host). The owner can end on it. */
+int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
+			 struct argvec *spec, uint64_t start, int done_fd)
+{
+	static struct vm vm;
+	static struct vm_child child;
+	struct err e = { { 0 } };
+	struct argvec g = { .n = 0 };
+	char kernel[4200], initrd[4200], vsock[700], netopt[128], append[512];
+	static char disks[VM_MAX_DISKS][4200];
+
+	vm.t.start = start;
+	vm.vm_fd = -1;
+	vm.kvm.fd = -1;
+	struct vm_config *c = &vm.cfg;
+	snprintf(kernel, sizeof(kernel), "%s/guest-vmlinux", run_bindir);
+	snprintf(initrd, sizeof(initrd), "%s/guest-initramfs.cpio", run_bindir);
+	c->kernel = o->kernel ? o->kernel : kernel;
+	c->initrd = o->initrd ? o->initrd : initrd;
+	if (access(c->kernel, R_OK))
+		return cli_fail("guest kernel %s: %s (build it with make, or give --kernel)", c->kernel, strerror(errno));
+	if (access(c->initrd, R_OK))
+		return cli_fail("guest initramfs %s: %s (build it with make, or give --initrd)", c->initrd,
+			    strerror(errno));
+	c->mem_bytes = o->memory ? (uint64_t)o->memory + GUEST_MEM_OVERHEAD : GUEST_MEM_DEFAULT;
+	c->mem_bytes = (c->mem_bytes + 2 * MIB - 1) & ~(2 * MIB - 1);
+	c->ncpus = o->cpus ? (unsigned)ceil(strtod(o->cpus, NULL)) : 1;
+	const char *extra = getenv("SANDBOX_KERNEL_APPEND");    /* experiments only */
+	snprintf(append, sizeof(append), "sandbox.agent=1%s%s%s", getenv("SANDBOX_TIMINGS") ? " sandbox.timings=1" : "",
+		 extra ? " " : "", extra ? extra : "");
+	c->append = append;
+	c->no_seccomp = getenv("SANDBOX_NO_SECCOMP") != NULL;    /* debugging only */
+	c->timings = getenv("SANDBOX_TIMINGS") != NULL;         /* phases, for bench/ */
+	if (getenv("SANDBOX_NO_JAIL"))                          /* debugging only */
+		c->jail = -1;
+
+	/* Disks: the image first (vda), then the volumes (vdb, ...). */
+	snprintf(disks[0], sizeof(disks[0]), "%s,ro", rc->disk);
+	c->disk_opts[c->ndisks++] = disks[0];
+	push(&g, "--image");
+	pushf(&g, "vda:%s", rc->fstype);
+	for (int i = 0; i < o->nvol; i++) {
+		char file[4096];
+		const char *colon = strchr(o->volumes[i], ':');
+		snprintf(file, sizeof(file), "%.*s", (int)(colon - o->volumes[i]), o->volumes[i]);
+		const char *path = colon + 1, *mode = strchr(path, ':');
+		bool ro = mode && !strcmp(mode, ":ro");
+		unsigned d = c->ndisks++;
+		snprintf(disks[d], sizeof(disks[0]), "%s%s", file, ro ? ",ro" : "");
+		c->disk_opts[d] = disks[d];
+		push(&g, "--volume");
+		pushf(&g, "vd%c:%.*s:%s", 'a' + c->ndisks - 1, mode ? (int)(mode - path) : (int)strlen(path), path,
+		      ro ? "ro" : "rw");
+	}
+	state_path(vsock, sizeof(vsock), id, "vsock");
+	static char vsock_opt[800];
+	snprintf(vsock_opt, sizeof(vsock_opt), "cid=3,uds=%s", vsock);
+	c->vsock_opts = vsock_opt;
+	if (net) {
+		snprintf(netopt, sizeof(netopt), "tap=sb%.12s,host-ip=172.30.%d.1/24", id, net);
+		c->net_opts = netopt;
+		push(&g, "--eth");
+		pushf(&g, "172.30.%d.2/24:172.30.%d.1:", net, net);
+	}
+	if (o->interactive)
+		push(&g, "--stdin");
+	if (o->tty) {
+		struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+		ioctl(0, TIOCGWINSZ, &ws);
+		push(&g, "--tty");
+		pushf(&g, "%u:%u", ws.ws_row ? ws.ws_row : 24, ws.ws_col ? ws.ws_col : 80);
+	}
+	for (int i = 0; i < spec->n; i++)
+		push(&g, spec->v[i]);
+
+	struct relay *r = &child.relay;
+	int guest_end;
+	if (relay_init(r, &guest_end))
+		return cli_fail("agent channel: %s", strerror(errno));
+	r->config = g.v;
+	r->in_fd = o->interactive || o->tty ? 0 : -1;
+	r->out_fd = 1;
+	r->err_fd = 2;
+	r->tty = o->tty;
+	r->no_seccomp = c->no_seccomp;
+	c->has_agent = true;
+	c->agent_fd = guest_end;
+	if (vm_prepare(&vm, &e)) {
+		fprintf(stderr, "sandbox: %s\n", e.msg);
+		vm_destroy(&vm);
+		return EXIT_ERR;
+	}
+	vm.on_signal = on_signal;
+	vm.on_signal_arg = &child;
+	vm.on_start = start_relay;
+	r->on_exit = end_vm_at_exit;
+	r->on_exit_arg = &vm;
+	e.msg[0] = '\0';
+	int status = vm_run(&vm, &e);
+	uint64_t t_ended = now_ns();
+	relay_stop(r);
+	int reported = atomic_load(&r->status);
+	if (r->err[0])
+		fprintf(stderr, "sandbox: %s\n", r->err);
+	if (c->timings && atomic_load(&r->exit_ns))
+		fprintf(stderr, "sandbox-run-timings: exit_frame_ms=%.3f vm_run_returned_ms=%.3f relay_stopped_ms=%.3f\n",
+			(double)(atomic_load(&r->exit_ns) - start) * 1e-6, (double)(t_ended - start) * 1e-6,
+			(double)(now_ns() - start) * 1e-6);
+	if (reported >= 0 && done_fd >= 0) {
+		/* Hand over the status and let go of stdio, so neither the owner
+		 * nor a reader of our output waits for the teardown below. */
+		uint8_t b = (uint8_t)reported;
+		if (write(done_fd, &b, 1) == 1) {
+			close(0);
+			close(1);
+			close(2);
+		}
+	}
+	vm_destroy(&vm);
+	if (reported >= 0)
+		return reported;
+	if (e.msg[0])
+		fprintf(stderr, "sandbox: %s\n", e.msg);
+	else
+		fprintf(stderr, "sandbox: the guest ended without reporting the container's status\n");
+	return status == 0 ? EXIT_ERR : status;
+}
