@@ -1,9 +1,11 @@
 /* Run defaults from the image config (json-c), and image names. */
 #include "image.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 bool image_name_valid(const char *n)
 {
@@ -37,6 +39,58 @@ static int get_field(json_object *cfg, const char *key, bool array, json_object 
 	}
 	*out = json_object_get(v);
 	return 0;
+}
+
+/* Linux signal names, without "SIG". */
+static const char *const signal_names[] = {
+	"HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "IOT", "BUS", "FPE", "KILL", "USR1", "SEGV",
+	"USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU",
+	"URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "POLL", "PWR", "SYS",
+};
+
+/* A decimal number without sign or leading zeros, LO..HI; S all digits. */
+static bool number_in(const char *s, long lo, long hi)
+{
+	if (!isdigit((unsigned char)*s) || (s[0] == '0' && s[1]) || strlen(s) > 2 ||
+	    strspn(s, "0123456789") != strlen(s))
+		return false;
+	long v = strtol(s, NULL, 10);
+	return v >= lo && v <= hi;
+}
+
+bool stop_signal_valid(const char *s)
+{
+	if (number_in(s, 1, 64))
+		return true;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(signal_names); i++)
+		if (!strcasecmp(s, signal_names[i]))
+			return true;
+	/* Realtime signals as systemd images name them: RTMIN+3, RTMAX-1. */
+	if (!strcasecmp(s, "RTMIN") || !strcasecmp(s, "RTMAX"))
+		return true;
+	if ((!strncasecmp(s, "RTMIN+", 6) || !strncasecmp(s, "RTMAX-", 6)) && number_in(s + 6, 1, 30))
+		return true;
+	return false;
+}
+
+/* StopSignal reaches the host's state file and the agent: only a signal
+ * name or number, nothing else (a newline would add a line there). */
+static int check_stop_signal(json_object *v, struct err *e)
+{
+	if (!v)
+		return 0;
+	const char *s = json_object_get_string(v);
+	if (stop_signal_valid(s))
+		return 0;
+	char shown[64];
+	size_t n = 0;
+	for (; *s && n + 4 < sizeof(shown); s++) /* control bytes shown as '?' */
+		shown[n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	shown[n] = '\0';
+	return err_set(e, "image config: StopSignal '%s%s' is not a signal (a name like SIGTERM or TERM, or 1-64)",
+		       shown, *s ? "..." : "");
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -89,7 +143,10 @@ int config_defaults(const char *config_json, json_object **out, struct err *e)
 	int rc = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(fields) && !rc; i++) {
 		json_object *v;
-		if (!(rc = get_field(cfg, fields[i].key, fields[i].array, &v, e)))
+		if (!(rc = get_field(cfg, fields[i].key, fields[i].array, &v, e)) &&
+		    !strcmp(fields[i].key, "StopSignal") && (rc = check_stop_signal(v, e)))
+			json_object_put(v);
+		else if (!rc)
 			json_object_object_add(o, fields[i].key, v);
 	}
 	json_object *ports = json_object_new_array();

@@ -108,6 +108,9 @@ struct json_object;
  * WorkingDir not a string, ExposedPorts not an object...) is an error;
  * absent or null ones are null. */
 int config_defaults(const char *config_json, struct json_object **out, struct err *e);
+/* A signal as StopSignal may name it: SIGTERM, TERM (any case), RTMIN+3,
+ * RTMAX-1, or a number 1-64. config_defaults refuses anything else. */
+bool stop_signal_valid(const char *s);
 /* NAME: 1-199 of letters, digits and . _ - : @, not starting with '.'. */
 bool image_name_valid(const char *name);
 

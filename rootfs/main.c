@@ -621,6 +621,12 @@ static int do_runconf(struct cache *c, const char *name, struct err *e)
 		err_sys(e, "image '%s': disk %s", name, disk);
 		goto out;
 	}
+	/* An entry imported before StopSignal was checked at import. */
+	if (json_object_object_get_ex(m, "StopSignal", &v) && v &&
+	    (!json_object_is_type(v, json_type_string) || !stop_signal_valid(json_object_get_string(v)))) {
+		err_set(e, "image '%s': its StopSignal is not a signal (import it again)", name);
+		goto out;
+	}
 	record("disk", disk);
 	records(m, "FsType", "fstype");
 	records(m, "Entrypoint", "entrypoint");

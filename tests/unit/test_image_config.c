@@ -96,6 +96,41 @@ static void test_config_wrong_types(void **state)
 	refused("{\"config\":{\"User\":\"root\\u0000x\"}}", "User is not a string");
 }
 
+/* StopSignal reaches the host's state file ("stop_signal=%s\n") and the
+ * agent: a newline in it once injected state lines (issue 13, finding 3). */
+static void test_config_stop_signal(void **state)
+{
+	(void)state;
+	const char *good[] = { "SIGTERM", "TERM", "sigterm", "term", "SigInt", "KILL", "SIGRTMIN+3",
+			       "RTMAX-1", "SIGRTMIN", "1", "15", "64" };
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		char cfg[128];
+		snprintf(cfg, sizeof(cfg), "{\"config\":{\"StopSignal\":\"%s\"}}", good[i]);
+		char *s = defaults(cfg);
+		if (!strstr(s, good[i]))
+			fail_msg("StopSignal %s gave %s", good[i], s);
+		free(s);
+	}
+	const char *bad[] = {
+		"\\ntap=victimtap", "SIGTERM\\ntap=victimtap", "TERM\\n", "\\tTERM", "TERM\\r",
+		"SIGTERM\\u0001", "", "SIG", "SIGFOO", "0", "65", "100", "-15", "+15", "015", "15x",
+		"1e1", " TERM", "TERM ", "SIGRTMIN+31", "RTMIN+0", "RTMIN+", "RTMIN-1", "SIGSIGTERM",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char cfg[128];
+		snprintf(cfg, sizeof(cfg), "{\"config\":{\"StopSignal\":\"%s\"}}", bad[i]);
+		refused(cfg, "StopSignal");
+	}
+	/* The message is one line: control bytes are not echoed. */
+	struct err e = { { 0 } };
+	json_object *o = NULL;
+	assert_int_equal(config_defaults("{\"config\":{\"StopSignal\":\"\\ntap=victimtap\"}}", &o, &e), -1);
+	assert_null(strchr(e.msg, '\n'));
+	assert_non_null(strstr(e.msg, "is not a signal"));
+	assert_false(stop_signal_valid("TERM\n"));
+	assert_true(stop_signal_valid("SIGHUP"));
+}
+
 static void test_image_names(void **state)
 {
 	(void)state;
@@ -124,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_config_full),
 		cmocka_unit_test(test_config_missing_fields),
 		cmocka_unit_test(test_config_wrong_types),
+		cmocka_unit_test(test_config_stop_signal),
 		cmocka_unit_test(test_image_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
