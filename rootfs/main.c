@@ -9,7 +9,14 @@
  *   CACHE/tmp/import.*                 work directories (removed on exit)
  *   CACHE/.lock                        flock: held while publishing/removing
  * key = the image config's sha256 (OCI, docker) or the sha256 of the tar
- * stream (rootfs inputs). Publishing is rename() of finished files. */
+ * stream (rootfs inputs). Publishing is rename() of finished files.
+ *
+ * Modes: a disk holds the image's every file (its /etc/shadow) and a
+ * .json/.runconf its Env (secrets), so as root the cache is private: the
+ * top directory 0711 (a shared cache's v<N>-user stays reachable), root's
+ * own directories 0700, disks 0400, other files 0600. Made so, and an
+ * older cache (0755/0444/0644) tightened, on every use (tighten()).
+ * Without root the files are the user's, in the user's own directory. */
 #include "image.h"
 
 #include <dirent.h>
@@ -64,6 +71,11 @@ static int fail(struct err *e)
 	return EXIT_FAIL;
 }
 
+/* Modes of what we create (private as root, see the top). */
+static mode_t dir_mode(void) { return geteuid() ? 0755 : 0700; }
+static mode_t file_mode(void) { return geteuid() ? 0644 : 0600; }
+static mode_t disk_mode(void) { return geteuid() ? 0444 : 0400; }
+
 static int mkdir_p(const char *path)
 {
 	char buf[4096];
@@ -76,7 +88,7 @@ static int mkdir_p(const char *path)
 			return -1;
 		*p = '/';
 	}
-	return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+	return mkdir(buf, dir_mode() == 0700 ? 0711 : 0755) && errno != EEXIST ? -1 : 0;
 }
 
 struct cache {
@@ -84,6 +96,80 @@ struct cache {
 	int fd, vfd, namesfd, lockfd;
 	char vdir[16];
 };
+
+/* FD (an open directory or file) to MODE if it is root's and more open;
+ * never widens. */
+static int tighten_fd(int fd, mode_t mode)
+{
+	struct stat st;
+	if (fstat(fd, &st))
+		return -1;
+	if (st.st_uid || !(st.st_mode & 07777 & ~mode))
+		return 0;
+	return fchmod(fd, st.st_mode & 07777 & mode);
+}
+
+/* The entries of the directory DIRFD: regular files to 0400 (disks) or
+ * 0600, directories (root's) to 0700. Symlinks (names/) have no mode. */
+static int tighten_entries(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		int f = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (f < 0) {
+			if (errno != ELOOP && errno != ENOENT) /* a symlink, or removed meanwhile */
+				rc = -1;
+			continue;
+		}
+		struct stat st;
+		const char *dot = strrchr(de->d_name, '.');
+		bool disk = dot && (!strcmp(dot, ".erofs") || !strcmp(dot, ".ext4"));
+		if (fstat(f, &st) || (S_ISDIR(st.st_mode) && tighten_fd(f, 0700)) ||
+		    (S_ISREG(st.st_mode) && tighten_fd(f, disk ? 0400 : 0600)))
+			rc = -1;
+		close(f);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* As root: the cache private (see the top), an older one included. */
+static int tighten(struct cache *c, struct err *e)
+{
+	if (geteuid())
+		return 0;
+	if (tighten_fd(c->fd, 0711) || tighten_entries(c->vfd))
+		return err_sys(e, "cache %s: making it private", c->dir);
+	static const char *const subs[] = { "names", "tmp", "builtin" };
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		int fd = openat(c->fd, subs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		bool bad = fd < 0 || tighten_fd(fd, 0700) || (!strcmp(subs[i], "builtin") && tighten_entries(fd));
+		if (fd >= 0)
+			close(fd);
+		if (bad)
+			return err_sys(e, "cache %s/%s: making it private", c->dir, subs[i]);
+	}
+	int fd = openat(c->fd, ".builtin.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		tighten_fd(fd, 0600);
+		close(fd);
+	}
+	if (tighten_fd(c->lockfd, 0600) || tighten_fd(c->vfd, 0700))
+		return err_sys(e, "cache %s: making it private", c->dir);
+	return 0;
+}
 
 static int cache_open(struct cache *c, struct err *e)
 {
@@ -106,14 +192,14 @@ static int cache_open(struct cache *c, struct err *e)
 		return err_sys(e, "cache %s", c->dir);
 	const char *subs[] = { c->vdir, "names", "tmp" };
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
-		if (mkdirat(c->fd, subs[i], 0755) && errno != EEXIST)
+		if (mkdirat(c->fd, subs[i], dir_mode()) && errno != EEXIST)
 			return err_sys(e, "cache %s/%s", c->dir, subs[i]);
-	c->vfd = openat(c->fd, c->vdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	c->namesfd = openat(c->fd, "names", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	c->lockfd = openat(c->fd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	c->vfd = openat(c->fd, c->vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	c->namesfd = openat(c->fd, "names", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	c->lockfd = openat(c->fd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, file_mode());
 	if (c->vfd < 0 || c->namesfd < 0 || c->lockfd < 0)
 		return err_sys(e, "cache %s", c->dir);
-	return 0;
+	return tighten(c, e);
 }
 
 static int cache_lock(struct cache *c, struct err *e)
@@ -188,7 +274,7 @@ static void progress(const char *fmt, ...)
 
 static int write_all_at(int dirfd, const char *path, const char *s, struct err *e)
 {
-	int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, file_mode());
 	if (fd < 0)
 		return err_sys(e, "%s", path);
 	size_t len = strlen(s);
@@ -312,7 +398,7 @@ static int do_import(struct cache *c, const char *spec, enum src_format fmt, con
 			 json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE), e))
 		goto out;
 	int dfd = openat(workfd, "disk", O_RDONLY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) || fchmod(dfd, 0444)) {
+	if (dfd < 0 || fsync(dfd) || fchmod(dfd, disk_mode())) {
 		if (dfd >= 0)
 			close(dfd);
 		err_sys(e, "%s", disk);
@@ -480,11 +566,11 @@ static int builtin_record(struct cache *c, const char *name, struct err *e)
 	char key[SHA256_HEX_LEN + 1], path[300], tmp[300];
 	if (name_key(c, name, key))
 		return err_set(e, "built-in image '%s': not in the cache after its import", name);
-	if (mkdirat(c->fd, "builtin", 0755) && errno != EEXIST)
+	if (mkdirat(c->fd, "builtin", dir_mode()) && errno != EEXIST)
 		return err_sys(e, "%s/builtin", c->dir);
 	snprintf(path, sizeof(path), "builtin/%s", name);
 	snprintf(tmp, sizeof(tmp), "builtin/.tmp.%s", name);
-	int fd = openat(c->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = openat(c->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, file_mode());
 	bool ok = fd >= 0 && write(fd, key, SHA256_HEX_LEN) == SHA256_HEX_LEN;
 	if (fd >= 0)
 		close(fd);
@@ -506,7 +592,7 @@ static int import_builtin(struct cache *c, const char *name, struct err *e)
 	char dir[4096], spec[4200], key[SHA256_HEX_LEN + 1], bkey[SHA256_HEX_LEN + 1];
 	if (builtin_dir(name, dir, sizeof(dir)))
 		return 1;
-	int lfd = openat(c->fd, ".builtin.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int lfd = openat(c->fd, ".builtin.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, file_mode());
 	if (lfd < 0)
 		return err_sys(e, "lock %s/.builtin.lock", c->dir);
 	while (flock(lfd, LOCK_EX))
@@ -569,7 +655,7 @@ static void keep_runconf(struct cache *c, const char *key)
 	if (!faccessat(c->vfd, path, F_OK, 0))
 		return;
 	snprintf(tmp, sizeof(tmp), ".tmp.%d.%s", (int)getpid(), path);
-	int fd = openat(c->vfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = openat(c->vfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, file_mode());
 	if (fd < 0)
 		return;
 	bool ok = write(fd, rc_buf, rc_len) == (ssize_t)rc_len;

@@ -313,10 +313,40 @@ fi
 t_run rc4 "$SI" runconf ../x
 t_expect rc4 "runconf refuses a bad NAME" 1 "" "bad NAME"
 
+# ---- the root cache is private (issue 13, finding 4) ----
+# A disk holds the image's /etc/shadow, a .json/.runconf its Env: no other
+# uid may read them, and an older cache (0755/0444/0644) is tightened on use.
+if [ $ROOT = 1 ] && command -v setpriv >/dev/null; then
+	chmod 755 $W # the test's own directory: reachable, so only the cache's modes decide
+	C1D=$(readlink -f "$(disk c1)"); C1J=${C1D%.erofs}.json; C1R=${C1D%.erofs}.runconf
+	# unreadable WHAT FILES...: uid 65534 can read none of FILES (which root can)
+	unreadable() {
+		local what=$1 f bad=""; shift
+		for f in "$@"; do
+			[ -r "$f" ] && [ -f "$f" ] || { bad="$bad [missing $f]"; continue; }
+			setpriv --reuid=65534 --regid=65534 --clear-groups cat "$f" >/dev/null 2>&1 && bad="$bad [$f]"
+		done
+		setpriv --reuid=65534 --regid=65534 --clear-groups ls $SANDBOX_IMAGE_DIR/names >/dev/null 2>&1 && bad="$bad [names/ listable]"
+		[ -z "$bad" ] && t_pass "$what" || t_fail "$what" "read as uid 65534:$bad"
+	}
+	modes() { stat -c %a $SANDBOX_IMAGE_DIR $V $SANDBOX_IMAGE_DIR/names $SANDBOX_IMAGE_DIR/tmp "$C1D" "$C1J" "$C1R" $SANDBOX_IMAGE_DIR/.lock | tr '\n' ' '; }
+	unreadable "as root, another uid reads neither the disk nor the .json/.runconf (nor lists names/)" "$C1D" "$C1J" "$C1R"
+	[ "$(modes)" = "711 700 700 700 400 600 600 600 " ] && t_pass "root cache modes: 0711 top, 0700 dirs, 0400 disk, 0600 files" ||
+		t_fail "root cache modes: 0711 top, 0700 dirs, 0400 disk, 0600 files" "got: $(modes)"
+	chmod 755 $SANDBOX_IMAGE_DIR $V $SANDBOX_IMAGE_DIR/names $SANDBOX_IMAGE_DIR/tmp
+	chmod 444 "$C1D"; chmod 644 "$C1J" "$C1R" $SANDBOX_IMAGE_DIR/.lock
+	"$SI" ls >/dev/null
+	unreadable "an older world-readable cache is made private on its next use" "$C1D" "$C1J" "$C1R"
+	[ "$(modes)" = "711 700 700 700 400 600 600 600 " ] && t_pass "... with the same modes" ||
+		t_fail "... with the same modes" "got: $(modes)"
+else
+	t_skip "the root cache is private" "not root or no setpriv"
+fi
+
 # ---- built-in images (make: $B/images/busybox, $B/images/testimg) ----
 if [ -f "$B/images/busybox/oci-layout" ] && [ -f "$B/images/testimg/oci-layout" ]; then
 	# Same bytes on every build.
-	if python3 image/mklayout.py "$W/bb-again" >$T_OUT/mkl.log 2>&1 && diff -r "$B/images/busybox" "$W/bb-again" >/dev/null; then
+	if python3 rootfs/mklayout.py "$W/bb-again" >$T_OUT/mkl.log 2>&1 && diff -r "$B/images/busybox" "$W/bb-again" >/dev/null; then
 		t_pass "the busybox layout is deterministic"
 	else
 		t_fail "the busybox layout is deterministic" "$(tail -n2 $T_OUT/mkl.log)"
@@ -377,10 +407,10 @@ if [ -f "$B/images/busybox/oci-layout" ] && [ -f "$B/images/testimg/oci-layout" 
 	# one the user imported under that name is kept.
 	mkdir -p $W/bin/images && cp "$SI" $W/bin/sandbox-image
 	echo one >$W/marker
-	python3 image/mklayout.py --add $W/marker:etc/marker $W/bin/images/busybox
+	python3 rootfs/mklayout.py --add $W/marker:etc/marker $W/bin/images/busybox
 	d1=$(SANDBOX_IMAGE_DIR=$W/rcache $W/bin/sandbox-image runconf busybox | tr '\0' '\n' | sed -n 's/^disk=//p')
 	echo two >$W/marker
-	rm -rf $W/bin/images/busybox && python3 image/mklayout.py --add $W/marker:etc/marker $W/bin/images/busybox
+	rm -rf $W/bin/images/busybox && python3 rootfs/mklayout.py --add $W/marker:etc/marker $W/bin/images/busybox
 	d2=$(SANDBOX_IMAGE_DIR=$W/rcache $W/bin/sandbox-image runconf busybox | tr '\0' '\n' | sed -n 's/^disk=//p')
 	if [ -f "$d1" ] || [ ! -f "$d2" ] || [ "$d1" = "$d2" ]; then
 		t_fail "a rebuilt built-in image is re-imported" "before: $d1, after: $d2"
@@ -389,7 +419,7 @@ if [ -f "$B/images/busybox/oci-layout" ] && [ -f "$B/images/testimg/oci-layout" 
 	fi
 	SANDBOX_IMAGE_DIR=$W/rcache "$SI" import --format rootfs-tar $W/rootfs.tar busybox >/dev/null
 	echo three >$W/marker
-	rm -rf $W/bin/images/busybox && python3 image/mklayout.py --add $W/marker:etc/marker $W/bin/images/busybox
+	rm -rf $W/bin/images/busybox && python3 rootfs/mklayout.py --add $W/marker:etc/marker $W/bin/images/busybox
 	SANDBOX_IMAGE_DIR=$W/rcache t_run bb4 $W/bin/sandbox-image runconf busybox
 	if [ "$(t_rc bb4)" = 0 ] && ! tr '\0' '\n' <$T_OUT/bb4.out | grep -q '^cmd='; then
 		t_pass "... but not over an image the user imported under its name"
