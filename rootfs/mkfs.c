@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +175,40 @@ static int ext4_fix_ctime(const char *dir, const char *out, struct err *e)
 	return rc;
 }
 
+/* Is NAME an executable in $PATH? Its path into OUT. */
+static bool in_path(const char *name, char *out, size_t len)
+{
+	const char *p = getenv("PATH");
+	if (!p || !*p)
+		p = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	while (*p) {
+		size_t n = strcspn(p, ":");
+		snprintf(out, len, "%.*s/%s", (int)n, p, name);
+		if (n && access(out, X_OK) == 0)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
+/* The fallback needs e2fsprogs' mke2fs (-d: a filesystem from a
+ * directory). Busybox's has neither -t nor -d, and fails with "invalid
+ * option" that names neither the problem nor the fix: say both. */
+static int check_mke2fs(bool forced, struct err *e)
+{
+	char path[4200], real[PATH_MAX];
+	const char *want = forced ? "install e2fsprogs (SANDBOX_IMAGE_MKFS=ext4 asks for it)"
+				  : "install erofs-utils (apt-get install erofs-utils)";
+	if (!in_path("mke2fs", path, sizeof(path)))
+		return err_set(e, "cannot make the image disk: %smke2fs not found; %s", forced ? "" : "mkfs.erofs and ",
+			       want);
+	const char *base = realpath(path, real) ? strrchr(real, '/') : NULL;
+	if (base && !strcmp(base + 1, "busybox"))
+		return err_set(e, "cannot make the image disk: %s%s is busybox's mke2fs, which cannot build a "
+			       "filesystem from a directory; %s", forced ? "" : "no mkfs.erofs, and ", path, want);
+	return 0;
+}
+
 static int build_ext4(const char *dir, const char *out, const char *uuid, struct err *e)
 {
 	uint64_t size = du(dir);
@@ -210,6 +246,8 @@ int mkfs_build(const char *dir, const char *out, const char *key, const char **f
 		}
 	}
 	unlink(out);
+	if (check_mke2fs(force && !strcmp(force, "ext4"), e))
+		return -1;
 	*fstype = "ext4";
 	return build_ext4(dir, out, uuid, e);
 }

@@ -21,6 +21,18 @@ add_counts() { # parse "N passed, N failed, N skipped" from the last such line o
 	pass=$((pass + $1)); fail=$((fail + $3)); skip=$((skip + ${5:-0}))
 }
 
+# The project paths the test host can do without when testing build dir $1:
+# every other build tree, and the objects and staging trees of these.
+kvmhost_excludes() {
+	local d out="build/obj build/test-root build/initramfs-root"
+	for d in build-*/; do
+		d=${d%/}
+		[ -d "$d" ] || continue
+		if [ "$d" = "$1" ]; then out="$out $d/obj $d/test-root $d/initramfs-root"; else out="$out $d"; fi
+	done
+	echo "$out"
+}
+
 echo "== unit tests ($B)"
 for t in "$B"/tests/test_*; do
 	[ -x "$t" ] || continue
@@ -68,10 +80,9 @@ if [ $unit_only = 0 ]; then
 	else
 		echo "== end-to-end tests in the nested KVM test host"
 		echo "   (this host cannot boot Linux guests natively: ${check#*: })" | cut -c1-160
-		# Only the build tree under test goes into the test host.
-		excl="build/obj build/test-root build/initramfs-root build-fuzz"
-		[ "$B" = build-asan ] || excl="$excl build-asan"
-		[ "$B" = build-asan ] && excl="$excl build-asan/obj build-asan/test-root build-asan/initramfs-root"
+		# Only the build tree under test (and build/, whose kernels an
+		# ASan build uses) goes into the test host, without objects.
+		excl=$(kvmhost_excludes "$B")
 		# The test host is an emulated machine: if it itself dies or hangs
 		# (status 125 or 124: all.sh's own are 0 and 1), say so and give it
 		# one more try. The suites that finished before print their
@@ -92,6 +103,9 @@ if [ $unit_only = 0 ]; then
 		fi
 	fi
 	add_counts "$log" e2e
+	echo "== the test-host advice of sandbox check, run as printed (this host's image cache)"
+	KVMHOST_EXCLUDE="$(kvmhost_excludes "$B") ${KVMHOST_EXCLUDE:-}" tests/kvmhost/advice.sh "$B" | tee "$log"
+	add_counts "$log" advice
 	rm -f "$log"
 fi
 echo "${pass} passed, ${fail} failed, ${skip} skipped"
