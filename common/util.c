@@ -13,6 +13,8 @@ static int err_vset(struct err *e, int errnum, const char *fmt, va_list ap)
 {
 	if (!e)
 		return -1;
+	e->errnum = errnum;
+	e->status = 0;
 	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	if (errnum && n >= 0 && (size_t)n < sizeof(e->msg))
 		snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(errnum));
@@ -36,6 +38,28 @@ int err_sys(struct err *e, const char *fmt, ...)
 	err_vset(e, errnum, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+int err_status(struct err *e, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_vset(e, 0, fmt, ap);
+	va_end(ap);
+	if (e)
+		e->status = status;
+	return -1;
+}
+
+int err_oom(struct err *e, const char *what)
+{
+	errno = ENOMEM;
+	return err_sys(e, "%s", what);
+}
+
+int err_exit_status(const struct err *e, int fallback)
+{
+	return e && e->status > 0 && e->status < 256 ? e->status : fallback;
 }
 
 int err_wrap(struct err *e, const char *fmt, ...)

@@ -7,18 +7,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Error convention (after crun): a function that can fail takes a
- * struct err *, returns -1 and fills it; callers may prefix context with
- * err_wrap(); only the top level prints. */
+/* The error convention of every host program (after crun): a function
+ * that can fail takes a struct err *, returns -1 (or < 0) and fills it;
+ * callers add context with err_wrap(); only a command's top level prints
+ * (one line: "sandbox: MSG") and exits with err_exit_status().
+ * Allocation failure is an error like any other: err_oom(). */
 struct err {
 	char msg[512];
+	int errnum;    /* errno behind it (err_sys), 0 if none */
+	int status;    /* exit status it calls for (err_status), 0: the caller's default */
 };
 
 int err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Like err_set but appends ": strerror(errno)". */
+/* Like err_set but appends ": strerror(errno)" and keeps errno. */
 int err_sys(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prefix an existing message with more context: "ctx: old". */
+/* Like err_set, with the exit status the failure calls for (e.g. Docker's
+ * 125/126/127). */
+int err_status(struct err *e, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "WHAT: Cannot allocate memory". */
+int err_oom(struct err *e, const char *what);
+/* Prefix an existing message with more context: "ctx: old" (errnum and
+ * status kept). */
 int err_wrap(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The status E asks for, else FALLBACK. */
+int err_exit_status(const struct err *e, int fallback);
 
 /* Monotonic time in nanoseconds. */
 uint64_t now_ns(void);
