@@ -165,7 +165,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 {
 	static struct run_opts o;
 	static struct runconf rc;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	int r = parse_run_args(argc, argv, &o);
 	if (r)
 		return r;

@@ -78,7 +78,7 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 {
 	static struct vm vm;
 	static struct vm_child child;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	struct argvec g = { .n = 0 };
 	char kernel[4200], initrd[4200], vsock[700], netopt[128], append[512];
 	static char disks[VM_MAX_DISKS][4200];

@@ -154,7 +154,7 @@ static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err 
 int vmm_main(int argc, char **argv, uint64_t start)
 {
 	static struct vm vm; /* large; zeroed */
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	vm.t.start = start;
 	vm.vm_fd = -1;
 	vm.kvm.fd = -1;

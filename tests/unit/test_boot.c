@@ -111,7 +111,7 @@ static void test_elf_valid_loads(void **state)
 	test_gm_alloc(&gm, 32 * MIB, FILL);
 	int fd = temp_file(im.bytes, sizeof(im.bytes));
 	struct boot_image img;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	/* Through kernel_load(): the ELF magic must select the ELF loader. */
 	assert_int_equal(kernel_load(&gm, fd, &img, &e), 0);
 	close(fd);
@@ -147,7 +147,7 @@ static void test_elf_truncated_header(void **state)
 	test_gm_alloc(&gm, 32 * MIB, FILL);
 	int fd = temp_file(im.bytes, 40);
 	struct boot_image img;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(kernel_load(&gm, fd, &img, &e), -1);
 	assert_err_contains(&e, "truncated ELF header");
 	close(fd);
@@ -539,7 +539,7 @@ static void test_kernel_neither_elf_nor_bzimage(void **state)
 	test_gm_alloc(&gm, 32 * MIB, FILL);
 	int fd = temp_file(junk, sizeof(junk));
 	struct boot_image img;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(kernel_load(&gm, fd, &img, &e), -1);
 	assert_err_contains(&e, "neither an ELF vmlinux nor a bzImage");
 	close(fd);
@@ -597,7 +597,7 @@ static void real_kernel(const char *name, enum kernel_kind kind)
 	struct guest_mem gm;
 	gm_wrap(&gm, buf, size);
 	struct boot_image img;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	if (kernel_load(&gm, fd, &img, &e))
 		fail_msg("%s: %s", path, e.msg);
 	assert_int_equal(img.kind, kind);
@@ -673,7 +673,7 @@ static void test_initrd_placement(void **state)
 	struct boot_image img = elf_img_at(ELF_END, 0x7fffffff);
 	int fd = temp_file(data, sizeof(data));
 	uint64_t addr = 0, size = 0;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(initrd_load(&gm, fd, &img, &addr, &size, &e), 0);
 	close(fd);
 	assert_int_equal(size, sizeof(data));
@@ -700,7 +700,7 @@ static void test_initrd_respects_initrd_max(void **state)
 	struct boot_image img = elf_img_at(ELF_END, 32 * MIB - 1);
 	int fd = temp_file(data, sizeof(data));
 	uint64_t addr = 0, size = 0;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(initrd_load(&gm, fd, &img, &addr, &size, &e), 0);
 	close(fd);
 	assert_true(addr + size <= 32 * MIB);
@@ -719,7 +719,7 @@ static void test_initrd_too_large(void **state)
 	struct boot_image img = elf_img_at(ELF_END, 0x7fffffff);
 	uint64_t room = 32 * MIB - ELF_END;
 	uint64_t addr = 0, size = 0;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 
 	int fd = temp_file(NULL, room); /* sparse: reads as zeros */
 	assert_int_equal(initrd_load(&gm, fd, &img, &addr, &size, &e), 0);
@@ -765,7 +765,7 @@ static void test_e820_128m(void **state)
 	struct guest_mem gm;
 	gm_wrap(&gm, dummy_host, 128 * MIB);
 	struct boot_e820_entry t[8];
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(e820_build(&gm, t, 8, &e), 3);
 	expect_e820(&t[0], 0, 0x9fc00, E820_TYPE_RAM);
 	expect_e820(&t[1], 0x9fc00, 0x400, E820_TYPE_RESERVED);
@@ -782,7 +782,7 @@ static void test_e820_above_4g(void **state)
 	struct guest_mem gm;
 	gm_wrap(&gm, dummy_host, 3 * GIB + 2 * MIB);
 	struct boot_e820_entry t[8];
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(e820_build(&gm, t, 8, &e), 4);
 	expect_e820(&t[0], 0, 0x9fc00, E820_TYPE_RAM);
 	expect_e820(&t[1], 0x9fc00, 0x400, E820_TYPE_RESERVED);
@@ -801,7 +801,7 @@ static void test_e820_table_too_small(void **state)
 	gm_wrap(&gm, dummy_host, 128 * MIB);
 	struct boot_e820_entry t[4];
 	memset(t, 0xab, sizeof(t));
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(e820_build(&gm, t, 2, &e), -1);
 	assert_err_contains(&e, "e820 table full (2 entries)");
 	/* Nothing written past MAX. */
@@ -819,7 +819,7 @@ static void test_e820_memory_too_small(void **state)
 	(void)state;
 	struct guest_mem gm;
 	struct boot_e820_entry t[8];
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	gm_wrap(&gm, dummy_host, 2 * MIB - 4096);
 	assert_int_equal(e820_build(&gm, t, 8, &e), -1);
 	assert_err_contains(&e, "too small");
@@ -845,7 +845,7 @@ static void test_cmdline_check(void **state)
 {
 	(void)state;
 	struct boot_image img = elf_img_at(ELF_END, 0x7fffffff);
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	char *s = repeat('a', 2048);
 	/* The kernel's limit: 2047 characters plus the NUL. */
 	s[2047] = '\0';
@@ -879,7 +879,7 @@ static void test_zero_page_elf(void **state)
 	test_gm_alloc(&gm, 64 * MIB, FILL);
 	struct boot_image img = elf_img_at(ELF_END, 0x7fffffff);
 	const char *cmdline = "console=ttyS0 reboot=k panic=-1";
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(zero_page_setup(&gm, &img, cmdline, 0x3000000, 0x12345, &e), 0);
 
 	assert_string_equal((char *)gm.host + CMDLINE_ADDR, cmdline);
@@ -948,7 +948,7 @@ static void test_zero_page_errors(void **state)
 	struct guest_mem gm;
 	test_gm_alloc(&gm, 4 * MIB, FILL);
 	struct boot_image img = elf_img_at(ELF_END, 0x7fffffff);
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	char *s = repeat('a', 2048);
 	assert_int_equal(zero_page_setup(&gm, &img, s, 0, 0, &e), -1);
 	assert_err_contains(&e, "command line");
@@ -966,7 +966,7 @@ static void test_boot_write_tables(void **state)
 	(void)state;
 	struct guest_mem gm;
 	test_gm_alloc(&gm, 2 * MIB, FILL);
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(boot_write_tables(&gm, &e), 0);
 
 	const uint64_t *pml4 = (const void *)(gm.host + PML4_ADDR);

@@ -479,7 +479,7 @@ static void test_bus_register(void **state)
 	struct bus b;
 	memset(&b, 0, sizeof(b));
 	struct fake_dev a, c;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(bus_register(&b, 0x3f8, 8, fake_io, &a, "com1", &e), 0);
 	/* Overlaps: the same range, inside, across either edge, around. */
 	assert_int_equal(bus_register(&b, 0x3f8, 8, fake_io, &c, "dup", &e), -1);

@@ -145,7 +145,7 @@ static void test_apply_good(void **state)
 		{ "deep/er/file", AE_IFREG, "x" }, /* missing parents are made */
 	};
 	mktar("good.tar", ents, ARRAY_SIZE(ents));
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	if (apply_one("good.tar", true, &e))
 		fail_msg("%s", e.msg);
 	char buf[32] = { 0 };
@@ -173,7 +173,7 @@ static void refused(const struct ent *bad, const char *want)
 {
 	const struct ent ents[] = { { "ok", AE_IFREG, "ok" }, *bad };
 	mktar("bad.tar", ents, 2);
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	if (!apply_one("bad.tar", true, &e))
 		fail_msg("'%s' accepted", bad->path);
 	if (!strstr(e.msg, want))
@@ -213,7 +213,7 @@ static void test_apply_through_symlink(void **state)
 	static const struct ent link = { "out", AE_IFLNK, "../outside" };
 	const struct ent ents[] = { link, { "out/evil", AE_IFREG, "x" } };
 	mktar("sym.tar", ents, 2);
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(apply_one("sym.tar", true, &e), -1);
 	assert_outside_untouched();
 }
@@ -238,7 +238,7 @@ static void test_opaque_deep(void **state)
 			ents[n++] = (struct ent){ paths[i], AE_IFDIR, NULL };
 		}
 		mktar("deep.tar", ents, n);
-		struct err e = { { 0 } };
+		struct err e = { 0 };
 		int rc = apply_one("deep.tar", true, &e);
 		if (depth <= 256) {
 			assert_int_equal(rc, 0);
@@ -300,7 +300,7 @@ static void test_limit_bytes(void **state)
 	mktar("l1.tar", l1, ARRAY_SIZE(l1));
 	mktar("l2.tar", l2, ARRAY_SIZE(l2));
 	const char *both[] = { "l1.tar", "l2.tar" };
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	/* At the cap: fine. */
 	if (apply_limited(both, 2, true, 100, 100, &e))
 		fail_msg("%s", e.msg);
@@ -397,7 +397,7 @@ static void test_limit_sparse(void **state)
 	unsetenv("SANDBOX_IMAGE_MAX_BYTES");
 	unsetenv("SANDBOX_IMAGE_MAX_ENTRIES");
 	const char *one[] = { "sparse.tar" };
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	struct stat st;
 
 	mksparse("sparse.tar", 1ULL << 20, (1ULL << 20) - 4096);
@@ -435,7 +435,7 @@ static void test_limit_entries(void **state)
 	mktar("e1.tar", l1, ARRAY_SIZE(l1));
 	mktar("e2.tar", l2, ARRAY_SIZE(l2));
 	const char *both[] = { "e1.tar", "e2.tar" };
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	if (apply_limited(both, 2, true, 100, 4, &e))
 		fail_msg("%s", e.msg);
 	/* Whiteouts and links count, across layers. */
@@ -452,7 +452,7 @@ static void test_limit_env(void **state)
 	const struct ent l[] = { { "d/", AE_IFDIR, NULL }, { "sixty", AE_IFREG, data60 + 1 } };
 	mktar("env.tar", l, ARRAY_SIZE(l));
 	const char *one[] = { "env.tar" };
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	static const struct { const char *bytes, *entries, *want; } cases[] = {
 		{ "60", "2", NULL },                 /* plain bytes, exactly enough */
 		{ "1k", NULL, NULL },

@@ -9,7 +9,7 @@
 /* The run defaults of CONFIG as compact JSON; fails the test on error. */
 static char *defaults(const char *config)
 {
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	json_object *o = NULL;
 	if (config_defaults(config, &o, &e))
 		fail_msg("config_defaults: %s", e.msg);
@@ -21,7 +21,7 @@ static char *defaults(const char *config)
 /* CONFIG must be refused with an error holding WANT. */
 static void refused(const char *config, const char *want)
 {
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	json_object *o = NULL;
 	if (!config_defaults(config, &o, &e)) {
 		json_object_put(o);
@@ -122,7 +122,7 @@ static void test_config_stop_signal(void **state)
 		refused(cfg, "StopSignal");
 	}
 	/* The message is one line: control bytes are not echoed. */
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	json_object *o = NULL;
 	assert_int_equal(config_defaults("{\"config\":{\"StopSignal\":\"\\ntap=victimtap\"}}", &o, &e), -1);
 	assert_null(strchr(e.msg, '\n'));

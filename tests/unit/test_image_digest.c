@@ -44,7 +44,7 @@ static void test_digest_parse(void **state)
 {
 	(void)state;
 	char hex[SHA256_HEX_LEN + 1];
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(digest_parse("sha256:" ABC_SHA, hex, &e), 0);
 	assert_string_equal(hex, ABC_SHA);
 	const char *bad[] = {
@@ -67,7 +67,7 @@ static void test_sha256_file(void **state)
 	(void)state;
 	char hex[SHA256_HEX_LEN + 1];
 	uint64_t size = 0;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	put("abc", "abc", 3);
 	put("empty", "", 0);
 	assert_int_equal(sha256_file_at(dfd, "abc", hex, &size, &e), 0);
@@ -90,7 +90,7 @@ static void test_sha256_uncompressed(void **state)
 {
 	(void)state;
 	char hex[SHA256_HEX_LEN + 1];
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	/* `printf abc | gzip -n`: the diff_id is the sha256 of "abc". */
 	static const unsigned char gz[] = {
 		0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x4b, 0x4c,
@@ -109,7 +109,7 @@ static void test_sha256_uncompressed(void **state)
 static void test_open_beneath(void **state)
 {
 	(void)state;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	put("file", "x", 1);
 	assert_int_equal(mkdirat(dfd, "sub", 0755), 0);
 	assert_int_equal(symlinkat("/etc/passwd", dfd, "abs-link"), 0);
@@ -204,7 +204,7 @@ static int open_layout(const char *cfg_digest_override, long cfg_size_delta, lon
 static void test_descriptors(void **state)
 {
 	(void)state;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	char hex[SHA256_HEX_LEN + 1];
 	assert_int_equal(open_layout(NULL, 0, 0, false, &e, hex), 0);
 	e.msg[0] = '\0';

@@ -139,7 +139,7 @@ static void test_gm_init_rejects_bad_sizes(void **state)
 	static const uint64_t bad[] = { 0, 4096, 1 * MIB, 2 * MIB - 1, 2 * MIB + 4096, 3 * MIB, 127 * MIB };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct guest_mem gm;
-		struct err e = { { 0 } };
+		struct err e = { 0 };
 		memset(&gm, 0x5a, sizeof(gm));
 		assert_int_equal(gm_init(&gm, bad[i], &e), -1);
 		assert_err_contains(&e, "multiple of 2 MiB");
@@ -148,7 +148,7 @@ static void test_gm_init_rejects_bad_sizes(void **state)
 		gm_free(&gm); /* safe on a failed init */
 	}
 	struct guest_mem gm;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(gm_init(&gm, GUEST_MEM_MAX + 2 * MIB, &e), -1);
 	assert_err_contains(&e, "exceeds the maximum");
 }
@@ -157,7 +157,7 @@ static void test_gm_init_layout(void **state)
 {
 	(void)state;
 	struct guest_mem gm;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(gm_init(&gm, 2 * MIB, &e), 0);
 	assert_non_null(gm.host);
 	assert_true(gm.owned);
@@ -276,7 +276,7 @@ static void test_parse_size_invalid(void **state)
 static void test_err_helpers(void **state)
 {
 	(void)state;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(err_set(&e, "bad %s %d", "thing", 42), -1);
 	assert_string_equal(e.msg, "bad thing 42");
 

@@ -23,7 +23,7 @@ static void check_table(unsigned ncpus)
 {
 	struct guest_mem gm;
 	test_gm_alloc(&gm, 2 * MIB, FILL);
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	int n = mptable_write(&gm, ncpus, &e);
 	if (n < 0)
 		fail_msg("%u CPUs: %s", ncpus, e.msg);
@@ -115,7 +115,7 @@ static void test_mptable_cpu_count_rejected(void **state)
 	(void)state;
 	struct guest_mem gm;
 	test_gm_alloc(&gm, 2 * MIB, FILL);
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(mptable_write(&gm, 0, &e), -1);
 	assert_err_contains(&e, "out of range");
 	memset(&e, 0, sizeof(e));
@@ -131,7 +131,7 @@ static void test_mptable_memory_too_small(void **state)
 {
 	(void)state;
 	struct guest_mem gm;
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	/* Memory ends in the middle of where the table would go. */
 	test_gm_alloc(&gm, MPTABLE_ADDR + 64, FILL);
 	assert_int_equal(mptable_write(&gm, 1, &e), -1);

@@ -140,7 +140,7 @@ static struct drv *setup_opts(const char *opts, uint64_t sectors, uint64_t want)
 	make_file(t, "sandbox-blk-", sectors);
 	char spec[256];
 	snprintf(spec, sizeof(spec), "%s%s", t->path, opts);
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	t->d = blk_create(spec, &t->gm, &e);
 	if (!t->d)
 		fail_msg("blk_create(%s): %s", spec, e.msg);
@@ -1072,7 +1072,7 @@ static void expect_create_error(const char *spec, const char *needle)
 	struct guest_mem gm;
 	uint8_t buf[4096];
 	gm_wrap(&gm, buf, sizeof(buf));
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	struct virtio_dev *d = blk_create(spec, &gm, &e);
 	if (d)
 		fail_msg("blk_create(%s) succeeded", spec);

@@ -57,7 +57,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	test_gm_alloc(&f->gm, MEM, 0xee);
-	struct err e = { { 0 } };
+	struct err e = { 0 };
 	assert_int_equal(evloop_init(&f->loop, &e), 0);
 	int sv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
