@@ -123,9 +123,12 @@ $(BUILD)/tests/test_image_%: tests/unit/test_image_%.c $(IMAGE_LIB_SRCS) $(wildc
 .PHONY: images
 # ---- end of embedded images ----
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+# Each links the shared virtio test driver too (kept: not an intermediate).
+UNIT_DRIVER := $(BUILD)/obj/tests/unit/virtio_driver.o
+.SECONDARY: $(UNIT_DRIVER)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(UNIT_DRIVER)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANDBOX_INC) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(SANDBOX_INC) -Itests/unit -o $@ $< $(LIB_OBJS) $(UNIT_DRIVER) $(LDLIBS) -lcmocka
 
 test: all
 	tests/run-all.sh $(BUILD)

@@ -2,13 +2,10 @@
  * request must fail on its own and leave the queue serving the next one. */
 #include "unit.h"
 
-#include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
-#include <linux/virtio_mmio.h>
-#include <linux/virtio_ring.h>
 
-#include "../../vmm/virtio/mmio.h"
 #include "../../vmm/virtio/virtq.h"
+#include "virtio_driver.h"
 
 #define MEM (1u << 20)
 #define DESC 0x1000
@@ -18,8 +15,8 @@
 
 struct ring {
 	struct guest_mem gm;
-	struct virtq q;
-	uint16_t avail_idx;
+	struct vq drv;          /* the driver's side of the ring */
+	struct virtq q;         /* the device's */
 	struct virtq_chain c;
 };
 
@@ -27,6 +24,7 @@ static int setup(void **state)
 {
 	struct ring *r = calloc(1, sizeof(*r));
 	test_gm_alloc(&r->gm, MEM, 0);
+	vq_init(&r->drv, &r->gm, QSZ, DESC, AVAIL, USED);
 	r->q.num = QSZ;
 	r->q.desc = DESC;
 	r->q.avail = AVAIL;
@@ -47,26 +45,11 @@ static int teardown(void **state)
 
 static void set_desc(struct ring *r, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
-	assert_int_equal(gm_write(&r->gm, DESC + 16ULL * i, &d, sizeof(d)), 0);
+	vq_set_desc(&r->drv, i, addr, len, flags, next);
 }
 
-static void offer(struct ring *r, uint16_t head)
-{
-	uint16_t *a = gm_ptr(&r->gm, AVAIL, 4 + 2 * QSZ + 2);
-	a[2 + r->avail_idx % QSZ] = head;
-	r->avail_idx++;
-	a[1] = r->avail_idx;
-}
-
-static uint16_t used_idx(struct ring *r) { return *(uint16_t *)gm_ptr(&r->gm, USED + 2, 2); }
-
-static struct vring_used_elem used_elem(struct ring *r, unsigned i)
-{
-	struct vring_used_elem e;
-	gm_read(&r->gm, &e, USED + 4 + 8ULL * (i % QSZ), sizeof(e));
-	return e;
-}
+static void offer(struct ring *r, uint16_t head) { vq_offer(&r->drv, head); }
+static uint16_t used_idx(struct ring *r) { return vq_used_idx(&r->drv); }
 
 /* Offer a good two-segment request at descriptor BASE and check it pops. */
 static void good_request_works(struct ring *r, unsigned base)
@@ -84,7 +67,7 @@ static void good_request_works(struct ring *r, unsigned base)
 	uint16_t before = used_idx(r);
 	virtq_push(&r->q, &r->gm, r->c.head, 7);
 	assert_int_equal(used_idx(r), (uint16_t)(before + 1));
-	struct vring_used_elem e = used_elem(r, before);
+	struct vring_used_elem e = vq_used_elem(&r->drv, before);
 	assert_int_equal(e.id, base);
 	assert_int_equal(e.len, 7);
 }
@@ -176,8 +159,7 @@ static void test_readable_after_writable(void **state)
 static void test_avail_index_jump_breaks_ring(void **state)
 {
 	struct ring *r = *state;
-	uint16_t *a = gm_ptr(&r->gm, AVAIL, 4);
-	a[1] = QSZ + 1; /* more buffers than the queue holds */
+	vq_publish(&r->drv, QSZ + 1); /* more buffers than the queue holds */
 	assert_int_equal(virtq_pop(&r->q, &r->gm, &r->c), -1);
 	assert_true(r->q.broken);
 	assert_int_equal(virtq_pop(&r->q, &r->gm, &r->c), 0);
@@ -199,8 +181,7 @@ static void test_wrapping_indices(void **state)
 	/* Start both sides just below the 16-bit wrap. */
 	r->q.last_avail = 0xfffe;
 	r->q.used_idx = 0xfffe;
-	r->avail_idx = 0xfffe;
-	*(uint16_t *)gm_ptr(&r->gm, USED + 2, 2) = 0xfffe;
+	vq_start_at(&r->drv, 0xfffe);
 	for (int i = 0; i < 5; i++)
 		good_request_works(r, 0);
 	assert_int_equal(r->q.last_avail, 3);
@@ -273,8 +254,7 @@ static void test_notify_flags_without_event_idx(void **state)
 	struct ring *r = *state;
 	good_request_works(r, 0);
 	assert_true(virtq_should_notify(&r->q, &r->gm));
-	uint16_t *a = gm_ptr(&r->gm, AVAIL, 2);
-	a[0] = VRING_AVAIL_F_NO_INTERRUPT;
+	vq_set_avail_flags(&r->drv, VRING_AVAIL_F_NO_INTERRUPT);
 	good_request_works(r, 0);
 	assert_false(virtq_should_notify(&r->q, &r->gm));
 }
@@ -283,18 +263,16 @@ static void test_event_idx(void **state)
 {
 	struct ring *r = *state;
 	r->q.event_idx = true;
-	uint16_t *used_event = gm_ptr(&r->gm, AVAIL + 4 + 2 * QSZ, 2);
 	good_request_works(r, 0);                    /* used idx 1 */
 	assert_true(virtq_should_notify(&r->q, &r->gm)); /* first time: always */
-	*used_event = 2;                             /* interrupt me when idx passes 2 */
+	vq_set_used_event(&r->drv, 2);               /* interrupt me when idx passes 2 */
 	good_request_works(r, 0);                    /* used idx 2 */
 	assert_false(virtq_should_notify(&r->q, &r->gm));
 	good_request_works(r, 0);                    /* used idx 3 > 2 */
 	assert_true(virtq_should_notify(&r->q, &r->gm));
 	/* avail_event tells the driver what we have consumed. */
 	virtq_update_avail_event(&r->q, &r->gm);
-	uint16_t *avail_event = gm_ptr(&r->gm, USED + 4 + 8 * QSZ, 2);
-	assert_int_equal(*avail_event, r->q.last_avail);
+	assert_int_equal(vq_avail_event(&r->drv), r->q.last_avail);
 }
 
 static void test_valid(void **state)
@@ -348,9 +326,7 @@ static void test_chain_copy(void **state)
 
 /* ---- the transport ---- */
 
-static unsigned kicks, irqs, notifies;
-static void t_kick(struct virtio_dev *d, unsigned q) { (void)d; (void)q; kicks++; }
-static void t_irq(struct virtio_dev *d) { (void)d; irqs++; }
+static unsigned notifies;
 static void t_notify(struct virtio_dev *d, unsigned q)
 {
 	struct virtq_chain *c = d->priv;
@@ -371,46 +347,25 @@ static const struct virtio_ops t_ops = {
 	.config_size = 8, .config_read = t_cfg, .queue_notify = t_notify,
 };
 
-static uint32_t rd(struct virtio_dev *d, uint64_t off)
+/* The device over the ring's memory, its queue 0 at DESC/AVAIL/USED. */
+static void dev_init(struct ring *r, struct virtio_dev *d, struct vdev *v)
 {
-	uint32_t v;
-	virtio_mmio_io(d, off, (uint8_t *)&v, 4, false);
-	return v;
-}
-static void wr(struct virtio_dev *d, uint64_t off, uint32_t v) { virtio_mmio_io(d, off, (uint8_t *)&v, 4, true); }
-
-static void negotiate(struct virtio_dev *d, uint64_t features)
-{
-	wr(d, VIRTIO_MMIO_STATUS, 0);
-	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
-}
-
-static void setup_queue(struct virtio_dev *d, uint64_t desc, uint32_t num)
-{
-	wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_NUM, num);
-	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-	wr(d, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-	wr(d, VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL);
-	wr(d, VIRTIO_MMIO_QUEUE_USED_LOW, USED);
-	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	virtio_dev_init(d, &t_ops, &r->c, &r->gm);
+	vdev_attach(v, d, &r->gm, NULL);
+	vq_init(&v->q[0], &r->gm, QSZ, DESC, AVAIL, USED);
 }
 
 static void test_mmio_identity_and_config(void **state)
 {
 	struct ring *r = *state;
 	struct virtio_dev d;
-	virtio_dev_init(&d, &t_ops, &r->c, &r->gm);
-	assert_int_equal(rd(&d, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	assert_int_equal(rd(&d, VIRTIO_MMIO_VERSION), 2);
-	assert_int_equal(rd(&d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
-	wr(&d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	assert_true(rd(&d, VIRTIO_MMIO_DEVICE_FEATURES) & (1u << (VIRTIO_F_VERSION_1 - 32)));
+	struct vdev v;
+	dev_init(r, &d, &v);
+	assert_int_equal(vdev_rd(&v, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	assert_int_equal(vdev_rd(&v, VIRTIO_MMIO_VERSION), 2);
+	assert_int_equal(vdev_rd(&v, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
+	vdev_wr(&v, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	assert_true(vdev_rd(&v, VIRTIO_MMIO_DEVICE_FEATURES) & (1u << (VIRTIO_F_VERSION_1 - 32)));
 	uint8_t b[4];
 	virtio_mmio_io(&d, VIRTIO_MMIO_CONFIG + 2, b, 2, false);
 	assert_int_equal(b[0], 0xa2);
@@ -426,19 +381,17 @@ static void test_mmio_feature_negotiation(void **state)
 {
 	struct ring *r = *state;
 	struct virtio_dev d;
-	virtio_dev_init(&d, &t_ops, &r->c, &r->gm);
+	struct vdev v;
+	dev_init(r, &d, &v);
 	/* Without VERSION_1 the device refuses FEATURES_OK. */
-	negotiate(&d, 1ULL << 5);
-	assert_false(rd(&d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
+	assert_false(vdev_negotiate(&v, 1ULL << 5));
 	/* A feature the device never offered is refused too. */
-	negotiate(&d, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 6));
-	assert_false(rd(&d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
-	negotiate(&d, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5));
-	assert_true(rd(&d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
+	assert_false(vdev_negotiate(&v, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 6)));
+	assert_true(vdev_negotiate(&v, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << 5)));
 	/* DRIVER_OK without FEATURES_OK fails the device. */
-	wr(&d, VIRTIO_MMIO_STATUS, 0);
-	wr(&d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK);
-	assert_true(rd(&d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FAILED);
+	vdev_wr(&v, VIRTIO_MMIO_STATUS, 0);
+	vdev_wr(&v, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK);
+	assert_true(vdev_rd(&v, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FAILED);
 	assert_false(d.active);
 }
 
@@ -446,43 +399,44 @@ static void test_mmio_queue_setup_and_notify(void **state)
 {
 	struct ring *r = *state;
 	struct virtio_dev d;
-	virtio_dev_init(&d, &t_ops, &r->c, &r->gm);
-	d.kick = t_kick;
-	d.raise_irq = t_irq;
-	negotiate(&d, 1ULL << VIRTIO_F_VERSION_1);
+	struct vdev v;
+	dev_init(r, &d, &v);
+	assert_true(vdev_negotiate(&v, 1ULL << VIRTIO_F_VERSION_1));
 	/* A ring outside guest memory is refused. */
-	setup_queue(&d, MEM - 16, QSZ);
-	assert_int_equal(rd(&d, VIRTIO_MMIO_QUEUE_READY), 0);
+	vq_init(&v.q[0], &r->gm, QSZ, MEM - 16, AVAIL, USED);
+	assert_false(vdev_queue_setup(&v, 0));
+	assert_int_equal(vdev_rd(&v, VIRTIO_MMIO_QUEUE_READY), 0);
 	/* A queue size above the maximum is refused. */
-	setup_queue(&d, DESC, 1024);
-	assert_int_equal(rd(&d, VIRTIO_MMIO_QUEUE_READY), 0);
-	setup_queue(&d, DESC, QSZ);
-	assert_int_equal(rd(&d, VIRTIO_MMIO_QUEUE_READY), 1);
+	vq_init(&v.q[0], &r->gm, 1024, DESC, AVAIL, USED);
+	assert_false(vdev_queue_setup(&v, 0));
+	assert_int_equal(vdev_rd(&v, VIRTIO_MMIO_QUEUE_READY), 0);
+	vq_init(&v.q[0], &r->gm, QSZ, DESC, AVAIL, USED);
+	assert_true(vdev_queue_setup(&v, 0));
 	/* Addresses cannot change under a ready queue. */
-	wr(&d, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
+	vdev_wr(&v, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
 	assert_int_equal(d.vq[0].desc, DESC);
-	wr(&d, VIRTIO_MMIO_STATUS, rd(&d, VIRTIO_MMIO_STATUS) | VIRTIO_CONFIG_S_DRIVER_OK);
+	vdev_wr(&v, VIRTIO_MMIO_STATUS, vdev_rd(&v, VIRTIO_MMIO_STATUS) | VIRTIO_CONFIG_S_DRIVER_OK);
 	assert_true(d.active);
 
-	kicks = irqs = notifies = 0;
-	wr(&d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	wr(&d, VIRTIO_MMIO_QUEUE_NOTIFY, 5); /* no such queue */
-	assert_int_equal(kicks, 1);
+	notifies = 0;
+	vdev_wr(&v, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vdev_wr(&v, VIRTIO_MMIO_QUEUE_NOTIFY, 5); /* no such queue */
+	assert_int_equal(v.kicks, 1);
+	assert_int_equal(v.kicked, 1u << 0);
 
-	r->q = d.vq[0]; /* reuse the ring helpers on the device's queue */
-	set_desc(r, 0, 0x10000, 16, 0, 0);
-	offer(r, 0);
+	vq_set_desc(&v.q[0], 0, 0x10000, 16, 0, 0);
+	vq_offer(&v.q[0], 0);
 	virtio_process_queue(&d, 0);
 	assert_int_equal(notifies, 1);
-	assert_int_equal(irqs, 1);
-	assert_int_equal(rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
-	wr(&d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
-	assert_int_equal(rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(v.irqs, 1);
+	assert_int_equal(vdev_rd(&v, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	vdev_wr(&v, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(vdev_rd(&v, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 
 	/* Reset clears everything. */
-	wr(&d, VIRTIO_MMIO_STATUS, 0);
-	assert_int_equal(rd(&d, VIRTIO_MMIO_STATUS), 0);
-	assert_int_equal(rd(&d, VIRTIO_MMIO_QUEUE_READY), 0);
+	vdev_wr(&v, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vdev_rd(&v, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vdev_rd(&v, VIRTIO_MMIO_QUEUE_READY), 0);
 	assert_false(d.active);
 	virtio_process_queue(&d, 0);
 	assert_int_equal(notifies, 1); /* not called on an inactive device */
