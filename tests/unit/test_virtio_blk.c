@@ -1,21 +1,19 @@
-/* Unit tests for virtio-blk: a small in-test driver sets the device up
- * through the virtio-mmio registers over a malloc'd guest memory, writes
- * descriptors and rings into that memory, kicks, and checks the used ring,
- * the status byte and the backing temp file. Hostile chains each fail
- * their own request, and a good request right after must still work. */
+/* Unit tests for virtio-blk: the shared test driver (virtio_driver.h)
+ * sets the device up through the virtio-mmio registers over a malloc'd
+ * guest memory, the tests write descriptors and rings into that memory,
+ * kick, and check the used ring, the status byte and the backing temp
+ * file. Hostile chains each fail their own request, and a good request
+ * right after must still work. */
 #include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <linux/virtio_blk.h>
-#include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
-#include <linux/virtio_mmio.h>
-#include <linux/virtio_ring.h>
 
 #include "../../vmm/devices/virtio_blk.h"
-#include "../../vmm/virtio/mmio.h"
+#include "virtio_driver.h"
 
 /* Guest memory layout of the test driver. */
 #define GM_SIZE (8 * MIB)
@@ -33,86 +31,24 @@
 struct drv {
 	struct guest_mem gm;
 	struct virtio_dev *d;
+	struct vdev v;        /* the driver; v.q[0] the request queue */
 	char path[128];
 	int fd;               /* the test's own view of the backing file */
-	uint16_t num;         /* queue size */
-	uint16_t avail_idx;   /* driver's avail->idx */
-	uint16_t used_seen;   /* used entries consumed */
-	int kicks_pending;
-	int kicks, irqs;
 };
 
-static void on_kick(struct virtio_dev *d, unsigned q)
-{
-	struct drv *t = d->host;
-	assert_int_equal(q, 0);
-	t->kicks_pending++;
-	t->kicks++;
-}
-
-static void on_irq(struct virtio_dev *d)
-{
-	((struct drv *)d->host)->irqs++;
-}
+static struct vq *rq(struct drv *t) { return &t->v.q[0]; }
 
 static uint8_t pat(uint64_t off)
 {
 	return (uint8_t)(off * 7 + (off >> 9) * 13 + 1);
 }
 
-static uint32_t mmio_rd(struct drv *t, uint32_t off)
-{
-	uint32_t v;
-	virtio_mmio_io(t->d, off, (uint8_t *)&v, 4, false);
-	return v;
-}
-
-static void mmio_wr(struct drv *t, uint32_t off, uint32_t v)
-{
-	virtio_mmio_io(t->d, off, (uint8_t *)&v, 4, true);
-}
-
-static uint64_t offered_features(struct drv *t)
-{
-	mmio_wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	uint64_t f = mmio_rd(t, VIRTIO_MMIO_DEVICE_FEATURES);
-	mmio_wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	return f | (uint64_t)mmio_rd(t, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-}
-
-/* The driver's side of device initialisation (virtio 1.x, 3.1.1). */
+/* The driver's side of device initialisation, with the features it
+ * wants of those offered and fresh rings of NUM entries. */
 static void drv_init(struct drv *t, uint64_t want, uint16_t num)
 {
-	assert_int_equal(mmio_rd(t, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	assert_int_equal(mmio_rd(t, VIRTIO_MMIO_VERSION), 2);
-	assert_int_equal(mmio_rd(t, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
-	mmio_wr(t, VIRTIO_MMIO_STATUS, 0);
-	mmio_wr(t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	uint64_t f = (offered_features(t) & want) | (1ULL << VIRTIO_F_VERSION_1);
-	mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
-	uint32_t st = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
-	mmio_wr(t, VIRTIO_MMIO_STATUS, st);
-	assert_true(mmio_rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
-	/* Fresh rings. */
-	memset(t->gm.host + DESC, 0, 0x4000);
-	t->num = num;
-	t->avail_idx = t->used_seen = 0;
-	mmio_wr(t, VIRTIO_MMIO_QUEUE_SEL, 0);
-	assert_int_equal(mmio_rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_MAX_SIZE);
-	mmio_wr(t, VIRTIO_MMIO_QUEUE_NUM, num);
-	mmio_wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC);
-	mmio_wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-	mmio_wr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)AVAIL);
-	mmio_wr(t, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-	mmio_wr(t, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)USED);
-	mmio_wr(t, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-	mmio_wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
-	assert_int_equal(mmio_rd(t, VIRTIO_MMIO_QUEUE_READY), 1);
-	mmio_wr(t, VIRTIO_MMIO_STATUS, st | VIRTIO_CONFIG_S_DRIVER_OK);
-	assert_true(mmio_rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_DRIVER_OK);
+	vq_init(rq(t), &t->gm, num, DESC, AVAIL, USED);
+	vdev_init(&t->v, (vdev_features(&t->v) & want) | (1ULL << VIRTIO_F_VERSION_1));
 }
 
 /* A backing file of SECTORS sectors filled with pat(), named after NAME
@@ -144,9 +80,7 @@ static struct drv *setup_opts(const char *opts, uint64_t sectors, uint64_t want)
 	t->d = blk_create(spec, &t->gm, &e);
 	if (!t->d)
 		fail_msg("blk_create(%s): %s", spec, e.msg);
-	t->d->host = t;
-	t->d->kick = on_kick;
-	t->d->raise_irq = on_irq;
+	vdev_attach(&t->v, t->d, &t->gm, NULL);
 	drv_init(t, want, 16);
 	return t;
 }
@@ -170,73 +104,21 @@ static void teardown(struct drv *t)
 /* ------------------------------------------------------------------ */
 /* building requests */
 
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool w;
-};
-
-static void set_desc(struct drv *t, uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
-	assert_int_equal(gm_write(&t->gm, table + 16ULL * i, &d, sizeof(d)), 0);
-}
-
-/* Descriptors FIRST.. of table TABLE for SEGS, chained in order. */
-static void write_chain(struct drv *t, uint64_t table, unsigned first, const struct seg *s, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		set_desc(t, table, first + i, s[i].gpa, s[i].len,
-			 (uint16_t)((s[i].w ? VRING_DESC_F_WRITE : 0) | (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			 (uint16_t)(first + i + 1));
-}
-
-/* Make HEAD available (no kick). */
-static void post(struct drv *t, uint16_t head)
-{
-	uint16_t *ring = gm_ptr(&t->gm, AVAIL, 4 + 2ULL * t->num + 2);
-	ring[2 + t->avail_idx % t->num] = head;
-	t->avail_idx++;
-	__atomic_store_n(&ring[1], t->avail_idx, __ATOMIC_RELEASE);
-}
-
-/* Kick queue 0 through the register, then run the device thread's work
- * until no kick is pending. */
-static void kick_and_run(struct drv *t)
-{
-	mmio_wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	while (t->kicks_pending) {
-		t->kicks_pending--;
-		virtio_process_queue(t->d, 0);
-	}
-}
-
-static uint16_t used_idx(struct drv *t)
-{
-	uint16_t v;
-	assert_int_equal(gm_read(&t->gm, &v, USED + 2, 2), 0);
-	return v;
-}
-
 /* Take the next used entry; it must be for HEAD. Returns its length. */
 static uint32_t take_used(struct drv *t, uint16_t head)
 {
-	assert_int_not_equal(used_idx(t), t->used_seen);
-	struct vring_used_elem e;
-	assert_int_equal(gm_read(&t->gm, &e, USED + 4 + 8ULL * (t->used_seen % t->num), sizeof(e)), 0);
-	t->used_seen++;
+	struct vring_used_elem e = vq_take(rq(t));
 	assert_int_equal(e.id, head);
 	return e.len;
 }
 
 /* Submit SEGS as one chain at descriptor 0 and return the used length. */
-static uint32_t submit(struct drv *t, const struct seg *s, unsigned n)
+static uint32_t submit(struct drv *t, const struct vq_seg *s, unsigned n)
 {
-	write_chain(t, DESC, 0, s, n);
-	post(t, 0);
-	kick_and_run(t);
-	assert_int_equal(used_idx(t), (uint16_t)(t->used_seen + 1)); /* completed, and only it */
+	vq_write_chain(&t->gm, DESC, 0, s, n);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
+	assert_int_equal(vq_pending(rq(t)), 1); /* completed, and only it */
 	return take_used(t, 0);
 }
 
@@ -259,18 +141,18 @@ static uint8_t req(struct drv *t, uint32_t type, uint64_t sector, void *data, ui
 {
 	put_hdr(t, HDR, type, sector);
 	t->gm.host[STATUS] = 0xee;
-	struct seg s[3];
+	struct vq_seg s[3];
 	unsigned n = 0;
-	s[n++] = (struct seg){ HDR, 16, false };
+	s[n++] = (struct vq_seg){ HDR, 16, false };
 	if (len) {
 		assert_true(len <= 1 * MIB);
 		if (dev_writes)
 			memset(t->gm.host + DATA, 0xdd, len);
 		else
 			memcpy(t->gm.host + DATA, data, len);
-		s[n++] = (struct seg){ DATA, len, dev_writes };
+		s[n++] = (struct vq_seg){ DATA, len, dev_writes };
 	}
-	s[n++] = (struct seg){ STATUS, 1, true };
+	s[n++] = (struct vq_seg){ STATUS, 1, true };
 	uint32_t u = submit(t, s, n);
 	if (used)
 		*used = u;
@@ -318,7 +200,7 @@ static void test_blk_features_and_config(void **state)
 {
 	(void)state;
 	struct drv *t = setup();
-	uint64_t f = offered_features(t);
+	uint64_t f = vdev_features(&t->v);
 	assert_true(f & (1ULL << VIRTIO_F_VERSION_1));
 	assert_true(f & (1ULL << VIRTIO_BLK_F_FLUSH));
 	assert_true(f & (1ULL << VIRTIO_BLK_F_SEG_MAX));
@@ -360,7 +242,7 @@ static void test_blk_features_and_config(void **state)
 
 	/* Read-only: RO offered, discard / write zeroes not. */
 	t = setup_opts(",ro", FILE_SECTORS, ALL_FEATURES);
-	f = offered_features(t);
+	f = vdev_features(&t->v);
 	assert_true(f & (1ULL << VIRTIO_BLK_F_RO));
 	assert_true(f & (1ULL << VIRTIO_BLK_F_FLUSH));
 	assert_false(f & (1ULL << VIRTIO_BLK_F_DISCARD));
@@ -407,7 +289,7 @@ static void test_blk_read_write(void **state)
 	assert_int_equal(st->reads, 4);
 	assert_int_equal(st->writes, 1);
 	assert_int_equal(st->ioerr + st->unsupp + st->bad_chains, 0);
-	assert_true(t->irqs >= 5); /* every completion interrupts (no suppression asked) */
+	assert_true(t->v.irqs >= 5); /* every completion interrupts (no suppression asked) */
 	teardown(t);
 }
 
@@ -420,7 +302,7 @@ static void test_blk_scatter_gather(void **state)
 	/* IN: header in 2 pieces, data in 3 (512 + 1024 + 512), status. */
 	put_hdr(t, HDR, VIRTIO_BLK_T_IN, 4);
 	t->gm.host[STATUS] = 0xee;
-	struct seg s[] = {
+	struct vq_seg s[] = {
 		{ HDR, 8, false }, { HDR + 8, 8, false },
 		{ DATA, 512, true }, { DATA2, 1024, true }, { DATA + 0x8000, 512, true },
 		{ STATUS, 1, true },
@@ -438,7 +320,7 @@ static void test_blk_scatter_gather(void **state)
 	memset(t->gm.host + DATA, 0x11, 512);
 	memset(t->gm.host + DATA2, 0x22, 512);
 	put_hdr(t, HDR, VIRTIO_BLK_T_OUT, 20);
-	struct seg w[] = { { HDR, 16, false }, { DATA, 512, false }, { DATA2, 512, false }, { STATUS, 1, true } };
+	struct vq_seg w[] = { { HDR, 16, false }, { DATA, 512, false }, { DATA2, 512, false }, { STATUS, 1, true } };
 	assert_int_equal(submit(t, w, 4), 1);
 	assert_int_equal(status_at(t, STATUS), VIRTIO_BLK_S_OK);
 	uint8_t want[1024];
@@ -449,7 +331,7 @@ static void test_blk_scatter_gather(void **state)
 	/* IN: the status byte is the last byte of the data buffer. */
 	put_hdr(t, HDR, VIRTIO_BLK_T_IN, 6);
 	t->gm.host[DATA + 512] = 0xee;
-	struct seg one[] = { { HDR, 16, false }, { DATA, 513, true } };
+	struct vq_seg one[] = { { HDR, 16, false }, { DATA, 513, true } };
 	assert_int_equal(submit(t, one, 2), 513);
 	assert_int_equal(status_at(t, DATA + 512), VIRTIO_BLK_S_OK);
 	for (unsigned i = 0; i < 512; i++)
@@ -458,11 +340,11 @@ static void test_blk_scatter_gather(void **state)
 	/* Indirect: the whole request in a table. */
 	put_hdr(t, HDR, VIRTIO_BLK_T_IN, 8);
 	t->gm.host[STATUS] = 0xee;
-	struct seg ind[] = { { HDR, 16, false }, { DATA, 512, true }, { STATUS, 1, true } };
-	write_chain(t, IND, 0, ind, 3);
-	set_desc(t, DESC, 0, IND, 3 * 16, VRING_DESC_F_INDIRECT, 0);
-	post(t, 0);
-	kick_and_run(t);
+	struct vq_seg ind[] = { { HDR, 16, false }, { DATA, 512, true }, { STATUS, 1, true } };
+	vq_write_chain(&t->gm, IND, 0, ind, 3);
+	vq_table_desc(&t->gm, DESC, 0, IND, 3 * 16, VRING_DESC_F_INDIRECT, 0);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
 	assert_int_equal(take_used(t, 0), 513);
 	assert_int_equal(status_at(t, STATUS), VIRTIO_BLK_S_OK);
 	for (unsigned i = 0; i < 512; i++)
@@ -589,28 +471,28 @@ static void test_blk_bad_chains(void **state)
 	put_hdr(t, HDR, VIRTIO_BLK_T_IN, 0);
 
 	/* A descriptor loop: 0 -> 1 -> 0. */
-	set_desc(t, DESC, 0, HDR, 16, VRING_DESC_F_NEXT, 1);
-	set_desc(t, DESC, 1, STATUS, 1, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 0);
+	vq_table_desc(&t->gm, DESC, 0, HDR, 16, VRING_DESC_F_NEXT, 1);
+	vq_table_desc(&t->gm, DESC, 1, STATUS, 1, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 0);
 	t->gm.host[STATUS] = 0xee;
-	post(t, 0);
-	kick_and_run(t);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
 	assert_int_equal(take_used(t, 0), 0);
 	assert_int_equal(status_at(t, STATUS), 0xee);
 	assert_int_equal(st->bad_chains, ++bad);
 	assert_still_serves(t);
 
 	/* A self-loop. */
-	set_desc(t, DESC, 0, HDR, 16, VRING_DESC_F_NEXT, 0);
-	post(t, 0);
-	kick_and_run(t);
+	vq_table_desc(&t->gm, DESC, 0, HDR, 16, VRING_DESC_F_NEXT, 0);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
 	assert_int_equal(take_used(t, 0), 0);
 	assert_int_equal(st->bad_chains, ++bad);
 	assert_still_serves(t);
 
 	/* A next index beyond the table. */
-	set_desc(t, DESC, 0, HDR, 16, VRING_DESC_F_NEXT, 200);
-	post(t, 0);
-	kick_and_run(t);
+	vq_table_desc(&t->gm, DESC, 0, HDR, 16, VRING_DESC_F_NEXT, 200);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
 	assert_int_equal(take_used(t, 0), 0);
 	assert_int_equal(st->bad_chains, ++bad);
 	assert_still_serves(t);
@@ -618,7 +500,7 @@ static void test_blk_bad_chains(void **state)
 	/* Buffers outside guest memory, or wrapping the address space. */
 	static const uint64_t addrs[] = { GM_SIZE - 256, GM_SIZE, 0xd0000000ULL, UINT64_MAX - 100, UINT64_MAX };
 	for (size_t i = 0; i < ARRAY_SIZE(addrs); i++) {
-		struct seg s[] = { { HDR, 16, false }, { addrs[i], 512, true }, { STATUS, 1, true } };
+		struct vq_seg s[] = { { HDR, 16, false }, { addrs[i], 512, true }, { STATUS, 1, true } };
 		t->gm.host[STATUS] = 0xee;
 		assert_int_equal(submit(t, s, 3), 0);
 		assert_int_equal(status_at(t, STATUS), 0xee);
@@ -626,14 +508,14 @@ static void test_blk_bad_chains(void **state)
 		assert_still_serves(t);
 	}
 	/* The header itself outside memory. */
-	struct seg oob_hdr[] = { { GM_SIZE - 8, 16, false }, { STATUS, 1, true } };
+	struct vq_seg oob_hdr[] = { { GM_SIZE - 8, 16, false }, { STATUS, 1, true } };
 	assert_int_equal(submit(t, oob_hdr, 2), 0);
 	assert_int_equal(st->bad_chains, ++bad);
 
 	/* Zero-length and huge buffers. */
 	static const uint32_t lens[] = { 0, 0x80000000U, 0xffffffffU, GM_SIZE - DATA + 1 };
 	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
-		struct seg s[] = { { HDR, 16, false }, { DATA, lens[i], true }, { STATUS, 1, true } };
+		struct vq_seg s[] = { { HDR, 16, false }, { DATA, lens[i], true }, { STATUS, 1, true } };
 		t->gm.host[STATUS] = 0xee;
 		assert_int_equal(submit(t, s, 3), 0);
 		assert_int_equal(status_at(t, STATUS), 0xee);
@@ -645,7 +527,7 @@ static void test_blk_bad_chains(void **state)
 	 * nothing is written, not even into the "status" byte. */
 	for (uint32_t type = 0; type < 2; type++) {
 		put_hdr(t, HDR, type, 0);
-		struct seg s[] = { { HDR, 16, false }, { DATA, 512, false }, { STATUS, 1, false } };
+		struct vq_seg s[] = { { HDR, 16, false }, { DATA, 512, false }, { STATUS, 1, false } };
 		memset(t->gm.host + DATA, 0x33, 512);
 		t->gm.host[STATUS] = 0xee;
 		assert_int_equal(submit(t, s, 3), 0);
@@ -657,18 +539,18 @@ static void test_blk_bad_chains(void **state)
 
 	/* A readable buffer after a writable one. */
 	put_hdr(t, HDR, VIRTIO_BLK_T_OUT, 0);
-	struct seg order[] = { { HDR, 16, false }, { STATUS, 1, true }, { DATA, 512, false } };
+	struct vq_seg order[] = { { HDR, 16, false }, { STATUS, 1, true }, { DATA, 512, false } };
 	assert_int_equal(submit(t, order, 3), 0);
 	assert_int_equal(st->bad_chains, ++bad);
 	assert_file(t, 0, 1024, NULL);
 
 	/* An indirect descriptor without VIRTIO_RING_F_INDIRECT_DESC. */
 	drv_init(t, ALL_FEATURES & ~(1ULL << VIRTIO_RING_F_INDIRECT_DESC), 16);
-	struct seg ind[] = { { HDR, 16, false }, { DATA, 512, true }, { STATUS, 1, true } };
-	write_chain(t, IND, 0, ind, 3);
-	set_desc(t, DESC, 0, IND, 48, VRING_DESC_F_INDIRECT, 0);
-	post(t, 0);
-	kick_and_run(t);
+	struct vq_seg ind[] = { { HDR, 16, false }, { DATA, 512, true }, { STATUS, 1, true } };
+	vq_write_chain(&t->gm, IND, 0, ind, 3);
+	vq_table_desc(&t->gm, DESC, 0, IND, 48, VRING_DESC_F_INDIRECT, 0);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
 	assert_int_equal(take_used(t, 0), 0);
 	assert_int_equal(st->bad_chains, ++bad);
 	assert_still_serves(t);
@@ -676,26 +558,26 @@ static void test_blk_bad_chains(void **state)
 	/* Indirect negotiated, but a nested table, a table with a loop, a
 	 * table of odd length, an indirect descriptor chained to another. */
 	drv_init(t, ALL_FEATURES, 16);
-	write_chain(t, IND, 0, ind, 3);
-	set_desc(t, IND, 1, IND, 48, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 2);
-	set_desc(t, DESC, 0, IND, 48, VRING_DESC_F_INDIRECT, 0);
-	post(t, 0);
-	kick_and_run(t);
+	vq_write_chain(&t->gm, IND, 0, ind, 3);
+	vq_table_desc(&t->gm, IND, 1, IND, 48, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 2);
+	vq_table_desc(&t->gm, DESC, 0, IND, 48, VRING_DESC_F_INDIRECT, 0);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
 	assert_int_equal(take_used(t, 0), 0);
-	write_chain(t, IND, 0, ind, 3);
-	set_desc(t, IND, 2, STATUS, 1, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
-	post(t, 0);
-	kick_and_run(t);
+	vq_write_chain(&t->gm, IND, 0, ind, 3);
+	vq_table_desc(&t->gm, IND, 2, STATUS, 1, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
 	assert_int_equal(take_used(t, 0), 0);
-	write_chain(t, IND, 0, ind, 3);
-	set_desc(t, DESC, 0, IND, 47, VRING_DESC_F_INDIRECT, 0);
-	post(t, 0);
-	kick_and_run(t);
+	vq_write_chain(&t->gm, IND, 0, ind, 3);
+	vq_table_desc(&t->gm, DESC, 0, IND, 47, VRING_DESC_F_INDIRECT, 0);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
 	assert_int_equal(take_used(t, 0), 0);
-	set_desc(t, DESC, 0, IND, 48, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
-	set_desc(t, DESC, 1, STATUS, 1, VRING_DESC_F_WRITE, 0);
-	post(t, 0);
-	kick_and_run(t);
+	vq_table_desc(&t->gm, DESC, 0, IND, 48, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
+	vq_table_desc(&t->gm, DESC, 1, STATUS, 1, VRING_DESC_F_WRITE, 0);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
 	assert_int_equal(take_used(t, 0), 0);
 	bad += 4;
 	assert_int_equal(st->bad_chains, bad);
@@ -719,14 +601,14 @@ static void test_blk_bad_requests(void **state)
 	/* The header in a writable buffer: no readable part at all. */
 	put_hdr(t, HDR, VIRTIO_BLK_T_IN, 0);
 	t->gm.host[STATUS] = 0xee;
-	struct seg wh[] = { { HDR, 16, true }, { DATA, 512, true }, { STATUS, 1, true } };
+	struct vq_seg wh[] = { { HDR, 16, true }, { DATA, 512, true }, { STATUS, 1, true } };
 	assert_int_equal(submit(t, wh, 3), 1);
 	assert_int_equal(status_at(t, STATUS), VIRTIO_BLK_S_IOERR);
 	assert_still_serves(t);
 	/* A short header (8 of 16 bytes readable). */
 	put_hdr(t, HDR, VIRTIO_BLK_T_OUT, 0);
 	memcpy(t->gm.host + DATA, buf, 512);
-	struct seg sh[] = { { HDR, 8, false }, { STATUS, 1, true } };
+	struct vq_seg sh[] = { { HDR, 8, false }, { STATUS, 1, true } };
 	assert_int_equal(submit(t, sh, 2), 1);
 	assert_int_equal(status_at(t, STATUS), VIRTIO_BLK_S_IOERR);
 	assert_still_serves(t);
@@ -770,7 +652,7 @@ static void test_blk_bad_requests(void **state)
 	assert_int_equal(req(t, VIRTIO_BLK_T_IN, 0, buf, 512, false, NULL), VIRTIO_BLK_S_IOERR);
 	assert_int_equal(req(t, VIRTIO_BLK_T_OUT, 0, buf, 512, true, NULL), VIRTIO_BLK_S_IOERR);
 	put_hdr(t, HDR, VIRTIO_BLK_T_IN, 0);
-	struct seg both[] = { { HDR, 16, false }, { DATA, 512, false }, { DATA2, 512, true }, { STATUS, 1, true } };
+	struct vq_seg both[] = { { HDR, 16, false }, { DATA, 512, false }, { DATA2, 512, true }, { STATUS, 1, true } };
 	assert_int_equal(submit(t, both, 4), 1);
 	assert_int_equal(status_at(t, STATUS), VIRTIO_BLK_S_IOERR);
 	put_hdr(t, HDR, VIRTIO_BLK_T_OUT, 0);
@@ -805,21 +687,19 @@ static void test_blk_request_size_limit(void **state)
 	struct err e;
 	t->d = blk_create(t->path, &t->gm, &e);
 	assert_non_null(t->d);
-	t->d->host = t;
-	t->d->kick = on_kick;
-	t->d->raise_irq = on_irq;
+	vdev_attach(&t->v, t->d, &t->gm, NULL);
 	drv_init(t, ALL_FEATURES, 16);
 	for (unsigned extra = 0; extra < 2; extra++) {
 		unsigned n = BLK_SEG_MAX + extra;
 		put_hdr(t, HDR, VIRTIO_BLK_T_IN, 1024);
-		set_desc(t, IND, 0, HDR, 16, VRING_DESC_F_NEXT, 1);
+		vq_table_desc(&t->gm, IND, 0, HDR, 16, VRING_DESC_F_NEXT, 1);
 		for (unsigned i = 1; i <= n; i++)
-			set_desc(t, IND, i, DATA, BLK_SIZE_MAX, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, (uint16_t)(i + 1));
-		set_desc(t, IND, n + 1, STATUS, 1, VRING_DESC_F_WRITE, 0);
-		set_desc(t, DESC, 0, IND, 16 * (n + 2), VRING_DESC_F_INDIRECT, 0);
+			vq_table_desc(&t->gm, IND, i, DATA, BLK_SIZE_MAX, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, (uint16_t)(i + 1));
+		vq_table_desc(&t->gm, IND, n + 1, STATUS, 1, VRING_DESC_F_WRITE, 0);
+		vq_table_desc(&t->gm, DESC, 0, IND, 16 * (n + 2), VRING_DESC_F_INDIRECT, 0);
 		t->gm.host[STATUS] = 0xee;
-		post(t, 0);
-		kick_and_run(t);
+		vq_offer(rq(t), 0);
+		vdev_kick(&t->v, 0);
 		if (extra == 0) {
 			assert_int_equal(take_used(t, 0), BLK_MAX_DATA + 1);
 			assert_int_equal(status_at(t, STATUS), VIRTIO_BLK_S_OK);
@@ -842,27 +722,22 @@ static void test_blk_avail_index_wraps(void **state)
 	struct drv *t = setup();
 	/* Put both sides just before the wrap (as after 65534 requests). */
 	t->d->vq[0].last_avail = t->d->vq[0].used_idx = 65534;
-	t->avail_idx = t->used_seen = 65534;
-	uint16_t *ring = gm_ptr(&t->gm, AVAIL, 4);
-	ring[1] = 65534;
-	uint16_t *uring = gm_ptr(&t->gm, USED, 4);
-	uring[1] = 65534;
+	vq_start_at(rq(t), 65534);
 	for (int i = 0; i < 5; i++)
 		assert_still_serves(t);
-	assert_int_equal(t->avail_idx, 3);
-	assert_int_equal(used_idx(t), 3);
+	assert_int_equal(rq(t)->avail_idx, 3);
+	assert_int_equal(vq_used_idx(rq(t)), 3);
 	/* Several at once across the wrap, with one notify. */
 	for (uint16_t i = 0; i < 4; i++) {
 		put_hdr(t, HDR + 32 * i, VIRTIO_BLK_T_IN, i);
-		struct seg s[] = { { HDR + 32 * i, 16, false }, { DATA + 512 * i, 512, true }, { STATUS + i, 1, true } };
-		write_chain(t, DESC, 3 * i, s, 3);
+		struct vq_seg s[] = { { HDR + 32 * i, 16, false }, { DATA + 512 * i, 512, true }, { STATUS + i, 1, true } };
+		vq_write_chain(&t->gm, DESC, 3 * i, s, 3);
 	}
 	t->d->vq[0].last_avail = t->d->vq[0].used_idx = 65534;
-	t->avail_idx = t->used_seen = 65534;
-	ring[1] = uring[1] = 65534;
+	vq_start_at(rq(t), 65534);
 	for (uint16_t i = 0; i < 4; i++)
-		post(t, (uint16_t)(3 * i));
-	kick_and_run(t);
+		vq_offer(rq(t), (uint16_t)(3 * i));
+	vdev_kick(&t->v, 0);
 	for (uint16_t i = 0; i < 4; i++) {
 		assert_int_equal(take_used(t, (uint16_t)(3 * i)), 513);
 		assert_int_equal(status_at(t, STATUS + i), VIRTIO_BLK_S_OK);
@@ -878,24 +753,24 @@ static void test_blk_broken_ring_needs_reset(void **state)
 	(void)state;
 	struct drv *t = setup();
 	for (int kind = 0; kind < 2; kind++) {
-		uint16_t *ring = gm_ptr(&t->gm, AVAIL, 4 + 2 * 16);
+		struct vq *q = rq(t);
 		if (kind == 0) {
-			ring[1] = (uint16_t)(t->avail_idx + 17); /* 17 > queue size 16 */
+			vq_publish(q, (uint16_t)(q->avail_idx + 17)); /* 17 > queue size 16 */
 		} else {
-			ring[2 + t->avail_idx % 16] = 16;       /* head == num */
-			ring[1] = (uint16_t)(t->avail_idx + 1);
+			vq_put_avail(q, q->avail_idx, 16);             /* head == num */
+			vq_publish(q, (uint16_t)(q->avail_idx + 1));
 		}
-		int irqs = t->irqs;
-		kick_and_run(t);
-		assert_int_equal(used_idx(t), t->used_seen); /* nothing completed */
-		assert_true(mmio_rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
-		assert_true(mmio_rd(t, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
-		assert_int_equal(t->irqs, irqs + 1);
+		unsigned irqs = t->v.irqs;
+		vdev_kick(&t->v, 0);
+		assert_int_equal(vq_pending(q), 0); /* nothing completed */
+		assert_true(vdev_rd(&t->v, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+		assert_true(vdev_rd(&t->v, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
+		assert_int_equal(t->v.irqs, irqs + 1);
 		/* Further kicks do nothing until the reset. */
-		kick_and_run(t);
-		assert_int_equal(used_idx(t), t->used_seen);
+		vdev_kick(&t->v, 0);
+		assert_int_equal(vq_pending(q), 0);
 		drv_init(t, ALL_FEATURES, 16); /* writes status 0 first */
-		assert_false(mmio_rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+		assert_false(vdev_rd(&t->v, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 		assert_still_serves(t);
 	}
 	teardown(t);
@@ -912,14 +787,14 @@ static void test_blk_batches(void **state)
 	const unsigned n = BLK_BATCH * 2 + 10;
 	for (unsigned i = 0; i < n; i++) {
 		put_hdr(t, DATA2 + 32 * i, VIRTIO_BLK_T_GET_ID, 0);
-		set_desc(t, IND, 2 * i, DATA2 + 32 * i, 16, VRING_DESC_F_NEXT, 1); /* next: in its table */
-		set_desc(t, IND, 2 * i + 1, DATA + 32 * i, 21, VRING_DESC_F_WRITE, 0);
-		set_desc(t, DESC, i, IND + 32 * i, 32, VRING_DESC_F_INDIRECT, 0);
-		post(t, (uint16_t)i);
+		vq_table_desc(&t->gm, IND, 2 * i, DATA2 + 32 * i, 16, VRING_DESC_F_NEXT, 1); /* next: in its table */
+		vq_table_desc(&t->gm, IND, 2 * i + 1, DATA + 32 * i, 21, VRING_DESC_F_WRITE, 0);
+		vq_table_desc(&t->gm, DESC, i, IND + 32 * i, 32, VRING_DESC_F_INDIRECT, 0);
+		vq_offer(rq(t), (uint16_t)i);
 	}
-	t->kicks = 0;
-	kick_and_run(t);
-	assert_int_equal(t->kicks, 3); /* the driver's, and two of the device's own */
+	t->v.kicks = 0;
+	vdev_kick(&t->v, 0);
+	assert_int_equal(t->v.kicks, 3); /* the driver's, and two of the device's own */
 	for (unsigned i = 0; i < n; i++) {
 		assert_int_equal(take_used(t, (uint16_t)i), 21);
 		assert_int_equal(t->gm.host[DATA + 32 * i + 20], VIRTIO_BLK_S_OK);
@@ -934,29 +809,26 @@ static void test_blk_notification_suppression(void **state)
 {
 	(void)state;
 	struct drv *t = setup();
-	uint16_t *ring = gm_ptr(&t->gm, AVAIL, 4 + 2 * 16 + 2);
-	ring[0] = VRING_AVAIL_F_NO_INTERRUPT;
-	int irqs = t->irqs;
+	vq_set_avail_flags(rq(t), VRING_AVAIL_F_NO_INTERRUPT);
+	unsigned irqs = t->v.irqs;
 	assert_still_serves(t);
-	assert_int_equal(t->irqs, irqs);
-	ring[0] = 0;
+	assert_int_equal(t->v.irqs, irqs);
+	vq_set_avail_flags(rq(t), 0);
 	assert_still_serves(t);
-	assert_int_equal(t->irqs, irqs + 1);
+	assert_int_equal(t->v.irqs, irqs + 1);
 
 	drv_init(t, ALL_FEATURES | (1ULL << VIRTIO_RING_F_EVENT_IDX), 16);
-	ring = gm_ptr(&t->gm, AVAIL, 4 + 2 * 16 + 2);
-	uint16_t *avail_event = gm_ptr(&t->gm, USED + 4 + 8 * 16, 2);
-	irqs = t->irqs;
+	irqs = t->v.irqs;
 	assert_still_serves(t);            /* first completion: always */
-	assert_int_equal(t->irqs, irqs + 1);
-	assert_int_equal(*avail_event, 1); /* kick me when you add entry 1 */
-	ring[2 + 16] = 5;                  /* used_event: interrupt when used passes 5 */
+	assert_int_equal(t->v.irqs, irqs + 1);
+	assert_int_equal(vq_avail_event(rq(t)), 1); /* kick me when you add entry 1 */
+	vq_set_used_event(rq(t), 5);       /* interrupt when used passes 5 */
 	for (int i = 0; i < 4; i++)
 		assert_still_serves(t);    /* used idx 2..5: entries 1..4 */
-	assert_int_equal(t->irqs, irqs + 1);
+	assert_int_equal(t->v.irqs, irqs + 1);
 	assert_still_serves(t);            /* entry 5 */
-	assert_int_equal(t->irqs, irqs + 2);
-	assert_int_equal(*avail_event, 6);
+	assert_int_equal(t->v.irqs, irqs + 2);
+	assert_int_equal(vq_avail_event(rq(t)), 6);
 	teardown(t);
 }
 
@@ -967,13 +839,13 @@ static void test_blk_reset(void **state)
 	uint8_t buf[512];
 	memset(buf, 0x42, sizeof(buf));
 	assert_int_equal(req(t, VIRTIO_BLK_T_OUT, 1, buf, 512, false, NULL), VIRTIO_BLK_S_OK);
-	mmio_wr(t, VIRTIO_MMIO_STATUS, 0);
-	assert_int_equal(mmio_rd(t, VIRTIO_MMIO_STATUS), 0);
-	assert_int_equal(mmio_rd(t, VIRTIO_MMIO_QUEUE_READY), 0);
+	vdev_wr(&t->v, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(vdev_rd(&t->v, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vdev_rd(&t->v, VIRTIO_MMIO_QUEUE_READY), 0);
 	/* A kick on a reset device does nothing. */
-	post(t, 0);
-	kick_and_run(t);
-	assert_int_equal(used_idx(t), t->used_seen);
+	vq_offer(rq(t), 0);
+	vdev_kick(&t->v, 0);
+	assert_int_equal(vq_pending(rq(t)), 0);
 	drv_init(t, ALL_FEATURES, 16);
 	uint8_t got[512];
 	assert_int_equal(req(t, VIRTIO_BLK_T_IN, 1, got, 512, true, NULL), VIRTIO_BLK_S_OK);
