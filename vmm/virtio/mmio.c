@@ -99,14 +99,28 @@ void virtio_process_queue(struct virtio_dev *d, unsigned q)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* Status only moves forward (virtio 1.x 2.1, 3.1.1): the driver adds bits
+ * one step at a time, and only a write of 0 (reset) clears them. A write
+ * that would clear a bit is ignored as a whole. Otherwise a driver could
+ * clear FEATURES_OK on a live device, write DRIVER_FEATURES again (which
+ * FEATURES_OK freezes) and have the device run with features it never
+ * checked. We ignore rather than set DEVICE_NEEDS_RESET: the device stays as
+ * negotiated and activated, and a confused driver still recovers by reset.
+ * DEVICE_NEEDS_RESET is the device's own bit: a driver write neither sets
+ * nor clears it, and a device that set it is not activated until reset. */
 static void set_status(struct virtio_dev *d, uint32_t v)
 {
 	if (v == 0) {
 		reset_locked(d);
 		return;
 	}
+	uint32_t keep = d->status & VIRTIO_CONFIG_S_NEEDS_RESET;
+	uint32_t cur = d->status & ~VIRTIO_CONFIG_S_NEEDS_RESET;
+	v &= ~VIRTIO_CONFIG_S_NEEDS_RESET;
+	if ((v & cur) != cur)
+		return;
 	/* FEATURES_OK only sticks if what the driver chose is acceptable. */
-	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(d->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(cur & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		uint64_t f = d->driver_features;
 		if ((f & ~offered(d)) || !(f & (1ULL << VIRTIO_F_VERSION_1)))
 			v &= ~VIRTIO_CONFIG_S_FEATURES_OK;
@@ -114,6 +128,8 @@ static void set_status(struct virtio_dev *d, uint32_t v)
 	if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && !d->active) {
 		if (!(v & VIRTIO_CONFIG_S_FEATURES_OK)) {
 			v = (v & ~VIRTIO_CONFIG_S_DRIVER_OK) | VIRTIO_CONFIG_S_FAILED;
+		} else if (keep) {
+			v &= ~VIRTIO_CONFIG_S_DRIVER_OK;
 		} else {
 			bool ev = virtio_has_feature(d, VIRTIO_RING_F_EVENT_IDX);
 			bool ind = virtio_has_feature(d, VIRTIO_RING_F_INDIRECT_DESC);
@@ -127,7 +143,7 @@ static void set_status(struct virtio_dev *d, uint32_t v)
 				d->active = true;
 		}
 	}
-	d->status = v | (d->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	d->status = v | keep;
 }
 
 static struct virtq *sel_queue(struct virtio_dev *d)
@@ -174,6 +190,7 @@ static void reg_write(struct virtio_dev *d, uint64_t off, uint32_t v)
 	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: d->dev_feat_sel = v; break;
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: d->drv_feat_sel = v; break;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
+		/* Frozen from FEATURES_OK until reset (set_status keeps it set). */
 		if (d->drv_feat_sel < 2 && !(d->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
 			unsigned sh = 32 * d->drv_feat_sel;
 			d->driver_features = (d->driver_features & ~(0xffffffffULL << sh)) | ((uint64_t)v << sh);
