@@ -69,6 +69,20 @@ static int start_relay(void *arg, struct err *e)
 	return 0;
 }
 
+/* The next disk: FILE (LEN bytes of it), read-only or not. */
+static int set_disk(struct vm_config *c, const char *file, size_t len, bool ro, struct err *e)
+{
+	struct blk_config *d = &c->disks[c->ndisks];
+	if (c->ndisks == VM_MAX_DISKS)
+		return err_set(e, "at most %u disks (the image and %u volumes)", VM_MAX_DISKS, VM_MAX_DISKS - 1);
+	if (len >= sizeof(d->path))
+		return err_set(e, "disk image %.*s: path longer than %zu bytes", (int)len, file, sizeof(d->path) - 1);
+	*d = (struct blk_config){ .ro = ro };
+	memcpy(d->path, file, len);
+	c->ndisks++;
+	return 0;
+}
+
 /* DONE_FD (-1: none): where the container's status goes, one byte, as
  * soon as it is final and all output is written, before the VM is torn
  * down (the kernel's part of that, closing the VM, waits for RCU grace
@@ -80,8 +94,7 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 	static struct vm_child child;
 	struct err e = { 0 };
 	struct argvec g = { .n = 0 };
-	char kernel[4200], initrd[4200], vsock[700], netopt[128], append[512];
-	static char disks[VM_MAX_DISKS][4200];
+	char kernel[4200], initrd[4200], vsock[700], append[512];
 
 	vm.t.start = start;
 	vm.vm_fd = -1;
@@ -109,30 +122,34 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 		c->jail = -1;
 
 	/* Disks: the image first (vda), then the volumes (vdb, ...). */
-	snprintf(disks[0], sizeof(disks[0]), "%s,ro", rc->disk);
-	c->disk_opts[c->ndisks++] = disks[0];
+	if (set_disk(c, rc->disk, strlen(rc->disk), true, &e))
+		return cli_fail("%s", e.msg);
 	push(&g, "--image");
 	pushf(&g, "vda:%s", rc->fstype);
 	for (int i = 0; i < o->nvol; i++) {
-		char file[4096];
 		const char *colon = strchr(o->volumes[i], ':');
-		snprintf(file, sizeof(file), "%.*s", (int)(colon - o->volumes[i]), o->volumes[i]);
 		const char *path = colon + 1, *mode = strchr(path, ':');
 		bool ro = mode && !strcmp(mode, ":ro");
-		unsigned d = c->ndisks++;
-		snprintf(disks[d], sizeof(disks[0]), "%s%s", file, ro ? ",ro" : "");
-		c->disk_opts[d] = disks[d];
+		if (set_disk(c, o->volumes[i], (size_t)(colon - o->volumes[i]), ro, &e))
+			return cli_fail("%s", e.msg);
 		push(&g, "--volume");
 		pushf(&g, "vd%c:%.*s:%s", 'a' + c->ndisks - 1, mode ? (int)(mode - path) : (int)strlen(path), path,
 		      ro ? "ro" : "rw");
 	}
 	state_path(vsock, sizeof(vsock), id, "vsock");
-	static char vsock_opt[800];
-	snprintf(vsock_opt, sizeof(vsock_opt), "cid=3,uds=%s", vsock);
-	c->vsock_opts = vsock_opt;
+	if (strlen(vsock) >= sizeof(c->vsock.uds))
+		return cli_fail("vsock socket %s: longer than %zu bytes (use a shorter SANDBOX_STATE_DIR)", vsock,
+				sizeof(c->vsock.uds) - 1);
+	c->has_vsock = true;
+	c->vsock.cid = 3;
+	memcpy(c->vsock.uds, vsock, strlen(vsock) + 1);
 	if (net) {
-		snprintf(netopt, sizeof(netopt), "tap=sb%.12s,host-ip=172.30.%d.1/24", id, net);
-		c->net_opts = netopt;
+		/* tap sb<ID>, the host's end 172.30.NET.1/24 (the guest's .2 below) */
+		c->has_net = true;
+		snprintf(c->net.tap, sizeof(c->net.tap), "sb%.12s", id);
+		c->net.has_ip = true;
+		c->net.ip.s_addr = htonl(0xac1e0001u | (uint32_t)net << 8);
+		c->net.prefix = 24;
 		push(&g, "--eth");
 		pushf(&g, "172.30.%d.2/24:172.30.%d.1:", net, net);
 	}

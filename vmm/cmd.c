@@ -11,6 +11,8 @@
 
 #include "arch/x86/layout.h"
 #include "devices/modules.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_net.h"
 #include "vm.h"
 
 #define EXIT_VMM_ERROR 125
@@ -133,10 +135,20 @@ static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err 
 		case O_DISK:
 			if (c->ndisks >= VM_MAX_DISKS)
 				return err_set(e, "--disk: at most %u disks", VM_MAX_DISKS);
-			c->disk_opts[c->ndisks++] = optarg;
+			if (blk_parse(optarg, &c->disks[c->ndisks], e))
+				return -1;
+			c->ndisks++;
 			break;
-		case O_NET: c->net_opts = optarg; break;
-		case O_VSOCK: c->vsock_opts = optarg; break;
+		case O_NET:
+			if (vnet_parse_spec(optarg, &c->net, e))
+				return err_wrap(e, "--net");
+			c->has_net = true;
+			break;
+		case O_VSOCK:
+			if (vsock_parse(optarg, &c->vsock, e))
+				return -1;
+			c->has_vsock = true;
+			break;
 		case O_HELP: vmm_usage(stdout); exit(0);
 		default:
 			return err_set(e, "unknown or incomplete option '%s' (see sandbox --help)", argv[optind - 1]);

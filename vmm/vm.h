@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "config.h"
 #include "devices/serial.h"
 #include "devices/i8042.h"
 #include "devices/event_port.h"
@@ -23,7 +24,6 @@
 #include "memory.h"
 #include "util.h"
 
-#define VM_MAX_DISKS 8
 #define VM_MAX_VIRTIO 16
 
 /* A virtio-mmio device attached to the VM (virtio/attach.c). */
@@ -36,31 +36,6 @@ struct virtio_slot {
 		struct virtio_slot *slot;
 		unsigned q;
 	} kick[VIRTIO_MAX_QUEUES];
-};
-
-struct vm_config {
-	const char *kernel;
-	const char *initrd;        /* may be NULL */
-	const char *cmdline;       /* full command line, or NULL for the default */
-	const char *append;        /* appended to the command line, may be NULL */
-	uint64_t mem_bytes;
-	unsigned ncpus;
-	bool console;              /* serial console on stdout */
-	bool timings;              /* print phase timings at exit */
-	bool allow_pvm;            /* try even on a PVM host */
-	bool no_seccomp;           /* --no-seccomp: no per-thread filters (debugging) */
-	int jail;                  /* jail/jail.h: 0 default (on as root), 1 --jail, -1 --no-jail */
-	unsigned jail_uid;         /* --jail-uid (gid too); 0: JAIL_DEFAULT_UID */
-	unsigned timeout_s;        /* 0 = none */
-	/* device options, parsed by the device modules (--disk, --net, --vsock) */
-	unsigned ndisks;
-	const char *disk_opts[VM_MAX_DISKS];
-	const char *net_opts;      /* NULL: no network device */
-	const char *vsock_opts;    /* NULL: no vsock device */
-	/* sandbox run: the VMM's end of the agent channel (common/proto.h),
-	 * handed to the vsock device for guest connects to SB_AGENT_PORT. */
-	bool has_agent;
-	int agent_fd;
 };
 
 /* Why the guest ended. */

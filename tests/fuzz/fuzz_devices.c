@@ -45,9 +45,9 @@ static void init_once(void)
 	if (fd < 0 || ftruncate(fd, 1 << 20))
 		abort();
 	close(fd);
-	char spec[64];
-	snprintf(spec, sizeof(spec), "%s,id=fuzz", path);
-	blk = blk_create(spec, &gm, &e);
+	struct blk_config bc = { .id = "fuzz" };
+	snprintf(bc.path, sizeof(bc.path), "%s", path);
+	blk = blk_create(&bc, &gm, &e);
 	unlink(path);
 	if (!blk || evloop_init(&loop, &e))
 		abort();

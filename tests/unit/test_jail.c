@@ -120,13 +120,17 @@ static int run_child(void)
 	return WEXITSTATUS(st);
 }
 
-static void setup_vm(const char *vsock)
+static void setup_vm(const char *uds)
 {
 	memset(&vm, 0, sizeof(vm));
 	vm.cfg.mem_bytes = 128 * MIB;
 	vm.cfg.ncpus = 1;
 	vm.ncpus = 1;
-	vm.cfg.vsock_opts = vsock;
+	if (uds) {
+		vm.cfg.has_vsock = true;
+		vm.cfg.vsock.cid = 3;
+		snprintf(vm.cfg.vsock.uds, sizeof(vm.cfg.vsock.uds), "%s", uds);
+	}
 }
 
 static void test_jail_inside(void **state)
@@ -137,13 +141,12 @@ static void test_jail_inside(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/sandbox-jail-unit.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(chmod(dir, 0755), 0);
-	char uds[96], port[96], opts[160];
+	char uds[96], port[96];
 	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
 	snprintf(port, sizeof(port), "%s/v.sock_1001", dir);
 	int l1 = listen_at(uds), l2 = listen_at(port);
-	snprintf(opts, sizeof(opts), "cid=3,uds=%s", uds);
 
-	setup_vm(opts);
+	setup_vm(uds);
 	vm.cfg.jail = 1;
 	int r = run_child();
 	assert_int_equal(r, OK);
@@ -186,7 +189,7 @@ static void test_socket_in_root_refused(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	setup_vm("cid=3,uds=/v.sock");
+	setup_vm("/v.sock");
 	vm.cfg.jail = 1;
 	fflush(NULL);
 	pid_t pid = fork();

@@ -15,6 +15,15 @@
 #include "../../vmm/devices/virtio_blk.h"
 #include "virtio_driver.h"
 
+/* A device from a --disk SPEC, parsed as the command line parses it. */
+static struct virtio_dev *blk_create_spec(const char *spec, const struct guest_mem *gm, struct err *e)
+{
+	struct blk_config c;
+	if (blk_parse(spec, &c, e))
+		return NULL;
+	return blk_create(&c, gm, e);
+}
+
 /* Guest memory layout of the test driver. */
 #define GM_SIZE (8 * MIB)
 #define DESC 0x1000ULL    /* descriptor table, up to 256 entries */
@@ -77,7 +86,7 @@ static struct drv *setup_opts(const char *opts, uint64_t sectors, uint64_t want)
 	char spec[256];
 	snprintf(spec, sizeof(spec), "%s%s", t->path, opts);
 	struct err e = { 0 };
-	t->d = blk_create(spec, &t->gm, &e);
+	t->d = blk_create_spec(spec, &t->gm, &e);
 	if (!t->d)
 		fail_msg("blk_create(%s): %s", spec, e.msg);
 	vdev_attach(&t->v, t->d, &t->gm, NULL);
@@ -424,7 +433,7 @@ static void test_blk_get_id(void **state)
 	struct guest_mem gm;
 	test_gm_alloc(&gm, GM_SIZE, 0);
 	struct err e;
-	struct virtio_dev *d = blk_create(t->path, &gm, &e);
+	struct virtio_dev *d = blk_create_spec(t->path, &gm, &e);
 	assert_non_null(d);
 	assert_string_equal(blk_id(d), "sandbox-blk-a-rather");
 	blk_destroy(d);
@@ -685,7 +694,7 @@ static void test_blk_request_size_limit(void **state)
 	make_file(t, "sandbox-blk-big-", 8);
 	assert_int_equal(ftruncate(t->fd, (off_t)(512 * MIB)), 0); /* sparse */
 	struct err e;
-	t->d = blk_create(t->path, &t->gm, &e);
+	t->d = blk_create_spec(t->path, &t->gm, &e);
 	assert_non_null(t->d);
 	vdev_attach(&t->v, t->d, &t->gm, NULL);
 	drv_init(t, ALL_FEATURES, 16);
@@ -945,7 +954,7 @@ static void expect_create_error(const char *spec, const char *needle)
 	uint8_t buf[4096];
 	gm_wrap(&gm, buf, sizeof(buf));
 	struct err e = { 0 };
-	struct virtio_dev *d = blk_create(spec, &gm, &e);
+	struct virtio_dev *d = blk_create_spec(spec, &gm, &e);
 	if (d)
 		fail_msg("blk_create(%s) succeeded", spec);
 	assert_err_contains(&e, needle);
@@ -989,7 +998,7 @@ static void test_blk_spec_errors(void **state)
 	struct guest_mem gm;
 	test_gm_alloc(&gm, GM_SIZE, 0);
 	struct err e;
-	struct virtio_dev *d = blk_create(f.path, &gm, &e);
+	struct virtio_dev *d = blk_create_spec(f.path, &gm, &e);
 	assert_non_null(d);
 	uint64_t cap = 1;
 	virtio_mmio_io(d, VIRTIO_MMIO_CONFIG, (uint8_t *)&cap, 8, false);
@@ -1000,13 +1009,13 @@ static void test_blk_spec_errors(void **state)
 	snprintf(spec, sizeof(spec), "%s,ro", f.path);
 	expect_create_error(spec, "in use");
 	blk_destroy(d);
-	struct virtio_dev *r1 = blk_create(spec, &gm, &e), *r2 = blk_create(spec, &gm, &e);
+	struct virtio_dev *r1 = blk_create_spec(spec, &gm, &e), *r2 = blk_create_spec(spec, &gm, &e);
 	assert_non_null(r1);
 	assert_non_null(r2);
 	expect_create_error(f.path, "in use");
 	blk_destroy(r1);
 	blk_destroy(r2);
-	d = blk_create(f.path, &gm, &e);
+	d = blk_create_spec(f.path, &gm, &e);
 	assert_non_null(d);
 	blk_destroy(d);
 	test_gm_release(&gm);

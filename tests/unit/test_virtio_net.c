@@ -347,13 +347,13 @@ static void test_default_mac(void **state)
 static void test_parse_spec(void **state)
 {
 	(void)state;
-	struct vnet_spec s;
+	struct net_config s;
 	struct err e;
 	assert_int_equal(vnet_parse_spec("tap=tap0", &s, &e), 0);
 	assert_string_equal(s.tap, "tap0");
 	assert_false(s.has_mac);
 	assert_false(s.has_ip);
-	assert_true(s.offload && s.mrg_rxbuf);
+	assert_false(s.no_offload || s.no_mrg_rxbuf);
 	assert_int_equal(vnet_parse_spec("mac=02:aa:BB:cc:dd:0e,tap=sb-0.x_,host-ip=10.0.2.1/24,offload=off,mrg_rxbuf=off",
 					 &s, &e), 0);
 	assert_string_equal(s.tap, "sb-0.x_");
@@ -362,7 +362,7 @@ static void test_parse_spec(void **state)
 	assert_true(s.has_ip);
 	assert_int_equal(ntohl(s.ip.s_addr), 0x0a000201);
 	assert_int_equal(s.prefix, 24);
-	assert_false(s.offload || s.mrg_rxbuf);
+	assert_true(s.no_offload && s.no_mrg_rxbuf);
 	assert_int_equal(vnet_parse_spec("tap=t,bridge=br0", &s, &e), 0);
 	assert_string_equal(s.bridge, "br0");
 

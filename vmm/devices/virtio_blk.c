@@ -33,6 +33,7 @@
 #define HDR_LEN 16U
 /* Config space up to write_zeroes_may_unmap and its padding. */
 #define BLK_CONFIG_SIZE offsetof(struct virtio_blk_config, max_secure_erase_sectors)
+_Static_assert(BLK_ID_MAX == VIRTIO_BLK_ID_BYTES, "config.h's BLK_ID_MAX");
 
 const char blk_usage[] =
 	"--disk PATH[,ro][,id=ID]\n"
@@ -307,47 +308,38 @@ const struct blk_stats *blk_get_stats(const struct virtio_dev *d)
 	return &to_blk(d)->stats;
 }
 
-struct blk_spec {
-	char *path;
-	bool ro;
-	const char *id; /* NULL: the file name */
-};
-
-/* Split "PATH[,ro][,id=ID]" in place (BUF is a copy of SPEC). */
-static int parse_spec(char *buf, const char *spec, struct blk_spec *s, struct err *e)
+/* Parse "PATH[,ro][,id=ID]" into C (the command line's --disk). */
+int blk_parse(const char *spec, struct blk_config *c, struct err *e)
 {
-	memset(s, 0, sizeof(*s));
-	char *next = strchr(buf, ',');
-	if (next)
-		*next++ = '\0';
-	s->path = buf;
-	if (!*s->path)
+	memset(c, 0, sizeof(*c));
+	const char *comma = strchr(spec, ',');
+	size_t plen = comma ? (size_t)(comma - spec) : strlen(spec);
+	if (plen == 0)
 		return err_set(e, "--disk '%s': no file name (want PATH[,ro][,id=ID])", spec);
-	while (next) {
-		char *o = next;
-		next = strchr(o, ',');
-		if (next)
-			*next++ = '\0';
-		if (!strcmp(o, "ro")) {
-			s->ro = true;
-		} else if (!strncmp(o, "id=", 3)) {
-			const char *id = o + 3;
-			size_t n = strlen(id);
-			if (n == 0 || n > VIRTIO_BLK_ID_BYTES)
-				return err_set(e, "--disk '%s': id must be 1 to %u characters", spec, VIRTIO_BLK_ID_BYTES);
-			for (size_t i = 0; i < n; i++)
-				if (id[i] <= ' ' || id[i] > '~')
-					return err_set(e, "--disk '%s': id must be printable ASCII without spaces", spec);
-			s->id = id;
+	if (plen >= sizeof(c->path))
+		return err_set(e, "--disk '%s': path longer than %zu bytes", spec, sizeof(c->path) - 1);
+	memcpy(c->path, spec, plen);
+	for (const char *o = comma; o; ) {
+		o++;
+		const char *next = strchr(o, ',');
+		size_t n = next ? (size_t)(next - o) : strlen(o);
+		if (n == 2 && !strncmp(o, "ro", 2)) {
+			c->ro = true;
+		} else if (n >= 3 && !strncmp(o, "id=", 3)) {
+			if (n - 3 == 0 || n - 3 > BLK_ID_MAX)
+				return err_set(e, "--disk '%s': id must be 1 to %u characters", spec, BLK_ID_MAX);
+			memcpy(c->id, o + 3, n - 3);
+			c->id[n - 3] = '\0';
 		} else {
-			return err_set(e, "--disk '%s': unknown option '%s' (want PATH[,ro][,id=ID])", spec, o);
+			return err_set(e, "--disk '%s': unknown option '%.*s' (want PATH[,ro][,id=ID])", spec, (int)n, o);
 		}
+		o = next;
 	}
 	return 0;
 }
 
 /* Open PATH and find its size in bytes; regular files and block devices. */
-static int open_backing(const struct blk_spec *s, uint64_t *size, struct err *e)
+static int open_backing(const struct blk_config *s, uint64_t *size, struct err *e)
 {
 	int fd = open(s->path, (s->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0)
@@ -385,29 +377,42 @@ fail:
 	return -1;
 }
 
-struct virtio_dev *blk_create(const char *spec, const struct guest_mem *gm, struct err *e)
+struct virtio_dev *blk_create(const struct blk_config *s, const struct guest_mem *gm, struct err *e)
 {
-	char *buf = strdup(spec);
-	struct blk *b = calloc(1, sizeof(*b));
-	if (!buf || !b) {
-		err_set(e, "--disk: out of memory");
-		goto fail;
+	if (!s->path[0]) {
+		err_set(e, "--disk: no file name");
+		return NULL;
 	}
-	b->fd = -1;
-	struct blk_spec s;
-	if (parse_spec(buf, spec, &s, e))
-		goto fail;
+	/* Checked here, not only by blk_parse: sandbox run fills the config
+	 * itself, and the ID is what the guest reads. */
+	size_t idlen = strnlen(s->id, sizeof(s->id));
+	if (idlen == sizeof(s->id)) {
+		err_set(e, "--disk %s: id longer than %u characters", s->path, BLK_ID_MAX);
+		return NULL;
+	}
+	for (size_t i = 0; i < idlen; i++)
+		if (s->id[i] <= ' ' || s->id[i] > '~') {
+			err_set(e, "--disk %s: id must be printable ASCII without spaces", s->path);
+			return NULL;
+		}
+	struct blk *b = calloc(1, sizeof(*b));
+	if (!b) {
+		err_set(e, "--disk: out of memory");
+		return NULL;
+	}
 	uint64_t size;
-	b->fd = open_backing(&s, &size, e);
-	if (b->fd < 0)
-		goto fail;
-	b->ro = s.ro;
+	b->fd = open_backing(s, &size, e);
+	if (b->fd < 0) {
+		free(b);
+		return NULL;
+	}
+	b->ro = s->ro;
 	b->capacity = size / SECTOR;
-	if (s.id) {
-		snprintf(b->id, sizeof(b->id), "%s", s.id);
+	if (s->id[0]) {
+		snprintf(b->id, sizeof(b->id), "%s", s->id);
 	} else {
-		const char *base = strrchr(s.path, '/');
-		base = base && base[1] ? base + 1 : s.path;
+		const char *base = strrchr(s->path, '/');
+		base = base && base[1] ? base + 1 : s->path;
 		snprintf(b->id, sizeof(b->id), "%.*s", VIRTIO_BLK_ID_BYTES, base);
 	}
 
@@ -438,28 +443,21 @@ struct virtio_dev *blk_create(const char *spec, const struct guest_mem *gm, stru
 		.destroy = blk_destroy,
 	};
 	virtio_dev_init(&b->dev, &b->ops, b, gm);
-	free(buf);
 	return &b->dev;
-fail:
-	if (b && b->fd >= 0)
-		close(b->fd);
-	free(b);
-	free(buf);
-	return NULL;
 }
 
 int blk_devices_init(struct vm *vm, struct err *e)
 {
 	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
-		struct virtio_dev *d = blk_create(vm->cfg.disk_opts[i], &vm->mem, e);
+		struct virtio_dev *d = blk_create(&vm->cfg.disks[i], &vm->mem, e);
 		if (!d)
 			return -1;
 		/* IDs name disks inside the guest: keep them unique. */
 		for (unsigned j = 0; j < vm->nvirtio; j++) {
 			struct virtio_dev *o = vm->virtio[j].dev;
 			if (o->ops->queue_notify == blk_queue_notify && !strcmp(blk_id(o), blk_id(d))) {
-				err_set(e, "--disk '%s': id '%s' is already used by another disk (set id=)",
-					vm->cfg.disk_opts[i], blk_id(d));
+				err_set(e, "--disk %s: id '%s' is already used by another disk (set id=)",
+					vm->cfg.disks[i].path, blk_id(d));
 				blk_destroy(d);
 				return -1;
 			}
@@ -468,7 +466,7 @@ int blk_devices_init(struct vm *vm, struct err *e)
 		if (virtio_attach(vm, d, e)) {
 			if (vm->nvirtio == before)
 				blk_destroy(d); /* else vm_destroy() calls ops->destroy */
-			return err_wrap(e, "--disk '%s'", vm->cfg.disk_opts[i]);
+			return err_wrap(e, "--disk %s", vm->cfg.disks[i].path);
 		}
 	}
 	return 0;

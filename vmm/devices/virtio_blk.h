@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../config.h"
 #include "../memory.h"
 #include "util.h"
 #include "../virtio/mmio.h"
@@ -33,10 +34,12 @@ struct blk_stats {
 	uint64_t bad_chains;     /* malformed chains / no status byte: completed with len 0 */
 };
 
-/* Parse SPEC ("PATH[,ro][,id=ID]"), open and check the file and build the
- * device over guest memory GM (not attached to anything). NULL + E on
- * error, with a one-line message naming the option. */
-struct virtio_dev *blk_create(const char *spec, const struct guest_mem *gm, struct err *e);
+/* Parse the command line's --disk SPEC ("PATH[,ro][,id=ID]") into C. */
+int blk_parse(const char *spec, struct blk_config *c, struct err *e);
+/* Open and check C's file and build the device over guest memory GM (not
+ * attached to anything). NULL + E on error, with a one-line message
+ * naming the option. */
+struct virtio_dev *blk_create(const struct blk_config *c, const struct guest_mem *gm, struct err *e);
 /* Close the file and free the device (also its ops->destroy). */
 void blk_destroy(struct virtio_dev *d);
 /* The ID string the device reports (up to 20 bytes, NUL-terminated here). */

@@ -167,11 +167,10 @@ static bool parse_ipv4(const char *v, size_t len, struct in_addr *ip, unsigned *
 	return true;
 }
 
-int vnet_parse_spec(const char *spec, struct vnet_spec *s, struct err *e)
+int vnet_parse_spec(const char *spec, struct net_config *s, struct err *e)
 {
 	memset(s, 0, sizeof(*s));
-	s->offload = s->mrg_rxbuf = true;
-	bool seen_off = false, seen_mrg = false;
+	bool on, seen_off = false, seen_mrg = false;
 	if (!spec || !*spec)
 		return err_set(e, "empty spec (want tap=NAME[,...])");
 	const char *p = spec;
@@ -220,14 +219,16 @@ int vnet_parse_spec(const char *spec, struct vnet_spec *s, struct err *e)
 		} else if (KEY("offload")) {
 			if (seen_off)
 				return err_set(e, "offload= given twice");
-			if (!parse_onoff(v, vlen, &s->offload))
+			if (!parse_onoff(v, vlen, &on))
 				return err_set(e, "offload=%.*s: want on or off", (int)vlen, v);
+			s->no_offload = !on;
 			seen_off = true;
 		} else if (KEY("mrg_rxbuf")) {
 			if (seen_mrg)
 				return err_set(e, "mrg_rxbuf= given twice");
-			if (!parse_onoff(v, vlen, &s->mrg_rxbuf))
+			if (!parse_onoff(v, vlen, &on))
 				return err_set(e, "mrg_rxbuf=%.*s: want on or off", (int)vlen, v);
+			s->no_mrg_rxbuf = !on;
 			seen_mrg = true;
 		} else {
 			return err_set(e, "unknown option '%.*s' (want tap, mac, host-ip, bridge, offload, mrg_rxbuf)",
@@ -729,25 +730,26 @@ struct vnet_stats vnet_get_stats(struct virtio_net *n)
 
 int net_device_init(struct vm *vm, struct err *e)
 {
-	if (!vm->cfg.net_opts)
+	if (!vm->cfg.has_net)
 		return 0;
-	struct vnet_spec s;
-	if (vnet_parse_spec(vm->cfg.net_opts, &s, e))
-		return err_wrap(e, "--net");
+	const struct net_config *s = &vm->cfg.net;
+	if (!s->tap[0])
+		return err_set(e, "--net: no tap name");
 	uint8_t mac[6];
-	if (s.has_mac)
-		memcpy(mac, s.mac, 6);
+	if (s->has_mac)
+		memcpy(mac, s->mac, 6);
 	else
-		vnet_default_mac(s.tap, mac);
-	int fd = tap_open(s.tap, VNET_HDR_LEN, e);
+		vnet_default_mac(s->tap, mac);
+	int fd = tap_open(s->tap, VNET_HDR_LEN, e);
 	if (fd < 0)
 		return err_wrap(e, "--net");
-	if ((s.has_ip && tap_set_ipv4(s.tap, s.ip, s.prefix, e)) || (s.bridge[0] && tap_enslave(s.tap, s.bridge, e)) ||
-	    tap_set_up(s.tap, e)) {
+	if ((s->has_ip && tap_set_ipv4(s->tap, s->ip, s->prefix, e)) ||
+	    (s->bridge[0] && tap_enslave(s->tap, s->bridge, e)) || tap_set_up(s->tap, e)) {
 		close(fd);
 		return err_wrap(e, "--net");
 	}
-	struct virtio_net *n = vnet_create(&vm->mem, &vm->loop, fd, true, mac, s.offload, s.mrg_rxbuf, s.tap, e);
+	struct virtio_net *n = vnet_create(&vm->mem, &vm->loop, fd, true, mac, !s->no_offload, !s->no_mrg_rxbuf,
+					   s->tap, e);
 	if (!n)
 		return err_wrap(e, "--net");
 	unsigned before = vm->nvirtio;

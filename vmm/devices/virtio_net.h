@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../config.h"
 #include "../evloop.h"
 #include "../memory.h"
 #include "util.h"
@@ -24,21 +25,8 @@
 #define VNET_MAX_FRAME (65535u + 14u + 4u)  /* a 64 KiB GSO frame, Ethernet + VLAN header */
 #define VNET_MIN_FRAME 14u                  /* an Ethernet header */
 
-/* What --net SPEC asks for. */
-struct vnet_spec {
-	char tap[IFNAMSIZ];
-	bool has_mac;
-	uint8_t mac[6];
-	bool has_ip;
-	struct in_addr ip;
-	unsigned prefix;
-	char bridge[IFNAMSIZ];          /* "" = none */
-	bool offload;                   /* offer checksum/TSO offloads (default on) */
-	bool mrg_rxbuf;                 /* offer mergeable RX buffers (default on) */
-};
-
 /* Parse "tap=NAME[,mac=..][,host-ip=A.B.C.D/N][,bridge=BR][,offload=on|off][,mrg_rxbuf=on|off]". */
-int vnet_parse_spec(const char *spec, struct vnet_spec *s, struct err *e);
+int vnet_parse_spec(const char *spec, struct net_config *s, struct err *e);
 /* The default MAC for tap NAME: locally administered, unicast, stable. */
 void vnet_default_mac(const char *name, uint8_t mac[6]);
 

@@ -1283,11 +1283,9 @@ bool vsock_conn_info(struct vsock *vs, uint32_t host_port, uint32_t guest_port, 
 
 int vsock_device_init(struct vm *vm, struct err *e)
 {
-	if (!vm->cfg.vsock_opts)
+	if (!vm->cfg.has_vsock)
 		return 0;
-	struct vsock_config cfg;
-	if (vsock_parse(vm->cfg.vsock_opts, &cfg, e))
-		return -1;
+	struct vsock_config cfg = vm->cfg.vsock;
 	if (vm->cfg.has_agent) {
 		cfg.has_local = true;
 		cfg.local_port = SB_AGENT_PORT;

@@ -101,24 +101,6 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-/* The uds= value of --vsock (the device parses it the same way). */
-static int vsock_uds(const char *opts, char *out, size_t len)
-{
-	for (const char *p = opts; p && *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (n > 4 && !strncmp(p, "uds=", 4)) {
-			if (n - 4 >= len)
-				return -1;
-			memcpy(out, p + 4, n - 4);
-			out[n - 4] = '\0';
-			return 0;
-		}
-		p = end ? end + 1 : NULL;
-	}
-	return -1;
-}
-
 /* "CWD/PATH" or PATH if absolute. */
 static int absolute(const char *cwd, const char *path, char *out, size_t len)
 {
@@ -414,12 +396,12 @@ int jail_enter(struct vm *vm, struct err *e)
 	unsigned uid = vm->cfg.jail_uid ? vm->cfg.jail_uid : JAIL_DEFAULT_UID;
 	unsigned gid = uid;
 
-	char cwd[PATH_MAX], uds[108], uds_abs[PATH_MAX], uds_dir[PATH_MAX];
+	char cwd[PATH_MAX], uds_abs[PATH_MAX], uds_dir[PATH_MAX];
 	if (!getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), "/");
-	bool have_uds = vm->cfg.vsock_opts && vsock_uds(vm->cfg.vsock_opts, uds, sizeof(uds)) == 0;
+	bool have_uds = vm->cfg.has_vsock && vm->cfg.vsock.uds[0];
 	if (have_uds) {
-		if (absolute(cwd, uds, uds_abs, sizeof(uds_abs)))
+		if (absolute(cwd, vm->cfg.vsock.uds, uds_abs, sizeof(uds_abs)))
 			return err_set(e, "jail: --vsock path too long");
 		snprintf(uds_dir, sizeof(uds_dir), "%s", uds_abs);
 		char *slash = strrchr(uds_dir, '/');
@@ -436,7 +418,7 @@ int jail_enter(struct vm *vm, struct err *e)
 
 	/* 2. namespaces */
 	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
-	if (!vm->cfg.net_opts)
+	if (!vm->cfg.has_net)
 		flags |= CLONE_NEWNET;
 	if (unshare(flags))
 		return err_sys(e, "jail: unshare");
