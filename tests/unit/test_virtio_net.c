@@ -1,9 +1,9 @@
-/* virtio-net driven through the virtio-mmio transport like a guest driver
- * would, over malloc'd guest memory, with one end of a SOCK_DGRAM
- * socketpair standing in for the tap (one datagram = one vnet header +
- * frame, as a tap with IFF_VNET_HDR reads and writes them). The event loop
- * is real but not started: the tests dispatch its ready events themselves,
- * which also shows when the backend is (not) polled. */
+/* virtio-net driven through the virtio-mmio transport by the shared test
+ * driver (virtio_driver.h), over malloc'd guest memory, with one end of a
+ * SOCK_DGRAM socketpair standing in for the tap (one datagram = one vnet
+ * header + frame, as a tap with IFF_VNET_HDR reads and writes them). The
+ * event loop is real but not started: the tests dispatch its ready events
+ * themselves, which also shows when the backend is (not) polled. */
 #include "unit.h"
 
 #include <errno.h>
@@ -11,15 +11,12 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
-#include <linux/virtio_mmio.h>
 #include <linux/virtio_net.h>
-#include <linux/virtio_ring.h>
 
 #include "../../vmm/devices/virtio_net.h"
 #include "../../vmm/evloop.h"
-#include "../../vmm/virtio/mmio.h"
+#include "virtio_driver.h"
 
 #define MEM (8u << 20)
 #define QSZ 16
@@ -28,16 +25,9 @@
 #define BIG 0x500000ULL     /* room for 64 KiB+ frames */
 #define INDIRECT 0x7000ULL
 
-#define F(bit) (1ULL << (bit))
 #define BASE_FEATURES (F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_STATUS))
 
 static const uint8_t test_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
-
-struct tq {
-	uint64_t desc, avail, used;
-	uint16_t avail_idx;     /* driver's next avail index */
-	uint16_t used_seen;     /* used entries already looked at */
-};
 
 struct fx {
 	struct guest_mem gm;
@@ -45,12 +35,11 @@ struct fx {
 	int sock;               /* the test's end; the device has the other */
 	struct virtio_net *n;
 	struct virtio_dev *d;
-	struct tq q[2];
-	unsigned irqs, kicks;
+	struct vdev v;          /* the driver: v.q[VNET_RXQ], v.q[VNET_TXQ] */
 };
 
-static void t_irq(struct virtio_dev *d) { ((struct fx *)d->host)->irqs++; }
-static void t_kick(struct virtio_dev *d, unsigned q) { (void)q; ((struct fx *)d->host)->kicks++; }
+static struct vq *rxq(struct fx *f) { return &f->v.q[VNET_RXQ]; }
+static struct vq *txq(struct fx *f) { return &f->v.q[VNET_TXQ]; }
 
 static int setup(void **state)
 {
@@ -68,11 +57,9 @@ static int setup(void **state)
 	f->n = vnet_create(&f->gm, &f->loop, sv[0], false, test_mac, true, true, "test0", &e);
 	assert_non_null(f->n);
 	f->d = vnet_dev(f->n);
-	f->d->raise_irq = t_irq;
-	f->d->kick = t_kick;
-	f->d->host = f;
-	f->q[VNET_RXQ] = (struct tq){ .desc = 0x1000, .avail = 0x2000, .used = 0x3000 };
-	f->q[VNET_TXQ] = (struct tq){ .desc = 0x4000, .avail = 0x5000, .used = 0x6000 };
+	vdev_attach(&f->v, f->d, &f->gm, &f->loop);
+	vq_init(rxq(f), &f->gm, QSZ, 0x1000, 0x2000, 0x3000);
+	vq_init(txq(f), &f->gm, QSZ, 0x4000, 0x5000, 0x6000);
 	*state = f;
 	return 0;
 }
@@ -88,112 +75,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- the driver side ---- */
-
-static uint32_t rd(struct fx *f, uint64_t off)
-{
-	uint32_t v;
-	virtio_mmio_io(f->d, off, (uint8_t *)&v, 4, false);
-	return v;
-}
-static void wr(struct fx *f, uint64_t off, uint32_t v) { virtio_mmio_io(f->d, off, (uint8_t *)&v, 4, true); }
-
-static uint64_t device_features(struct fx *f)
-{
-	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	uint64_t lo = rd(f, VIRTIO_MMIO_DEVICE_FEATURES);
-	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	return lo | (uint64_t)rd(f, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-}
-
-/* The driver's init sequence (virtio 1.x 3.1.1) with FEATURES; fresh rings. */
-static void driver_init(struct fx *f, uint64_t features)
-{
-	wr(f, VIRTIO_MMIO_STATUS, 0);
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	assert_int_equal(features & ~device_features(f), 0);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	uint32_t st = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
-	wr(f, VIRTIO_MMIO_STATUS, st);
-	assert_true(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
-	for (unsigned i = 0; i < 2; i++) {
-		struct tq *q = &f->q[i];
-		assert_int_equal(gm_write(&f->gm, q->desc, (uint8_t[16 * QSZ]){ 0 }, 16 * QSZ), 0);
-		assert_int_equal(gm_write(&f->gm, q->avail, (uint8_t[6 + 2 * QSZ]){ 0 }, 6 + 2 * QSZ), 0);
-		assert_int_equal(gm_write(&f->gm, q->used, (uint8_t[6 + 8 * QSZ]){ 0 }, 6 + 8 * QSZ), 0);
-		q->avail_idx = q->used_seen = 0;
-		wr(f, VIRTIO_MMIO_QUEUE_SEL, i);
-		assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_MAX_SIZE);
-		wr(f, VIRTIO_MMIO_QUEUE_NUM, QSZ);
-		wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)q->desc);
-		wr(f, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-		wr(f, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)q->avail);
-		wr(f, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-		wr(f, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)q->used);
-		wr(f, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-		wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
-		assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 1);
-	}
-	wr(f, VIRTIO_MMIO_STATUS, st | VIRTIO_CONFIG_S_DRIVER_OK);
-	assert_true(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_DRIVER_OK);
-	assert_true(f->d->active);
-}
-
-static void set_desc(struct fx *f, unsigned qi, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
-	assert_int_equal(gm_write(&f->gm, f->q[qi].desc + 16ULL * i, &d, sizeof(d)), 0);
-}
-
-static void offer(struct fx *f, unsigned qi, uint16_t head)
-{
-	struct tq *q = &f->q[qi];
-	uint16_t *a = gm_ptr(&f->gm, q->avail, 4 + 2 * QSZ + 2);
-	a[2 + q->avail_idx % QSZ] = head;
-	q->avail_idx++;
-	__atomic_store_n(&a[1], q->avail_idx, __ATOMIC_RELEASE);
-}
-
-static uint16_t used_idx(struct fx *f, unsigned qi) { return *(uint16_t *)gm_ptr(&f->gm, f->q[qi].used + 2, 2); }
-
-/* The next used entry the test has not seen yet; fails if there is none. */
-static struct vring_used_elem next_used(struct fx *f, unsigned qi)
-{
-	struct tq *q = &f->q[qi];
-	assert_true((uint16_t)(used_idx(f, qi) - q->used_seen) > 0);
-	struct vring_used_elem e;
-	assert_int_equal(gm_read(&f->gm, &e, q->used + 4 + 8ULL * (q->used_seen % QSZ), sizeof(e)), 0);
-	q->used_seen++;
-	return e;
-}
-
-static unsigned pending_used(struct fx *f, unsigned qi) { return (uint16_t)(used_idx(f, qi) - f->q[qi].used_seen); }
-
-/* Dispatch what the event loop would: every ready fd's callback, until
- * nothing is ready. Returns the callbacks run. */
-static int run_loop(struct fx *f)
-{
-	int total = 0;
-	for (int round = 0; round < 64; round++) {
-		struct epoll_event ev[8];
-		int k = epoll_wait(f->loop.epfd, ev, 8, 0);
-		if (k <= 0)
-			return total;
-		for (int i = 0; i < k; i++) {
-			struct evloop_entry *s = ev[i].data.ptr;
-			if (s && s->fn)
-				s->fn(s->ctx, ev[i].events);
-		}
-		total += k;
-	}
-	fail_msg("the event loop never went idle: something spins");
-	return total;
-}
-
 static void pattern(uint8_t *p, size_t len, unsigned seed)
 {
 	uint32_t x = seed * 2654435761u + 1;
@@ -204,8 +85,6 @@ static void pattern(uint8_t *p, size_t len, unsigned seed)
 		p[i] = (uint8_t)x;
 	}
 }
-
-static bool status_needs_reset(struct fx *f) { return rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET; }
 
 /* ---- TX helpers ---- */
 
@@ -234,12 +113,12 @@ static size_t tx_post(struct fx *f, uint16_t head, const struct virtio_net_hdr_v
 	uint64_t at = TXBUF + 0x20000ULL * (head % 8);
 	assert_int_equal(gm_write(&f->gm, at, out, sizeof(*h) + frame_len), 0);
 	if (split) {
-		set_desc(f, VNET_TXQ, head, at, sizeof(*h), VRING_DESC_F_NEXT, (uint16_t)((head + 1) % QSZ));
-		set_desc(f, VNET_TXQ, (head + 1) % QSZ, at + sizeof(*h), (uint32_t)frame_len, 0, 0);
+		vq_set_desc(txq(f), head, at, sizeof(*h), VRING_DESC_F_NEXT, (uint16_t)((head + 1) % QSZ));
+		vq_set_desc(txq(f), (head + 1) % QSZ, at + sizeof(*h), (uint32_t)frame_len, 0, 0);
 	} else {
-		set_desc(f, VNET_TXQ, head, at, (uint32_t)(sizeof(*h) + frame_len), 0, 0);
+		vq_set_desc(txq(f), head, at, (uint32_t)(sizeof(*h) + frame_len), 0, 0);
 	}
-	offer(f, VNET_TXQ, head);
+	vq_offer(txq(f), head);
 	return sizeof(*h) + frame_len;
 }
 
@@ -250,12 +129,12 @@ static void tx_good_frame_works(struct fx *f)
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	size_t len = tx_post(f, 12, &h, 100, true, 77, want);
 	virtio_process_queue(f->d, VNET_TXQ);
-	struct vring_used_elem e = next_used(f, VNET_TXQ);
+	struct vring_used_elem e = vq_take(txq(f));
 	assert_int_equal(e.id, 12);
 	assert_int_equal(e.len, 0);
 	assert_int_equal(recv_frame(f, got, sizeof(got)), (ssize_t)len);
 	assert_memory_equal(got, want, len);
-	assert_false(status_needs_reset(f));
+	assert_false(vdev_needs_reset(&f->v));
 }
 
 /* ---- RX helpers ---- */
@@ -270,8 +149,8 @@ static void send_frame(struct fx *f, const struct virtio_net_hdr_v1 *h, const ui
 static uint64_t rx_post(struct fx *f, uint16_t i, uint32_t len)
 {
 	uint64_t at = RXBUF + 0x10000ULL * i;
-	set_desc(f, VNET_RXQ, i, at, len, VRING_DESC_F_WRITE, 0);
-	offer(f, VNET_RXQ, i);
+	vq_set_desc(rxq(f), i, at, len, VRING_DESC_F_WRITE, 0);
+	vq_offer(rxq(f), i);
 	return at;
 }
 
@@ -280,9 +159,9 @@ static uint64_t rx_post(struct fx *f, uint16_t i, uint32_t len)
 static void test_identity_and_config(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(rd(f, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
-	uint64_t feat = device_features(f);
+	assert_int_equal(vdev_rd(&f->v, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	assert_int_equal(vdev_rd(&f->v, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
+	uint64_t feat = vdev_features(&f->v);
 	assert_true(feat & F(VIRTIO_NET_F_MAC));
 	assert_true(feat & F(VIRTIO_NET_F_STATUS));
 	assert_true(feat & F(VIRTIO_NET_F_MRG_RXBUF));
@@ -414,32 +293,32 @@ static void test_not_polled_before_driver_ok(void **state)
 	uint8_t frame[60] = { 1 };
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	send_frame(f, &h, frame, sizeof(frame));
-	assert_int_equal(run_loop(f), 0); /* a waiting frame wakes nobody */
-	driver_init(f, BASE_FEATURES);
+	assert_int_equal(vdev_run_loop(&f->v), 0); /* a waiting frame wakes nobody */
+	vdev_init(&f->v, BASE_FEATURES);
 	assert_true(vnet_backend_polled(f->n));
 	/* Reset: unpolled again. */
-	wr(f, VIRTIO_MMIO_STATUS, 0);
+	vdev_wr(&f->v, VIRTIO_MMIO_STATUS, 0);
 	assert_false(vnet_backend_polled(f->n));
-	assert_int_equal(run_loop(f), 0);
+	assert_int_equal(vdev_run_loop(&f->v), 0);
 }
 
 static void test_tx_byte_exact(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES);
+	vdev_init(&f->v, BASE_FEATURES);
 	static uint8_t want[2048], got[4096];
 	/* header and frame in one descriptor, then in two */
 	for (int split = 0; split < 2; split++) {
 		struct virtio_net_hdr_v1 h = plain_hdr();
-		unsigned irqs = f->irqs;
+		unsigned irqs = f->v.irqs;
 		size_t len = tx_post(f, (uint16_t)(2 * split), &h, 60 + 1000 * split, split, 1 + split, want);
 		virtio_process_queue(f->d, VNET_TXQ);
-		struct vring_used_elem e = next_used(f, VNET_TXQ);
+		struct vring_used_elem e = vq_take(txq(f));
 		assert_int_equal(e.id, 2 * split);
 		assert_int_equal(e.len, 0);
 		assert_int_equal(recv_frame(f, got, sizeof(got)), (ssize_t)len);
 		assert_memory_equal(got, want, len);
-		assert_int_equal(f->irqs, irqs + 1);
+		assert_int_equal(f->v.irqs, irqs + 1);
 	}
 	assert_int_equal(recv_frame(f, got, sizeof(got)), -1);
 	struct vnet_stats st = vnet_get_stats(f->n);
@@ -451,7 +330,7 @@ static void test_tx_byte_exact(void **state)
 static void test_tx_scattered_and_indirect(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_RING_F_INDIRECT_DESC));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_RING_F_INDIRECT_DESC));
 	static uint8_t want[4096], got[4096];
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	h.num_buffers = 0;
@@ -467,10 +346,10 @@ static void test_tx_scattered_and_indirect(void **state)
 		{ TXBUF + 1012, 500, 0, 0 },
 	};
 	assert_int_equal(gm_write(&f->gm, INDIRECT, t, sizeof(t)), 0);
-	set_desc(f, VNET_TXQ, 3, INDIRECT, sizeof(t), VRING_DESC_F_INDIRECT, 0);
-	offer(f, VNET_TXQ, 3);
+	vq_set_desc(txq(f), 3, INDIRECT, sizeof(t), VRING_DESC_F_INDIRECT, 0);
+	vq_offer(txq(f), 3);
 	virtio_process_queue(f->d, VNET_TXQ);
-	assert_int_equal(next_used(f, VNET_TXQ).id, 3);
+	assert_int_equal(vq_take(txq(f)).id, 3);
 	assert_int_equal(recv_frame(f, got, sizeof(got)), 1512);
 	assert_memory_equal(got, want, 1512);
 }
@@ -478,7 +357,7 @@ static void test_tx_scattered_and_indirect(void **state)
 static void test_tx_offload_header_passes(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4));
 	static uint8_t want[8192], got[8192];
 	struct virtio_net_hdr_v1 h = {
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
@@ -490,7 +369,7 @@ static void test_tx_offload_header_passes(void **state)
 	};
 	size_t len = tx_post(f, 0, &h, 4000, true, 3, want);
 	virtio_process_queue(f->d, VNET_TXQ);
-	next_used(f, VNET_TXQ);
+	vq_take(txq(f));
 	assert_int_equal(recv_frame(f, got, sizeof(got)), (ssize_t)len);
 	assert_memory_equal(got, want, len);
 	/* A largest GSO frame still goes. */
@@ -498,10 +377,10 @@ static void test_tx_offload_header_passes(void **state)
 	memcpy(big, &h, sizeof(h));
 	pattern(big + 12, VNET_MAX_FRAME, 4);
 	assert_int_equal(gm_write(&f->gm, BIG, big, sizeof(big)), 0);
-	set_desc(f, VNET_TXQ, 5, BIG, sizeof(big), 0, 0);
-	offer(f, VNET_TXQ, 5);
+	vq_set_desc(txq(f), 5, BIG, sizeof(big), 0, 0);
+	vq_offer(txq(f), 5);
 	virtio_process_queue(f->d, VNET_TXQ);
-	next_used(f, VNET_TXQ);
+	vq_take(txq(f));
 	static uint8_t rbig[sizeof(big) + 16];
 	assert_int_equal(recv_frame(f, rbig, sizeof(rbig)), (ssize_t)sizeof(big));
 	assert_memory_equal(rbig, big, sizeof(big));
@@ -513,7 +392,7 @@ static void test_tx_offload_header_passes(void **state)
 static void test_tx_hostile_requests(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_CSUM)); /* no HOST_TSO4 */
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_CSUM)); /* no HOST_TSO4 */
 	static uint8_t buf[4096], got[4096];
 	struct virtio_net_hdr_v1 h;
 	unsigned nbad = 0;
@@ -525,35 +404,35 @@ static void test_tx_hostile_requests(void **state)
 		uint16_t head = 0;
 		switch (c) {
 		case 0: /* header only */
-			set_desc(f, VNET_TXQ, 0, TXBUF, 12, 0, 0);
+			vq_set_desc(txq(f), 0, TXBUF, 12, 0, 0);
 			break;
 		case 1: /* shorter than an Ethernet header */
-			set_desc(f, VNET_TXQ, 0, TXBUF, 12 + 13, 0, 0);
+			vq_set_desc(txq(f), 0, TXBUF, 12 + 13, 0, 0);
 			break;
 		case 2: /* shorter than the vnet header */
-			set_desc(f, VNET_TXQ, 0, TXBUF, 8, 0, 0);
+			vq_set_desc(txq(f), 0, TXBUF, 8, 0, 0);
 			break;
 		case 3: /* descriptor loop */
-			set_desc(f, VNET_TXQ, 0, TXBUF, 12, VRING_DESC_F_NEXT, 1);
-			set_desc(f, VNET_TXQ, 1, TXBUF + 12, 100, VRING_DESC_F_NEXT, 0);
+			vq_set_desc(txq(f), 0, TXBUF, 12, VRING_DESC_F_NEXT, 1);
+			vq_set_desc(txq(f), 1, TXBUF + 12, 100, VRING_DESC_F_NEXT, 0);
 			break;
 		case 4: /* buffer outside guest memory */
-			set_desc(f, VNET_TXQ, 0, TXBUF, 12, VRING_DESC_F_NEXT, 1);
-			set_desc(f, VNET_TXQ, 1, MEM - 50, 100, 0, 0);
+			vq_set_desc(txq(f), 0, TXBUF, 12, VRING_DESC_F_NEXT, 1);
+			vq_set_desc(txq(f), 1, MEM - 50, 100, 0, 0);
 			break;
 		case 5: /* zero-length descriptor */
-			set_desc(f, VNET_TXQ, 0, TXBUF, 12, VRING_DESC_F_NEXT, 1);
-			set_desc(f, VNET_TXQ, 1, TXBUF + 12, 0, 0, 0);
+			vq_set_desc(txq(f), 0, TXBUF, 12, VRING_DESC_F_NEXT, 1);
+			vq_set_desc(txq(f), 1, TXBUF + 12, 0, 0, 0);
 			break;
 		case 6: /* huge length */
-			set_desc(f, VNET_TXQ, 0, TXBUF, 0xffffffffu, 0, 0);
+			vq_set_desc(txq(f), 0, TXBUF, 0xffffffffu, 0, 0);
 			break;
 		case 7: /* a device-writable buffer in a TX chain */
-			set_desc(f, VNET_TXQ, 0, TXBUF, 112, VRING_DESC_F_NEXT, 1);
-			set_desc(f, VNET_TXQ, 1, TXBUF + 200, 100, VRING_DESC_F_WRITE, 0);
+			vq_set_desc(txq(f), 0, TXBUF, 112, VRING_DESC_F_NEXT, 1);
+			vq_set_desc(txq(f), 1, TXBUF + 200, 100, VRING_DESC_F_WRITE, 0);
 			break;
 		case 8: /* larger than a 64 KiB GSO frame */
-			set_desc(f, VNET_TXQ, 0, BIG, VNET_HDR_LEN + VNET_MAX_FRAME + 1, 0, 0);
+			vq_set_desc(txq(f), 0, BIG, VNET_HDR_LEN + VNET_MAX_FRAME + 1, 0, 0);
 			break;
 		case 9: /* flags the driver must not set */
 			h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
@@ -578,10 +457,10 @@ static void test_tx_hostile_requests(void **state)
 			h.hdr_len = 101;
 			break;
 		case 15: /* indirect without negotiating it */
-			set_desc(f, VNET_TXQ, 0, INDIRECT, 16, VRING_DESC_F_INDIRECT, 0);
+			vq_set_desc(txq(f), 0, INDIRECT, 16, VRING_DESC_F_INDIRECT, 0);
 			break;
 		case 16: /* next index out of range */
-			set_desc(f, VNET_TXQ, 0, TXBUF, 12, VRING_DESC_F_NEXT, QSZ + 5);
+			vq_set_desc(txq(f), 0, TXBUF, 12, VRING_DESC_F_NEXT, QSZ + 5);
 			break;
 		default:
 			goto done;
@@ -589,15 +468,15 @@ static void test_tx_hostile_requests(void **state)
 		if (c >= 9 && c <= 14) { /* a 100-byte frame behind header H */
 			memcpy(buf, &h, sizeof(h));
 			assert_int_equal(gm_write(&f->gm, TXBUF, buf, 112), 0);
-			set_desc(f, VNET_TXQ, 0, TXBUF, 112, 0, 0);
+			vq_set_desc(txq(f), 0, TXBUF, 112, 0, 0);
 		}
-		offer(f, VNET_TXQ, head);
-		unsigned irqs = f->irqs;
+		vq_offer(txq(f), head);
+		unsigned irqs = f->v.irqs;
 		virtio_process_queue(f->d, VNET_TXQ);
-		struct vring_used_elem e = next_used(f, VNET_TXQ);
+		struct vring_used_elem e = vq_take(txq(f));
 		assert_int_equal(e.id, head);
 		assert_int_equal(e.len, 0);
-		assert_int_equal(f->irqs, irqs + 1); /* the driver learns it is done */
+		assert_int_equal(f->v.irqs, irqs + 1); /* the driver learns it is done */
 		if (recv_frame(f, got, sizeof(got)) != -1)
 			fail_msg("hostile TX case %u reached the backend", c);
 		nbad++;
@@ -611,26 +490,25 @@ done:
 static void test_tx_broken_ring_needs_reset(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES);
-	uint16_t *a = gm_ptr(&f->gm, f->q[VNET_TXQ].avail, 4);
-	a[1] = QSZ + 3; /* more entries than the ring has */
+	vdev_init(&f->v, BASE_FEATURES);
+	vq_publish(txq(f), QSZ + 3); /* more entries than the ring has */
 	virtio_process_queue(f->d, VNET_TXQ);
-	assert_true(status_needs_reset(f));
-	assert_int_equal(pending_used(f, VNET_TXQ), 0);
+	assert_true(vdev_needs_reset(&f->v));
+	assert_int_equal(vq_pending(txq(f)), 0);
 	/* The driver resets and starts over: the device serves again. */
-	driver_init(f, BASE_FEATURES);
-	assert_false(status_needs_reset(f));
+	vdev_init(&f->v, BASE_FEATURES);
+	assert_false(vdev_needs_reset(&f->v));
 	tx_good_frame_works(f);
 }
 
 static void test_rx_byte_exact(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES);
+	vdev_init(&f->v, BASE_FEATURES);
 	/* A header descriptor and a data descriptor, like a small-buffer driver. */
-	set_desc(f, VNET_RXQ, 0, RXBUF, 12, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
-	set_desc(f, VNET_RXQ, 1, RXBUF + 0x1000, 1514, VRING_DESC_F_WRITE, 0);
-	offer(f, VNET_RXQ, 0);
+	vq_set_desc(rxq(f), 0, RXBUF, 12, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	vq_set_desc(rxq(f), 1, RXBUF + 0x1000, 1514, VRING_DESC_F_WRITE, 0);
+	vq_offer(rxq(f), 0);
 	virtio_process_queue(f->d, VNET_RXQ);
 	uint8_t frame[100];
 	pattern(frame, sizeof(frame), 5);
@@ -640,12 +518,12 @@ static void test_rx_byte_exact(void **state)
 	h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	h.num_buffers = 0x7777;
 	send_frame(f, &h, frame, sizeof(frame));
-	unsigned irqs = f->irqs;
-	assert_true(run_loop(f) >= 1);
-	struct vring_used_elem e = next_used(f, VNET_RXQ);
+	unsigned irqs = f->v.irqs;
+	assert_true(vdev_run_loop(&f->v) >= 1);
+	struct vring_used_elem e = vq_take(rxq(f));
 	assert_int_equal(e.id, 0);
 	assert_int_equal(e.len, 12 + sizeof(frame));
-	assert_int_equal(f->irqs, irqs + 1);
+	assert_int_equal(f->v.irqs, irqs + 1);
 	struct virtio_net_hdr_v1 gh;
 	gm_read(&f->gm, &gh, RXBUF, sizeof(gh));
 	struct virtio_net_hdr_v1 want = plain_hdr();
@@ -661,14 +539,14 @@ static void test_rx_byte_exact(void **state)
 static void test_rx_csum_flags_pass_with_guest_csum(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_GUEST_CSUM));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_GUEST_CSUM));
 	rx_post(f, 0, 2048);
 	uint8_t frame[200];
 	pattern(frame, sizeof(frame), 6);
 	struct virtio_net_hdr_v1 h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 6 };
 	send_frame(f, &h, frame, sizeof(frame));
-	run_loop(f);
-	assert_int_equal(next_used(f, VNET_RXQ).len, 212);
+	vdev_run_loop(&f->v);
+	assert_int_equal(vq_take(rxq(f)).len, 212);
 	struct virtio_net_hdr_v1 gh;
 	gm_read(&f->gm, &gh, RXBUF, sizeof(gh));
 	h.num_buffers = 1;
@@ -678,19 +556,19 @@ static void test_rx_csum_flags_pass_with_guest_csum(void **state)
 static void test_rx_mergeable(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF));
 	for (uint16_t i = 0; i < 4; i++)
 		rx_post(f, i, 1000);
 	static uint8_t frame[2500];
 	pattern(frame, sizeof(frame), 8);
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	send_frame(f, &h, frame, sizeof(frame));
-	run_loop(f);
+	vdev_run_loop(&f->v);
 	/* 12 + 2500 bytes over three 1000-byte buffers. */
-	assert_int_equal(pending_used(f, VNET_RXQ), 3);
+	assert_int_equal(vq_pending(rxq(f)), 3);
 	uint32_t lens[3] = { 1000, 1000, 512 };
 	for (uint16_t i = 0; i < 3; i++) {
-		struct vring_used_elem e = next_used(f, VNET_RXQ);
+		struct vring_used_elem e = vq_take(rxq(f));
 		assert_int_equal(e.id, i);
 		assert_int_equal(e.len, lens[i]);
 	}
@@ -704,8 +582,8 @@ static void test_rx_mergeable(void **state)
 	uint8_t small[50];
 	pattern(small, sizeof(small), 9);
 	send_frame(f, &h, small, sizeof(small));
-	run_loop(f);
-	struct vring_used_elem e = next_used(f, VNET_RXQ);
+	vdev_run_loop(&f->v);
+	struct vring_used_elem e = vq_take(rxq(f));
 	assert_int_equal(e.id, 3);
 	assert_int_equal(e.len, 62);
 	gm_read(&f->gm, &gh, RXBUF + 0x30000, sizeof(gh));
@@ -717,17 +595,17 @@ static void test_rx_mergeable(void **state)
 static void test_rx_gso_frame(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_GUEST_TSO4));
 	/* Without mergeable buffers the driver posts big chains. */
-	set_desc(f, VNET_RXQ, 0, BIG, VNET_HDR_LEN + VNET_MAX_FRAME, VRING_DESC_F_WRITE, 0);
-	offer(f, VNET_RXQ, 0);
+	vq_set_desc(rxq(f), 0, BIG, VNET_HDR_LEN + VNET_MAX_FRAME, VRING_DESC_F_WRITE, 0);
+	vq_offer(rxq(f), 0);
 	static uint8_t frame[VNET_MAX_FRAME];
 	pattern(frame, sizeof(frame), 10);
 	struct virtio_net_hdr_v1 h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
 				       .hdr_len = 66, .gso_size = 1448, .csum_start = 34, .csum_offset = 16 };
 	send_frame(f, &h, frame, sizeof(frame));
-	run_loop(f);
-	assert_int_equal(next_used(f, VNET_RXQ).len, VNET_HDR_LEN + VNET_MAX_FRAME);
+	vdev_run_loop(&f->v);
+	assert_int_equal(vq_take(rxq(f)).len, VNET_HDR_LEN + VNET_MAX_FRAME);
 	struct virtio_net_hdr_v1 gh;
 	gm_read(&f->gm, &gh, BIG, sizeof(gh));
 	h.num_buffers = 1;
@@ -738,56 +616,53 @@ static void test_rx_gso_frame(void **state)
 static void test_rx_gso_not_negotiated_dropped(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_GUEST_CSUM)); /* no GUEST_TSO4 */
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_GUEST_CSUM)); /* no GUEST_TSO4 */
 	rx_post(f, 0, 4096);
 	uint8_t frame[1000] = { 0 };
 	struct virtio_net_hdr_v1 h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
 				       .gso_size = 500, .csum_start = 34, .csum_offset = 16 };
 	send_frame(f, &h, frame, sizeof(frame));
-	run_loop(f);
-	assert_int_equal(pending_used(f, VNET_RXQ), 0);
+	vdev_run_loop(&f->v);
+	assert_int_equal(vq_pending(rxq(f)), 0);
 	assert_int_equal(vnet_get_stats(f->n).rx_dropped, 1);
 }
 
 static void test_rx_no_buffers_stops_polling(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_RING_F_EVENT_IDX));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_RING_F_EVENT_IDX));
 	uint8_t frame[64];
 	pattern(frame, sizeof(frame), 11);
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	send_frame(f, &h, frame, sizeof(frame));
 	/* One wake-up finds no buffers; after it the backend is not polled,
 	 * so the waiting frame wakes nobody again (no spinning). */
-	assert_int_equal(run_loop(f), 1);
+	assert_int_equal(vdev_run_loop(&f->v), 1);
 	assert_false(vnet_backend_polled(f->n));
-	assert_int_equal(run_loop(f), 0);
+	assert_int_equal(vdev_run_loop(&f->v), 0);
 	assert_int_equal(vnet_get_stats(f->n).rx_stalls, 1);
 	/* The device asked to be kicked at the next buffer (avail_event). */
-	uint16_t avail_event;
-	gm_read(&f->gm, &avail_event, f->q[VNET_RXQ].used + 4 + 8 * QSZ, 2);
-	assert_int_equal(avail_event, 0);
+	assert_int_equal(vq_avail_event(rxq(f)), 0);
 	/* The driver refills and kicks: polled again, the frame arrives. */
 	rx_post(f, 0, 2048);
 	virtio_process_queue(f->d, VNET_RXQ);
 	assert_true(vnet_backend_polled(f->n));
-	assert_int_equal(run_loop(f), 1);
-	assert_int_equal(next_used(f, VNET_RXQ).len, 12 + sizeof(frame));
+	assert_int_equal(vdev_run_loop(&f->v), 1);
+	assert_int_equal(vq_take(rxq(f)).len, 12 + sizeof(frame));
 	assert_memory_equal(gm_ptr(&f->gm, RXBUF + 12, sizeof(frame)), frame, sizeof(frame));
 	/* The ring is empty again: unpolled at once, and the driver is asked
 	 * to kick at its next buffer. */
 	assert_false(vnet_backend_polled(f->n));
-	gm_read(&f->gm, &avail_event, f->q[VNET_RXQ].used + 4 + 8 * QSZ, 2);
-	assert_int_equal(avail_event, 1);
+	assert_int_equal(vq_avail_event(rxq(f)), 1);
 	send_frame(f, &h, frame, sizeof(frame));
-	assert_int_equal(run_loop(f), 0);
+	assert_int_equal(vdev_run_loop(&f->v), 0);
 	assert_int_equal(vnet_get_stats(f->n).rx_stalls, 2);
 }
 
 static void test_rx_too_big_dropped(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES);
+	vdev_init(&f->v, BASE_FEATURES);
 	rx_post(f, 0, 12 + 100);
 	static uint8_t frame[500];
 	pattern(frame, sizeof(frame), 12);
@@ -795,13 +670,13 @@ static void test_rx_too_big_dropped(void **state)
 	send_frame(f, &h, frame, 101); /* one byte too many */
 	send_frame(f, &h, frame, sizeof(frame));
 	send_frame(f, &h, frame, 100); /* fits exactly */
-	run_loop(f);
-	struct vring_used_elem e = next_used(f, VNET_RXQ);
+	vdev_run_loop(&f->v);
+	struct vring_used_elem e = vq_take(rxq(f));
 	assert_int_equal(e.id, 0);
 	assert_int_equal(e.len, 112);
 	assert_memory_equal(gm_ptr(&f->gm, RXBUF + 12, 100), frame, 100);
 	assert_true(all_bytes(gm_ptr(&f->gm, RXBUF + 112, 64), 64, 0xee)); /* nothing written past the buffer */
-	assert_int_equal(pending_used(f, VNET_RXQ), 0);
+	assert_int_equal(vq_pending(rxq(f)), 0);
 	struct vnet_stats st = vnet_get_stats(f->n);
 	assert_int_equal(st.rx_dropped, 2);
 	assert_int_equal(st.rx_packets, 1);
@@ -810,7 +685,7 @@ static void test_rx_too_big_dropped(void **state)
 static void test_rx_too_big_for_merged_buffers(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF));
 	rx_post(f, 0, 600);
 	rx_post(f, 1, 600);
 	static uint8_t frame[1500];
@@ -818,10 +693,10 @@ static void test_rx_too_big_for_merged_buffers(void **state)
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	send_frame(f, &h, frame, 1189); /* 12 + 1189 > 1200 */
 	send_frame(f, &h, frame, 1188); /* fits exactly */
-	run_loop(f);
-	assert_int_equal(pending_used(f, VNET_RXQ), 2);
-	assert_int_equal(next_used(f, VNET_RXQ).len, 600);
-	assert_int_equal(next_used(f, VNET_RXQ).len, 600);
+	vdev_run_loop(&f->v);
+	assert_int_equal(vq_pending(rxq(f)), 2);
+	assert_int_equal(vq_take(rxq(f)).len, 600);
+	assert_int_equal(vq_take(rxq(f)).len, 600);
 	assert_memory_equal(gm_ptr(&f->gm, RXBUF + 12, 588), frame, 588);
 	assert_memory_equal(gm_ptr(&f->gm, RXBUF + 0x10000, 600), frame + 588, 600);
 	assert_int_equal(vnet_get_stats(f->n).rx_dropped, 1);
@@ -830,7 +705,7 @@ static void test_rx_too_big_for_merged_buffers(void **state)
 static void test_rx_runts_dropped(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES);
+	vdev_init(&f->v, BASE_FEATURES);
 	rx_post(f, 0, 2048);
 	uint8_t junk[30] = { 0 };
 	assert_int_equal(send(f->sock, junk, 5, 0), 5);        /* shorter than a header */
@@ -840,8 +715,8 @@ static void test_rx_runts_dropped(void **state)
 	pattern(frame, sizeof(frame), 14);
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	send_frame(f, &h, frame, sizeof(frame));
-	run_loop(f);
-	assert_int_equal(next_used(f, VNET_RXQ).len, 72);
+	vdev_run_loop(&f->v);
+	assert_int_equal(vq_take(rxq(f)).len, 72);
 	assert_memory_equal(gm_ptr(&f->gm, RXBUF + 12, sizeof(frame)), frame, sizeof(frame));
 	assert_int_equal(vnet_get_stats(f->n).rx_dropped, 3);
 }
@@ -851,57 +726,54 @@ static void test_rx_hostile_buffers(void **state)
 {
 	struct fx *f = *state;
 	for (int mrg = 0; mrg < 2; mrg++) {
-		driver_init(f, BASE_FEATURES | (mrg ? F(VIRTIO_NET_F_MRG_RXBUF) : 0));
+		vdev_init(&f->v, BASE_FEATURES | (mrg ? F(VIRTIO_NET_F_MRG_RXBUF) : 0));
 		unsigned bad_before = (unsigned)vnet_get_stats(f->n).rx_bad;
 		/* 0: readable buffer */
-		set_desc(f, VNET_RXQ, 0, RXBUF, 2048, 0, 0);
+		vq_set_desc(rxq(f), 0, RXBUF, 2048, 0, 0);
 		/* 1: readable then writable */
-		set_desc(f, VNET_RXQ, 1, RXBUF, 16, VRING_DESC_F_NEXT, 2);
-		set_desc(f, VNET_RXQ, 2, RXBUF + 16, 2048, VRING_DESC_F_WRITE, 0);
+		vq_set_desc(rxq(f), 1, RXBUF, 16, VRING_DESC_F_NEXT, 2);
+		vq_set_desc(rxq(f), 2, RXBUF + 16, 2048, VRING_DESC_F_WRITE, 0);
 		/* 3: loop */
-		set_desc(f, VNET_RXQ, 3, RXBUF, 2048, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 4);
-		set_desc(f, VNET_RXQ, 4, RXBUF, 2048, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
+		vq_set_desc(rxq(f), 3, RXBUF, 2048, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 4);
+		vq_set_desc(rxq(f), 4, RXBUF, 2048, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3);
 		/* 5: outside guest memory */
-		set_desc(f, VNET_RXQ, 5, MEM - 1000, 2048, VRING_DESC_F_WRITE, 0);
+		vq_set_desc(rxq(f), 5, MEM - 1000, 2048, VRING_DESC_F_WRITE, 0);
 		/* 6: zero length */
-		set_desc(f, VNET_RXQ, 6, RXBUF, 0, VRING_DESC_F_WRITE, 0);
+		vq_set_desc(rxq(f), 6, RXBUF, 0, VRING_DESC_F_WRITE, 0);
 		/* 7: huge length */
-		set_desc(f, VNET_RXQ, 7, RXBUF, 0xfffffff0u, VRING_DESC_F_WRITE, 0);
+		vq_set_desc(rxq(f), 7, RXBUF, 0xfffffff0u, VRING_DESC_F_WRITE, 0);
 		/* 8: too small for the header */
-		set_desc(f, VNET_RXQ, 8, RXBUF, 11, VRING_DESC_F_WRITE, 0);
+		vq_set_desc(rxq(f), 8, RXBUF, 11, VRING_DESC_F_WRITE, 0);
 		/* 9: good */
-		set_desc(f, VNET_RXQ, 9, RXBUF + 0x10000, 2048, VRING_DESC_F_WRITE, 0);
+		vq_set_desc(rxq(f), 9, RXBUF + 0x10000, 2048, VRING_DESC_F_WRITE, 0);
 		uint16_t heads[] = { 0, 1, 3, 5, 6, 7, 8, 9 };
 		for (unsigned i = 0; i < ARRAY_SIZE(heads); i++)
-			offer(f, VNET_RXQ, heads[i]);
+			vq_offer(rxq(f), heads[i]);
 		uint8_t frame[80];
 		pattern(frame, sizeof(frame), 15);
 		struct virtio_net_hdr_v1 h = plain_hdr();
 		send_frame(f, &h, frame, sizeof(frame));
-		run_loop(f);
+		vdev_run_loop(&f->v);
 		for (unsigned i = 0; i < ARRAY_SIZE(heads) - 1; i++) {
-			struct vring_used_elem e = next_used(f, VNET_RXQ);
+			struct vring_used_elem e = vq_take(rxq(f));
 			assert_int_equal(e.id, heads[i]);
 			assert_int_equal(e.len, 0);
 		}
-		struct vring_used_elem e = next_used(f, VNET_RXQ);
+		struct vring_used_elem e = vq_take(rxq(f));
 		assert_int_equal(e.id, 9);
 		assert_int_equal(e.len, 92);
 		assert_memory_equal(gm_ptr(&f->gm, RXBUF + 0x10000 + 12, sizeof(frame)), frame, sizeof(frame));
 		assert_int_equal(vnet_get_stats(f->n).rx_bad - bad_before, ARRAY_SIZE(heads) - 1);
-		assert_false(status_needs_reset(f));
+		assert_false(vdev_needs_reset(&f->v));
 	}
 }
 
 /* An indirect table of N descriptors of PIECE bytes each from AT, FLAGS on each. */
 static void indirect_table(struct fx *f, uint64_t table, unsigned n, uint64_t at, uint32_t piece, uint16_t flags)
 {
-	for (unsigned i = 0; i < n; i++) {
-		struct vring_desc d = { .addr = at + (uint64_t)piece * i, .len = piece,
-					.flags = (uint16_t)(flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-					.next = (uint16_t)(i + 1) };
-		assert_int_equal(gm_write(&f->gm, table + 16ULL * i, &d, sizeof(d)), 0);
-	}
+	for (unsigned i = 0; i < n; i++)
+		vq_table_desc(&f->gm, table, i, at + (uint64_t)piece * i, piece,
+			      (uint16_t)(flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0)), (uint16_t)(i + 1));
 }
 
 /* Chains in many pieces: what readv cannot take now waits in the ring;
@@ -909,17 +781,17 @@ static void indirect_table(struct fx *f, uint64_t table, unsigned n, uint64_t at
 static void test_rx_fragmented_chains(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_RING_F_INDIRECT_DESC));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_RING_F_INDIRECT_DESC));
 	/* A: one 100-byte buffer. B: 1022 pieces of 2 bytes (the header alone
 	 * spans six), which do not fit next to A's piece. C: 1023 pieces,
 	 * more than a readv can ever take. D: good. */
 	rx_post(f, 0, 100);
 	indirect_table(f, BIG, 1022, RXBUF + 0x10000, 2, VRING_DESC_F_WRITE);
-	set_desc(f, VNET_RXQ, 1, BIG, 1022 * 16, VRING_DESC_F_INDIRECT, 0);
-	offer(f, VNET_RXQ, 1);
+	vq_set_desc(rxq(f), 1, BIG, 1022 * 16, VRING_DESC_F_INDIRECT, 0);
+	vq_offer(rxq(f), 1);
 	indirect_table(f, BIG + 0x10000, 1023, RXBUF + 0x20000, 2, VRING_DESC_F_WRITE);
-	set_desc(f, VNET_RXQ, 2, BIG + 0x10000, 1023 * 16, VRING_DESC_F_INDIRECT, 0);
-	offer(f, VNET_RXQ, 2);
+	vq_set_desc(rxq(f), 2, BIG + 0x10000, 1023 * 16, VRING_DESC_F_INDIRECT, 0);
+	vq_offer(rxq(f), 2);
 	rx_post(f, 3, 2048);
 	uint8_t frame[1000];
 	pattern(frame, sizeof(frame), 17);
@@ -927,28 +799,28 @@ static void test_rx_fragmented_chains(void **state)
 	send_frame(f, &h, frame, 50);   /* into A */
 	send_frame(f, &h, frame, 60);   /* into B */
 	send_frame(f, &h, frame, 70);   /* C is skipped: into D */
-	run_loop(f);
-	struct vring_used_elem e = next_used(f, VNET_RXQ);
+	vdev_run_loop(&f->v);
+	struct vring_used_elem e = vq_take(rxq(f));
 	assert_int_equal(e.id, 0);
 	assert_int_equal(e.len, 62);
-	e = next_used(f, VNET_RXQ);
+	e = vq_take(rxq(f));
 	assert_int_equal(e.id, 1);
 	assert_int_equal(e.len, 72);
 	struct virtio_net_hdr_v1 gh;
 	gm_read(&f->gm, &gh, RXBUF + 0x10000, sizeof(gh));
 	assert_int_equal(gh.num_buffers, 1);
 	assert_memory_equal(gm_ptr(&f->gm, RXBUF + 0x10000 + 12, 60), frame, 60);
-	e = next_used(f, VNET_RXQ);
+	e = vq_take(rxq(f));
 	assert_int_equal(e.id, 2);
 	assert_int_equal(e.len, 0);
-	e = next_used(f, VNET_RXQ);
+	e = vq_take(rxq(f));
 	assert_int_equal(e.id, 3);
 	assert_int_equal(e.len, 82);
 	assert_memory_equal(gm_ptr(&f->gm, RXBUF + 0x30000 + 12, 70), frame, 70);
 	struct vnet_stats st = vnet_get_stats(f->n);
 	assert_int_equal(st.rx_packets, 3);
 	assert_int_equal(st.rx_bad, 1);
-	assert_false(status_needs_reset(f));
+	assert_false(vdev_needs_reset(&f->v));
 }
 
 /* A TX frame in 1023 pieces goes (header separate); in 1024 it cannot go
@@ -956,7 +828,7 @@ static void test_rx_fragmented_chains(void **state)
 static void test_tx_fragmented_chains(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_RING_F_INDIRECT_DESC));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_RING_F_INDIRECT_DESC));
 	static uint8_t want[4096], got[4096];
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	memcpy(want, &h, sizeof(h));
@@ -968,10 +840,10 @@ static void test_tx_fragmented_chains(void **state)
 	indirect_table(f, BIG + 16, 1023, TXBUF + 12, 1, 0);
 	for (unsigned i = 0; i < 1023; i++) /* renumber: entry i+1 chains to i+2 */
 		assert_int_equal(gm_write(&f->gm, BIG + 16 + 16ULL * i + 14, &(uint16_t){ (uint16_t)(i + 2) }, 2), 0);
-	set_desc(f, VNET_TXQ, 0, BIG, 1024 * 16, VRING_DESC_F_INDIRECT, 0);
-	offer(f, VNET_TXQ, 0);
+	vq_set_desc(txq(f), 0, BIG, 1024 * 16, VRING_DESC_F_INDIRECT, 0);
+	vq_offer(txq(f), 0);
 	virtio_process_queue(f->d, VNET_TXQ);
-	assert_int_equal(next_used(f, VNET_TXQ).len, 0);
+	assert_int_equal(vq_take(txq(f)).len, 0);
 	assert_int_equal(recv_frame(f, got, sizeof(got)), 12 + 1023);
 	assert_memory_equal(got, want, 12 + 1023);
 	/* header + 8 bytes in the first piece, then 1023 pieces: 1024 frame pieces */
@@ -980,9 +852,9 @@ static void test_tx_fragmented_chains(void **state)
 	indirect_table(f, BIG + 16, 1023, TXBUF + 20, 1, 0);
 	for (unsigned i = 0; i < 1023; i++)
 		assert_int_equal(gm_write(&f->gm, BIG + 16 + 16ULL * i + 14, &(uint16_t){ (uint16_t)(i + 2) }, 2), 0);
-	offer(f, VNET_TXQ, 0);
+	vq_offer(txq(f), 0);
 	virtio_process_queue(f->d, VNET_TXQ);
-	assert_int_equal(next_used(f, VNET_TXQ).len, 0);
+	assert_int_equal(vq_take(txq(f)).len, 0);
 	assert_int_equal(recv_frame(f, got, sizeof(got)), -1);
 	assert_int_equal(vnet_get_stats(f->n).tx_bad, 1);
 	tx_good_frame_works(f);
@@ -991,22 +863,21 @@ static void test_tx_fragmented_chains(void **state)
 static void test_rx_broken_ring_needs_reset(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES);
-	uint16_t *a = gm_ptr(&f->gm, f->q[VNET_RXQ].avail, 4);
-	a[2] = QSZ + 1; /* a head beyond the table */
-	a[1] = 1;
+	vdev_init(&f->v, BASE_FEATURES);
+	vq_put_avail(rxq(f), 0, QSZ + 1); /* a head beyond the table */
+	vq_publish(rxq(f), 1);
 	uint8_t frame[60] = { 0 };
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	send_frame(f, &h, frame, sizeof(frame));
-	run_loop(f);
-	assert_true(status_needs_reset(f));
+	vdev_run_loop(&f->v);
+	assert_true(vdev_needs_reset(&f->v));
 	assert_false(vnet_backend_polled(f->n));
-	assert_int_equal(run_loop(f), 0);
+	assert_int_equal(vdev_run_loop(&f->v), 0);
 	/* After a reset the waiting frame is delivered. */
-	driver_init(f, BASE_FEATURES);
+	vdev_init(&f->v, BASE_FEATURES);
 	rx_post(f, 0, 2048);
-	run_loop(f);
-	assert_int_equal(next_used(f, VNET_RXQ).len, 72);
+	vdev_run_loop(&f->v);
+	assert_int_equal(vq_take(rxq(f)).len, 72);
 }
 
 /* Buffers the device held are forgotten when the driver resets: the next
@@ -1014,44 +885,44 @@ static void test_rx_broken_ring_needs_reset(void **state)
 static void test_reset_drops_held_buffers(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF));
 	for (uint16_t i = 0; i < 4; i++)
 		rx_post(f, i, 1500);
 	uint8_t frame[100];
 	pattern(frame, sizeof(frame), 16);
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	send_frame(f, &h, frame, sizeof(frame));
-	run_loop(f);
-	assert_int_equal(next_used(f, VNET_RXQ).id, 0);
+	vdev_run_loop(&f->v);
+	assert_int_equal(vq_take(rxq(f)).id, 0);
 	memset(gm_ptr(&f->gm, RXBUF, 0x40000), 0xee, 0x40000);
 	/* Reset; the new ring's buffers live elsewhere. */
-	f->q[VNET_RXQ].desc = 0x8000;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF));
-	set_desc(f, VNET_RXQ, 0, BIG, 1500, VRING_DESC_F_WRITE, 0);
-	set_desc(f, VNET_RXQ, 1, BIG + 0x10000, 1500, VRING_DESC_F_WRITE, 0);
-	offer(f, VNET_RXQ, 0);
-	offer(f, VNET_RXQ, 1);
+	rxq(f)->desc = 0x8000;
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF));
+	vq_set_desc(rxq(f), 0, BIG, 1500, VRING_DESC_F_WRITE, 0);
+	vq_set_desc(rxq(f), 1, BIG + 0x10000, 1500, VRING_DESC_F_WRITE, 0);
+	vq_offer(rxq(f), 0);
+	vq_offer(rxq(f), 1);
 	virtio_process_queue(f->d, VNET_RXQ);
 	send_frame(f, &h, frame, sizeof(frame));
-	run_loop(f);
-	struct vring_used_elem e = next_used(f, VNET_RXQ);
+	vdev_run_loop(&f->v);
+	struct vring_used_elem e = vq_take(rxq(f));
 	assert_int_equal(e.id, 0);
 	assert_int_equal(e.len, 112);
 	assert_memory_equal(gm_ptr(&f->gm, BIG + 12, sizeof(frame)), frame, sizeof(frame));
 	assert_true(all_bytes(gm_ptr(&f->gm, RXBUF, 0x40000), 0x40000, 0xee));
 	/* Same when the driver re-creates the RX queue without a reset. */
-	wr(f, VIRTIO_MMIO_QUEUE_SEL, VNET_RXQ);
-	wr(f, VIRTIO_MMIO_QUEUE_READY, 0);
-	f->q[VNET_RXQ].avail_idx = f->q[VNET_RXQ].used_seen = 0;
-	memset(gm_ptr(&f->gm, f->q[VNET_RXQ].used, 6 + 8 * QSZ), 0, 6 + 8 * QSZ);
-	memset(gm_ptr(&f->gm, f->q[VNET_RXQ].avail, 6 + 2 * QSZ), 0, 6 + 2 * QSZ);
-	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
-	set_desc(f, VNET_RXQ, 0, RXBUF + 0x10000, 1500, VRING_DESC_F_WRITE, 0);
-	offer(f, VNET_RXQ, 0);
+	vdev_wr(&f->v, VIRTIO_MMIO_QUEUE_SEL, VNET_RXQ);
+	vdev_wr(&f->v, VIRTIO_MMIO_QUEUE_READY, 0);
+	rxq(f)->avail_idx = rxq(f)->used_seen = 0; /* fresh rings, the table kept */
+	memset(gm_ptr(&f->gm, rxq(f)->used, 6 + 8 * QSZ), 0, 6 + 8 * QSZ);
+	memset(gm_ptr(&f->gm, rxq(f)->avail, 6 + 2 * QSZ), 0, 6 + 2 * QSZ);
+	vdev_wr(&f->v, VIRTIO_MMIO_QUEUE_READY, 1);
+	vq_set_desc(rxq(f), 0, RXBUF + 0x10000, 1500, VRING_DESC_F_WRITE, 0);
+	vq_offer(rxq(f), 0);
 	virtio_process_queue(f->d, VNET_RXQ);
 	send_frame(f, &h, frame, sizeof(frame));
-	run_loop(f);
-	e = next_used(f, VNET_RXQ);
+	vdev_run_loop(&f->v);
+	e = vq_take(rxq(f));
 	assert_int_equal(e.id, 0);
 	assert_int_equal(e.len, 112);
 	assert_memory_equal(gm_ptr(&f->gm, RXBUF + 0x10000 + 12, sizeof(frame)), frame, sizeof(frame));
@@ -1062,13 +933,13 @@ static void test_reset_drops_held_buffers(void **state)
 static void test_many_frames_wrap(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_RING_F_EVENT_IDX));
+	vdev_init(&f->v, BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_RING_F_EVENT_IDX));
 	static uint8_t frame[1514], got[2048];
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	uint16_t next_rx = 0;
 	for (unsigned i = 0; i < 5 * QSZ; i++) {
 		/* keep the RX ring half full */
-		while ((uint16_t)(f->q[VNET_RXQ].avail_idx - f->q[VNET_RXQ].used_seen) < QSZ / 2) {
+		while ((uint16_t)(rxq(f)->avail_idx - rxq(f)->used_seen) < QSZ / 2) {
 			rx_post(f, next_rx % QSZ, 2048);
 			next_rx++;
 		}
@@ -1076,14 +947,14 @@ static void test_many_frames_wrap(void **state)
 		size_t len = 60 + (i * 97) % 1454;
 		pattern(frame, len, 100 + i);
 		send_frame(f, &h, frame, len);
-		run_loop(f);
-		struct vring_used_elem e = next_used(f, VNET_RXQ);
+		vdev_run_loop(&f->v);
+		struct vring_used_elem e = vq_take(rxq(f));
 		assert_int_equal(e.len, 12 + len);
 		assert_memory_equal(gm_ptr(&f->gm, RXBUF + 0x10000ULL * e.id + 12, len), frame, len);
 		static uint8_t want[2048];
 		size_t tl = tx_post(f, (uint16_t)((i * 2) % QSZ), &h, len, true, 200 + i, want);
 		virtio_process_queue(f->d, VNET_TXQ);
-		assert_int_equal(next_used(f, VNET_TXQ).len, 0);
+		assert_int_equal(vq_take(txq(f)).len, 0);
 		assert_int_equal(recv_frame(f, got, sizeof(got)), (ssize_t)tl);
 		assert_memory_equal(got, want, tl);
 	}
@@ -1096,17 +967,17 @@ static void test_many_frames_wrap(void **state)
 static void test_backend_error_stops_polling(void **state)
 {
 	struct fx *f = *state;
-	driver_init(f, BASE_FEATURES);
+	vdev_init(&f->v, BASE_FEATURES);
 	rx_post(f, 0, 2048);
 	vnet_backend_event(f->n, EPOLLERR); /* as epoll reports a dead tap */
 	assert_false(vnet_backend_polled(f->n));
-	assert_int_equal(run_loop(f), 0);
+	assert_int_equal(vdev_run_loop(&f->v), 0);
 	/* TX requests still complete (the frames are dropped). */
 	static uint8_t want[256];
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	tx_post(f, 0, &h, 60, false, 1, want);
 	virtio_process_queue(f->d, VNET_TXQ);
-	assert_int_equal(next_used(f, VNET_TXQ).len, 0);
+	assert_int_equal(vq_take(txq(f)).len, 0);
 	assert_int_equal(vnet_get_stats(f->n).tx_dropped, 1);
 	/* A driver kick does not bring a dead backend back. */
 	virtio_process_queue(f->d, VNET_RXQ);
