@@ -8,13 +8,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "jail/seccomp.h"
-
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int evloop_init(struct evloop *l, struct err *e)
 {
 	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&l->start_lock, NULL);
+	pthread_cond_init(&l->start_cond, NULL);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return err_sys(e, "epoll_create1");
@@ -81,15 +81,24 @@ void evloop_del(struct evloop *l, int fd)
 	pthread_mutex_unlock(&table_lock);
 }
 
+/* Tell evloop_start how the on_start hook went. */
+static void started(struct evloop *l, int state)
+{
+	pthread_mutex_lock(&l->start_lock);
+	l->start_state = state;
+	pthread_cond_signal(&l->start_cond);
+	pthread_mutex_unlock(&l->start_lock);
+}
+
 static void *loop(void *arg)
 {
 	struct evloop *l = arg;
 	struct epoll_event evs[32];
-	/* The device thread's seccomp filter, before its first event (weak:
-	 * absent in builds without jail/seccomp.c, and a no-op unless vm_run
-	 * armed it). */
-	if (seccomp_enter_evloop)
-		seccomp_enter_evloop();
+	if (l->on_start && l->on_start(l->on_start_arg, &l->start_err)) {
+		started(l, -1);
+		return NULL;
+	}
+	started(l, 1);
 	for (;;) {
 		int n = epoll_wait(l->epfd, evs, 32, -1);
 		if (n < 0) {
@@ -110,10 +119,21 @@ static void *loop(void *arg)
 
 int evloop_start(struct evloop *l, struct err *e)
 {
+	l->start_state = 0;
 	int r = pthread_create(&l->thread, NULL, loop, l);
 	if (r) {
 		errno = r;
 		return err_sys(e, "starting the device thread");
+	}
+	pthread_mutex_lock(&l->start_lock);
+	while (l->start_state == 0)
+		pthread_cond_wait(&l->start_cond, &l->start_lock);
+	int state = l->start_state;
+	pthread_mutex_unlock(&l->start_lock);
+	if (state < 0) {
+		pthread_join(l->thread, NULL);
+		*e = l->start_err;
+		return err_wrap(e, "the device thread");
 	}
 	l->running = true;
 	return 0;
@@ -139,4 +159,6 @@ void evloop_free(struct evloop *l)
 	if (l->stop_fd > 0)
 		close(l->stop_fd);
 	l->epfd = l->stop_fd = -1;
+	pthread_cond_destroy(&l->start_cond);
+	pthread_mutex_destroy(&l->start_lock);
 }

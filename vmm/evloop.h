@@ -14,11 +14,24 @@ typedef void (*evloop_fn)(void *ctx, uint32_t events);
 
 #define EVLOOP_MAX 128
 
+/* Run on the loop thread before its first event, and evloop_start waits
+ * for it: the VM loads the device thread's seccomp filter here. A failure
+ * (-1, E filled) ends the thread before it serves anything and is
+ * evloop_start's error. */
+typedef int (*evloop_start_fn)(void *arg, struct err *e);
+
 struct evloop {
 	int epfd;
 	int stop_fd;        /* eventfd: wakes the loop to stop */
 	pthread_t thread;
 	bool running;
+	evloop_start_fn on_start;   /* NULL: none */
+	void *on_start_arg;
+	/* on_start's outcome, handed from the new thread to evloop_start */
+	pthread_mutex_t start_lock;
+	pthread_cond_t start_cond;
+	int start_state;            /* 0 waiting, 1 ready, -1 failed */
+	struct err start_err;
 	unsigned n;
 	struct evloop_entry {
 		int fd;
@@ -32,6 +45,7 @@ int evloop_init(struct evloop *l, struct err *e);
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *ctx, struct err *e);
 int evloop_mod(struct evloop *l, int fd, uint32_t events);
 void evloop_del(struct evloop *l, int fd);
+/* Start the loop thread; returns once its on_start hook has run. */
 int evloop_start(struct evloop *l, struct err *e);
 /* Stop and join the loop thread. */
 void evloop_stop(struct evloop *l);

@@ -120,7 +120,7 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	/* This thread's allowlist, before the guest runs an instruction here. */
-	if (seccomp_enter(SB_SECCOMP_VCPU))
+	if (vm_seccomp_enter(vm, SB_SECCOMP_VCPU))
 		return NULL;
 
 	if (v->id == 0) {

@@ -223,6 +223,25 @@ int vm_prepare(struct vm *vm, struct err *e)
 	return 0;
 }
 
+int vm_seccomp_enter(struct vm *vm, enum sb_seccomp_thread kind)
+{
+	if (vm->cfg.no_seccomp)
+		return 0;
+	struct err e;
+	if (seccomp_install(kind, &e)) {
+		vm_request_end(vm, VM_END_ERROR, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The device thread's start hook (struct evloop): its filter. */
+static int loop_thread_start(void *arg, struct err *e)
+{
+	struct vm *vm = arg;
+	return vm->cfg.no_seccomp ? 0 : seccomp_install(SB_SECCOMP_EVLOOP, e);
+}
+
 int vm_run(struct vm *vm, struct err *e)
 {
 	/* The jail (jail/jail.h): everything is open and no thread runs yet. */
@@ -246,13 +265,13 @@ int vm_run(struct vm *vm, struct err *e)
 		return 125;
 
 	/* Per-thread seccomp filters (jail/seccomp.c): the device thread loads
-	 * its own before its first event and we wait for it, the vCPU threads
-	 * before their first KVM_RUN, this thread once they are all started. */
-	seccomp_arm(vm);
+	 * its own from the loop's start hook, before its first event, and
+	 * evloop_start waits for it; the vCPU threads before their first
+	 * KVM_RUN; this thread once they are all started. */
+	vm->loop.on_start = loop_thread_start;
+	vm->loop.on_start_arg = vm;
 	if (evloop_start(&vm->loop, e))
 		vm_request_end(vm, VM_END_ERROR, e->msg);
-	else
-		seccomp_wait_evloop();
 	for (unsigned i = 0; i < vm->ncpus && !atomic_load(&vm->end); i++) {
 		if (vcpu_start(&vm->vcpus[i], e)) {
 			vm_request_end(vm, VM_END_ERROR, e->msg);
@@ -260,7 +279,7 @@ int vm_run(struct vm *vm, struct err *e)
 		}
 	}
 	if (!atomic_load(&vm->end))
-		seccomp_enter(SB_SECCOMP_MAIN);
+		vm_seccomp_enter(vm, SB_SECCOMP_MAIN);
 	uint64_t deadline = vm->cfg.timeout_s ? now_ns() + vm->cfg.timeout_s * 1000000000ULL : 0;
 	int sig_end = 0;
 	while (!atomic_load(&vm->end)) {

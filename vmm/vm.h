@@ -19,6 +19,7 @@
 #include "devices/i8042.h"
 #include "devices/event_port.h"
 #include "evloop.h"
+#include "jail/seccomp.h"
 #include "virtio/mmio.h"
 #include "kvm.h"
 #include "memory.h"
@@ -114,6 +115,9 @@ void vm_destroy(struct vm *vm);
 /* Ask every vCPU to stop; REASON is recorded if it is the first. MSG may be
  * NULL. Safe from any thread. */
 void vm_request_end(struct vm *vm, enum vm_end reason, const char *msg);
+/* Load KIND's seccomp filter on the calling thread unless --no-seccomp;
+ * a failure ends the VM (-1). */
+int vm_seccomp_enter(struct vm *vm, enum sb_seccomp_thread kind);
 /* Raise/lower a GSI on the in-kernel irqchip. */
 void vm_irq_line(struct vm *vm, unsigned gsi, int level);
 /* ns since VMM start. */

@@ -11,13 +11,10 @@
 #include <errno.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
-#include <pthread.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-
-#include "vm.h"
 
 /* What every one of our threads needs: glibc's malloc and free (arenas
  * grow and trim with mmap/munmap/madvise/mprotect/brk; a thread's exit
@@ -191,52 +188,4 @@ int seccomp_install(enum sb_seccomp_thread kind, struct err *e)
 	}
 	seccomp_release(ctx);
 	return r;
-}
-
-/* ------------------------------------------------------------------ */
-/* vm_run's side */
-
-static struct vm *armed_vm;
-static pthread_mutex_t evloop_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t evloop_cond = PTHREAD_COND_INITIALIZER;
-static bool evloop_done;
-
-void seccomp_arm(struct vm *vm)
-{
-	armed_vm = vm->cfg.no_seccomp ? NULL : vm;
-	evloop_done = false;
-}
-
-int seccomp_enter(enum sb_seccomp_thread kind)
-{
-	struct vm *vm = armed_vm;
-	if (!vm)
-		return 0;
-	struct err e;
-	if (seccomp_install(kind, &e)) {
-		vm_request_end(vm, VM_END_ERROR, e.msg);
-		return -1;
-	}
-	return 0;
-}
-
-void seccomp_enter_evloop(void)
-{
-	if (!armed_vm)
-		return;
-	seccomp_enter(SB_SECCOMP_EVLOOP);
-	pthread_mutex_lock(&evloop_lock);
-	evloop_done = true;
-	pthread_cond_signal(&evloop_cond);
-	pthread_mutex_unlock(&evloop_lock);
-}
-
-void seccomp_wait_evloop(void)
-{
-	if (!armed_vm)
-		return;
-	pthread_mutex_lock(&evloop_lock);
-	while (!evloop_done)
-		pthread_cond_wait(&evloop_cond, &evloop_lock);
-	pthread_mutex_unlock(&evloop_lock);
 }
