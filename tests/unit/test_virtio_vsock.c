@@ -1,29 +1,25 @@
-/* virtio-vsock through the virtio-mmio transport: a small driver in this
- * file plays the guest (rings in malloc'd guest memory), real Unix sockets
- * in a temporary directory play the host, and the device's event loop is
- * pumped by hand so every step is deterministic. Covers connects both
- * ways, byte-exact data both ways, credit accounting and back-pressure,
- * half-close, RST, reset, and hostile packets and buffers (each must fail
- * on its own while the device keeps serving). */
+/* virtio-vsock through the virtio-mmio transport: the shared test driver
+ * (virtio_driver.h) plays the guest (rings in malloc'd guest memory), real
+ * Unix sockets in a temporary directory play the host, and the device's
+ * event loop is pumped by hand so every step is deterministic. Covers
+ * connects both ways, byte-exact data both ways, credit accounting and
+ * back-pressure, half-close, RST, reset, and hostile packets and buffers
+ * (each must fail on its own while the device keeps serving). */
 #include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
-#include <linux/virtio_mmio.h>
-#include <linux/virtio_ring.h>
 #include <linux/virtio_vsock.h>
 
 #include "../../vmm/devices/vsock_dev.h"
 #include "../../vmm/evloop.h"
-#include "../../vmm/virtio/mmio.h"
+#include "virtio_driver.h"
 
 #define MEM (8u << 20)
 #define QSZ 64
@@ -46,17 +42,17 @@ struct fx {
 	struct evloop loop;
 	struct vsock *vs;
 	struct virtio_dev *d;
+	struct vdev v;            /* the driver: v.q[RXQ], v.q[TXQ], v.q[EVQ] */
 	char dir[64];
 	char uds[108];
-	int irqs;
-	unsigned kicks;           /* queues the device asked to be run again */
-	uint16_t avail_idx[3];
-	uint16_t used_seen[3];
 	unsigned tx_next;
 	bool rx_busy[QSZ];        /* descriptor posted to the device */
 	uint32_t rx_size;         /* size of the buffers rx_post() offers */
 	bool auto_refill;         /* re-post an RX buffer once it is read */
 };
+
+static struct vq *rxq(struct fx *f) { return &f->v.q[RXQ]; }
+static struct vq *txq(struct fx *f) { return &f->v.q[TXQ]; }
 
 struct pkt {
 	uint64_t src_cid, dst_cid;
@@ -78,112 +74,11 @@ struct gconn {
 /* ------------------------------------------------------------------ */
 /* the driver */
 
-static void test_irq(struct virtio_dev *d) { ((struct fx *)d->host)->irqs++; }
-static void test_kick(struct virtio_dev *d, unsigned q) { ((struct fx *)d->host)->kicks |= 1u << q; }
-
-static uint32_t rd(struct fx *f, uint64_t off)
-{
-	uint32_t v = 0;
-	virtio_mmio_io(f->d, off, (uint8_t *)&v, 4, false);
-	return v;
-}
-
-static void wr(struct fx *f, uint64_t off, uint32_t v) { virtio_mmio_io(f->d, off, (uint8_t *)&v, 4, true); }
-
-/* Run the device until nothing is left to do: requested re-kicks and
- * socket events. A device that never goes idle (spinning on a hung-up
- * socket, say) fails the test. */
-static void pump(struct fx *f)
-{
-	for (unsigned i = 0;; i++) {
-		if (i > 20000)
-			fail_msg("the device does not go idle");
-		bool did = false;
-		for (unsigned q = 0; q < 3; q++)
-			if (f->kicks & (1u << q)) {
-				f->kicks &= ~(1u << q);
-				virtio_process_queue(f->d, q);
-				did = true;
-			}
-		struct epoll_event ev[8];
-		int n = epoll_wait(f->loop.epfd, ev, 8, 0);
-		for (int k = 0; k < n; k++) {
-			struct evloop_entry *s = ev[k].data.ptr;
-			if (s && s->fn)
-				s->fn(s->ctx, ev[k].events);
-			did = true;
-		}
-		if (!did)
-			return;
-	}
-}
-
-static void kick(struct fx *f, unsigned q)
-{
-	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, q);
-	pump(f);
-}
-
-static void set_desc(struct fx *f, unsigned q, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	struct vring_desc d = { .addr = addr, .len = len, .flags = flags, .next = next };
-	assert_int_equal(gm_write(&f->gm, DESC(q) + 16ULL * i, &d, sizeof(d)), 0);
-}
-
-static void offer(struct fx *f, unsigned q, uint16_t head)
-{
-	uint16_t *a = gm_ptr(&f->gm, AVAIL(q), 6 + 2 * QSZ);
-	a[2 + f->avail_idx[q] % QSZ] = head;
-	f->avail_idx[q]++;
-	__atomic_store_n(&a[1], f->avail_idx[q], __ATOMIC_RELEASE);
-}
-
-static uint16_t used_idx(struct fx *f, unsigned q)
-{
-	return __atomic_load_n((uint16_t *)gm_ptr(&f->gm, USED(q) + 2, 2), __ATOMIC_ACQUIRE);
-}
-
-static struct vring_used_elem used_elem(struct fx *f, unsigned q, uint16_t i)
-{
-	struct vring_used_elem e;
-	assert_int_equal(gm_read(&f->gm, &e, USED(q) + 4 + 8ULL * (i % QSZ), sizeof(e)), 0);
-	return e;
-}
-
 static void driver_init(struct fx *f, bool event_idx)
 {
-	wr(f, VIRTIO_MMIO_STATUS, 0);
-	memset(f->avail_idx, 0, sizeof(f->avail_idx));
-	memset(f->used_seen, 0, sizeof(f->used_seen));
 	memset(f->rx_busy, 0, sizeof(f->rx_busy));
 	f->tx_next = 0;
-	memset(gm_ptr(&f->gm, RING(0), 0x3000), 0, 0x3000);
-	assert_int_equal(rd(f, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_VSOCK);
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 1u << (VIRTIO_F_VERSION_1 - 32));
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, event_idx ? 1u << VIRTIO_RING_F_EVENT_IDX : 0);
-	uint32_t st = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
-	wr(f, VIRTIO_MMIO_STATUS, st);
-	assert_true(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
-	for (unsigned q = 0; q < 3; q++) {
-		wr(f, VIRTIO_MMIO_QUEUE_SEL, q);
-		assert_true(rd(f, VIRTIO_MMIO_QUEUE_NUM_MAX) >= QSZ);
-		wr(f, VIRTIO_MMIO_QUEUE_NUM, QSZ);
-		wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC(q));
-		wr(f, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-		wr(f, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)AVAIL(q));
-		wr(f, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-		wr(f, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)USED(q));
-		wr(f, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-		wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
-		assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 1);
-	}
-	wr(f, VIRTIO_MMIO_STATUS, st | VIRTIO_CONFIG_S_DRIVER_OK);
-	assert_true(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_DRIVER_OK);
+	vdev_init(&f->v, F(VIRTIO_F_VERSION_1) | (event_idx ? F(VIRTIO_RING_F_EVENT_IDX) : 0));
 }
 
 /* Offer N more RX buffers of f->rx_size bytes (free descriptors). */
@@ -192,12 +87,12 @@ static void rx_post(struct fx *f, unsigned n)
 	for (unsigned i = 0; i < QSZ && n; i++) {
 		if (f->rx_busy[i])
 			continue;
-		set_desc(f, RXQ, i, RXBUF(i), f->rx_size, VRING_DESC_F_WRITE, 0);
+		vq_set_desc(rxq(f), i, RXBUF(i), f->rx_size, VRING_DESC_F_WRITE, 0);
 		f->rx_busy[i] = true;
-		offer(f, RXQ, (uint16_t)i);
+		vq_offer(rxq(f), (uint16_t)i);
 		n--;
 	}
-	kick(f, RXQ);
+	vdev_kick(&f->v, RXQ);
 }
 
 static unsigned rx_free(struct fx *f)
@@ -211,9 +106,9 @@ static unsigned rx_free(struct fx *f)
 /* The next packet the device gave the guest, if any. */
 static bool rx_take(struct fx *f, struct pkt *p)
 {
-	if (used_idx(f, RXQ) == f->used_seen[RXQ])
+	if (!vq_pending(rxq(f)))
 		return false;
-	struct vring_used_elem e = used_elem(f, RXQ, f->used_seen[RXQ]++);
+	struct vring_used_elem e = vq_take(rxq(f));
 	assert_true(e.id < QSZ);
 	assert_true(f->rx_busy[e.id]);
 	f->rx_busy[e.id] = false;
@@ -271,22 +166,22 @@ static void tx_offer(struct fx *f, const struct virtio_vsock_hdr *h, const void 
 	if (ndata) {
 		assert_true(ndata <= 0x10000);
 		assert_int_equal(gm_write(&f->gm, TXDATA(k), data, ndata), 0);
-		set_desc(f, TXQ, 2 * k, TXHDR(k), HDR, VRING_DESC_F_NEXT, (uint16_t)(2 * k + 1));
-		set_desc(f, TXQ, 2 * k + 1, TXDATA(k), ndata, 0, 0);
+		vq_set_desc(txq(f), 2 * k, TXHDR(k), HDR, VRING_DESC_F_NEXT, (uint16_t)(2 * k + 1));
+		vq_set_desc(txq(f), 2 * k + 1, TXDATA(k), ndata, 0, 0);
 	} else {
-		set_desc(f, TXQ, 2 * k, TXHDR(k), HDR, 0, 0);
+		vq_set_desc(txq(f), 2 * k, TXHDR(k), HDR, 0, 0);
 	}
-	offer(f, TXQ, (uint16_t)(2 * k));
+	vq_offer(txq(f), (uint16_t)(2 * k));
 }
 
 static void tx_raw(struct fx *f, const struct virtio_vsock_hdr *h, const void *data, uint32_t ndata)
 {
-	uint16_t before = used_idx(f, TXQ);
+	uint16_t before = vq_used_idx(txq(f));
 	tx_offer(f, h, data, ndata);
-	kick(f, TXQ);
+	vdev_kick(&f->v, TXQ);
 	/* Whatever it was, the device completed it, with nothing written. */
-	assert_int_equal(used_idx(f, TXQ), (uint16_t)(before + 1));
-	struct vring_used_elem e = used_elem(f, TXQ, before);
+	assert_int_equal(vq_used_idx(txq(f)), (uint16_t)(before + 1));
+	struct vring_used_elem e = vq_used_elem(txq(f), before);
 	assert_int_equal(e.len, 0);
 }
 
@@ -389,7 +284,7 @@ static void host_read_exact(struct fx *f, int fd, void *buf, size_t len)
 		ssize_t r = host_read(fd, (uint8_t *)buf + n, len - n);
 		assert_true(r >= 0);
 		if (r == 0)
-			pump(f);
+			vdev_pump(&f->v);
 		n += (size_t)r;
 	}
 }
@@ -440,9 +335,9 @@ static struct fx *fx_new(void)
 	if (!f->vs)
 		fail_msg("vsock_create: %s", e.msg);
 	f->d = vsock_virtio(f->vs);
-	f->d->raise_irq = test_irq;
-	f->d->kick = test_kick;
-	f->d->host = f;
+	vdev_attach(&f->v, f->d, &f->gm, &f->loop);
+	for (unsigned q = 0; q < 3; q++)
+		vq_init(&f->v.q[q], &f->gm, QSZ, DESC(q), AVAIL(q), USED(q));
 	f->rx_size = 4096;
 	f->auto_refill = true;
 	return f;
@@ -495,7 +390,7 @@ static void host_connect_to_guest(struct fx *f, struct gconn *g, uint32_t gport,
 	char line[32];
 	int n = snprintf(line, sizeof(line), "CONNECT %u\n", gport);
 	host_write(h, line, (size_t)n);
-	pump(f);
+	vdev_pump(&f->v);
 	struct pkt p;
 	assert_true(rx_take(f, &p));
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_REQUEST);
@@ -517,7 +412,7 @@ static void host_close(struct fx *f, struct gconn *g)
 {
 	close(g->host);
 	g->host = -1;
-	pump(f);
+	vdev_pump(&f->v);
 	struct pkt p;
 	assert_true(grecv(f, g, &p, false));
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_SHUTDOWN);
@@ -538,7 +433,7 @@ static void connection_works(struct fx *f)
 	assert_int_equal(host_read(g.host, buf, sizeof(buf)), 4);
 	assert_string_equal(buf, "ping");
 	host_write(g.host, "pong", 4);
-	pump(f);
+	vdev_pump(&f->v);
 	struct pkt p;
 	assert_true(grecv(f, &g, &p, false));
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_RW);
@@ -560,9 +455,9 @@ static void connection_works(struct fx *f)
 static void test_config_and_features(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_VSOCK);
-	assert_int_equal(rd(f, VIRTIO_MMIO_CONFIG), CID);
-	assert_int_equal(rd(f, VIRTIO_MMIO_CONFIG + 4), 0);
+	assert_int_equal(vdev_rd(&f->v, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_VSOCK);
+	assert_int_equal(vdev_rd(&f->v, VIRTIO_MMIO_CONFIG), CID);
+	assert_int_equal(vdev_rd(&f->v, VIRTIO_MMIO_CONFIG + 4), 0);
 	uint8_t b[8];
 	for (unsigned i = 0; i < 8; i++)
 		virtio_mmio_io(f->d, VIRTIO_MMIO_CONFIG + i, &b[i], 1, false);
@@ -571,11 +466,11 @@ static void test_config_and_features(void **state)
 	/* Read-only, and nothing beyond 8 bytes. */
 	uint32_t v = 99;
 	virtio_mmio_io(f->d, VIRTIO_MMIO_CONFIG, (uint8_t *)&v, 4, true);
-	assert_int_equal(rd(f, VIRTIO_MMIO_CONFIG), CID);
-	assert_int_equal(rd(f, VIRTIO_MMIO_CONFIG + 8), 0xffffffff);
+	assert_int_equal(vdev_rd(&f->v, VIRTIO_MMIO_CONFIG), CID);
+	assert_int_equal(vdev_rd(&f->v, VIRTIO_MMIO_CONFIG + 8), 0xffffffff);
 	/* Stream only: no SEQPACKET feature. */
-	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_VSOCK_F_SEQPACKET), 0);
+	vdev_wr(&f->v, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	assert_int_equal(vdev_rd(&f->v, VIRTIO_MMIO_DEVICE_FEATURES) & (1u << VIRTIO_VSOCK_F_SEQPACKET), 0);
 }
 
 static void test_guest_connect_data_both_ways(void **state)
@@ -605,7 +500,7 @@ static void test_guest_connect_data_both_ways(void **state)
 	/* host -> guest: split into the guest's 4 KiB buffers, in order */
 	pattern(buf, 100000, 0, 2);
 	host_write(g.host, buf, 100000);
-	pump(f);
+	vdev_pump(&f->v);
 	size_t m = 0;
 	struct pkt p;
 	while (m < 100000) {
@@ -660,10 +555,10 @@ static void test_host_connect(void **state)
 	int h = host_connect(f);
 	/* The CONNECT line arrives in pieces, with data right behind it. */
 	host_write(h, "CONN", 4);
-	pump(f);
+	vdev_pump(&f->v);
 	expect_no_pkt(f);
 	host_write(h, "ECT 52\nearly", 12);
-	pump(f);
+	vdev_pump(&f->v);
 	struct pkt p;
 	assert_true(rx_take(f, &p));
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_REQUEST);
@@ -693,7 +588,7 @@ static void test_host_connect(void **state)
 	assert_int_equal(vsock_nconns(f->vs), 2);
 	/* The host closes: SHUTDOWN(SEND) to the guest, which then closes too. */
 	close(h);
-	pump(f);
+	vdev_pump(&f->v);
 	assert_true(grecv(f, &g, &p, false));
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_SHUTDOWN);
 	assert_int_equal(p.flags, VIRTIO_VSOCK_SHUTDOWN_SEND);
@@ -701,7 +596,7 @@ static void test_host_connect(void **state)
 	expect_pkt(f, &g, VIRTIO_VSOCK_OP_RST);
 	assert_int_equal(vsock_nconns(f->vs), 1);
 	close(g2.host);
-	pump(f);
+	vdev_pump(&f->v);
 	expect_pkt(f, &g2, VIRTIO_VSOCK_OP_SHUTDOWN);
 	gsend(f, &g2, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
 	expect_no_pkt(f);
@@ -714,7 +609,7 @@ static void test_host_connect_refused_and_bad_lines(void **state)
 	/* The guest refuses (nothing listens): the Unix connection closes. */
 	int h = host_connect(f);
 	host_write(h, "CONNECT 99\n", 11);
-	pump(f);
+	vdev_pump(&f->v);
 	struct pkt p;
 	assert_true(rx_take(f, &p));
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_REQUEST);
@@ -733,7 +628,7 @@ static void test_host_connect_refused_and_bad_lines(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		h = host_connect(f);
 		host_write(h, bad[i], strlen(bad[i]));
-		pump(f);
+		vdev_pump(&f->v);
 		if (!host_at_eof(h))
 			fail_msg("'%s' was accepted", bad[i]);
 		close(h);
@@ -742,14 +637,14 @@ static void test_host_connect_refused_and_bad_lines(void **state)
 	/* A client that hangs up halfway through the line. */
 	h = host_connect(f);
 	host_write(h, "CONNE", 5);
-	pump(f);
+	vdev_pump(&f->v);
 	close(h);
-	pump(f);
+	vdev_pump(&f->v);
 	assert_int_equal(vsock_nconns(f->vs), 0);
 	/* "\r\n" is fine; the largest port too. */
 	h = host_connect(f);
 	host_write(h, "CONNECT 4294967295\r\n", 20);
-	pump(f);
+	vdev_pump(&f->v);
 	assert_true(rx_take(f, &p));
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_REQUEST);
 	assert_int_equal(p.dst_port, 4294967295u);
@@ -764,7 +659,7 @@ static void test_host_connect_before_driver(void **state)
 	*state = f;
 	/* No driver yet: connections are closed at once (the host retries). */
 	int h = host_connect(f);
-	pump(f);
+	vdev_pump(&f->v);
 	assert_true(host_at_eof(h));
 	close(h);
 	assert_int_equal(vsock_nconns(f->vs), 0);
@@ -826,7 +721,7 @@ static void test_guest_to_host_backpressure(void **state)
 			check_pattern(got, (size_t)r, recvd[s], (uint8_t)(10 + s));
 			recvd[s] += (size_t)r;
 		}
-		pump(f);
+		vdev_pump(&f->v);
 		struct pkt p;
 		while (rx_take(f, &p)) {
 			assert_true(p.op == VIRTIO_VSOCK_OP_CREDIT_UPDATE);
@@ -902,7 +797,7 @@ static void test_host_to_guest_credit(void **state)
 	uint8_t *buf = malloc(TOTAL);
 	pattern(buf, TOTAL, 0, 9);
 	host_write(g.host, buf, TOTAL);
-	pump(f);
+	vdev_pump(&f->v);
 	size_t got = 0;
 	struct pkt p;
 	while (got < TOTAL) {
@@ -929,7 +824,7 @@ static void test_host_to_guest_credit(void **state)
 	g.buf_alloc = 1000;
 	gsend(f, &g, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0);
 	host_write(g.host, buf, 5000);
-	pump(f);
+	vdev_pump(&f->v);
 	assert_true(grecv(f, &g, &p, true));
 	assert_int_equal(p.len, 1000);
 	expect_no_pkt(f);
@@ -967,16 +862,16 @@ static void test_rx_starvation(void **state)
 	uint8_t *buf = malloc(TOTAL);
 	pattern(buf, TOTAL, 0, 4);
 	host_write(g.host, buf, TOTAL);
-	pump(f);
+	vdev_pump(&f->v);
 	/* Every posted buffer filled, none left. */
-	assert_int_equal((uint16_t)(used_idx(f, RXQ) - f->used_seen[RXQ]), QSZ);
+	assert_int_equal(vq_pending(rxq(f)), QSZ);
 	struct vsock_conn_info ci;
 	assert_true(vsock_conn_info(f->vs, 6003, 3002, &ci));
 	assert_false(ci.reading);
 	assert_true(vsock_get_stats(f->vs)->rx_stalls >= 1);
 	/* The host hangs up while we wait: still idle, and its data is kept. */
 	shutdown(g.host, SHUT_WR);
-	pump(f);
+	vdev_pump(&f->v);
 	size_t got = 0;
 	struct pkt p;
 	bool shut = false;
@@ -1028,7 +923,7 @@ static void test_control_waits_for_buffers(void **state)
 	int h = accept4(l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	assert_true(h >= 0);
 	host_write(h, "data", 4);
-	pump(f);
+	vdev_pump(&f->v);
 	rx_post(f, 1);
 	assert_true(rx_take(f, &p)); /* the RST first */
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_RST);
@@ -1055,7 +950,7 @@ static void test_half_close(void **state)
 	/* Host half-closes after "bye": data, then SHUTDOWN(SEND). */
 	host_write(g.host, "bye", 3);
 	shutdown(g.host, SHUT_WR);
-	pump(f);
+	vdev_pump(&f->v);
 	struct pkt p;
 	assert_true(grecv(f, &g, &p, false));
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_RW);
@@ -1086,12 +981,12 @@ static void test_half_close(void **state)
 	gsend(f, &g, VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_SEND, NULL, 0);
 	assert_true(host_at_eof(g.host));
 	host_write(g.host, "still", 5);
-	pump(f);
+	vdev_pump(&f->v);
 	assert_true(grecv(f, &g, &p, false));
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_RW);
 	assert_memory_equal(p.data, "still", 5);
 	close(g.host);
-	pump(f);
+	vdev_pump(&f->v);
 	expect_pkt(f, &g, VIRTIO_VSOCK_OP_SHUTDOWN);
 	gsend(f, &g, VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND, NULL, 0);
 	expect_pkt(f, &g, VIRTIO_VSOCK_OP_RST);
@@ -1122,7 +1017,7 @@ static void test_half_close(void **state)
 			break;
 		check_pattern(chunk, (size_t)r, n, 7);
 		n += (size_t)r;
-		pump(f);
+		vdev_pump(&f->v);
 	}
 	assert_int_equal(n, sent);
 	expect_pkt(f, &g, VIRTIO_VSOCK_OP_RST);
@@ -1201,14 +1096,14 @@ static void test_hostile_packets(void **state)
 	/* A header shorter than 44 bytes, in one or two descriptors. */
 	put_hdr(&h, CID, 2, 3009, 6007, VIRTIO_VSOCK_OP_RW, 1, 0, 0, 65536, 0);
 	assert_int_equal(gm_write(&f->gm, TXHDR(0), &h, HDR), 0);
-	set_desc(f, TXQ, 0, TXHDR(0), 20, 0, 0);
-	offer(f, TXQ, 0);
-	kick(f, TXQ);
+	vq_set_desc(txq(f), 0, TXHDR(0), 20, 0, 0);
+	vq_offer(txq(f), 0);
+	vdev_kick(&f->v, TXQ);
 	assert_int_equal(st->tx_bad, ++bad);
 	/* The header in a device-writable buffer is no header. */
-	set_desc(f, TXQ, 0, TXHDR(0), HDR, VRING_DESC_F_WRITE, 0);
-	offer(f, TXQ, 0);
-	kick(f, TXQ);
+	vq_set_desc(txq(f), 0, TXHDR(0), HDR, VRING_DESC_F_WRITE, 0);
+	vq_offer(txq(f), 0);
+	vdev_kick(&f->v, TXQ);
 	assert_int_equal(st->tx_bad, ++bad);
 	expect_no_pkt(f);
 	/* Unknown connection, len beyond the chain: dropped. */
@@ -1235,19 +1130,19 @@ static void test_hostile_packets(void **state)
 	bad += 2;
 	assert_int_equal(st->tx_bad, bad);
 	/* Bad chains: a loop, memory outside the guest, a zero length. */
-	set_desc(f, TXQ, 5, TXHDR(5), HDR, VRING_DESC_F_NEXT, 5);
-	offer(f, TXQ, 5);
-	set_desc(f, TXQ, 6, MEM - 10, HDR, 0, 0);
-	offer(f, TXQ, 6);
-	set_desc(f, TXQ, 7, UINT64_MAX - 8, HDR, 0, 0);
-	offer(f, TXQ, 7);
-	set_desc(f, TXQ, 8, TXHDR(8), 0, 0, 0);
-	offer(f, TXQ, 8);
-	set_desc(f, TXQ, 9, TXHDR(9), HDR, VRING_DESC_F_INDIRECT, 0); /* INDIRECT not negotiated */
-	offer(f, TXQ, 9);
-	uint16_t before = used_idx(f, TXQ);
-	kick(f, TXQ);
-	assert_int_equal(used_idx(f, TXQ), (uint16_t)(before + 5));
+	vq_set_desc(txq(f), 5, TXHDR(5), HDR, VRING_DESC_F_NEXT, 5);
+	vq_offer(txq(f), 5);
+	vq_set_desc(txq(f), 6, MEM - 10, HDR, 0, 0);
+	vq_offer(txq(f), 6);
+	vq_set_desc(txq(f), 7, UINT64_MAX - 8, HDR, 0, 0);
+	vq_offer(txq(f), 7);
+	vq_set_desc(txq(f), 8, TXHDR(8), 0, 0, 0);
+	vq_offer(txq(f), 8);
+	vq_set_desc(txq(f), 9, TXHDR(9), HDR, VRING_DESC_F_INDIRECT, 0); /* INDIRECT not negotiated */
+	vq_offer(txq(f), 9);
+	uint16_t before = vq_used_idx(txq(f));
+	vdev_kick(&f->v, TXQ);
+	assert_int_equal(vq_used_idx(txq(f)), (uint16_t)(before + 5));
 	bad += 5;
 	assert_int_equal(st->tx_bad, bad);
 	expect_no_pkt(f);
@@ -1266,15 +1161,15 @@ static void test_hostile_packets(void **state)
 	guest_connect(f, &g, l, 3010, 6007, 65536);
 	put_hdr(&h, CID, 2, 3010, 6007, VIRTIO_VSOCK_OP_RW, 1, 30, 0, 65536, 0);
 	assert_int_equal(gm_write(&f->gm, TXHDR(20), &h, HDR), 0);
-	set_desc(f, TXQ, 40, TXHDR(20), 10, VRING_DESC_F_NEXT, 41);
-	set_desc(f, TXQ, 41, TXHDR(20) + 10, HDR - 10, VRING_DESC_F_NEXT, 42);
+	vq_set_desc(txq(f), 40, TXHDR(20), 10, VRING_DESC_F_NEXT, 41);
+	vq_set_desc(txq(f), 41, TXHDR(20) + 10, HDR - 10, VRING_DESC_F_NEXT, 42);
 	for (unsigned i = 0; i < 10; i++) {
 		char c3[3] = { (char)('a' + i), (char)('a' + i), (char)('a' + i) };
 		assert_int_equal(gm_write(&f->gm, TXDATA(20) + 3 * i, c3, 3), 0);
-		set_desc(f, TXQ, 42 + i, TXDATA(20) + 3 * i, 3, i < 9 ? VRING_DESC_F_NEXT : 0, (uint16_t)(43 + i));
+		vq_set_desc(txq(f), 42 + i, TXDATA(20) + 3 * i, 3, i < 9 ? VRING_DESC_F_NEXT : 0, (uint16_t)(43 + i));
 	}
-	offer(f, TXQ, 40);
-	kick(f, TXQ);
+	vq_offer(txq(f), 40);
+	vdev_kick(&f->v, TXQ);
 	char b30[32] = { 0 };
 	assert_int_equal(host_read(g.host, b30, sizeof(b30)), 30);
 	assert_string_equal(b30, "aaabbbcccdddeeefffggghhhiiijjj");
@@ -1290,17 +1185,17 @@ static void test_hostile_rx_buffers(void **state)
 	/* Start over with no RX buffers posted. */
 	driver_init(f, true);
 	f->auto_refill = false;
-	set_desc(f, RXQ, 0, MEM - 100, 4096, VRING_DESC_F_WRITE, 0);          /* outside memory */
-	set_desc(f, RXQ, 1, RXBUF(1), 20, VRING_DESC_F_WRITE, 0);             /* too small for a header */
-	set_desc(f, RXQ, 2, RXBUF(2), 4096, 0, 0);                            /* not writable */
-	set_desc(f, RXQ, 3, RXBUF(3), 4096, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3); /* loop */
+	vq_set_desc(rxq(f), 0, MEM - 100, 4096, VRING_DESC_F_WRITE, 0);       /* outside memory */
+	vq_set_desc(rxq(f), 1, RXBUF(1), 20, VRING_DESC_F_WRITE, 0);          /* too small for a header */
+	vq_set_desc(rxq(f), 2, RXBUF(2), 4096, 0, 0);                         /* not writable */
+	vq_set_desc(rxq(f), 3, RXBUF(3), 4096, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 3); /* loop */
 	for (uint16_t i = 0; i < 4; i++) {
 		f->rx_busy[i] = true;
-		offer(f, RXQ, i);
+		vq_offer(rxq(f), i);
 	}
-	kick(f, RXQ);
+	vdev_kick(&f->v, RXQ);
 	expect_no_pkt(f); /* nothing to send yet: nothing consumed */
-	assert_int_equal(used_idx(f, RXQ), 0);
+	assert_int_equal(vq_used_idx(rxq(f)), 0);
 	struct gconn x = { .gport = 1, .hport = 2 };
 	gsend(f, &x, VIRTIO_VSOCK_OP_RW, 0, "z", 1); /* wants an RST */
 	struct pkt p;
@@ -1315,26 +1210,26 @@ static void test_hostile_rx_buffers(void **state)
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_RST);
 	expect_no_pkt(f);
 	/* A buffer with room for a header only carries a control packet... */
-	set_desc(f, RXQ, 10, RXBUF(10), HDR, VRING_DESC_F_WRITE, 0);
+	vq_set_desc(rxq(f), 10, RXBUF(10), HDR, VRING_DESC_F_WRITE, 0);
 	f->rx_busy[10] = true;
-	offer(f, RXQ, 10);
-	kick(f, RXQ);
+	vq_offer(rxq(f), 10);
+	vdev_kick(&f->v, RXQ);
 	gsend(f, &x, VIRTIO_VSOCK_OP_RW, 0, "z", 1);
 	assert_true(rx_take(f, &p));
 	assert_int_equal(p.used_len, HDR);
 	assert_int_equal(p.op, VIRTIO_VSOCK_OP_RST);
-	assert_int_equal(used_elem(f, RXQ, (uint16_t)(f->used_seen[RXQ] - 1)).id, 10);
+	assert_int_equal(vq_used_elem(rxq(f), (uint16_t)(rxq(f)->used_seen - 1)).id, 10);
 	/* ...and comes back empty when data needs room; the data takes the next. */
 	int l = host_listen(f, 6009);
 	struct gconn g;
 	rx_post(f, 1);
 	guest_connect(f, &g, l, 3012, 6009, 65536);
-	set_desc(f, RXQ, 10, RXBUF(10), HDR, VRING_DESC_F_WRITE, 0);
+	vq_set_desc(rxq(f), 10, RXBUF(10), HDR, VRING_DESC_F_WRITE, 0);
 	f->rx_busy[10] = true;
-	offer(f, RXQ, 10);
+	vq_offer(rxq(f), 10);
 	rx_post(f, 1);
 	host_write(g.host, "data", 4);
-	pump(f);
+	vdev_pump(&f->v);
 	assert_true(rx_take(f, &p));
 	assert_int_equal(p.used_len, 0);
 	assert_int_equal(vsock_get_stats(f->vs)->rx_bad, 5);
@@ -1390,19 +1285,19 @@ static void test_broken_ring_and_reset(void **state)
 	guest_connect(f, &g1, l, 3011, 6008, 65536);
 	host_connect_to_guest(f, &g2, 80, 65536);
 	assert_int_equal(vsock_nconns(f->vs), 2);
-	uint16_t *a = gm_ptr(&f->gm, AVAIL(TXQ), 4);
-	a[1] = (uint16_t)(f->avail_idx[TXQ] + QSZ + 1); /* more than the ring holds */
-	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
-	pump(f);
-	assert_true(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	/* More than the ring holds. */
+	vq_publish(txq(f), (uint16_t)(txq(f)->avail_idx + QSZ + 1));
+	vdev_wr(&f->v, VIRTIO_MMIO_QUEUE_NOTIFY, TXQ);
+	vdev_pump(&f->v);
+	assert_true(vdev_rd(&f->v, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	/* The driver resets: every connection goes, the listener stays. */
-	wr(f, VIRTIO_MMIO_STATUS, 0);
+	vdev_wr(&f->v, VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(vsock_nconns(f->vs), 0);
 	assert_true(host_at_eof(g1.host));
 	assert_true(host_at_eof(g2.host));
 	close(g1.host);
 	close(g2.host);
-	pump(f);
+	vdev_pump(&f->v);
 	driver_init(f, true);
 	rx_post(f, QSZ);
 	struct gconn g3;
