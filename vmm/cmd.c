@@ -11,11 +11,10 @@
 
 #include "arch/x86/layout.h"
 #include "devices/modules.h"
-#include "devices/virtio_blk.h"
-#include "devices/virtio_net.h"
 #include "vm.h"
 
 #define EXIT_VMM_ERROR 125
+#define MAX_MODULES 16
 
 void vmm_usage(FILE *f)
 {
@@ -36,15 +35,18 @@ void vmm_usage(FILE *f)
 		"  --jail           confine the VMM (namespaces, a tmpfs root, no capabilities,\n"
 		"                   --jail-uid, rlimits, a cgroup); default when run as root\n"
 		"  --no-jail        do not (debugging only)\n"
-		"  --jail-uid N     the jailed VMM's uid and gid (default 65534)\n"
-		"  --disk SPEC      virtio-blk disk (repeatable), see below\n"
-		"  --net SPEC       virtio-net device with a TAP backend, see below\n"
-		"  --vsock SPEC     virtio-vsock device, see below\n"
+		"  --jail-uid N     the jailed VMM's uid and gid (default 65534)\n",
+		MAX_VCPUS);
+	for (const struct device_module *const *m = device_modules; *m; m++) {
+		int n = fprintf(f, "  --%s %s", (*m)->option, (*m)->arg);
+		fprintf(f, "%*s%s\n", n < 19 ? 19 - n : 1, "", (*m)->summary);
+	}
+	fprintf(f,
 		"%s"
 		"\n"
 		"exit status: the status the guest init reported, 0 if the guest reset\n"
 		"without reporting one, 124 on timeout, 125 on a VMM or KVM error.\n",
-		MAX_VCPUS, devices_usage());
+		devices_usage());
 }
 
 
@@ -68,8 +70,9 @@ int vmm_kvm_check(void)
 static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err *e)
 {
 	enum { O_KERNEL = 256, O_INITRD, O_MEM, O_CPUS, O_CONSOLE, O_CMDLINE, O_APPEND, O_TIMINGS,
-	       O_TIMEOUT, O_ALLOW_PVM, O_NO_SECCOMP, O_JAIL, O_NO_JAIL, O_JAIL_UID, O_DISK, O_NET, O_VSOCK, O_HELP };
-	static const struct option opts[] = {
+	       O_TIMEOUT, O_ALLOW_PVM, O_NO_SECCOMP, O_JAIL, O_NO_JAIL, O_JAIL_UID, O_HELP,
+	       O_MODULE /* + the module's index */ };
+	static const struct option fixed[] = {
 		{ "kernel", required_argument, 0, O_KERNEL },
 		{ "initrd", required_argument, 0, O_INITRD },
 		{ "mem", required_argument, 0, O_MEM },
@@ -84,12 +87,16 @@ static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err 
 		{ "jail", no_argument, 0, O_JAIL },
 		{ "no-jail", no_argument, 0, O_NO_JAIL },
 		{ "jail-uid", required_argument, 0, O_JAIL_UID },
-		{ "disk", required_argument, 0, O_DISK },
-		{ "net", required_argument, 0, O_NET },
-		{ "vsock", required_argument, 0, O_VSOCK },
 		{ "help", no_argument, 0, O_HELP },
-		{ 0, 0, 0, 0 },
 	};
+	/* Then one option per device module (devices/modules.h). */
+	struct option opts[ARRAY_SIZE(fixed) + MAX_MODULES + 1];
+	unsigned nopts = 0, nmod = 0;
+	for (; nopts < ARRAY_SIZE(fixed); nopts++)
+		opts[nopts] = fixed[nopts];
+	for (; device_modules[nmod] && nmod < MAX_MODULES; nmod++)
+		opts[nopts++] = (struct option){ device_modules[nmod]->option, required_argument, 0, O_MODULE + (int)nmod };
+	opts[nopts] = (struct option){ 0, 0, 0, 0 };
 	*c = (struct vm_config){ .mem_bytes = 128 * MIB, .ncpus = 1 };
 	opterr = 0;
 	optind = 1;
@@ -132,25 +139,13 @@ static int parse_vm_args(int argc, char **argv, struct vm_config *c, struct err 
 			c->jail_uid = (unsigned)n;
 			break;
 		}
-		case O_DISK:
-			if (c->ndisks >= VM_MAX_DISKS)
-				return err_set(e, "--disk: at most %u disks", VM_MAX_DISKS);
-			if (blk_parse(optarg, &c->disks[c->ndisks], e))
-				return -1;
-			c->ndisks++;
-			break;
-		case O_NET:
-			if (vnet_parse_spec(optarg, &c->net, e))
-				return err_wrap(e, "--net");
-			c->has_net = true;
-			break;
-		case O_VSOCK:
-			if (vsock_parse(optarg, &c->vsock, e))
-				return -1;
-			c->has_vsock = true;
-			break;
 		case O_HELP: vmm_usage(stdout); exit(0);
 		default:
+			if (o >= O_MODULE && o < O_MODULE + (int)nmod) {
+				if (device_modules[o - O_MODULE]->parse(optarg, c, e))
+					return -1;
+				break;
+			}
 			return err_set(e, "unknown or incomplete option '%s' (see sandbox --help)", argv[optind - 1]);
 		}
 	}

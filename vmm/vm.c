@@ -157,9 +157,12 @@ int vm_devices_init(struct vm *vm, struct err *e)
 	    bus_register(&vm->pio, SB_EVENT_PORT, SB_EVENT_PORT_LEN, event_port_io, &vm->events,
 			 "event-port", e))
 		return -1;
-	/* virtio devices: each module parses its own options */
-	if (blk_devices_init(vm, e) || net_device_init(vm, e) || vsock_device_init(vm, e))
-		return -1;
+	/* virtio devices: each module creates what its part of the config
+	 * asks for, over a context that is all it sees of the VM */
+	const struct device_ctx ctx = { .mem = &vm->mem, .loop = &vm->loop, .attach = virtio_attach_ctx, .host = vm };
+	for (const struct device_module *const *m = device_modules; *m; m++)
+		if ((*m)->create(&ctx, &vm->cfg, e))
+			return -1;
 	return 0;
 }
 

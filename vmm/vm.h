@@ -130,8 +130,13 @@ void vcpu_kick_all(struct vm *vm);
 
 /* virtio/attach.c: give DEV a register window, an interrupt (irqfd) and
  * queue kicks (ioeventfds on the device thread), and announce it on the
- * guest command line. Call between vm_create() and vm_load(). */
+ * guest command line. Call between vm_create() and vm_load(). DEV is the
+ * VM's from the call on, also when it fails: freed with ops->destroy, at
+ * once if it never got a slot, else by vm_destroy(). */
 int virtio_attach(struct vm *vm, struct virtio_dev *dev, struct err *e);
+struct device_ctx;
+/* The same for a device module (devices/modules.h): CTX->host is the VM. */
+int virtio_attach_ctx(const struct device_ctx *ctx, struct virtio_dev *dev, struct err *e);
 void virtio_detach_all(struct vm *vm);
 
 /* The default guest command line (before --append). */

@@ -26,7 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../vm.h"
 #include "modules.h"
 
 #define SECTOR 512ULL
@@ -35,7 +34,7 @@
 #define BLK_CONFIG_SIZE offsetof(struct virtio_blk_config, max_secure_erase_sectors)
 _Static_assert(BLK_ID_MAX == VIRTIO_BLK_ID_BYTES, "config.h's BLK_ID_MAX");
 
-const char blk_usage[] =
+static const char blk_usage[] =
 	"--disk PATH[,ro][,id=ID]\n"
 	"  virtio-blk disk backed by file PATH (size a multiple of 512; a block\n"
 	"  device also works); repeatable, up to 8. ro: read-only (the guest sees\n"
@@ -446,28 +445,48 @@ struct virtio_dev *blk_create(const struct blk_config *s, const struct guest_mem
 	return &b->dev;
 }
 
-int blk_devices_init(struct vm *vm, struct err *e)
+/* ------------------------------------------------------------------ */
+/* the module: --disk */
+
+static int blk_module_parse(const char *arg, struct vm_config *c, struct err *e)
 {
-	for (unsigned i = 0; i < vm->cfg.ndisks; i++) {
-		struct virtio_dev *d = blk_create(&vm->cfg.disks[i], &vm->mem, e);
+	if (c->ndisks >= VM_MAX_DISKS)
+		return err_set(e, "--disk: at most %u disks", VM_MAX_DISKS);
+	if (blk_parse(arg, &c->disks[c->ndisks], e))
+		return -1;
+	c->ndisks++;
+	return 0;
+}
+
+static int blk_module_create(const struct device_ctx *ctx, const struct vm_config *c, struct err *e)
+{
+	char ids[VM_MAX_DISKS][VIRTIO_BLK_ID_BYTES + 1];
+	for (unsigned i = 0; i < c->ndisks && i < VM_MAX_DISKS; i++) {
+		struct virtio_dev *d = blk_create(&c->disks[i], ctx->mem, e);
 		if (!d)
 			return -1;
 		/* IDs name disks inside the guest: keep them unique. */
-		for (unsigned j = 0; j < vm->nvirtio; j++) {
-			struct virtio_dev *o = vm->virtio[j].dev;
-			if (o->ops->queue_notify == blk_queue_notify && !strcmp(blk_id(o), blk_id(d))) {
+		snprintf(ids[i], sizeof(ids[i]), "%s", blk_id(d));
+		for (unsigned j = 0; j < i; j++) {
+			if (!strcmp(ids[j], ids[i])) {
 				err_set(e, "--disk %s: id '%s' is already used by another disk (set id=)",
-					vm->cfg.disks[i].path, blk_id(d));
+					c->disks[i].path, ids[i]);
 				blk_destroy(d);
 				return -1;
 			}
 		}
-		unsigned before = vm->nvirtio;
-		if (virtio_attach(vm, d, e)) {
-			if (vm->nvirtio == before)
-				blk_destroy(d); /* else vm_destroy() calls ops->destroy */
-			return err_wrap(e, "--disk %s", vm->cfg.disks[i].path);
-		}
+		if (ctx->attach(ctx, d, e))
+			return err_wrap(e, "--disk %s", c->disks[i].path);
 	}
 	return 0;
 }
+
+const struct device_module blk_module = {
+	.name = "virtio-blk",
+	.option = "disk",
+	.arg = "SPEC",
+	.summary = "virtio-blk disk (repeatable), see below",
+	.usage = blk_usage,
+	.parse = blk_module_parse,
+	.create = blk_module_create,
+};

@@ -5,7 +5,7 @@
  * S_UNSUPP, or a zero-length completion when the chain has no status
  * byte); the device keeps serving.
  *
- * The VM uses blk_devices_init() (modules.h); these entry points let unit
+ * The VM uses the --disk module (blk_module, modules.h); these let unit
  * tests build a device over a plain-buffer guest memory. */
 #ifndef SANDBOX_VIRTIO_BLK_H
 #define SANDBOX_VIRTIO_BLK_H

@@ -30,7 +30,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../vm.h"
 #include "modules.h"
 #include "tap.h"
 
@@ -81,7 +80,7 @@ static uint16_t le16(uint16_t v) { return le16toh(v); }
 /* ------------------------------------------------------------------ */
 /* --net SPEC */
 
-const char net_usage[] =
+static const char net_usage[] =
 	"--net tap=NAME[,mac=XX:XX:XX:XX:XX:XX][,host-ip=A.B.C.D/N][,bridge=BR]\n"
 	"      [,offload=on|off][,mrg_rxbuf=on|off]\n"
 	"  virtio-net device (eth0 in the guest) on tap NAME, created if missing\n"
@@ -649,8 +648,11 @@ static void net_reset(struct virtio_dev *d)
 static void net_destroy(struct virtio_dev *d)
 {
 	struct virtio_net *n = d->priv;
-	if (n->fd >= 0)
+	if (n->fd >= 0) {
+		if (n->loop)
+			evloop_del(n->loop, n->fd); /* the loop may outlive the device */
 		close(n->fd);
+	}
 	pthread_mutex_destroy(&d->lock);
 	free(n);
 }
@@ -728,11 +730,21 @@ struct vnet_stats vnet_get_stats(struct virtio_net *n)
 /* ------------------------------------------------------------------ */
 /* the module: --net SPEC */
 
-int net_device_init(struct vm *vm, struct err *e)
+static int net_module_parse(const char *arg, struct vm_config *c, struct err *e)
 {
-	if (!vm->cfg.has_net)
+	if (c->has_net)
+		return err_set(e, "--net: one network device at most");
+	if (vnet_parse_spec(arg, &c->net, e))
+		return err_wrap(e, "--net");
+	c->has_net = true;
+	return 0;
+}
+
+static int net_module_create(const struct device_ctx *ctx, const struct vm_config *c, struct err *e)
+{
+	if (!c->has_net)
 		return 0;
-	const struct net_config *s = &vm->cfg.net;
+	const struct net_config *s = &c->net;
 	if (!s->tap[0])
 		return err_set(e, "--net: no tap name");
 	uint8_t mac[6];
@@ -748,17 +760,19 @@ int net_device_init(struct vm *vm, struct err *e)
 		close(fd);
 		return err_wrap(e, "--net");
 	}
-	struct virtio_net *n = vnet_create(&vm->mem, &vm->loop, fd, true, mac, !s->no_offload, !s->no_mrg_rxbuf,
+	struct virtio_net *n = vnet_create(ctx->mem, ctx->loop, fd, true, mac, !s->no_offload, !s->no_mrg_rxbuf,
 					   s->tap, e);
-	if (!n)
+	if (!n || ctx->attach(ctx, vnet_dev(n), e))
 		return err_wrap(e, "--net");
-	unsigned before = vm->nvirtio;
-	if (virtio_attach(vm, vnet_dev(n), e)) {
-		if (vm->nvirtio == before) { /* not in the VM's list: vm_destroy will not free it */
-			evloop_del(&vm->loop, fd);
-			net_destroy(vnet_dev(n));
-		}
-		return err_wrap(e, "--net");
-	}
 	return 0;
 }
+
+const struct device_module net_module = {
+	.name = "virtio-net",
+	.option = "net",
+	.arg = "SPEC",
+	.summary = "virtio-net device with a TAP backend, see below",
+	.usage = net_usage,
+	.parse = net_module_parse,
+	.create = net_module_create,
+};

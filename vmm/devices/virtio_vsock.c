@@ -45,11 +45,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../vm.h"
 #include "../../common/proto.h"
 #include "modules.h"
 
-const char vsock_usage[] =
+static const char vsock_usage[] =
 	"--vsock cid=N,uds=PATH\n"
 	"  virtio-vsock device: guest CID N (3 or more) with Unix-socket host ends\n"
 	"  (Firecracker's model). The VMM listens on PATH: a host process connects,\n"
@@ -111,29 +110,44 @@ struct vsock *vsock_create(const struct vsock_config *cfg, struct evloop *loop, 
 	return vs;
 }
 
-int vsock_device_init(struct vm *vm, struct err *e)
+static int vsock_module_parse(const char *arg, struct vm_config *c, struct err *e)
 {
-	if (!vm->cfg.has_vsock)
+	if (c->has_vsock)
+		return err_set(e, "--vsock: one vsock device at most");
+	if (vsock_parse(arg, &c->vsock, e))
+		return -1;
+	c->has_vsock = true;
+	return 0;
+}
+
+static int vsock_module_create(const struct device_ctx *ctx, const struct vm_config *c, struct err *e)
+{
+	if (!c->has_vsock)
 		return 0;
-	struct vsock_config cfg = vm->cfg.vsock;
-	struct vsock *vs = vsock_create(&cfg, &vm->loop, &vm->mem, e);
+	struct vsock *vs = vsock_create(&c->vsock, ctx->loop, ctx->mem, e);
 	if (!vs) {
-		if (vm->cfg.has_agent)
-			close(vm->cfg.agent_fd);
+		if (c->has_agent)
+			close(c->agent_fd);
 		return -1;
 	}
 	/* sandbox run's agent channel: the device's endpoint for the agent's
 	 * port, whatever listens beside PATH. */
-	if (vm->cfg.has_agent && vsock_add_agent(vs, SB_AGENT_PORT, vm->cfg.agent_fd, e)) {
-		close(vm->cfg.agent_fd);
+	if (c->has_agent && vsock_add_agent(vs, SB_AGENT_PORT, c->agent_fd, e)) {
+		close(c->agent_fd);
 		vsock_destroy(vsock_virtio(vs));
 		return -1;
 	}
-	unsigned before = vm->nvirtio;
-	if (virtio_attach(vm, vsock_virtio(vs), e)) {
-		if (vm->nvirtio == before)
-			vsock_destroy(vsock_virtio(vs)); /* else vm_destroy() calls ops->destroy */
+	if (ctx->attach(ctx, vsock_virtio(vs), e))
 		return err_wrap(e, "--vsock");
-	}
 	return 0;
 }
+
+const struct device_module vsock_module = {
+	.name = "virtio-vsock",
+	.option = "vsock",
+	.arg = "SPEC",
+	.summary = "virtio-vsock device, see below",
+	.usage = vsock_usage,
+	.parse = vsock_module_parse,
+	.create = vsock_module_create,
+};

@@ -12,6 +12,7 @@
 #include <linux/virtio_mmio.h>
 
 #include "../arch/x86/layout.h"
+#include "../devices/modules.h"
 #include "../vm.h"
 
 /* GSIs for virtio devices: free ISA lines first, then the IOAPIC's upper
@@ -46,12 +47,27 @@ static void on_kick(void *ctx, uint32_t events)
 	virtio_process_queue(k->slot->dev, k->q);
 }
 
+/* DEV never got a slot: free it now (a device in a slot is freed by
+ * vm_destroy(), whatever else failed). */
+static int refuse(struct virtio_dev *d)
+{
+	if (d->ops->destroy)
+		d->ops->destroy(d);
+	return -1;
+}
+
 int virtio_attach(struct vm *vm, struct virtio_dev *d, struct err *e)
 {
-	if (vm->nvirtio >= VM_MAX_VIRTIO)
-		return err_set(e, "%s: too many virtio devices (max %u)", d->ops->name, VM_MAX_VIRTIO);
-	if (d->ops->nqueues > VIRTIO_MAX_QUEUES)
-		return err_set(e, "%s: too many queues", d->ops->name);
+	if (vm->nvirtio >= VM_MAX_VIRTIO) {
+		err_set(e, "%s: too many virtio devices (max %u)", d->ops->name, VM_MAX_VIRTIO);
+		return refuse(d);
+	}
+	if (d->ops->nqueues > VIRTIO_MAX_QUEUES) {
+		err_set(e, "%s: too many queues", d->ops->name);
+		return refuse(d);
+	}
+	/* From here the slot holds DEV: on any failure below vm_destroy()
+	 * frees it with the slot's fds. */
 	unsigned idx = vm->nvirtio;
 	struct virtio_slot *s = &vm->virtio[idx];
 	memset(s, 0, sizeof(*s));
@@ -98,6 +114,11 @@ int virtio_attach(struct vm *vm, struct virtio_dev *d, struct err *e)
 	snprintf(vm->virtio_cmdline + used, sizeof(vm->virtio_cmdline) - used, "%svirtio_mmio.device=4K@0x%llx:%u",
 		 used ? " " : "", (unsigned long long)d->base, d->gsi);
 	return 0;
+}
+
+int virtio_attach_ctx(const struct device_ctx *ctx, struct virtio_dev *d, struct err *e)
+{
+	return virtio_attach(ctx->host, d, e);
 }
 
 void virtio_detach_all(struct vm *vm)
