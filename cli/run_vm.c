@@ -143,6 +143,8 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 	c->has_vsock = true;
 	c->vsock.cid = 3;
 	memcpy(c->vsock.uds, vsock, strlen(vsock) + 1);
+	/* entropy for the guest's kernel (/dev/hwrng), at the default rate */
+	c->has_rng = true;
 	if (net) {
 		/* tap sb<ID>, the host's end 172.30.NET.1/24 (the guest's .2 below) */
 		c->has_net = true;

@@ -39,6 +39,12 @@ struct net_config {
 	bool no_mrg_rxbuf;              /* do not offer mergeable RX buffers */
 };
 
+/* The virtio-rng device (--rng). Zero: the default (virtio_rng.c). */
+struct rng_config {
+	uint64_t rate;                  /* bytes per second */
+	uint64_t burst;                 /* bytes the token bucket holds */
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;        /* may be NULL */
@@ -60,6 +66,8 @@ struct vm_config {
 	struct net_config net;
 	bool has_vsock;
 	struct vsock_config vsock;
+	bool has_rng;
+	struct rng_config rng;
 	/* sandbox run: the VMM's end of the agent channel (common/proto.h),
 	 * the vsock device's endpoint for guest connects to SB_AGENT_PORT. */
 	bool has_agent;

@@ -52,6 +52,16 @@ t_expect bz "bzImage boots to init" 0 "sandbox-init: reached init"
 t_run hang "$SB" vm --kernel "$K" --timeout 3 --append "panic=0 rdinit=/nonexistent"
 t_expect hang "--timeout stops a hung guest with status 124" 124 "" "did not end within 3 s"
 
+# virtio-rng: the guest has /dev/hwrng, reads random bytes from it, and no
+# faster than --rng's rate (tests/guest/rng.sh).
+TI=build/test-initramfs.cpio
+[ -e "$B/test-initramfs.cpio" ] && TI=$B/test-initramfs.cpio
+t_run rng "$SB" vm --kernel "$K" --initrd "$TI" --console --timeout 120 --rng rate=16K,burst=4K \
+	--append "quiet sandbox.run=/tests/rng.sh"
+t_expect rng "virtio-rng: /dev/hwrng gives random bytes at the --rng rate" 0 "rng: ok"
+t_run neg_rng "$SB" vm --kernel "$K" --rng rate=0
+t_one_line_error neg_rng "--rng with a zero rate" "--rng"
+
 # Negative cases: one-line error, status 125, nothing booted.
 printf 'this is not a kernel\n%.0s' $(seq 1 200) >"$T_OUT/notakernel"
 t_run neg_notkernel "$SB" vm --kernel "$T_OUT/notakernel"

@@ -8,7 +8,8 @@
 #define DEVICE_MODULES(M) \
 	M(blk_module)      /* --disk   virtio_blk.c */ \
 	M(net_module)      /* --net    virtio_net.c */ \
-	M(vsock_module)    /* --vsock  virtio_vsock.c */
+	M(vsock_module)    /* --vsock  virtio_vsock.c */ \
+	M(rng_module)      /* --rng    virtio_rng.c */
 
 #define DECLARE(m) extern const struct device_module m;
 DEVICE_MODULES(DECLARE)

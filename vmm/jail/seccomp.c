@@ -55,6 +55,7 @@ static const char *const evloop_syscalls[] = {
 	"read", "readv", "writev",
 	"preadv", "pwritev", "pwrite64", "fdatasync", "fallocate",
 	"socket", "connect", "accept4", "sendmsg", "sendto", "recvfrom", "shutdown",
+	"getrandom", "timerfd_settime",  /* virtio-rng: its bytes, its rate limit's timer */
 };
 static const unsigned long evloop_ioctls[] = { 0 };
 
