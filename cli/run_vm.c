@@ -29,6 +29,7 @@
 
 #include "arch/x86/layout.h"
 #include "cli.h"
+#include "jail/jail.h"
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
@@ -136,7 +137,12 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 		pushf(&g, "vd%c:%.*s:%s", 'a' + c->ndisks - 1, mode ? (int)(mode - path) : (int)strlen(path), path,
 		      ro ? "ro" : "rw");
 	}
-	state_path(vsock, sizeof(vsock), id, "vsock");
+	/* The socket's directory is all the jail lets the VMM reach of
+	 * ours: one made for it, never the sandbox's own (state, log). */
+	state_path(vsock, sizeof(vsock), id, "sock");
+	if (jail_socket_dir(vsock, &e))
+		return cli_fail("%s", e.msg);
+	state_path(vsock, sizeof(vsock), id, "sock/vsock");
 	if (strlen(vsock) >= sizeof(c->vsock.uds))
 		return cli_fail("vsock socket %s: longer than %zu bytes (use a shorter SANDBOX_STATE_DIR)", vsock,
 				sizeof(c->vsock.uds) - 1);

@@ -130,7 +130,62 @@ static void test_socket_kills(void **state)
 	(void)state;
 	check(SB_SECCOMP_VCPU, F_SOCKET);
 	check(SB_SECCOMP_MAIN, F_SOCKET);
-	/* The device thread may open Unix sockets (vsock), but not exec. */
+	check(SB_SECCOMP_RELAY, F_SOCKET);
+}
+
+/* The device thread opens Unix sockets (vsock's guest-initiated connects)
+ * and nothing else: with --net it once shared the host's network, so an
+ * AF_INET socket reached host-local services (2026-12 review). */
+static int evloop_socket_child(void *arg)
+{
+	int family = *(int *)arg;
+	if (install(SB_SECCOMP_EVLOOP))
+		return EXIT_INSTALL;
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return EXIT_ALLOWED_FAILED;
+	close(s);
+	if (family == AF_UNIX)
+		return EXIT_OK;
+	socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return EXIT_SURVIVED;
+}
+
+static void test_evloop_socket_unix_only(void **state)
+{
+	(void)state;
+	int unix_ = AF_UNIX;
+	assert_exit_ok(in_child(evloop_socket_child, &unix_));
+	int refused[] = { AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, 40 /* AF_VSOCK */ };
+	for (unsigned i = 0; i < ARRAY_SIZE(refused); i++)
+		assert_sigsys(in_child(evloop_socket_child, &refused[i]));
+}
+
+/* tgkill only to our own process, on every thread kind: signals between
+ * our threads work, one to another process (another sandbox's VMM) kills
+ * the caller. */
+static int tgkill_child(void *arg)
+{
+	const int *a = arg;
+	pid_t self = getpid(), tid = (pid_t)syscall(SYS_gettid), parent = getppid();
+	if (install((enum sb_seccomp_thread)a[0]))
+		return EXIT_INSTALL;
+	if (syscall(SYS_tgkill, self, tid, 0))
+		return EXIT_ALLOWED_FAILED;
+	if (!a[1])
+		return EXIT_OK;
+	syscall(SYS_tgkill, parent, parent, 0);
+	return EXIT_SURVIVED;
+}
+
+static void test_tgkill_own_process_only(void **state)
+{
+	(void)state;
+	for (int k = 0; k < SB_SECCOMP_NKINDS; k++) {
+		int own[2] = { k, 0 }, other[2] = { k, 1 };
+		assert_exit_ok(in_child(tgkill_child, own));
+		assert_sigsys(in_child(tgkill_child, other));
+	}
 }
 
 static void test_execve_kills(void **state)
@@ -233,6 +288,8 @@ int main(void)
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_allowed_calls_work),
 		cmocka_unit_test(test_socket_kills),
+		cmocka_unit_test(test_evloop_socket_unix_only),
+		cmocka_unit_test(test_tgkill_own_process_only),
 		cmocka_unit_test(test_execve_kills),
 		cmocka_unit_test(test_ioctl_by_request),
 		cmocka_unit_test(test_files_kill_worker_threads),

@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -107,6 +108,112 @@ static int absolute(const char *cwd, const char *path, char *out, size_t len)
 	int n = path[0] == '/' ? snprintf(out, len, "%s", path)
 			       : snprintf(out, len, "%s/%s", strcmp(cwd, "/") ? cwd : "", path);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the jail uid: a slot of JAIL_UID_BASE.. per VMM (see jail.h) */
+
+/* Mark in USED the slots whose uid a live process has as its real,
+ * effective, saved or filesystem uid (/proc/PID/status; the owner of
+ * /proc/PID says nothing for a process that is not dumpable). */
+static int slots_in_use(uint8_t *used, struct err *e)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return err_sys(e, "jail: /proc (to find a free jail uid)");
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		char p[64], buf[2048];
+		snprintf(p, sizeof(p), "/proc/%.20s/status", de->d_name);
+		if (read_small(p, buf, sizeof(buf)))
+			continue; /* gone meanwhile */
+		const char *u = strstr(buf, "\nUid:");
+		unsigned long ids[4];
+		if (!u || sscanf(u + 5, "%lu %lu %lu %lu", &ids[0], &ids[1], &ids[2], &ids[3]) != 4)
+			continue;
+		for (int i = 0; i < 4; i++)
+			if (ids[i] >= JAIL_UID_BASE && ids[i] - JAIL_UID_BASE < JAIL_UID_SLOTS)
+				used[(ids[i] - JAIL_UID_BASE) / 8] |= (uint8_t)(1u << ((ids[i] - JAIL_UID_BASE) % 8));
+	}
+	closedir(d);
+	return 0;
+}
+
+/* JAIL_LOCK_DIR, made if missing, as an fd; refused unless it is a real
+ * directory of root's that no one else may write to. */
+static int lock_dir(struct err *e)
+{
+	if (mkdir(JAIL_LOCK_DIR, 0700) && errno != EEXIST)
+		return err_sys(e, "jail: mkdir %s", JAIL_LOCK_DIR);
+	int fd = open(JAIL_LOCK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, "jail: %s", JAIL_LOCK_DIR);
+	struct stat st;
+	if (fstat(fd, &st) || st.st_uid != 0 || (st.st_mode & 022)) {
+		close(fd);
+		return err_set(e, "jail: %s is not root's alone (owner %u, mode %03o): remove it, or give --jail-uid",
+			       JAIL_LOCK_DIR, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
+	}
+	return fd;
+}
+
+int jail_pick_uid(const struct vm *vm, unsigned *uid, struct err *e)
+{
+	static unsigned picked;    /* one per process: the lock stays ours */
+	if (vm->cfg.jail_uid) {
+		*uid = vm->cfg.jail_uid;
+		return 0;
+	}
+	if (picked) {
+		*uid = picked;
+		return 0;
+	}
+	static uint8_t used[JAIL_UID_SLOTS / 8];
+	memset(used, 0, sizeof(used));
+	if (slots_in_use(used, e))
+		return -1;
+	int dir = lock_dir(e);
+	if (dir < 0)
+		return -1;
+	for (unsigned s = 0; s < JAIL_UID_SLOTS; s++) {
+		if (used[s / 8] & (1u << (s % 8)))
+			continue;
+		char name[32];
+		snprintf(name, sizeof(name), "uid.%u", s);
+		int fd = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err_sys(e, "jail: %s/%s", JAIL_LOCK_DIR, name);
+			close(dir);
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			/* Held (fd left open) until we exit; a slot whose
+			 * holder is starting up is skipped above. */
+			close(dir);
+			picked = *uid = JAIL_UID_BASE + s;
+			return 0;
+		}
+		close(fd);
+	}
+	close(dir);
+	return err_set(e, "jail: all %u jail uids (from %u) are in use: give --jail-uid", JAIL_UID_SLOTS,
+		       JAIL_UID_BASE);
+}
+
+/* ------------------------------------------------------------------ */
+/* the socket directory */
+
+int jail_socket_dir(const char *dir, struct err *e)
+{
+	/* mkdir refuses whatever is already there, a symlink included. */
+	if (mkdir(dir, 0700))
+		return err_sys(e, "mkdir %s", dir);
+	struct stat st;
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return err_set(e, "%s: not the directory just made", dir);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -393,7 +500,9 @@ int jail_enter(struct vm *vm, struct err *e)
 		return 0;
 	if (geteuid() != 0)
 		return err_set(e, "--jail needs root (it sets up namespaces and drops to --jail-uid)");
-	unsigned uid = vm->cfg.jail_uid ? vm->cfg.jail_uid : JAIL_DEFAULT_UID;
+	unsigned uid;
+	if (jail_pick_uid(vm, &uid, e))
+		return -1;
 	unsigned gid = uid;
 
 	char cwd[PATH_MAX], uds_abs[PATH_MAX], uds_dir[PATH_MAX];
@@ -417,10 +526,7 @@ int jail_enter(struct vm *vm, struct err *e)
 		fprintf(stderr, "sandbox: note: jail: no cgroup limits (%s)\n", ce.msg);
 
 	/* 2. namespaces */
-	int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
-	if (!vm->cfg.has_net)
-		flags |= CLONE_NEWNET;
-	if (unshare(flags))
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWNET))
 		return err_sys(e, "jail: unshare");
 
 	/* 3. the root */
@@ -507,6 +613,12 @@ int jail_enter(struct vm *vm, struct err *e)
 	/* 4, 5 */
 	if (set_limits(e) || drop_privileges(uid, gid, e)) {
 		err_wrap(e, "jail");
+		goto out;
+	}
+	/* The uid change already made us undumpable unless fs.suid_dumpable
+	 * is set: make sure of it. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) {
+		err_sys(e, "jail: PR_SET_DUMPABLE");
 		goto out;
 	}
 	if (have_uds && !idmapped) /* a real change of behaviour: always say so */

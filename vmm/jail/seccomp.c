@@ -15,13 +15,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* What every one of our threads needs: glibc's malloc and free (arenas
  * grow and trim with mmap/munmap/madvise/mprotect/brk; a thread's exit
  * also madvises its stack away), mutexes and joins (futex), signals (the
  * vCPU kick's handler returns, pthread_kill = getpid + tgkill under a
  * blocked mask), time (vDSO, the syscall as fallback), writing to
- * stdout/stderr/eventfds, closing fds, ending the thread. */
+ * stdout/stderr/eventfds, closing fds, ending the thread. tgkill only to
+ * our own process (restricted below). */
 #define COMMON_SYSCALLS                                                        \
 	"futex", "mmap", "munmap", "mprotect", "madvise", "brk",               \
 	"rt_sigreturn", "rt_sigprocmask", "restart_syscall",                   \
@@ -48,7 +51,9 @@ static const unsigned long vcpu_ioctls[] = {
  * vectored I/O, flush, discard and write-zeroes), the tap (vectored
  * read/write), vsock's Unix sockets (accept host connections, connect for
  * guest-initiated ones, stream data, half-close). It opens no files and
- * makes no ioctl at all. */
+ * makes no ioctl at all; socket only for AF_UNIX (restricted below): a
+ * compromised device thread makes no TCP/UDP/netlink/vsock socket, so it
+ * reaches no network service, whatever network namespace it is in. */
 static const char *const evloop_syscalls[] = {
 	COMMON_SYSCALLS,
 	"epoll_wait", "epoll_ctl",
@@ -150,6 +155,22 @@ int seccomp_nsyscalls(enum sb_seccomp_thread kind)
 	return n;
 }
 
+/* Calls allowed only with a given first argument, in every table that
+ * names them: socket(AF_UNIX, ...) and tgkill(our pid, ...) (our threads
+ * signal each other; the pid is taken when the filter is built, in the
+ * VMM process itself). Sanitizer builds' kill stays unrestricted: their
+ * runtime's tracer task is another process. */
+static int add_restricted(scmp_filter_ctx ctx, int nr, bool *done)
+{
+	*done = true;
+	if (nr == SCMP_SYS(socket))
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	if (nr == SCMP_SYS(tgkill))
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	*done = false;
+	return 0;
+}
+
 static int add_names(scmp_filter_ctx ctx, const char *const *names, unsigned n, struct err *e)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -158,7 +179,10 @@ static int add_names(scmp_filter_ctx ctx, const char *const *names, unsigned n, 
 			return err_set(e, "seccomp: unknown syscall %s", names[i]);
 		if (nr == SCMP_SYS(ioctl))
 			continue; /* only with its request numbers, below */
-		int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		bool done;
+		int r = add_restricted(ctx, nr, &done);
+		if (!done)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 		if (r && r != -EEXIST)
 			return err_set(e, "seccomp: allowing %s: %s", names[i], strerror(-r));
 	}
