@@ -682,19 +682,39 @@ static int env_limits(struct apply *a, struct err *e)
 	return 0;
 }
 
-int apply_tar_at(struct apply *a, int dirfd, const char *path, struct err *e)
+/* The tar reader's input: the decompressed stream of an hstream. */
+struct tar_in {
+	struct hstream *h;
+	char buf[1 << 16];
+};
+
+static la_ssize_t tar_fill(struct archive *ar, void *arg, const void **out)
+{
+	struct tar_in *t = arg;
+	ssize_t n = hstream_read(t->h, t->buf, sizeof(t->buf));
+	if (n < 0) {
+		archive_set_error(ar, EIO, "%s", hstream_error(t->h));
+		return -1;
+	}
+	*out = t->buf;
+	return n;
+}
+
+int apply_tar_fd(struct apply *a, int fd, struct stream_digests *d, struct err *e)
 {
 	if (!a->limits_set && env_limits(a, e))
 		return -1;
-	int fd = open_beneath(dirfd, path, O_RDONLY, e);
-	if (fd < 0)
-		return -1;
+	struct tar_in *t = malloc(sizeof(*t));
+	if (!t)
+		abort();
+	t->h = hstream_open(fd);
+	/* Decompression is the hstream's; this reader sees a plain tar. */
 	struct archive *ar = archive_read_new();
-	archive_read_support_filter_all(ar);
 	archive_read_support_format_tar(ar);
 	archive_read_support_format_gnutar(ar);
 	int rc = -1;
-	if (archive_read_open_fd(ar, fd, 1 << 16) != ARCHIVE_OK) {
+	bool finished = false;
+	if (archive_read_open(ar, t, NULL, tar_fill, NULL) != ARCHIVE_OK) {
 		err_set(e, "%s", archive_error_string(ar));
 		goto out;
 	}
@@ -715,9 +735,27 @@ int apply_tar_at(struct apply *a, int dirfd, const char *path, struct err *e)
 		err_set(e, "%s", archive_error_string(ar));
 		goto out;
 	}
-	rc = a->layers ? finish_layer(a, e) : 0;
+	if (a->layers && finish_layer(a, e))
+		goto out;
+	struct stream_digests dummy;
+	rc = hstream_finish(t->h, d ? d : &dummy, e);
+	finished = true;
 out:
+	/* The layer failed: the blob's digest tells a corrupt blob. */
+	if (rc && d && !finished)
+		hstream_blob_only(t->h, d);
 	archive_read_free(ar);
+	hstream_free(t->h);
+	free(t);
+	return rc;
+}
+
+int apply_tar_at(struct apply *a, int dirfd, const char *path, struct err *e)
+{
+	int fd = open_beneath(dirfd, path, O_RDONLY, e);
+	if (fd < 0)
+		return -1;
+	int rc = apply_tar_fd(a, fd, NULL, e);
 	close(fd);
 	return rc;
 }

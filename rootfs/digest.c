@@ -107,49 +107,163 @@ int sha256_file_at(int dirfd, const char *path, char hex[SHA256_HEX_LEN + 1], ui
 	return 0;
 }
 
+/* ---- a compressed stream read once, hashed as it is read ---- */
+
+struct hstream {
+	int fd;
+	struct archive *a;       /* raw format over every filter */
+	struct sha256 *blob, *diff;
+	uint64_t size;           /* bytes read from fd */
+	bool eof;                /* the decompressed stream ended */
+	bool failed;             /* it cannot be read further (err says why) */
+	char buf[1 << 16];
+	char err[sizeof(((struct err *)0)->msg)];
+};
+
+/* libarchive's read callback: FD's bytes, hashed on their way in, so the
+ * blob digest is of exactly the bytes decompressed. */
+static la_ssize_t hs_fill(struct archive *a, void *arg, const void **out)
+{
+	struct hstream *h = arg;
+	ssize_t n;
+	while ((n = read(h->fd, h->buf, sizeof(h->buf))) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		archive_set_error(a, errno, "read: %s", strerror(errno));
+		return -1;
+	}
+	sha256_update(h->blob, h->buf, (size_t)n);
+	h->size += (uint64_t)n;
+	*out = h->buf;
+	return n;
+}
+
+struct hstream *hstream_open(int fd)
+{
+	struct hstream *h = calloc(1, sizeof(*h));
+	if (!h)
+		abort();
+	h->fd = fd;
+	h->blob = sha256_new();
+	h->diff = sha256_new();
+	h->a = archive_read_new();
+	archive_read_support_filter_all(h->a);
+	archive_read_support_format_raw(h->a);
+	struct archive_entry *ent;
+	int r;
+	/* A stream that does not even start to decompress fails its first
+	 * read: the caller still gets the blob digest (hstream_blob_only). */
+	if (archive_read_open(h->a, h, NULL, hs_fill, NULL) != ARCHIVE_OK ||
+	    ((r = archive_read_next_header(h->a, &ent)) < ARCHIVE_WARN && r != ARCHIVE_EOF)) {
+		snprintf(h->err, sizeof(h->err), "%s", archive_error_string(h->a));
+		h->failed = true;
+	} else {
+		h->eof = r == ARCHIVE_EOF; /* an empty stream */
+	}
+	return h;
+}
+
+ssize_t hstream_read(struct hstream *h, void *buf, size_t n)
+{
+	if (h->failed)
+		return -1;
+	if (h->eof)
+		return 0;
+	la_ssize_t got = archive_read_data(h->a, buf, n);
+	if (got < 0) {
+		snprintf(h->err, sizeof(h->err), "%s", archive_error_string(h->a));
+		h->failed = true;
+		return -1;
+	}
+	if (got == 0)
+		h->eof = true;
+	sha256_update(h->diff, buf, (size_t)got);
+	return got;
+}
+
+const char *hstream_error(const struct hstream *h)
+{
+	return h->err[0] ? h->err : "read error";
+}
+
+/* The rest of FD into the blob hash (bytes past the end of the
+ * compressed stream count too), then D's blob digest and size. */
+static int blob_rest(struct hstream *h, struct stream_digests *d)
+{
+	static char buf[1 << 16];
+	ssize_t n;
+	while ((n = read(h->fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		sha256_update(h->blob, buf, (size_t)n);
+		h->size += (uint64_t)n;
+	}
+	sha256_final(h->blob, d->blob);
+	h->blob = NULL;
+	d->size = h->size;
+	return 0;
+}
+
+int hstream_finish(struct hstream *h, struct stream_digests *d, struct err *e)
+{
+	static char buf[1 << 16];
+	ssize_t n;
+	d->blob[0] = d->diff[0] = '\0';
+	/* What the reader left: the tar's padding, the end of the stream. */
+	while ((n = hstream_read(h, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0) {
+		err_set(e, "%s", hstream_error(h));
+		if (blob_rest(h, d))
+			d->blob[0] = '\0';
+		return -1;
+	}
+	if (blob_rest(h, d)) {
+		d->blob[0] = '\0';
+		return err_sys(e, "read");
+	}
+	sha256_final(h->diff, d->diff);
+	h->diff = NULL;
+	return 0;
+}
+
+int hstream_blob_only(struct hstream *h, struct stream_digests *d)
+{
+	d->blob[0] = d->diff[0] = '\0';
+	if (!h->blob || blob_rest(h, d)) {
+		d->blob[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+void hstream_free(struct hstream *h)
+{
+	if (!h)
+		return;
+	archive_read_free(h->a);
+	sha256_free(h->blob);
+	sha256_free(h->diff);
+	free(h);
+}
+
 int sha256_uncompressed_at(int dirfd, const char *path, char hex[SHA256_HEX_LEN + 1],
 			   struct err *e)
 {
 	int fd = open_beneath(dirfd, path, O_RDONLY, e);
 	if (fd < 0)
 		return -1;
-	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_raw(a);
-	struct archive_entry *ent;
-	struct sha256 *h = sha256_new();
-	int rc = -1;
-	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-		err_set(e, "%s: %s", path, archive_error_string(a));
-		goto out;
-	}
-	int r = archive_read_next_header(a, &ent);
-	if (r == ARCHIVE_EOF) {
-		rc = 0; /* empty stream */
-		goto out;
-	}
-	if (r < ARCHIVE_WARN) {
-		err_set(e, "%s: %s", path, archive_error_string(a));
-		goto out;
-	}
-	const void *buf;
-	size_t len;
-	la_int64_t off;
-	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-		sha256_update(h, buf, len);
-	if (r != ARCHIVE_EOF) {
-		err_set(e, "%s: %s", path, archive_error_string(a));
-		goto out;
-	}
-	rc = 0;
-out:
-	archive_read_free(a);
+	struct stream_digests d;
+	struct hstream *h = hstream_open(fd);
+	int rc = hstream_finish(h, &d, e);
+	hstream_free(h);
 	close(fd);
-	if (rc == 0)
-		sha256_final(h, hex);
-	else
-		sha256_free(h);
-	return rc;
+	if (rc)
+		return err_wrap(e, "%s", path);
+	memcpy(hex, d.diff, sizeof(d.diff));
+	return 0;
 }
 
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, struct err *e)

@@ -1,8 +1,9 @@
 /* sandbox-image: image import into cached read-only guest disks.
  *
  * Flow (main.c, do_import): detect the input format (source.c) → read and verify
- * the manifest, config and every blob (source.c, digest.c) → apply the
- * layers in order into a temp tree (apply.c) → mkfs.erofs (mkfs.c) →
+ * the manifest and config (source.c, digest.c) → apply the layers in order
+ * into a temp tree (apply.c), each blob opened once and verified from the
+ * bytes applied (struct hstream) → mkfs.erofs (mkfs.c) →
  * publish <key>.erofs and <key>.json atomically under the cache lock
  * (main.c). Errors follow common/util.h's struct err convention. */
 #ifndef SANDBOX_IMAGE_H
@@ -37,6 +38,30 @@ int sha256_file_at(int dirfd, const char *path, char hex[SHA256_HEX_LEN + 1], ui
 /* sha256 of the decompressed stream of a (maybe gzip/zstd/xz) file. */
 int sha256_uncompressed_at(int dirfd, const char *path, char hex[SHA256_HEX_LEN + 1],
 			   struct err *e);
+/* A (maybe gzip/zstd/xz) stream read once from an fd and hashed as it is
+ * read: the sha256 and size of the bytes read from the fd (a blob's
+ * digest) and the sha256 of the decompressed bytes (its diff_id). What is
+ * verified is then exactly what was applied: no reopening by path that a
+ * swapped or rewritten file could change in between. */
+struct hstream;
+struct stream_digests {
+	char blob[SHA256_HEX_LEN + 1];
+	char diff[SHA256_HEX_LEN + 1];
+	uint64_t size;
+};
+/* Never fails: a stream that does not decompress fails its first read. */
+struct hstream *hstream_open(int fd);
+/* Decompressed bytes: > 0, 0 at the end, -1 (hstream_error says why). */
+ssize_t hstream_read(struct hstream *h, void *buf, size_t n);
+const char *hstream_error(const struct hstream *h);
+/* Read what is left (decompressed stream and bytes after it) and fill D.
+ * A stream that does not decompress: -1, and D's blob digest and size
+ * still filled if FD could be read (diff empty), to tell a corrupt blob. */
+int hstream_finish(struct hstream *h, struct stream_digests *d, struct err *e);
+/* After a failure while reading: the blob digest and size only (the rest
+ * of FD read raw; diff empty); -1 (blob empty) if that fails too. */
+int hstream_blob_only(struct hstream *h, struct stream_digests *d);
+void hstream_free(struct hstream *h);
 /* Open PATH beneath DIRFD (no escaping via "..", absolute paths or
  * symlinks pointing outside); AT_FDCWD: a user's path, opened as is. */
 int open_beneath(int dirfd, const char *path, int flags, struct err *e);
@@ -64,6 +89,10 @@ void apply_set_limits(struct apply *a, uint64_t max_bytes, uint64_t max_entries)
  * root, reading it from (dirfd, path). Over a limit: -1, "image too
  * large: ..." / "image has more than N entries ...". */
 int apply_tar_at(struct apply *a, int dirfd, const char *path, struct err *e);
+/* The same from FD, read once to its end; D (if not NULL): the digests of
+ * what was read (see struct hstream), for the caller to check; on an
+ * error, the blob digest if it could be had (hstream_blob_only). */
+int apply_tar_fd(struct apply *a, int fd, struct stream_digests *d, struct err *e);
 /* Finish: directory modes and times. */
 int apply_finish(struct apply *a, struct err *e);
 void apply_free(struct apply *a);
@@ -90,7 +119,14 @@ struct image_src {
 };
 /* Detect, extract (archives, into WORKDIR/src) and verify. */
 int src_open(const char *spec, enum src_format fmt, int workfd, struct image_src *s, struct err *e);
-/* Verify every layer blob (digest, diff_id). Called only when not cached. */
+/* Apply layer I into A from one open of its blob, hashing it as it is
+ * read, then check digest, size and diff_id (so what is verified is what
+ * was applied; a failed check fails the import). */
+int src_apply_layer(struct image_src *s, size_t i, struct apply *a, struct err *e);
+/* The rootfs tar into A, the same way: its sha256 must still be the key. */
+int src_apply_tar(struct image_src *s, struct apply *a, struct err *e);
+/* Verify every layer blob (digest, diff_id) without applying (each read
+ * once, as src_apply_layer does; the manifest fuzz target's). */
 int src_verify_layers(struct image_src *s, struct err *e);
 void src_close(struct image_src *s);
 

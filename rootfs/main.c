@@ -352,9 +352,6 @@ static int do_import(struct cache *c, const char *spec, enum src_format fmt, con
 			goto done;
 		rc = -1; /* removed meanwhile: build it */
 	}
-	progress("verifying %zu layer(s)", s.nlayers);
-	if (src_verify_layers(&s, e))
-		goto out;
 	if (mkdirat(workfd, "tree", 0755) ||
 	    (treefd = openat(workfd, "tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		err_sys(e, "%s/tree", work);
@@ -362,17 +359,16 @@ static int do_import(struct cache *c, const char *spec, enum src_format fmt, con
 	}
 	a = apply_new(treefd, s.tar_path == NULL);
 	if (s.tar_path) {
-		if (apply_tar_at(a, s.dirfd, s.tar_path, e)) {
+		if (src_apply_tar(&s, a, e)) {
 			err_wrap(e, "%s", spec);
 			goto out;
 		}
 	}
+	/* Each layer verified as it is applied, from one open of its blob. */
 	for (size_t i = 0; i < s.nlayers; i++) {
 		progress("applying layer %zu/%zu", i + 1, s.nlayers);
-		if (apply_tar_at(a, s.dirfd, s.layers[i], e)) {
-			err_wrap(e, "layer %zu", i + 1);
+		if (src_apply_layer(&s, i, a, e))
 			goto out;
-		}
 	}
 	if (apply_finish(a, e))
 		goto out;
@@ -848,7 +844,7 @@ int main(int argc, char **argv)
 	}
 
 	struct cache c;
-	struct err e = { "" };
+	struct err e = { 0 };
 	if (cache_open(&c, &e))
 		return fail(&e);
 	int rc = 0;

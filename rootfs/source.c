@@ -84,25 +84,6 @@ void src_close(struct image_src *s)
 	s->dirfd = -1;
 }
 
-static json_object *parse_json_at(int dirfd, const char *path, char **text, struct err *e)
-{
-	char *buf;
-	size_t len;
-	if (read_file_at(dirfd, path, MAX_JSON, &buf, &len, e))
-		return NULL;
-	json_object *j = json_tokener_parse(buf);
-	if (!j) {
-		err_set(e, "%s: not valid JSON", path);
-		free(buf);
-		return NULL;
-	}
-	if (text)
-		*text = buf;
-	else
-		free(buf);
-	return j;
-}
-
 static const char *jstr(json_object *o, const char *key)
 {
 	json_object *v;
@@ -119,27 +100,67 @@ static json_object *jarr(json_object *o, const char *key)
 	return v;
 }
 
+/* Read a small file once and hash those bytes: what is parsed is what
+ * was verified (never a second read of a path that may have changed). */
+static char *read_hashed(int dirfd, const char *path, char got[SHA256_HEX_LEN + 1], size_t *len,
+			 struct err *e)
+{
+	char *buf;
+	if (read_file_at(dirfd, path, MAX_JSON, &buf, len, e))
+		return NULL;
+	struct sha256 *h = sha256_new();
+	sha256_update(h, buf, *len);
+	sha256_final(h, got);
+	return buf;
+}
+
+static json_object *parse_json_text(char *buf, const char *path, char **text, struct err *e)
+{
+	json_object *j = json_tokener_parse(buf);
+	if (!j) {
+		err_set(e, "%s: not valid JSON", path);
+		free(buf);
+		return NULL;
+	}
+	if (text)
+		*text = buf;
+	else
+		free(buf);
+	return j;
+}
+
+static json_object *parse_json_at(int dirfd, const char *path, char **text, struct err *e)
+{
+	char *buf;
+	size_t len;
+	if (read_file_at(dirfd, path, MAX_JSON, &buf, &len, e))
+		return NULL;
+	return parse_json_text(buf, path, text, e);
+}
+
 /* Read blob DIGEST of the layout, verify digest (and size if >= 0). */
 static json_object *read_blob_json(int dirfd, const char *digest, int64_t size, char **text,
 				   char hex[SHA256_HEX_LEN + 1], struct err *e)
 {
 	char path[128], got[SHA256_HEX_LEN + 1];
-	uint64_t n;
+	size_t n;
 	if (digest_parse(digest, hex, e))
 		return NULL;
 	snprintf(path, sizeof(path), "blobs/sha256/%s", hex);
-	if (sha256_file_at(dirfd, path, got, &n, e))
+	char *buf = read_hashed(dirfd, path, got, &n, e);
+	if (!buf)
 		return NULL;
 	if (strcmp(got, hex)) {
 		err_set(e, "blob %s: digest mismatch (content is sha256:%s)", digest, got);
+		free(buf);
 		return NULL;
 	}
 	if (size >= 0 && (uint64_t)size != n) {
-		err_set(e, "blob %s: size %llu, descriptor says %lld", digest, (unsigned long long)n,
-			(long long)size);
+		err_set(e, "blob %s: size %zu, descriptor says %lld", digest, n, (long long)size);
+		free(buf);
 		return NULL;
 	}
-	return parse_json_at(dirfd, path, text, e);
+	return parse_json_text(buf, path, text, e);
 }
 
 static int64_t jsize(json_object *desc)
@@ -317,17 +338,19 @@ static int open_docker(struct image_src *s, const char *tag, struct err *e)
 		err_set(e, "manifest.json: no Config or Layers");
 		goto out;
 	}
-	uint64_t sz;
-	if (sha256_file_at(s->dirfd, cfgpath, s->key, &sz, e))
+	size_t sz;
+	char *cfgtext = read_hashed(s->dirfd, cfgpath, s->key, &sz, e);
+	if (!cfgtext)
 		goto out;
 	/* The config's name is its digest ("<hex>.json" or blobs/sha256/<hex>). */
 	const char *base = strrchr(cfgpath, '/') ? strrchr(cfgpath, '/') + 1 : cfgpath;
 	if (strlen(base) >= SHA256_HEX_LEN && strspn(base, "0123456789abcdef") == SHA256_HEX_LEN &&
 	    strncmp(base, s->key, SHA256_HEX_LEN)) {
 		err_set(e, "%s: digest mismatch (content is sha256:%s)", cfgpath, s->key);
+		free(cfgtext);
 		goto out;
 	}
-	json_object *config = parse_json_at(s->dirfd, cfgpath, &s->config_json, e);
+	json_object *config = parse_json_text(cfgtext, cfgpath, &s->config_json, e);
 	if (!config)
 		goto out;
 	json_object *rootfs, *diff_ids = NULL;
@@ -603,28 +626,72 @@ out:
 	return rc;
 }
 
+/* Layer I's digests (what was read from its one open) against the
+ * manifest's and the config's. */
+static int check_layer(const struct image_src *s, size_t i, const struct stream_digests *d, struct err *e)
+{
+	if (s->layer_hex[i] && strcmp(d->blob, s->layer_hex[i]))
+		return err_set(e, "layer %zu (sha256:%.12s): digest mismatch (content is sha256:%.12s)",
+			       i + 1, s->layer_hex[i], d->blob);
+	if (s->layer_hex[i] && s->layer_size[i] >= 0 && (uint64_t)s->layer_size[i] != d->size)
+		return err_set(e, "layer %zu: size %llu, descriptor says %lld", i + 1,
+			       (unsigned long long)d->size, (long long)s->layer_size[i]);
+	if (s->diff_ids[i] && strcmp(d->diff, s->diff_ids[i]))
+		return err_set(e, "layer %zu: diff_id mismatch (uncompressed is sha256:%.12s, config says %.12s)",
+			       i + 1, d->diff, s->diff_ids[i]);
+	return 0;
+}
+
+/* Layer I read once (A: applied into A as it is read; NULL: only hashed),
+ * then checked. An applied layer that fails the check fails the import:
+ * its tree is thrown away with the work directory. */
+static int layer_pass(struct image_src *s, size_t i, struct apply *a, struct err *e)
+{
+	struct stream_digests d = { "", "", 0 };
+	int fd = open_beneath(s->dirfd, s->layers[i], O_RDONLY, e);
+	if (fd < 0)
+		return err_wrap(e, "layer %zu", i + 1);
+	int rc;
+	if (a) {
+		rc = apply_tar_fd(a, fd, &d, e);
+	} else {
+		struct hstream *h = hstream_open(fd);
+		rc = hstream_finish(h, &d, e);
+		hstream_free(h);
+	}
+	close(fd);
+	/* A blob that fails its digest is reported as such, whatever the
+	 * error its content caused. */
+	if (rc && s->layer_hex[i] && d.blob[0] && strcmp(d.blob, s->layer_hex[i]))
+		return check_layer(s, i, &d, e);
+	if (rc)
+		return err_wrap(e, "layer %zu", i + 1);
+	return check_layer(s, i, &d, e);
+}
+
 int src_verify_layers(struct image_src *s, struct err *e)
 {
-	for (size_t i = 0; i < s->nlayers; i++) {
-		char got[SHA256_HEX_LEN + 1];
-		uint64_t n;
-		if (s->layer_hex[i]) {
-			if (sha256_file_at(s->dirfd, s->layers[i], got, &n, e))
-				return err_wrap(e, "layer %zu", i + 1);
-			if (strcmp(got, s->layer_hex[i]))
-				return err_set(e, "layer %zu (sha256:%.12s): digest mismatch (content is sha256:%.12s)",
-					       i + 1, s->layer_hex[i], got);
-			if (s->layer_size[i] >= 0 && (uint64_t)s->layer_size[i] != n)
-				return err_set(e, "layer %zu: size %llu, descriptor says %lld", i + 1,
-					       (unsigned long long)n, (long long)s->layer_size[i]);
-		}
-		if (s->diff_ids[i]) {
-			if (sha256_uncompressed_at(s->dirfd, s->layers[i], got, e))
-				return err_wrap(e, "layer %zu", i + 1);
-			if (strcmp(got, s->diff_ids[i]))
-				return err_set(e, "layer %zu: diff_id mismatch (uncompressed is sha256:%.12s, config says %.12s)",
-					       i + 1, got, s->diff_ids[i]);
-		}
-	}
+	for (size_t i = 0; i < s->nlayers; i++)
+		if (layer_pass(s, i, NULL, e))
+			return -1;
 	return 0;
+}
+
+int src_apply_layer(struct image_src *s, size_t i, struct apply *a, struct err *e)
+{
+	return layer_pass(s, i, a, e);
+}
+
+int src_apply_tar(struct image_src *s, struct apply *a, struct err *e)
+{
+	struct stream_digests d;
+	int fd = open_beneath(s->dirfd, s->tar_path, O_RDONLY, e);
+	if (fd < 0)
+		return -1;
+	int rc = apply_tar_fd(a, fd, &d, e);
+	close(fd);
+	if (!rc && strcmp(d.blob, s->key))
+		rc = err_set(e, "%s changed while it was imported (sha256:%.12s, then sha256:%.12s)",
+			     s->tar_path, s->key, d.blob);
+	return rc;
 }

@@ -454,6 +454,64 @@ cp -a $W/oci $W/bad
 l1=$(sha $W/layer1.tar.gz)
 printf 'X' | dd of=$W/bad/blobs/sha256/$l1 bs=1 seek=100 conv=notrunc status=none
 expect_fail corrupt "a corrupt layer blob is refused" "layer 1.*digest mismatch" "$SI" import $W/bad:v1 bad
+# A blob swapped between its verification and its application (issue 13):
+# layer 1's blob is a FIFO served by a writer that gives the real blob to
+# the first two opens (the old code's two hashing passes) and another
+# valid layer (with /etc/pwned) to any later open. One open per blob:
+# the import holds only what was verified.
+if command -v python3 >/dev/null; then
+	rm -rf $W/swap $W/sw; cp -a $W/oci $W/swap; mkdir -p $W/sw/etc; echo pwned >$W/sw/etc/pwned
+	mktar $W/sw $W/evil.tar && gzip -n -c $W/evil.tar >$W/evil.tar.gz
+	l1=$(sha $W/layer1.tar.gz)
+	rm $W/swap/blobs/sha256/$l1 && mkfifo $W/swap/blobs/sha256/$l1
+	python3 - $W/swap/blobs/sha256/$l1 $W/layer1.tar.gz $W/evil.tar.gz $W/swap.opens <<'PY' &
+import os, sys, time
+fifo, good, evil, count = sys.argv[1:]
+fifo = os.path.realpath(fifo)
+def held():  # does a process still have the FIFO open (one open not yet closed)?
+    for p in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{p}/fd")
+        except OSError:
+            continue
+        for f in fds:
+            try:
+                if os.readlink(f"/proc/{p}/fd/{f}") == fifo:
+                    return True
+            except OSError:
+                pass
+    return False
+n = 0
+while True:
+    while held():  # so each open of the importer is counted once
+        time.sleep(0.01)
+    fd = os.open(fifo, os.O_WRONLY)  # waits for the importer to open it
+    n += 1
+    with open(count, "w") as f:
+        f.write(str(n))
+    data = open(good if n <= 2 else evil, "rb").read()
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    except BrokenPipeError:
+        pass
+    os.close(fd)
+PY
+	swp=$!
+	t_run swap timeout 60 "$SI" import $W/swap:v1 swapped
+	kill $swp 2>/dev/null; wait $swp 2>/dev/null
+	rm -rf $W/swx; mkdir $W/swx
+	if [ "$(t_rc swap)" = 0 ] && fsck.erofs --extract=$W/swx "$(disk swapped)" >/dev/null 2>&1 &&
+		[ -f $W/swx/etc/hello ] && [ ! -e $W/swx/etc/pwned ] && [ "$(cat $W/swap.opens)" = 1 ]; then
+		t_pass "a layer blob is opened once: swapping it after verification changes nothing"
+	else
+		t_fail "a layer blob is opened once: swapping it after verification changes nothing" \
+			"opens: $(cat $W/swap.opens 2>/dev/null), pwned: $(cat $W/swx/etc/pwned 2>/dev/null)"; t_show swap
+	fi
+	"$SI" rm swapped >/dev/null 2>&1
+else
+	t_skip "a swapped layer blob" "python3 missing"
+fi
 # Corrupt config.
 rm -rf $W/bad; cp -a $W/oci $W/bad
 printf ' ' >>$W/bad/blobs/sha256/$CFG
