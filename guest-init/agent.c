@@ -316,21 +316,38 @@ static int link_up(int s, const char *ifname, struct sb_err *err)
 	return if_ioctl(s, SIOCSIFFLAGS, &ifr, "set flags", err);
 }
 
+/* The container's /etc/NAME, written by PID 1 (hosts, resolv.conf).
+ * Resolved beneath the container root with no symlink followed at all:
+ * an image whose /etc is a symlink (/etc -> /anywhere) would otherwise
+ * aim PID 1's write at a path of its own root, outside the container's.
+ * A symlinked /etc/NAME is replaced by the file; a symlinked /etc, or
+ * none, is skipped (with a note for the symlink). */
 static void write_etc(const char *name, const char *text)
 {
-	char path[256];
-	snprintf(path, sizeof(path), ROOT "/etc/%s", name);
-	struct stat st;
-	if (stat(ROOT "/etc", &st) || !S_ISDIR(st.st_mode))
+	SB_AUTOCLOSE int root = open(ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
 		return;
-	/* Never through a symlink of the image's. */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == ELOOP && unlink(path) == 0)
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	SB_AUTOCLOSE int etc = (int)syscall(SYS_openat2, root, "etc", &how, sizeof(how));
+	if (etc < 0) {
+		if (errno == ELOOP)
+			fprintf(stderr, "sandbox-init: the image's /etc is a symlink: /etc/%s not written\n", name);
 		return;
+	}
+	how.flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+	how.mode = 0644;
+	int fd = (int)syscall(SYS_openat2, etc, name, &how, sizeof(how));
+	if (fd < 0 && errno == ELOOP && unlinkat(etc, name, 0) == 0)
+		fd = (int)syscall(SYS_openat2, etc, name, &how, sizeof(how));
+	if (fd < 0) {
+		fprintf(stderr, "sandbox-init: /etc/%s: %s\n", name, strerror(errno));
+		return;
+	}
 	if (write(fd, text, strlen(text)) < 0)
-		fprintf(stderr, "sandbox-init: write %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "sandbox-init: write /etc/%s: %s\n", name, strerror(errno));
 	close(fd);
 }
 
