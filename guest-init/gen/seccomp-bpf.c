@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/filter.h>
@@ -91,6 +92,13 @@ int main(void)
 				       SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, dev_types[i])), "mknodat");
 	}
 	check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3");
+	/* AF_VSOCK: in a VM it is the guest's channel to its host, where
+	 * the agent (PID 1, not under this filter) talks to the VMM. The
+	 * container has no business there: it would reach the host's CID 2
+	 * ports or listen for connections meant for the agent. Docker's
+	 * profile denies it too. (socketpair has no vsock family.) */
+	check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+			       SCMP_A0(SCMP_CMP_EQ, AF_VSOCK)), "socket");
 
 	/* The program, as libseccomp would load it. */
 	FILE *tmp = tmpfile();

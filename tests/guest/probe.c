@@ -6,7 +6,7 @@
  * Escape attempts (tests/security/escape.sh):
  *   fds | kallsyms | blkdevs | rawdisk MAJ MIN read|write [NODE] | fill PATH MAXMIB
  *   connect ADDR PORT | listen ADDR PORT SEC | uconnect NAME | ulisten NAME SEC
- *   (try ptrace1, rawsock, rawip, syslog, kvm, vda, exe-self, exe-1, exe-1-opath)
+ *   (try ptrace1, rawsock, rawip, vsock, syslog, kvm, vda, exe-self, exe-1, exe-1-opath)
  * Errors of the probe itself exit 2. */
 #include <errno.h>
 #include <fcntl.h>
@@ -175,6 +175,8 @@ static long try_op(const char *op)
 		return socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 	if (!strcmp(op, "rawip"))
 		return socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	if (!strcmp(op, "vsock"))      /* the host's CID 2 ports, or a listener */
+		return socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (!strcmp(op, "syslog")) {   /* SYSLOG_ACTION_READ_ALL */
 		static char kbuf[4096];
 		return syscall(SYS_syslog, 3, kbuf, (int)sizeof(kbuf));
