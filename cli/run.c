@@ -225,10 +225,10 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	if (r)
 		return cli_fail("%s", e.msg);
 
-	struct argvec spec = { .n = 0 };
-	if (spec_args(&o, &rc, s.id, &spec)) {
+	static struct run_spec spec;
+	if (spec_fill(&o, &rc, s.id, &spec, &e)) {
 		state_remove(s.id);
-		return EXIT_ERR;
+		return cli_fail("%s", e.msg);
 	}
 
 	/* -d: the owner goes on in the background; the caller gets the id. */

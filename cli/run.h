@@ -5,7 +5,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SB_RUN_MAX_ARGS 256
+#include "spec.h"
+
+/* An image's Entrypoint, Cmd and Env entries: the spec's limit, which
+ * guest-init shares (common/spec.h). */
+#define SB_RUN_MAX_ARGS CSPEC_MAX_ARGS
 
 /* sandbox run [OPTIONS] IMAGE [CMD...]: argv[0] is "run". START is the
  * process start (ns), for --timings-style accounting in the VMM. */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -90,8 +91,28 @@ static int mount_image_file(const char *file, const char *dir, const char *fstyp
 	return cli_fail("mount %s: no free loop device", file);
 }
 
+/* The spec's encoding in a memfd that guest-init inherits (--spec-fd):
+ * no size limit of a pipe, nothing on disk. Returns the fd or -1. */
+static int spec_memfd(const struct run_spec *spec, struct err *e)
+{
+	static uint8_t buf[CSPEC_MAX_SIZE];
+	size_t len;
+	struct cspec_err ce;
+	if (cspec_encode(&spec->c, buf, sizeof(buf), &len, &ce))
+		return err_set(e, "the container's spec: %s", ce.msg);
+	int fd = memfd_create("sandbox-spec", 0);  /* no CLOEXEC: for guest-init */
+	if (fd < 0)
+		return err_sys(e, "memfd for the container's spec");
+	if (write(fd, buf, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET)) {
+		err_sys(e, "write the container's spec");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id,
-			   struct argvec *spec)
+			   struct run_spec *spec)
 {
 	char dir[700], img[800], rw[800], root[800], opts[2600];
 	state_path(dir, sizeof(dir), id, NULL);
@@ -143,14 +164,14 @@ int host_child_main(const struct run_opts *o, const struct runconf *rc, const ch
 		if (nul)
 			close(nul);
 	}
-	char tool[4200];
+	char tool[4200], fdarg[16];
 	snprintf(tool, sizeof(tool), "%s/guest-init", run_bindir);
-	struct argvec a = { .n = 0 };
-	push(&a, tool);
-	push(&a, "--host");
-	push(&a, root);
-	for (int i = 0; i < spec->n; i++)
-		push(&a, spec->v[i]);
-	execv(tool, a.v);
+	struct err e;
+	int fd = spec_memfd(spec, &e);
+	if (fd < 0)
+		return cli_fail("%s", e.msg);
+	snprintf(fdarg, sizeof(fdarg), "%d", fd);
+	char *argv[] = { tool, "--host", root, "--spec-fd", fdarg, NULL };
+	execv(tool, argv);
 	return cli_fail("cannot run %s: %s", tool, strerror(errno));
 }

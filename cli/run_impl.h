@@ -69,5 +69,11 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, struct argvec *spec);
 /* run_proxy.c */
 int start_proxies(const struct run_opts *o, int net);
+/* -p [HOST_IP:]HOST:GUEST: HOST_IP (IPv4, default 127.0.0.1) and the two
+ * ports (1-65535); -1 if malformed. */
+struct in_addr;
+int proxy_spec_parse(const char *spec, struct in_addr *ip, unsigned *host, unsigned *guest);
+/* Connections forwarded at once per -p port; more are closed at accept. */
+#define PROXY_MAX_CONNS 256
 
 #endif

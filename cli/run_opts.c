@@ -55,7 +55,9 @@ void run_usage(FILE *f)
 		"      --pids-limit N     at most N processes\n"
 		"      --network none|tap none (default): loopback only; tap: a point-to-point\n"
 		"                         link host 172.30.K.1 <-> guest 172.30.K.2 (root only)\n"
-		"  -p HOST:GUEST          forward TCP port HOST on this host to GUEST (tap only)\n"
+		"  -p [IP:]HOST:GUEST     forward TCP port HOST of this host's IP (default\n"
+		"                         127.0.0.1; 0.0.0.0: every address) to GUEST (tap only;\n"
+		"                         at most 256 connections at once per port)\n"
 		"  -v FILE:PATH[:ro]      a disk image (ext4 or erofs) as a volume at PATH\n"
 		"      --read-only        no writable root filesystem\n"
 		"      --init             a reaper as PID 1, the command as its child\n"
@@ -217,9 +219,10 @@ int parse_run_args(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'p': {
 			unsigned h, g;
-			char x;
-			if (sscanf(optarg, "%u:%u%c", &h, &g, &x) != 2 || !h || h > 65535 || !g || g > 65535)
-				return cli_fail("-p '%s': want HOSTPORT:GUESTPORT", optarg);
+			struct in_addr ip;
+			if (proxy_spec_parse(optarg, &ip, &h, &g))
+				return cli_fail("-p '%s': want [HOST_IP:]HOSTPORT:GUESTPORT (ports 1-65535, an IPv4 address)",
+						optarg);
 			if (o->nports == 16)
 				return cli_fail("-p: at most 16 ports");
 			o->ports[o->nports++] = optarg;

@@ -1,4 +1,11 @@
-/* `sandbox run`: -p, TCP from this host's port to the guest's. */
+/* `sandbox run`: -p, TCP from this host's port to the guest's.
+ *
+ * -p [HOST_IP:]HOST:GUEST listens on HOST_IP (default 127.0.0.1: only this
+ * host's own processes reach the sandbox unless an address is asked for,
+ * e.g. 0.0.0.0) and forwards each connection to the guest's GUEST port,
+ * one thread per connection and at most PROXY_MAX_CONNS of them per port:
+ * beyond that a new connection is accepted and closed at once, so a flood
+ * of connections costs the owner a bounded number of threads. */
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -22,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <termios.h>
 #include <time.h>
@@ -37,15 +45,65 @@
 /* ------------------------------------------------------------------ */
 /* -p: TCP from this host's port to the guest's */
 
+/* A decimal port 1-65535: digits only, no sign, space or leading zero. */
+static bool port_num(const char *s, size_t len, unsigned *out)
+{
+	if (!len || len > 5 || s[0] == '0')
+		return false;
+	unsigned v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > 65535)
+		return false;
+	*out = v;
+	return true;
+}
+
+int proxy_spec_parse(const char *spec, struct in_addr *ip, unsigned *host, unsigned *guest)
+{
+	const char *last = strrchr(spec, ':');
+	if (!last)
+		return -1;
+	const char *first = last;
+	while (first > spec && first[-1] != ':')
+		first--;
+	/* first..last: HOST; before it, HOST_IP and a ':' (or nothing). */
+	ip->s_addr = htonl(INADDR_LOOPBACK);
+	if (first > spec) {
+		char addr[INET_ADDRSTRLEN];
+		size_t n = (size_t)(first - 1 - spec);
+		if (!n || n >= sizeof(addr))
+			return -1;
+		memcpy(addr, spec, n);
+		addr[n] = '\0';
+		if (inet_pton(AF_INET, addr, ip) != 1)
+			return -1;
+	}
+	if (!port_num(first, (size_t)(last - first), host) || !port_num(last + 1, strlen(last + 1), guest))
+		return -1;
+	return 0;
+}
+
 struct proxy {
 	int listen_fd;
 	struct sockaddr_in to;
+	atomic_int active;       /* connections being forwarded */
+};
+
+struct conn {
+	struct proxy *px;
+	int fds[2];
 };
 
 static void *splice_conn(void *arg)
 {
-	int *fds = arg, a = fds[0], b = fds[1];
-	free(fds);
+	struct conn *cn = arg;
+	struct proxy *px = cn->px;
+	int a = cn->fds[0], b = cn->fds[1];
+	free(cn);
 	char buf[65536];
 	bool a_open = true, b_open = true;
 	while (a_open || b_open) {
@@ -78,6 +136,7 @@ static void *splice_conn(void *arg)
 	}
 	close(a);
 	close(b);
+	atomic_fetch_sub(&px->active, 1);
 	return NULL;
 }
 
@@ -87,9 +146,16 @@ static void *proxy_main(void *arg)
 	for (;;) {
 		int c = accept4(px->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return NULL;
+			/* Out of descriptors or memory: wait for connections to end. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				usleep(100 * 1000);
+			else if (errno != EINTR && errno != ECONNABORTED)
+				return NULL;
+			continue;
+		}
+		if (atomic_load(&px->active) >= PROXY_MAX_CONNS) {
+			close(c); /* over the bound: refused, the client sees the close */
+			continue;
 		}
 		int g = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (g < 0 || connect(g, (struct sockaddr *)&px->to, sizeof(px->to))) {
@@ -98,22 +164,28 @@ static void *proxy_main(void *arg)
 			close(c);
 			continue;
 		}
-		int *fds = malloc(2 * sizeof(int));
+		struct conn *cn = malloc(sizeof(*cn));
 		pthread_t t;
-		if (!fds) {
+		if (!cn) {
 			close(c);
 			close(g);
 			continue;
 		}
-		fds[0] = c;
-		fds[1] = g;
-		if (pthread_create(&t, NULL, splice_conn, fds)) {
-			free(fds);
+		*cn = (struct conn){ .px = px, .fds = { c, g } };
+		atomic_fetch_add(&px->active, 1);
+		/* A small stack: the 64 KiB buffer and little else. */
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setstacksize(&at, 256 * 1024);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		int r = pthread_create(&t, &at, splice_conn, cn);
+		pthread_attr_destroy(&at);
+		if (r) {
+			atomic_fetch_sub(&px->active, 1);
+			free(cn);
 			close(c);
 			close(g);
-			continue;
 		}
-		pthread_detach(t);
 	}
 }
 
@@ -121,19 +193,22 @@ int start_proxies(const struct run_opts *o, int net)
 {
 	for (int i = 0; i < o->nports; i++) {
 		unsigned h, g;
-		sscanf(o->ports[i], "%u:%u", &h, &g);
+		struct in_addr ip;
+		if (proxy_spec_parse(o->ports[i], &ip, &h, &g)) /* checked by run_opts already */
+			return cli_fail("-p '%s': want [HOST_IP:]HOSTPORT:GUESTPORT", o->ports[i]);
 		struct proxy *px = calloc(1, sizeof(*px));
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)h),
-					 .sin_addr.s_addr = htonl(INADDR_ANY) };
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)h), .sin_addr = ip };
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		char ips[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &ip, ips, sizeof(ips));
 		if (!px || fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64))
-			return cli_fail("-p %s: cannot listen on port %u: %s", o->ports[i], h, strerror(errno));
+			return cli_fail("-p %s: cannot listen on %s:%u: %s", o->ports[i], ips, h, strerror(errno));
 		px->listen_fd = fd;
 		px->to = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)g) };
-		char ip[32];
-		snprintf(ip, sizeof(ip), "172.30.%d.2", net);
-		inet_aton(ip, &px->to.sin_addr);
+		char gip[32];
+		snprintf(gip, sizeof(gip), "172.30.%d.2", net);
+		inet_aton(gip, &px->to.sin_addr);
 		pthread_t t;
 		if (pthread_create(&t, NULL, proxy_main, px))
 			return cli_fail("-p: thread: %s", strerror(errno));

@@ -1,60 +1,15 @@
-/* `sandbox run`: the container's spec, in guest-init's option syntax. */
+/* `sandbox run`: the container's spec for guest-init (common/spec.h). */
 
-#include <arpa/inet.h>
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <linux/loop.h>
-#include <math.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <stdarg.h>
-#include <limits.h>
-#include <termios.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "arch/x86/layout.h"
-#include "cli.h"
-#include "relay.h"
 #include "run_impl.h"
-#include "state.h"
 
 
 /* ------------------------------------------------------------------ */
-/* the container's spec, in guest-init's option syntax */
+/* the container's spec */
 
-
-void push(struct argvec *a, const char *s)
-{
-	if (a->n < (int)(sizeof(a->v) / sizeof(a->v[0])) - 1)
-		a->v[a->n++] = strdup(s);
-	a->v[a->n] = NULL;
-}
-
-void pushf(struct argvec *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void pushf(struct argvec *a, const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	push(a, buf);
-}
 
 static bool env_overridden(const struct run_opts *o, const char *kv)
 {
@@ -65,65 +20,88 @@ static bool env_overridden(const struct run_opts *o, const char *kv)
 	return false;
 }
 
-/* The options both isolation modes share (spec.c's syntax), then "--"
- * and the command. */
-int spec_args(const struct run_opts *o, const struct runconf *rc, const char *id, struct argvec *a)
+static int add_env(struct run_spec *s, const char *kv, struct err *e)
 {
-	pushf(a, "--hostname");
-	if (o->hostname)
-		push(a, o->hostname);
-	else
-		pushf(a, "%.12s", id);
-	push(a, "--cwd");
-	push(a, o->workdir ? o->workdir : rc->workdir && *rc->workdir ? rc->workdir : "/");
-	const char *user = o->user ? o->user : rc->user && *rc->user ? rc->user : NULL;
-	if (user) {
-		push(a, "--user");
-		push(a, user);
-	}
+	if (s->c.nenv == CSPEC_MAX_ENV)
+		return err_set(e, "more than %d environment variables (the image's and -e/--env-file)", CSPEC_MAX_ENV);
+	s->c.env[s->c.nenv++] = kv;
+	return 0;
+}
+
+static int add_arg(struct run_spec *s, const char *arg, struct err *e)
+{
+	if (s->c.nargv == CSPEC_MAX_ARGS)
+		return err_set(e, "more than %d arguments in the command (with the image's Entrypoint)",
+			       CSPEC_MAX_ARGS);
+	s->c.argv[s->c.nargv++] = arg;
+	return 0;
+}
+
+/* What both isolation modes share. */
+int spec_fill(const struct run_opts *o, const struct runconf *rc, const char *id, struct run_spec *s,
+	      struct err *e)
+{
+	struct cspec *c = &s->c;
+	memset(s, 0, sizeof(*s));
+	snprintf(s->hostname, sizeof(s->hostname), "%.12s", id);
+	c->hostname = o->hostname ? o->hostname : s->hostname;
+	c->cwd = o->workdir ? o->workdir : rc->workdir && *rc->workdir ? rc->workdir : "/";
+	c->user = o->user ? o->user : rc->user && *rc->user ? rc->user : NULL;
 	for (int i = 0; i < rc->nenv; i++)
-		if (!env_overridden(o, rc->env[i])) {
-			push(a, "--env");
-			push(a, rc->env[i]);
-		}
-	for (int i = 0; i < o->nenv; i++) {
-		push(a, "--env");
-		push(a, o->env[i]);
-	}
+		if (!env_overridden(o, rc->env[i]) && add_env(s, rc->env[i], e))
+			return -1;
+	for (int i = 0; i < o->nenv; i++)
+		if (add_env(s, o->env[i], e))
+			return -1;
 	if (o->tty && !env_overridden(o, "TERM=")) {
-		push(a, "--env");
 		const char *t = getenv("TERM");
-		pushf(a, "TERM=%s", t && *t ? t : "xterm");
+		if ((size_t)snprintf(s->term, sizeof(s->term), "TERM=%s", t && *t ? t : "xterm") >= sizeof(s->term))
+			return err_set(e, "$TERM is longer than %zu bytes", sizeof(s->term) - 6);
+		if (add_env(s, s->term, e))
+			return -1;
 	}
-	if (o->memory) {
-		push(a, "--memory");
-		pushf(a, "%lld", o->memory);
-	}
-	if (o->pids) {
-		push(a, "--pids");
-		pushf(a, "%lld", o->pids);
-	}
-	if (o->cpus) {
-		push(a, "--cpus");
-		push(a, o->cpus);
-	}
-	if (o->read_only)
-		push(a, "--read-only");
-	if (o->init)
-		push(a, "--init");
-	push(a, "--network");
-	push(a, strcmp(o->network, "tap") ? "none" : "host");
-	push(a, "--");
-	int before = a->n;
+	c->memory = (uint64_t)o->memory;
+	c->pids = (uint64_t)o->pids;
+	/* run_opts.c took only a number above 0 (and at most the vCPUs) */
+	c->cpu_quota_us = o->cpus ? (uint64_t)(strtod(o->cpus, NULL) * 100000) : 0;
+	c->read_only = o->read_only;
+	c->init = o->init;
+	c->network = strcmp(o->network, "tap") ? CSPEC_NET_NONE : CSPEC_NET_HOST;
 	for (int i = 0; i < rc->nentry; i++)
-		push(a, rc->entrypoint[i]);
-	if (o->ncmd)
+		if (add_arg(s, rc->entrypoint[i], e))
+			return -1;
+	if (o->ncmd) {
 		for (int i = 0; i < o->ncmd; i++)
-			push(a, o->cmd[i]);
-	else
+			if (add_arg(s, o->cmd[i], e))
+				return -1;
+	} else {
 		for (int i = 0; i < rc->ncmd; i++)
-			push(a, rc->cmd[i]);
-	if (a->n == before)
-		return cli_fail("no command given and the image has no Cmd or Entrypoint");
+			if (add_arg(s, rc->cmd[i], e))
+				return -1;
+	}
+	if (!c->nargv)
+		return err_set(e, "no command given and the image has no Cmd or Entrypoint");
+	struct cspec_err ce;
+	if (cspec_check(c, &ce))
+		return err_set(e, "%s", ce.msg);
+	return 0;
+}
+
+int spec_volume(struct run_spec *s, unsigned disk, const char *path, size_t len, bool ro, struct err *e)
+{
+	struct cspec *c = &s->c;
+	unsigned i = c->nvolumes;
+	if (i == CSPEC_MAX_VOLUMES)
+		return err_set(e, "more than %d volumes", CSPEC_MAX_VOLUMES);
+	if (!disk || disk > 25)
+		return err_set(e, "volume disk %u: no vdX name", disk);
+	if (len > CSPEC_MAX_PATH)
+		return err_set(e, "-v %.*s: the path is longer than %d bytes", (int)(len > 60 ? 60 : len), path,
+			       CSPEC_MAX_PATH);
+	snprintf(s->vol_dev[i], sizeof(s->vol_dev[i]), "vd%c", 'a' + disk);
+	memcpy(s->vol_path[i], path, len);
+	s->vol_path[i][len] = '\0';
+	c->volumes[i] = (struct cspec_volume){ .dev = s->vol_dev[i], .path = s->vol_path[i], .ro = ro };
+	c->nvolumes++;
 	return 0;
 }

@@ -89,12 +89,11 @@ static int set_disk(struct vm_config *c, const char *file, size_t len, bool ro, 
  * down (the kernel's part of that, closing the VM, waits for RCU grace
  * periods: ~70 ms in the test host). The owner can end on it. */
 int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
-			 struct argvec *spec, uint64_t start, int done_fd)
+			 struct run_spec *spec, uint64_t start, int done_fd)
 {
 	static struct vm vm;
 	static struct vm_child child;
 	struct err e = { 0 };
-	struct argvec g = { .n = 0 };
 	char kernel[4200], initrd[4200], vsock[700], append[512];
 
 	vm.t.start = start;
@@ -125,17 +124,16 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 	/* Disks: the image first (vda), then the volumes (vdb, ...). */
 	if (set_disk(c, rc->disk, strlen(rc->disk), true, &e))
 		return cli_fail("%s", e.msg);
-	push(&g, "--image");
-	pushf(&g, "vda:%s", rc->fstype);
+	spec->c.image_dev = "vda";
+	spec->c.image_fs = rc->fstype;
 	for (int i = 0; i < o->nvol; i++) {
 		const char *colon = strchr(o->volumes[i], ':');
 		const char *path = colon + 1, *mode = strchr(path, ':');
 		bool ro = mode && !strcmp(mode, ":ro");
 		if (set_disk(c, o->volumes[i], (size_t)(colon - o->volumes[i]), ro, &e))
 			return cli_fail("%s", e.msg);
-		push(&g, "--volume");
-		pushf(&g, "vd%c:%.*s:%s", 'a' + c->ndisks - 1, mode ? (int)(mode - path) : (int)strlen(path), path,
-		      ro ? "ro" : "rw");
+		if (spec_volume(spec, c->ndisks - 1, path, mode ? (size_t)(mode - path) : strlen(path), ro, &e))
+			return cli_fail("%s", e.msg);
 	}
 	/* The socket's directory is all the jail lets the VMM reach of
 	 * ours: one made for it, never the sandbox's own (state, log). */
@@ -158,25 +156,32 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 		c->net.has_ip = true;
 		c->net.ip.s_addr = htonl(0xac1e0001u | (uint32_t)net << 8);
 		c->net.prefix = 24;
-		push(&g, "--eth");
-		pushf(&g, "172.30.%d.2/24:172.30.%d.1:", net, net);
+		spec->c.eth = true;
+		spec->c.eth_addr = htonl(0xac1e0002u | (uint32_t)net << 8);
+		spec->c.eth_gw = htonl(0xac1e0001u | (uint32_t)net << 8);
+		spec->c.eth_prefix = 24;
 	}
-	if (o->interactive)
-		push(&g, "--stdin");
+	spec->c.stdin_open = o->interactive;
 	if (o->tty) {
 		struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 		ioctl(0, TIOCGWINSZ, &ws);
-		push(&g, "--tty");
-		pushf(&g, "%u:%u", ws.ws_row ? ws.ws_row : 24, ws.ws_col ? ws.ws_col : 80);
+		spec->c.tty = true;
+		spec->c.rows = ws.ws_row ? ws.ws_row : 24;
+		spec->c.cols = ws.ws_col ? ws.ws_col : 80;
 	}
-	for (int i = 0; i < spec->n; i++)
-		push(&g, spec->v[i]);
+	/* The spec, encoded, is the CONFIG frame's payload. */
+	static uint8_t config[CSPEC_MAX_SIZE];
+	size_t config_len;
+	struct cspec_err ce;
+	if (cspec_encode(&spec->c, config, sizeof(config), &config_len, &ce))
+		return cli_fail("the container's spec: %s", ce.msg);
 
 	struct relay *r = &child.relay;
 	int guest_end;
 	if (relay_init(r, &guest_end))
 		return cli_fail("agent channel: %s", strerror(errno));
-	r->config = g.v;
+	r->config = config;
+	r->config_len = config_len;
 	r->in_fd = o->interactive || o->tty ? 0 : -1;
 	r->out_fd = 1;
 	r->err_fd = 2;

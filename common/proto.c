@@ -162,38 +162,3 @@ int sb_tx_flush(struct sb_tx *tx, int fd)
 	tx->len = tx->off = 0;
 	return 0;
 }
-
-int sb_config_pack(struct sb_tx *tx, char *const argv[])
-{
-	size_t total = 0;
-	for (int i = 0; argv[i]; i++)
-		total += strlen(argv[i]) + 1;
-	if (total > SB_FRAME_MAX || total > sb_tx_room(tx))
-		return -1;
-	char *buf = malloc(total ? total : 1);
-	if (!buf)
-		return -1;
-	size_t off = 0;
-	for (int i = 0; argv[i]; i++) {
-		size_t n = strlen(argv[i]) + 1;
-		memcpy(buf + off, argv[i], n);
-		off += n;
-	}
-	int r = sb_tx_put(tx, SB_F_CONFIG, buf, (uint32_t)total);
-	free(buf);
-	return r;
-}
-
-int sb_config_unpack(uint8_t *data, uint32_t len, char **out, int max)
-{
-	if (len && data[len - 1] != '\0')
-		return -1;
-	int n = 0;
-	for (uint32_t off = 0; off < len;) {
-		if (n == max)
-			return -1;
-		out[n++] = (char *)data + off;
-		off += (uint32_t)strlen((char *)data + off) + 1;
-	}
-	return n;
-}

@@ -5,8 +5,7 @@
  * Everything after is frames: an 8-byte header (u32 payload length, little
  * endian; u8 type; 3 zero bytes) and the payload.
  *
- *   host → guest  CONFIG     NUL-terminated strings: the container's spec,
- *                            in guest-init's option syntax (see agent.c)
+ *   host → guest  CONFIG     the container's spec, encoded (common/spec.h)
  *                 STDIN      bytes for the container's stdin
  *                 STDIN_EOF  the host's stdin ended
  *                 SIGNAL     u32 signal number for the container
@@ -91,13 +90,6 @@ size_t sb_tx_room(const struct sb_tx *tx);   /* payload bytes that fit now */
  * -1 error (errno). */
 int sb_tx_flush(struct sb_tx *tx, int fd);
 static inline bool sb_tx_empty(const struct sb_tx *tx) { return tx->len == tx->off; }
-
-/* CONFIG payloads: N NUL-terminated strings. Pack ARGV (NULL-terminated)
- * into TX; unpack splits a payload into at most MAX pointers into it
- * (which must stay alive), returns the count or -1 if the payload is not
- * a list of NUL-terminated strings or holds more than MAX. */
-int sb_config_pack(struct sb_tx *tx, char *const argv[]);
-int sb_config_unpack(uint8_t *data, uint32_t len, char **out, int max);
 
 static inline void sb_put_u32(uint8_t *p, uint32_t v)
 {

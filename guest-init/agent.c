@@ -7,14 +7,11 @@
  *   signals and window size until the container has ended and its output
  *   is drained → EXIT → wait for the host's BYE → sync, report, reset.
  *
- * CONFIG holds guest-init options: the VM-only ones below, then the host
- * mode's (spec.c) without its "--host ROOTFS", then "--" and the command:
- *   --image DEV:FSTYPE        the image disk (read-only)
- *   --volume DEV:PATH:ro|rw   a disk mounted at PATH in the container
- *   --eth ADDR/PREFIX:GW:DNS  configure eth0 (shared with the container)
- *   --stdin                   the host relays stdin (else /dev/null)
- *   --tty ROWS:COLS           a pty for stdio (stdout and stderr merged)
- *   --upper-size SIZE         size of the tmpfs writable layer */
+ * CONFIG holds the container's spec, encoded (common/spec.h): the part
+ * the host mode shares (command, environment, user, limits...) and the
+ * VM's own: the image disk (read-only), volume disks and where they go,
+ * eth0's addresses, whether stdin is relayed, a pty and its size, the
+ * writable layer's size. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,21 +36,12 @@
 #include <linux/openat2.h>
 
 #include "../common/proto.h"
+#include "../common/spec.h"
 #include "container.h"
 
 #define ROOT "/run/root"
-#define MAX_VOLUMES 8
-#define MAX_CONFIG_ARGS (SB_MAX_ARGS + 2 * SB_MAX_ENV + 128)
 
-struct vm_opts {
-	char *image_dev, *image_fs;
-	struct { char *dev, *path; bool ro; } vol[MAX_VOLUMES];
-	int nvol;
-	char *eth;                  /* ADDR/PREFIX:GW:DNS */
-	bool stdin_on, tty;
-	unsigned short rows, cols;
-	char *upper_size;
-};
+_Static_assert(CSPEC_MAX_SIZE <= SB_FRAME_MAX, "a spec fits one CONFIG frame");
 
 /* sandbox.timings=1 on the command line (SANDBOX_TIMINGS=1 on the host):
  * the agent's phases, ms since the agent started, as one stderr line at
@@ -100,9 +88,12 @@ static int agent_connect(struct sb_err *err)
 	return fd;
 }
 
-/* Block until the first frame, which must be CONFIG. */
-static int read_config(int fd, struct sb_rx *rx, char **argv, struct sb_err *err)
+/* Block until the first frame, which must be CONFIG, and decode it into
+ * C (whose strings point into a buffer of ours: the receive buffer is
+ * reused). */
+static int read_config(int fd, struct sb_rx *rx, struct cspec *c, struct sb_err *err)
 {
+	static uint8_t buf[CSPEC_MAX_SIZE];
 	for (;;) {
 		struct sb_frame f;
 		const char *msg = "";
@@ -112,11 +103,15 @@ static int read_config(int fd, struct sb_rx *rx, char **argv, struct sb_err *err
 		if (r > 0) {
 			if (f.type != SB_F_CONFIG)
 				return sb_fail(err, 0, "config: frame %u before CONFIG", f.type);
-			int n = sb_config_unpack((uint8_t *)f.data, f.len, argv, MAX_CONFIG_ARGS);
-			if (n < 0)
-				return sb_fail(err, 0, "config: malformed");
-			argv[n] = NULL;
-			return n;
+			if (f.len > sizeof(buf))
+				return sb_fail(err, 0, "config: %u bytes, at most %zu", f.len, sizeof(buf));
+			memcpy(buf, f.data, f.len);
+			struct cspec_err ce;
+			if (cspec_decode(buf, f.len, c, &ce) < 0)
+				return sb_fail(err, 0, "config: %s", ce.msg);
+			if (!c->image_dev)
+				return sb_fail(err, 0, "config: no image disk");
+			return 0;
 		}
 		long got = sb_rx_fill(rx, fd);
 		if (got == 0)
@@ -124,58 +119,6 @@ static int read_config(int fd, struct sb_rx *rx, char **argv, struct sb_err *err
 		if (got < 0)
 			return sb_fail(err, errno, "config: read");
 	}
-}
-
-/* Split off the VM options; the rest (host-mode options, "--", command)
- * is left in ARGV from index *REST. */
-static int parse_vm_opts(int argc, char **argv, struct vm_opts *o, int *rest, struct sb_err *err)
-{
-	int i = 0;
-	for (; i < argc && strcmp(argv[i], "--"); i++) {
-		char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--stdin")) {
-			o->stdin_on = true;
-			continue;
-		}
-		if (strcmp(a, "--image") && strcmp(a, "--volume") && strcmp(a, "--eth") && strcmp(a, "--tty") &&
-		    strcmp(a, "--upper-size"))
-			break;  /* a host-mode option: the rest is spec.c's */
-		if (!v)
-			return sb_fail(err, 0, "%s: missing value", a);
-		i++;
-		if (!strcmp(a, "--image")) {
-			o->image_dev = v;
-			char *c = strchr(v, ':');
-			if (!c)
-				return sb_fail(err, 0, "--image %s: want DEV:FSTYPE", v);
-			*c = '\0';
-			o->image_fs = c + 1;
-		} else if (!strcmp(a, "--volume")) {
-			char *p1 = strchr(v, ':'), *p2 = p1 ? strchr(p1 + 1, ':') : NULL;
-			if (!p1 || !p2 || o->nvol == MAX_VOLUMES || (strcmp(p2 + 1, "ro") && strcmp(p2 + 1, "rw")))
-				return sb_fail(err, 0, "--volume %s: want DEV:PATH:ro|rw (at most %d)", v, MAX_VOLUMES);
-			*p1 = *p2 = '\0';
-			o->vol[o->nvol].dev = v;
-			o->vol[o->nvol].path = p1 + 1;
-			o->vol[o->nvol].ro = !strcmp(p2 + 1, "ro");
-			o->nvol++;
-		} else if (!strcmp(a, "--eth")) {
-			o->eth = v;
-		} else if (!strcmp(a, "--tty")) {
-			unsigned r, c;
-			if (sscanf(v, "%u:%u", &r, &c) != 2 || r > 65535 || c > 65535)
-				return sb_fail(err, 0, "--tty %s: want ROWS:COLS", v);
-			o->tty = true;
-			o->rows = (unsigned short)r;
-			o->cols = (unsigned short)c;
-		} else {
-			o->upper_size = v;
-		}
-	}
-	*rest = i;
-	if (!o->image_dev)
-		return sb_fail(err, 0, "no --image in the config");
-	return 0;
 }
 
 /* switch_root: a tmpfs becomes "/", so that the container's root can be
@@ -249,7 +192,7 @@ static void readahead_kb(const char *dev)
 	}
 }
 
-static int mount_root(const struct vm_opts *o, struct sb_err *err)
+static int mount_root(const struct cspec *o, struct sb_err *err)
 {
 	char dev[128], opts[256];
 	mkdir("/run/image", 0755);
@@ -259,8 +202,10 @@ static int mount_root(const struct vm_opts *o, struct sb_err *err)
 	readahead_kb(o->image_dev);
 	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, NULL))
 		return sb_fail(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
-	snprintf(opts, sizeof(opts), "mode=0755%s%s", o->upper_size ? ",size=" : "",
-		 o->upper_size ? o->upper_size : "");
+	if (o->upper_size)
+		snprintf(opts, sizeof(opts), "mode=0755,size=%llu", (unsigned long long)o->upper_size);
+	else
+		snprintf(opts, sizeof(opts), "mode=0755");
 	if (mount("tmpfs", "/run/rw", "tmpfs", MS_NODEV, opts))
 		return sb_fail(err, errno, "mount the writable layer");
 	if (mkdir("/run/rw/upper", 0755) || mkdir("/run/rw/work", 0755))
@@ -268,14 +213,15 @@ static int mount_root(const struct vm_opts *o, struct sb_err *err)
 	if (mount("overlay", ROOT, "overlay", MS_NODEV,
 		  "lowerdir=/run/image,upperdir=/run/rw/upper,workdir=/run/rw/work"))
 		return sb_fail(err, errno, "mount the overlay root");
-	for (int i = 0; i < o->nvol; i++) {
-		int fd = mkdir_beneath(o->vol[i].path, err);
+	for (unsigned i = 0; i < o->nvolumes; i++) {
+		const struct cspec_volume *v = &o->volumes[i];
+		int fd = mkdir_beneath(v->path, err);
 		if (fd < 0)
 			return -1;
 		char target[64];
 		snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
-		snprintf(dev, sizeof(dev), "/dev/%s", o->vol[i].dev);
-		unsigned long fl = MS_NODEV | MS_NOSUID | (o->vol[i].ro ? MS_RDONLY : 0);
+		snprintf(dev, sizeof(dev), "/dev/%s", v->dev);
+		unsigned long fl = MS_NODEV | MS_NOSUID | (v->ro ? MS_RDONLY : 0);
 		int r = -1;
 		static const char *const fs[] = { "ext4", "erofs" };
 		for (size_t k = 0; k < 2 && r; k++)
@@ -283,7 +229,7 @@ static int mount_root(const struct vm_opts *o, struct sb_err *err)
 		int e = errno;
 		close(fd);
 		if (r)
-			return sb_fail(err, e, "mount volume %s at %s", dev, o->vol[i].path);
+			return sb_fail(err, e, "mount volume %s at %s", dev, v->path);
 	}
 	return 0;
 }
@@ -351,25 +297,17 @@ static void write_etc(const char *name, const char *text)
 	close(fd);
 }
 
-/* eth0: ADDR/PREFIX:GW:DNS (GW and DNS may be empty). */
-static int network_setup(const char *spec, const char *hostname, struct sb_err *err)
+/* eth0 from the spec: address/prefix, a gateway and a DNS server if
+ * given (cspec_check made sure of the prefix). */
+static int network_setup(const struct cspec *c, struct sb_err *err)
 {
-	char buf[128], *addr = buf, *gw, *dns = NULL, *slash;
-	snprintf(buf, sizeof(buf), "%s", spec);
-	gw = strchr(addr, ':');
-	if (gw) {
-		*gw++ = '\0';
-		dns = strchr(gw, ':');
-		if (dns)
-			*dns++ = '\0';
-	}
-	slash = strchr(addr, '/');
-	int prefix = slash ? atoi(slash + 1) : 24;
-	if (slash)
-		*slash = '\0';
-	struct in_addr a, g = { 0 };
-	if (!inet_aton(addr, &a) || prefix < 1 || prefix > 32 || (gw && *gw && !inet_aton(gw, &g)))
-		return sb_fail(err, 0, "--eth %s: want ADDR/PREFIX:GW:DNS", spec);
+	const char *hostname = c->hostname;
+	struct in_addr a = { c->eth_addr }, g = { c->eth_gw }, d = { c->eth_dns };
+	int prefix = c->eth_prefix;
+	char addr[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], dns[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, addr, sizeof(addr));
+	inet_ntop(AF_INET, &g, gw, sizeof(gw));
+	inet_ntop(AF_INET, &d, dns, sizeof(dns));
 	SB_AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return sb_fail(err, errno, "socket");
@@ -389,7 +327,7 @@ static int network_setup(const char *spec, const char *hostname, struct sb_err *
 			return sb_fail(err, errno, "network: default route via %s", gw);
 	}
 	char text[512];
-	if (dns && *dns) {
+	if (d.s_addr) {
 		snprintf(text, sizeof(text), "nameserver %s\n", dns);
 		write_etc("resolv.conf", text);
 	}
@@ -655,7 +593,7 @@ static void runtime_main(struct sb_spec *spec, int in, int out, int errfd, bool 
 	_exit(status);
 }
 
-static int start_runtime(struct relay *r, struct sb_spec *spec, const struct vm_opts *o, struct sb_err *err)
+static int start_runtime(struct relay *r, struct sb_spec *spec, const struct cspec *o, struct sb_err *err)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 }, child_in, child_out, child_err;
 	if (o->tty) {
@@ -673,7 +611,7 @@ static int start_runtime(struct relay *r, struct sb_spec *spec, const struct vm_
 	} else {
 		if (pipe2(out, O_CLOEXEC) || pipe2(er, O_CLOEXEC))
 			return sb_fail(err, errno, "pipe");
-		if (o->stdin_on) {
+		if (o->stdin_open) {
 			if (pipe2(in, O_CLOEXEC))
 				return sb_fail(err, errno, "pipe");
 			child_in = in[0];
@@ -711,13 +649,10 @@ static int start_runtime(struct relay *r, struct sb_spec *spec, const struct vm_
 
 int agent_main(bool timings)
 {
-	static char *argv[MAX_CONFIG_ARGS + 1];
-	static char *spec_argv[MAX_CONFIG_ARGS + 4];
 	static struct relay r;
+	static struct cspec o;
 	static struct sb_spec spec;
-	struct vm_opts o = { 0 };
 	struct sb_err err = { 0 };
-	int rest = 0;
 
 	timings_on = timings;
 	mark("start");
@@ -729,24 +664,16 @@ int agent_main(bool timings)
 	if (r.vs < 0)
 		goto fail_noconn;
 	mark("connect");
-	int argc = read_config(r.vs, &r.rx, argv, &err);
+	int got = read_config(r.vs, &r.rx, &o, &err);
 	mark("config");
-	if (argc < 0 || parse_vm_opts(argc, argv, &o, &rest, &err) < 0)
+	if (got < 0)
 		goto fail;
-	/* The host-mode parser, on the overlay root. */
-	int n = 0;
-	spec_argv[n++] = "sandbox-init";
-	spec_argv[n++] = "--host";
-	spec_argv[n++] = ROOT;
-	for (int i = rest; i < argc; i++)
-		spec_argv[n++] = argv[i];
-	spec_argv[n] = NULL;
+	/* The runtime's spec, on the overlay root. */
+	spec_from_cspec(&spec, &o, ROOT);
 	if (leave_initramfs(&err) < 0 || mount_root(&o, &err) < 0)
 		goto fail;
 	mark("root");
-	if (spec_parse_host_args(&spec, n, spec_argv, &err) < 0)
-		goto fail;
-	if (o.eth && network_setup(o.eth, spec.hostname, &err) < 0)
+	if (o.eth && network_setup(&o, &err) < 0)
 		goto fail;
 	if (!o.eth && spec.network == SB_NET_NONE) {
 		/* --network none: this VM has no network device, so its own

@@ -106,7 +106,7 @@ static int apply_rlimits(const struct sb_spec *spec, struct sb_err *err)
 /* Environment: the spec's, plus PATH and HOME when it sets none. */
 static char **build_env(const struct sb_spec *spec, const struct sb_ids *ids)
 {
-	static char *env[SB_MAX_ENV + 4];
+	static char *env[CSPEC_MAX_ENV + 4];
 	static char home[300];
 	int n = 0;
 	bool has_path = false, has_home = false;

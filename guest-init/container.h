@@ -15,6 +15,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "../common/spec.h"
+
 struct sb_err {
 	int errnum;             /* errno of the first failure, 0 if none */
 	int status;             /* exit status to report: 125 setup, 126/127 exec */
@@ -31,10 +33,6 @@ static inline void sb_closep(int *fd)
 }
 #define SB_AUTOCLOSE __attribute__((cleanup(sb_closep)))
 
-#define SB_MAX_ARGS 256
-#define SB_MAX_ENV 256
-#define SB_MAX_RLIMITS 16
-
 struct sb_rlimit {
 	int resource;
 	struct rlimit lim;
@@ -44,13 +42,13 @@ enum sb_network { SB_NET_NONE, SB_NET_SHARE };
 
 struct sb_spec {
 	const char *rootfs;             /* directory; NULL in the VM before the overlay hook */
-	char *args[SB_MAX_ARGS + 1];
-	char *env[SB_MAX_ENV + 1];
+	char *args[CSPEC_MAX_ARGS + 1]; /* the limits: common/spec.h */
+	char *env[CSPEC_MAX_ENV + 1];
 	int nargs, nenv;
 	const char *cwd;                /* default "/" */
 	const char *user;               /* "uid[:gid]" or a name from the rootfs; NULL = root */
 	const char *hostname;           /* NULL = "sandbox" */
-	struct sb_rlimit rlimits[SB_MAX_RLIMITS];
+	struct sb_rlimit rlimits[CSPEC_MAX_RLIMITS];
 	int nrlimits;
 	long long memory_max;           /* bytes, 0 = no limit */
 	long long pids_max;             /* 0 = no limit */
@@ -74,8 +72,12 @@ struct sb_ids {
  * death by signal N), or <0 with err filled (err->status says what to
  * report) if the container's command never ran. */
 int container_run(const struct sb_spec *spec, struct sb_err *err);
-/* spec.c: `--host ROOTFS [options] -- CMD ARGS...` */
-int spec_parse_host_args(struct sb_spec *spec, int argc, char **argv, struct sb_err *err);
+/* spec.c: the runtime's spec from the one that crossed from the owner
+ * (C's strings must outlive SPEC); the host mode's command line,
+ * `--host ROOTFS --spec-fd N` (the encoding, from sandbox run) or
+ * `--host ROOTFS [options] -- CMD ARGS...` (for humans), into both. */
+void spec_from_cspec(struct sb_spec *spec, const struct cspec *c, const char *rootfs);
+int spec_parse_host_args(struct cspec *c, const char **rootfs, int argc, char **argv, struct sb_err *err);
 int host_main(int argc, char **argv);
 /* agent.c: PID 1 in the VM when the host runs a container. */
 int agent_main(bool timings);

@@ -111,7 +111,7 @@ static void *relay_main(void *arg)
 		snprintf(r->err, sizeof(r->err), "relay: out of memory");
 		return NULL;
 	}
-	if (sb_config_pack(&tx, r->config)) {
+	if (r->config_len > SB_FRAME_MAX || sb_tx_put(&tx, SB_F_CONFIG, r->config, (uint32_t)r->config_len)) {
 		snprintf(r->err, sizeof(r->err), "the container's configuration is too large");
 		goto out;
 	}

@@ -16,7 +16,8 @@ struct relay {
 	int out_fd, err_fd;
 	bool tty;               /* in_fd is a terminal: window size follows it */
 	bool no_seccomp;
-	char **config;          /* NULL-terminated CONFIG strings */
+	const void *config;     /* the CONFIG payload: the container's spec (common/spec.h) */
+	size_t config_len;
 	int wake;               /* eventfd: signals queued or stop */
 	_Atomic int status;     /* the guest's EXIT, -1 until then */
 	_Atomic uint64_t exit_ns; /* now_ns() when EXIT came (timings) */

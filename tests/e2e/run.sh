@@ -166,6 +166,15 @@ if [ "$ISO" = vm ] && [ "$(id -u)" = 0 ] && [ -e /dev/net/tun ]; then
 	done
 	if echo "$got" | grep -q '^root:'; then t_pass "-p 18080:80 reaches a server in the sandbox"
 	else t_fail "-p 18080:80 reaches a server in the sandbox (id $id)"; cat "$T_OUT/httpd.err"; fi
+	# -p listens on 127.0.0.1 unless told otherwise: not on the host's tap address.
+	hip=$(ip -o -4 addr show 2>/dev/null | sed -n 's/.* inet \(172\.30\.[0-9]*\.1\)\/.*/\1/p' | head -n 1)
+	if [ -n "$hip" ] && echo "$got" | grep -q '^root:'; then
+		other=$(printf 'GET /passwd HTTP/1.0\r\n\r\n' | timeout 10 nc "$hip" 18080 2>/dev/null)
+		if ! echo "$other" | grep -q '^root:'; then t_pass "-p binds 127.0.0.1 by default (not the tap address $hip)"
+		else t_fail "-p binds 127.0.0.1 by default: $hip:18080 answered"; fi
+	else
+		t_skip "-p default address" "no tap address or no server"
+	fi
 	pid=$(sed -n 's/^pid=//p' "$SANDBOX_STATE_DIR/$id/state" 2>/dev/null)
 	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
 	for i in $(seq 1 40); do [ -d "$SANDBOX_STATE_DIR/$id" ] || break; sleep 0.5; done
@@ -216,6 +225,13 @@ if [ "$(t_rc bad4)" = 125 ] && [ "$(wc -l <"$T_OUT/bad4.err")" -eq 1 ] && grep -
 else t_fail "unknown user (want 125 and one line)"; t_show bad4; fi
 t_run bad5 $R
 t_one_line_error bad5 "no image" "no image given"
+# -p [HOST_IP:]HOST:GUEST: malformed forms are refused at parse time.
+for p in 8080 x:80 0:80 80:65536 +80:80 080:80 1.2.3:80:80 ::1:80:80 1.2.3.4::80 8080:80x; do
+	t_run badp $R -p "$p" busybox true
+	t_one_line_error badp "-p '$p' refused" "-p '.*': want \[HOST_IP:\]HOSTPORT:GUESTPORT"
+done
+t_run goodp $R -p 127.0.0.1:18081:80 busybox true
+t_one_line_error goodp "-p 127.0.0.1:18081:80 parses (then needs --network tap)" "-p needs --network tap"
 left=$(ls -A "$SANDBOX_STATE_DIR" 2>/dev/null | grep -v '^\.lock$')
 if [ -z "$left" ]; then t_pass "nothing left in the state directory"
 else t_fail "nothing left in the state directory: $left"; fi

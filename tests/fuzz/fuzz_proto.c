@@ -2,20 +2,22 @@
  * both ends use it. The input is what a hostile guest (or host) writes to
  * the vsock stream, fed in chunks whose sizes come from the input too.
  * Every frame that comes out must lie inside the receive buffer and be
- * no longer than SB_FRAME_MAX; CONFIG payloads are split as guest-init
- * does; nothing may read or write out of bounds (ASan). */
+ * no longer than SB_FRAME_MAX; CONFIG payloads are decoded as guest-init
+ * does (the decoder alone: fuzz_spec); nothing may read or write out of
+ * bounds (ASan). */
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "../../common/proto.h"
+#include "../../common/spec.h"
 
 static void drain(struct sb_rx *rx)
 {
 	struct sb_frame f;
 	const char *msg;
-	static char *args[64];
+	static struct cspec spec;
 	static uint8_t copy[SB_FRAME_MAX];
 	int r;
 	while ((r = sb_rx_next(rx, &f, &msg)) == 1) {
@@ -24,10 +26,11 @@ static void drain(struct sb_rx *rx)
 		(void)sb_frame_valid(f.type, f.len, true);
 		(void)sb_frame_valid(f.type, f.len, false);
 		if (f.type == SB_F_CONFIG) {
+			struct cspec_err e;
 			memcpy(copy, f.data, f.len);
-			int n = sb_config_unpack(copy, f.len, args, 64);
-			for (int i = 0; i < n; i++)
-				assert((uint8_t *)args[i] >= copy && (uint8_t *)args[i] < copy + f.len);
+			if (cspec_decode(copy, f.len, &spec, &e) == 0)
+				for (unsigned i = 0; i < spec.nargv; i++)
+					assert((uint8_t *)spec.argv[i] >= copy && (uint8_t *)spec.argv[i] < copy + f.len);
 		}
 		if ((f.type == SB_F_EXIT || f.type == SB_F_SIGNAL) && f.len == 4)
 			(void)sb_get_u32(f.data);

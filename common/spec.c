@@ -1,0 +1,466 @@
+/* The container spec's encoding (see spec.h). Built into the sandbox
+ * binary and the static guest-init: no allocation, no libc beyond string
+ * functions, nothing that prints. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "spec.h"
+
+#define HDR_SIZE 12
+#define REC_HDR 8
+
+enum {
+	T_HOSTNAME = 1,         /* string */
+	T_CWD = 2,              /* string */
+	T_USER = 3,             /* string */
+	T_ENV = 4,              /* string, repeated */
+	T_ARG = 5,              /* string, repeated */
+	T_MEMORY = 6,           /* u64 */
+	T_PIDS = 7,             /* u64 */
+	T_CPU_QUOTA = 8,        /* u64 */
+	T_RLIMIT = 9,           /* u32 resource, u64 soft, u64 hard; repeated */
+	T_FLAGS = 10,           /* u32 F_* bits */
+	T_NETWORK = 11,         /* u32 enum cspec_network */
+	T_TTY = 12,             /* u16 rows, u16 cols */
+	T_IMAGE = 13,           /* string device, string fstype */
+	T_VOLUME = 14,          /* u32 V_* bits, string device, string path; repeated */
+	T_ETH = 15,             /* 4 bytes addr, 4 gw, 4 dns (network order), u32 prefix */
+	T_UPPER_SIZE = 16,      /* u64 */
+	T_LAST = T_UPPER_SIZE,
+};
+
+enum { F_READ_ONLY = 1, F_INIT = 2, F_STDIN = 4, F_ALL = 7 };
+enum { V_RO = 1, V_ALL = 1 };
+
+#define REPEATED ((1u << T_ENV) | (1u << T_ARG) | (1u << T_RLIMIT) | (1u << T_VOLUME))
+
+static int fail(struct cspec_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct cspec_err *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* the check both sides make */
+
+static bool devname_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || n > CSPEC_MAX_DEVNAME)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+/* A string field: NULL (unset) allowed if OPTIONAL, else 1..MAX bytes. */
+static int str_ok(const char *s, size_t max, bool optional, const char *what, struct cspec_err *e)
+{
+	if (!s)
+		return optional ? 0 : fail(e, "spec: no %s", what);
+	size_t n = strnlen(s, max + 1);
+	if (!n)
+		return fail(e, "spec: empty %s", what);
+	if (n > max)
+		return fail(e, "spec: %s longer than %zu bytes", what, max);
+	return 0;
+}
+
+static int check_lists(const struct cspec *s, struct cspec_err *e)
+{
+	if (s->nargv > CSPEC_MAX_ARGS)
+		return fail(e, "spec: too many arguments (%u, at most %d)", s->nargv, CSPEC_MAX_ARGS);
+	if (!s->nargv)
+		return fail(e, "spec: no command");
+	for (unsigned i = 0; i < s->nargv; i++) {
+		if (!s->argv[i])
+			return fail(e, "spec: argument %u missing", i);
+		if (strnlen(s->argv[i], CSPEC_MAX_STR + 1) > CSPEC_MAX_STR)
+			return fail(e, "spec: argument %u longer than %d bytes", i, CSPEC_MAX_STR);
+	}
+	if (s->nenv > CSPEC_MAX_ENV)
+		return fail(e, "spec: too many environment variables (%u, at most %d)", s->nenv, CSPEC_MAX_ENV);
+	for (unsigned i = 0; i < s->nenv; i++) {
+		if (!s->env[i])
+			return fail(e, "spec: environment variable %u missing", i);
+		if (strnlen(s->env[i], CSPEC_MAX_STR + 1) > CSPEC_MAX_STR)
+			return fail(e, "spec: environment variable %u longer than %d bytes", i, CSPEC_MAX_STR);
+		const char *eq = strchr(s->env[i], '=');
+		if (!eq || eq == s->env[i])
+			return fail(e, "spec: environment variable %.40s is not KEY=VALUE", s->env[i]);
+	}
+	if (s->nrlimits > CSPEC_MAX_RLIMITS)
+		return fail(e, "spec: too many rlimits (%u, at most %d)", s->nrlimits, CSPEC_MAX_RLIMITS);
+	for (unsigned i = 0; i < s->nrlimits; i++) {
+		const struct cspec_rlimit *r = &s->rlimits[i];
+		if (r->resource >= 16 || r->soft > r->hard)
+			return fail(e, "spec: rlimit %u: resource %u, %llu > %llu", i, r->resource,
+				    (unsigned long long)r->soft, (unsigned long long)r->hard);
+		for (unsigned j = 0; j < i; j++)
+			if (s->rlimits[j].resource == r->resource)
+				return fail(e, "spec: rlimit %u given twice", r->resource);
+	}
+	return 0;
+}
+
+static int check_vm(const struct cspec *s, struct cspec_err *e)
+{
+	if (!s->tty && (s->rows || s->cols))
+		return fail(e, "spec: a terminal size without a terminal");
+	if (!s->image_dev != !s->image_fs)
+		return fail(e, "spec: an image needs a device and a file system type");
+	if (s->image_dev && (!devname_ok(s->image_dev) || !devname_ok(s->image_fs)))
+		return fail(e, "spec: image %.40s:%.40s: want [a-z0-9]{1,%d} names", s->image_dev, s->image_fs,
+			    CSPEC_MAX_DEVNAME);
+	if (s->nvolumes > CSPEC_MAX_VOLUMES)
+		return fail(e, "spec: too many volumes (%u, at most %d)", s->nvolumes, CSPEC_MAX_VOLUMES);
+	for (unsigned i = 0; i < s->nvolumes; i++) {
+		const struct cspec_volume *v = &s->volumes[i];
+		if (!v->dev || !devname_ok(v->dev))
+			return fail(e, "spec: volume %u: bad device name", i);
+		if (str_ok(v->path, CSPEC_MAX_PATH, false, "volume path", e))
+			return -1;
+		if (v->path[0] != '/')
+			return fail(e, "spec: volume path %.40s is not absolute", v->path);
+	}
+	if (s->eth) {
+		if (!s->eth_addr || s->eth_prefix < 1 || s->eth_prefix > 32)
+			return fail(e, "spec: eth0 needs an address and a prefix of 1 to 32");
+	} else if (s->eth_addr || s->eth_gw || s->eth_dns || s->eth_prefix) {
+		return fail(e, "spec: eth0 addresses without eth0");
+	}
+	return 0;
+}
+
+int cspec_check(const struct cspec *s, struct cspec_err *e)
+{
+	if (str_ok(s->hostname, CSPEC_MAX_HOSTNAME, true, "hostname", e) ||
+	    str_ok(s->cwd, CSPEC_MAX_PATH, true, "working directory", e) ||
+	    str_ok(s->user, CSPEC_MAX_PATH, true, "user", e))
+		return -1;
+	if (check_lists(s, e))
+		return -1;
+	if (s->memory > INT64_MAX || s->pids > INT64_MAX || s->cpu_quota_us > INT64_MAX ||
+	    s->upper_size > INT64_MAX)
+		return fail(e, "spec: a limit above 2^63");
+	if (s->network != CSPEC_NET_NONE && s->network != CSPEC_NET_HOST)
+		return fail(e, "spec: network mode %d", (int)s->network);
+	return check_vm(s, e);
+}
+
+/* ------------------------------------------------------------------ */
+/* encoding */
+
+struct wr {
+	uint8_t *p;
+	size_t cap, len;
+	bool over;      /* something did not fit: LEN counts on, nothing is written */
+};
+
+static void put(struct wr *w, const void *data, size_t n)
+{
+	if (w->over || n > w->cap - w->len) {
+		w->over = true;
+		w->len += n;
+		return;
+	}
+	memcpy(w->p + w->len, data, n);
+	w->len += n;
+}
+
+static void put_u16(struct wr *w, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	put(w, b, 2);
+}
+
+static void put_u32(struct wr *w, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	put(w, b, 4);
+}
+
+static void put_u64(struct wr *w, uint64_t v)
+{
+	put_u32(w, (uint32_t)v);
+	put_u32(w, (uint32_t)(v >> 32));
+}
+
+static void rec(struct wr *w, uint16_t tag, size_t len)
+{
+	put_u16(w, tag);
+	put_u16(w, 0);
+	put_u32(w, (uint32_t)len);
+}
+
+static void rec_str(struct wr *w, uint16_t tag, const char *s)
+{
+	if (!s)
+		return;
+	size_t n = strlen(s) + 1;
+	rec(w, tag, n);
+	put(w, s, n);
+}
+
+static void rec_u64(struct wr *w, uint16_t tag, uint64_t v)
+{
+	if (!v)
+		return;
+	rec(w, tag, 8);
+	put_u64(w, v);
+}
+
+int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, struct cspec_err *e)
+{
+	if (cspec_check(s, e))
+		return -1;
+	struct wr w = { .p = buf, .cap = cap < CSPEC_MAX_SIZE ? cap : CSPEC_MAX_SIZE };
+	put_u32(&w, CSPEC_MAGIC);
+	put_u32(&w, CSPEC_VERSION);
+	put_u32(&w, 0);         /* the records' length, below */
+	rec_str(&w, T_HOSTNAME, s->hostname);
+	rec_str(&w, T_CWD, s->cwd);
+	rec_str(&w, T_USER, s->user);
+	for (unsigned i = 0; i < s->nenv; i++)
+		rec_str(&w, T_ENV, s->env[i]);
+	for (unsigned i = 0; i < s->nargv; i++)
+		rec_str(&w, T_ARG, s->argv[i]);
+	rec_u64(&w, T_MEMORY, s->memory);
+	rec_u64(&w, T_PIDS, s->pids);
+	rec_u64(&w, T_CPU_QUOTA, s->cpu_quota_us);
+	for (unsigned i = 0; i < s->nrlimits; i++) {
+		rec(&w, T_RLIMIT, 20);
+		put_u32(&w, s->rlimits[i].resource);
+		put_u64(&w, s->rlimits[i].soft);
+		put_u64(&w, s->rlimits[i].hard);
+	}
+	uint32_t flags = (s->read_only ? F_READ_ONLY : 0) | (s->init ? F_INIT : 0) | (s->stdin_open ? F_STDIN : 0);
+	if (flags) {
+		rec(&w, T_FLAGS, 4);
+		put_u32(&w, flags);
+	}
+	if (s->network != CSPEC_NET_NONE) {
+		rec(&w, T_NETWORK, 4);
+		put_u32(&w, (uint32_t)s->network);
+	}
+	if (s->tty) {
+		rec(&w, T_TTY, 4);
+		put_u16(&w, s->rows);
+		put_u16(&w, s->cols);
+	}
+	if (s->image_dev) {
+		rec(&w, T_IMAGE, strlen(s->image_dev) + 1 + strlen(s->image_fs) + 1);
+		put(&w, s->image_dev, strlen(s->image_dev) + 1);
+		put(&w, s->image_fs, strlen(s->image_fs) + 1);
+	}
+	for (unsigned i = 0; i < s->nvolumes; i++) {
+		const struct cspec_volume *v = &s->volumes[i];
+		rec(&w, T_VOLUME, 4 + strlen(v->dev) + 1 + strlen(v->path) + 1);
+		put_u32(&w, v->ro ? V_RO : 0);
+		put(&w, v->dev, strlen(v->dev) + 1);
+		put(&w, v->path, strlen(v->path) + 1);
+	}
+	if (s->eth) {
+		rec(&w, T_ETH, 16);
+		put(&w, &s->eth_addr, 4);
+		put(&w, &s->eth_gw, 4);
+		put(&w, &s->eth_dns, 4);
+		put_u32(&w, s->eth_prefix);
+	}
+	rec_u64(&w, T_UPPER_SIZE, s->upper_size);
+	if (w.over)
+		return fail(e, "spec: %zu bytes encoded, more than the %zu that fit", w.len, w.cap);
+	size_t body = w.len - HDR_SIZE;
+	uint8_t *p = buf;
+	p[8] = (uint8_t)body;
+	p[9] = (uint8_t)(body >> 8);
+	p[10] = (uint8_t)(body >> 16);
+	p[11] = (uint8_t)(body >> 24);
+	*len = w.len;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* decoding: everything the encoder would not write is refused */
+
+struct rd {
+	const uint8_t *p;
+	size_t left;
+};
+
+static bool get(struct rd *r, void *out, size_t n)
+{
+	if (r->left < n)
+		return false;
+	memcpy(out, r->p, n);
+	r->p += n;
+	r->left -= n;
+	return true;
+}
+
+static bool get_u16(struct rd *r, uint16_t *v)
+{
+	uint8_t b[2];
+	if (!get(r, b, 2))
+		return false;
+	*v = (uint16_t)(b[0] | b[1] << 8);
+	return true;
+}
+
+static bool get_u32(struct rd *r, uint32_t *v)
+{
+	uint8_t b[4];
+	if (!get(r, b, 4))
+		return false;
+	*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return true;
+}
+
+static bool get_u64(struct rd *r, uint64_t *v)
+{
+	uint32_t lo, hi;
+	if (!get_u32(r, &lo) || !get_u32(r, &hi))
+		return false;
+	*v = (uint64_t)hi << 32 | lo;
+	return true;
+}
+
+/* A string up to and including its NUL, at most CSPEC_MAX_STR bytes. */
+static bool get_str(struct rd *r, const char **s)
+{
+	size_t lim = r->left < CSPEC_MAX_STR + 1 ? r->left : CSPEC_MAX_STR + 1;
+	const uint8_t *nul = memchr(r->p, 0, lim);
+	if (!nul)
+		return false;
+	*s = (const char *)r->p;
+	r->left -= (size_t)(nul - r->p) + 1;
+	r->p = nul + 1;
+	return true;
+}
+
+/* One record's value, V, into OUT. */
+static int record(struct cspec *out, uint16_t tag, struct rd *v, struct cspec_err *e)
+{
+	bool ok = true;
+	uint32_t u = 0;
+	switch (tag) {
+	case T_HOSTNAME: ok = get_str(v, &out->hostname); break;
+	case T_CWD: ok = get_str(v, &out->cwd); break;
+	case T_USER: ok = get_str(v, &out->user); break;
+	case T_ENV:
+		if (out->nenv == CSPEC_MAX_ENV)
+			return fail(e, "spec: too many environment variables (at most %d)", CSPEC_MAX_ENV);
+		ok = get_str(v, &out->env[out->nenv++]);
+		break;
+	case T_ARG:
+		if (out->nargv == CSPEC_MAX_ARGS)
+			return fail(e, "spec: too many arguments (at most %d)", CSPEC_MAX_ARGS);
+		ok = get_str(v, &out->argv[out->nargv++]);
+		break;
+	/* 0 is "no limit", which is not written */
+	case T_MEMORY: ok = get_u64(v, &out->memory) && out->memory; break;
+	case T_PIDS: ok = get_u64(v, &out->pids) && out->pids; break;
+	case T_CPU_QUOTA: ok = get_u64(v, &out->cpu_quota_us) && out->cpu_quota_us; break;
+	case T_UPPER_SIZE: ok = get_u64(v, &out->upper_size) && out->upper_size; break;
+	case T_RLIMIT: {
+		if (out->nrlimits == CSPEC_MAX_RLIMITS)
+			return fail(e, "spec: too many rlimits (at most %d)", CSPEC_MAX_RLIMITS);
+		struct cspec_rlimit *l = &out->rlimits[out->nrlimits++];
+		ok = get_u32(v, &l->resource) && get_u64(v, &l->soft) && get_u64(v, &l->hard);
+		break;
+	}
+	case T_FLAGS:
+		if (!get_u32(v, &u) || (u & ~(uint32_t)F_ALL) || !u)
+			return fail(e, "spec: bad flags");
+		out->read_only = u & F_READ_ONLY;
+		out->init = u & F_INIT;
+		out->stdin_open = u & F_STDIN;
+		break;
+	case T_NETWORK:
+		if (!get_u32(v, &u) || u != CSPEC_NET_HOST)     /* NONE is the default: never written */
+			return fail(e, "spec: bad network mode");
+		out->network = (enum cspec_network)u;
+		break;
+	case T_TTY:
+		ok = get_u16(v, &out->rows) && get_u16(v, &out->cols);
+		out->tty = true;
+		break;
+	case T_IMAGE: ok = get_str(v, &out->image_dev) && get_str(v, &out->image_fs); break;
+	case T_VOLUME: {
+		if (out->nvolumes == CSPEC_MAX_VOLUMES)
+			return fail(e, "spec: too many volumes (at most %d)", CSPEC_MAX_VOLUMES);
+		struct cspec_volume *vol = &out->volumes[out->nvolumes++];
+		if (!get_u32(v, &u) || (u & ~(uint32_t)V_ALL))
+			return fail(e, "spec: bad volume flags");
+		vol->ro = u & V_RO;
+		ok = get_str(v, &vol->dev) && get_str(v, &vol->path);
+		break;
+	}
+	case T_ETH:
+		ok = get(v, &out->eth_addr, 4) && get(v, &out->eth_gw, 4) && get(v, &out->eth_dns, 4) &&
+		     get_u32(v, &u) && u <= 255;
+		out->eth_prefix = (uint8_t)u;
+		out->eth = true;
+		break;
+	default:
+		return fail(e, "spec: unknown record %u", tag);
+	}
+	if (!ok)
+		return fail(e, "spec: record %u is truncated or malformed", tag);
+	if (v->left)
+		return fail(e, "spec: record %u has %zu bytes too many (a NUL inside a string?)", tag, v->left);
+	return 0;
+}
+
+static int decode(const uint8_t *p, size_t len, struct cspec *out, struct cspec_err *e)
+{
+	struct rd r = { p, len };
+	uint32_t magic, version, body;
+	if (len > CSPEC_MAX_SIZE)
+		return fail(e, "spec: %zu bytes, more than %d", len, CSPEC_MAX_SIZE);
+	if (!get_u32(&r, &magic) || !get_u32(&r, &version) || !get_u32(&r, &body))
+		return fail(e, "spec: truncated header");
+	if (magic != CSPEC_MAGIC)
+		return fail(e, "spec: not a container spec (magic %#x)", magic);
+	if (version != CSPEC_VERSION)
+		return fail(e, "spec: version %u, this guest-init knows %u", version, CSPEC_VERSION);
+	if (body != r.left)
+		return fail(e, "spec: %u bytes of records announced, %zu there", body, r.left);
+	uint32_t seen = 0;
+	while (r.left) {
+		uint16_t tag, zero;
+		uint32_t vlen;
+		if (!get_u16(&r, &tag) || !get_u16(&r, &zero) || !get_u32(&r, &vlen))
+			return fail(e, "spec: truncated record header");
+		if (zero)
+			return fail(e, "spec: record %u: reserved bits set", tag);
+		if (vlen > r.left)
+			return fail(e, "spec: record %u: %u bytes, %zu left", tag, vlen, r.left);
+		if (tag >= 1 && tag <= T_LAST && !(REPEATED & (1u << tag))) {
+			if (seen & (1u << tag))
+				return fail(e, "spec: record %u twice", tag);
+			seen |= 1u << tag;
+		}
+		struct rd v = { r.p, vlen };
+		if (record(out, tag, &v, e))
+			return -1;
+		r.p += vlen;
+		r.left -= vlen;
+	}
+	return cspec_check(out, e);
+}
+
+int cspec_decode(const void *buf, size_t len, struct cspec *out, struct cspec_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (decode(buf, len, out, e) == 0)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	return -1;
+}

@@ -1,0 +1,105 @@
+/* The container's spec as it crosses from the owner to guest-init: one
+ * typed struct, one versioned binary encoding, the same code (spec.c) on
+ * both sides and its limits defined here only.
+ *
+ * `sandbox run` fills a struct cspec and encodes it; in the VM it is the
+ * agent protocol's CONFIG payload (common/proto.h), with --isolation
+ * container it reaches `guest-init --host ROOTFS --spec-fd N` through an
+ * inherited memfd. guest-init decodes it and runs the container from the
+ * typed fields. The host mode's human options (guest-init/spec.c) fill the
+ * same struct and pass the same check.
+ *
+ * Encoding, all integers little endian:
+ *   header  u32 magic CSPEC_MAGIC, u32 version CSPEC_VERSION,
+ *           u32 length of the records that follow (the rest of the buffer)
+ *   record  u16 tag, u16 zero, u32 value length, the value
+ * A string is its bytes and one NUL, which ends it and its record (or its
+ * field, in a record of several). Records may come in any order; the
+ * repeatable ones (ENV, ARG, RLIMIT, VOLUME) keep theirs. The decoder
+ * refuses anything else: another magic or version, a truncated or
+ * overlong record or buffer, an unknown tag, a nonzero reserved field, a
+ * singleton twice, a string with a NUL inside or none at its end, counts
+ * or lengths over the limits below, values cspec_check() refuses. */
+#ifndef SANDBOX_SPEC_H
+#define SANDBOX_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CSPEC_MAGIC 0x70534253u         /* "SBSp" */
+#define CSPEC_VERSION 1u
+
+#define CSPEC_MAX_ARGS 256              /* the command and its arguments */
+#define CSPEC_MAX_ENV 256
+#define CSPEC_MAX_RLIMITS 16
+#define CSPEC_MAX_VOLUMES 8
+#define CSPEC_MAX_STR (128 * 1024)      /* bytes of one string, as exec's (MAX_ARG_STRLEN) */
+#define CSPEC_MAX_PATH 4096             /* cwd, volume paths */
+#define CSPEC_MAX_HOSTNAME 64
+#define CSPEC_MAX_DEVNAME 31            /* "vda", "erofs": [a-z0-9] */
+#define CSPEC_MAX_SIZE (192 * 1024)     /* the whole encoding; fits one CONFIG frame */
+
+enum cspec_network {
+	CSPEC_NET_NONE = 0,             /* a namespace with only lo */
+	CSPEC_NET_HOST = 1,             /* the (guest's) host's network */
+};
+
+struct cspec_rlimit {
+	uint32_t resource;              /* RLIMIT_* (Linux's numbers, < 16) */
+	uint64_t soft, hard;
+};
+
+struct cspec_volume {
+	const char *dev;                /* guest block device: "vdb" */
+	const char *path;               /* absolute, in the container */
+	bool ro;
+};
+
+/* Strings are NULL when not set (the defaults are guest-init's); after
+ * cspec_decode they point into the decoded buffer. */
+struct cspec {
+	const char *hostname;           /* NULL: "sandbox" */
+	const char *cwd;                /* NULL: "/" */
+	const char *user;               /* "uid[:gid]" or a name; NULL: root */
+	const char *env[CSPEC_MAX_ENV]; /* "K=V" */
+	unsigned nenv;
+	const char *argv[CSPEC_MAX_ARGS];
+	unsigned nargv;                 /* at least 1 */
+	uint64_t memory;                /* bytes, 0: no limit */
+	uint64_t pids;                  /* 0: no limit */
+	uint64_t cpu_quota_us;          /* per 100 ms period, 0: no limit */
+	struct cspec_rlimit rlimits[CSPEC_MAX_RLIMITS];
+	unsigned nrlimits;
+	bool read_only;
+	bool init;                      /* a reaper is PID 1, the command PID 2 */
+	enum cspec_network network;
+	/* The VM's part (the guest's devices and stdio); none in host mode. */
+	bool stdin_open;                /* the host relays stdin (else /dev/null) */
+	bool tty;                       /* a pty for stdio, this size */
+	uint16_t rows, cols;
+	const char *image_dev, *image_fs;       /* the image disk, read-only */
+	struct cspec_volume volumes[CSPEC_MAX_VOLUMES];
+	unsigned nvolumes;
+	bool eth;                       /* configure eth0: */
+	uint32_t eth_addr, eth_gw, eth_dns;     /* network byte order; gw, dns 0: none */
+	uint8_t eth_prefix;             /* 1..32 */
+	uint64_t upper_size;            /* writable layer bytes, 0: tmpfs's default */
+};
+
+/* What went wrong, for either side's own error type. */
+struct cspec_err {
+	char msg[200];
+};
+
+/* Is S a spec both sides accept (the limits, the shape of each value)?
+ * 0, or -1 with E filled. */
+int cspec_check(const struct cspec *s, struct cspec_err *e);
+/* Encode S (checked first) into BUF of CAP bytes; *LEN: the bytes used.
+ * 0, or -1 with E filled (a bad spec, or more than CAP or CSPEC_MAX_SIZE). */
+int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, struct cspec_err *e);
+/* Decode LEN bytes of BUF into *OUT, whose strings then point into BUF
+ * (keep it alive and unchanged). 0, or -1 with E filled and *OUT zeroed. */
+int cspec_decode(const void *buf, size_t len, struct cspec *out, struct cspec_err *e);
+
+#endif
