@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "run.h"
+#include "spec.h"
+#include "util.h"
 #include "vm.h"
 
 #define EXIT_ERR 125
@@ -44,9 +46,14 @@ struct runconf {
 /* The owner's signal for "the VMM's status pipe has something". */
 #define SIG_DONE (SIGRTMIN + 5)
 
-struct argvec {
-	char *v[SB_RUN_MAX_ARGS * 4];
-	int n;
+/* The container's spec for guest-init (common/spec.h) and the strings
+ * of it that are made here rather than taken from the options or image. */
+struct run_spec {
+	struct cspec c;
+	char hostname[16];
+	char term[512];
+	char vol_dev[CSPEC_MAX_VOLUMES][8];
+	char vol_path[CSPEC_MAX_VOLUMES][CSPEC_MAX_PATH + 1];
 };
 
 /* Where the guest kernel, initramfs, sandbox-image and guest-init are. */
@@ -58,15 +65,17 @@ int parse_run_args(int argc, char **argv, struct run_opts *o);
 /* runconf.c: from the image tool's cache file, else by running it. */
 int runconf_cached(const char *image, struct runconf *rc);
 int runconf_load(const char *image, struct runconf *rc);
-/* run_spec.c */
-void push(struct argvec *a, const char *s);
-void pushf(struct argvec *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int spec_args(const struct run_opts *o, const struct runconf *rc, const char *id, struct argvec *a);
+/* run_spec.c: the part both isolation modes share, checked; the VM adds
+ * its devices and stdio. spec_volume: volume disk DISK (1 = vdb) at PATH
+ * (LEN bytes of it). */
+int spec_fill(const struct run_opts *o, const struct runconf *rc, const char *id, struct run_spec *s,
+	      struct err *e);
+int spec_volume(struct run_spec *s, unsigned disk, const char *path, size_t len, bool ro, struct err *e);
 /* run_vm.c */
 int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
-		  struct argvec *spec, uint64_t start, int done_fd);
+		  struct run_spec *spec, uint64_t start, int done_fd);
 /* run_host.c */
-int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, struct argvec *spec);
+int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, struct run_spec *spec);
 /* run_proxy.c */
 int start_proxies(const struct run_opts *o, int net);
 /* -p [HOST_IP:]HOST:GUEST: HOST_IP (IPv4, default 127.0.0.1) and the two
