@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,10 @@ int vmm_main(int argc, char **argv, uint64_t start)
 	vm.t.start = start;
 	vm.vm_fd = -1;
 	vm.kvm.fd = -1;
+	/* As sandbox run does: a console reader that went away (| head) is
+	 * EPIPE for the serial port, which then drops output; the guest still
+	 * ends and its status is still ours. */
+	signal(SIGPIPE, SIG_IGN);
 	if (parse_vm_args(argc, argv, &vm.cfg, &e))
 		goto fail;
 	if (vm_prepare(&vm, &e))

@@ -149,6 +149,7 @@ int vm_load(struct vm *vm, struct err *e)
 int vm_devices_init(struct vm *vm, struct err *e)
 {
 	serial_init(&vm->serial, vm->cfg.console ? STDOUT_FILENO : -1, serial_irq, vm);
+	vm->serial.ending = &vm->end; /* a blocked console gives up once the VM ends */
 	i8042_init(&vm->i8042, guest_reset, vm);
 	event_port_init(&vm->events, event_clock, vm);
 	if (bus_register(&vm->pio, SERIAL_COM1_PORT, 8, serial_io, &vm->serial, "serial", e) ||

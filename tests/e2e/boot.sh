@@ -62,6 +62,49 @@ t_expect rng "virtio-rng: /dev/hwrng gives random bytes at the --rng rate" 0 "rn
 t_run neg_rng "$SB" vm --kernel "$K" --rng rate=0
 t_one_line_error neg_rng "--rng with a zero rate" "--rng"
 
+# The console's reader goes away or stops reading (issue 13): the VMM
+# ignores SIGPIPE and drops what a reader that is gone would get, and a
+# console that takes nothing holds a vCPU only until the VM is asked to end.
+# The guest floods the console from the test initramfs (console-flood.sh).
+flood() {
+	"$SB" vm --kernel "$K" --initrd "$TI" --console --timeout "$1" \
+		--append "quiet sandbox.run=/tests/console-flood.sh $2"
+}
+# | head -c 10 while the guest writes 2000 lines (~140 KB, more than a pipe
+# holds) and ends with status 3: the VMM reports 3, it is not killed by
+# SIGPIPE (141).
+t0=$(date +%s)
+( flood 100 sandbox.flood=2000 2>"$T_OUT/flood_head.err"; echo $? >"$T_OUT/flood_head.rc" ) |
+	head -c 10 >"$T_OUT/flood_head.out"
+t1=$(date +%s)
+if [ "$(t_rc flood_head)" = 3 ] && [ "$(wc -c <"$T_OUT/flood_head.out")" -eq 10 ]; then
+	t_pass "console | head -c 10: the VMM outlives its reader and reports the guest's status 3 ($((t1 - t0)) s)"
+else
+	t_fail "console | head -c 10: want status 3 (141: killed by SIGPIPE) and 10 bytes read"; t_show flood_head
+fi
+# A reader that takes 100 bytes and then stops (sleep holds the pipe open)
+# while the guest floods forever: the full console must not keep the vCPU,
+# and so the VMM, from ending at --timeout 15 (status 124).
+rm -f "$T_OUT/stall.rc"
+( flood 15 "" 2>"$T_OUT/stall.err"; echo $? >"$T_OUT/stall.rc" ) |
+	{ head -c 100 >"$T_OUT/stall.out"; exec sleep 90; } &
+reader=$!
+t0=$(date +%s) i=0
+while [ ! -s "$T_OUT/stall.rc" ] && [ $i -lt 45 ]; do sleep 1; i=$((i + 1)); done
+t1=$(date +%s)
+kill $reader 2>/dev/null
+wait
+# The --timeout message lists each vCPU's port exits: one per console byte,
+# so more than a pipe holds shows the console really was full.
+io=$(sed -n 's/.*vCPU0 [^,]* io=\([0-9]*\).*/\1/p' "$T_OUT/stall.err")
+if [ "$(t_rc stall)" = 124 ] && [ $((t1 - t0)) -le 30 ] && [ "${io:-0}" -gt 70000 ]; then
+	t_pass "console reader stopped: --timeout still ends the VMM (status 124 after $((t1 - t0)) s, $io port exits)"
+else
+	t_fail "console reader stopped: want status 124 within 30 s, more than 70000 port exits" \
+		"status '$(cat "$T_OUT/stall.rc" 2>/dev/null)' after $((t1 - t0)) s, io='$io'"
+	t_show stall
+fi
+
 # Negative cases: one-line error, status 125, nothing booted.
 printf 'this is not a kernel\n%.0s' $(seq 1 200) >"$T_OUT/notakernel"
 t_run neg_notkernel "$SB" vm --kernel "$T_OUT/notakernel"

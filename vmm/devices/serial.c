@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/serial_reg.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,19 +19,58 @@ void serial_init(struct serial *u, int out_fd, void (*irq)(void *, int), void *i
 	u->s.dll = 12; /* 9600 baud */
 }
 
+/* How long one wait for room on the output lasts; the end flag is looked
+ * at between waits. */
+#define WAIT_SLICE_MS 100
+
+static bool ending(const struct serial *u)
+{
+	return u->ending && atomic_load(u->ending);
+}
+
+/* Console output must not keep a vCPU (or the main thread's last flush)
+ * stuck once the VM is asked to end, whatever the reader does:
+ * - a reader that went away: SIGPIPE is ignored by the VMM (vmm_main), so
+ *   write fails with EPIPE, and output is dropped from then on;
+ * - a reader that stops reading fills the pipe: output waits for room
+ *   (back-pressure, nothing is lost while the VM runs) in poll() slices of
+ *   WAIT_SLICE_MS, looking at the VM's end flag between them; once it is
+ *   set, one more slice, then the rest is dropped. We write only when the
+ *   fd is writable, and then a write of at most sizeof(buf) < PIPE_BUF
+ *   bytes to a pipe or socket with room does not block. A write() blocked
+ *   anyway (a terminal held by ^S) is interrupted by the vCPU kick
+ *   (SIG_KICK has no SA_RESTART) and, the VM ending, dropped. Waiting in
+ *   write() alone was not enough: a kick landing just before the write is
+ *   lost, and the EINTR retry there kept the vCPU stuck for good. */
 static void flush_locked(struct serial *u)
 {
 	uint8_t *p = u->buf;
 	unsigned n = u->nbuf;
 	u->nbuf = 0;
-	if (u->out_fd < 0)
-		return;
-	while (n) {
-		ssize_t w = write(u->out_fd, p, n);
-		if (w < 0 && errno == EINTR)
+	bool last_slice = false;
+	while (n && u->out_fd >= 0) {
+		struct pollfd pf = { .fd = u->out_fd, .events = POLLOUT };
+		int r = poll(&pf, 1, WAIT_SLICE_MS);
+		if (r < 0 && errno != EINTR) {
+			u->out_fd = -1;
+			return;
+		}
+		if (r <= 0 || !(pf.revents & (POLLOUT | POLLERR | POLLHUP | POLLNVAL))) {
+			if (last_slice)
+				return; /* the VM is ending and the reader takes nothing */
+			last_slice = ending(u);
 			continue;
-		if (w <= 0)
-			return; /* host side closed: drop output, never block the guest */
+		}
+		ssize_t w = write(u->out_fd, p, n);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
+			if (ending(u))
+				return;
+			continue;
+		}
+		if (w <= 0) {
+			u->out_fd = -1; /* the host side is closed: drop output from now on */
+			return;
+		}
 		p += w;
 		n -= (unsigned)w;
 	}

@@ -5,6 +5,7 @@
 #define SANDBOX_SERIAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ struct serial {
 	struct serial_state s;
 	pthread_mutex_t lock;
 	int out_fd;          /* -1: output dropped */
+	/* Non-zero once the VM is asked to end (vm->end): output that cannot
+	 * go at once is then dropped. NULL: never. */
+	const _Atomic int *ending;
 	uint8_t buf[256];    /* output is flushed per line or when full */
 	unsigned nbuf;
 	void (*irq)(void *ctx, int level);

@@ -40,6 +40,7 @@
 static const char *const vcpu_syscalls[] = {
 	COMMON_SYSCALLS,
 	"ioctl", "epoll_ctl",
+	"poll",             /* the serial console waits for room (serial.c) */
 };
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN,            /* the loop */
@@ -70,7 +71,7 @@ static const unsigned long evloop_ioctls[] = { 0 };
  * unmap memory, remove the vsock socket file, exit the process. */
 static const char *const main_syscalls[] = {
 	COMMON_SYSCALLS,
-	"rt_sigtimedwait", "ioctl", "gettid",
+	"rt_sigtimedwait", "ioctl", "gettid", "poll", /* poll: the console's last flush */
 	"openat", "read", "newfstatat", "mincore", "unlink", "exit_group",
 };
 static const unsigned long main_ioctls[] = {
