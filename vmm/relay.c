@@ -3,11 +3,13 @@
  * eventfd through which other threads queue signals, window changes and
  * the stop. Output frames are written to our stdout/stderr as they come,
  * in order; a reader that went away (EPIPE) stops our output, not the
- * container. */
+ * container, and one that stops reading holds us only until relay_stop
+ * (write_all). */
 #include "relay.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,17 +65,39 @@ void relay_winch(struct relay *r)
 	kick(r);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+/* Write all of P to FD (our stdout or stderr): 0, or -1 on an error
+ * (EPIPE: the reader went away; SIGPIPE is ignored) or when the relay is
+ * told to stop first. A reader that stops reading must not keep this
+ * thread, and so the VMM and sandbox run, alive after the VM ended
+ * (relay_stop joins us). So we never wait inside write(): we wait in
+ * poll() for FD to take data or for the wake eventfd (relay_stop kicks
+ * it), and write at most PIPE_BUF bytes at a time, which a pipe or socket
+ * that poll() calls writable takes without blocking (a terminal stopped
+ * with ^S is not writable). A wake-up for a signal or a window change is
+ * consumed here; relay_main looks at those flags on its next round. */
+static int write_all(struct relay *r, int fd, const uint8_t *p, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-			poll(&pf, 1, -1);
-			continue;
+		struct pollfd pf[2] = { { .fd = fd, .events = POLLOUT }, { .fd = r->wake, .events = POLLIN } };
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
 		}
+		if (pf[1].revents) {
+			uint64_t v;
+			if (read(r->wake, &v, sizeof(v)) < 0) {
+				/* EAGAIN: another wake-up got it */
+			}
+		}
+		/* After taking the wake-up: relay_stop sets stop before kicking. */
+		if (atomic_load(&r->stop))
+			return -1;
+		if (!pf[0].revents)
+			continue;
+		ssize_t w = write(fd, p, n < PIPE_BUF ? n : PIPE_BUF);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
 		if (w <= 0)
 			return -1;
 		p += w;
@@ -170,11 +194,11 @@ static void *relay_main(void *arg)
 			}
 			switch (f.type) {
 			case SB_F_STDOUT:
-				if (out_ok && write_all(r->out_fd, f.data, f.len))
+				if (out_ok && write_all(r, r->out_fd, f.data, f.len))
 					out_ok = false;
 				break;
 			case SB_F_STDERR:
-				if (err_ok && write_all(r->err_fd, f.data, f.len))
+				if (err_ok && write_all(r, r->err_fd, f.data, f.len))
 					err_ok = false;
 				break;
 			case SB_F_EXIT:
