@@ -518,7 +518,6 @@ static void init_once(void)
 	mem = calloc(1, MEM);
 	check(mem, "out of memory");
 	gm_wrap(&gm, mem, MEM);
-	check(!evloop_init(&loop, &e), "evloop: %s", e.msg);
 	snprintf(dir, sizeof(dir), "/tmp/sandbox-fuzz-vsock-XXXXXX");
 	check(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
 	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
@@ -553,6 +552,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd_mark = open_fds();
 
 	struct err e;
+	/* A loop per input: a destroyed device leaves its slot behind (as in
+	 * the VMM, where the loop goes right after the devices). */
+	check(!evloop_init(&loop, &e), "evloop: %s", e.msg);
 	struct vsock_config cfg = { .cid = CID };
 	snprintf(cfg.uds, sizeof(cfg.uds), "%s", uds);
 	vs = vsock_create(&cfg, &loop, &gm, &e);
@@ -608,6 +610,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(unsigned long long)st->credit_violations, (unsigned long long)st->rx_stalls, vsock_nconns(vs));
 	}
 	vsock_destroy(d);
+	evloop_free(&loop);
 	for (unsigned i = 0; i < nhost; i++)
 		close(host[i]);
 	close(agent_peer);

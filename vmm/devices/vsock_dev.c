@@ -330,8 +330,8 @@ void vsock_destroy(struct virtio_dev *d)
 	drop_all(vs);
 	for (unsigned i = 0; i < vs->nbe; i++)
 		vs->be[i].ops->destroy(vs->be[i].ctx); /* closing a listener takes it out of the epoll set */
-	if (vs->on_loop)
-		evloop_del(vs->loop, vs->epfd);
+	/* No evloop_del(): the loop is stopped and goes next (and teardown's
+	 * seccomp filter has no epoll_ctl); closing epfd leaves its epoll set. */
 	if (vs->epfd >= 0)
 		close(vs->epfd);
 	pthread_mutex_destroy(&d->lock);
