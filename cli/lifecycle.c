@@ -17,7 +17,11 @@
  * reaches the container, not the VMM). --isolation container: kill(vmm_pid,
  * SIG) to the host-mode runtime (guest-init --host), which forwards TERM,
  * INT, HUP, QUIT, USR1, USR2 and WINCH; KILL ends it, and the container
- * with it (PDEATHSIG). */
+ * with it (PDEATHSIG).
+ *
+ * The state is data: before a pid from it is signalled, that process is
+ * checked to be what the owner recorded (vmm_trusted, owner_trusted), and
+ * a damaged state file (state.c) is reported, never acted on. */
 #include "lifecycle.h"
 #include "cli.h"
 
@@ -25,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <signal.h>
@@ -91,6 +96,78 @@ static bool owner_running(const struct sandbox_state *s)
 static bool vmm_running(const struct sandbox_state *s)
 {
 	return state_vmm_alive(s) && !proc_zombie(s->vmm_pid);
+}
+
+/* PID's parent, 0 if unknown. */
+static pid_t proc_ppid(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	int ppid;
+	return p && sscanf(p + 1, " %*c %d", &ppid) == 1 ? (pid_t)ppid : 0;
+}
+
+static bool exe_path(const char *link, char *buf, size_t len)
+{
+	ssize_t n = readlink(link, buf, len - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	static const char del[] = " (deleted)";    /* rebuilt in place since */
+	if ((size_t)n > sizeof(del) - 1 && !strcmp(buf + n - (sizeof(del) - 1), del))
+		buf[n - (sizeof(del) - 1)] = '\0';
+	return true;
+}
+
+/* Does PID run this program (owners and VMMs are this binary) or the
+ * guest-init beside it (the host-mode runtime)? Compared by path, so that
+ * a binary rebuilt in place still counts; another program at another path
+ * (anything a forged state could name) does not. */
+static bool proc_runs_ours(pid_t pid)
+{
+	char link[64], exe[PATH_MAX], self[PATH_MAX], gi[PATH_MAX + 16], real[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	if (!exe_path(link, exe, sizeof(exe)))
+		return false;
+	if (exe_path("/proc/self/exe", self, sizeof(self)) && !strcmp(exe, self))
+		return true;
+	snprintf(gi, sizeof(gi), "%s/guest-init", self_dir());
+	return realpath(gi, real) && !strcmp(exe, real);
+}
+
+/* May the owner of S be signalled? It is the process that wrote the state
+ * (start time) and runs this program. */
+static bool owner_trusted(const struct sandbox_state *s)
+{
+	return owner_running(s) && proc_runs_ours(s->pid);
+}
+
+/* May vmm_pid of S be signalled? A pid in the state is only a number in a
+ * file, so: it is the process recorded (its start time is vmm_start, which
+ * the owner took itself), it runs this program or guest-init, and it is the
+ * owner's child while the owner lives (the owner forks it); once the owner
+ * died it is an orphan (a jailed VMM changed uid and so lost its
+ * PDEATHSIG), never a child of another live sandbox process: a VMM with
+ * such a parent is another sandbox's. The start time alone would let a
+ * forged state name any process of ours; its parent and its program pin it
+ * to what a sandbox's VMM is. */
+static bool vmm_trusted(const struct sandbox_state *s)
+{
+	if (!vmm_running(s) || !proc_runs_ours(s->vmm_pid))
+		return false;
+	pid_t parent = proc_ppid(s->vmm_pid);
+	if (owner_running(s))
+		return parent == s->pid;
+	return parent > 0 && (parent == 1 || !proc_runs_ours(parent));
 }
 
 static enum view view_of(const struct sandbox_state *s)
@@ -183,7 +260,7 @@ static int clean_dead(const char *id)
 	struct sandbox_state s;
 	int r = 0;
 	if (!state_read(id, &s, &e) && view_of(&s) == V_DEAD) {
-		if (vmm_running(&s)) {
+		if (vmm_trusted(&s)) {
 			unsigned long long start = state_proc_start(s.vmm_pid);
 			kill(s.vmm_pid, SIGKILL);
 			wait_gone(s.vmm_pid, start, 3000);
@@ -335,8 +412,12 @@ int cmd_ps(int argc, char **argv)
 	size_t nr = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct sandbox_state *s = &states[nr];
-		if (state_read(ids[i], s, &e))
-			continue;   /* removed meanwhile, or being written */
+		if (state_read(ids[i], s, &e)) {
+			/* ENOENT: removed meanwhile, or not written yet */
+			if (e.errnum != ENOENT)
+				fprintf(stderr, "sandbox: %s\n", e.msg);
+			continue;
+		}
 		enum view v = view_of(s);
 		if (v == V_DEAD) {
 			if (!clean_dead(s->id))
@@ -398,35 +479,12 @@ int cmd_ps(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* signals */
 
-static const struct {
-	const char *name;
-	int sig;
-} signames[] = {
-	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL }, { "TRAP", SIGTRAP },
-	{ "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
-	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },
-	{ "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },
-	{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
-	{ "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
-	{ "POLL", SIGPOLL }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
-};
-
 /* "TERM", "SIGTERM", "sigterm", "15": the number, or -1. Signals 1-31 (the
  * agent's forwarding carries those). */
 static int parse_signal(const char *s)
 {
-	if (isdigit((unsigned char)s[0])) {
-		char *end;
-		long v = strtol(s, &end, 10);
-		return *end || v < 1 || v > 31 ? -1 : (int)v;
-	}
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (size_t i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
-		if (!strcasecmp(s, signames[i].name))
-			return signames[i].sig;
-	return -1;
+	int sig = state_signal(s);
+	return sig > 31 ? -1 : sig;
 }
 
 /* Reads REF's state; for a "created" sandbox waits (up to 5 s) until the
@@ -451,6 +509,9 @@ static int send_signal(const struct sandbox_state *s, int sig)
 {
 	if (!vmm_running(s))
 		return cli_fail("%s: its VMM (pid %d) is not running", s->name, (int)s->vmm_pid);
+	if (!vmm_trusted(s))
+		return cli_fail("%s: pid %d is not this sandbox's VMM (its state is wrong): not signalled", s->name,
+				(int)s->vmm_pid);
 	if (!strcmp(s->isolation, "container")) {
 		if (kill(s->vmm_pid, sig))
 			return cli_fail("%s: kill %d: %s", s->name, (int)s->vmm_pid, strerror(errno));
@@ -460,7 +521,7 @@ static int send_signal(const struct sandbox_state *s, int sig)
 	if (sigqueue(s->vmm_pid, SIG_FORWARD, val) == 0)
 		return 0;
 	/* A VMM jailed as another uid: the owner passes SIG_FORWARD on. */
-	if (errno == EPERM && owner_running(s) && sigqueue(s->pid, SIG_FORWARD, val) == 0)
+	if (errno == EPERM && owner_trusted(s) && sigqueue(s->pid, SIG_FORWARD, val) == 0)
 		return 0;
 	return cli_fail("%s: signal the VMM (pid %d): %s", s->name, (int)s->vmm_pid, strerror(errno));
 }
@@ -524,7 +585,7 @@ static bool wait_owner(const struct sandbox_state *s, unsigned ms)
  * stop and rm -f return once that is over too (bounded). */
 static int vmm_gone(const struct sandbox_state *s)
 {
-	for (unsigned t = 0; vmm_running(s); t += 20) {
+	for (unsigned t = 0; vmm_trusted(s); t += 20) {
 		if (t == 5000)
 			kill(s->vmm_pid, SIGKILL);
 		if (t >= 10000)
@@ -546,7 +607,7 @@ static int stop_sandbox(const char *ref, struct sandbox_state *s, int sig, unsig
 		send_signal(s, SIGKILL);
 	if (wait_owner(s, 5000))
 		return vmm_gone(s);
-	if (vmm_running(s))
+	if (vmm_trusted(s))
 		kill(s->vmm_pid, SIGKILL);
 	if (wait_owner(s, 5000))
 		return vmm_gone(s);
@@ -652,14 +713,12 @@ int cmd_logs(int argc, char **argv)
 		return cli_fail("%s", e.msg);
 	if (!s.detached)
 		return cli_fail("%s was not run with -d: its output went to the terminal, no log is kept", ref);
-	char path[700];
-	state_path(path, sizeof(path), s.id, "log");
 	int fd = -1;
 	for (;;) {
 		if (fd < 0) {
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 && errno != ENOENT)
-				return cli_fail("%s: %s", path, strerror(errno));
+			fd = state_open(s.id, "log", O_RDONLY, 0, &e);
+			if (fd < 0 && e.errnum != ENOENT)
+				return cli_fail("%s", e.msg);
 		}
 		if (fd >= 0 && copy_out(fd) < 0)
 			return cli_fail("logs %s: %s", ref, strerror(errno));
@@ -720,7 +779,7 @@ int cmd_rm(int argc, char **argv)
 			/* The owner must be gone before the state goes, or its
 			 * last write would bring the directory back. */
 			if (stop_sandbox(ref, &s, v == V_RUNNING ? SIGKILL : 0, 10000)) {
-				if (owner_running(&s))
+				if (owner_trusted(&s))
 					kill(s.pid, SIGKILL);
 				if (!wait_owner(&s, 3000)) {
 					rc = EXIT_ERR;

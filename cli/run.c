@@ -172,6 +172,16 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	run_bindir = self_dir();
 	if (runconf_cached(o.image, &rc) && runconf_load(o.image, &rc))
 		return EXIT_ERR;
+	/* The image's StopSignal goes into the state file: a signal, or no run. */
+	if (rc.stopsignal && *rc.stopsignal && state_signal(rc.stopsignal) < 0) {
+		char shown[64];
+		size_t k = 0;
+		for (const char *p = rc.stopsignal; *p && k < sizeof(shown) - 1; p++)
+			shown[k++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+		shown[k] = '\0';
+		return cli_fail("image %s: its StopSignal '%s' is not a signal (want e.g. SIGTERM, TERM or 15)",
+				o.image, shown);
+	}
 	uint64_t t_runconf = now_ns();
 	for (int i = 0; i < o.nvol; i++) {
 		char file[4096];
@@ -206,8 +216,8 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	size_t off = 0;
 	for (int i = 0; i < o.ncmd && off < sizeof(s.command) - 1; i++)
 		off += (size_t)snprintf(s.command + off, sizeof(s.command) - off, "%s%s", i ? " " : "", o.cmd[i]);
-	for (char *p = s.command; *p; p++)
-		if (*p == '\n')
+	for (char *p = s.command; *p; p++)     /* shown only; state values hold no control characters */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	s.created = (long long)time(NULL);
 	snprintf(s.isolation, sizeof(s.isolation), "%s", o.isolation);
@@ -255,9 +265,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		}
 		close(p[0]);
 		setsid();
-		char log[700];
-		state_path(log, sizeof(log), s.id, "log");
-		int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int lfd = state_open(s.id, "log", O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0600, &e);
 		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (lfd < 0 || nul < 0)
 			_exit(EXIT_ERR);

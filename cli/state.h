@@ -14,7 +14,14 @@
  * the container's status) vmm_pid (the VMM or host-mode runtime) status
  * (created|running|exited) exit_code net (subnet index, 0 none) tap
  * stop_signal rm (1: removed at exit) detached vmm_start (the VMM's start
- * time, taken by state_write, so that a reused pid is never signalled). */
+ * time, taken by state_write, so that a reused pid is never signalled).
+ *
+ * Trust (state.c): ROOT and ROOT/<id> must be real directories of this
+ * user that group and others cannot write, files in them are never opened
+ * through a symlink, values with control characters are refused, and a
+ * state file that does not parse strictly (every key once, nothing else,
+ * values as the owner writes them) is "damaged": the error says so and
+ * where to remove it, and nothing in it is acted on. */
 #ifndef SANDBOX_STATE_H
 #define SANDBOX_STATE_H
 
@@ -46,14 +53,22 @@ struct sandbox_state {
 	bool rm, detached;
 };
 
-/* The state root (created if missing). */
+/* The state root (created 0700 if missing; refused if it is a symlink,
+ * another user's, or writable by group or others). */
 const char *state_root(struct err *e);
 /* Lock/unlock ROOT/.lock (exclusive). */
 int state_lock(struct err *e);
 void state_unlock(int fd);
 /* Path of FILE in sandbox ID's directory. */
 void state_path(char *buf, size_t len, const char *id, const char *file);
+/* Open FILE in sandbox ID's directory (FLAGS as open(2), plus O_NOFOLLOW
+ * and O_CLOEXEC; MODE for O_CREAT): a regular file only. */
+int state_open(const char *id, const char *file, int flags, mode_t mode, struct err *e);
+/* Replace ID's state (refused if a value holds a control character). */
 int state_write(const struct sandbox_state *s, struct err *e);
+/* Read ID's state. Fails with e->errnum ENOENT if there is none (not yet
+ * written, or removed meanwhile), else the error says what is wrong
+ * (EBADMSG: "damaged state file"); S is all zero then. */
 int state_read(const char *id, struct sandbox_state *s, struct err *e);
 /* Every sandbox's id (sorted by creation); free with state_free_list. */
 char **state_list(size_t *n);
@@ -69,6 +84,9 @@ bool state_vmm_alive(const struct sandbox_state *s);
 int state_remove(const char *id);
 /* Start time of PID (clock ticks since boot), 0 if it is gone. */
 unsigned long long state_proc_start(pid_t pid);
+/* Signal NAME ("TERM", "SIGTERM", "sigterm", "SIGRTMIN+3") or number
+ * (1-64) as a number, -1 if it is none (or too long to record). */
+int state_signal(const char *name);
 /* A fresh random id. */
 void state_new_id(char id[STATE_ID_LEN + 1]);
 
