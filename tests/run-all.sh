@@ -71,6 +71,9 @@ if [ $unit_only = 0 ]; then
 	echo "== escape attempts, --isolation container (natively)"
 	ISO=container tests/security/escape.sh "$B" | tee "$log"
 	add_counts "$log" escape-container
+	echo "== the state directory: squatted roots, forged state, symlinks, StopSignal (natively)"
+	tests/security/state.sh "$B" | tee "$log"
+	add_counts "$log" state
 	echo "== sandbox ps/kill/stop/logs/rm/inspect/check, --isolation container (natively)"
 	tests/container/lifecycle.sh "$B" | tee "$log"
 	add_counts "$log" lifecycle-container
