@@ -318,14 +318,19 @@ static int do_import(struct cache *c, const char *spec, enum src_format fmt, con
 {
 	char work[4200];
 	snprintf(work, sizeof(work), "%s/tmp/import.XXXXXX", c->dir);
-	if (!mkdtemp(work))
-		return err_sys(e, "work dir in %s/tmp", c->dir);
+	/* Blocked before the directory exists: a signal in between would
+	 * end us with the default action and leave it behind. */
 	sigset_t block, old;
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
+	if (!mkdtemp(work)) {
+		err_sys(e, "work dir in %s/tmp", c->dir);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
 	memcpy(interrupted_work, work, sizeof(interrupted_work));
 	catch_signals();
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -468,8 +468,11 @@ if command -v python3 >/dev/null; then
 import os, sys, time
 fifo, good, evil, count = sys.argv[1:]
 fifo = os.path.realpath(fifo)
-def held():  # does a process still have the FIFO open (one open not yet closed)?
+me = str(os.getpid())
+def held():  # does the importer have the FIFO open (an open not yet closed)?
     for p in filter(str.isdigit, os.listdir("/proc")):
+        if p == me:
+            continue
         try:
             fds = os.listdir(f"/proc/{p}/fd")
         except OSError:
@@ -483,9 +486,13 @@ def held():  # does a process still have the FIFO open (one open not yet closed)
     return False
 n = 0
 while True:
-    while held():  # so each open of the importer is counted once
+    while held():  # the importer's last open is closed: each open counted once
         time.sleep(0.01)
     fd = os.open(fifo, os.O_WRONLY)  # waits for the importer to open it
+    for _ in range(500):  # its descriptor is in place (its open has returned)
+        if held():
+            break
+        time.sleep(0.01)
     n += 1
     with open(count, "w") as f:
         f.write(str(n))
