@@ -153,6 +153,11 @@ t_run rawsock $R testimg probe try rawsock
 t_run rawip $R testimg probe try rawip
 c=1; [ "$(out rawsock)" = OK ] || [ "$(out rawip)" = OK ] && c=0
 res "raw sockets (AF_PACKET, SOCK_RAW ICMP; NET_RAW as Docker)" $c no "AF_PACKET $(out rawsock), AF_INET/SOCK_RAW $(out rawip)"
+# AF_VSOCK: in a VM the guest's channel to its host (the agent's, PID 1):
+# the container must neither reach the host's CID 2 ports nor listen there.
+t_run vsock $R testimg probe try vsock
+c=0; case $(out vsock) in EPERM|EACCES) c=1 ;; esac
+res "open an AF_VSOCK socket (the host's CID 2, the agent's channel)" $c $both "socket(AF_VSOCK): $(out vsock)"
 
 # --- the network ------------------------------------------------------------------------
 port=$((20000 + $$ % 20000))
@@ -188,6 +193,19 @@ wait $lis $ulis 2>/dev/null
 t_run vda $R testimg sh -c 'probe try vda; ls /dev/vda /proc/self/root/dev/vda 2>&1'
 c=0; ! grep -q '^OK$' "$T_OUT/vda.out" && ! grep -q '^/' "$T_OUT/vda.out" && c=1
 res "open /dev/vda (the image disk) for writing" $c $both "$(out vda)"
+
+# --- the image's /etc, written by the guest agent (PID 1) ------------------------------------
+# An image whose /etc is an absolute symlink: PID 1 writes the container's
+# hosts (and resolv.conf) with --network tap; through the symlink, that is
+# a path of PID 1's own root (here /run/root/outside-etc: the container's
+# /outside-etc, where the evidence shows).
+if [ "$ISO" = vm ] && [ "$(id -u)" = 0 ] && [ -e /dev/net/tun ] && "$B/sandbox-image" inspect etclink >/dev/null 2>&1; then
+	t_run etclink $R --network tap etclink sh -c 'ls -A /outside-etc; echo end'
+	c=0; [ "$(out etclink)" = end ] && c=1
+	res "write hosts through an image's /etc -> /run/root/outside-etc (guest PID 1)" $c yes "/outside-etc: $(out etclink), status $(t_rc etclink)"
+elif [ "$ISO" = vm ]; then
+	res "write hosts through an image's /etc symlink (guest PID 1)" 0 skip "needs root, /dev/net/tun and the etclink image (tests/e2e/prepare.sh)"
+fi
 
 # --- the runtime's binaries (CVE-2019-5736) ---------------------------------------------
 t_run exe $R --init testimg sh -c 'for op in exe-self exe-1 exe-1-opath; do echo "$op:$(probe try $op)"; done'
