@@ -1,8 +1,11 @@
 #!/bin/sh
 # The VMM's jail (vmm/jail/jail.c): while a guest runs, the VMM process is
 # unprivileged and confined — read from the host side in /proc/PID:
-#   status     Uid/Gid the jail uid, no groups, CapInh/Prm/Eff/Bnd/Amb all
-#              0, NoNewPrivs 1, Seccomp 2
+#   status     Uid/Gid a jail uid of its own (2000000000 + a slot; two VMMs
+#              at once differ), no groups, CapInh/Prm/Eff/Bnd/Amb all 0,
+#              NoNewPrivs 1, Seccomp 2; not dumpable (/proc/PID is root's)
+#              even with fs.suid_dumpable 1 (set for the test in the test
+#              host only)
 #   mountinfo  only the jail: a read-only tmpfs root, /proc, the vsock
 #              socket's directory at its own path
 #   ns/*       mnt, ipc, uts, net (no --net) and cgroup differ from ours
@@ -12,7 +15,9 @@
 # and the guest still works through it: a guest-initiated vsock connection
 # reaches a host listener (the VMM connects to UDS_1001 from inside the
 # jail), the guest's exit status comes back, the socket is removed at exit,
-# nothing is left mounted on the host. Then --jail-uid and --no-jail.
+# nothing is left mounted on the host. Then --jail-uid and --no-jail, and
+# sandbox run (if the test images are there): the jail holds ROOT/<id>/sock
+# only, never the sandbox's state.
 # Run as root where /dev/kvm can boot Linux (natively or in the nested
 # test host: tests/kvmhost/run tests/e2e/jail.sh).
 #   tests/e2e/jail.sh [BUILD_DIR]
@@ -65,15 +70,56 @@ finish() {
 	wait $sink 2>/dev/null
 }
 
-# --- the default jail
+# in_range "A B C D": four equal ids of the jail range
+in_range() {
+	set -- $1
+	[ $# = 4 ] && [ "$1" = "$2" ] && [ "$1" = "$3" ] && [ "$1" = "$4" ] &&
+		[ "$1" -ge 2000000000 ] && [ "$1" -lt 2000065536 ]
+}
+
+# --- the default jail, and a second VMM beside it (its own socket
+# directory and sink) for the per-VMM uid
+dumpable_was=
+if [ "${KVMHOST:-}" = 1 ] && [ -w /proc/sys/fs/suid_dumpable ]; then
+	dumpable_was=$(cat /proc/sys/fs/suid_dumpable)
+	echo 1 >/proc/sys/fs/suid_dumpable
+fi
+mkdir -p "$D/second"
+chmod 755 "$D/second"
+U2=$D/second/v.sock
+"$H" sink "${U2}_1001" "$D/second/got" 2>"$T_OUT/second.sink" &
+sink2=$!
+"$SB" vm --kernel "$K" --initrd "$I" --console --timeout 120 --vsock "cid=3,uds=$U2" \
+	--append "sandbox.run=/tests/jail-guest.sh" >"$T_OUT/second.out" 2>"$T_OUT/second.err" &
+pid2=$!
 boot jailed
 if kill -0 $pid 2>/dev/null; then
 	st="Uid=$(field $pid Uid) Gid=$(field $pid Gid) Groups=$(field $pid Groups)"
-	if [ "$(field $pid Uid)" = "65534 65534 65534 65534" ] && [ "$(field $pid Gid)" = "65534 65534 65534 65534" ] &&
+	if in_range "$(field $pid Uid)" && [ "$(field $pid Gid)" = "$(field $pid Uid)" ] &&
 		[ -z "$(field $pid Groups)" ]; then
-		t_pass "the VMM runs as uid/gid 65534, no groups"
+		t_pass "the VMM runs as a jail uid/gid of its own ($(field $pid Uid | cut -d' ' -f1)), no groups"
 	else
-		t_fail "the VMM runs as uid/gid 65534, no groups" "$st"
+		t_fail "the VMM runs as a jail uid/gid of its own, no groups" "$st"
+	fi
+	_i=0
+	while [ $_i -lt 100 ] && kill -0 $pid2 2>/dev/null && [ "$(field $pid2 Seccomp)" != 2 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	u1=$(field $pid Uid) u2=$(field $pid2 Uid)
+	if in_range "$u1" && in_range "$u2" && [ "$u1" != "$u2" ]; then
+		t_pass "two VMMs at once have different jail uids (${u1%% *}, ${u2%% *})"
+	else
+		t_fail "two VMMs at once have different jail uids" "first: $u1; second: $u2"
+	fi
+	if [ -n "$dumpable_was" ]; then
+		# (the directory /proc/PID always shows the euid; its files show
+		# root for a process that is not dumpable)
+		if [ "$(stat -c %u /proc/$pid/environ)" = 0 ]; then
+			t_pass "the VMM is not dumpable (fs.suid_dumpable 1): /proc/$pid/environ is root's"
+		else
+			t_fail "the VMM is not dumpable" "/proc/$pid/environ belongs to uid $(stat -c %u /proc/$pid/environ) (fs.suid_dumpable 1)"
+		fi
 	fi
 	caps=""
 	for c in CapInh CapPrm CapEff CapBnd CapAmb; do caps="$caps $c=$(field $pid $c)"; done
@@ -146,7 +192,13 @@ else
 	t_show jailed
 fi
 finish jailed
+wait $pid2
+echo $? >"$T_OUT/second.rc"
+kill $sink2 2>/dev/null
+wait $sink2 2>/dev/null
+[ -n "$dumpable_was" ] && echo "$dumpable_was" >/proc/sys/fs/suid_dumpable
 t_expect jailed "the guest ends with its own status (3) through the jail" 3 "jail-guest: done"
+t_expect second "so does the second VMM's" 3 "jail-guest: done"
 if "$H" gen 64K 5 | cmp -s - "$D/got"; then
 	t_pass "guest-initiated vsock connect from inside the jail: 64 KiB byte-exact"
 else
@@ -178,6 +230,46 @@ if [ "$u" = "0 0 0 0" ] && [ "$m" -gt 3 ] && [ "$(t_rc nojail)" = 3 ]; then
 else
 	t_fail "--no-jail" "Uid=$u mounts=$m"
 	t_show nojail
+fi
+
+# --- sandbox run: only ROOT/<id>/sock enters the jail (issue 13, finding
+# 2: the jail had the whole ROOT/<id>, and the VMM could rewrite the state
+# the owner trusts). Seen from the VMM: /proc/PID/root.
+export SANDBOX_IMAGE_DIR=${SANDBOX_IMAGE_DIR:-$PWD/$B/test-images}
+if "$B/sandbox-image" runconf busybox >/dev/null 2>&1; then
+	export SANDBOX_STATE_DIR=$D/state
+	t_run rund "$SB" run -d --name jailrun busybox sleep 60
+	id=$(cat "$T_OUT/rund.out")
+	S=$SANDBOX_STATE_DIR/$id
+	vpid=$(sed -n 's/^vmm_pid=//p' "$S/state" 2>/dev/null)
+	_i=0
+	while [ $_i -lt 300 ] && [ -n "$vpid" ] && [ "$(field $vpid Seccomp)" != 2 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	if [ -n "$vpid" ] && kill -0 "$vpid" 2>/dev/null; then
+		seen=$(ls -a "/proc/$vpid/root$S" 2>&1 | grep -v '^\.\.\?$' | tr '\n' ' ')
+		mp=$(awk -v s="$S/sock" '$5 == s { print $5 }' /proc/$vpid/mountinfo)
+		if [ "$seen" = "sock " ] && [ "$mp" = "$S/sock" ] && [ ! -e "/proc/$vpid/root$S/state" ] &&
+			[ -S "/proc/$vpid/root$S/sock/vsock" ] && [ -e "$S/state" ]; then
+			t_pass "sandbox run: the jail holds ROOT/<id>/sock (the vsock socket) only, not the state"
+		else
+			t_fail "sandbox run: the jail holds ROOT/<id>/sock only" "in the jail's $S: $seen; mount: '$mp'" \
+				"$(awk '{print $5}' /proc/$vpid/mountinfo | tr '\n' ' ')"
+		fi
+		if [ "$(stat -c %a "$S/sock")" = 700 ]; then
+			t_pass "ROOT/<id>/sock is 0700"
+		else
+			t_fail "ROOT/<id>/sock is 0700" "$(ls -ld "$S/sock")"
+		fi
+	else
+		t_fail "sandbox run -d: the VMM was not found running" "vmm_pid=$vpid"
+		t_show rund
+	fi
+	"$SB" rm -f jailrun >/dev/null 2>&1
+	unset SANDBOX_STATE_DIR
+else
+	t_skip "sandbox run in the jail" "no busybox image (tests/e2e/prepare.sh $B)"
 fi
 
 [ $cg_mounted = 1 ] && umount /sys/fs/cgroup
