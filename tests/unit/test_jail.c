@@ -249,8 +249,16 @@ static void test_state_out_of_reach(void **state)
 	memset(&st, 0, sizeof(st));
 	snprintf(st.id, sizeof(st.id), "%s", sid);
 	snprintf(st.name, sizeof(st.name), "jailtest");
+	snprintf(st.image, sizeof(st.image), "busybox");
+	snprintf(st.command, sizeof(st.command), "sleep 60");
+	st.created = 1796000000;
 	snprintf(st.isolation, sizeof(st.isolation), "vm");
+	snprintf(st.cpus, sizeof(st.cpus), "1");
+	st.pid = getpid();
+	st.pid_start = state_proc_start(st.pid);
 	snprintf(st.status, sizeof(st.status), "running");
+	st.exit_code = -1;
+	snprintf(st.stop_signal, sizeof(st.stop_signal), "SIGTERM");
 	assert_int_equal(state_write(&st, &e), 0);
 
 	/* As cli/run_vm.c does it. */
@@ -277,7 +285,8 @@ static void test_state_out_of_reach(void **state)
 	snprintf(st.status, sizeof(st.status), "exited");
 	assert_int_equal(state_write(&st, &e), 0);
 	struct sandbox_state rd;
-	assert_int_equal(state_read(sid, &rd, &e), 0);
+	if (state_read(sid, &rd, &e))
+		fail_msg("state_read after the jail: %s", e.msg);
 	assert_int_equal(rd.exit_code, 7);
 	state_remove(sid);
 	read_victim(buf, sizeof(buf));
