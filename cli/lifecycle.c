@@ -839,3 +839,24 @@ int cmd_inspect(int argc, char **argv)
 	free(st);
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* for exec */
+
+int lifecycle_find_running(const char *ref, struct sandbox_state *s, struct err *e)
+{
+	if (state_find(ref, s, e))
+		return -1;
+	enum view v = view_of(s);
+	for (int i = 0; i < 250 && v == V_CREATED; i++) {   /* starting: wait (5 s) */
+		sleep_ms(20);
+		if (state_read(s->id, s, e))
+			return -1;
+		v = view_of(s);
+	}
+	if (v != V_RUNNING || !vmm_running(s))
+		return err_set(e, "%s is not running", ref);
+	if (!vmm_trusted(s))
+		return err_set(e, "%s: pid %d is not this sandbox's VMM (its state is wrong)", ref, (int)s->vmm_pid);
+	return 0;
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "lifecycle.h"
 #include "run.h"
 #include "util.h"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  run        run a command in a new sandbox (sandbox run --help)\n"
+		"  exec       run a command in a running sandbox (sandbox exec --help)\n"
 		"  ps, kill, stop, logs, rm, inspect, check: see below\n"
 		"  vm         boot a kernel in a microVM (the VMM)\n"
 		"  kvm-check  say whether this host's KVM can boot a stock Linux guest\n"
@@ -31,6 +33,7 @@ static void usage(FILE *f)
 		"\n"
 		"sandbox COMMAND ... (sandboxes started by run; ID: the id, a unique prefix\n"
 		"of at least 4 digits, or the --name)\n");
+	exec_usage(f);
 	lifecycle_usage(f);
 	vmm_usage(f);
 }
@@ -80,7 +83,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} lifecycle[] = {
 		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
-		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check },
+		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check }, { "exec", cmd_exec },
 	};
 	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
 		if (!strcmp(cmd, lifecycle[i].name))

@@ -92,8 +92,10 @@ static int mount_image_file(const char *file, const char *dir, const char *fstyp
 }
 
 /* The spec's encoding in a memfd that guest-init inherits (--spec-fd):
- * no size limit of a pipe, nothing on disk. Returns the fd or -1. */
-static int spec_memfd(const struct run_spec *spec, struct err *e)
+ * no size limit of a pipe. The same bytes go to ROOT/<id>/spec (0600),
+ * where sandbox exec finds the container's defaults (guest-init --exec).
+ * Returns the fd or -1. */
+static int spec_memfd(const struct run_spec *spec, const char *id, struct err *e)
 {
 	static uint8_t buf[CSPEC_MAX_SIZE];
 	size_t len;
@@ -107,6 +109,17 @@ static int spec_memfd(const struct run_spec *spec, struct err *e)
 		err_sys(e, "write the container's spec");
 		close(fd);
 		return -1;
+	}
+	int kept = state_open(id, "spec", O_WRONLY | O_CREAT | O_EXCL, 0600, e);
+	if (kept < 0) {
+		close(fd);
+		return err_wrap(e, "keep the container's spec");
+	}
+	ssize_t w = write(kept, buf, len);
+	close(kept);
+	if (w != (ssize_t)len) {
+		close(fd);
+		return err_sys(e, "keep the container's spec");
 	}
 	return fd;
 }
@@ -167,7 +180,7 @@ int host_child_main(const struct run_opts *o, const struct runconf *rc, const ch
 	char tool[4200], fdarg[16];
 	snprintf(tool, sizeof(tool), "%s/guest-init", run_bindir);
 	struct err e;
-	int fd = spec_memfd(spec, &e);
+	int fd = spec_memfd(spec, id, &e);
 	if (fd < 0)
 		return cli_fail("%s", e.msg);
 	snprintf(fdarg, sizeof(fdarg), "%d", fd);

@@ -73,8 +73,10 @@ bool sb_frame_valid(uint8_t type, uint32_t len, bool from_guest)
 	}
 	switch (type) {
 	case SB_F_CONFIG:
+	case SB_F_EXEC:
 	case SB_F_STDIN: return true;
 	case SB_F_STDIN_EOF:
+	case SB_F_DETACH:
 	case SB_F_BYE: return len == 0;
 	case SB_F_SIGNAL: return len == 4;
 	case SB_F_WINSIZE: return len == 4;

@@ -1,7 +1,11 @@
 /* The agent protocol: one vsock stream between the sandbox owner on the
  * host (vmm/relay.c) and the guest's PID 1 (guest-init/agent.c).
  *
- * The guest connects to (CID 2, port SB_AGENT_PORT) as soon as it runs.
+ * The guest connects to (CID 2, port SB_AGENT_PORT) as soon as it runs:
+ * that connection carries the container's first process. Once it runs,
+ * the guest listens on SB_EXEC_PORT: each host connection there carries
+ * one `sandbox exec` process (EXEC first instead of CONFIG), so every
+ * process has its own stream and flow control.
  * Everything after is frames: an 8-byte header (u32 payload length, little
  * endian; u8 type; 3 zero bytes) and the payload.
  *
@@ -11,8 +15,11 @@
  *                 SIGNAL     u32 signal number for the container
  *                 WINSIZE    u16 rows, u16 cols (the host's terminal)
  *                 BYE        the host has everything up to EXIT
- *   guest → host  STARTED    reserved: "the process runs" for a later
- *                            create/start split (not sent yet)
+ *                 EXEC       (an exec connection's first frame) the
+ *                            process to start, encoded as a spec
+ *                 DETACH     the host goes; the process stays (exec -d)
+ *   guest → host  STARTED    the exec'd process runs (sent on exec
+ *                            connections once exec(2) succeeded)
  *                 STDOUT / STDERR  its output
  *                 EXIT       u32 exit status (128+N: signal N), after the
  *                            last output; the guest waits for BYE, then ends.
@@ -30,6 +37,7 @@
 #include <stdint.h>
 
 #define SB_AGENT_PORT 1024
+#define SB_EXEC_PORT 1025
 #define SB_FRAME_HDR 8
 #define SB_FRAME_MAX (256 * 1024)   /* payload bytes */
 #define SB_DATA_CHUNK (32 * 1024)   /* STDIN/STDOUT/STDERR payloads we send */
@@ -41,6 +49,8 @@ enum sb_frame_type {
 	SB_F_SIGNAL = 4,
 	SB_F_WINSIZE = 5,
 	SB_F_BYE = 6,
+	SB_F_EXEC = 7,
+	SB_F_DETACH = 8,
 	SB_F_STARTED = 16,
 	SB_F_STDOUT = 17,
 	SB_F_STDERR = 18,

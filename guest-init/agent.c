@@ -38,6 +38,7 @@
 #include "../common/proto.h"
 #include "../common/spec.h"
 #include "container.h"
+#include "relay.h"
 
 #define ROOT "/run/root"
 
@@ -91,34 +92,18 @@ static int agent_connect(struct sb_err *err)
 /* Block until the first frame, which must be CONFIG, and decode it into
  * C (whose strings point into a buffer of ours: the receive buffer is
  * reused). */
-static int read_config(int fd, struct sb_rx *rx, struct cspec *c, struct sb_err *err)
+static int read_config(struct relay *r, struct cspec *c, struct sb_err *err)
 {
 	static uint8_t buf[CSPEC_MAX_SIZE];
-	for (;;) {
-		struct sb_frame f;
-		const char *msg = "";
-		int r = sb_rx_next(rx, &f, &msg);
-		if (r < 0)
-			return sb_fail(err, 0, "config: %s", msg);
-		if (r > 0) {
-			if (f.type != SB_F_CONFIG)
-				return sb_fail(err, 0, "config: frame %u before CONFIG", f.type);
-			if (f.len > sizeof(buf))
-				return sb_fail(err, 0, "config: %u bytes, at most %zu", f.len, sizeof(buf));
-			memcpy(buf, f.data, f.len);
-			struct cspec_err ce;
-			if (cspec_decode(buf, f.len, c, &ce) < 0)
-				return sb_fail(err, 0, "config: %s", ce.msg);
-			if (!c->image_dev)
-				return sb_fail(err, 0, "config: no image disk");
-			return 0;
-		}
-		long got = sb_rx_fill(rx, fd);
-		if (got == 0)
-			return sb_fail(err, 0, "config: the host closed the channel");
-		if (got < 0)
-			return sb_fail(err, errno, "config: read");
-	}
+	long len = relay_first_frame(r, SB_F_CONFIG, buf, sizeof(buf), err);
+	if (len < 0)
+		return sb_wrap(err, "config");
+	struct cspec_err ce;
+	if (cspec_decode(buf, (size_t)len, c, &ce) < 0)
+		return sb_fail(err, 0, "config: %s", ce.msg);
+	if (!c->image_dev)
+		return sb_fail(err, 0, "config: no image disk");
+	return 0;
 }
 
 /* switch_root: a tmpfs becomes "/", so that the container's root can be
@@ -337,251 +322,11 @@ static int network_setup(const struct cspec *c, struct sb_err *err)
 }
 
 /* ------------------------------------------------------------------ */
-/* the relay */
-
-enum { P_VSOCK, P_OUT, P_ERR, P_SIG, P_N };
-
-struct relay {
-	int vs;                     /* vsock, non-blocking */
-	int in_w;                   /* container's stdin (or the pty master), -1 when closed */
-	int out_r, err_r;           /* its stdout/stderr (pty: out_r only) */
-	bool tty;
-	int sigfd;
-	pid_t runtime;
-	int status;                 /* -1 while the runtime runs */
-	struct sb_rx rx;
-	struct sb_tx tx;
-	uint8_t pend[SB_FRAME_MAX]; /* stdin bytes the container has not taken */
-	size_t pend_len, pend_off;
-	bool stdin_eof, bye;
-};
-
-static void set_nonblock(int fd)
+/* The runtime process (relay_spawn's child): the container run, its
+ * status. */
+static void runtime_main(void *arg, bool tty)
 {
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-static void stdin_close(struct relay *r)
-{
-	if (r->in_w >= 0 && !r->tty) {
-		close(r->in_w);
-		r->in_w = -1;
-	}
-}
-
-static void stdin_drain(struct relay *r)
-{
-	while (r->in_w >= 0 && r->pend_off < r->pend_len) {
-		ssize_t n = write(r->in_w, r->pend + r->pend_off, r->pend_len - r->pend_off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {      /* the container closed its stdin: drop the rest */
-			stdin_close(r);
-			r->pend_len = r->pend_off = 0;
-			return;
-		}
-		r->pend_off += (size_t)n;
-	}
-	r->pend_len = r->pend_off = 0;
-	if (r->stdin_eof)
-		stdin_close(r);
-}
-
-/* A frame from the host. Returns -1 on a protocol error. */
-static int host_frame(struct relay *r, const struct sb_frame *f)
-{
-	if (!sb_frame_valid(f->type, f->len, false))
-		return -1;
-	switch (f->type) {
-	case SB_F_STDIN:
-		if (r->in_w >= 0) {
-			memcpy(r->pend, f->data, f->len);
-			r->pend_len = f->len;
-			r->pend_off = 0;
-			stdin_drain(r);
-		}
-		break;
-	case SB_F_STDIN_EOF:
-		r->stdin_eof = true;
-		if (r->pend_off >= r->pend_len)
-			stdin_close(r);
-		break;
-	case SB_F_SIGNAL: {
-		uint32_t sig = sb_get_u32(f->data);
-		if (sig >= 1 && sig < 65 && r->status < 0)
-			kill(r->runtime, (int)sig);
-		break;
-	}
-	case SB_F_WINSIZE:
-		if (r->tty && r->in_w >= 0) {
-			struct winsize ws = { .ws_row = (unsigned short)(f->data[0] | f->data[1] << 8),
-					      .ws_col = (unsigned short)(f->data[2] | f->data[3] << 8) };
-			ioctl(r->in_w, TIOCSWINSZ, &ws);
-		}
-		break;
-	case SB_F_BYE:
-		r->bye = true;
-		break;
-	default:
-		return -1;
-	}
-	return 0;
-}
-
-/* Output from the container into frames, as long as the queue has room. */
-static void pump_output(struct relay *r, int *fd, uint8_t type)
-{
-	static uint8_t buf[SB_DATA_CHUNK];
-	while (*fd >= 0 && sb_tx_room(&r->tx) >= sizeof(buf)) {
-		ssize_t n = read(*fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {   /* EOF (EIO on a pty whose last user left) */
-			close(*fd);
-			*fd = -1;
-			return;
-		}
-		sb_tx_put(&r->tx, type, buf, (uint32_t)n);
-	}
-}
-
-static void reap(struct relay *r)
-{
-	struct signalfd_siginfo si;
-	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
-		;
-	for (;;) {
-		int st;
-		pid_t w = waitpid(-1, &st, WNOHANG | __WALL);
-		if (w <= 0)
-			return;
-		if (w == r->runtime) {
-			r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			mark("runtime_exit");
-		}
-	}
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Handle the whole frames already received (the first ones may have
- * come in with CONFIG), as long as stdin is not backed up. */
-static int host_frames(struct relay *r)
-{
-	struct sb_frame f;
-	const char *msg;
-	int k = 0;
-	while (r->pend_off >= r->pend_len && (k = sb_rx_next(&r->rx, &f, &msg)) > 0)
-		if (host_frame(r, &f) < 0)
-			return -1;
-	return k < 0 ? -1 : 0;
-}
-
-/* Relay until the container ended, its output is drained and the host
- * said BYE (or the channel broke). Returns the container's status. */
-static int relay_run(struct relay *r)
-{
-	bool exit_sent = false, broken = host_frames(r) < 0;
-	uint64_t exited_at = 0;
-	while (!broken) {
-		if (r->status >= 0 && !exited_at)
-			exited_at = mono_ms();
-		/* Processes that outlive the runtime cannot hold the pipes for
-		 * long (the PID namespace dies with its init); 2 s is a bound. */
-		if (exited_at && mono_ms() - exited_at > 2000) {
-			if (r->out_r >= 0)
-				close(r->out_r);
-			if (r->err_r >= 0)
-				close(r->err_r);
-			r->out_r = r->err_r = -1;
-		}
-		if (r->status >= 0 && r->out_r < 0 && r->err_r < 0 && !exit_sent &&
-		    sb_tx_room(&r->tx) >= 1024) {
-			mark("drained");
-			/* Volumes on disk before the host hears the status: it
-			 * ends the VM as soon as EXIT arrives. */
-			sync();
-			mark("synced");
-			if (timings_on)
-				queue_marks(&r->tx);
-			uint8_t st[4];
-			sb_put_u32(st, (uint32_t)r->status);
-			sb_tx_put(&r->tx, SB_F_EXIT, st, 4);
-			exit_sent = true;
-		}
-		if (sb_tx_flush(&r->tx, r->vs) < 0)
-			break;
-		if (exit_sent && sb_tx_empty(&r->tx) && r->bye)
-			break;
-		struct pollfd p[P_N] = {
-			[P_VSOCK] = { .fd = r->vs, .events = (short)((r->pend_off >= r->pend_len ? POLLIN : 0) |
-								     (sb_tx_empty(&r->tx) ? 0 : POLLOUT)) },
-			[P_OUT] = { .fd = sb_tx_room(&r->tx) >= SB_DATA_CHUNK ? r->out_r : -1, .events = POLLIN },
-			[P_ERR] = { .fd = sb_tx_room(&r->tx) >= SB_DATA_CHUNK ? r->err_r : -1, .events = POLLIN },
-			[P_SIG] = { .fd = r->sigfd, .events = POLLIN },
-		};
-		/* stdin the container has not taken yet: wait for room. */
-		struct pollfd pin = { .fd = r->pend_off < r->pend_len ? r->in_w : -1, .events = POLLOUT };
-		struct pollfd all[P_N + 1];
-		memcpy(all, p, sizeof(p));
-		all[P_N] = pin;
-		int timeout = exited_at ? 200 : (exit_sent ? 10000 : -1);
-		int n = poll(all, P_N + 1, timeout);
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n == 0 && exit_sent)
-			break;      /* no BYE: the host is gone */
-		if (all[P_SIG].revents)
-			reap(r);
-		if (all[P_N].revents)
-			stdin_drain(r);
-		if (all[P_OUT].revents)
-			pump_output(r, &r->out_r, SB_F_STDOUT);
-		if (all[P_ERR].revents)
-			pump_output(r, &r->err_r, SB_F_STDERR);
-		if (all[P_VSOCK].revents & (POLLIN | POLLHUP | POLLERR)) {
-			long got = sb_rx_fill(&r->rx, r->vs);
-			if (got == 0 || (got < 0 && errno != EAGAIN)) {
-				broken = true;      /* the host is gone: end */
-				break;
-			}
-		}
-		if (host_frames(r) < 0)
-			broken = true;
-	}
-	if (r->status < 0) {        /* the host went away: the container goes too */
-		kill(r->runtime, SIGKILL);
-		while (r->status < 0) {
-			int st;
-			pid_t w = waitpid(-1, &st, __WALL);
-			if (w < 0 && errno != EINTR)
-				break;
-			if (w == r->runtime)
-				r->status = 128 + SIGKILL;
-		}
-	}
-	return r->status < 0 ? 125 : r->status;
-}
-
-/* The runtime process: stdio set up, the container run, its status. */
-static void runtime_main(struct sb_spec *spec, int in, int out, int errfd, bool tty)
-{
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
-		_exit(125);
-	for (int fd = 3; fd < 64; fd++)
-		close(fd);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct sb_spec *spec = arg;
 	spec->tty = tty;
 	struct sb_err err = { 0 };
 	int status = container_run(spec, &err);
@@ -593,89 +338,84 @@ static void runtime_main(struct sb_spec *spec, int in, int out, int errfd, bool 
 	_exit(status);
 }
 
-static int start_runtime(struct relay *r, struct sb_spec *spec, const struct cspec *o, struct sb_err *err)
+/* Before EXIT: volumes on disk before the host hears the status (it ends
+ * the VM as soon as EXIT arrives), and the timings. */
+static void before_exit(struct relay *r)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 }, child_in, child_out, child_err;
-	if (o->tty) {
-		int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (m < 0 || grantpt(m) || unlockpt(m))
-			return sb_fail(err, errno, "pty");
-		struct winsize ws = { .ws_row = o->rows, .ws_col = o->cols };
-		ioctl(m, TIOCSWINSZ, &ws);
-		int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (s < 0)
-			return sb_fail(err, errno, "open %s", ptsname(m));
-		child_in = child_out = child_err = s;
-		r->in_w = r->out_r = m;
-		r->err_r = -1;
-	} else {
-		if (pipe2(out, O_CLOEXEC) || pipe2(er, O_CLOEXEC))
-			return sb_fail(err, errno, "pipe");
-		if (o->stdin_open) {
-			if (pipe2(in, O_CLOEXEC))
-				return sb_fail(err, errno, "pipe");
-			child_in = in[0];
-			r->in_w = in[1];
-		} else {
-			child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			r->in_w = -1;
-		}
-		child_out = out[1];
-		child_err = er[1];
-		r->out_r = out[0];
-		r->err_r = er[0];
+	mark("drained");
+	sync();
+	mark("synced");
+	if (timings_on)
+		queue_marks(&r->tx);
+}
+
+/* sandbox exec: PID 1 listens on SB_EXEC_PORT once the container runs
+ * and forks a session per connection (exec.c). */
+static struct relay main_relay;
+static struct sb_spec main_spec;
+
+static int exec_listen(struct sb_err *err)
+{
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return sb_fail(err, errno, "vsock socket");
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = SB_EXEC_PORT };
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64)) {
+		int e = errno;
+		close(fd);
+		return sb_fail(err, e, "listen on vsock port %d", SB_EXEC_PORT);
 	}
-	r->tty = o->tty;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return sb_fail(err, errno, "fork");
-	if (pid == 0)
-		runtime_main(spec, child_in, child_out, child_err, o->tty);
-	r->runtime = pid;
-	r->status = -1;
-	close(child_in);
-	if (child_out != child_in)
-		close(child_out);
-	if (child_err != child_out)
-		close(child_err);
-	if (r->in_w >= 0)
-		set_nonblock(r->in_w);
-	set_nonblock(r->out_r);
-	if (r->err_r >= 0)
-		set_nonblock(r->err_r);
-	return 0;
+	return fd;
+}
+
+static void exec_accept(struct relay *r)
+{
+	for (;;) {
+		int c = accept4(r->extra_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			return;     /* EAGAIN: all taken */
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0) {
+			/* Nothing of PID 1's but the connection. */
+			if (dup2(c, 3) < 0)
+				_exit(125);
+			syscall(SYS_close_range, 4U, ~0U, 0U);
+			exec_session(3, &main_spec, r->child);
+		}
+		close(c);
+	}
 }
 
 int agent_main(bool timings)
 {
-	static struct relay r;
+	struct relay *r = &main_relay;
+	struct sb_spec *spec = &main_spec;
 	static struct cspec o;
-	static struct sb_spec spec;
 	struct sb_err err = { 0 };
 
 	timings_on = timings;
 	mark("start");
-	if (sb_rx_init(&r.rx) || sb_tx_init(&r.tx, 0)) {
-		fprintf(stderr, "sandbox-init: out of memory\n");
-		return 125;
-	}
-	r.vs = agent_connect(&err);
-	if (r.vs < 0)
+	int vs = agent_connect(&err);
+	if (vs < 0)
 		goto fail_noconn;
+	if (relay_init(r, vs) < 0) {
+		sb_fail(&err, ENOMEM, "relay");
+		goto fail_noconn;
+	}
 	mark("connect");
-	int got = read_config(r.vs, &r.rx, &o, &err);
+	int got = read_config(r, &o, &err);
 	mark("config");
 	if (got < 0)
 		goto fail;
 	/* The runtime's spec, on the overlay root. */
-	spec_from_cspec(&spec, &o, ROOT);
+	spec_from_cspec(spec, &o, ROOT);
 	if (leave_initramfs(&err) < 0 || mount_root(&o, &err) < 0)
 		goto fail;
 	mark("root");
 	if (o.eth && network_setup(&o, &err) < 0)
 		goto fail;
-	if (!o.eth && spec.network == SB_NET_NONE) {
+	if (!o.eth && spec->network == SB_NET_NONE) {
 		/* --network none: this VM has no network device, so its own
 		 * namespace holds a loopback and nothing else, which is what
 		 * none means. The container shares it: one of its own would
@@ -684,49 +424,32 @@ int agent_main(bool timings)
 			sb_wrap(&err, "network");
 			goto fail;
 		}
-		spec.network = SB_NET_SHARE;
+		spec->network = SB_NET_SHARE;
 	}
 
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	r.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (r.sigfd < 0) {
+	r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (r->sigfd < 0) {
 		sb_fail(&err, errno, "signalfd");
 		goto fail;
 	}
-	if (start_runtime(&r, &spec, &o, &err) < 0)
+	if (relay_spawn(r, o.tty, o.stdin_open, o.rows, o.cols, runtime_main, spec, &err) < 0)
 		goto fail;
 	mark("forked");
-	set_nonblock(r.vs);
-	return relay_run(&r);
+	r->before_exit = before_exit;
+	r->extra_fd = exec_listen(&err);
+	if (r->extra_fd < 0)    /* no exec into this one; the container runs */
+		fprintf(stderr, "sandbox-init: %s\n", err.msg);
+	r->on_extra = exec_accept;
+	return relay_run(r);
 
 fail:
 	/* Tell the host why, as the container's stderr, then the status. */
-	{
-		char line[600];
-		int len = snprintf(line, sizeof(line), "sandbox: guest: %s\n", err.msg);
-		uint8_t st[4];
-		sb_put_u32(st, (uint32_t)(err.status ? err.status : 125));
-		sb_tx_put(&r.tx, SB_F_STDERR, line, (uint32_t)len);
-		sb_tx_put(&r.tx, SB_F_EXIT, st, 4);
-		while (sb_tx_flush(&r.tx, r.vs) > 0)
-			;
-		/* Wait (bounded) for BYE so the host has it all before we end. */
-		struct pollfd p = { .fd = r.vs, .events = POLLIN };
-		uint64_t until = mono_ms() + 5000;
-		while (!r.bye && mono_ms() < until && poll(&p, 1, 1000) > 0) {
-			long got = sb_rx_fill(&r.rx, r.vs);
-			if (got <= 0 && !(got < 0 && errno == EAGAIN))
-				break;
-			struct sb_frame f;
-			const char *msg;
-			while (sb_rx_next(&r.rx, &f, &msg) > 0)
-				if (f.type == SB_F_BYE)
-					r.bye = true;
-		}
-	}
+	sb_wrap(&err, "guest");
+	relay_fail(r, err.msg, err.status ? err.status : 125);
 	return err.status ? err.status : 125;
 fail_noconn:
 	fprintf(stderr, "sandbox-init: %s\n", err.msg);

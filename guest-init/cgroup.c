@@ -119,3 +119,30 @@ void cgroup_report(const char *path, const struct sb_spec *spec)
 				"%lld process(es) killed\n", spec->memory_max >> 20, n);
 	fclose(f);
 }
+
+int cgroup_procs_of(pid_t pid, struct sb_err *err)
+{
+	const char *root = cgroup2_root();
+	if (!root)
+		return -2;
+	char file[64], line[600], path[1024];
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	FILE *f = fopen(file, "re");
+	if (!f)
+		return sb_fail(err, errno, "open %s", file);
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "0::/", 4);
+	fclose(f);
+	if (!found)
+		return -2;      /* not in a cgroup2 group: nothing to join */
+	line[strcspn(line, "\n")] = '\0';
+	if (!strcmp(line + 3, "/") || strstr(line + 3, "/.."))
+		return -2;      /* the root group: no limits to share */
+	if (snprintf(path, sizeof(path), "%s%s/cgroup.procs", root, line + 3) >= (int)sizeof(path))
+		return sb_fail(err, 0, "cgroup path too long");
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sb_fail(err, errno, "open %s", path);
+	return fd;
+}

@@ -95,6 +95,12 @@ static int wait_for(pid_t child)
 	}
 }
 
+int container_wait(pid_t child)
+{
+	forward_signals(child);
+	return wait_for(child);
+}
+
 static int apply_rlimits(const struct sb_spec *spec, struct sb_err *err)
 {
 	for (int i = 0; i < spec->nrlimits; i++)
@@ -148,19 +154,12 @@ static void exec_command(const struct sb_spec *spec, char **env, struct sb_err *
 	sb_fail(err, e, "exec %s", spec->args[0]);
 }
 
-static int child_setup(const struct sb_spec *spec, struct sb_err *err)
+/* The process's own walls, the same for the container's first process
+ * and every exec'd one: working directory, user, rlimits, capabilities,
+ * no_new_privs, seccomp (last), exec. Returns only on failure. */
+int process_exec(const struct sb_spec *spec, struct sb_err *err)
 {
 	struct sb_ids ids;
-	/* A terminal: the container's session leader owns it (job control,
-	 * ^C reaching the foreground process group). */
-	if (spec->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
-		return sb_fail(err, errno, "make the pty the controlling terminal");
-	if (unshare(CLONE_NEWCGROUP))
-		return sb_fail(err, errno, "unshare cgroup namespace");
-	if (ns_setup_uts_net(spec, err) < 0)
-		return -1;
-	if (rootfs_setup(spec, err) < 0)
-		return sb_wrap(err, "rootfs");
 	if (chdir(spec->cwd ? spec->cwd : "/"))
 		return sb_fail(err, errno, "chdir %s", spec->cwd);
 	if (user_resolve(spec->user, &ids, err) < 0)
@@ -184,6 +183,21 @@ static int child_setup(const struct sb_spec *spec, struct sb_err *err)
 		return sb_wrap(err, "seccomp");
 	exec_command(spec, env, err);
 	return -1;
+}
+
+static int child_setup(const struct sb_spec *spec, struct sb_err *err)
+{
+	/* A terminal: the container's session leader owns it (job control,
+	 * ^C reaching the foreground process group). */
+	if (spec->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+		return sb_fail(err, errno, "make the pty the controlling terminal");
+	if (unshare(CLONE_NEWCGROUP))
+		return sb_fail(err, errno, "unshare cgroup namespace");
+	if (ns_setup_uts_net(spec, err) < 0)
+		return -1;
+	if (rootfs_setup(spec, err) < 0)
+		return sb_wrap(err, "rootfs");
+	return process_exec(spec, err);
 }
 
 static void child_main(const struct sb_spec *spec, int sync_fd, int err_fd)

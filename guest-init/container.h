@@ -72,6 +72,20 @@ struct sb_ids {
  * death by signal N), or <0 with err filled (err->status says what to
  * report) if the container's command never ran. */
 int container_run(const struct sb_spec *spec, struct sb_err *err);
+/* container.c: the tail every process of the container goes through, in
+ * its namespaces and root already: chdir, user, rlimits, capabilities,
+ * no_new_privs, seccomp, exec. Returns (<0, ERR filled, err->status
+ * 126/127 for exec itself) only if it failed. */
+int process_exec(const struct sb_spec *spec, struct sb_err *err);
+/* Forward the usual signals to CHILD and wait for it: its status. */
+int container_wait(pid_t child);
+/* exec.c: `sandbox exec`. In the VM, PID 1 forks exec_session() for each
+ * connection to SB_EXEC_PORT (CONN, never returns); RUNTIME is the
+ * container's runtime process and CONTAINER its spec (the exec's
+ * defaults). On the host, `guest-init --exec RUNTIME_PID --spec-fd N`
+ * (exec_host_main) does the same join with its own stdio. */
+void exec_session(int conn, const struct sb_spec *container, pid_t runtime);
+int exec_host_main(int argc, char **argv);
 /* spec.c: the runtime's spec from the one that crossed from the owner
  * (C's strings must outlive SPEC); the host mode's command line,
  * `--host ROOTFS --spec-fd N` (the encoding, from sandbox run) or
@@ -95,6 +109,10 @@ int rootfs_setup(const struct sb_spec *spec, struct sb_err *err);
  * cgroup namespace; prints what it could not apply. */
 int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct sb_err *err);
 void cgroup_cleanup(const char *path);
+/* The cgroup.procs of PID's cgroup v2 group, opened for writing: an fd,
+ * -1 with ERR filled, or -2 when no writable cgroup2 hierarchy exists
+ * (no limits were applied to the container either). */
+int cgroup_procs_of(pid_t pid, struct sb_err *err);
 /* user.c */
 int user_resolve(const char *user, struct sb_ids *ids, struct sb_err *err);
 int user_switch(const struct sb_ids *ids, struct sb_err *err);

@@ -109,6 +109,9 @@ int main(int argc, char **argv)
 	 * baseline, and how the container setup is tested without a VM). */
 	if (argc > 1 && !strcmp(argv[1], "--host"))
 		return host_main(argc, argv);
+	/* --exec: a process in such a container (sandbox exec). */
+	if (argc > 1 && !strcmp(argv[1], "--exec"))
+		return exec_host_main(argc, argv);
 	early_mounts();
 	int have_port = ioperm(SB_EVENT_PORT, SB_EVENT_PORT_LEN, 1) == 0;
 	if (have_port)

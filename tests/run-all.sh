@@ -77,6 +77,9 @@ if [ $unit_only = 0 ]; then
 	echo "== sandbox ps/kill/stop/logs/rm/inspect/check, --isolation container (natively)"
 	tests/container/lifecycle.sh "$B" | tee "$log"
 	add_counts "$log" lifecycle-container
+	echo "== sandbox exec, --isolation container (natively)"
+	tests/container/exec.sh "$B" | tee "$log"
+	add_counts "$log" exec-container
 	if check=$("$B/sandbox" kvm-check); then
 		echo "== end-to-end tests, natively ($check)"
 		tests/e2e/all.sh "$B" | tee "$log"

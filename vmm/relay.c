@@ -43,6 +43,17 @@ int relay_init(struct relay *r, int *guest_end)
 	return 0;
 }
 
+int relay_init_sock(struct relay *r, int sock)
+{
+	atomic_store(&r->status, -1);
+	atomic_store(&r->sig_pending, 0);
+	r->sock = sock;
+	r->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->wake < 0 || fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK))
+		return -1;
+	return 0;
+}
+
 static void kick(struct relay *r)
 {
 	uint64_t one = 1;
@@ -116,7 +127,18 @@ static void queue_winsize(struct relay *r, struct sb_tx *tx)
 	sb_tx_put(tx, SB_F_WINSIZE, b, 4);
 }
 
+static void *relay_loop(void *arg);
+
 static void *relay_main(void *arg)
+{
+	struct relay *r = arg;
+	relay_loop(r);
+	if (r->on_end)
+		r->on_end(r->on_exit_arg);
+	return NULL;
+}
+
+static void *relay_loop(void *arg)
 {
 	struct relay *r = arg;
 	struct sb_rx rx;
@@ -135,7 +157,8 @@ static void *relay_main(void *arg)
 		snprintf(r->err, sizeof(r->err), "relay: out of memory");
 		return NULL;
 	}
-	if (r->config_len > SB_FRAME_MAX || sb_tx_put(&tx, SB_F_CONFIG, r->config, (uint32_t)r->config_len)) {
+	uint8_t first = r->config_type ? r->config_type : SB_F_CONFIG;
+	if (r->config_len > SB_FRAME_MAX || sb_tx_put(&tx, first, r->config, (uint32_t)r->config_len)) {
 		snprintf(r->err, sizeof(r->err), "the container's configuration is too large");
 		goto out;
 	}
@@ -200,6 +223,14 @@ static void *relay_main(void *arg)
 			case SB_F_STDERR:
 				if (err_ok && write_all(r, r->err_fd, f.data, f.len))
 					err_ok = false;
+				break;
+			case SB_F_STARTED:
+				if (r->detach) {
+					/* exec -d: the process runs; it stays, we go. */
+					sb_tx_put(&tx, SB_F_DETACH, NULL, 0);
+					atomic_store(&r->status, 0);
+					atomic_store(&r->stop, true);
+				}
 				break;
 			case SB_F_EXIT:
 				atomic_store(&r->exit_ns, now_ns());

@@ -16,8 +16,10 @@ struct relay {
 	int out_fd, err_fd;
 	bool tty;               /* in_fd is a terminal: window size follows it */
 	bool no_seccomp;
-	const void *config;     /* the CONFIG payload: the container's spec (common/spec.h) */
+	const void *config;     /* the first frame's payload: the spec (common/spec.h) */
 	size_t config_len;
+	uint8_t config_type;    /* the first frame: SB_F_CONFIG (0 means it), or SB_F_EXEC */
+	bool detach;            /* exec -d: on STARTED send DETACH and end with status 0 */
 	int wake;               /* eventfd: signals queued or stop */
 	_Atomic int status;     /* the guest's EXIT, -1 until then */
 	_Atomic uint64_t exit_ns; /* now_ns() when EXIT came (timings) */
@@ -28,6 +30,8 @@ struct relay {
 	 * before sending EXIT, so nothing it still does matters. */
 	void (*on_exit)(void *arg);
 	void *on_exit_arg;
+	/* Called on the relay thread when it ends, for any reason. */
+	void (*on_end)(void *arg);
 	pthread_t thread;
 	bool started;
 	char err[600];          /* a protocol error, if one ended the relay */
@@ -36,6 +40,9 @@ struct relay {
 /* Make the socketpair: *GUEST_END goes to the vsock device (vm_config
  * agent_fd). */
 int relay_init(struct relay *r, int *guest_end);
+/* Or relay over SOCK, connected already (sandbox exec's vsock stream);
+ * the relay owns it from here. */
+int relay_init_sock(struct relay *r, int sock);
 int relay_start(struct relay *r);
 /* Queue SIG for the container (any thread, async-signal-safe). */
 void relay_signal(struct relay *r, int sig);

@@ -1,0 +1,419 @@
+/* `sandbox exec`: a new process in a running container, behind exactly
+ * the walls of its first process.
+ *
+ *   find the container's init (the runtime's child) → open its
+ *   namespaces, its root and its cgroup → join them (setns cgroup, ipc,
+ *   uts, net, pid, mnt; chroot to its root) → fork: the child is in its
+ *   PID namespace → join the cgroup → process_exec(): chdir, user,
+ *   rlimits, capabilities, no_new_privs, seccomp, exec.
+ *
+ * The spec of the exec (common/spec.h: argv, env, cwd, user, tty) is
+ * laid over the container's: its env entries replace or add to the
+ * container's, cwd and user default to the container's.
+ *
+ * In the VM each exec is a vsock connection to SB_EXEC_PORT: PID 1 forks
+ * exec_session() for it, which reads the EXEC frame, starts the process
+ * and relays its stdio over that connection alone (relay.c), so execs
+ * never wait on one another or on the first process. On the host
+ * (--isolation container) `guest-init --exec PID --spec-fd N` joins the
+ * same way and the process has the caller's stdio. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "relay.h"
+
+static const struct {
+	const char *name;
+	int type;
+} namespaces[] = {
+	/* cgroup first (its view of /proc/self/cgroup does not matter to
+	 * the rest), mnt last: after it, /proc is the container's. */
+	{ "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+	{ "net", CLONE_NEWNET },       { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+};
+#define NNS (sizeof(namespaces) / sizeof(namespaces[0]))
+
+struct target {
+	int ns[NNS];
+	int root;
+	int cgroup_procs;       /* -1: none to join */
+};
+
+/* The container's init: the one child of its runtime (container_run's
+ * clone). 0 if there is none (the container has ended). */
+static pid_t container_init(pid_t runtime)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	pid_t found = 0;
+	struct dirent *de;
+	while (!found && (de = readdir(d))) {
+		char path[300], buf[512];
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold anything but the
+		 * last ')' ends it. */
+		char *rp = strrchr(buf, ')');
+		int ppid;
+		char state;
+		if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == runtime && state != 'Z')
+			found = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+static void target_close(struct target *t)
+{
+	for (size_t i = 0; i < NNS; i++)
+		if (t->ns[i] >= 0)
+			close(t->ns[i]);
+	if (t->root >= 0)
+		close(t->root);
+	if (t->cgroup_procs >= 0)
+		close(t->cgroup_procs);
+}
+
+/* Everything of PID's we join, opened before joining any of it. */
+static int target_open(pid_t pid, struct target *t, struct sb_err *err)
+{
+	char path[64];
+	for (size_t i = 0; i < NNS; i++)
+		t->ns[i] = -1;
+	t->root = t->cgroup_procs = -1;
+	for (size_t i = 0; i < NNS; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, namespaces[i].name);
+		t->ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (t->ns[i] < 0)
+			return sb_fail(err, errno, "open %s", path);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+	t->root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (t->root < 0)
+		return sb_fail(err, errno, "open %s", path);
+	int cg = cgroup_procs_of(pid, err);
+	if (cg == -1)
+		return sb_wrap(err, "cgroup");
+	t->cgroup_procs = cg;
+	return 0;
+}
+
+/* Join T's namespaces and root (the PID namespace applies to our next
+ * child). */
+static int target_join(const struct target *t, struct sb_err *err)
+{
+	for (size_t i = 0; i < NNS; i++)
+		if (setns(t->ns[i], namespaces[i].type))
+			return sb_fail(err, errno, "join the %s namespace", namespaces[i].name);
+	if (fchdir(t->root) || chroot("."))
+		return sb_fail(err, errno, "enter the container's root");
+	return 0;
+}
+
+/* The exec's spec over the container's: argv, tty and stdin are the
+ * exec's; env entries replace the container's of the same name or are
+ * added; cwd and user replace the container's when given. */
+static int merge_spec(struct sb_spec *out, const struct sb_spec *container, const struct cspec *x,
+		      struct sb_err *err)
+{
+	*out = *container;
+	out->init = false;
+	out->tty = x->tty;
+	for (unsigned i = 0; i < x->nargv; i++)
+		out->args[i] = (char *)x->argv[i];
+	out->args[x->nargv] = NULL;
+	out->nargs = (int)x->nargv;
+	for (unsigned i = 0; i < x->nenv; i++) {
+		size_t klen = strcspn(x->env[i], "=") + 1;
+		int j = 0;
+		while (j < out->nenv && strncmp(out->env[j], x->env[i], klen))
+			j++;
+		if (j == out->nenv) {
+			if (out->nenv >= CSPEC_MAX_ENV)
+				return sb_fail(err, 0, "more than %d environment variables", CSPEC_MAX_ENV);
+			out->nenv++;
+		}
+		out->env[j] = (char *)x->env[i];
+	}
+	out->env[out->nenv] = NULL;
+	if (x->cwd)
+		out->cwd = x->cwd;
+	if (x->user)
+		out->user = x->user;
+	return 0;
+}
+
+struct exec_child {
+	struct sb_spec spec;
+	int cgroup_procs;       /* -1: none */
+	int status_w;           /* gets a byte if the exec fails (else closes at exec) */
+};
+
+/* The exec'd process, in the container's namespaces and root. */
+static void exec_child(void *arg, bool tty)
+{
+	struct exec_child *c = arg;
+	struct sb_err err = { 0 };
+	if (tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+		sb_fail(&err, errno, "make the pty the controlling terminal");
+	else if (c->cgroup_procs >= 0 && write(c->cgroup_procs, "0", 1) != 1)
+		sb_fail(&err, errno, "join the container's cgroup");
+	else
+		process_exec(&c->spec, &err);
+	unsigned char st = (unsigned char)(err.status ? err.status : 125);
+	char line[sizeof(err.msg) + 32];
+	int n = snprintf(line, sizeof(line), "%csandbox: exec: %s\n", st, err.msg);
+	if (c->status_w >= 0 && write(c->status_w, line, (size_t)n) < 0) {
+		/* the session is gone: our status still says it */
+	}
+	fputs(line + 1, stderr);
+	fflush(stderr);
+	_exit(st);
+}
+
+/* Does the exec'd process run (its status pipe closed at exec)? If not,
+ * MSG (LEN bytes) gets the line it printed on its stderr. */
+static bool exec_started(int status_r, char *msg, size_t len)
+{
+	char buf[700];
+	size_t got = 0;
+	ssize_t n;
+	while (got < sizeof(buf) && ((n = read(status_r, buf + got, sizeof(buf) - got)) > 0 || (n < 0 && errno == EINTR)))
+		got += n > 0 ? (size_t)n : 0;
+	snprintf(msg, len, "%.*s", got > 1 ? (int)(got - 1) : 0, buf + 1);
+	return got == 0;
+}
+
+void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
+{
+	static struct relay r;
+	static uint8_t buf[CSPEC_MAX_SIZE];
+	static struct cspec x;
+	static struct exec_child c;
+	struct sb_err err = { 0 };
+	struct target t = { .root = -1, .cgroup_procs = -1 };
+	for (size_t i = 0; i < NNS; i++)
+		t.ns[i] = -1;
+	int status_p[2] = { -1, -1 };
+
+	if (relay_init(&r, conn) < 0)
+		_exit(125);
+	long len = relay_first_frame(&r, SB_F_EXEC, buf, sizeof(buf), &err);
+	if (len < 0) {
+		sb_wrap(&err, "exec request");
+		goto fail;
+	}
+	struct cspec_err ce;
+	if (cspec_decode(buf, (size_t)len, &x, &ce) < 0) {
+		sb_fail(&err, 0, "exec request: %s", ce.msg);
+		goto fail;
+	}
+	if (merge_spec(&c.spec, container, &x, &err) < 0)
+		goto fail;
+	pid_t init = container_init(runtime);
+	if (!init) {
+		sb_fail(&err, 0, "the container is not running");
+		goto fail;
+	}
+	if (target_open(init, &t, &err) < 0 || target_join(&t, &err) < 0)
+		goto fail;
+	c.cgroup_procs = t.cgroup_procs;
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	r.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (r.sigfd < 0 || pipe2(status_p, O_CLOEXEC)) {
+		sb_fail(&err, errno, "signalfd or pipe");
+		goto fail;
+	}
+	c.status_w = status_p[1];
+	if (relay_spawn(&r, x.tty, x.stdin_open, x.rows, x.cols, exec_child, &c, &err) < 0)
+		goto fail;
+	close(status_p[1]);
+	target_close(&t);
+	char msg[700];
+	if (exec_started(status_p[0], msg, sizeof(msg)))
+		sb_tx_put(&r.tx, SB_F_STARTED, NULL, 0);
+	close(status_p[0]);
+	_exit(relay_run(&r));
+
+fail:
+	relay_fail(&r, err.msg, err.status ? err.status : 125);
+	_exit(125);
+}
+
+/* Read and decode the spec encoded in FD (a memfd or a file) into C,
+ * whose strings point into BUF. */
+static int read_spec_fd(int fd, uint8_t *buf, size_t cap, struct cspec *c, const char *what,
+			struct sb_err *err)
+{
+	ssize_t len = pread(fd, buf, cap, 0);
+	close(fd);
+	if (len < 0)
+		return sb_fail(err, errno, "read %s", what);
+	struct cspec_err ce;
+	if (cspec_decode(buf, (size_t)len, c, &ce) < 0)
+		return sb_fail(err, 0, "%s: %s", what, ce.msg);
+	return 0;
+}
+
+static int fd_arg(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	return *s && !*end && v >= 0 && v < (1 << 20) ? (int)v : -1;
+}
+
+/* --detach: the process goes on without us. We wait in the background
+ * (its parent, so that it is reaped) and tell the foreground process, which
+ * returns to the caller, whether it started: a status byte, 0 if it did.
+ * Returns in the background process with *NOTIFY set; exits in the
+ * foreground one. */
+static void detach_from_caller(int *notify)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC)) {
+		perror("sandbox: exec: pipe");
+		exit(125);
+	}
+	fflush(NULL);
+	pid_t bg = fork();
+	if (bg < 0) {
+		perror("sandbox: exec: fork");
+		exit(125);
+	}
+	if (bg > 0) {
+		unsigned char st = 125;
+		close(p[1]);
+		ssize_t n;
+		do
+			n = read(p[0], &st, 1);
+		while (n < 0 && errno == EINTR);
+		exit(n == 1 ? st : 125);
+	}
+	close(p[0]);
+	setsid();
+	*notify = p[1];
+}
+
+static void notify_caller(int notify, unsigned char st)
+{
+	if (notify < 0)
+		return;
+	if (write(notify, &st, 1) < 0) {
+		/* the caller is gone: nothing to tell */
+	}
+	close(notify);
+	/* Nobody reads our output from here on. */
+	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		close(nul);
+	}
+}
+
+/* --exec RUNTIME_PID --spec-fd N --exec-fd M [--detach]: the container's
+ * spec (the one sandbox run gave --host, kept in its state directory) and
+ * the exec's, both encoded. The process gets our stdio (sandbox exec's),
+ * or /dev/null with --detach. */
+int exec_host_main(int argc, char **argv)
+{
+	static uint8_t cbuf[CSPEC_MAX_SIZE], xbuf[CSPEC_MAX_SIZE];
+	static struct cspec cc, x;
+	static struct sb_spec container;
+	static struct exec_child c;
+	struct sb_err err = { 0 };
+	struct target t = { .root = -1, .cgroup_procs = -1 };
+	for (size_t i = 0; i < NNS; i++)
+		t.ns[i] = -1;
+	bool detach = argc == 8 && !strcmp(argv[7], "--detach");
+	bool shape = argc == 7 || detach;
+	int runtime = shape ? fd_arg(argv[2]) : -1, cfd = shape ? fd_arg(argv[4]) : -1,
+	    xfd = shape ? fd_arg(argv[6]) : -1, notify = -1, status_p[2] = { -1, -1 };
+	if (runtime <= 1 || cfd < 0 || xfd < 0 || strcmp(argv[3], "--spec-fd") || strcmp(argv[5], "--exec-fd")) {
+		fprintf(stderr, "usage: guest-init --exec RUNTIME_PID --spec-fd N --exec-fd M [--detach]\n");
+		return 125;
+	}
+	if (read_spec_fd(cfd, cbuf, sizeof(cbuf), &cc, "the container's spec", &err) < 0 ||
+	    read_spec_fd(xfd, xbuf, sizeof(xbuf), &x, "the exec's spec", &err) < 0)
+		goto fail;
+	spec_from_cspec(&container, &cc, "/");
+	if (merge_spec(&c.spec, &container, &x, &err) < 0)
+		goto fail;
+	pid_t init = container_init((pid_t)runtime);
+	if (!init) {
+		sb_fail(&err, 0, "the container is not running");
+		goto fail;
+	}
+	if (detach)
+		detach_from_caller(&notify);
+	if (target_open(init, &t, &err) < 0 || target_join(&t, &err) < 0)
+		goto fail;
+	if (pipe2(status_p, O_CLOEXEC)) {
+		sb_fail(&err, errno, "pipe");
+		goto fail;
+	}
+	c.cgroup_procs = t.cgroup_procs;
+	c.status_w = status_p[1];
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		sb_fail(&err, errno, "fork");
+		goto fail;
+	}
+	if (pid == 0) {
+		if (detach) {   /* its stdio: nobody's */
+			int nul = open("/dev/null", O_RDWR);
+			if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0)
+				_exit(125);
+		}
+		/* A terminal here is the caller's own, already some session's
+		 * controlling one: the process uses it as it is. */
+		exec_child(&c, false);
+	}
+	close(status_p[1]);
+	target_close(&t);
+	char msg[700];
+	if (!exec_started(status_p[0], msg, sizeof(msg))) {
+		int st = container_wait(pid);
+		if (detach)     /* what it said went to /dev/null */
+			fputs(msg, stderr);
+		notify_caller(notify, (unsigned char)st);
+		return st;
+	}
+	close(status_p[0]);
+	notify_caller(notify, 0);
+	return container_wait(pid);
+
+fail:
+	fprintf(stderr, "sandbox: exec: %s\n", err.msg);
+	notify_caller(notify, (unsigned char)(err.status ? err.status : 125));
+	return err.status ? err.status : 125;
+}
