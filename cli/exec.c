@@ -243,7 +243,6 @@ static int exec_vm(const struct sandbox_state *s, const struct exec_opts *o, str
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	signal(SIGPIPE, SIG_IGN);
 	if (sfd < 0)
 		return err_sys(e, "exec: signalfd");
 	if (r.tty)
@@ -312,6 +311,7 @@ int cmd_exec(int argc, char **argv)
 {
 	static struct exec_opts o;
 	struct err e = { 0 };
+	signal(SIGPIPE, SIG_IGN);   /* a stream the VMM closed is an error, not our end */
 	int k = parse(argc, argv, &o, &e);
 	if (k > 0)
 		return 0;

@@ -324,9 +324,13 @@ static int network_setup(const struct cspec *c, struct sb_err *err)
 /* ------------------------------------------------------------------ */
 /* The runtime process (relay_spawn's child): the container run, its
  * status. */
+static struct relay main_relay;
+
 static void runtime_main(void *arg, bool tty)
 {
 	struct sb_spec *spec = arg;
+	close(main_relay.vs);       /* PID 1's, not the runtime's */
+	close(main_relay.sigfd);
 	spec->tty = tty;
 	struct sb_err err = { 0 };
 	int status = container_run(spec, &err);
@@ -351,7 +355,6 @@ static void before_exit(struct relay *r)
 
 /* sandbox exec: PID 1 listens on SB_EXEC_PORT once the container runs
  * and forks a session per connection (exec.c). */
-static struct relay main_relay;
 static struct sb_spec main_spec;
 
 static int exec_listen(struct sb_err *err)

@@ -19,6 +19,7 @@
  * same way and the process has the caller's stdio. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -52,9 +53,8 @@ struct target {
 	int cgroup_procs;       /* -1: none to join */
 };
 
-/* The container's init: the one child of its runtime (container_run's
- * clone). 0 if there is none (the container has ended). */
-static pid_t container_init(pid_t runtime)
+/* A child of PARENT (the first found), 0 if it has none. */
+static pid_t child_of(pid_t parent)
 {
 	DIR *d = opendir("/proc");
 	if (!d)
@@ -79,11 +79,38 @@ static pid_t container_init(pid_t runtime)
 		char *rp = strrchr(buf, ')');
 		int ppid;
 		char state;
-		if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == runtime && state != 'Z')
+		if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == parent && state != 'Z')
 			found = (pid_t)atoi(de->d_name);
 	}
 	closedir(d);
 	return found;
+}
+
+static bool same_exe(pid_t a, pid_t b)
+{
+	char la[64], lb[64], ea[PATH_MAX], eb[PATH_MAX];
+	snprintf(la, sizeof(la), "/proc/%d/exe", (int)a);
+	snprintf(lb, sizeof(lb), "/proc/%d/exe", (int)b);
+	ssize_t na = readlink(la, ea, sizeof(ea) - 1), nb = readlink(lb, eb, sizeof(eb) - 1);
+	return na > 0 && nb > 0 && na == nb && !memcmp(ea, eb, (size_t)na);
+}
+
+/* The container's init, once it is set up: the runtime's one child (the
+ * clone of container_run) after it exec'd the command, or, with --init,
+ * after the reaper it stays forked the command (the last step of the
+ * setup). Joining it earlier would find its root before pivot_root.
+ * Waits up to 10 s for a container that is starting; 0 if there is none. */
+static pid_t container_init(pid_t runtime)
+{
+	for (int i = 0; i < 1000; i++) {
+		pid_t init = child_of(runtime);
+		if (!init)
+			return 0;
+		if (!same_exe(init, runtime) || child_of(init))
+			return init;
+		usleep(10000);
+	}
+	return 0;
 }
 
 static void target_close(struct target *t)

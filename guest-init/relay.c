@@ -72,14 +72,17 @@ long relay_first_frame(struct relay *r, uint8_t type, void *buf, size_t cap, str
 	}
 }
 
-/* The child: stdio in place, nothing else open, no signal blocked. */
+/* The child: stdio in place, every other fd closed at exec, no signal
+ * blocked. */
 static void child_start(int in, int out, int errfd, bool tty, relay_child_fn fn, void *arg)
 {
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
 		_exit(125);
-	if (syscall(SYS_close_range, 3U, ~0U, 0U))
+	/* Nothing else reaches what it execs; FN closes what it must not
+	 * hold itself (and keeps what it needs until exec). */
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC))
 		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

@@ -45,7 +45,8 @@ struct relay {
 };
 
 /* What relay_spawn runs in the child, with stdio in place and every
- * other fd closed; it must not return. */
+ * other fd close-on-exec (it closes those it must not hold before); it
+ * must not return. */
 typedef void (*relay_child_fn)(void *arg, bool tty);
 
 /* Buffers; extra_fd -1. 0, or -1 (out of memory). */
