@@ -179,10 +179,11 @@ static void rng_timer(void *ctx, uint32_t events)
 static void rng_destroy(struct virtio_dev *d)
 {
 	struct rng *r = d->priv;
-	if (r->timer_fd >= 0) {
-		evloop_del(r->loop, r->timer_fd);
+	/* No evloop_del(): the loop is stopped and goes next, and the
+	 * teardown's seccomp filter has no epoll_ctl (it killed the VMM with
+	 * SIGSYS at exit); closing the fd leaves the epoll set. */
+	if (r->timer_fd >= 0)
 		close(r->timer_fd);
-	}
 	pthread_mutex_destroy(&d->lock);
 	free(r);
 }
@@ -246,6 +247,19 @@ static int rng_module_create(const struct device_ctx *ctx, const struct vm_confi
 		return 0;
 	if (c->rng.rate > RNG_MAX_RATE || c->rng.burst > RNG_MAX_RATE)
 		return err_set(e, "--rng: rate and burst are at most 1G");
+	/* The host's pool must be ready before the guest asks: the device
+	 * thread reads it without blocking, and a host whose CRNG is not yet
+	 * initialised (a freshly booted one with little entropy, such as the
+	 * nested test host) would otherwise give nothing and the guest's
+	 * first read would wait for as long as that lasts. On a host that has
+	 * been up this returns at once; else it waits (once per boot) for the
+	 * kernel's own seeding. */
+	uint8_t probe;
+	ssize_t got;
+	while ((got = getrandom(&probe, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (got != 1)
+		return err_sys(e, "--rng: getrandom");
 	struct rng *r = calloc(1, sizeof(*r));
 	if (!r)
 		return err_set(e, "--rng: out of memory");
