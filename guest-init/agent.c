@@ -74,16 +74,16 @@ static void queue_marks(struct sb_tx *tx)
 	sb_tx_put(tx, SB_F_STDERR, line, (uint32_t)n);
 }
 
-static int agent_connect(struct sb_err *err)
+static int agent_connect(struct err *err)
 {
 	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return sb_fail(err, errno, "vsock socket");
+		return err_errno(err, errno, "vsock socket");
 	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = SB_AGENT_PORT };
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		int e = errno;
 		close(fd);
-		return sb_fail(err, e, "connect to the host (vsock port %d)", SB_AGENT_PORT);
+		return err_errno(err, e, "connect to the host (vsock port %d)", SB_AGENT_PORT);
 	}
 	return fd;
 }
@@ -91,7 +91,7 @@ static int agent_connect(struct sb_err *err)
 /* Block until the first frame, which must be CONFIG, and decode it into
  * C (whose strings point into a buffer of ours: the receive buffer is
  * reused). */
-static int read_config(int fd, struct sb_rx *rx, struct cspec *c, struct sb_err *err)
+static int read_config(int fd, struct sb_rx *rx, struct cspec *c, struct err *err)
 {
 	static uint8_t buf[CSPEC_MAX_SIZE];
 	for (;;) {
@@ -99,47 +99,47 @@ static int read_config(int fd, struct sb_rx *rx, struct cspec *c, struct sb_err 
 		const char *msg = "";
 		int r = sb_rx_next(rx, &f, &msg);
 		if (r < 0)
-			return sb_fail(err, 0, "config: %s", msg);
+			return err_errno(err, 0, "config: %s", msg);
 		if (r > 0) {
 			if (f.type != SB_F_CONFIG)
-				return sb_fail(err, 0, "config: frame %u before CONFIG", f.type);
+				return err_errno(err, 0, "config: frame %u before CONFIG", f.type);
 			if (f.len > sizeof(buf))
-				return sb_fail(err, 0, "config: %u bytes, at most %zu", f.len, sizeof(buf));
+				return err_errno(err, 0, "config: %u bytes, at most %zu", f.len, sizeof(buf));
 			memcpy(buf, f.data, f.len);
 			struct cspec_err ce;
 			if (cspec_decode(buf, f.len, c, &ce) < 0)
-				return sb_fail(err, 0, "config: %s", ce.msg);
+				return err_errno(err, 0, "config: %s", ce.msg);
 			if (!c->image_dev)
-				return sb_fail(err, 0, "config: no image disk");
+				return err_errno(err, 0, "config: no image disk");
 			return 0;
 		}
 		long got = sb_rx_fill(rx, fd);
 		if (got == 0)
-			return sb_fail(err, 0, "config: the host closed the channel");
+			return err_errno(err, 0, "config: the host closed the channel");
 		if (got < 0)
-			return sb_fail(err, errno, "config: read");
+			return err_errno(err, errno, "config: read");
 	}
 }
 
 /* switch_root: a tmpfs becomes "/", so that the container's root can be
  * pivot_root'ed (the initramfs itself cannot). /dev, /proc, /sys move. */
-static int leave_initramfs(struct sb_err *err)
+static int leave_initramfs(struct err *err)
 {
 	static const char *const keep[] = { "/dev", "/proc", "/sys" };
 	char path[64];
 	if (mkdir("/newroot", 0755) && errno != EEXIST)
-		return sb_fail(err, errno, "mkdir /newroot");
+		return err_errno(err, errno, "mkdir /newroot");
 	if (mount("tmpfs", "/newroot", "tmpfs", MS_NOSUID, "mode=0755,size=1m"))
-		return sb_fail(err, errno, "mount /newroot");
+		return err_errno(err, errno, "mount /newroot");
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "/newroot%s", keep[i]);
 		mkdir(path, 0755);
 		if (mount(keep[i], path, NULL, MS_MOVE, NULL))
-			return sb_fail(err, errno, "move %s", keep[i]);
+			return err_errno(err, errno, "move %s", keep[i]);
 	}
 	unlink("/init");    /* its pages go once we no longer need them */
 	if (chdir("/newroot") || mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/"))
-		return sb_fail(err, errno, "switch root");
+		return err_errno(err, errno, "switch root");
 	mkdir("/run", 0755);
 	mkdir("/tmp", 01777);
 	return 0;
@@ -147,22 +147,22 @@ static int leave_initramfs(struct sb_err *err)
 
 /* Make PATH (absolute, inside ROOT) a directory without following any
  * symlink on the way, and return an O_PATH fd for it. */
-static int mkdir_beneath(const char *path, struct sb_err *err)
+static int mkdir_beneath(const char *path, struct err *err)
 {
 	int dir = open(ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		return sb_fail(err, errno, "open %s", ROOT);
+		return err_errno(err, errno, "open %s", ROOT);
 	char buf[4096];
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (char *save = NULL, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(c, "..") || !strcmp(c, ".")) {
 			close(dir);
-			return sb_fail(err, EINVAL, "volume path %s", path);
+			return err_errno(err, EINVAL, "volume path %s", path);
 		}
 		if (mkdirat(dir, c, 0755) && errno != EEXIST) {
 			int e = errno;
 			close(dir);
-			return sb_fail(err, e, "mkdir %s", path);
+			return err_errno(err, e, "mkdir %s", path);
 		}
 		struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 					.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
@@ -170,7 +170,7 @@ static int mkdir_beneath(const char *path, struct sb_err *err)
 		int e = errno;
 		close(dir);
 		if (next < 0)
-			return sb_fail(err, e, "volume path %s (a symlink or not a directory?)", path);
+			return err_errno(err, e, "volume path %s (a symlink or not a directory?)", path);
 		dir = next;
 	}
 	return dir;
@@ -192,7 +192,7 @@ static void readahead_kb(const char *dev)
 	}
 }
 
-static int mount_root(const struct cspec *o, struct sb_err *err)
+static int mount_root(const struct cspec *o, struct err *err)
 {
 	char dev[128], opts[256];
 	mkdir("/run/image", 0755);
@@ -201,18 +201,18 @@ static int mount_root(const struct cspec *o, struct sb_err *err)
 	snprintf(dev, sizeof(dev), "/dev/%s", o->image_dev);
 	readahead_kb(o->image_dev);
 	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, NULL))
-		return sb_fail(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
+		return err_errno(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
 	if (o->upper_size)
 		snprintf(opts, sizeof(opts), "mode=0755,size=%llu", (unsigned long long)o->upper_size);
 	else
 		snprintf(opts, sizeof(opts), "mode=0755");
 	if (mount("tmpfs", "/run/rw", "tmpfs", MS_NODEV, opts))
-		return sb_fail(err, errno, "mount the writable layer");
+		return err_errno(err, errno, "mount the writable layer");
 	if (mkdir("/run/rw/upper", 0755) || mkdir("/run/rw/work", 0755))
-		return sb_fail(err, errno, "mkdir the writable layer");
+		return err_errno(err, errno, "mkdir the writable layer");
 	if (mount("overlay", ROOT, "overlay", MS_NODEV,
 		  "lowerdir=/run/image,upperdir=/run/rw/upper,workdir=/run/rw/work"))
-		return sb_fail(err, errno, "mount the overlay root");
+		return err_errno(err, errno, "mount the overlay root");
 	for (unsigned i = 0; i < o->nvolumes; i++) {
 		const struct cspec_volume *v = &o->volumes[i];
 		int fd = mkdir_beneath(v->path, err);
@@ -229,20 +229,20 @@ static int mount_root(const struct cspec *o, struct sb_err *err)
 		int e = errno;
 		close(fd);
 		if (r)
-			return sb_fail(err, e, "mount volume %s at %s", dev, v->path);
+			return err_errno(err, e, "mount volume %s at %s", dev, v->path);
 	}
 	return 0;
 }
 
-static int if_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what, struct sb_err *err)
+static int if_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what, struct err *err)
 {
 	if (ioctl(s, req, ifr) < 0)
-		return sb_fail(err, errno, "%s", what);
+		return err_errno(err, errno, "%s", what);
 	return 0;
 }
 
 static int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, const char *what,
-		    struct sb_err *err)
+		    struct err *err)
 {
 	struct ifreq ifr = { 0 };
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
@@ -252,7 +252,7 @@ static int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, c
 	return if_ioctl(s, req, &ifr, what, err);
 }
 
-static int link_up(int s, const char *ifname, struct sb_err *err)
+static int link_up(int s, const char *ifname, struct err *err)
 {
 	struct ifreq ifr = { 0 };
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
@@ -299,7 +299,7 @@ static void write_etc(const char *name, const char *text)
 
 /* eth0 from the spec: address/prefix, a gateway and a DNS server if
  * given (cspec_check made sure of the prefix). */
-static int network_setup(const struct cspec *c, struct sb_err *err)
+static int network_setup(const struct cspec *c, struct err *err)
 {
 	const char *hostname = c->hostname;
 	struct in_addr a = { c->eth_addr }, g = { c->eth_gw }, d = { c->eth_dns };
@@ -310,11 +310,11 @@ static int network_setup(const struct cspec *c, struct sb_err *err)
 	inet_ntop(AF_INET, &d, dns, sizeof(dns));
 	SB_AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return sb_fail(err, errno, "socket");
+		return err_errno(err, errno, "socket");
 	in_addr_t mask = htonl(prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix));
 	if (link_up(s, "lo", err) < 0 || set_addr(s, SIOCSIFADDR, "eth0", a.s_addr, "eth0 address", err) < 0 ||
 	    set_addr(s, SIOCSIFNETMASK, "eth0", mask, "eth0 netmask", err) < 0 || link_up(s, "eth0", err) < 0)
-		return sb_wrap(err, "network");
+		return err_wrap(err, "network");
 	if (g.s_addr) {
 		struct rtentry rt = { 0 };
 		struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst, *gwa = (struct sockaddr_in *)&rt.rt_gateway,
@@ -324,7 +324,7 @@ static int network_setup(const struct cspec *c, struct sb_err *err)
 		rt.rt_flags = RTF_UP | RTF_GATEWAY;
 		rt.rt_dev = "eth0";
 		if (ioctl(s, SIOCADDRT, &rt) < 0)
-			return sb_fail(err, errno, "network: default route via %s", gw);
+			return err_errno(err, errno, "network: default route via %s", gw);
 	}
 	char text[512];
 	if (d.s_addr) {
@@ -583,7 +583,7 @@ static void runtime_main(struct sb_spec *spec, int in, int out, int errfd, bool 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	spec->tty = tty;
-	struct sb_err err = { 0 };
+	struct err err = { 0 };
 	int status = container_run(spec, &err);
 	if (status < 0) {
 		fprintf(stderr, "sandbox: %s\n", err.msg);
@@ -593,27 +593,27 @@ static void runtime_main(struct sb_spec *spec, int in, int out, int errfd, bool 
 	_exit(status);
 }
 
-static int start_runtime(struct relay *r, struct sb_spec *spec, const struct cspec *o, struct sb_err *err)
+static int start_runtime(struct relay *r, struct sb_spec *spec, const struct cspec *o, struct err *err)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 }, child_in, child_out, child_err;
 	if (o->tty) {
 		int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (m < 0 || grantpt(m) || unlockpt(m))
-			return sb_fail(err, errno, "pty");
+			return err_errno(err, errno, "pty");
 		struct winsize ws = { .ws_row = o->rows, .ws_col = o->cols };
 		ioctl(m, TIOCSWINSZ, &ws);
 		int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (s < 0)
-			return sb_fail(err, errno, "open %s", ptsname(m));
+			return err_errno(err, errno, "open %s", ptsname(m));
 		child_in = child_out = child_err = s;
 		r->in_w = r->out_r = m;
 		r->err_r = -1;
 	} else {
 		if (pipe2(out, O_CLOEXEC) || pipe2(er, O_CLOEXEC))
-			return sb_fail(err, errno, "pipe");
+			return err_errno(err, errno, "pipe");
 		if (o->stdin_open) {
 			if (pipe2(in, O_CLOEXEC))
-				return sb_fail(err, errno, "pipe");
+				return err_errno(err, errno, "pipe");
 			child_in = in[0];
 			r->in_w = in[1];
 		} else {
@@ -629,7 +629,7 @@ static int start_runtime(struct relay *r, struct sb_spec *spec, const struct csp
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
-		return sb_fail(err, errno, "fork");
+		return err_errno(err, errno, "fork");
 	if (pid == 0)
 		runtime_main(spec, child_in, child_out, child_err, o->tty);
 	r->runtime = pid;
@@ -652,7 +652,7 @@ int agent_main(bool timings)
 	static struct relay r;
 	static struct cspec o;
 	static struct sb_spec spec;
-	struct sb_err err = { 0 };
+	struct err err = { 0 };
 
 	timings_on = timings;
 	mark("start");
@@ -681,7 +681,7 @@ int agent_main(bool timings)
 		 * none means. The container shares it: one of its own would
 		 * isolate nothing more and cost ~10 ms to make and tear down. */
 		if (ns_loopback_up(&err) < 0) {
-			sb_wrap(&err, "network");
+			err_wrap(&err, "network");
 			goto fail;
 		}
 		spec.network = SB_NET_SHARE;
@@ -693,7 +693,7 @@ int agent_main(bool timings)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	r.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (r.sigfd < 0) {
-		sb_fail(&err, errno, "signalfd");
+		err_errno(&err, errno, "signalfd");
 		goto fail;
 	}
 	if (start_runtime(&r, &spec, &o, &err) < 0)

@@ -40,17 +40,17 @@ static bool has_controller(const char *root, const char *name)
 	return found;
 }
 
-static int write_file(const char *dir, const char *file, const char *val, struct sb_err *err)
+static int write_file(const char *dir, const char *file, const char *val, struct err *err)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	SB_AUTOCLOSE int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, val, strlen(val)) < 0)
-		return sb_fail(err, errno, "write %s to %s", val, path);
+		return err_errno(err, errno, "write %s to %s", val, path);
 	return 0;
 }
 
-int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct sb_err *err)
+int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct err *err)
 {
 	struct { const char *ctl, *file; long long v; char val[64]; } lim[] = {
 		{ "memory", "memory.max", spec->memory_max, "" },
@@ -76,7 +76,7 @@ int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pat
 		return 0;
 	snprintf(path, pathlen, "%s/sandbox-%d", root, (int)child);
 	if (mkdir(path, 0755))
-		return sb_fail(err, errno, "mkdir %s", path);
+		return err_errno(err, errno, "mkdir %s", path);
 	for (size_t i = 0; i < 3; i++) {
 		if (!lim[i].v)
 			continue;
