@@ -166,12 +166,11 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	static struct run_opts o;
 	static struct runconf rc;
 	struct err e = { 0 };
-	int r = parse_run_args(argc, argv, &o);
-	if (r)
-		return r;
+	if (parse_run_args(argc, argv, &o, &e))
+		return cli_report(&e);
 	run_bindir = self_dir();
-	if (runconf_cached(o.image, &rc) && runconf_load(o.image, &rc))
-		return EXIT_ERR;
+	if (runconf_cached(o.image, &rc) && runconf_load(o.image, &rc, &e))
+		return cli_report(&e);
 	/* The image's StopSignal goes into the state file: a signal, or no run. */
 	if (rc.stopsignal && *rc.stopsignal && state_signal(rc.stopsignal) < 0) {
 		char shown[64];
@@ -194,7 +193,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	state_new_id(s.id);
 	int lock = state_lock(&e);
 	if (lock < 0)
-		return cli_fail("%s", e.msg);
+		return cli_report(&e);
 	if (o.name && name_in_use(o.name)) {
 		state_unlock(lock);
 		return cli_fail("the name '%s' is in use (sandbox rm %s)", o.name, o.name);
@@ -230,15 +229,15 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	s.pid = getpid();
 	s.pid_start = state_proc_start(s.pid);
 	s.exit_code = -1;
-	r = state_write(&s, &e);
+	int r = state_write(&s, &e);
 	state_unlock(lock);
 	if (r)
-		return cli_fail("%s", e.msg);
+		return cli_report(&e);
 
 	static struct run_spec spec;
 	if (spec_fill(&o, &rc, s.id, &spec, &e)) {
 		state_remove(s.id);
-		return cli_fail("%s", e.msg);
+		return cli_report(&e);
 	}
 
 	/* -d: the owner goes on in the background; the caller gets the id. */
@@ -329,11 +328,11 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	s.vmm_pid = child;
 	snprintf(s.status, sizeof(s.status), "running");
 	state_write(&s, &e);
-	if (o.nports && start_proxies(&o, s.net)) {
+	if (o.nports && start_proxies(&o, s.net, &e)) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		state_remove(s.id);
-		return EXIT_ERR;
+		return cli_report(&e);
 	}
 	uint64_t t_forked = now_ns();
 	int status = wait_child(child, done[0], &o, &set);
