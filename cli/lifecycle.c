@@ -417,7 +417,7 @@ int cmd_ps(int argc, char **argv)
 		if (state_read(ids[i], s, &e)) {
 			/* ENOENT: removed meanwhile, or not written yet */
 			if (e.errnum != ENOENT)
-				fprintf(stderr, "sandbox: %s\n", e.msg);
+				cli_report(&e);
 			continue;
 		}
 		enum view v = view_of(s);

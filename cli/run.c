@@ -108,8 +108,9 @@ static void tty_restore(void)
 
 /* The container's status: from the VMM's status pipe DONE (-1: none)
  * when it comes there first (the VMM then finishes its teardown on its
- * own), else from the child's exit. */
-static int wait_child(pid_t child, int done, const struct run_opts *o, const sigset_t *set)
+ * own), else from the child's exit. -1 with E filled (status 124) if
+ * --timeout ran out and the child was killed. */
+static int wait_child(pid_t child, int done, const struct run_opts *o, const sigset_t *set, struct err *e)
 {
 	uint64_t deadline = o->timeout ? now_ns() + o->timeout * 1000000000ULL : 0;
 	for (;;) {
@@ -125,10 +126,8 @@ static int wait_child(pid_t child, int done, const struct run_opts *o, const sig
 				kill(child, SIGKILL);
 				while (waitpid(child, &st, 0) < 0 && errno == EINTR)
 					;
-				tty_restore();
-				fprintf(stderr, "sandbox: the sandbox ran longer than --timeout %u s: killed\n",
-					o->timeout);
-				return 124;
+				return err_status(e, 124, "the sandbox ran longer than --timeout %u s: killed",
+						  o->timeout);
 			}
 			uint64_t left = deadline - now;
 			struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ULL),
@@ -335,8 +334,10 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		return cli_report(&e);
 	}
 	uint64_t t_forked = now_ns();
-	int status = wait_child(child, done[0], &o, &set);
+	int status = wait_child(child, done[0], &o, &set, &e);
 	tty_restore();
+	if (status < 0)
+		status = cli_report(&e);
 	if (getenv("SANDBOX_TIMINGS"))
 		fprintf(stderr, "sandbox-run-timings: runconf_ms=%.3f vmm_forked_ms=%.3f end_ms=%.3f\n",
 			(double)(t_runconf - start) * 1e-6, (double)(t_forked - start) * 1e-6,
