@@ -403,7 +403,9 @@ int cmd_ps(int argc, char **argv)
 	if (!state_root(&e))
 		return cli_report(&e);
 	size_t n;
-	char **ids = state_list(&n);
+	char **ids = state_list(&n, &e);
+	if (!ids)
+		return cli_report(&e);
 	struct row *rows = calloc(n + 1, sizeof(*rows));
 	struct sandbox_state *states = calloc(n + 1, sizeof(*states));
 	enum view *views = calloc(n + 1, sizeof(*views));

@@ -53,12 +53,15 @@ const char *run_bindir;
 /* ------------------------------------------------------------------ */
 /* the owner */
 
-/* A free subnet index 1..250 among live sandboxes (under the state lock). */
-static int alloc_net(void)
+/* A free subnet index 1..250 among live sandboxes (under the state lock);
+ * 0 if none is free; -1 with E filled if the sandboxes cannot be listed. */
+static int alloc_net(struct err *e)
 {
 	bool used[256] = { false };
 	size_t n;
-	char **ids = state_list(&n);
+	char **ids = state_list(&n, e);
+	if (!ids)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct sandbox_state s;
 		struct err e;
@@ -69,14 +72,18 @@ static int alloc_net(void)
 	for (int k = 1; k <= 250; k++)
 		if (!used[k])
 			return k;
-	return -1;
+	return 0;
 }
 
-static int name_in_use(const char *name)
+/* 1 if a sandbox is called NAME, 0 if not, -1 with E filled if the
+ * sandboxes cannot be listed. */
+static int name_in_use(const char *name, struct err *e)
 {
 	size_t n;
 	int hit = 0;
-	char **ids = state_list(&n);
+	char **ids = state_list(&n, e);
+	if (!ids)
+		return -1;
 	for (size_t i = 0; i < n && !hit; i++) {
 		struct sandbox_state s;
 		struct err e;
@@ -193,8 +200,11 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	int lock = state_lock(&e);
 	if (lock < 0)
 		return cli_report(&e);
-	if (o.name && name_in_use(o.name)) {
+	int used = o.name ? name_in_use(o.name, &e) : 0;
+	if (used) {
 		state_unlock(lock);
+		if (used < 0)
+			return cli_report(&e);
 		return cli_fail("the name '%s' is in use (sandbox rm %s)", o.name, o.name);
 	}
 	if (!strcmp(o.network, "tap")) {
@@ -202,9 +212,11 @@ int cmd_run(int argc, char **argv, uint64_t start)
 			state_unlock(lock);
 			return cli_fail("--network tap needs root (it creates a tap device)");
 		}
-		s.net = alloc_net();
-		if (s.net < 0) {
+		s.net = alloc_net(&e);
+		if (s.net <= 0) {
 			state_unlock(lock);
+			if (s.net < 0)
+				return cli_report(&e);
 			return cli_fail("--network tap: no free subnet (250 networked sandboxes run)");
 		}
 		snprintf(s.tap, sizeof(s.tap), "sb%.12s", s.id);
