@@ -657,18 +657,23 @@ static int import_builtin(struct cache *c, const char *name, struct err *e)
  * never stale) for sandbox run to read without starting this program. */
 static char *rc_buf;
 static size_t rc_len, rc_cap;
+/* A record did not fit in memory: the output is not printed or kept
+ * (a short one would drop Cmd or Env entries without a word). */
+static bool rc_oom;
 
 /* One runconf record: KEY=VALUE and a NUL. */
 static void record(const char *key, const char *value)
 {
-	if (!value)
+	if (!value || rc_oom)
 		return;
 	size_t n = strlen(key) + 1 + strlen(value) + 1;
 	if (rc_len + n > rc_cap) {
 		size_t cap = (rc_cap ? 2 * rc_cap : 4096) + n;
 		char *nb = realloc(rc_buf, cap);
-		if (!nb)
+		if (!nb) {
+			rc_oom = true;
 			return;
+		}
 		rc_buf = nb;
 		rc_cap = cap;
 	}
@@ -751,6 +756,10 @@ static int do_runconf(struct cache *c, const char *name, struct err *e)
 	records(m, "User", "user");
 	records(m, "StopSignal", "stopsignal");
 	records(m, "ExposedPorts", "port");
+	if (rc_oom) {
+		err_oom(e, "runconf");
+		goto out;
+	}
 	if (fwrite(rc_buf, 1, rc_len, stdout) != rc_len || fflush(stdout) || ferror(stdout)) {
 		err_sys(e, "write");
 		goto out;
