@@ -11,7 +11,7 @@ LDLIBS   += -lpthread -lseccomp -lm
 
 # The sandbox binary: the command line and owner (cli/), the VMM (vmm/)
 # and the library every host program links (common/).
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c cli/*.c) common/proto.c common/spec.c common/util.c
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c cli/*.c) common/err.c common/proto.c common/spec.c common/util.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -36,10 +36,10 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) $(SANDBOX_INC) -c -o $@ $<
 
 # guest-init is static: the initramfs holds nothing else.
-$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/proto.c common/proto.h common/spec.c common/spec.h \
+$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/err.c common/err.h common/proto.c common/proto.h common/spec.c common/spec.h \
 		$(BUILD)/gen/seccomp_default.h
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/proto.c common/spec.c
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/err.c common/proto.c common/spec.c
 
 # The container's seccomp filter, compiled here with libseccomp into the BPF
 # program guest-init loads (guest-init/gen/seccomp-bpf.c says why).
@@ -54,9 +54,9 @@ $(BUILD)/gen/seccomp_default.h: $(BUILD)/gen/seccomp-bpf
 # runs it.
 IMAGE_SRCS := $(wildcard rootfs/*.c)
 IMAGE_LIBS := -larchive -ljson-c -lcrypto
-$(BUILD)/sandbox-image: $(IMAGE_SRCS) $(wildcard rootfs/*.h) $(BUILD)/obj/common/util.o
+$(BUILD)/sandbox-image: $(IMAGE_SRCS) $(wildcard rootfs/*.h) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
 	@mkdir -p $(BUILD)
-	$(if $(IMAGE_SRCS),$(CC) $(CFLAGS) -Irootfs -o $@ $(IMAGE_SRCS) $(BUILD)/obj/common/util.o $(IMAGE_LIBS),@echo "no rootfs/ sources yet")
+	$(if $(IMAGE_SRCS),$(CC) $(CFLAGS) -Irootfs -o $@ $(IMAGE_SRCS) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o $(IMAGE_LIBS),@echo "no rootfs/ sources yet")
 
 $(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
 	rm -rf $(BUILD)/initramfs-root && mkdir -p $(BUILD)/initramfs-root/dev $(BUILD)/initramfs-root/proc $(BUILD)/initramfs-root/sys
@@ -117,9 +117,9 @@ $(BUILD)/images/testimg/index.json: rootfs/mklayout.py $(BUSYBOX) $(GUEST_TOOLS)
 # Unit tests of the image tool (tests/unit/test_image_*.c): linked with
 # rootfs/*.c but main.c, not with the VMM objects.
 IMAGE_LIB_SRCS := $(filter-out rootfs/main.c,$(IMAGE_SRCS))
-$(BUILD)/tests/test_image_%: tests/unit/test_image_%.c $(IMAGE_LIB_SRCS) $(wildcard rootfs/*.h) $(BUILD)/obj/common/util.o
+$(BUILD)/tests/test_image_%: tests/unit/test_image_%.c $(IMAGE_LIB_SRCS) $(wildcard rootfs/*.h) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Irootfs -Itests/unit -o $@ $< $(IMAGE_LIB_SRCS) $(BUILD)/obj/common/util.o $(IMAGE_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -Irootfs -Itests/unit -o $@ $< $(IMAGE_LIB_SRCS) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o $(IMAGE_LIBS) -lcmocka
 .PHONY: images
 # ---- end of embedded images ----
 
@@ -175,15 +175,15 @@ bench-io: all
 fuzz-smoke: FUZZ_SECONDS ?= 20
 fuzz: FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/util.c vmm/evloop.c common/proto.c common/spec.c \
+FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/proto.c common/spec.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
 	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/arch/x86/boot.c
-FUZZ_IMAGE_SRCS := $(filter-out rootfs/main.c,$(wildcard rootfs/*.c)) common/util.c
+FUZZ_IMAGE_SRCS := $(filter-out rootfs/main.c,$(wildcard rootfs/*.c)) common/err.c common/util.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 # A target that #includes an rootfs/*.c (to reach its static functions)
 # names it in FUZZ_IMAGE_INCLUDED so it is not linked twice.
 build-fuzz/fuzz_image_manifest: FUZZ_IMAGE_INCLUDED = rootfs/source.c
-build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard rootfs/*.h common/util.h)
+build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard rootfs/*.h common/err.h common/util.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Irootfs -o $@ $< \
 		$(filter-out $(FUZZ_IMAGE_INCLUDED),$(FUZZ_IMAGE_SRCS)) $(IMAGE_LIBS)

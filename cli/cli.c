@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#define EXIT_ERR 125
+
 int cli_fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -11,5 +13,11 @@ int cli_fail(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-	return 125;
+	return EXIT_ERR;
+}
+
+int cli_report(const struct err *e)
+{
+	fprintf(stderr, "sandbox: %s\n", e->msg);
+	return err_exit_status(e, EXIT_ERR);
 }

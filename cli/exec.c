@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "exec.h"
 #include "lifecycle.h"
 #include "proto.h"
@@ -319,9 +320,7 @@ int cmd_exec(int argc, char **argv)
 	int status = -1;
 	if (k == 0 && lifecycle_find_running(o.ref, &s, &e) == 0)
 		status = !strcmp(s.isolation, "container") ? exec_host(&s, &o, &e) : exec_vm(&s, &o, &e);
-	if (status < 0) {
-		fprintf(stderr, "sandbox: %s\n", e.msg);
-		return err_exit_status(&e, EXIT_ERR);
-	}
+	if (status < 0)
+		return cli_report(&e);
 	return status;
 }

@@ -401,21 +401,25 @@ int cmd_ps(int argc, char **argv)
 		return cli_fail("ps: unexpected argument '%s'", argv[optind]);
 	struct err e;
 	if (!state_root(&e))
-		return cli_fail("%s", e.msg);
+		return cli_report(&e);
 	size_t n;
-	char **ids = state_list(&n);
+	char **ids = state_list(&n, &e);
+	if (!ids)
+		return cli_report(&e);
 	struct row *rows = calloc(n + 1, sizeof(*rows));
 	struct sandbox_state *states = calloc(n + 1, sizeof(*states));
 	enum view *views = calloc(n + 1, sizeof(*views));
-	if (!rows || !states || !views)
-		return cli_fail("out of memory");
+	if (!rows || !states || !views) {
+		err_oom(&e, "ps");
+		return cli_report(&e);
+	}
 	size_t nr = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct sandbox_state *s = &states[nr];
 		if (state_read(ids[i], s, &e)) {
 			/* ENOENT: removed meanwhile, or not written yet */
 			if (e.errnum != ENOENT)
-				fprintf(stderr, "sandbox: %s\n", e.msg);
+				cli_report(&e);
 			continue;
 		}
 		enum view v = view_of(s);
@@ -489,32 +493,31 @@ static int parse_signal(const char *s)
 
 /* Reads REF's state; for a "created" sandbox waits (up to 5 s) until the
  * owner has started its VMM. */
-static int find_started(const char *ref, struct sandbox_state *s, enum view *v)
+static int find_started(const char *ref, struct sandbox_state *s, enum view *v, struct err *e)
 {
-	struct err e;
-	if (state_find(ref, s, &e))
-		return cli_fail("%s", e.msg);
+	if (state_find(ref, s, e))
+		return -1;
 	*v = view_of(s);
 	for (int i = 0; i < 250 && *v == V_CREATED; i++) {
 		sleep_ms(20);
-		if (state_read(s->id, s, &e))
-			return cli_fail("%s", e.msg);
+		if (state_read(s->id, s, e))
+			return -1;
 		*v = view_of(s);
 	}
 	return 0;
 }
 
 /* Signal the container of S (running). */
-static int send_signal(const struct sandbox_state *s, int sig)
+static int send_signal(const struct sandbox_state *s, int sig, struct err *e)
 {
 	if (!vmm_running(s))
-		return cli_fail("%s: its VMM (pid %d) is not running", s->name, (int)s->vmm_pid);
+		return err_set(e, "%s: its VMM (pid %d) is not running", s->name, (int)s->vmm_pid);
 	if (!vmm_trusted(s))
-		return cli_fail("%s: pid %d is not this sandbox's VMM (its state is wrong): not signalled", s->name,
-				(int)s->vmm_pid);
+		return err_set(e, "%s: pid %d is not this sandbox's VMM (its state is wrong): not signalled", s->name,
+			       (int)s->vmm_pid);
 	if (!strcmp(s->isolation, "container")) {
 		if (kill(s->vmm_pid, sig))
-			return cli_fail("%s: kill %d: %s", s->name, (int)s->vmm_pid, strerror(errno));
+			return err_sys(e, "%s: kill %d", s->name, (int)s->vmm_pid);
 		return 0;
 	}
 	union sigval val = { .sival_int = sig };
@@ -523,7 +526,7 @@ static int send_signal(const struct sandbox_state *s, int sig)
 	/* A VMM jailed as another uid: the owner passes SIG_FORWARD on. */
 	if (errno == EPERM && owner_trusted(s) && sigqueue(s->pid, SIG_FORWARD, val) == 0)
 		return 0;
-	return cli_fail("%s: signal the VMM (pid %d): %s", s->name, (int)s->vmm_pid, strerror(errno));
+	return err_sys(e, "%s: signal the VMM (pid %d)", s->name, (int)s->vmm_pid);
 }
 
 int cmd_kill(int argc, char **argv)
@@ -556,12 +559,13 @@ int cmd_kill(int argc, char **argv)
 	const char *ref = argv[optind];
 	struct sandbox_state s;
 	enum view v;
-	if (find_started(ref, &s, &v))
-		return EXIT_ERR;
+	struct err e;
+	if (find_started(ref, &s, &v, &e))
+		return cli_report(&e);
 	if (v != V_RUNNING)
 		return cli_fail("%s is not running", ref);
-	if (send_signal(&s, sig))
-		return EXIT_ERR;
+	if (send_signal(&s, sig, &e))
+		return cli_report(&e);
 	printf("%s\n", ref);
 	return 0;
 }
@@ -596,22 +600,25 @@ static int vmm_gone(const struct sandbox_state *s)
 }
 
 /* Stop S: SIG, wait up to WAIT_MS, then KILL through the agent, 5 s more,
- * then SIGKILL the VMM itself. */
-static int stop_sandbox(const char *ref, struct sandbox_state *s, int sig, unsigned wait_ms)
+ * then SIGKILL the VMM itself. A signal that cannot be sent is no error
+ * by itself: the owner may end anyway, and the next step is tried; only a
+ * sandbox still there at the end is. */
+static int stop_sandbox(const char *ref, struct sandbox_state *s, int sig, unsigned wait_ms, struct err *e)
 {
+	struct err ignored;
 	if (sig > 0 && vmm_running(s))
-		send_signal(s, sig);
+		send_signal(s, sig, &ignored);
 	if (wait_owner(s, wait_ms))
 		return vmm_gone(s);
 	if (vmm_running(s))
-		send_signal(s, SIGKILL);
+		send_signal(s, SIGKILL, &ignored);
 	if (wait_owner(s, 5000))
 		return vmm_gone(s);
 	if (vmm_trusted(s))
 		kill(s->vmm_pid, SIGKILL);
 	if (wait_owner(s, 5000))
 		return vmm_gone(s);
-	return cli_fail("%s did not stop (owner pid %d still runs)", ref, (int)s->pid);
+	return err_set(e, "%s did not stop (owner pid %d still runs)", ref, (int)s->pid);
 }
 
 int cmd_stop(int argc, char **argv)
@@ -644,14 +651,15 @@ int cmd_stop(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct sandbox_state s;
 		enum view v;
-		if (find_started(argv[i], &s, &v)) {
-			rc = EXIT_ERR;
+		struct err e;
+		if (find_started(argv[i], &s, &v, &e)) {
+			rc = cli_report(&e);
 			continue;
 		}
 		if (v == V_RUNNING) {
 			int sig = parse_signal(s.stop_signal[0] ? s.stop_signal : "TERM");
-			if (stop_sandbox(argv[i], &s, sig < 0 ? SIGTERM : sig, (unsigned)secs * 1000)) {
-				rc = EXIT_ERR;
+			if (stop_sandbox(argv[i], &s, sig < 0 ? SIGTERM : sig, (unsigned)secs * 1000, &e)) {
+				rc = cli_report(&e);
 				continue;
 			}
 		} else if (v == V_DEAD) {
@@ -710,7 +718,7 @@ int cmd_logs(int argc, char **argv)
 	struct sandbox_state s;
 	struct err e;
 	if (state_find(ref, &s, &e))
-		return cli_fail("%s", e.msg);
+		return cli_report(&e);
 	if (!s.detached)
 		return cli_fail("%s was not run with -d: its output went to the terminal, no log is kept", ref);
 	int fd = -1;
@@ -718,7 +726,7 @@ int cmd_logs(int argc, char **argv)
 		if (fd < 0) {
 			fd = state_open(s.id, "log", O_RDONLY, 0, &e);
 			if (fd < 0 && e.errnum != ENOENT)
-				return cli_fail("%s", e.msg);
+				return cli_report(&e);
 		}
 		if (fd >= 0 && copy_out(fd) < 0)
 			return cli_fail("logs %s: %s", ref, strerror(errno));
@@ -767,8 +775,9 @@ int cmd_rm(int argc, char **argv)
 		const char *ref = argv[i];
 		struct sandbox_state s;
 		enum view v;
-		if (find_started(ref, &s, &v)) {
-			rc = EXIT_ERR;
+		struct err e;
+		if (find_started(ref, &s, &v, &e)) {
+			rc = cli_report(&e);
 			continue;
 		}
 		if (v == V_RUNNING || v == V_CREATED) {
@@ -778,16 +787,15 @@ int cmd_rm(int argc, char **argv)
 			}
 			/* The owner must be gone before the state goes, or its
 			 * last write would bring the directory back. */
-			if (stop_sandbox(ref, &s, v == V_RUNNING ? SIGKILL : 0, 10000)) {
+			if (stop_sandbox(ref, &s, v == V_RUNNING ? SIGKILL : 0, 10000, &e)) {
 				if (owner_trusted(&s))
 					kill(s.pid, SIGKILL);
 				if (!wait_owner(&s, 3000)) {
-					rc = EXIT_ERR;
+					rc = cli_report(&e);
 					continue;
 				}
 			}
 		}
-		struct err e;
 		int lock = state_lock(&e);
 		struct sandbox_state now;
 		if (!state_read(s.id, &now, &e)) {
@@ -818,15 +826,17 @@ int cmd_inspect(int argc, char **argv)
 	}
 	if (argc < 2)
 		return cli_fail("usage: sandbox inspect ID|NAME...");
+	struct err e;
 	struct sandbox_state *st = calloc((size_t)argc, sizeof(*st));
-	if (!st)
-		return cli_fail("out of memory");
+	if (!st) {
+		err_oom(&e, "inspect");
+		return cli_report(&e);
+	}
 	int n = 0;
 	for (int i = 1; i < argc; i++) {
-		struct err e;
 		if (state_find(argv[i], &st[n], &e)) {
 			free(st);
-			return cli_fail("%s", e.msg);
+			return cli_report(&e);
 		}
 		n++;
 	}

@@ -53,12 +53,15 @@ const char *run_bindir;
 /* ------------------------------------------------------------------ */
 /* the owner */
 
-/* A free subnet index 1..250 among live sandboxes (under the state lock). */
-static int alloc_net(void)
+/* A free subnet index 1..250 among live sandboxes (under the state lock);
+ * 0 if none is free; -1 with E filled if the sandboxes cannot be listed. */
+static int alloc_net(struct err *e)
 {
 	bool used[256] = { false };
 	size_t n;
-	char **ids = state_list(&n);
+	char **ids = state_list(&n, e);
+	if (!ids)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct sandbox_state s;
 		struct err e;
@@ -69,14 +72,18 @@ static int alloc_net(void)
 	for (int k = 1; k <= 250; k++)
 		if (!used[k])
 			return k;
-	return -1;
+	return 0;
 }
 
-static int name_in_use(const char *name)
+/* 1 if a sandbox is called NAME, 0 if not, -1 with E filled if the
+ * sandboxes cannot be listed. */
+static int name_in_use(const char *name, struct err *e)
 {
 	size_t n;
 	int hit = 0;
-	char **ids = state_list(&n);
+	char **ids = state_list(&n, e);
+	if (!ids)
+		return -1;
 	for (size_t i = 0; i < n && !hit; i++) {
 		struct sandbox_state s;
 		struct err e;
@@ -108,8 +115,9 @@ static void tty_restore(void)
 
 /* The container's status: from the VMM's status pipe DONE (-1: none)
  * when it comes there first (the VMM then finishes its teardown on its
- * own), else from the child's exit. */
-static int wait_child(pid_t child, int done, const struct run_opts *o, const sigset_t *set)
+ * own), else from the child's exit. -1 with E filled (status 124) if
+ * --timeout ran out and the child was killed. */
+static int wait_child(pid_t child, int done, const struct run_opts *o, const sigset_t *set, struct err *e)
 {
 	uint64_t deadline = o->timeout ? now_ns() + o->timeout * 1000000000ULL : 0;
 	for (;;) {
@@ -125,10 +133,8 @@ static int wait_child(pid_t child, int done, const struct run_opts *o, const sig
 				kill(child, SIGKILL);
 				while (waitpid(child, &st, 0) < 0 && errno == EINTR)
 					;
-				tty_restore();
-				fprintf(stderr, "sandbox: the sandbox ran longer than --timeout %u s: killed\n",
-					o->timeout);
-				return 124;
+				return err_status(e, 124, "the sandbox ran longer than --timeout %u s: killed",
+						  o->timeout);
 			}
 			uint64_t left = deadline - now;
 			struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ULL),
@@ -166,12 +172,11 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	static struct run_opts o;
 	static struct runconf rc;
 	struct err e = { 0 };
-	int r = parse_run_args(argc, argv, &o);
-	if (r)
-		return r;
+	if (parse_run_args(argc, argv, &o, &e))
+		return cli_report(&e);
 	run_bindir = self_dir();
-	if (runconf_cached(o.image, &rc) && runconf_load(o.image, &rc))
-		return EXIT_ERR;
+	if (runconf_cached(o.image, &rc) && runconf_load(o.image, &rc, &e))
+		return cli_report(&e);
 	/* The image's StopSignal goes into the state file: a signal, or no run. */
 	if (rc.stopsignal && *rc.stopsignal && state_signal(rc.stopsignal) < 0) {
 		char shown[64];
@@ -194,9 +199,12 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	state_new_id(s.id);
 	int lock = state_lock(&e);
 	if (lock < 0)
-		return cli_fail("%s", e.msg);
-	if (o.name && name_in_use(o.name)) {
+		return cli_report(&e);
+	int used = o.name ? name_in_use(o.name, &e) : 0;
+	if (used) {
 		state_unlock(lock);
+		if (used < 0)
+			return cli_report(&e);
 		return cli_fail("the name '%s' is in use (sandbox rm %s)", o.name, o.name);
 	}
 	if (!strcmp(o.network, "tap")) {
@@ -204,9 +212,11 @@ int cmd_run(int argc, char **argv, uint64_t start)
 			state_unlock(lock);
 			return cli_fail("--network tap needs root (it creates a tap device)");
 		}
-		s.net = alloc_net();
-		if (s.net < 0) {
+		s.net = alloc_net(&e);
+		if (s.net <= 0) {
 			state_unlock(lock);
+			if (s.net < 0)
+				return cli_report(&e);
 			return cli_fail("--network tap: no free subnet (250 networked sandboxes run)");
 		}
 		snprintf(s.tap, sizeof(s.tap), "sb%.12s", s.id);
@@ -230,15 +240,15 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	s.pid = getpid();
 	s.pid_start = state_proc_start(s.pid);
 	s.exit_code = -1;
-	r = state_write(&s, &e);
+	int r = state_write(&s, &e);
 	state_unlock(lock);
 	if (r)
-		return cli_fail("%s", e.msg);
+		return cli_report(&e);
 
 	static struct run_spec spec;
 	if (spec_fill(&o, &rc, s.id, &spec, &e)) {
 		state_remove(s.id);
-		return cli_fail("%s", e.msg);
+		return cli_report(&e);
 	}
 
 	/* -d: the owner goes on in the background; the caller gets the id. */
@@ -329,15 +339,17 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	s.vmm_pid = child;
 	snprintf(s.status, sizeof(s.status), "running");
 	state_write(&s, &e);
-	if (o.nports && start_proxies(&o, s.net)) {
+	if (o.nports && start_proxies(&o, s.net, &e)) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		state_remove(s.id);
-		return EXIT_ERR;
+		return cli_report(&e);
 	}
 	uint64_t t_forked = now_ns();
-	int status = wait_child(child, done[0], &o, &set);
+	int status = wait_child(child, done[0], &o, &set, &e);
 	tty_restore();
+	if (status < 0)
+		status = cli_report(&e);
 	if (getenv("SANDBOX_TIMINGS"))
 		fprintf(stderr, "sandbox-run-timings: runconf_ms=%.3f vmm_forked_ms=%.3f end_ms=%.3f\n",
 			(double)(t_runconf - start) * 1e-6, (double)(t_forked - start) * 1e-6,

@@ -40,14 +40,14 @@
 
 /* Mount a disk image file read-only (or not) at DIR: erofs can mount a
  * file directly on recent kernels; otherwise through a loop device. */
-static int mount_image_file(const char *file, const char *dir, const char *fstype, bool ro)
+static int mount_image_file(const char *file, const char *dir, const char *fstype, bool ro, struct err *e)
 {
 	unsigned long fl = MS_NODEV | MS_NOSUID | (ro ? MS_RDONLY : 0);
 	if (fstype && !strcmp(fstype, "erofs") && mount(file, dir, "erofs", fl, NULL) == 0)
 		return 0;
 	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
-		return cli_fail("mount %s: no file-backed mount and no /dev/loop-control: %s", file, strerror(errno));
+		return err_sys(e, "mount %s: no file-backed mount and no /dev/loop-control", file);
 	for (int tries = 0; tries < 16; tries++) {
 		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
 		if (n < 0)
@@ -56,13 +56,14 @@ static int mount_image_file(const char *file, const char *dir, const char *fstyp
 		snprintf(dev, sizeof(dev), "/dev/loop%d", n);
 		int lfd = open(dev, O_RDWR | O_CLOEXEC), ffd = open(file, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		if (lfd < 0 || ffd < 0) {
-			int err = errno;
+			int errnum = errno;
 			if (lfd >= 0)
 				close(lfd);
 			if (ffd >= 0)
 				close(ffd);
 			close(ctl);
-			return cli_fail("mount %s: %s", lfd < 0 ? dev : file, strerror(err));
+			errno = errnum;
+			return err_sys(e, "mount %s", lfd < 0 ? dev : file);
 		}
 		struct loop_config lc = { .fd = (unsigned)ffd,
 					  .info = { .lo_flags = LO_FLAGS_AUTOCLEAR | (ro ? LO_FLAGS_READ_ONLY : 0) } };
@@ -74,21 +75,25 @@ static int mount_image_file(const char *file, const char *dir, const char *fstyp
 		}
 		close(ctl);
 		if (r) {
+			int errnum = errno;
 			close(lfd);
-			return cli_fail("mount %s: loop device: %s", file, strerror(errno));
+			errno = errnum;
+			return err_sys(e, "mount %s: loop device", file);
 		}
 		static const char *const fss[] = { "erofs", "ext4" };
 		int m = -1;
 		for (int k = 0; k < 2 && m; k++)
 			m = mount(dev, dir, fstype ? fstype : fss[k], fl, NULL);
-		int err = errno;
+		int errnum = errno;
 		close(lfd);  /* autoclear: the device goes with the mount */
-		if (m)
-			return cli_fail("mount %s: %s", file, strerror(err));
+		if (m) {
+			errno = errnum;
+			return err_sys(e, "mount %s", file);
+		}
 		return 0;
 	}
 	close(ctl);
-	return cli_fail("mount %s: no free loop device", file);
+	return err_set(e, "mount %s: no free loop device", file);
 }
 
 /* The spec's encoding in a memfd that guest-init inherits (--spec-fd):
@@ -124,8 +129,11 @@ static int spec_memfd(const struct run_spec *spec, const char *id, struct err *e
 	return fd;
 }
 
-int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id,
-			   struct run_spec *spec)
+/* Mount the container's root (the image under a writable layer, the
+ * volumes) in a mount namespace of our own and exec guest-init --host on
+ * it; returns only on failure, with E filled. */
+static int host_child_exec(const struct run_opts *o, const struct runconf *rc, const char *id,
+			   struct run_spec *spec, struct err *e)
 {
 	char dir[700], img[800], rw[800], root[800], opts[2600];
 	state_path(dir, sizeof(dir), id, NULL);
@@ -134,25 +142,25 @@ int host_child_main(const struct run_opts *o, const struct runconf *rc, const ch
 	snprintf(root, sizeof(root), "%s/root", dir);
 	/* Mounts live in a namespace of our own: nothing is left behind. */
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		return cli_fail("--isolation container: a mount namespace: %s (needs root)", strerror(errno));
+		return err_set(e, "--isolation container: a mount namespace: %s (needs root)", strerror(errno));
 	if ((mkdir(img, 0700) && errno != EEXIST) || (mkdir(rw, 0700) && errno != EEXIST) ||
 	    (mkdir(root, 0755) && errno != EEXIST))
-		return cli_fail("mkdir in %s: %s", dir, strerror(errno));
-	if (mount_image_file(rc->disk, img, rc->fstype, true))
-		return EXIT_ERR;
+		return err_sys(e, "mkdir in %s", dir);
+	if (mount_image_file(rc->disk, img, rc->fstype, true, e))
+		return -1;
 	/* The writable layer is host memory here: bounded (as the VM's is by
 	 * the guest's memory), by --memory or 512 MiB. */
 	char rwopts[64];
 	snprintf(rwopts, sizeof(rwopts), "mode=0755,size=%lld", o->memory ? o->memory : 512LL << 20);
 	if (mount("tmpfs", rw, "tmpfs", MS_NODEV, rwopts))
-		return cli_fail("mount the writable layer: %s", strerror(errno));
+		return err_sys(e, "mount the writable layer");
 	snprintf(opts, sizeof(opts), "%s/upper", rw);
 	mkdir(opts, 0755);
 	snprintf(opts, sizeof(opts), "%s/work", rw);
 	mkdir(opts, 0755);
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", img, rw, rw);
 	if (mount("overlay", root, "overlay", MS_NODEV, opts))
-		return cli_fail("mount the overlay root: %s", strerror(errno));
+		return err_sys(e, "mount the overlay root");
 	for (int i = 0; i < o->nvol; i++) {
 		char file[4096], target[4200];
 		const char *colon = strchr(o->volumes[i], ':');
@@ -164,27 +172,35 @@ int host_child_main(const struct run_opts *o, const struct runconf *rc, const ch
 		 * walk in guest-init; here the same check is a realpath. */
 		char real[PATH_MAX];
 		if (mkdir(target, 0755) && errno != EEXIST)
-			return cli_fail("-v %s: mkdir: %s", o->volumes[i], strerror(errno));
+			return err_sys(e, "-v %s: mkdir", o->volumes[i]);
 		if (!realpath(target, real) || strncmp(real, root, strlen(root)))
-			return cli_fail("-v %s: the path leaves the container's root", o->volumes[i]);
-		if (mount_image_file(file, real, NULL, mode && !strcmp(mode, ":ro")))
-			return EXIT_ERR;
+			return err_set(e, "-v %s: the path leaves the container's root", o->volumes[i]);
+		if (mount_image_file(file, real, NULL, mode && !strcmp(mode, ":ro"), e))
+			return -1;
 	}
 	if (!o->interactive && !o->tty) {       /* as in the VM: stdin is empty */
 		int nul = open("/dev/null", O_RDONLY);
 		if (nul < 0 || dup2(nul, 0) < 0)
-			return cli_fail("/dev/null: %s", strerror(errno));
+			return err_sys(e, "/dev/null");
 		if (nul)
 			close(nul);
 	}
 	char tool[4200], fdarg[16];
 	snprintf(tool, sizeof(tool), "%s/guest-init", run_bindir);
-	struct err e;
-	int fd = spec_memfd(spec, id, &e);
+	int fd = spec_memfd(spec, id, e);
 	if (fd < 0)
-		return cli_fail("%s", e.msg);
+		return -1;
 	snprintf(fdarg, sizeof(fdarg), "%d", fd);
 	char *argv[] = { tool, "--host", root, "--spec-fd", fdarg, NULL };
 	execv(tool, argv);
-	return cli_fail("cannot run %s: %s", tool, strerror(errno));
+	return err_sys(e, "cannot run %s", tool);
+}
+
+/* The child's top level: it only returns if guest-init could not be run. */
+int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id,
+			   struct run_spec *spec)
+{
+	struct err e = { 0 };
+	host_child_exec(o, rc, id, spec, &e);
+	return cli_report(&e);
 }

@@ -59,25 +59,29 @@ struct run_spec {
 /* Where the guest kernel, initramfs, sandbox-image and guest-init are. */
 extern const char *run_bindir;
 
-/* run_opts.c: 0, or the exit status (help: 0 printed; errors: 125). A
- * positive return is the status to exit with. */
-int parse_run_args(int argc, char **argv, struct run_opts *o);
-/* runconf.c: from the image tool's cache file, else by running it. */
+/* Errors: as everywhere (common/err.h), a function that can fail fills
+ * E and returns -1; cmd_run() and the children's *_child_main() (the top
+ * level of their processes) print. */
+
+/* run_opts.c: 0, or -1 with E filled (--help prints and exits 0). */
+int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e);
+/* runconf.c: from the image tool's cache file (-1: not there or not
+ * usable, no error), else by running it (-1 with E filled). */
 int runconf_cached(const char *image, struct runconf *rc);
-int runconf_load(const char *image, struct runconf *rc);
+int runconf_load(const char *image, struct runconf *rc, struct err *e);
 /* run_spec.c: the part both isolation modes share, checked; the VM adds
  * its devices and stdio. spec_volume: volume disk DISK (1 = vdb) at PATH
  * (LEN bytes of it). */
 int spec_fill(const struct run_opts *o, const struct runconf *rc, const char *id, struct run_spec *s,
 	      struct err *e);
 int spec_volume(struct run_spec *s, unsigned disk, const char *path, size_t len, bool ro, struct err *e);
-/* run_vm.c */
+/* run_vm.c, run_host.c: the child's whole life; they print their error
+ * and return the status to _exit with. */
 int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
 		  struct run_spec *spec, uint64_t start, int done_fd);
-/* run_host.c */
 int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, struct run_spec *spec);
 /* run_proxy.c */
-int start_proxies(const struct run_opts *o, int net);
+int start_proxies(const struct run_opts *o, int net, struct err *e);
 /* -p [HOST_IP:]HOST:GUEST: HOST_IP (IPv4, default 127.0.0.1) and the two
  * ports (1-65535); -1 if malformed. */
 struct in_addr;

@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
-#include "cli.h"
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
@@ -83,31 +82,33 @@ static int parse_size_ll(const char *s, long long *out)
 	return 0;
 }
 
-static int add_env(struct run_opts *o, const char *kv)
+static int add_env(struct run_opts *o, const char *kv, struct err *e)
 {
 	if ((size_t)o->nenv >= sizeof(o->env) / sizeof(o->env[0]))
-		return cli_fail("too many environment variables");
+		return err_set(e, "too many environment variables");
 	if (!*kv || *kv == '=')
-		return cli_fail("--env '%s': want KEY=VALUE or KEY", kv);
-	if (strchr(kv, '=')) {
-		o->env[o->nenv++] = strdup(kv);
-		return 0;
-	}
-	const char *v = getenv(kv);
-	if (!v)
-		return 0;   /* Docker: unset on the host, not set inside */
+		return err_set(e, "--env '%s': want KEY=VALUE or KEY", kv);
 	char *s;
-	if (asprintf(&s, "%s=%s", kv, v) < 0)
-		return cli_fail("out of memory");
+	if (strchr(kv, '=')) {
+		s = strdup(kv);
+	} else {
+		const char *v = getenv(kv);
+		if (!v)
+			return 0;   /* Docker: unset on the host, not set inside */
+		if (asprintf(&s, "%s=%s", kv, v) < 0)
+			s = NULL;
+	}
+	if (!s)
+		return err_oom(e, "--env");
 	o->env[o->nenv++] = s;
 	return 0;
 }
 
-static int read_env_file(struct run_opts *o, const char *path)
+static int read_env_file(struct run_opts *o, const char *path, struct err *e)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return cli_fail("--env-file %s: %s", path, strerror(errno));
+		return err_sys(e, "--env-file %s", path);
 	char line[8192];
 	int r = 0;
 	while (!r && fgets(line, sizeof(line), f)) {
@@ -117,7 +118,7 @@ static int read_env_file(struct run_opts *o, const char *path)
 			p++;
 		if (!*p || *p == '#')
 			continue;
-		r = add_env(o, p);
+		r = add_env(o, p, e);
 	}
 	fclose(f);
 	return r;
@@ -133,7 +134,7 @@ static bool valid_name(const char *n)
 	return true;
 }
 
-int parse_run_args(int argc, char **argv, struct run_opts *o)
+int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 {
 	enum { O_RM = 256, O_NAME, O_ENV_FILE, O_CPUS, O_MEMORY, O_PIDS, O_NETWORK, O_READ_ONLY, O_TIMEOUT,
 	       O_KERNEL, O_INITRD, O_ISOLATION, O_INIT, O_HELP };
@@ -168,75 +169,75 @@ int parse_run_args(int argc, char **argv, struct run_opts *o)
 		case O_INIT: o->init = true; break;
 		case O_NAME:
 			if (!valid_name(optarg))
-				return cli_fail("--name '%s': want letters, digits, '_', '.', '-' (at most 63)", optarg);
+				return err_set(e, "--name '%s': want letters, digits, '_', '.', '-' (at most 63)", optarg);
 			o->name = optarg;
 			break;
 		case 'e':
-			if (add_env(o, optarg))
-				return EXIT_ERR;
+			if (add_env(o, optarg, e))
+				return -1;
 			break;
 		case O_ENV_FILE:
-			if (read_env_file(o, optarg))
-				return EXIT_ERR;
+			if (read_env_file(o, optarg, e))
+				return -1;
 			break;
 		case 'w':
 			if (optarg[0] != '/')
-				return cli_fail("--workdir '%s': must be an absolute path", optarg);
+				return err_set(e, "--workdir '%s': must be an absolute path", optarg);
 			o->workdir = optarg;
 			break;
 		case 'u':
 			if (!*optarg)
-				return cli_fail("--user: empty");
+				return err_set(e, "--user: empty");
 			o->user = optarg;
 			break;
 		case 'h':
 			if (!*optarg || strlen(optarg) > 63)
-				return cli_fail("--hostname '%s': 1 to 63 characters", optarg);
+				return err_set(e, "--hostname '%s': 1 to 63 characters", optarg);
 			o->hostname = optarg;
 			break;
 		case O_CPUS: {
 			double v = strtod(optarg, &end);
 			if (end == optarg || *end || !(v > 0) || v > MAX_VCPUS)
-				return cli_fail("--cpus: '%s' is not a number above 0 and at most %u", optarg, MAX_VCPUS);
+				return err_set(e, "--cpus: '%s' is not a number above 0 and at most %u", optarg, MAX_VCPUS);
 			o->cpus = optarg;
 			break;
 		}
 		case O_MEMORY:
 			if (parse_size_ll(optarg, &o->memory) || o->memory < 4 * (long long)MIB)
-				return cli_fail("--memory: '%s' is not a size of at least 4m (try 256m or 1g)", optarg);
+				return err_set(e, "--memory: '%s' is not a size of at least 4m (try 256m or 1g)", optarg);
 			break;
 		case O_PIDS: {
 			long v = strtol(optarg, &end, 10);
 			if (end == optarg || *end || v < 1 || v > 4194304)
-				return cli_fail("--pids-limit: '%s' is not a number from 1 to 4194304", optarg);
+				return err_set(e, "--pids-limit: '%s' is not a number from 1 to 4194304", optarg);
 			o->pids = v;
 			break;
 		}
 		case O_NETWORK:
 			if (strcmp(optarg, "none") && strcmp(optarg, "tap"))
-				return cli_fail("--network: '%s' is not none or tap", optarg);
+				return err_set(e, "--network: '%s' is not none or tap", optarg);
 			o->network = optarg;
 			break;
 		case 'p': {
 			unsigned h, g;
 			struct in_addr ip;
 			if (proxy_spec_parse(optarg, &ip, &h, &g))
-				return cli_fail("-p '%s': want [HOST_IP:]HOSTPORT:GUESTPORT (ports 1-65535, an IPv4 address)",
-						optarg);
+				return err_set(e, "-p '%s': want [HOST_IP:]HOSTPORT:GUESTPORT (ports 1-65535, an IPv4 address)",
+					       optarg);
 			if (o->nports == 16)
-				return cli_fail("-p: at most 16 ports");
+				return err_set(e, "-p: at most 16 ports");
 			o->ports[o->nports++] = optarg;
 			break;
 		}
 		case 'v': {
 			char *colon = strchr(optarg, ':');
 			if (!colon || colon == optarg || colon[1] != '/')
-				return cli_fail("-v '%s': want FILE:/PATH[:ro] (FILE a disk image)", optarg);
+				return err_set(e, "-v '%s': want FILE:/PATH[:ro] (FILE a disk image)", optarg);
 			char *mode = strchr(colon + 1, ':');
 			if (mode && strcmp(mode, ":ro") && strcmp(mode, ":rw"))
-				return cli_fail("-v '%s': the mode must be ro or rw", optarg);
+				return err_set(e, "-v '%s': the mode must be ro or rw", optarg);
 			if (o->nvol == (int)(sizeof(o->volumes) / sizeof(o->volumes[0])))
-				return cli_fail("-v: at most %zu volumes", sizeof(o->volumes) / sizeof(o->volumes[0]));
+				return err_set(e, "-v: at most %zu volumes", sizeof(o->volumes) / sizeof(o->volumes[0]));
 			o->volumes[o->nvol++] = optarg;
 			break;
 		}
@@ -244,7 +245,7 @@ int parse_run_args(int argc, char **argv, struct run_opts *o)
 		case O_TIMEOUT: {
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (end == optarg || *end || v < 1 || v > 86400 * 365)
-				return cli_fail("--timeout: '%s' is not a number of seconds", optarg);
+				return err_set(e, "--timeout: '%s' is not a number of seconds", optarg);
 			o->timeout = (unsigned)v;
 			break;
 		}
@@ -252,7 +253,7 @@ int parse_run_args(int argc, char **argv, struct run_opts *o)
 		case O_INITRD: o->initrd = optarg; break;
 		case O_ISOLATION:
 			if (strcmp(optarg, "vm") && strcmp(optarg, "container"))
-				return cli_fail("--isolation: '%s' is not vm or container", optarg);
+				return err_set(e, "--isolation: '%s' is not vm or container", optarg);
 			o->isolation = optarg;
 			break;
 		case O_HELP:
@@ -260,20 +261,20 @@ int parse_run_args(int argc, char **argv, struct run_opts *o)
 			exit(0);
 		default:
 			if (optopt && optopt < 256 && !strchr("ewuhpv", optopt))
-				return cli_fail("unknown option '-%c' (see sandbox run --help)", optopt);
-			return cli_fail("unknown or incomplete option '%s' (see sandbox run --help)", argv[optind - 1]);
+				return err_set(e, "unknown option '-%c' (see sandbox run --help)", optopt);
+			return err_set(e, "unknown or incomplete option '%s' (see sandbox run --help)", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return cli_fail("no image given (sandbox run [OPTIONS] IMAGE [CMD...])");
+		return err_set(e, "no image given (sandbox run [OPTIONS] IMAGE [CMD...])");
 	o->image = argv[optind++];
 	o->cmd = argv + optind;
 	o->ncmd = argc - optind;
 	if (o->nports && strcmp(o->network, "tap"))
-		return cli_fail("-p needs --network tap (with --network none nothing can reach the sandbox)");
+		return err_set(e, "-p needs --network tap (with --network none nothing can reach the sandbox)");
 	if (!strcmp(o->isolation, "container") && strcmp(o->network, "none"))
-		return cli_fail("--isolation container supports --network none only");
+		return err_set(e, "--isolation container supports --network none only");
 	if (o->detach && (o->interactive || o->tty))
-		return cli_fail("-d cannot be combined with -i or -t");
+		return err_set(e, "-d cannot be combined with -i or -t");
 	return 0;
 }

@@ -36,7 +36,6 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
-#include "cli.h"
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
@@ -189,29 +188,35 @@ static void *proxy_main(void *arg)
 	}
 }
 
-int start_proxies(const struct run_opts *o, int net)
+int start_proxies(const struct run_opts *o, int net, struct err *e)
 {
 	for (int i = 0; i < o->nports; i++) {
 		unsigned h, g;
 		struct in_addr ip;
 		if (proxy_spec_parse(o->ports[i], &ip, &h, &g)) /* checked by run_opts already */
-			return cli_fail("-p '%s': want [HOST_IP:]HOSTPORT:GUESTPORT", o->ports[i]);
+			return err_set(e, "-p '%s': want [HOST_IP:]HOSTPORT:GUESTPORT", o->ports[i]);
 		struct proxy *px = calloc(1, sizeof(*px));
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)h), .sin_addr = ip };
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!px)
+			return err_oom(e, "-p");
 		char ips[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &ip, ips, sizeof(ips));
-		if (!px || fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64))
-			return cli_fail("-p %s: cannot listen on %s:%u: %s", o->ports[i], ips, h, strerror(errno));
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)h), .sin_addr = ip };
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64))
+			return err_sys(e, "-p %s: cannot listen on %s:%u", o->ports[i], ips, h);
 		px->listen_fd = fd;
 		px->to = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)g) };
 		char gip[32];
 		snprintf(gip, sizeof(gip), "172.30.%d.2", net);
 		inet_aton(gip, &px->to.sin_addr);
 		pthread_t t;
-		if (pthread_create(&t, NULL, proxy_main, px))
-			return cli_fail("-p: thread: %s", strerror(errno));
+		int r = pthread_create(&t, NULL, proxy_main, px);
+		if (r) {
+			errno = r;
+			return err_sys(e, "-p: thread");
+		}
 		pthread_detach(t);
 	}
 	return 0;

@@ -84,31 +84,24 @@ static int set_disk(struct vm_config *c, const char *file, size_t len, bool ro, 
 	return 0;
 }
 
-/* DONE_FD (-1: none): where the container's status goes, one byte, as
- * soon as it is final and all output is written, before the VM is torn
- * down (the kernel's part of that, closing the VM, waits for RCU grace
- * periods: ~70 ms in the test host). The owner can end on it. */
-int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
-			 struct run_spec *spec, uint64_t start, int done_fd)
+/* The VM's configuration (into VM) and the relay's (R), from the options,
+ * the image and the spec, which gets the VM's devices and stdio. */
+static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
+			  struct run_spec *spec, struct vm *vm, struct relay *r, struct err *e)
 {
-	static struct vm vm;
-	static struct vm_child child;
-	struct err e = { 0 };
-	char kernel[4200], initrd[4200], vsock[700], append[512];
-
-	vm.t.start = start;
-	vm.vm_fd = -1;
-	vm.kvm.fd = -1;
-	struct vm_config *c = &vm.cfg;
+	/* The configuration points at these for the VM's life. */
+	static char kernel[4200], initrd[4200], append[512];
+	char vsock[700];
+	struct vm_config *c = &vm->cfg;
 	snprintf(kernel, sizeof(kernel), "%s/guest-vmlinux", run_bindir);
 	snprintf(initrd, sizeof(initrd), "%s/guest-initramfs.cpio", run_bindir);
 	c->kernel = o->kernel ? o->kernel : kernel;
 	c->initrd = o->initrd ? o->initrd : initrd;
 	if (access(c->kernel, R_OK))
-		return cli_fail("guest kernel %s: %s (build it with make, or give --kernel)", c->kernel, strerror(errno));
+		return err_set(e, "guest kernel %s: %s (build it with make, or give --kernel)", c->kernel, strerror(errno));
 	if (access(c->initrd, R_OK))
-		return cli_fail("guest initramfs %s: %s (build it with make, or give --initrd)", c->initrd,
-			    strerror(errno));
+		return err_set(e, "guest initramfs %s: %s (build it with make, or give --initrd)", c->initrd,
+			       strerror(errno));
 	c->mem_bytes = o->memory ? (uint64_t)o->memory + GUEST_MEM_OVERHEAD : GUEST_MEM_DEFAULT;
 	c->mem_bytes = (c->mem_bytes + 2 * MIB - 1) & ~(2 * MIB - 1);
 	c->ncpus = o->cpus ? (unsigned)ceil(strtod(o->cpus, NULL)) : 1;
@@ -122,28 +115,28 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 		c->jail = -1;
 
 	/* Disks: the image first (vda), then the volumes (vdb, ...). */
-	if (set_disk(c, rc->disk, strlen(rc->disk), true, &e))
-		return cli_fail("%s", e.msg);
+	if (set_disk(c, rc->disk, strlen(rc->disk), true, e))
+		return -1;
 	spec->c.image_dev = "vda";
 	spec->c.image_fs = rc->fstype;
 	for (int i = 0; i < o->nvol; i++) {
 		const char *colon = strchr(o->volumes[i], ':');
 		const char *path = colon + 1, *mode = strchr(path, ':');
 		bool ro = mode && !strcmp(mode, ":ro");
-		if (set_disk(c, o->volumes[i], (size_t)(colon - o->volumes[i]), ro, &e))
-			return cli_fail("%s", e.msg);
-		if (spec_volume(spec, c->ndisks - 1, path, mode ? (size_t)(mode - path) : strlen(path), ro, &e))
-			return cli_fail("%s", e.msg);
+		if (set_disk(c, o->volumes[i], (size_t)(colon - o->volumes[i]), ro, e))
+			return -1;
+		if (spec_volume(spec, c->ndisks - 1, path, mode ? (size_t)(mode - path) : strlen(path), ro, e))
+			return -1;
 	}
 	/* The socket's directory is all the jail lets the VMM reach of
 	 * ours: one made for it, never the sandbox's own (state, log). */
 	state_path(vsock, sizeof(vsock), id, "sock");
-	if (jail_socket_dir(vsock, &e))
-		return cli_fail("%s", e.msg);
+	if (jail_socket_dir(vsock, e))
+		return -1;
 	state_path(vsock, sizeof(vsock), id, "sock/vsock");
 	if (strlen(vsock) >= sizeof(c->vsock.uds))
-		return cli_fail("vsock socket %s: longer than %zu bytes (use a shorter SANDBOX_STATE_DIR)", vsock,
-				sizeof(c->vsock.uds) - 1);
+		return err_set(e, "vsock socket %s: longer than %zu bytes (use a shorter SANDBOX_STATE_DIR)", vsock,
+			       sizeof(c->vsock.uds) - 1);
 	c->has_vsock = true;
 	c->vsock.cid = 3;
 	memcpy(c->vsock.uds, vsock, strlen(vsock) + 1);
@@ -174,12 +167,11 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 	size_t config_len;
 	struct cspec_err ce;
 	if (cspec_encode(&spec->c, config, sizeof(config), &config_len, &ce))
-		return cli_fail("the container's spec: %s", ce.msg);
+		return err_set(e, "the container's spec: %s", ce.msg);
 
-	struct relay *r = &child.relay;
 	int guest_end;
 	if (relay_init(r, &guest_end))
-		return cli_fail("agent channel: %s", strerror(errno));
+		return err_sys(e, "agent channel");
 	r->config = config;
 	r->config_len = config_len;
 	r->in_fd = o->interactive || o->tty ? 0 : -1;
@@ -189,10 +181,33 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 	r->no_seccomp = c->no_seccomp;
 	c->has_agent = true;
 	c->agent_fd = guest_end;
+	return 0;
+}
+
+/* The child's top level: set up, boot and run the VM; returns the
+ * container's status, or 125 with the error printed.
+ * DONE_FD (-1: none): where the container's status goes, one byte, as
+ * soon as it is final and all output is written, before the VM is torn
+ * down (the kernel's part of that, closing the VM, waits for RCU grace
+ * periods: ~70 ms in the test host). The owner can end on it. */
+int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
+			 struct run_spec *spec, uint64_t start, int done_fd)
+{
+	static struct vm vm;
+	static struct vm_child child;
+	struct err e = { 0 };
+
+	vm.t.start = start;
+	vm.vm_fd = -1;
+	vm.kvm.fd = -1;
+	struct vm_config *c = &vm.cfg;
+	struct relay *r = &child.relay;
+	if (vm_child_setup(o, rc, id, net, spec, &vm, r, &e))
+		return cli_report(&e);
 	if (vm_prepare(&vm, &e)) {
-		fprintf(stderr, "sandbox: %s\n", e.msg);
+		int st = cli_report(&e);
 		vm_destroy(&vm);
-		return EXIT_ERR;
+		return st;
 	}
 	vm.on_signal = on_signal;
 	vm.on_signal_arg = &child;
@@ -223,9 +238,8 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 	vm_destroy(&vm);
 	if (reported >= 0)
 		return reported;
-	if (e.msg[0])
-		fprintf(stderr, "sandbox: %s\n", e.msg);
-	else
-		fprintf(stderr, "sandbox: the guest ended without reporting the container's status\n");
+	if (!e.msg[0])
+		err_set(&e, "the guest ended without reporting the container's status");
+	cli_report(&e);
 	return status == 0 ? EXIT_ERR : status;
 }

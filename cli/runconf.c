@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
-#include "cli.h"
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
@@ -37,19 +36,46 @@
 /* ------------------------------------------------------------------ */
 /* the image */
 
-static int runconf_parse(const char *image, struct runconf *rc, size_t len);
+static int runconf_parse(const char *image, struct runconf *rc, size_t len, struct err *e);
+
+/* Read all of FD into RC->buf (NUL-terminated); its length in *LEN. */
+static int read_all(int fd, struct runconf *rc, size_t *len, struct err *e)
+{
+	size_t cap = 65536, n = 0;
+	rc->buf = malloc(cap + 1);
+	if (!rc->buf)
+		return err_oom(e, "the image's run defaults");
+	for (;;) {
+		if (n == cap) {
+			char *nb = realloc(rc->buf, 2 * cap + 1);
+			if (!nb)
+				return err_oom(e, "the image's run defaults");
+			rc->buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, rc->buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	rc->buf[n] = '\0';
+	*len = n;
+	return 0;
+}
 
 /* Ask the image tool (it imports a built-in image on first use). */
-int runconf_load(const char *image, struct runconf *rc)
+int runconf_load(const char *image, struct runconf *rc, struct err *e)
 {
 	char tool[4200];
 	snprintf(tool, sizeof(tool), "%s/sandbox-image", run_bindir);
 	int out[2], errp[2];
 	if (pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))
-		return cli_fail("pipe: %s", strerror(errno));
+		return err_sys(e, "pipe");
 	pid_t pid = fork();
 	if (pid < 0)
-		return cli_fail("fork: %s", strerror(errno));
+		return err_sys(e, "fork");
 	if (pid == 0) {
 		dup2(out[1], 1);
 		dup2(errp[1], 2);
@@ -59,33 +85,25 @@ int runconf_load(const char *image, struct runconf *rc)
 	}
 	close(out[1]);
 	close(errp[1]);
-	size_t cap = 65536, len = 0;
-	rc->buf = malloc(cap + 1);
+	size_t len = 0;
+	/* If reading fails, the tool is still waited for; that failure is
+	 * the one reported (the tool then dies of EPIPE). */
+	struct err read_err = { 0 };
+	int r = read_all(out[0], rc, &len, &read_err);
+	close(out[0]);  /* read to its end, or a tool still writing gets EPIPE */
 	char msg[1024] = "";
 	size_t mlen = 0;
-	for (;;) {
-		if (len == cap) {
-			char *nb = realloc(rc->buf, 2 * cap + 1);
-			if (!nb)
-				break;
-			rc->buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(out[0], rc->buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
 	for (ssize_t n; mlen < sizeof(msg) - 1 && (n = read(errp[0], msg + mlen, sizeof(msg) - 1 - mlen)) > 0;)
 		mlen += (size_t)n;
 	msg[mlen] = '\0';
-	close(out[0]);
 	close(errp[0]);
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	if (r) {
+		*e = read_err;
+		return -1;
+	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 		char *nl = strchr(msg, '\n');
 		if (nl)
@@ -93,16 +111,15 @@ int runconf_load(const char *image, struct runconf *rc)
 		const char *m = msg;
 		if (!strncmp(m, "sandbox-image: ", 15))
 			m += 15;
-		return cli_fail("%s", *m ? m : "the image tool failed");
+		return err_set(e, "%s", *m ? m : "the image tool failed");
 	}
-	rc->buf[len] = '\0';
-	if (runconf_parse(image, rc, len))
-		return cli_fail("image %s: the image tool gave no disk", image);
-	return 0;
+	return runconf_parse(image, rc, len, e);
 }
 
-/* Split RC->buf (LEN bytes of NUL-terminated key=value records). */
-static int runconf_parse(const char *image, struct runconf *rc, size_t len)
+/* Split RC->buf (LEN bytes of NUL-terminated key=value records). An image
+ * with more Entrypoint, Cmd or Env entries than a spec holds is refused
+ * rather than run with some of them dropped. */
+static int runconf_parse(const char *image, struct runconf *rc, size_t len, struct err *e)
 {
 	for (size_t off = 0; off < len;) {
 		char *rec = rc->buf + off;
@@ -112,18 +129,24 @@ static int runconf_parse(const char *image, struct runconf *rc, size_t len)
 		if (!v)
 			continue;
 		*v++ = '\0';
+		char **list = NULL;
+		int *n = NULL;
 		if (!strcmp(rec, "disk")) rc->disk = v;
 		else if (!strcmp(rec, "fstype")) rc->fstype = v;
 		else if (!strcmp(rec, "workdir")) rc->workdir = v;
 		else if (!strcmp(rec, "user")) rc->user = v;
 		else if (!strcmp(rec, "stopsignal")) rc->stopsignal = v;
-		else if (!strcmp(rec, "entrypoint") && rc->nentry < SB_RUN_MAX_ARGS) rc->entrypoint[rc->nentry++] = v;
-		else if (!strcmp(rec, "cmd") && rc->ncmd < SB_RUN_MAX_ARGS) rc->cmd[rc->ncmd++] = v;
-		else if (!strcmp(rec, "env") && rc->nenv < SB_RUN_MAX_ARGS) rc->env[rc->nenv++] = v;
+		else if (!strcmp(rec, "entrypoint")) list = rc->entrypoint, n = &rc->nentry;
+		else if (!strcmp(rec, "cmd")) list = rc->cmd, n = &rc->ncmd;
+		else if (!strcmp(rec, "env")) list = rc->env, n = &rc->nenv;
+		if (!list)
+			continue;
+		if (*n == SB_RUN_MAX_ARGS)
+			return err_set(e, "image %s: more than %d %s entries", image, SB_RUN_MAX_ARGS, rec);
+		list[(*n)++] = v;
 	}
-	(void)image;
 	if (!rc->disk)
-		return -1;
+		return err_set(e, "image %s: the image tool gave no disk", image);
 	if (!rc->fstype)
 		rc->fstype = "erofs";
 	return 0;
@@ -178,7 +201,8 @@ int runconf_cached(const char *image, struct runconf *rc)
 	}
 	buf[len] = '\0';
 	struct runconf t = { .buf = buf };
-	if (runconf_parse(image, &t, (size_t)len) || access(t.disk, R_OK)) {
+	struct err e;   /* anything amiss: the tool decides, and says why */
+	if (runconf_parse(image, &t, (size_t)len, &e) || access(t.disk, R_OK)) {
 		free(buf);
 		return -1;
 	}

@@ -462,46 +462,75 @@ static int by_created(const void *a, const void *b)
 	return x->created < y->created ? -1 : x->created > y->created ? 1 : strcmp(x->id, y->id);
 }
 
-char **state_list(size_t *n)
+/* Free the first N entries of ENTS and ENTS. */
+static void free_ents(struct ent *ents, size_t n)
 {
-	struct err e;
+	for (size_t i = 0; i < n; i++)
+		free(ents[i].id);
+	free(ents);
+}
+
+/* Append ID (created CREATED) to *ENTS (*CAP entries room, *N used). */
+static int add_ent(struct ent **ents, size_t *cap, size_t *n, const char *id, long long created)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		struct ent *ne = realloc(*ents, ncap * sizeof(**ents));
+		if (!ne)
+			return -1;
+		*ents = ne;
+		*cap = ncap;
+	}
+	char *copy = strdup(id);
+	if (!copy)
+		return -1;
+	(*ents)[*n] = (struct ent){ .id = copy, .created = created };
+	(*n)++;
+	return 0;
+}
+
+char **state_list(size_t *n, struct err *e)
+{
 	*n = 0;
-	if (!state_root(&e))
+	if (!state_root(e))
 		return NULL;
 	int fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
+		err_sys(e, "read %s", root);
 		if (fd >= 0)
 			close(fd);
 		return NULL;
 	}
 	struct ent *ents = NULL;
-	size_t cap = 0;
+	size_t cap = 0, count = 0;
 	for (struct dirent *de; (de = readdir(d));) {
 		if (!valid_id(de->d_name))
 			continue;
 		struct sandbox_state s;
-		if (state_read(de->d_name, &s, &e))
+		struct err ignored;     /* a damaged state is listed; reading it says why */
+		if (state_read(de->d_name, &s, &ignored))
 			s.created = 0;
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 16;
-			struct ent *ne = realloc(ents, cap * sizeof(*ents));
-			if (!ne)
-				break;
-			ents = ne;
+		if (add_ent(&ents, &cap, &count, de->d_name, s.created)) {
+			closedir(d);
+			free_ents(ents, count);
+			err_oom(e, "list the sandboxes");
+			return NULL;
 		}
-		ents[*n].id = strdup(de->d_name);
-		ents[*n].created = s.created;
-		if (ents[*n].id)
-			(*n)++;
 	}
 	closedir(d);
-	if (*n)
-		qsort(ents, *n, sizeof(*ents), by_created);
-	char **ids = calloc(*n + 1, sizeof(char *));
-	for (size_t i = 0; ids && i < *n; i++)
+	if (count)
+		qsort(ents, count, sizeof(*ents), by_created);
+	char **ids = calloc(count + 1, sizeof(char *));
+	if (!ids) {
+		free_ents(ents, count);
+		err_oom(e, "list the sandboxes");
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++)
 		ids[i] = ents[i].id;
 	free(ents);
+	*n = count;
 	return ids;
 }
 
@@ -515,7 +544,9 @@ void state_free_list(char **ids, size_t n)
 int state_find(const char *ref, struct sandbox_state *s, struct err *e)
 {
 	size_t n, hits = 0;
-	char **ids = state_list(&n);
+	char **ids = state_list(&n, e);
+	if (!ids)
+		return -1;
 	char found[STATE_ID_LEN + 1] = "";
 	/* The id, else a name, else a unique id prefix. Ids and prefixes match
 	 * by the directory's name, so that a damaged state is found (and

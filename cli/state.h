@@ -70,8 +70,10 @@ int state_write(const struct sandbox_state *s, struct err *e);
  * written, or removed meanwhile), else the error says what is wrong
  * (EBADMSG: "damaged state file"); S is all zero then. */
 int state_read(const char *id, struct sandbox_state *s, struct err *e);
-/* Every sandbox's id (sorted by creation); free with state_free_list. */
-char **state_list(size_t *n);
+/* Every sandbox's id (sorted by creation); free with state_free_list.
+ * NULL with E filled if the root cannot be read or memory runs out (an
+ * empty root is an empty list, never NULL). */
+char **state_list(size_t *n, struct err *e);
 void state_free_list(char **ids, size_t n);
 /* Find a sandbox by id, unique id prefix, or name. */
 int state_find(const char *ref, struct sandbox_state *s, struct err *e);

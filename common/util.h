@@ -1,5 +1,5 @@
 /* The small library every host program links (the VMM, the command line,
- * the image tool): errors, time, sizes. */
+ * the image tool): time, sizes; errors are err.h's. */
 #ifndef SANDBOX_UTIL_H
 #define SANDBOX_UTIL_H
 
@@ -7,30 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The error convention of every host program (after crun): a function
- * that can fail takes a struct err *, returns -1 (or < 0) and fills it;
- * callers add context with err_wrap(); only a command's top level prints
- * (one line: "sandbox: MSG") and exits with err_exit_status().
- * Allocation failure is an error like any other: err_oom(). */
-struct err {
-	char msg[512];
-	int errnum;    /* errno behind it (err_sys), 0 if none */
-	int status;    /* exit status it calls for (err_status), 0: the caller's default */
-};
-
-int err_set(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Like err_set but appends ": strerror(errno)" and keeps errno. */
-int err_sys(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Like err_set, with the exit status the failure calls for (e.g. Docker's
- * 125/126/127). */
-int err_status(struct err *e, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* "WHAT: Cannot allocate memory". */
-int err_oom(struct err *e, const char *what);
-/* Prefix an existing message with more context: "ctx: old" (errnum and
- * status kept). */
-int err_wrap(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The status E asks for, else FALLBACK. */
-int err_exit_status(const struct err *e, int fallback);
+#include "err.h"   /* the error convention, for every includer of util.h */
 
 /* Monotonic time in nanoseconds. */
 uint64_t now_ns(void);

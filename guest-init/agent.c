@@ -75,16 +75,16 @@ static void queue_marks(struct sb_tx *tx)
 	sb_tx_put(tx, SB_F_STDERR, line, (uint32_t)n);
 }
 
-static int agent_connect(struct sb_err *err)
+static int agent_connect(struct err *err)
 {
 	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return sb_fail(err, errno, "vsock socket");
+		return err_errno(err, errno, "vsock socket");
 	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = SB_AGENT_PORT };
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		int e = errno;
 		close(fd);
-		return sb_fail(err, e, "connect to the host (vsock port %d)", SB_AGENT_PORT);
+		return err_errno(err, e, "connect to the host (vsock port %d)", SB_AGENT_PORT);
 	}
 	return fd;
 }
@@ -92,39 +92,39 @@ static int agent_connect(struct sb_err *err)
 /* Block until the first frame, which must be CONFIG, and decode it into
  * C (whose strings point into a buffer of ours: the receive buffer is
  * reused). */
-static int read_config(struct relay *r, struct cspec *c, struct sb_err *err)
+static int read_config(struct relay *r, struct cspec *c, struct err *err)
 {
 	static uint8_t buf[CSPEC_MAX_SIZE];
 	long len = relay_first_frame(r, SB_F_CONFIG, buf, sizeof(buf), err);
 	if (len < 0)
-		return sb_wrap(err, "config");
+		return err_wrap(err, "config");
 	struct cspec_err ce;
 	if (cspec_decode(buf, (size_t)len, c, &ce) < 0)
-		return sb_fail(err, 0, "config: %s", ce.msg);
+		return err_errno(err, 0, "config: %s", ce.msg);
 	if (!c->image_dev)
-		return sb_fail(err, 0, "config: no image disk");
+		return err_errno(err, 0, "config: no image disk");
 	return 0;
 }
 
 /* switch_root: a tmpfs becomes "/", so that the container's root can be
  * pivot_root'ed (the initramfs itself cannot). /dev, /proc, /sys move. */
-static int leave_initramfs(struct sb_err *err)
+static int leave_initramfs(struct err *err)
 {
 	static const char *const keep[] = { "/dev", "/proc", "/sys" };
 	char path[64];
 	if (mkdir("/newroot", 0755) && errno != EEXIST)
-		return sb_fail(err, errno, "mkdir /newroot");
+		return err_errno(err, errno, "mkdir /newroot");
 	if (mount("tmpfs", "/newroot", "tmpfs", MS_NOSUID, "mode=0755,size=1m"))
-		return sb_fail(err, errno, "mount /newroot");
+		return err_errno(err, errno, "mount /newroot");
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "/newroot%s", keep[i]);
 		mkdir(path, 0755);
 		if (mount(keep[i], path, NULL, MS_MOVE, NULL))
-			return sb_fail(err, errno, "move %s", keep[i]);
+			return err_errno(err, errno, "move %s", keep[i]);
 	}
 	unlink("/init");    /* its pages go once we no longer need them */
 	if (chdir("/newroot") || mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/"))
-		return sb_fail(err, errno, "switch root");
+		return err_errno(err, errno, "switch root");
 	mkdir("/run", 0755);
 	mkdir("/tmp", 01777);
 	return 0;
@@ -132,22 +132,22 @@ static int leave_initramfs(struct sb_err *err)
 
 /* Make PATH (absolute, inside ROOT) a directory without following any
  * symlink on the way, and return an O_PATH fd for it. */
-static int mkdir_beneath(const char *path, struct sb_err *err)
+static int mkdir_beneath(const char *path, struct err *err)
 {
 	int dir = open(ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		return sb_fail(err, errno, "open %s", ROOT);
+		return err_errno(err, errno, "open %s", ROOT);
 	char buf[4096];
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (char *save = NULL, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(c, "..") || !strcmp(c, ".")) {
 			close(dir);
-			return sb_fail(err, EINVAL, "volume path %s", path);
+			return err_errno(err, EINVAL, "volume path %s", path);
 		}
 		if (mkdirat(dir, c, 0755) && errno != EEXIST) {
 			int e = errno;
 			close(dir);
-			return sb_fail(err, e, "mkdir %s", path);
+			return err_errno(err, e, "mkdir %s", path);
 		}
 		struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 					.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
@@ -155,7 +155,7 @@ static int mkdir_beneath(const char *path, struct sb_err *err)
 		int e = errno;
 		close(dir);
 		if (next < 0)
-			return sb_fail(err, e, "volume path %s (a symlink or not a directory?)", path);
+			return err_errno(err, e, "volume path %s (a symlink or not a directory?)", path);
 		dir = next;
 	}
 	return dir;
@@ -177,7 +177,7 @@ static void readahead_kb(const char *dev)
 	}
 }
 
-static int mount_root(const struct cspec *o, struct sb_err *err)
+static int mount_root(const struct cspec *o, struct err *err)
 {
 	char dev[128], opts[256];
 	mkdir("/run/image", 0755);
@@ -186,18 +186,18 @@ static int mount_root(const struct cspec *o, struct sb_err *err)
 	snprintf(dev, sizeof(dev), "/dev/%s", o->image_dev);
 	readahead_kb(o->image_dev);
 	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, NULL))
-		return sb_fail(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
+		return err_errno(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
 	if (o->upper_size)
 		snprintf(opts, sizeof(opts), "mode=0755,size=%llu", (unsigned long long)o->upper_size);
 	else
 		snprintf(opts, sizeof(opts), "mode=0755");
 	if (mount("tmpfs", "/run/rw", "tmpfs", MS_NODEV, opts))
-		return sb_fail(err, errno, "mount the writable layer");
+		return err_errno(err, errno, "mount the writable layer");
 	if (mkdir("/run/rw/upper", 0755) || mkdir("/run/rw/work", 0755))
-		return sb_fail(err, errno, "mkdir the writable layer");
+		return err_errno(err, errno, "mkdir the writable layer");
 	if (mount("overlay", ROOT, "overlay", MS_NODEV,
 		  "lowerdir=/run/image,upperdir=/run/rw/upper,workdir=/run/rw/work"))
-		return sb_fail(err, errno, "mount the overlay root");
+		return err_errno(err, errno, "mount the overlay root");
 	for (unsigned i = 0; i < o->nvolumes; i++) {
 		const struct cspec_volume *v = &o->volumes[i];
 		int fd = mkdir_beneath(v->path, err);
@@ -214,20 +214,20 @@ static int mount_root(const struct cspec *o, struct sb_err *err)
 		int e = errno;
 		close(fd);
 		if (r)
-			return sb_fail(err, e, "mount volume %s at %s", dev, v->path);
+			return err_errno(err, e, "mount volume %s at %s", dev, v->path);
 	}
 	return 0;
 }
 
-static int if_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what, struct sb_err *err)
+static int if_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what, struct err *err)
 {
 	if (ioctl(s, req, ifr) < 0)
-		return sb_fail(err, errno, "%s", what);
+		return err_errno(err, errno, "%s", what);
 	return 0;
 }
 
 static int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, const char *what,
-		    struct sb_err *err)
+		    struct err *err)
 {
 	struct ifreq ifr = { 0 };
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
@@ -237,7 +237,7 @@ static int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, c
 	return if_ioctl(s, req, &ifr, what, err);
 }
 
-static int link_up(int s, const char *ifname, struct sb_err *err)
+static int link_up(int s, const char *ifname, struct err *err)
 {
 	struct ifreq ifr = { 0 };
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
@@ -284,7 +284,7 @@ static void write_etc(const char *name, const char *text)
 
 /* eth0 from the spec: address/prefix, a gateway and a DNS server if
  * given (cspec_check made sure of the prefix). */
-static int network_setup(const struct cspec *c, struct sb_err *err)
+static int network_setup(const struct cspec *c, struct err *err)
 {
 	const char *hostname = c->hostname;
 	struct in_addr a = { c->eth_addr }, g = { c->eth_gw }, d = { c->eth_dns };
@@ -295,11 +295,11 @@ static int network_setup(const struct cspec *c, struct sb_err *err)
 	inet_ntop(AF_INET, &d, dns, sizeof(dns));
 	SB_AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return sb_fail(err, errno, "socket");
+		return err_errno(err, errno, "socket");
 	in_addr_t mask = htonl(prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix));
 	if (link_up(s, "lo", err) < 0 || set_addr(s, SIOCSIFADDR, "eth0", a.s_addr, "eth0 address", err) < 0 ||
 	    set_addr(s, SIOCSIFNETMASK, "eth0", mask, "eth0 netmask", err) < 0 || link_up(s, "eth0", err) < 0)
-		return sb_wrap(err, "network");
+		return err_wrap(err, "network");
 	if (g.s_addr) {
 		struct rtentry rt = { 0 };
 		struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst, *gwa = (struct sockaddr_in *)&rt.rt_gateway,
@@ -309,7 +309,7 @@ static int network_setup(const struct cspec *c, struct sb_err *err)
 		rt.rt_flags = RTF_UP | RTF_GATEWAY;
 		rt.rt_dev = "eth0";
 		if (ioctl(s, SIOCADDRT, &rt) < 0)
-			return sb_fail(err, errno, "network: default route via %s", gw);
+			return err_errno(err, errno, "network: default route via %s", gw);
 	}
 	char text[512];
 	if (d.s_addr) {
@@ -332,7 +332,7 @@ static void runtime_main(void *arg, bool tty)
 	close(main_relay.vs);       /* PID 1's, not the runtime's */
 	close(main_relay.sigfd);
 	spec->tty = tty;
-	struct sb_err err = { 0 };
+	struct err err = { 0 };
 	int status = container_run(spec, &err);
 	if (status < 0) {
 		fprintf(stderr, "sandbox: %s\n", err.msg);
@@ -357,16 +357,16 @@ static void before_exit(struct relay *r)
  * and forks a session per connection (exec.c). */
 static struct sb_spec main_spec;
 
-static int exec_listen(struct sb_err *err)
+static int exec_listen(struct err *err)
 {
 	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return sb_fail(err, errno, "vsock socket");
+		return err_errno(err, errno, "vsock socket");
 	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = SB_EXEC_PORT };
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 64)) {
 		int e = errno;
 		close(fd);
-		return sb_fail(err, e, "listen on vsock port %d", SB_EXEC_PORT);
+		return err_errno(err, e, "listen on vsock port %d", SB_EXEC_PORT);
 	}
 	return fd;
 }
@@ -395,7 +395,7 @@ int agent_main(bool timings)
 	struct relay *r = &main_relay;
 	struct sb_spec *spec = &main_spec;
 	static struct cspec o;
-	struct sb_err err = { 0 };
+	struct err err = { 0 };
 
 	timings_on = timings;
 	mark("start");
@@ -403,7 +403,7 @@ int agent_main(bool timings)
 	if (vs < 0)
 		goto fail_noconn;
 	if (relay_init(r, vs) < 0) {
-		sb_fail(&err, ENOMEM, "relay");
+		err_errno(&err, ENOMEM, "relay");
 		goto fail_noconn;
 	}
 	mark("connect");
@@ -424,7 +424,7 @@ int agent_main(bool timings)
 		 * none means. The container shares it: one of its own would
 		 * isolate nothing more and cost ~10 ms to make and tear down. */
 		if (ns_loopback_up(&err) < 0) {
-			sb_wrap(&err, "network");
+			err_wrap(&err, "network");
 			goto fail;
 		}
 		spec->network = SB_NET_SHARE;
@@ -436,7 +436,7 @@ int agent_main(bool timings)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (r->sigfd < 0) {
-		sb_fail(&err, errno, "signalfd");
+		err_errno(&err, errno, "signalfd");
 		goto fail;
 	}
 	if (relay_spawn(r, o.tty, o.stdin_open, o.rows, o.cols, runtime_main, spec, &err) < 0)
@@ -451,7 +451,7 @@ int agent_main(bool timings)
 
 fail:
 	/* Tell the host why, as the container's stderr, then the status. */
-	sb_wrap(&err, "guest");
+	err_wrap(&err, "guest");
 	relay_fail(r, err.msg, err.status ? err.status : 125);
 	return err.status ? err.status : 125;
 fail_noconn:

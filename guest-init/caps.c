@@ -40,17 +40,17 @@ static int last_cap(void)
 	return n;
 }
 
-int caps_drop_bounding(struct sb_err *err)
+int caps_drop_bounding(struct err *err)
 {
 	unsigned long long keep = docker_mask();
 	int last = last_cap();
 	for (int c = 0; c <= last; c++)
 		if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL)
-			return sb_fail(err, errno, "drop %d from the bounding set", c);
+			return err_errno(err, errno, "drop %d from the bounding set", c);
 	return 0;
 }
 
-int caps_apply(struct sb_err *err)
+int caps_apply(struct err *err)
 {
 	unsigned long long m = docker_mask();
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
@@ -62,14 +62,14 @@ int caps_apply(struct sb_err *err)
 	 * KEEPCAPS kept; capset cannot add, so ask for what is left. */
 	struct __user_cap_data_struct cur[2];
 	if (syscall(SYS_capget, &h, cur))
-		return sb_fail(err, errno, "capget");
+		return err_errno(err, errno, "capget");
 	for (int i = 0; i < 2; i++) {
 		d[i].permitted &= cur[i].permitted;
 		d[i].effective &= cur[i].permitted;
 	}
 	if (syscall(SYS_capset, &h, d))
-		return sb_fail(err, errno, "capset");
+		return err_errno(err, errno, "capset");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL)
-		return sb_fail(err, errno, "clear the ambient set");
+		return err_errno(err, errno, "clear the ambient set");
 	return 0;
 }

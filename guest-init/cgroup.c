@@ -40,17 +40,17 @@ static bool has_controller(const char *root, const char *name)
 	return found;
 }
 
-static int write_file(const char *dir, const char *file, const char *val, struct sb_err *err)
+static int write_file(const char *dir, const char *file, const char *val, struct err *err)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	SB_AUTOCLOSE int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, val, strlen(val)) < 0)
-		return sb_fail(err, errno, "write %s to %s", val, path);
+		return err_errno(err, errno, "write %s to %s", val, path);
 	return 0;
 }
 
-int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct sb_err *err)
+int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct err *err)
 {
 	struct { const char *ctl, *file; long long v; char val[64]; } lim[] = {
 		{ "memory", "memory.max", spec->memory_max, "" },
@@ -76,7 +76,7 @@ int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pat
 		return 0;
 	snprintf(path, pathlen, "%s/sandbox-%d", root, (int)child);
 	if (mkdir(path, 0755))
-		return sb_fail(err, errno, "mkdir %s", path);
+		return err_errno(err, errno, "mkdir %s", path);
 	for (size_t i = 0; i < 3; i++) {
 		if (!lim[i].v)
 			continue;
@@ -120,7 +120,7 @@ void cgroup_report(const char *path, const struct sb_spec *spec)
 	fclose(f);
 }
 
-int cgroup_procs_of(pid_t pid, struct sb_err *err)
+int cgroup_procs_of(pid_t pid, struct err *err)
 {
 	const char *root = cgroup2_root();
 	if (!root)
@@ -129,7 +129,7 @@ int cgroup_procs_of(pid_t pid, struct sb_err *err)
 	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
 	FILE *f = fopen(file, "re");
 	if (!f)
-		return sb_fail(err, errno, "open %s", file);
+		return err_errno(err, errno, "open %s", file);
 	bool found = false;
 	while (!found && fgets(line, sizeof(line), f))
 		found = !strncmp(line, "0::/", 4);
@@ -140,9 +140,9 @@ int cgroup_procs_of(pid_t pid, struct sb_err *err)
 	if (!strcmp(line + 3, "/") || strstr(line + 3, "/.."))
 		return -2;      /* the root group: no limits to share */
 	if (snprintf(path, sizeof(path), "%s%s/cgroup.procs", root, line + 3) >= (int)sizeof(path))
-		return sb_fail(err, 0, "cgroup path too long");
+		return err_errno(err, 0, "cgroup path too long");
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return sb_fail(err, errno, "open %s", path);
+		return err_errno(err, errno, "open %s", path);
 	return fd;
 }

@@ -24,38 +24,6 @@
 
 extern char **environ;
 
-int sb_fail(struct sb_err *err, int errnum, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	if (errnum && n >= 0 && (size_t)n < sizeof(err->msg))
-		snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", strerror(errnum));
-	err->errnum = errnum;
-	if (!err->status)
-		err->status = 125;
-	return -1;
-}
-
-int sb_wrap(struct sb_err *err, const char *fmt, ...)
-{
-	char prefix[256], old[sizeof(err->msg)];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
-	va_end(ap);
-	memcpy(old, err->msg, sizeof(old));
-	size_t n = strlen(prefix);
-	if (n > sizeof(err->msg) - 3)
-		n = sizeof(err->msg) - 3;
-	memcpy(err->msg, prefix, n);
-	memcpy(err->msg + n, ": ", 2);
-	memcpy(err->msg + n + 2, old, sizeof(err->msg) - n - 3);
-	err->msg[sizeof(err->msg) - 1] = '\0';
-	return -1;
-}
-
 static int status_of(int st)
 {
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -101,11 +69,11 @@ int container_wait(pid_t child)
 	return wait_for(child);
 }
 
-static int apply_rlimits(const struct sb_spec *spec, struct sb_err *err)
+static int apply_rlimits(const struct sb_spec *spec, struct err *err)
 {
 	for (int i = 0; i < spec->nrlimits; i++)
 		if (setrlimit(spec->rlimits[i].resource, &spec->rlimits[i].lim))
-			return sb_fail(err, errno, "setrlimit %d", spec->rlimits[i].resource);
+			return err_errno(err, errno, "setrlimit %d", spec->rlimits[i].resource);
 	return 0;
 }
 
@@ -134,12 +102,12 @@ static char **build_env(const struct sb_spec *spec, const struct sb_ids *ids)
 /* --init: PID 1 of the container is this reaper; the command is its child.
  * Signals sent to PID 1 reach the command, and it can die of them (the
  * kernel never delivers an unhandled signal to a namespace's init). */
-static void exec_command(const struct sb_spec *spec, char **env, struct sb_err *err)
+static void exec_command(const struct sb_spec *spec, char **env, struct err *err)
 {
 	if (spec->init) {
 		pid_t pid = fork();
 		if (pid < 0) {
-			sb_fail(err, errno, "fork the command");
+			err_errno(err, errno, "fork the command");
 			return;
 		}
 		if (pid > 0) {
@@ -151,58 +119,58 @@ static void exec_command(const struct sb_spec *spec, char **env, struct sb_err *
 	execvp(spec->args[0], spec->args);
 	int e = errno;
 	err->status = e == ENOENT ? 127 : 126;
-	sb_fail(err, e, "exec %s", spec->args[0]);
+	err_errno(err, e, "exec %s", spec->args[0]);
 }
 
 /* The process's own walls, the same for the container's first process
  * and every exec'd one: working directory, user, rlimits, capabilities,
  * no_new_privs, seccomp (last), exec. Returns only on failure. */
-int process_exec(const struct sb_spec *spec, struct sb_err *err)
+int process_exec(const struct sb_spec *spec, struct err *err)
 {
 	struct sb_ids ids;
 	if (chdir(spec->cwd ? spec->cwd : "/"))
-		return sb_fail(err, errno, "chdir %s", spec->cwd);
+		return err_errno(err, errno, "chdir %s", spec->cwd);
 	if (user_resolve(spec->user, &ids, err) < 0)
-		return sb_wrap(err, "user");
+		return err_wrap(err, "user");
 	if (apply_rlimits(spec, err) < 0)
 		return -1;
 	if (caps_drop_bounding(err) < 0)
-		return sb_wrap(err, "capabilities");
+		return err_wrap(err, "capabilities");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return sb_fail(err, errno, "no_new_privs");
+		return err_errno(err, errno, "no_new_privs");
 	if (user_switch(&ids, err) < 0)
-		return sb_wrap(err, "user");
+		return err_wrap(err, "user");
 	if (caps_apply(err) < 0)
-		return sb_wrap(err, "capabilities");
+		return err_wrap(err, "capabilities");
 	char **env = build_env(spec, &ids);
 	/* Only stdin, stdout and stderr reach the command (and the error
 	 * pipe, until exec). */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) && errno != ENOSYS && errno != EINVAL)
-		return sb_fail(err, errno, "close_range");
+		return err_errno(err, errno, "close_range");
 	if (seccomp_apply_default(err) < 0)
-		return sb_wrap(err, "seccomp");
+		return err_wrap(err, "seccomp");
 	exec_command(spec, env, err);
 	return -1;
 }
 
-static int child_setup(const struct sb_spec *spec, struct sb_err *err)
+static int child_setup(const struct sb_spec *spec, struct err *err)
 {
 	/* A terminal: the container's session leader owns it (job control,
 	 * ^C reaching the foreground process group). */
 	if (spec->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
-		return sb_fail(err, errno, "make the pty the controlling terminal");
+		return err_errno(err, errno, "make the pty the controlling terminal");
 	if (unshare(CLONE_NEWCGROUP))
-		return sb_fail(err, errno, "unshare cgroup namespace");
+		return err_errno(err, errno, "unshare cgroup namespace");
 	if (ns_setup_uts_net(spec, err) < 0)
 		return -1;
 	if (rootfs_setup(spec, err) < 0)
-		return sb_wrap(err, "rootfs");
+		return err_wrap(err, "rootfs");
 	return process_exec(spec, err);
 }
 
 static void child_main(const struct sb_spec *spec, int sync_fd, int err_fd)
 {
-	struct sb_err err = { 0 };
+	struct err err = { 0 };
 	char c;
 	/* The runtime writes one byte once the cgroup is ready. */
 	if (read(sync_fd, &c, 1) != 1)
@@ -215,15 +183,15 @@ static void child_main(const struct sb_spec *spec, int sync_fd, int err_fd)
 	_exit(err.status ? err.status : 125);
 }
 
-int container_run(const struct sb_spec *spec, struct sb_err *err)
+int container_run(const struct sb_spec *spec, struct err *err)
 {
 	int sync_p[2], err_p[2];
 	if (pipe2(sync_p, O_CLOEXEC) || pipe2(err_p, O_CLOEXEC))
-		return sb_fail(err, errno, "pipe");
+		return err_errno(err, errno, "pipe");
 	fflush(NULL);
 	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)ns_clone_flags(spec) | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0)
-		return sb_fail(err, errno, "clone into new namespaces");
+		return err_errno(err, errno, "clone into new namespaces");
 	if (pid == 0) {
 		close(sync_p[1]);
 		close(err_p[0]);
@@ -237,11 +205,11 @@ int container_run(const struct sb_spec *spec, struct sb_err *err)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		cgroup_cleanup(cg);
-		return sb_wrap(err, "cgroup");
+		return err_wrap(err, "cgroup");
 	}
 	forward_signals(pid);
 	if (write(sync_p[1], "g", 1) != 1) {
-		sb_fail(err, errno, "start the container");
+		err_errno(err, errno, "start the container");
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		cgroup_cleanup(cg);
@@ -249,7 +217,7 @@ int container_run(const struct sb_spec *spec, struct sb_err *err)
 	}
 	close(sync_p[1]);
 
-	struct sb_err child_err;
+	struct err child_err;
 	ssize_t n;
 	do
 		n = read(err_p[0], &child_err, sizeof(child_err));

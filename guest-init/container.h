@@ -2,9 +2,9 @@
  * (`guest-init --host ROOTFS ... -- CMD`). One spec describes the container;
  * container_run() sets it up in crun's order and returns its exit status.
  *
- * Error convention (crun's): a function that can fail takes a struct
- * sb_err *, returns <0 and fills it; callers add context with sb_wrap();
- * only the top level prints. */
+ * Errors follow the project's convention (common/err.h): a function that
+ * can fail takes a struct err *, returns <0 and fills it (err_errno());
+ * callers add context with err_wrap(); only the top level prints. */
 #ifndef SB_CONTAINER_H
 #define SB_CONTAINER_H
 
@@ -15,16 +15,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "../common/err.h"
 #include "../common/spec.h"
-
-struct sb_err {
-	int errnum;             /* errno of the first failure, 0 if none */
-	int status;             /* exit status to report: 125 setup, 126/127 exec */
-	char msg[512];
-};
-
-int sb_fail(struct sb_err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int sb_wrap(struct sb_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static inline void sb_closep(int *fd)
 {
@@ -71,12 +63,12 @@ struct sb_ids {
 /* container.c: the whole life cycle; returns the exit status (128+N for
  * death by signal N), or <0 with err filled (err->status says what to
  * report) if the container's command never ran. */
-int container_run(const struct sb_spec *spec, struct sb_err *err);
+int container_run(const struct sb_spec *spec, struct err *err);
 /* container.c: the tail every process of the container goes through, in
  * its namespaces and root already: chdir, user, rlimits, capabilities,
  * no_new_privs, seccomp, exec. Returns (<0, ERR filled, err->status
  * 126/127 for exec itself) only if it failed. */
-int process_exec(const struct sb_spec *spec, struct sb_err *err);
+int process_exec(const struct sb_spec *spec, struct err *err);
 /* Forward the usual signals to CHILD and wait for it: its status. */
 int container_wait(pid_t child);
 /* exec.c: `sandbox exec`. In the VM, PID 1 forks exec_session() for each
@@ -91,7 +83,7 @@ int exec_host_main(int argc, char **argv);
  * `--host ROOTFS --spec-fd N` (the encoding, from sandbox run) or
  * `--host ROOTFS [options] -- CMD ARGS...` (for humans), into both. */
 void spec_from_cspec(struct sb_spec *spec, const struct cspec *c, const char *rootfs);
-int spec_parse_host_args(struct cspec *c, const char **rootfs, int argc, char **argv, struct sb_err *err);
+int spec_parse_host_args(struct cspec *c, const char **rootfs, int argc, char **argv, struct err *err);
 int host_main(int argc, char **argv);
 /* agent.c: PID 1 in the VM when the host runs a container. */
 int agent_main(bool timings);
@@ -100,26 +92,26 @@ int agent_main(bool timings);
 void cgroup_report(const char *path, const struct sb_spec *spec);
 /* ns.c */
 int ns_clone_flags(const struct sb_spec *spec);
-int ns_setup_uts_net(const struct sb_spec *spec, struct sb_err *err);
+int ns_setup_uts_net(const struct sb_spec *spec, struct err *err);
 /* Bring up "lo" in the calling process's network namespace. */
-int ns_loopback_up(struct sb_err *err);
+int ns_loopback_up(struct err *err);
 /* rootfs.c: everything from "make / private" to the read-only root. */
-int rootfs_setup(const struct sb_spec *spec, struct sb_err *err);
+int rootfs_setup(const struct sb_spec *spec, struct err *err);
 /* cgroup.c: called by the runtime for the child before it unshares its
  * cgroup namespace; prints what it could not apply. */
-int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct sb_err *err);
+int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct err *err);
 void cgroup_cleanup(const char *path);
 /* The cgroup.procs of PID's cgroup v2 group, opened for writing: an fd,
  * -1 with ERR filled, or -2 when no writable cgroup2 hierarchy exists
  * (no limits were applied to the container either). */
-int cgroup_procs_of(pid_t pid, struct sb_err *err);
+int cgroup_procs_of(pid_t pid, struct err *err);
 /* user.c */
-int user_resolve(const char *user, struct sb_ids *ids, struct sb_err *err);
-int user_switch(const struct sb_ids *ids, struct sb_err *err);
+int user_resolve(const char *user, struct sb_ids *ids, struct err *err);
+int user_switch(const struct sb_ids *ids, struct err *err);
 /* caps.c */
-int caps_drop_bounding(struct sb_err *err);
-int caps_apply(struct sb_err *err);
+int caps_drop_bounding(struct err *err);
+int caps_apply(struct err *err);
 /* seccomp_profile.c: the default profile, loaded last before exec. */
-int seccomp_apply_default(struct sb_err *err);
+int seccomp_apply_default(struct err *err);
 
 #endif

@@ -125,7 +125,7 @@ static void target_close(struct target *t)
 }
 
 /* Everything of PID's we join, opened before joining any of it. */
-static int target_open(pid_t pid, struct target *t, struct sb_err *err)
+static int target_open(pid_t pid, struct target *t, struct err *err)
 {
 	char path[64];
 	for (size_t i = 0; i < NNS; i++)
@@ -135,28 +135,28 @@ static int target_open(pid_t pid, struct target *t, struct sb_err *err)
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, namespaces[i].name);
 		t->ns[i] = open(path, O_RDONLY | O_CLOEXEC);
 		if (t->ns[i] < 0)
-			return sb_fail(err, errno, "open %s", path);
+			return err_errno(err, errno, "open %s", path);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
 	t->root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (t->root < 0)
-		return sb_fail(err, errno, "open %s", path);
+		return err_errno(err, errno, "open %s", path);
 	int cg = cgroup_procs_of(pid, err);
 	if (cg == -1)
-		return sb_wrap(err, "cgroup");
+		return err_wrap(err, "cgroup");
 	t->cgroup_procs = cg;
 	return 0;
 }
 
 /* Join T's namespaces and root (the PID namespace applies to our next
  * child). */
-static int target_join(const struct target *t, struct sb_err *err)
+static int target_join(const struct target *t, struct err *err)
 {
 	for (size_t i = 0; i < NNS; i++)
 		if (setns(t->ns[i], namespaces[i].type))
-			return sb_fail(err, errno, "join the %s namespace", namespaces[i].name);
+			return err_errno(err, errno, "join the %s namespace", namespaces[i].name);
 	if (fchdir(t->root) || chroot("."))
-		return sb_fail(err, errno, "enter the container's root");
+		return err_errno(err, errno, "enter the container's root");
 	return 0;
 }
 
@@ -164,7 +164,7 @@ static int target_join(const struct target *t, struct sb_err *err)
  * exec's; env entries replace the container's of the same name or are
  * added; cwd and user replace the container's when given. */
 static int merge_spec(struct sb_spec *out, const struct sb_spec *container, const struct cspec *x,
-		      struct sb_err *err)
+		      struct err *err)
 {
 	*out = *container;
 	out->init = false;
@@ -180,7 +180,7 @@ static int merge_spec(struct sb_spec *out, const struct sb_spec *container, cons
 			j++;
 		if (j == out->nenv) {
 			if (out->nenv >= CSPEC_MAX_ENV)
-				return sb_fail(err, 0, "more than %d environment variables", CSPEC_MAX_ENV);
+				return err_errno(err, 0, "more than %d environment variables", CSPEC_MAX_ENV);
 			out->nenv++;
 		}
 		out->env[j] = (char *)x->env[i];
@@ -203,11 +203,11 @@ struct exec_child {
 static void exec_child(void *arg, bool tty)
 {
 	struct exec_child *c = arg;
-	struct sb_err err = { 0 };
+	struct err err = { 0 };
 	if (tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
-		sb_fail(&err, errno, "make the pty the controlling terminal");
+		err_errno(&err, errno, "make the pty the controlling terminal");
 	else if (c->cgroup_procs >= 0 && write(c->cgroup_procs, "0", 1) != 1)
-		sb_fail(&err, errno, "join the container's cgroup");
+		err_errno(&err, errno, "join the container's cgroup");
 	else
 		process_exec(&c->spec, &err);
 	unsigned char st = (unsigned char)(err.status ? err.status : 125);
@@ -240,7 +240,7 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 	static uint8_t buf[CSPEC_MAX_SIZE];
 	static struct cspec x;
 	static struct exec_child c;
-	struct sb_err err = { 0 };
+	struct err err = { 0 };
 	struct target t = { .root = -1, .cgroup_procs = -1 };
 	for (size_t i = 0; i < NNS; i++)
 		t.ns[i] = -1;
@@ -250,19 +250,19 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 		_exit(125);
 	long len = relay_first_frame(&r, SB_F_EXEC, buf, sizeof(buf), &err);
 	if (len < 0) {
-		sb_wrap(&err, "exec request");
+		err_wrap(&err, "exec request");
 		goto fail;
 	}
 	struct cspec_err ce;
 	if (cspec_decode(buf, (size_t)len, &x, &ce) < 0) {
-		sb_fail(&err, 0, "exec request: %s", ce.msg);
+		err_errno(&err, 0, "exec request: %s", ce.msg);
 		goto fail;
 	}
 	if (merge_spec(&c.spec, container, &x, &err) < 0)
 		goto fail;
 	pid_t init = container_init(runtime);
 	if (!init) {
-		sb_fail(&err, 0, "the container is not running");
+		err_errno(&err, 0, "the container is not running");
 		goto fail;
 	}
 	if (target_open(init, &t, &err) < 0 || target_join(&t, &err) < 0)
@@ -275,7 +275,7 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	r.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (r.sigfd < 0 || pipe2(status_p, O_CLOEXEC)) {
-		sb_fail(&err, errno, "signalfd or pipe");
+		err_errno(&err, errno, "signalfd or pipe");
 		goto fail;
 	}
 	c.status_w = status_p[1];
@@ -297,15 +297,15 @@ fail:
 /* Read and decode the spec encoded in FD (a memfd or a file) into C,
  * whose strings point into BUF. */
 static int read_spec_fd(int fd, uint8_t *buf, size_t cap, struct cspec *c, const char *what,
-			struct sb_err *err)
+			struct err *err)
 {
 	ssize_t len = pread(fd, buf, cap, 0);
 	close(fd);
 	if (len < 0)
-		return sb_fail(err, errno, "read %s", what);
+		return err_errno(err, errno, "read %s", what);
 	struct cspec_err ce;
 	if (cspec_decode(buf, (size_t)len, c, &ce) < 0)
-		return sb_fail(err, 0, "%s: %s", what, ce.msg);
+		return err_errno(err, 0, "%s: %s", what, ce.msg);
 	return 0;
 }
 
@@ -376,7 +376,7 @@ int exec_host_main(int argc, char **argv)
 	static struct cspec cc, x;
 	static struct sb_spec container;
 	static struct exec_child c;
-	struct sb_err err = { 0 };
+	struct err err = { 0 };
 	struct target t = { .root = -1, .cgroup_procs = -1 };
 	for (size_t i = 0; i < NNS; i++)
 		t.ns[i] = -1;
@@ -396,7 +396,7 @@ int exec_host_main(int argc, char **argv)
 		goto fail;
 	pid_t init = container_init((pid_t)runtime);
 	if (!init) {
-		sb_fail(&err, 0, "the container is not running");
+		err_errno(&err, 0, "the container is not running");
 		goto fail;
 	}
 	if (detach)
@@ -404,7 +404,7 @@ int exec_host_main(int argc, char **argv)
 	if (target_open(init, &t, &err) < 0 || target_join(&t, &err) < 0)
 		goto fail;
 	if (pipe2(status_p, O_CLOEXEC)) {
-		sb_fail(&err, errno, "pipe");
+		err_errno(&err, errno, "pipe");
 		goto fail;
 	}
 	c.cgroup_procs = t.cgroup_procs;
@@ -412,7 +412,7 @@ int exec_host_main(int argc, char **argv)
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
-		sb_fail(&err, errno, "fork");
+		err_errno(&err, errno, "fork");
 		goto fail;
 	}
 	if (pid == 0) {

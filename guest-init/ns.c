@@ -18,27 +18,27 @@ int ns_clone_flags(const struct sb_spec *spec)
 	return flags;
 }
 
-int ns_loopback_up(struct sb_err *err)
+int ns_loopback_up(struct err *err)
 {
 	SB_AUTOCLOSE int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return sb_fail(err, errno, "socket");
+		return err_errno(err, errno, "socket");
 	struct ifreq ifr = { 0 };
 	strcpy(ifr.ifr_name, "lo");
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		return sb_fail(err, errno, "get lo flags");
+		return err_errno(err, errno, "get lo flags");
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		return sb_fail(err, errno, "bring lo up");
+		return err_errno(err, errno, "bring lo up");
 	return 0;
 }
 
-int ns_setup_uts_net(const struct sb_spec *spec, struct sb_err *err)
+int ns_setup_uts_net(const struct sb_spec *spec, struct err *err)
 {
 	const char *h = spec->hostname ? spec->hostname : "sandbox";
 	if (sethostname(h, strlen(h)))
-		return sb_fail(err, errno, "sethostname %s", h);
+		return err_errno(err, errno, "sethostname %s", h);
 	if (spec->network == SB_NET_NONE && ns_loopback_up(err) < 0)
-		return sb_wrap(err, "network");
+		return err_wrap(err, "network");
 	return 0;
 }

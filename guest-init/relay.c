@@ -45,30 +45,30 @@ int relay_init(struct relay *r, int vs)
 	return 0;
 }
 
-long relay_first_frame(struct relay *r, uint8_t type, void *buf, size_t cap, struct sb_err *err)
+long relay_first_frame(struct relay *r, uint8_t type, void *buf, size_t cap, struct err *err)
 {
 	for (;;) {
 		struct sb_frame f;
 		const char *msg = "";
 		int k = sb_rx_next(&r->rx, &f, &msg);
 		if (k < 0)
-			return sb_fail(err, 0, "%s", msg);
+			return err_errno(err, 0, "%s", msg);
 		if (k > 0) {
 			if (f.type != type || !sb_frame_valid(f.type, f.len, false))
-				return sb_fail(err, 0, "frame %u first, want %u", f.type, type);
+				return err_errno(err, 0, "frame %u first, want %u", f.type, type);
 			if (f.len > cap)
-				return sb_fail(err, 0, "%u bytes, at most %zu", f.len, cap);
+				return err_errno(err, 0, "%u bytes, at most %zu", f.len, cap);
 			memcpy(buf, f.data, f.len);
 			return (long)f.len;
 		}
 		struct pollfd p = { .fd = r->vs, .events = POLLIN };
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
-			return sb_fail(err, errno, "poll");
+			return err_errno(err, errno, "poll");
 		long got = sb_rx_fill(&r->rx, r->vs);
 		if (got == 0)
-			return sb_fail(err, 0, "the host closed the channel");
+			return err_errno(err, 0, "the host closed the channel");
 		if (got < 0 && errno != EAGAIN)
-			return sb_fail(err, errno, "read");
+			return err_errno(err, errno, "read");
 	}
 }
 
@@ -91,27 +91,27 @@ static void child_start(int in, int out, int errfd, bool tty, relay_child_fn fn,
 }
 
 int relay_spawn(struct relay *r, bool tty, bool stdin_open, uint16_t rows, uint16_t cols,
-		relay_child_fn fn, void *arg, struct sb_err *err)
+		relay_child_fn fn, void *arg, struct err *err)
 {
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 }, child_in, child_out, child_err;
 	if (tty) {
 		int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (m < 0 || grantpt(m) || unlockpt(m))
-			return sb_fail(err, errno, "pty");
+			return err_errno(err, errno, "pty");
 		struct winsize ws = { .ws_row = rows, .ws_col = cols };
 		ioctl(m, TIOCSWINSZ, &ws);
 		int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (s < 0)
-			return sb_fail(err, errno, "open %s", ptsname(m));
+			return err_errno(err, errno, "open %s", ptsname(m));
 		child_in = child_out = child_err = s;
 		r->in_w = r->out_r = m;
 		r->err_r = -1;
 	} else {
 		if (pipe2(out, O_CLOEXEC) || pipe2(er, O_CLOEXEC))
-			return sb_fail(err, errno, "pipe");
+			return err_errno(err, errno, "pipe");
 		if (stdin_open) {
 			if (pipe2(in, O_CLOEXEC))
-				return sb_fail(err, errno, "pipe");
+				return err_errno(err, errno, "pipe");
 			child_in = in[0];
 			r->in_w = in[1];
 		} else {
@@ -127,7 +127,7 @@ int relay_spawn(struct relay *r, bool tty, bool stdin_open, uint16_t rows, uint1
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
-		return sb_fail(err, errno, "fork");
+		return err_errno(err, errno, "fork");
 	if (pid == 0)
 		child_start(child_in, child_out, child_err, tty, fn, arg);
 	r->child = pid;

@@ -53,11 +53,11 @@ typedef void (*relay_child_fn)(void *arg, bool tty);
 int relay_init(struct relay *r, int vs);
 /* Block until the first frame, which must be of TYPE; copy its payload
  * into BUF (CAP bytes): its length, or -1 with ERR filled. */
-long relay_first_frame(struct relay *r, uint8_t type, void *buf, size_t cap, struct sb_err *err);
+long relay_first_frame(struct relay *r, uint8_t type, void *buf, size_t cap, struct err *err);
 /* Stdio for the child (a pty of ROWS x COLS with TTY, else pipes; stdin
  * from the host only with STDIN_OPEN), then fork it. */
 int relay_spawn(struct relay *r, bool tty, bool stdin_open, uint16_t rows, uint16_t cols,
-		relay_child_fn fn, void *arg, struct sb_err *err);
+		relay_child_fn fn, void *arg, struct err *err);
 /* Relay until the child ended, its output went out as frames, EXIT was
  * sent and the host said BYE, or the connection broke. Returns the
  * child's status (the child is killed first if the host went away

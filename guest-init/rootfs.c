@@ -37,19 +37,19 @@ static const struct { const char *target, *link; } dev_links[] = {
 };
 
 static int mount_at(const char *root, const char *dir, const char *src, const char *type,
-		    unsigned long flags, const char *data, struct sb_err *err)
+		    unsigned long flags, const char *data, struct err *err)
 {
 	char path[4096];
 	struct stat st;
 	snprintf(path, sizeof(path), "%s%s", root, dir);
 	if (mkdir(path, 0755) && errno != EEXIST)
-		return sb_fail(err, errno, "mkdir %s", path);
+		return err_errno(err, errno, "mkdir %s", path);
 	/* Before pivot_root a symlink in the image would lead the mount out
 	 * of the rootfs: refuse it. */
 	if (lstat(path, &st) || !S_ISDIR(st.st_mode))
-		return sb_fail(err, ENOTDIR, "%s is not a directory", path);
+		return err_errno(err, ENOTDIR, "%s is not a directory", path);
 	if (mount(src, path, type, flags, data))
-		return sb_fail(err, errno, "mount %s on %s", type ? type : src, path);
+		return err_errno(err, errno, "mount %s on %s", type ? type : src, path);
 	return 0;
 }
 
@@ -57,16 +57,16 @@ static int mount_at(const char *root, const char *dir, const char *src, const ch
  * under an overlay whose upper layer is a tmpfs or the scratch disk. In
  * host mode it is a bind mount of the rootfs directory onto itself, so it
  * is a mount point pivot_root can use. */
-static int rootfs_mount_root(const struct sb_spec *spec, struct sb_err *err)
+static int rootfs_mount_root(const struct sb_spec *spec, struct err *err)
 {
 	if (!spec->rootfs)
-		return sb_fail(err, EINVAL, "no rootfs (the VM's overlay is not built yet)");
+		return err_errno(err, EINVAL, "no rootfs (the VM's overlay is not built yet)");
 	if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL))
-		return sb_fail(err, errno, "bind %s", spec->rootfs);
+		return err_errno(err, errno, "bind %s", spec->rootfs);
 	return 0;
 }
 
-static int mount_dev(const char *root, struct sb_err *err)
+static int mount_dev(const char *root, struct err *err)
 {
 	char path[4096];
 	if (mount_at(root, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err) < 0)
@@ -82,7 +82,7 @@ static int mount_dev(const char *root, struct sb_err *err)
 		snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i].name);
 		SB_AUTOCLOSE int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
 		if (fd < 0 || mount(host, path, NULL, MS_BIND, NULL))
-			return sb_fail(err, errno, "create %s", path);
+			return err_errno(err, errno, "create %s", path);
 	}
 	if (mount_at(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0)
@@ -94,7 +94,7 @@ static int mount_dev(const char *root, struct sb_err *err)
 	for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++) {
 		snprintf(path, sizeof(path), "%s/dev/%s", root, dev_links[i].link);
 		if (symlink(dev_links[i].target, path))
-			return sb_fail(err, errno, "symlink %s", path);
+			return err_errno(err, errno, "symlink %s", path);
 	}
 	return 0;
 }
@@ -112,38 +112,38 @@ static bool root_is_initramfs(void)
 	return statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC);
 }
 
-static int move_root(struct sb_err *err)
+static int move_root(struct err *err)
 {
 	if (mount(".", "/", NULL, MS_MOVE, NULL))
-		return sb_fail(err, errno, "move the root over the initramfs");
+		return err_errno(err, errno, "move the root over the initramfs");
 	if (chroot("."))
-		return sb_fail(err, errno, "chroot");
+		return err_errno(err, errno, "chroot");
 	if (chdir("/"))
-		return sb_fail(err, errno, "chdir /");
+		return err_errno(err, errno, "chdir /");
 	return 0;
 }
 
-static int do_pivot(const char *root, struct sb_err *err)
+static int do_pivot(const char *root, struct err *err)
 {
 	if (chdir(root))
-		return sb_fail(err, errno, "chdir %s", root);
+		return err_errno(err, errno, "chdir %s", root);
 	/* pivot_root(".", "."): the old root ends up stacked under the new
 	 * one, and is detached right away (no directory for it needed). */
 	if (syscall(SYS_pivot_root, ".", ".")) {
 		if (errno == EINVAL && root_is_initramfs())
 			return move_root(err);
-		return sb_fail(err, errno, "pivot_root");
+		return err_errno(err, errno, "pivot_root");
 	}
 	if (mount(NULL, ".", NULL, MS_REC | MS_SLAVE, NULL))
-		return sb_fail(err, errno, "make the old root a slave");
+		return err_errno(err, errno, "make the old root a slave");
 	if (umount2(".", MNT_DETACH))
-		return sb_fail(err, errno, "detach the old root");
+		return err_errno(err, errno, "detach the old root");
 	if (chdir("/"))
-		return sb_fail(err, errno, "chdir /");
+		return err_errno(err, errno, "chdir /");
 	return 0;
 }
 
-static int mask_paths(struct sb_err *err)
+static int mask_paths(struct err *err)
 {
 	for (size_t i = 0; i < sizeof(masked_paths) / sizeof(masked_paths[0]); i++) {
 		const char *p = masked_paths[i];
@@ -153,7 +153,7 @@ static int mask_paths(struct sb_err *err)
 		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k")
 					    : mount("/dev/null", p, NULL, MS_BIND, NULL);
 		if (r)
-			return sb_fail(err, errno, "mask %s", p);
+			return err_errno(err, errno, "mask %s", p);
 	}
 	for (size_t i = 0; i < sizeof(readonly_paths) / sizeof(readonly_paths[0]); i++) {
 		const char *p = readonly_paths[i];
@@ -161,16 +161,16 @@ static int mask_paths(struct sb_err *err)
 			continue;
 		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) ||
 		    mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-			return sb_fail(err, errno, "read-only %s", p);
+			return err_errno(err, errno, "read-only %s", p);
 	}
 	return 0;
 }
 
-int rootfs_setup(const struct sb_spec *spec, struct sb_err *err)
+int rootfs_setup(const struct sb_spec *spec, struct err *err)
 {
 	const char *root = spec->rootfs;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		return sb_fail(err, errno, "make / private");
+		return err_errno(err, errno, "make / private");
 	if (rootfs_mount_root(spec, err) < 0)
 		return -1;
 	if (mount_at(root, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
@@ -178,12 +178,12 @@ int rootfs_setup(const struct sb_spec *spec, struct sb_err *err)
 	if (mount_at(root, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, err) < 0)
 		return -1;
 	if (mount_dev(root, err) < 0)
-		return sb_wrap(err, "/dev");
+		return err_wrap(err, "/dev");
 	if (do_pivot(root, err) < 0)
 		return -1;
 	if (mask_paths(err) < 0)
 		return -1;
 	if (spec->read_only && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL))
-		return sb_fail(err, errno, "remount / read-only");
+		return err_errno(err, errno, "remount / read-only");
 	return 0;
 }

@@ -11,13 +11,13 @@
 #include "container.h"
 #include "seccomp_default.h"
 
-int seccomp_apply_default(struct sb_err *err)
+int seccomp_apply_default(struct err *err)
 {
 	struct sock_fprog prog = {
 		.len = (unsigned short)(sizeof(sb_default_filter) / sizeof(sb_default_filter[0])),
 		.filter = (struct sock_filter *)sb_default_filter,
 	};
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
-		return sb_fail(err, errno, "load the filter");
+		return err_errno(err, errno, "load the filter");
 	return 0;
 }

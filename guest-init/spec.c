@@ -43,11 +43,11 @@ static const struct { const char *name; int res; } rlimit_names[] = {
 	{ "cpu", RLIMIT_CPU }, { "memlock", RLIMIT_MEMLOCK }, { "data", RLIMIT_DATA },
 };
 
-static int parse_rlimit(struct cspec *c, const char *s, struct sb_err *err)
+static int parse_rlimit(struct cspec *c, const char *s, struct err *err)
 {
 	const char *eq = strchr(s, '=');
 	if (!eq || c->nrlimits == CSPEC_MAX_RLIMITS)
-		return sb_fail(err, 0, "bad --rlimit %s (NAME=SOFT[:HARD])", s);
+		return err_errno(err, 0, "bad --rlimit %s (NAME=SOFT[:HARD])", s);
 	for (size_t i = 0; i < sizeof(rlimit_names) / sizeof(rlimit_names[0]); i++) {
 		if (strlen(rlimit_names[i].name) != (size_t)(eq - s) || strncmp(s, rlimit_names[i].name, eq - s))
 			continue;
@@ -63,37 +63,37 @@ static int parse_rlimit(struct cspec *c, const char *s, struct sb_err *err)
 		r->hard = hard;
 		return 0;
 	}
-	return sb_fail(err, 0, "bad --rlimit %s (NAME=SOFT[:HARD])", s);
+	return err_errno(err, 0, "bad --rlimit %s (NAME=SOFT[:HARD])", s);
 }
 
 /* The options for humans, from ARGV[I] on. */
-static int parse_options(struct cspec *c, int i, int argc, char **argv, struct sb_err *err)
+static int parse_options(struct cspec *c, int i, int argc, char **argv, struct err *err)
 {
 	for (; i < argc && strcmp(argv[i], "--"); i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(o, "--read-only")) { c->read_only = true; continue; }
 		if (!strcmp(o, "--init")) { c->init = true; continue; }
 		if (!v)
-			return sb_fail(err, 0, "%s: missing value (or unknown option)", o);
+			return err_errno(err, 0, "%s: missing value (or unknown option)", o);
 		i++;
 		if (!strcmp(o, "--hostname")) c->hostname = v;
 		else if (!strcmp(o, "--user")) c->user = v;
 		else if (!strcmp(o, "--cwd")) c->cwd = v;
 		else if (!strcmp(o, "--env")) {
 			if (!strchr(v, '=') || c->nenv == CSPEC_MAX_ENV)
-				return sb_fail(err, 0, "bad --env %s (K=V)", v);
+				return err_errno(err, 0, "bad --env %s (K=V)", v);
 			c->env[c->nenv++] = v;
 		} else if (!strcmp(o, "--memory")) {
 			if (parse_size(v, &c->memory) < 0)
-				return sb_fail(err, 0, "bad --memory %s", v);
+				return err_errno(err, 0, "bad --memory %s", v);
 		} else if (!strcmp(o, "--pids")) {
 			if (parse_size(v, &c->pids) < 0)
-				return sb_fail(err, 0, "bad --pids %s", v);
+				return err_errno(err, 0, "bad --pids %s", v);
 		} else if (!strcmp(o, "--cpus")) {
 			char *end;
 			double f = strtod(v, &end);
 			if (*end || f <= 0 || f > 1024)
-				return sb_fail(err, 0, "bad --cpus %s", v);
+				return err_errno(err, 0, "bad --cpus %s", v);
 			c->cpu_quota_us = (uint64_t)(f * 100000);
 		} else if (!strcmp(o, "--rlimit")) {
 			if (parse_rlimit(c, v, err) < 0)
@@ -101,29 +101,29 @@ static int parse_options(struct cspec *c, int i, int argc, char **argv, struct s
 		} else if (!strcmp(o, "--network")) {
 			if (!strcmp(v, "none")) c->network = CSPEC_NET_NONE;
 			else if (!strcmp(v, "host")) c->network = CSPEC_NET_HOST;
-			else return sb_fail(err, 0, "bad --network %s (none|host)", v);
+			else return err_errno(err, 0, "bad --network %s (none|host)", v);
 		} else
-			return sb_fail(err, 0, "unknown option %s", o);
+			return err_errno(err, 0, "unknown option %s", o);
 	}
 	for (i++; i < argc && c->nargv < CSPEC_MAX_ARGS; i++)
 		c->argv[c->nargv++] = argv[i];
 	if (i < argc)
-		return sb_fail(err, 0, "too many arguments");
+		return err_errno(err, 0, "too many arguments");
 	if (!c->nargv)
-		return sb_fail(err, 0, "no command (-- CMD ARGS...)");
+		return err_errno(err, 0, "no command (-- CMD ARGS...)");
 	return 0;
 }
 
 /* --spec-fd N: the encoding, read whole (and the fd closed: it must not
  * reach the container). */
-static int read_spec_fd(struct cspec *c, const char *arg, struct sb_err *err)
+static int read_spec_fd(struct cspec *c, const char *arg, struct err *err)
 {
 	static uint8_t buf[CSPEC_MAX_SIZE + 1];
 	char *end;
 	errno = 0;
 	long fd = strtol(arg, &end, 10);
 	if (errno || *end || end == arg || fd < 0 || fd > 1 << 20)
-		return sb_fail(err, 0, "bad --spec-fd %s", arg);
+		return err_errno(err, 0, "bad --spec-fd %s", arg);
 	size_t len = 0;
 	while (len < sizeof(buf)) {
 		ssize_t n = read((int)fd, buf + len, sizeof(buf) - len);
@@ -132,7 +132,7 @@ static int read_spec_fd(struct cspec *c, const char *arg, struct sb_err *err)
 		if (n < 0) {
 			int e = errno;
 			close((int)fd);
-			return sb_fail(err, e, "--spec-fd %ld: read", fd);
+			return err_errno(err, e, "--spec-fd %ld: read", fd);
 		}
 		if (n == 0)
 			break;
@@ -141,34 +141,34 @@ static int read_spec_fd(struct cspec *c, const char *arg, struct sb_err *err)
 	close((int)fd);
 	struct cspec_err ce;
 	if (cspec_decode(buf, len, c, &ce) < 0)
-		return sb_fail(err, 0, "--spec-fd %ld: %s", fd, ce.msg);
+		return err_errno(err, 0, "--spec-fd %ld: %s", fd, ce.msg);
 	/* The VM's devices and stdio have no meaning here. */
 	if (c->image_dev || c->nvolumes || c->eth || c->tty || c->stdin_open || c->upper_size)
-		return sb_fail(err, 0, "--spec-fd %ld: the spec has the VM's parts (image, volumes, eth0, stdio)", fd);
+		return err_errno(err, 0, "--spec-fd %ld: the spec has the VM's parts (image, volumes, eth0, stdio)", fd);
 	return 0;
 }
 
-int spec_parse_host_args(struct cspec *c, const char **rootfs, int argc, char **argv, struct sb_err *err)
+int spec_parse_host_args(struct cspec *c, const char **rootfs, int argc, char **argv, struct err *err)
 {
 	memset(c, 0, sizeof(*c));
 	int i = 1;
 	if (i >= argc || strcmp(argv[i], "--host") || i + 1 >= argc)
-		return sb_fail(err, 0, "usage: guest-init --host ROOTFS [--spec-fd N | [options] -- CMD ARGS...]");
+		return err_errno(err, 0, "usage: guest-init --host ROOTFS [--spec-fd N | [options] -- CMD ARGS...]");
 	static char root[4096];
 	if (!realpath(argv[++i], root))
-		return sb_fail(err, errno, "rootfs %s", argv[i]);
+		return err_errno(err, errno, "rootfs %s", argv[i]);
 	*rootfs = root;
 	i++;
 	if (i < argc && !strcmp(argv[i], "--spec-fd")) {
 		if (i + 2 != argc)
-			return sb_fail(err, 0, "--spec-fd N: nothing else");
+			return err_errno(err, 0, "--spec-fd N: nothing else");
 		return read_spec_fd(c, argv[i + 1], err);
 	}
 	if (parse_options(c, i, argc, argv, err) < 0)
 		return -1;
 	struct cspec_err ce;
 	if (cspec_check(c, &ce) < 0)
-		return sb_fail(err, 0, "%s", ce.msg);
+		return err_errno(err, 0, "%s", ce.msg);
 	return 0;
 }
 
@@ -204,7 +204,7 @@ int host_main(int argc, char **argv)
 {
 	static struct cspec c;
 	static struct sb_spec spec;
-	struct sb_err err = { 0 };
+	struct err err = { 0 };
 	const char *root;
 	if (spec_parse_host_args(&c, &root, argc, argv, &err) < 0) {
 		fprintf(stderr, "sandbox-init: %s\n", err.msg);

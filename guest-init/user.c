@@ -89,7 +89,7 @@ static bool scan_groups(const char *gname, gid_t *gid, const char *uname, struct
 	return found;
 }
 
-int user_resolve(const char *user, struct sb_ids *ids, struct sb_err *err)
+int user_resolve(const char *user, struct sb_ids *ids, struct err *err)
 {
 	char buf[256], uname[256] = "";
 	memset(ids, 0, sizeof(*ids));
@@ -106,13 +106,13 @@ int user_resolve(const char *user, struct sb_ids *ids, struct sb_err *err)
 		if (!find_passwd(NULL, v, ids, uname, sizeof(uname)))
 			ids->gid = 0;  /* ...as in runc: no passwd entry, group root. */
 	} else if (!find_passwd(buf, 0, ids, uname, sizeof(uname))) {
-		return sb_fail(err, ENOENT, "no user \"%s\" in the container's /etc/passwd", buf);
+		return err_errno(err, ENOENT, "no user \"%s\" in the container's /etc/passwd", buf);
 	}
 	gid_t g = ids->gid;
 	if (group && is_number(group, &v))
 		g = v;
 	else if (group && !scan_groups(group, &g, NULL, ids))
-		return sb_fail(err, ENOENT, "no group \"%s\" in the container's /etc/group", group);
+		return err_errno(err, ENOENT, "no group \"%s\" in the container's /etc/group", group);
 	ids->gid = g;
 	scan_groups(NULL, &g, uname, ids);
 	return 0;
@@ -121,17 +121,17 @@ int user_resolve(const char *user, struct sb_ids *ids, struct sb_err *err)
 /* setgroups → setgid → setuid, keeping the capabilities across the uid
  * change so caps_apply() decides them (exec then recomputes them: a
  * non-root user ends with none effective, as in Docker). */
-int user_switch(const struct sb_ids *ids, struct sb_err *err)
+int user_switch(const struct sb_ids *ids, struct err *err)
 {
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0))
-		return sb_fail(err, errno, "keepcaps");
+		return err_errno(err, errno, "keepcaps");
 	if (setgroups(ids->ngroups, ids->groups))
-		return sb_fail(err, errno, "setgroups");
+		return err_errno(err, errno, "setgroups");
 	if (setgid(ids->gid))
-		return sb_fail(err, errno, "setgid %u", (unsigned)ids->gid);
+		return err_errno(err, errno, "setgid %u", (unsigned)ids->gid);
 	if (setuid(ids->uid))
-		return sb_fail(err, errno, "setuid %u", (unsigned)ids->uid);
+		return err_errno(err, errno, "setuid %u", (unsigned)ids->uid);
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0))
-		return sb_fail(err, errno, "keepcaps off");
+		return err_errno(err, errno, "keepcaps off");
 	return 0;
 }

@@ -90,15 +90,20 @@ static bool pathset_has(const struct pathset *p, const char *s)
 	}
 }
 
-static void pathset_add(struct pathset *p, const char *s)
+static int pathset_add(struct pathset *p, const char *s, struct err *e)
 {
 	if (pathset_has(p, s))
-		return;
+		return 0;
+	char *copy = strdup(s);
+	if (!copy)
+		return err_oom(e, "layer paths");
 	if ((p->n + 1) * 2 > p->cap) {
 		struct pathset np = { .cap = p->cap ? p->cap * 2 : 256 };
 		np.slot = calloc(np.cap, sizeof(char *));
-		if (!np.slot)
-			abort();
+		if (!np.slot) {
+			free(copy);
+			return err_oom(e, "layer paths");
+		}
 		for (size_t i = 0; i < p->cap; i++)
 			if (p->slot[i]) {
 				size_t j = fnv(p->slot[i]) & (np.cap - 1);
@@ -113,8 +118,9 @@ static void pathset_add(struct pathset *p, const char *s)
 	size_t i = fnv(s) & (p->cap - 1);
 	while (p->slot[i])
 		i = (i + 1) & (p->cap - 1);
-	p->slot[i] = strdup(s);
+	p->slot[i] = copy;
 	p->n++;
+	return 0;
 }
 
 static void pathset_clear(struct pathset *p)
@@ -125,17 +131,22 @@ static void pathset_clear(struct pathset *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static struct dir_rec *new_dir_rec(struct apply *a, const char *path);
+static struct dir_rec *new_dir_rec(struct apply *a, const char *path, struct err *e);
 
-struct apply *apply_new(int rootfd, bool layers)
+struct apply *apply_new(int rootfd, bool layers, struct err *e)
 {
 	struct apply *a = calloc(1, sizeof(*a));
-	if (!a)
-		abort();
+	if (!a) {
+		err_oom(e, "apply");
+		return NULL;
+	}
 	a->rootfd = rootfd;
 	a->layers = layers;
 	a->root = geteuid() == 0;
-	new_dir_rec(a, ""); /* root: 0755, time 0 unless an entry says */
+	if (!new_dir_rec(a, "", e)) { /* root: 0755, time 0 unless an entry says */
+		apply_free(a);
+		return NULL;
+	}
 	return a;
 }
 
@@ -212,7 +223,9 @@ static int open_parent_x(struct apply *a, char *path, const char **name, bool cr
 		if (nfd < 0 && errno == ENOENT) {
 			if (mkdirat(fd, comp, 0755) && errno != EEXIST)
 				rc = err_sys(e, "mkdir %s", full);
-			else if (new_dir_rec(a, path)) /* 0755, time 0 unless an entry says */
+			else if (!new_dir_rec(a, path, e)) /* 0755, time 0 unless an entry says */
+				rc = -1;
+			else
 				nfd = (int)syscall(SYS_openat2, fd, comp, &how, sizeof(how));
 		}
 		if (nfd < 0 && !rc) {
@@ -233,18 +246,25 @@ static int open_parent_x(struct apply *a, char *path, const char **name, bool cr
 	return rc ? -1 : fd;
 }
 
-static struct dir_rec *new_dir_rec(struct apply *a, const char *path)
+static struct dir_rec *new_dir_rec(struct apply *a, const char *path, struct err *e)
 {
 	if (a->ndirs == a->capdirs) {
-		a->capdirs = a->capdirs ? a->capdirs * 2 : 64;
-		a->dirs = realloc(a->dirs, a->capdirs * sizeof(*a->dirs));
-		if (!a->dirs)
-			abort();
+		size_t cap = a->capdirs ? a->capdirs * 2 : 64;
+		struct dir_rec *dirs = realloc(a->dirs, cap * sizeof(*dirs));
+		if (!dirs) {
+			err_oom(e, "directories");
+			return NULL;
+		}
+		a->dirs = dirs;
+		a->capdirs = cap;
+	}
+	char *copy = strdup(path);
+	if (!copy) {
+		err_oom(e, "directories");
+		return NULL;
 	}
 	struct dir_rec *d = &a->dirs[a->ndirs++];
-	memset(d, 0, sizeof(*d));
-	d->path = strdup(path);
-	d->mode = 0755;
+	*d = (struct dir_rec){ .path = copy, .mode = 0755 };
 	return d;
 }
 
@@ -253,14 +273,17 @@ static int open_parent(struct apply *a, char *path, const char **name, struct er
 	return open_parent_x(a, path, name, true, e);
 }
 
-static void add_dir(struct apply *a, const char *path, struct archive_entry *ent)
+static int add_dir(struct apply *a, const char *path, struct archive_entry *ent, struct err *e)
 {
-	struct dir_rec *d = new_dir_rec(a, path);
+	struct dir_rec *d = new_dir_rec(a, path, e);
+	if (!d)
+		return -1;
 	d->mode = archive_entry_perm(ent);
 	d->times[0].tv_sec = archive_entry_atime_is_set(ent) ? archive_entry_atime(ent) : archive_entry_mtime(ent);
 	d->times[0].tv_nsec = archive_entry_atime_is_set(ent) ? archive_entry_atime_nsec(ent) : archive_entry_mtime_nsec(ent);
 	d->times[1].tv_sec = archive_entry_mtime(ent);
 	d->times[1].tv_nsec = archive_entry_mtime_nsec(ent);
+	return 0;
 }
 
 static int set_xattrs(int pfd, const char *name, struct archive_entry *ent, const char *path,
@@ -396,9 +419,12 @@ static int do_whiteout(struct apply *a, char *path, const char *name, int pfd, s
 	if (!strcmp(name, ".wh..wh..opq")) {
 		char *slash = strrchr(path, '/');
 		char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup("");
-		a->opaque = realloc(a->opaque, (a->nopaque + 1) * sizeof(char *));
-		if (!a->opaque || !dir)
-			abort();
+		char **opaque = dir ? realloc(a->opaque, (a->nopaque + 1) * sizeof(char *)) : NULL;
+		if (!opaque) {
+			free(dir);
+			return err_oom(e, "whiteouts");
+		}
+		a->opaque = opaque;
 		a->opaque[a->nopaque++] = dir;
 		return 0;
 	}
@@ -409,7 +435,7 @@ static int do_whiteout(struct apply *a, char *path, const char *name, int pfd, s
 	size_t plen = (size_t)(name - path);
 	char *vpath = malloc(plen + strlen(victim) + 1);
 	if (!vpath)
-		abort();
+		return err_oom(e, "whiteouts");
 	memcpy(vpath, path, plen);
 	strcpy(vpath + plen, victim);
 	bool same = pathset_has(&a->seen, vpath);
@@ -432,8 +458,10 @@ static int prune_opaque(struct apply *a, int dirfd, const char *prefix, unsigned
 			       OPAQUE_MAX_DEPTH, prefix);
 	size_t cap = strlen(prefix) + 2 + 256;  /* prefix, '/', a d_name (< 256), NUL */
 	char *child = malloc(cap);
-	if (!child)
-		return err_set(e, "opaque %s: out of memory", prefix);
+	if (!child) {
+		errno = ENOMEM;         /* err_oom's message, with the path */
+		return err_sys(e, "opaque %s", prefix);
+	}
 	int fd = dup(dirfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
@@ -504,7 +532,7 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 		return err_set(e, "entry without a path");
 	char *path = strdup(raw);
 	if (!path)
-		abort();
+		return err_oom(e, "entry path");
 	int rc = -1, pfd = -1;
 	if (path_normalise(path)) {
 		err_set(e, "%.200s: path escapes the image root", raw);
@@ -518,8 +546,7 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 				err_sys(e, "chown /");
 				goto out;
 			}
-			add_dir(a, "", ent);
-			rc = 0;
+			rc = add_dir(a, "", ent, e);
 		} else {
 			err_set(e, "'%.200s': a non-directory entry for the image root", raw);
 		}
@@ -539,8 +566,8 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 	pfd = open_parent(a, path, &name, e);
 	if (pfd < 0)
 		goto out;
-	if (a->layers)
-		pathset_add(&a->seen, path);
+	if (a->layers && pathset_add(&a->seen, path, e))
+		goto out;
 
 	const char *hl = archive_entry_hardlink(ent);
 	bool keep = false;
@@ -549,8 +576,10 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 	if (hl) {
 		char *tpath = strdup(hl);
 		const char *tname;
-		if (!tpath)
-			abort();
+		if (!tpath) {
+			err_oom(e, "hard link target");
+			goto out;
+		}
 		if (path_normalise(tpath) || !*tpath) {
 			err_set(e, "%.200s: hard link target %.200s escapes the image root", path, hl);
 			free(tpath);
@@ -580,8 +609,7 @@ static int apply_entry(struct apply *a, struct archive *ar, struct archive_entry
 		}
 		if (set_xattrs(pfd, name, ent, path, e))
 			goto out;
-		add_dir(a, path, ent);
-		rc = 0;
+		rc = add_dir(a, path, ent, e);
 		goto out;
 	case AE_IFREG: {
 		/* The header's size (a sparse file's full size): refuse before
@@ -702,19 +730,31 @@ static la_ssize_t tar_fill(struct archive *ar, void *arg, const void **out)
 
 int apply_tar_fd(struct apply *a, int fd, struct stream_digests *d, struct err *e)
 {
+	if (d)
+		d->blob[0] = d->diff[0] = '\0';
 	if (!a->limits_set && env_limits(a, e))
 		return -1;
 	struct tar_in *t = malloc(sizeof(*t));
 	if (!t)
-		abort();
-	t->h = hstream_open(fd);
+		return err_oom(e, "tar reader");
+	if (!(t->h = hstream_open(fd, e))) {
+		free(t);
+		return -1;
+	}
 	/* Decompression is the hstream's; this reader sees a plain tar. */
 	struct archive *ar = archive_read_new();
-	archive_read_support_format_tar(ar);
-	archive_read_support_format_gnutar(ar);
+	if (!ar) {
+		hstream_free(t->h);
+		free(t);
+		return err_oom(e, "tar reader");
+	}
 	int rc = -1;
 	bool finished = false;
-	if (archive_read_open(ar, t, NULL, tar_fill, NULL) != ARCHIVE_OK) {
+	/* These fail only for want of memory; libarchive must not be opened
+	 * half set up. */
+	if (archive_read_support_format_tar(ar) != ARCHIVE_OK ||
+	    archive_read_support_format_gnutar(ar) != ARCHIVE_OK ||
+	    archive_read_open(ar, t, NULL, tar_fill, NULL) != ARCHIVE_OK) {
 		err_set(e, "%s", archive_error_string(ar));
 		goto out;
 	}

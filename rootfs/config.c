@@ -109,7 +109,7 @@ static int get_ports(json_object *cfg, json_object *ports, struct err *e)
 	size_t n = (size_t)json_object_object_length(ep), i = 0;
 	char **keys = calloc(n ? n : 1, sizeof(char *));
 	if (!keys)
-		abort();
+		return err_oom(e, "image config: ExposedPorts");
 	json_object_object_foreach(ep, k, v) {
 		(void)v;
 		keys[i++] = k;
@@ -136,6 +136,10 @@ int config_defaults(const char *config_json, json_object **out, struct err *e)
 		}
 	}
 	json_object *o = json_object_new_object();
+	if (!o) {
+		json_object_put(root);
+		return err_oom(e, "image config");
+	}
 	static const struct { const char *key; bool array; } fields[] = {
 		{ "Entrypoint", true }, { "Cmd", true }, { "Env", true },
 		{ "WorkingDir", false }, { "User", false }, { "StopSignal", false },
@@ -150,6 +154,8 @@ int config_defaults(const char *config_json, json_object **out, struct err *e)
 			json_object_object_add(o, fields[i].key, v);
 	}
 	json_object *ports = json_object_new_array();
+	if (!ports && !rc)
+		rc = err_oom(e, "image config");
 	json_object_object_add(o, "ExposedPorts", ports);
 	if (!rc)
 		rc = get_ports(cfg, ports, e);

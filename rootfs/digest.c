@@ -29,12 +29,14 @@ struct sha256 {
 	EVP_MD_CTX *ctx;
 };
 
-struct sha256 *sha256_new(void)
+struct sha256 *sha256_new(struct err *e)
 {
 	struct sha256 *h = calloc(1, sizeof(*h));
+	/* EVP fails only for want of memory here (sha256 is built in). */
 	if (!h || !(h->ctx = EVP_MD_CTX_new()) || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
-		fprintf(stderr, "sandbox-image: out of memory (sha256)\n");
-		exit(EXIT_FAIL);
+		sha256_free(h);
+		err_oom(e, "sha256");
+		return NULL;
 	}
 	return h;
 }
@@ -84,7 +86,11 @@ int sha256_file_at(int dirfd, const char *path, char hex[SHA256_HEX_LEN + 1], ui
 	int fd = open_beneath(dirfd, path, O_RDONLY, e);
 	if (fd < 0)
 		return -1;
-	struct sha256 *h = sha256_new();
+	struct sha256 *h = sha256_new(e);
+	if (!h) {
+		close(fd);
+		return -1;
+	}
 	static char buf[1 << 16];
 	uint64_t total = 0;
 	for (;;) {
@@ -138,15 +144,23 @@ static la_ssize_t hs_fill(struct archive *a, void *arg, const void **out)
 	return n;
 }
 
-struct hstream *hstream_open(int fd)
+struct hstream *hstream_open(int fd, struct err *e)
 {
 	struct hstream *h = calloc(1, sizeof(*h));
-	if (!h)
-		abort();
+	if (!h) {
+		err_oom(e, "stream");
+		return NULL;
+	}
 	h->fd = fd;
-	h->blob = sha256_new();
-	h->diff = sha256_new();
-	h->a = archive_read_new();
+	if (!(h->blob = sha256_new(e)) || !(h->diff = sha256_new(e))) {
+		hstream_free(h);
+		return NULL;
+	}
+	if (!(h->a = archive_read_new())) {
+		hstream_free(h);
+		err_oom(e, "stream");
+		return NULL;
+	}
 	archive_read_support_filter_all(h->a);
 	archive_read_support_format_raw(h->a);
 	struct archive_entry *ent;
@@ -256,8 +270,8 @@ int sha256_uncompressed_at(int dirfd, const char *path, char hex[SHA256_HEX_LEN 
 	if (fd < 0)
 		return -1;
 	struct stream_digests d;
-	struct hstream *h = hstream_open(fd);
-	int rc = hstream_finish(h, &d, e);
+	struct hstream *h = hstream_open(fd, e);
+	int rc = h ? hstream_finish(h, &d, e) : -1;
 	hstream_free(h);
 	close(fd);
 	if (rc)
@@ -277,15 +291,19 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 		return err_set(e, "%s: not a regular file of at most %zu bytes", path, max);
 	}
 	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return err_oom(e, path);
+	}
 	size_t got = 0;
-	while (buf && got < (size_t)st.st_size) {
+	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
 	}
 	close(fd);
-	if (!buf || got != (size_t)st.st_size) {
+	if (got != (size_t)st.st_size) {
 		free(buf);
 		return err_set(e, "%s: short read", path);
 	}

@@ -5,7 +5,8 @@
  * into a temp tree (apply.c), each blob opened once and verified from the
  * bytes applied (struct hstream) → mkfs.erofs (mkfs.c) →
  * publish <key>.erofs and <key>.json atomically under the cache lock
- * (main.c). Errors follow common/util.h's struct err convention. */
+ * (main.c). Errors follow common/err.h's struct err convention; running
+ * out of memory is one of them (err_oom), never an abort. */
 #ifndef SANDBOX_IMAGE_H
 #define SANDBOX_IMAGE_H
 
@@ -27,7 +28,8 @@
 /* "sha256:<64 lowercase hex>" → hex (65 bytes with NUL). */
 int digest_parse(const char *digest, char hex[SHA256_HEX_LEN + 1], struct err *e);
 struct sha256;
-struct sha256 *sha256_new(void);
+/* NULL with E filled (err_oom) if out of memory. */
+struct sha256 *sha256_new(struct err *e);
 void sha256_update(struct sha256 *h, const void *buf, size_t n);
 /* Writes the hex digest and frees h. */
 void sha256_final(struct sha256 *h, char hex[SHA256_HEX_LEN + 1]);
@@ -49,8 +51,9 @@ struct stream_digests {
 	char diff[SHA256_HEX_LEN + 1];
 	uint64_t size;
 };
-/* Never fails: a stream that does not decompress fails its first read. */
-struct hstream *hstream_open(int fd);
+/* Fails (NULL, E filled) only for want of memory: a stream that does not
+ * decompress fails its first read. */
+struct hstream *hstream_open(int fd, struct err *e);
 /* Decompressed bytes: > 0, 0 at the end, -1 (hstream_error says why). */
 ssize_t hstream_read(struct hstream *h, void *buf, size_t n);
 const char *hstream_error(const struct hstream *h);
@@ -73,8 +76,9 @@ int rm_rf_at(int dirfd, const char *name);
 /* ---- apply.c ---- */
 struct apply;
 /* Apply into the directory ROOTFD. layers=true: interpret whiteouts.
- * Ownership is applied only when running as root. */
-struct apply *apply_new(int rootfd, bool layers);
+ * Ownership is applied only when running as root. NULL with E filled if
+ * out of memory. */
+struct apply *apply_new(int rootfd, bool layers, struct err *e);
 /* Limits on what one struct apply unpacks, across all its tars: the
  * regular-file bytes (each file's final size, sparse holes included) and
  * the number of entries. Defaults, unless the environment says otherwise

@@ -362,7 +362,9 @@ static int do_import(struct cache *c, const char *spec, enum src_format fmt, con
 		err_sys(e, "%s/tree", work);
 		goto out;
 	}
-	a = apply_new(treefd, s.tar_path == NULL);
+	a = apply_new(treefd, s.tar_path == NULL, e);
+	if (!a)
+		goto out;
 	if (s.tar_path) {
 		if (src_apply_tar(&s, a, e)) {
 			err_wrap(e, "%s", spec);
@@ -444,28 +446,52 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted names in the names dir; caller frees. */
-static char **list_names(struct cache *c, size_t *n)
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Sorted names in the names dir (free_names); NULL with E filled if the
+ * directory cannot be read or memory runs out: never a short list, which
+ * gc would take for the names that keep disks. */
+static char **list_names(struct cache *c, size_t *n, struct err *e)
 {
 	int fd = dup(c->namesfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	char **v = NULL;
 	*n = 0;
-	if (!d)
+	if (!d) {
+		err_sys(e, "%s/names", c->dir);
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
 	rewinddir(d);
+	char **v = calloc(1, sizeof(char *));   /* an empty list is not NULL */
+	size_t count = 0;
 	struct dirent *de;
-	while ((de = readdir(d))) {
+	while (v && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		v = realloc(v, (*n + 1) * sizeof(char *));
-		if (!v)
-			abort();
-		v[(*n)++] = strdup(de->d_name);
+		char **nv = realloc(v, (count + 2) * sizeof(char *));
+		char *name = nv ? strdup(de->d_name) : NULL;
+		if (nv)
+			v = nv;
+		if (!name) {
+			free_names(v, count);
+			v = NULL;
+			break;
+		}
+		v[count++] = name;
 	}
 	closedir(d);
-	if (*n)
-		qsort(v, *n, sizeof(char *), cmp_str);
+	if (!v) {
+		err_oom(e, "image names");
+		return NULL;
+	}
+	qsort(v, count, sizeof(char *), cmp_str);
+	*n = count;
 	return v;
 }
 
@@ -482,10 +508,12 @@ static json_object *load_meta(struct cache *c, const char *key, struct err *e)
 	return o;
 }
 
-static int do_ls(struct cache *c)
+static int do_ls(struct cache *c, struct err *e)
 {
 	size_t n;
-	char **v = list_names(c, &n);
+	char **v = list_names(c, &n, e);
+	if (!v)
+		return -1;
 	printf("%-30s %-19s %10s %s\n", "NAME", "DIGEST", "SIZE", "FS");
 	for (size_t i = 0; i < n; i++) {
 		char key[SHA256_HEX_LEN + 1], dname[128];
@@ -629,18 +657,23 @@ static int import_builtin(struct cache *c, const char *name, struct err *e)
  * never stale) for sandbox run to read without starting this program. */
 static char *rc_buf;
 static size_t rc_len, rc_cap;
+/* A record did not fit in memory: the output is not printed or kept
+ * (a short one would drop Cmd or Env entries without a word). */
+static bool rc_oom;
 
 /* One runconf record: KEY=VALUE and a NUL. */
 static void record(const char *key, const char *value)
 {
-	if (!value)
+	if (!value || rc_oom)
 		return;
 	size_t n = strlen(key) + 1 + strlen(value) + 1;
 	if (rc_len + n > rc_cap) {
 		size_t cap = (rc_cap ? 2 * rc_cap : 4096) + n;
 		char *nb = realloc(rc_buf, cap);
-		if (!nb)
+		if (!nb) {
+			rc_oom = true;
 			return;
+		}
 		rc_buf = nb;
 		rc_cap = cap;
 	}
@@ -723,6 +756,10 @@ static int do_runconf(struct cache *c, const char *name, struct err *e)
 	records(m, "User", "user");
 	records(m, "StopSignal", "stopsignal");
 	records(m, "ExposedPorts", "port");
+	if (rc_oom) {
+		err_oom(e, "runconf");
+		goto out;
+	}
 	if (fwrite(rc_buf, 1, rc_len, stdout) != rc_len || fflush(stdout) || ferror(stdout)) {
 		err_sys(e, "write");
 		goto out;
@@ -740,11 +777,15 @@ out:
 static int gc(struct cache *c, bool tmp_too, struct err *e)
 {
 	size_t n;
-	char **v = list_names(c, &n);
+	char **v = list_names(c, &n, e);
+	if (!v)
+		return -1;
 	int fd = dup(c->vfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d)
+	if (!d) {
+		free_names(v, n);
 		return err_sys(e, "%s/%s", c->dir, c->vdir);
+	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || strlen(de->d_name) < SHA256_HEX_LEN)
@@ -758,9 +799,7 @@ static int gc(struct cache *c, bool tmp_too, struct err *e)
 			err_sys(e, "remove %s", de->d_name);
 	}
 	closedir(d);
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	free_names(v, n);
 	if (tmp_too) {
 		/* Work dirs of imports that are not running: those we can lock
 		 * out... imports hold no lock while working, so only old ones. */
@@ -856,7 +895,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "import"))
 		rc = do_import(&c, args[0], fmt, args[1], false, &e);
 	else if (!strcmp(cmd, "ls"))
-		rc = do_ls(&c);
+		rc = do_ls(&c, &e);
 	else if (!strcmp(cmd, "inspect"))
 		rc = do_inspect(&c, args[0], &e);
 	else if (!strcmp(cmd, "runconf"))

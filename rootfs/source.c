@@ -48,21 +48,38 @@ int src_format_parse(const char *s, enum src_format *f)
 	return -1;
 }
 
-static void add_layer(struct image_src *s, const char *path, const char *hex, int64_t size,
-		      const char *diff_id)
+static int add_layer(struct image_src *s, const char *path, const char *hex, int64_t size,
+		     const char *diff_id, struct err *e)
 {
+	/* Each array grows on its own; one that did stays valid (and is
+	 * freed by src_close) if a later one cannot. */
 	size_t n = s->nlayers + 1;
-	s->layers = realloc(s->layers, n * sizeof(char *));
-	s->layer_hex = realloc(s->layer_hex, n * sizeof(char *));
-	s->layer_size = realloc(s->layer_size, n * sizeof(int64_t));
-	s->diff_ids = realloc(s->diff_ids, n * sizeof(char *));
-	if (!s->layers || !s->layer_hex || !s->layer_size || !s->diff_ids)
-		abort();
-	s->layers[s->nlayers] = strdup(path);
-	s->layer_hex[s->nlayers] = hex ? strdup(hex) : NULL;
+	char **layers = realloc(s->layers, n * sizeof(char *));
+	if (layers)
+		s->layers = layers;
+	char **layer_hex = layers ? realloc(s->layer_hex, n * sizeof(char *)) : NULL;
+	if (layer_hex)
+		s->layer_hex = layer_hex;
+	int64_t *layer_size = layer_hex ? realloc(s->layer_size, n * sizeof(int64_t)) : NULL;
+	if (layer_size)
+		s->layer_size = layer_size;
+	char **diff_ids = layer_size ? realloc(s->diff_ids, n * sizeof(char *)) : NULL;
+	if (!diff_ids)
+		return err_oom(e, "layers");
+	s->diff_ids = diff_ids;
+	char *p = strdup(path), *h = hex ? strdup(hex) : NULL, *d = diff_id ? strdup(diff_id) : NULL;
+	if (!p || (hex && !h) || (diff_id && !d)) {
+		free(p);
+		free(h);
+		free(d);
+		return err_oom(e, "layers");
+	}
+	s->layers[s->nlayers] = p;
+	s->layer_hex[s->nlayers] = h;
 	s->layer_size[s->nlayers] = size;
-	s->diff_ids[s->nlayers] = diff_id ? strdup(diff_id) : NULL;
+	s->diff_ids[s->nlayers] = d;
 	s->nlayers = n;
+	return 0;
 }
 
 void src_close(struct image_src *s)
@@ -108,7 +125,11 @@ static char *read_hashed(int dirfd, const char *path, char got[SHA256_HEX_LEN + 
 	char *buf;
 	if (read_file_at(dirfd, path, MAX_JSON, &buf, len, e))
 		return NULL;
-	struct sha256 *h = sha256_new();
+	struct sha256 *h = sha256_new(e);
+	if (!h) {
+		free(buf);
+		return NULL;
+	}
 	sha256_update(h, buf, *len);
 	sha256_final(h, got);
 	return buf;
@@ -281,7 +302,10 @@ static int read_manifest(struct image_src *s, json_object *desc, int depth, stru
 			goto out;
 		}
 		snprintf(path, sizeof(path), "blobs/sha256/%s", lhex);
-		add_layer(s, path, lhex, jsize(l), dhex);
+		if (add_layer(s, path, lhex, jsize(l), dhex, e)) {
+			json_object_put(config);
+			goto out;
+		}
 	}
 	json_object_put(config);
 	rc = 0;
@@ -373,7 +397,7 @@ static int open_docker(struct image_src *s, const char *tag, struct err *e)
 		}
 		const char *lb = strrchr(lp, '/') ? strrchr(lp, '/') + 1 : lp;
 		bool named = !strncmp(lp, "blobs/sha256/", 13) && strlen(lb) == SHA256_HEX_LEN;
-		add_layer(s, lp, named ? lb : NULL, -1, dhex);
+		rc = add_layer(s, lp, named ? lb : NULL, -1, dhex, e);
 	}
 	json_object_put(config);
 out:
@@ -385,6 +409,10 @@ out:
 static enum src_format sniff_archive(const char *path, struct err *e)
 {
 	struct archive *a = archive_read_new();
+	if (!a) {
+		err_oom(e, path);
+		return SRC_AUTO;
+	}
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
@@ -425,6 +453,13 @@ struct tarw {
 
 static int tar_add(struct tarw *t, const char *abs, const char *rel, struct err *e);
 
+/* "A/B", or NULL if out of memory. */
+static char *path_join(const char *a, const char *b)
+{
+	char *s;
+	return asprintf(&s, "%s/%s", a, b) < 0 ? NULL : s;
+}
+
 static int tar_dir(struct tarw *t, const char *abs, const char *rel, struct err *e)
 {
 	struct dirent **list;
@@ -435,10 +470,8 @@ static int tar_dir(struct tarw *t, const char *abs, const char *rel, struct err 
 	for (int i = 0; i < n; i++) {
 		const char *nm = list[i]->d_name;
 		if (!rc && strcmp(nm, ".") && strcmp(nm, "..")) {
-			char *ca, *cr;
-			if (asprintf(&ca, "%s/%s", abs, nm) < 0 || asprintf(&cr, "%s/%s", rel, nm) < 0)
-				abort();
-			rc = tar_add(t, ca, cr, e);
+			char *ca = path_join(abs, nm), *cr = path_join(rel, nm);
+			rc = ca && cr ? tar_add(t, ca, cr, e) : err_oom(e, abs);
 			free(ca);
 			free(cr);
 		}
@@ -454,6 +487,8 @@ static int tar_add(struct tarw *t, const char *abs, const char *rel, struct err 
 	if (lstat(abs, &st))
 		return err_sys(e, "%s", abs);
 	struct archive_entry *ent = archive_entry_new(), *sparse = NULL;
+	if (!ent)
+		return err_oom(e, abs);
 	archive_entry_copy_pathname(ent, rel);
 	archive_entry_copy_sourcepath(ent, abs);
 	if (archive_read_disk_entry_from_file(t->disk, ent, -1, &st) != ARCHIVE_OK) {
@@ -504,12 +539,16 @@ static int rootfs_dir_to_tar(const char *dir, int workfd, struct err *e)
 	int fd = openat(workfd, "rootfs.tar", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_sys(e, "rootfs.tar");
-	struct tarw t = { .disk = archive_read_disk_new(), .w = archive_write_new() };
+	struct tarw t = { .disk = archive_read_disk_new(), .w = archive_write_new(),
+			  .lr = archive_entry_linkresolver_new() };
+	int rc = -1;
+	if (!t.disk || !t.w || !t.lr) {
+		err_oom(e, "rootfs.tar");
+		goto out;
+	}
 	archive_read_disk_set_symlink_physical(t.disk);
 	archive_write_set_format_pax_restricted(t.w);
-	t.lr = archive_entry_linkresolver_new();
 	archive_entry_linkresolver_set_strategy(t.lr, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
-	int rc = -1;
 	if (archive_write_open_fd(t.w, fd) != ARCHIVE_OK) {
 		err_set(e, "%s", archive_error_string(t.w));
 		goto out;
@@ -544,7 +583,7 @@ int src_open(const char *spec_in, enum src_format fmt, int workfd, struct image_
 	s->dirfd = -1;
 	char *spec = strdup(spec_in);
 	if (!spec)
-		abort();
+		return err_oom(e, "image source");
 	char *tag = split_tag(spec);
 	int rc = -1;
 	struct stat st;
@@ -588,8 +627,8 @@ int src_open(const char *spec_in, enum src_format fmt, int workfd, struct image_
 			err_sys(e, "work dir");
 			goto out;
 		}
-		struct apply *a = apply_new(s->dirfd, false);
-		rc = apply_tar_at(a, AT_FDCWD, spec, e);
+		struct apply *a = apply_new(s->dirfd, false, e);
+		rc = a ? apply_tar_at(a, AT_FDCWD, spec, e) : -1;
 		apply_free(a);
 		if (rc) {
 			err_wrap(e, "%s", spec);
@@ -616,6 +655,10 @@ int src_open(const char *spec_in, enum src_format fmt, int workfd, struct image_
 			goto out;
 		s->dirfd = dup(workfd);
 		s->tar_path = strdup("rootfs.tar");
+		if (!s->tar_path) {
+			err_oom(e, "image source");
+			goto out;
+		}
 		rc = sha256_file_at(s->dirfd, s->tar_path, s->key, NULL, e);
 		break;
 	default:
@@ -655,8 +698,8 @@ static int layer_pass(struct image_src *s, size_t i, struct apply *a, struct err
 	if (a) {
 		rc = apply_tar_fd(a, fd, &d, e);
 	} else {
-		struct hstream *h = hstream_open(fd);
-		rc = hstream_finish(h, &d, e);
+		struct hstream *h = hstream_open(fd, e);
+		rc = h ? hstream_finish(h, &d, e) : -1;
 		hstream_free(h);
 	}
 	close(fd);

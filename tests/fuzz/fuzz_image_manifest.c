@@ -142,7 +142,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (mode % 3 == 1 && write_file(dfd, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30)))
 				abort();
 		} else {
-			struct sha256 *h = sha256_new();
+			struct sha256 *h = sha256_new(NULL);
+			if (!h)
+				abort();
 			sha256_update(h, t, n);
 			sha256_final(h, hex[i]);
 			sizes[i] = n;

@@ -190,8 +190,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rootfd = openat(base, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		abort();
-	struct apply *a = apply_new(rootfd, flags & 1);
 	struct err e;
+	struct apply *a = apply_new(rootfd, flags & 1, &e);
+	if (!a)
+		abort();
 	int r = apply_tar_at(a, base, "l1.tar", &e);
 	if (!r && (flags & 2))
 		r = apply_tar_at(a, base, "l2.tar", &e);

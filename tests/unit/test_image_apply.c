@@ -112,7 +112,8 @@ static int apply_one(const char *tar, bool layers, struct err *e)
 	assert_int_equal(mkdirat(dfd, "root/outside", 0755), 0);
 	int rootfd = openat(dfd, "root/tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(rootfd >= 0);
-	struct apply *a = apply_new(rootfd, layers);
+	struct apply *a = apply_new(rootfd, layers, e);
+	assert_non_null(a);
 	int rc = apply_tar_at(a, dfd, tar, e);
 	if (!rc)
 		rc = apply_finish(a, e);
@@ -263,7 +264,8 @@ static int apply_limited(const char *const *names, size_t n, bool layers, uint64
 	assert_int_equal(mkdirat(dfd, "root/tree", 0755), 0);
 	int rootfd = openat(dfd, "root/tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(rootfd >= 0);
-	struct apply *a = apply_new(rootfd, layers);
+	struct apply *a = apply_new(rootfd, layers, e);
+	assert_non_null(a);
 	if (max_bytes)
 		apply_set_limits(a, max_bytes, max_entries);
 	int rc = 0;

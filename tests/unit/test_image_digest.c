@@ -79,7 +79,8 @@ static void test_sha256_file(void **state)
 	assert_int_equal(sha256_file_at(dfd, "missing", hex, &size, &e), -1);
 	assert_non_null(strstr(e.msg, "missing"));
 	/* In pieces, as a stream. */
-	struct sha256 *h = sha256_new();
+	struct sha256 *h = sha256_new(&e);
+	assert_non_null(h);
 	sha256_update(h, "a", 1);
 	sha256_update(h, "bc", 2);
 	sha256_final(h, hex);
@@ -143,7 +144,8 @@ static void test_open_beneath(void **state)
 static void blob(const char *data, char digest[80])
 {
 	char hex[SHA256_HEX_LEN + 1], path[128];
-	struct sha256 *h = sha256_new();
+	struct sha256 *h = sha256_new(NULL);
+	assert_non_null(h);
 	sha256_update(h, data, strlen(data));
 	sha256_final(h, hex);
 	snprintf(path, sizeof(path), "layout/blobs/sha256/%s", hex);

@@ -1,5 +1,5 @@
 /* Unit tests for vmm/memory.c (guest memory layout and bounds checks) and
- * the helpers in common/util.c (parse_size, err_*). */
+ * the helpers in common/util.c and common/err.c (parse_size, err_*). */
 #include "unit.h"
 
 #include <errno.h>
@@ -293,6 +293,35 @@ static void test_err_helpers(void **state)
 	assert_int_equal(err_wrap(NULL, "x"), -1);
 }
 
+/* err_errno: guest-init's form, an explicit errno and a status kept or 125. */
+static void test_err_errno(void **state)
+{
+	(void)state;
+	struct err e = { 0 };
+	assert_int_equal(err_errno(&e, EACCES, "mount %s", "/proc"), -1);
+	assert_string_equal(e.msg, "mount /proc: Permission denied");
+	assert_int_equal(e.errnum, EACCES);
+	assert_int_equal(e.status, 125);
+	assert_int_equal(err_exit_status(&e, 1), 125);
+
+	/* No errno: no suffix. */
+	e = (struct err){ 0 };
+	err_errno(&e, 0, "bad spec");
+	assert_string_equal(e.msg, "bad spec");
+	assert_int_equal(e.errnum, 0);
+
+	/* A status chosen first (exec's 127) survives. */
+	e = (struct err){ .status = 127 };
+	err_errno(&e, ENOENT, "exec %s", "nope");
+	assert_int_equal(e.status, 127);
+	assert_int_equal(err_wrap(&e, "container"), -1);
+	assert_string_equal(e.msg, "container: exec nope: No such file or directory");
+	assert_int_equal(e.status, 127);
+	assert_int_equal(e.errnum, ENOENT);
+
+	assert_int_equal(err_errno(NULL, EIO, "x"), -1);
+}
+
 static void test_err_truncation(void **state)
 {
 	(void)state;
@@ -338,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_parse_size_valid),
 		cmocka_unit_test(test_parse_size_invalid),
 		cmocka_unit_test(test_err_helpers),
+		cmocka_unit_test(test_err_errno),
 		cmocka_unit_test(test_err_truncation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
