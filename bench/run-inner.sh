@@ -13,6 +13,8 @@
 #       qemu       QEMU microvm, guest-bzImage + the same initramfs, to init
 #       container  sandbox run --isolation container --rm busybox true
 #       crun       crun run of the same busybox erofs, mounted read-only
+#       exec       sandbox exec bench-exec true (a sandbox run -d ... sleep)
+#       crun-exec  crun exec bench-exec true (a crun container running sleep)
 #     The first `run` of the session (before any warm-up) is recorded as
 #     run-cold (page cache cold for the VMM binary, kernel, initramfs, image).
 #  2. Idle density: sandboxes `sandbox run -d --rm busybox sh -c 'echo up;
@@ -45,6 +47,7 @@ export SANDBOX_STATE_DIR=${SANDBOX_STATE_DIR:-$work/state}
 mkdir -p "$SANDBOX_STATE_DIR"
 FIFO=$work/debugcon
 cleanup() {
+	crun kill bench-exec KILL >/dev/null 2>&1; crun delete -f bench-exec >/dev/null 2>&1
 	stop_all
 		rm -rf "$work"
 }
@@ -108,6 +111,10 @@ run_one() {
 	crun)
 		"$STAMP" --timeout $((T + 10)) -- crun --cgroup-manager=disabled run $CRUN_NOPIVOT --bundle "$work/bundle" \
 			"bench$run-$RANDOM" >/dev/null 2>"$err" ;;
+	exec)
+		"$STAMP" --timeout $((T + 10)) -- "$SB" exec bench-exec true >/dev/null 2>"$err" ;;
+	crun-exec)
+		"$STAMP" --timeout $((T + 10)) -- crun exec bench-exec true >/dev/null 2>"$err" ;;
 	vm)
 		"$STAMP" --timeout $((T + 10)) -- "$SB" vm --kernel "$K" --initrd "$I" --mem ${MEM_MIB}M \
 			--timings --timeout "$T" >/dev/null 2>"$err"
@@ -193,6 +200,24 @@ if command -v crun >/dev/null && [ -s "$CRUN_CONFIG" ]; then
 else
 	say "no crun or no $CRUN_CONFIG: no crun peer"
 fi
+# sandbox exec into a running sandbox (a workspace: run -d ... sleep), and
+# crun exec into a running crun container of the same files, for reference.
+if "$SB" run -d --name bench-exec "$IMAGE" sleep 100000 >/dev/null 2>"$work/err" &&
+	run_one exec 0 >/dev/null; then
+	order+=( exec )
+else
+	say "sandbox exec does not run here: $(tail -n 2 "$work/err")"
+fi
+if [[ " ${order[*]} " == *" crun "* ]]; then
+	mkdir -p "$work/bundle-exec"
+	if cp "${CRUN_CONFIG%.json}-exec.json" "$work/bundle-exec/config.json" &&
+		crun --cgroup-manager=disabled run $CRUN_NOPIVOT -d --bundle "$work/bundle-exec" bench-exec >/dev/null 2>"$work/err" &&
+		run_one crun-exec 0 >/dev/null; then
+		order+=( crun-exec )
+	else
+		say "crun exec does not run here: $(tail -n 2 "$work/err")"
+	fi
+fi
 # Host-side fixed costs of `run` (both are dynamic executables; sandbox run
 # execs sandbox-image runconf to resolve the image).
 order+=( runconf version )
@@ -208,6 +233,7 @@ for ((r = 1; r <= N; r++)); do
 done
 
 # ---- idle density ----------------------------------------------------------------
+crun kill bench-exec KILL >/dev/null 2>&1; crun delete -f bench-exec >/dev/null 2>&1
 [ "$DENSITY" = 0 ] && exit 0
 stop_all
 sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
