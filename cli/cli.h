@@ -16,5 +16,11 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print E as that one line; returns the exit status it calls for, 125
  * unless it says otherwise. */
 int cli_report(const struct err *e);
+/* Our terminal (stdin) in raw mode while a container's terminal is
+ * relayed, and back as it was (a no-op unless raw was set). */
+void cli_tty_raw(void);
+void cli_tty_restore(void);
+/* /dev/null as stdin (a container that gets no stdin). */
+int cli_stdin_null(struct err *e);
 
 #endif

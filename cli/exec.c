@@ -181,26 +181,6 @@ static int vsock_connect(const struct sandbox_state *s, struct err *e)
 	}
 }
 
-static struct termios saved_tio;
-static bool tio_saved;
-
-static void tty_raw(void)
-{
-	struct termios t;
-	if (!isatty(0) || tcgetattr(0, &saved_tio))
-		return;
-	tio_saved = true;
-	t = saved_tio;
-	cfmakeraw(&t);
-	tcsetattr(0, TCSANOW, &t);
-}
-
-static void tty_restore(void)
-{
-	if (tio_saved)
-		tcsetattr(0, TCSANOW, &saved_tio);
-}
-
 static void relay_done(void *arg)
 {
 	uint64_t one = 1;
@@ -247,9 +227,9 @@ static int exec_vm(const struct sandbox_state *s, const struct exec_opts *o, str
 	if (sfd < 0)
 		return err_sys(e, "exec: signalfd");
 	if (r.tty)
-		tty_raw();
+		cli_tty_raw();
 	if (relay_start(&r)) {
-		tty_restore();
+		cli_tty_restore();
 		return err_sys(e, "exec: relay thread");
 	}
 	for (;;) {
@@ -267,7 +247,7 @@ static int exec_vm(const struct sandbox_state *s, const struct exec_opts *o, str
 		}
 	}
 	relay_stop(&r);
-	tty_restore();
+	cli_tty_restore();
 	int status = atomic_load(&r.status);
 	if (r.err[0])
 		return err_set(e, "%s", r.err);
@@ -297,13 +277,8 @@ static int exec_host(const struct sandbox_state *s, const struct exec_opts *o, s
 	snprintf(c, sizeof(c), "%d", cfd);
 	snprintf(x, sizeof(x), "%d", xfd);
 	char *argv[] = { tool, "--exec", pid, "--spec-fd", c, "--exec-fd", x, o->detach ? "--detach" : NULL, NULL };
-	if (!o->interactive && !o->tty) {     /* as in the VM: stdin is empty */
-		int nul = open("/dev/null", O_RDONLY);
-		if (nul < 0 || dup2(nul, 0) < 0)
-			return err_sys(e, "/dev/null");
-		if (nul)
-			close(nul);
-	}
+	if (!o->interactive && !o->tty && cli_stdin_null(e))   /* as in the VM: stdin is empty */
+		return -1;
 	execv(tool, argv);
 	return err_sys(e, "cannot run %s", tool);
 }

@@ -93,26 +93,6 @@ static int name_in_use(const char *name, struct err *e)
 	return hit;
 }
 
-static struct termios saved_tio;
-static bool tio_saved;
-
-static void tty_raw(void)
-{
-	struct termios t;
-	if (!isatty(0) || tcgetattr(0, &saved_tio))
-		return;
-	tio_saved = true;
-	t = saved_tio;
-	cfmakeraw(&t);
-	tcsetattr(0, TCSANOW, &t);
-}
-
-static void tty_restore(void)
-{
-	if (tio_saved)
-		tcsetattr(0, TCSANOW, &saved_tio);
-}
-
 /* The container's status: from the VMM's status pipe DONE (-1: none)
  * when it comes there first (the VMM then finishes its teardown on its
  * own), else from the child's exit. -1 with E filled (status 124) if
@@ -312,11 +292,11 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		}
 	}
 	if (o.tty)
-		tty_raw();
+		cli_tty_raw();
 	fflush(NULL);
 	pid_t child = fork();
 	if (child < 0) {
-		tty_restore();
+		cli_tty_restore();
 		state_remove(s.id);
 		return cli_fail("fork: %s", strerror(errno));
 	}
@@ -347,7 +327,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	}
 	uint64_t t_forked = now_ns();
 	int status = wait_child(child, done[0], &o, &set, &e);
-	tty_restore();
+	cli_tty_restore();
 	if (status < 0)
 		status = cli_report(&e);
 	if (getenv("SANDBOX_TIMINGS"))

@@ -178,13 +178,8 @@ static int host_child_exec(const struct run_opts *o, const struct runconf *rc, c
 		if (mount_image_file(file, real, NULL, mode && !strcmp(mode, ":ro"), e))
 			return -1;
 	}
-	if (!o->interactive && !o->tty) {       /* as in the VM: stdin is empty */
-		int nul = open("/dev/null", O_RDONLY);
-		if (nul < 0 || dup2(nul, 0) < 0)
-			return err_sys(e, "/dev/null");
-		if (nul)
-			close(nul);
-	}
+	if (!o->interactive && !o->tty && cli_stdin_null(e))   /* as in the VM: stdin is empty */
+		return -1;
 	char tool[4200], fdarg[16];
 	snprintf(tool, sizeof(tool), "%s/guest-init", run_bindir);
 	int fd = spec_memfd(spec, id, e);

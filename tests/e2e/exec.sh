@@ -11,24 +11,9 @@
 # POSIX sh: runs under busybox in the test host.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
-B=${1:-build}
-ISO=${ISO:-vm}
-SB=$B/sandbox
-export SANDBOX_IMAGE_DIR=$PWD/$B/test-images
-ST=${TMPDIR:-/tmp}/sandbox-exec.$$
-export SANDBOX_STATE_DIR=$ST
-rm -rf "$ST"
+t_sandbox_setup "${1:-build}" exec
 R="$SB run --isolation $ISO"
 echo "# isolation: $ISO"
-
-cleanup() {
-	for d in "$ST"/*/; do
-		[ -f "$d/state" ] || continue
-		"$SB" rm -f "$(basename "$d")" >/dev/null 2>&1
-	done
-	rm -rf "$ST"
-}
-trap cleanup EXIT
 
 if ! "$B/sandbox-image" runconf testimg >/dev/null 2>&1; then
 	t_skip "sandbox exec" "no testimg image in $SANDBOX_IMAGE_DIR (run tests/e2e/prepare.sh $B)"
@@ -40,15 +25,6 @@ if [ "$ISO" = container ] && [ "$(id -u)" != 0 ]; then
 	t_summary
 	exit
 fi
-wait_for() {
-	_w=$(($1 * 10)); shift
-	while [ $_w -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1; _w=$((_w - 1))
-	done
-	return 1
-}
-
 # The workspace: a long-lived sandbox with its own env, cwd and limits.
 t_run d $R -d --name ex --memory 96m --pids-limit 200 -e FROMRUN=yes -w /tmp testimg sleep 100000
 t_expect d "run -d: the workspace sandbox" 0 '^[0-9a-f]{16}$'

@@ -12,6 +12,36 @@ t_paths() {
 	[ -x "$B/tools/vsock-host" ] && H=$B/tools/vsock-host
 }
 
+# t_sandbox_setup BUILD_DIR NAME: the setting of a `sandbox run` suite: B,
+# ISO (default vm), SB, the images in $B/test-images, and a state directory
+# of its own (ST) whose sandboxes are all removed at exit.
+t_sandbox_setup() {
+	B=${1:-build}
+	ISO=${ISO:-vm}
+	SB=$B/sandbox
+	export SANDBOX_IMAGE_DIR=$PWD/$B/test-images
+	ST=${TMPDIR:-/tmp}/sandbox-$2.$$
+	export SANDBOX_STATE_DIR=$ST
+	rm -rf "$ST"
+	trap t_sandbox_cleanup EXIT
+}
+t_sandbox_cleanup() {
+	for _d in "$ST"/*/; do
+		[ -f "$_d/state" ] || continue
+		"$SB" rm -f "$(basename "$_d")" >/dev/null 2>&1
+	done
+	rm -rf "$ST"
+}
+# wait_for SECONDS CMD...: until CMD succeeds (0) or the time is up (1)
+wait_for() {
+	_w=$(($1 * 10)); shift
+	while [ $_w -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1; _w=$((_w - 1))
+	done
+	return 1
+}
+
 T_PASS=0
 T_FAIL=0
 T_SKIP=0

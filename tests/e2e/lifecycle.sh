@@ -10,25 +10,9 @@
 # POSIX sh: runs under busybox in the test host.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
-B=${1:-build}
-ISO=${ISO:-vm}
-SB=$B/sandbox
-export SANDBOX_IMAGE_DIR=$PWD/$B/test-images
-ST=${TMPDIR:-/tmp}/sandbox-lifecycle.$$
-export SANDBOX_STATE_DIR=$ST
-rm -rf "$ST"
+t_sandbox_setup "${1:-build}" lifecycle
 R="$SB run --isolation $ISO"
 echo "# isolation: $ISO"
-
-# All the sandboxes this script started, whatever happens.
-cleanup() {
-	for d in "$ST"/*/; do
-		[ -f "$d/state" ] || continue
-		"$SB" rm -f "$(basename "$d")" >/dev/null 2>&1
-	done
-	rm -rf "$ST"
-}
-trap cleanup EXIT
 
 # --- sandbox check (needs no image) -------------------------------------------
 t_run check "$SB" check
@@ -67,15 +51,6 @@ field() {
 	for f in "$ST"/*/state; do
 		grep -qx "name=$1" "$f" 2>/dev/null && sed -n "s/^$2=//p" "$f"
 	done
-}
-# wait_for SECONDS CMD...: until CMD succeeds (0) or the time is up (1)
-wait_for() {
-	_w=$(($1 * 10)); shift
-	while [ $_w -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1; _w=$((_w - 1))
-	done
-	return 1
 }
 stopped() { "$SB" inspect "$1" | grep -q '"running": false'; }
 logged() { "$SB" logs "$1" | grep -q "$2"; }
