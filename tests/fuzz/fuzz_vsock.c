@@ -122,7 +122,8 @@ static size_t bytes(void *dst, size_t n)
 /* credit: what the device may send each connection */
 
 struct snap {
-	uint32_t hport, gport, tx_cnt, credit;
+	uint64_t serial;
+	uint32_t tx_cnt, credit;
 };
 static struct snap snaps[MAXSNAP];
 static unsigned nsnap;
@@ -132,7 +133,7 @@ static void snap_one(void *arg, const struct vsock_conn_info *ci)
 	(void)arg;
 	check(nsnap < MAXSNAP, "more connections than VSOCK_MAX_CONNS");
 	uint32_t used = ci->tx_cnt - ci->peer_fwd_cnt;
-	snaps[nsnap++] = (struct snap){ ci->host_port, ci->guest_port, ci->tx_cnt,
+	snaps[nsnap++] = (struct snap){ ci->serial, ci->tx_cnt,
 					used >= ci->peer_buf_alloc ? 0 : ci->peer_buf_alloc - used };
 }
 
@@ -140,13 +141,14 @@ static void credit_one(void *arg, const struct vsock_conn_info *ci)
 {
 	(void)arg;
 	for (unsigned i = 0; i < nsnap; i++)
-		if (snaps[i].hport == ci->host_port && snaps[i].gport == ci->guest_port) {
+		if (snaps[i].serial == ci->serial) {
 			uint32_t sent = ci->tx_cnt - snaps[i].tx_cnt;
 			check(sent <= snaps[i].credit, "%u bytes sent to %u:%u with %u bytes of credit", sent,
 			      ci->host_port, ci->guest_port, snaps[i].credit);
 			return;
 		}
-	/* New in this step: no socket event has been served for it yet. */
+	/* New in this step (perhaps on the ports of one that ended in it):
+	 * no socket event has been served for it yet. */
 	check(ci->tx_cnt == 0, "a new connection already sent %u bytes", ci->tx_cnt);
 }
 

@@ -79,6 +79,7 @@ static struct conn *conn_new(struct vsock *vs, int fd, enum cstate st)
 	if (!c)
 		return NULL;
 	c->kind = W_CONN;
+	c->serial = ++vs->next_serial;
 	c->fd = fd;
 	c->state = st;
 	list_init(&c->ctl);
@@ -721,6 +722,7 @@ void conn_packet(struct vsock *vs, const struct vsock_pkt *p)
 static void conn_info(const struct conn *c, struct vsock_conn_info *out)
 {
 	*out = (struct vsock_conn_info){
+		.serial = c->serial,
 		.host_port = c->host_port,
 		.guest_port = c->guest_port,
 		.established = c->state == C_ESTABLISHED,

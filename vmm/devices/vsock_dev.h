@@ -45,6 +45,7 @@ struct vsock_stats {
 
 /* A connection's state as the tests see it. */
 struct vsock_conn_info {
+	uint64_t serial;                 /* one connection's, never reused by the device */
 	uint32_t host_port, guest_port;
 	bool established;
 	uint32_t rx_cnt, fwd_cnt;        /* guest -> host: received, written to the socket */

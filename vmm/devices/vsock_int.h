@@ -73,6 +73,7 @@ struct conn {
 	enum cstate state;
 	struct vsock_backend *be;       /* host-initiated: the backend it came from */
 	uint32_t host_port, guest_port;
+	uint64_t serial;                /* this device's count of connections at its making */
 	char line[HELLO_MAX];           /* the opening request so far */
 	unsigned nline;
 	/* guest -> host */
@@ -129,6 +130,7 @@ struct vsock {
 	struct link conns, ctl, rx_wait, grave;
 	unsigned nconns;
 	uint32_t next_port;
+	uint64_t next_serial;           /* tells connections on the same ports apart (tests) */
 };
 
 /* vsock_dev.c: packets to the guest */
