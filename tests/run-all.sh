@@ -97,7 +97,7 @@ if [ $unit_only = 0 ]; then
 		# in it running, not even a watchdog, has been seen a few times
 		# under TCG; a normal session takes 3-4 minutes.)
 		for attempt in 1 2; do
-			KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-600} \
+			KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-1200} \
 				tests/kvmhost/run tests/e2e/all.sh "$B" | tee "$log"
 			rc=${PIPESTATUS[0]}
 			[ "$rc" -ge 124 ] || break

@@ -69,6 +69,15 @@ int evloop_mod(struct evloop *l, int fd, uint32_t events)
 	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
+void evloop_forget(struct evloop *l, int fd)
+{
+	pthread_mutex_lock(&table_lock);
+	struct evloop_entry *s = find(l, fd);
+	if (s)
+		s->fn = NULL;
+	pthread_mutex_unlock(&table_lock);
+}
+
 void evloop_del(struct evloop *l, int fd)
 {
 	/* Only from the loop thread itself or before it starts: a slot is not

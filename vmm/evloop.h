@@ -45,6 +45,11 @@ int evloop_init(struct evloop *l, struct err *e);
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *ctx, struct err *e);
 int evloop_mod(struct evloop *l, int fd, uint32_t events);
 void evloop_del(struct evloop *l, int fd);
+/* Forget FD without a syscall, for a device's teardown when its fd is
+ * closed right after (closing it leaves the epoll set; the teardown's
+ * seccomp filter has no epoll_ctl). Same rule as evloop_del: from the
+ * loop's thread, or when the loop does not run. */
+void evloop_forget(struct evloop *l, int fd);
 /* Start the loop thread; returns once its on_start hook has run. */
 int evloop_start(struct evloop *l, struct err *e);
 /* Stop and join the loop thread. */

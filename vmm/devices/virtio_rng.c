@@ -179,11 +179,13 @@ static void rng_timer(void *ctx, uint32_t events)
 static void rng_destroy(struct virtio_dev *d)
 {
 	struct rng *r = d->priv;
-	/* No evloop_del(): the loop is stopped and goes next, and the
-	 * teardown's seccomp filter has no epoll_ctl (it killed the VMM with
-	 * SIGSYS at exit); closing the fd leaves the epoll set. */
-	if (r->timer_fd >= 0)
+	/* Not evloop_del(): the teardown's seccomp filter has no epoll_ctl
+	 * (it killed the VMM with SIGSYS at exit); closing the fd leaves the
+	 * epoll set. */
+	if (r->timer_fd >= 0) {
+		evloop_forget(r->loop, r->timer_fd);
 		close(r->timer_fd);
+	}
 	pthread_mutex_destroy(&d->lock);
 	free(r);
 }
