@@ -46,6 +46,7 @@
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
+#include "storage.h"
 
 
 const char *run_bindir;
@@ -230,6 +231,13 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		state_remove(s.id);
 		return cli_report(&e);
 	}
+	/* The writable layer: a file of its own, removed with the state
+	 * (state_remove). --read-only writes nothing: none. */
+	if (!o.read_only && storage_create(s.id, o.storage, spec.storage, sizeof(spec.storage), &e)) {
+		state_remove(s.id);
+		return cli_report(&e);
+	}
+	uint64_t t_storage = now_ns();
 
 	/* -d: the owner goes on in the background; the caller gets the id. */
 	if (o.detach) {
@@ -331,8 +339,9 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	if (status < 0)
 		status = cli_report(&e);
 	if (getenv("SANDBOX_TIMINGS"))
-		fprintf(stderr, "sandbox-run-timings: runconf_ms=%.3f vmm_forked_ms=%.3f end_ms=%.3f\n",
-			(double)(t_runconf - start) * 1e-6, (double)(t_forked - start) * 1e-6,
+		fprintf(stderr, "sandbox-run-timings: runconf_ms=%.3f storage_ms=%.3f vmm_forked_ms=%.3f end_ms=%.3f\n",
+			(double)(t_runconf - start) * 1e-6, (double)(t_storage - start) * 1e-6,
+			(double)(t_forked - start) * 1e-6,
 			(double)(now_ns() - start) * 1e-6);
 	if (o.rm) {
 		state_remove(s.id);

@@ -39,8 +39,10 @@
 /* the host-mode child (--isolation container) */
 
 /* Mount a disk image file read-only (or not) at DIR: erofs can mount a
- * file directly on recent kernels; otherwise through a loop device. */
-static int mount_image_file(const char *file, const char *dir, const char *fstype, bool ro, struct err *e)
+ * file directly on recent kernels; otherwise through a loop device. DATA:
+ * the filesystem's options (NULL: none). */
+static int mount_image_file(const char *file, const char *dir, const char *fstype, bool ro, const char *data,
+			    struct err *e)
 {
 	unsigned long fl = MS_NODEV | MS_NOSUID | (ro ? MS_RDONLY : 0);
 	if (fstype && !strcmp(fstype, "erofs") && mount(file, dir, "erofs", fl, NULL) == 0)
@@ -83,7 +85,7 @@ static int mount_image_file(const char *file, const char *dir, const char *fstyp
 		static const char *const fss[] = { "erofs", "ext4" };
 		int m = -1;
 		for (int k = 0; k < 2 && m; k++)
-			m = mount(dev, dir, fstype ? fstype : fss[k], fl, NULL);
+			m = mount(dev, dir, fstype ? fstype : fss[k], fl, data);
 		int errnum = errno;
 		close(lfd);  /* autoclear: the device goes with the mount */
 		if (m) {
@@ -146,14 +148,19 @@ static int host_child_exec(const struct run_opts *o, const struct runconf *rc, c
 	if ((mkdir(img, 0700) && errno != EEXIST) || (mkdir(rw, 0700) && errno != EEXIST) ||
 	    (mkdir(root, 0755) && errno != EEXIST))
 		return err_sys(e, "mkdir in %s", dir);
-	if (mount_image_file(rc->disk, img, rc->fstype, true, e))
+	if (mount_image_file(rc->disk, img, rc->fstype, true, NULL, e))
 		return -1;
-	/* The writable layer is host memory here: bounded (as the VM's is by
-	 * the guest's memory), by --memory or 512 MiB. */
-	char rwopts[64];
-	snprintf(rwopts, sizeof(rwopts), "mode=0755,size=%lld", o->memory ? o->memory : 512LL << 20);
-	if (mount("tmpfs", rw, "tmpfs", MS_NODEV, rwopts))
+	/* The writable layer: the same ext4 file as the VM's (--storage),
+	 * through a loop device, so that it is bounded by its size and its
+	 * bytes are on disk, not in this host's memory; noinit_itable as in
+	 * the guest. With --read-only (no file) an empty tmpfs, which
+	 * nothing writes. */
+	if (spec->storage[0]) {
+		if (mount_image_file(spec->storage, rw, "ext4", false, "noinit_itable", e))
+			return err_wrap(e, "the writable layer");
+	} else if (mount("tmpfs", rw, "tmpfs", MS_NODEV, "mode=0755,size=1m")) {
 		return err_sys(e, "mount the writable layer");
+	}
 	snprintf(opts, sizeof(opts), "%s/upper", rw);
 	mkdir(opts, 0755);
 	snprintf(opts, sizeof(opts), "%s/work", rw);
@@ -175,7 +182,7 @@ static int host_child_exec(const struct run_opts *o, const struct runconf *rc, c
 			return err_sys(e, "-v %s: mkdir", o->volumes[i]);
 		if (!realpath(target, real) || strncmp(real, root, strlen(root)))
 			return err_set(e, "-v %s: the path leaves the container's root", o->volumes[i]);
-		if (mount_image_file(file, real, NULL, mode && !strcmp(mode, ":ro"), e))
+		if (mount_image_file(file, real, NULL, mode && !strcmp(mode, ":ro"), NULL, e))
 			return -1;
 	}
 	if (!o->interactive && !o->tty && cli_stdin_null(e))   /* as in the VM: stdin is empty */

@@ -25,10 +25,11 @@ struct run_opts {
 	int nenv;
 	char *ports[16];
 	int nports;
-	char *volumes[VM_MAX_DISKS - 1];
+	char *volumes[VM_MAX_DISKS - 2];        /* the image and the writable layer besides */
 	int nvol;
 	const char *cpus;
 	long long memory, pids;
+	uint64_t storage;                       /* the writable layer's bytes (--storage) */
 	unsigned timeout;
 	char **cmd;
 	int ncmd;
@@ -54,6 +55,8 @@ struct run_spec {
 	char term[512];
 	char vol_dev[CSPEC_MAX_VOLUMES][8];
 	char vol_path[CSPEC_MAX_VOLUMES][CSPEC_MAX_PATH + 1];
+	char upper_dev[8];
+	char storage[600];      /* the writable layer's file (storage.h); "": none (--read-only) */
 };
 
 /* Where the guest kernel, initramfs, sandbox-image and guest-init are. */

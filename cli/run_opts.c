@@ -31,6 +31,7 @@
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
+#include "storage.h"
 
 
 void run_usage(FILE *f)
@@ -58,7 +59,9 @@ void run_usage(FILE *f)
 		"                         127.0.0.1; 0.0.0.0: every address) to GUEST (tap only;\n"
 		"                         at most 256 connections at once per port)\n"
 		"  -v FILE:PATH[:ro]      a disk image (ext4 or erofs) as a volume at PATH\n"
-		"      --read-only        no writable root filesystem\n"
+		"      --storage SIZE     the writable layer: an ext4 disk of SIZE (default 1g,\n"
+		"                         16m to 1024g), a sparse file: writing more is ENOSPC\n"
+		"      --read-only        no writable root filesystem (and no --storage file)\n"
 		"      --init             a reaper as PID 1, the command as its child\n"
 		"      --timeout SECONDS  kill the sandbox if it runs longer (exit 124)\n"
 		"      --kernel FILE      guest kernel (default: guest-vmlinux beside sandbox)\n"
@@ -137,7 +140,7 @@ static bool valid_name(const char *n)
 int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 {
 	enum { O_RM = 256, O_NAME, O_ENV_FILE, O_CPUS, O_MEMORY, O_PIDS, O_NETWORK, O_READ_ONLY, O_TIMEOUT,
-	       O_KERNEL, O_INITRD, O_ISOLATION, O_INIT, O_HELP };
+	       O_KERNEL, O_INITRD, O_ISOLATION, O_INIT, O_STORAGE, O_HELP };
 	static const struct option opts[] = {
 		{ "interactive", no_argument, 0, 'i' }, { "tty", no_argument, 0, 't' },
 		{ "detach", no_argument, 0, 'd' }, { "rm", no_argument, 0, O_RM },
@@ -150,11 +153,13 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 		{ "read-only", no_argument, 0, O_READ_ONLY }, { "timeout", required_argument, 0, O_TIMEOUT },
 		{ "kernel", required_argument, 0, O_KERNEL }, { "initrd", required_argument, 0, O_INITRD },
 		{ "isolation", required_argument, 0, O_ISOLATION }, { "init", no_argument, 0, O_INIT },
+		{ "storage", required_argument, 0, O_STORAGE },
 		{ "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
 	o->network = "none";
 	o->isolation = "vm";
+	o->storage = STORAGE_DEFAULT;
 	opterr = 0;
 	optind = 1;
 	int c;
@@ -206,6 +211,13 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 			if (parse_size_ll(optarg, &o->memory) || o->memory < 4 * (long long)MIB)
 				return err_set(e, "--memory: '%s' is not a size of at least 4m (try 256m or 1g)", optarg);
 			break;
+		case O_STORAGE: {
+			uint64_t v;
+			if (parse_size(optarg, &v) || v < STORAGE_MIN || v > STORAGE_MAX)
+				return err_set(e, "--storage: '%s' is not a size from 16m to 1024g (try 256m or 10g)", optarg);
+			o->storage = (v + MIB - 1) & ~(MIB - 1);        /* whole MiB */
+			break;
+		}
 		case O_PIDS: {
 			long v = strtol(optarg, &end, 10);
 			if (end == optarg || *end || v < 1 || v > 4194304)

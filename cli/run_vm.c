@@ -75,7 +75,8 @@ static int set_disk(struct vm_config *c, const char *file, size_t len, bool ro, 
 {
 	struct blk_config *d = &c->disks[c->ndisks];
 	if (c->ndisks == VM_MAX_DISKS)
-		return err_set(e, "at most %u disks (the image and %u volumes)", VM_MAX_DISKS, VM_MAX_DISKS - 1);
+		return err_set(e, "at most %u disks (the image, the writable layer and %u volumes)", VM_MAX_DISKS,
+			       VM_MAX_DISKS - 2);
 	if (len >= sizeof(d->path))
 		return err_set(e, "disk image %.*s: path longer than %zu bytes", (int)len, file, sizeof(d->path) - 1);
 	*d = (struct blk_config){ .ro = ro };
@@ -127,6 +128,14 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 			return -1;
 		if (spec_volume(spec, c->ndisks - 1, path, mode ? (size_t)(mode - path) : strlen(path), ro, e))
 			return -1;
+	}
+	/* The writable layer last (its own disk, read-write), so that the
+	 * volumes keep their names. */
+	if (spec->storage[0]) {
+		if (set_disk(c, spec->storage, strlen(spec->storage), false, e))
+			return -1;
+		snprintf(spec->upper_dev, sizeof(spec->upper_dev), "vd%c", 'a' + (int)c->ndisks - 1);
+		spec->c.upper_dev = spec->upper_dev;
 	}
 	/* The socket's directory is all the jail lets the VMM reach of
 	 * ours: one made for it, never the sandbox's own (state, log). */

@@ -16,6 +16,7 @@
  *   state_write could not have written is "damaged", reported with where
  *   it is, and none of it is used. */
 #include "state.h"
+#include "storage.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -50,7 +51,7 @@ static bool valid_id(const char *n)
 	return true;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
+int state_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[512];
 	snprintf(buf, sizeof(buf), "%s", path);
@@ -68,8 +69,8 @@ static int mkdir_p(const char *path, mode_t mode)
 /* Open directory NAME (relative to AT; PATH to show) for use as state: a
  * real directory, this user's, not writable by group or others. WHAT names
  * it in errors, FIX says what to do. */
-static int open_trusted_dir(int at, const char *name, const char *path, const char *what, const char *fix,
-			    struct err *e)
+int state_trusted_dir(int at, const char *name, const char *path, const char *what, const char *fix,
+		      struct err *e)
 {
 	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
@@ -116,11 +117,11 @@ const char *state_root(struct err *e)
 		snprintf(path, sizeof(path), "%s/sandbox", xdg);
 	else
 		snprintf(path, sizeof(path), "/tmp/sandbox-%u", (unsigned)geteuid());
-	if (mkdir_p(path, 0700)) {
+	if (state_mkdir_p(path, 0700)) {
 		err_sys(e, "state directory %s", path);
 		return NULL;
 	}
-	int fd = open_trusted_dir(AT_FDCWD, path, path, "state directory",
+	int fd = state_trusted_dir(AT_FDCWD, path, path, "state directory",
 				  "remove it (or set SANDBOX_STATE_DIR to a directory of your own)", e);
 	if (fd < 0)
 		return NULL;
@@ -171,7 +172,7 @@ static int sandbox_dir(const char *id, bool create, struct err *e)
 	char path[600], fix[700];
 	state_path(path, sizeof(path), id, NULL);
 	snprintf(fix, sizeof(fix), "remove %s by hand", path);
-	return open_trusted_dir(root_fd, id, path, "sandbox directory", fix, e);
+	return state_trusted_dir(root_fd, id, path, "sandbox directory", fix, e);
 }
 
 int state_open(const char *id, const char *file, int flags, mode_t mode, struct err *e)
@@ -696,6 +697,7 @@ int state_remove(const char *id)
 	if (dfd < 0)
 		return -1;
 	remove_tree(dfd, 3);
+	storage_remove(id);     /* its writable layer, kept elsewhere */
 	return unlinkat(root_fd, id, AT_REMOVEDIR);
 }
 

@@ -82,13 +82,21 @@ int state_find(const char *ref, struct sandbox_state *s, struct err *e);
 bool state_owner_alive(const struct sandbox_state *s);
 /* Is vmm_pid still the process the owner started? */
 bool state_vmm_alive(const struct sandbox_state *s);
-/* Remove ID's directory and everything in it. */
+/* Remove ID's directory and everything in it, and its writable layer
+ * (storage.h). */
 int state_remove(const char *id);
 /* Start time of PID (clock ticks since boot), 0 if it is gone. */
 unsigned long long state_proc_start(pid_t pid);
 /* Signal NAME ("TERM", "SIGTERM", "sigterm", "SIGRTMIN+3") or number
  * (1-64) as a number, -1 if it is none (or too long to record). */
 int state_signal(const char *name);
+/* mkdir -p PATH (MODE for each directory made). */
+int state_mkdir_p(const char *path, mode_t mode);
+/* Open directory NAME (relative to AT; PATH to show) as trusted state:
+ * a real directory, this user's, not writable by group or others. WHAT
+ * names it in errors, FIX says what to do. An fd, or -1 with E filled. */
+int state_trusted_dir(int at, const char *name, const char *path, const char *what, const char *fix,
+		      struct err *e);
 /* A fresh random id. */
 void state_new_id(char id[STATE_ID_LEN + 1]);
 

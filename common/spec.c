@@ -27,7 +27,8 @@ enum {
 	T_VOLUME = 14,          /* u32 V_* bits, string device, string path; repeated */
 	T_ETH = 15,             /* 4 bytes addr, 4 gw, 4 dns (network order), u32 prefix */
 	T_UPPER_SIZE = 16,      /* u64 */
-	T_LAST = T_UPPER_SIZE,
+	T_UPPER_DEV = 17,       /* string */
+	T_LAST = T_UPPER_DEV,
 };
 
 enum { F_READ_ONLY = 1, F_INIT = 2, F_STDIN = 4, F_ALL = 7 };
@@ -129,6 +130,11 @@ static int check_vm(const struct cspec *s, struct cspec_err *e)
 		if (v->path[0] != '/')
 			return fail(e, "spec: volume path %.40s is not absolute", v->path);
 	}
+	if (s->upper_dev && !devname_ok(s->upper_dev))
+		return fail(e, "spec: writable layer %.40s: want a [a-z0-9]{1,%d} device name", s->upper_dev,
+			    CSPEC_MAX_DEVNAME);
+	if (s->upper_dev && s->upper_size)
+		return fail(e, "spec: a writable layer on a disk and a tmpfs size");
 	if (s->eth) {
 		if (!s->eth_addr || s->eth_prefix < 1 || s->eth_prefix > 32)
 			return fail(e, "spec: eth0 needs an address and a prefix of 1 to 32");
@@ -274,6 +280,7 @@ int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, stru
 		put_u32(&w, s->eth_prefix);
 	}
 	rec_u64(&w, T_UPPER_SIZE, s->upper_size);
+	rec_str(&w, T_UPPER_DEV, s->upper_dev);
 	if (w.over)
 		return fail(e, "spec: %zu bytes encoded, more than the %zu that fit", w.len, w.cap);
 	size_t body = w.len - HDR_SIZE;
@@ -391,6 +398,7 @@ static int record(struct cspec *out, uint16_t tag, struct rd *v, struct cspec_er
 		ok = get_u16(v, &out->rows) && get_u16(v, &out->cols);
 		out->tty = true;
 		break;
+	case T_UPPER_DEV: ok = get_str(v, &out->upper_dev); break;
 	case T_IMAGE: ok = get_str(v, &out->image_dev) && get_str(v, &out->image_fs); break;
 	case T_VOLUME: {
 		if (out->nvolumes == CSPEC_MAX_VOLUMES)

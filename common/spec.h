@@ -84,7 +84,11 @@ struct cspec {
 	bool eth;                       /* configure eth0: */
 	uint32_t eth_addr, eth_gw, eth_dns;     /* network byte order; gw, dns 0: none */
 	uint8_t eth_prefix;             /* 1..32 */
-	uint64_t upper_size;            /* writable layer bytes, 0: tmpfs's default */
+	/* The writable layer (the overlay's upper): a disk of its own, ext4,
+	 * mounted read-write (--storage), or else a tmpfs of upper_size bytes
+	 * (0: tmpfs's default); not both. */
+	const char *upper_dev;          /* "vdc"; NULL: a tmpfs */
+	uint64_t upper_size;            /* tmpfs bytes, 0: tmpfs's default */
 };
 
 /* What went wrong, for either side's own error type. */

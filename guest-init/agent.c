@@ -11,7 +11,7 @@
  * the host mode shares (command, environment, user, limits...) and the
  * VM's own: the image disk (read-only), volume disks and where they go,
  * eth0's addresses, whether stdin is relayed, a pty and its size, the
- * writable layer's size. */
+ * writable layer (its disk, or a tmpfs's size). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -187,12 +187,22 @@ static int mount_root(const struct cspec *o, struct err *err)
 	readahead_kb(o->image_dev);
 	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, NULL))
 		return err_errno(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
-	if (o->upper_size)
-		snprintf(opts, sizeof(opts), "mode=0755,size=%llu", (unsigned long long)o->upper_size);
-	else
-		snprintf(opts, sizeof(opts), "mode=0755");
-	if (mount("tmpfs", "/run/rw", "tmpfs", MS_NODEV, opts))
-		return err_errno(err, errno, "mount the writable layer");
+	if (o->upper_dev) {
+		/* --storage: an ext4 disk (a sparse file on the host), so a full
+		 * layer is ENOSPC, not guest memory. noinit_itable: no
+		 * background zeroing of the inode tables mke2fs left
+		 * uninitialised (it would write them all to the host's file). */
+		snprintf(dev, sizeof(dev), "/dev/%s", o->upper_dev);
+		if (mount(dev, "/run/rw", "ext4", MS_NODEV | MS_NOSUID, "noinit_itable"))
+			return err_errno(err, errno, "mount the writable layer %s (ext4)", dev);
+	} else {
+		if (o->upper_size)
+			snprintf(opts, sizeof(opts), "mode=0755,size=%llu", (unsigned long long)o->upper_size);
+		else
+			snprintf(opts, sizeof(opts), "mode=0755");
+		if (mount("tmpfs", "/run/rw", "tmpfs", MS_NODEV, opts))
+			return err_errno(err, errno, "mount the writable layer");
+	}
 	if (mkdir("/run/rw/upper", 0755) || mkdir("/run/rw/work", 0755))
 		return err_errno(err, errno, "mkdir the writable layer");
 	if (mount("overlay", ROOT, "overlay", MS_NODEV,

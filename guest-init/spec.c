@@ -143,8 +143,9 @@ static int read_spec_fd(struct cspec *c, const char *arg, struct err *err)
 	if (cspec_decode(buf, len, c, &ce) < 0)
 		return err_errno(err, 0, "--spec-fd %ld: %s", fd, ce.msg);
 	/* The VM's devices and stdio have no meaning here. */
-	if (c->image_dev || c->nvolumes || c->eth || c->tty || c->stdin_open || c->upper_size)
-		return err_errno(err, 0, "--spec-fd %ld: the spec has the VM's parts (image, volumes, eth0, stdio)", fd);
+	if (c->image_dev || c->nvolumes || c->eth || c->tty || c->stdin_open || c->upper_size ||
+	    c->upper_dev)
+		return err_errno(err, 0, "--spec-fd %ld: the spec has the VM's parts (image, volumes, eth0, stdio, writable layer)", fd);
 	return 0;
 }
 

@@ -92,13 +92,14 @@ if [ "$ISO" = vm ]; then
 	res "memory bomb without --memory (4 GiB)" $c yes "status $(t_rc memall) $(out memall); host MemAvailable ${m0} -> ${m1} kB; next sandbox: $(out after2)"
 fi
 
-# The writable layer: a tmpfs in the guest (bounded by the guest's RAM);
-# in container mode a tmpfs on this host, so the fill stops at a cap.
+# The writable layer: an ext4 file of --storage bytes (docs/storage.md), a
+# disk of the VM or a loop device here; the fill stops at its size (and in
+# container mode at a cap of its own too, should that fail).
 m0=$(mem_avail) d0=$(disk_avail)
 if [ "$ISO" = vm ]; then
-	t_run fill $R testimg sh -c 'probe fill /fill 100000; echo still here'
+	t_run fill $R --storage 256m testimg sh -c 'probe fill /fill 100000; echo still here'
 else
-	t_run fill $R testimg sh -c 'probe fill /fill 1024; echo still here'
+	t_run fill $R --storage 256m testimg sh -c 'probe fill /fill 1024; echo still here'
 fi
 m1=$(mem_avail) d1=$(disk_avail)
 t_run after3 $R busybox echo alive

@@ -13,7 +13,7 @@
 
 enum {
 	T_HOSTNAME = 1, T_CWD, T_USER, T_ENV, T_ARG, T_MEMORY, T_PIDS, T_CPU_QUOTA, T_RLIMIT, T_FLAGS,
-	T_NETWORK, T_TTY, T_IMAGE, T_VOLUME, T_ETH, T_UPPER_SIZE,
+	T_NETWORK, T_TTY, T_IMAGE, T_VOLUME, T_ETH, T_UPPER_SIZE, T_UPPER_DEV,
 };
 
 struct b {
@@ -95,7 +95,7 @@ static struct cspec full(void)
 		.image_dev = "vda", .image_fs = "erofs",
 		.volumes = { { "vdb", "/data", false }, { "vdc", "/ro/x", true } }, .nvolumes = 2,
 		.eth = true, .eth_addr = htonl(0xac1e0502), .eth_gw = htonl(0xac1e0501), .eth_dns = htonl(0x08080808),
-		.eth_prefix = 24, .upper_size = 1ULL << 30,
+		.eth_prefix = 24, .upper_dev = "vdd",
 	};
 	return s;
 }
@@ -129,6 +129,8 @@ static void assert_same(const struct cspec *a, const struct cspec *b)
 	assert_true(a->eth == b->eth && a->eth_addr == b->eth_addr && a->eth_gw == b->eth_gw &&
 		    a->eth_dns == b->eth_dns && a->eth_prefix == b->eth_prefix);
 	assert_true(a->upper_size == b->upper_size);
+	if (a->upper_dev || b->upper_dev)
+		assert_string_equal(a->upper_dev, b->upper_dev);
 }
 
 static uint8_t enc[CSPEC_MAX_SIZE];
@@ -168,6 +170,7 @@ static void test_round_trip_minimal(void **state)
 	assert_false(out.eth || out.tty || out.read_only || out.init || out.stdin_open);
 	assert_int_equal(out.network, CSPEC_NET_NONE);
 	assert_true(out.memory == 0 && out.upper_size == 0);
+	assert_null(out.upper_dev);
 	assert_int_equal(out.nargv, 1);
 	assert_string_equal(out.argv[0], "true");
 }
@@ -241,7 +244,7 @@ static void test_record_framing(void **state)
 	b_raw("box", 4);
 	REFUSED("reserved");
 	/* Unknown tags. */
-	uint16_t unknown[] = { 0, T_UPPER_SIZE + 1, 31, 32, 0xffff };
+	uint16_t unknown[] = { 0, T_UPPER_DEV + 1, 31, 32, 0xffff };
 	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
 		b_begin();
 		b_str(unknown[i], "x");
@@ -340,7 +343,7 @@ static void test_singletons_twice(void **state)
 	(void)state;
 	uint8_t tty[4] = { 24, 0, 80, 0 };
 	uint8_t eth[16] = { 10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 24, 0, 0, 0 };
-	for (int t = T_HOSTNAME; t <= T_UPPER_SIZE; t++) {
+	for (int t = T_HOSTNAME; t <= T_UPPER_DEV; t++) {
 		if (t == T_ENV || t == T_ARG || t == T_RLIMIT || t == T_VOLUME)
 			continue;
 		b_begin();
@@ -348,6 +351,7 @@ static void test_singletons_twice(void **state)
 			switch (t) {
 			case T_HOSTNAME: case T_CWD: b_str((uint16_t)t, "/x"); break;
 			case T_USER: b_str((uint16_t)t, "root"); break;
+			case T_UPPER_DEV: b_str((uint16_t)t, "vdc"); break;
 			case T_MEMORY: case T_PIDS: case T_CPU_QUOTA: case T_UPPER_SIZE: b_recu64((uint16_t)t, 5); break;
 			case T_FLAGS: b_recu32((uint16_t)t, 1); break;
 			case T_NETWORK: b_recu32((uint16_t)t, CSPEC_NET_HOST); break;
@@ -453,7 +457,22 @@ static void test_values(void **state)
 		b_begin();
 		b_rec(T_VOLUME, v, 4 + n + 6);
 		REFUSED("volume dev");
+		b_begin();
+		b_str(T_UPPER_DEV, bad_dev[i]);
+		REFUSED("writable layer dev");
 	}
+	/* The writable layer: a disk or a tmpfs size, not both. */
+	b_begin();
+	b_str(T_UPPER_DEV, "vdc");
+	b_end();
+	assert_int_equal(dec(), 0);
+	assert_string_equal(out.upper_dev, "vdc");
+	assert_true(out.upper_size == 0);
+	b_recu64(T_UPPER_SIZE, 1 << 20);
+	REFUSED("writable layer on a disk and a tmpfs size");
+	b_begin();
+	b_str(T_UPPER_DEV, "");
+	REFUSED("writable layer dev empty");
 	b_begin();
 	b_rec(T_IMAGE, "vda\0", 5);             /* no fstype */
 	REFUSED("image fstype empty");
