@@ -53,6 +53,7 @@ static void same(const struct cspec *a, const struct cspec *b)
 	assert(a->eth == b->eth && a->eth_addr == b->eth_addr && a->eth_gw == b->eth_gw &&
 	       a->eth_dns == b->eth_dns && a->eth_prefix == b->eth_prefix);
 	assert(a->upper_size == b->upper_size);
+	assert(a->action == b->action && a->cp_flags == b->cp_flags);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
