@@ -26,6 +26,7 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  run        run a command in a new sandbox (sandbox run --help)\n"
 		"  exec       run a command in a running sandbox (sandbox exec --help)\n"
+		"  cp         copy files into or out of a running sandbox (sandbox cp --help)\n"
 		"  ps, kill, stop, logs, rm, inspect, check: see below\n"
 		"  vm         boot a kernel in a microVM (the VMM)\n"
 		"  kvm-check  say whether this host's KVM can boot a stock Linux guest\n"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 		"sandbox COMMAND ... (sandboxes started by run; ID: the id, a unique prefix\n"
 		"of at least 4 digits, or the --name)\n");
 	exec_usage(f);
+	cp_usage(f);
 	lifecycle_usage(f);
 	vmm_usage(f);
 }
@@ -84,6 +86,7 @@ int main(int argc, char **argv)
 	} lifecycle[] = {
 		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
 		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check }, { "exec", cmd_exec },
+		{ "cp", cmd_cp },
 	};
 	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
 		if (!strcmp(cmd, lifecycle[i].name))
