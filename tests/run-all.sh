@@ -80,6 +80,9 @@ if [ $unit_only = 0 ]; then
 	echo "== sandbox exec, --isolation container (natively)"
 	tests/container/exec.sh "$B" | tee "$log"
 	add_counts "$log" exec-container
+	echo "== sandbox cp, --isolation container (natively)"
+	tests/container/cp.sh "$B" | tee "$log"
+	add_counts "$log" cp-container
 	if check=$("$B/sandbox" kvm-check); then
 		echo "== end-to-end tests, natively ($check)"
 		tests/e2e/all.sh "$B" | tee "$log"
