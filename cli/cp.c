@@ -231,6 +231,10 @@ static int cp_in(const struct cp_opts *o, const struct sandbox_state *s, const c
 		close(p[1]);
 	}
 	int status = exec_stream_wait(&xs, false, &local);
+	if (rc && local.errnum != EPIPE) {      /* ours, not an echo of the guest's end */
+		*e = local;
+		return err_wrap(e, "cp into the sandbox");
+	}
 	return finish(status, rc, false, &local, errfd, "into the sandbox", e);
 }
 
@@ -308,7 +312,10 @@ static int cp_out(const struct cp_opts *o, const struct sandbox_state *s, const 
 		rc = cp_receive(p[0], o->dest, contents | (o->archive ? CP_OWNER : 0), o->max_bytes, o->max_entries,
 				true, &over, &local);
 	close(p[0]);
-	int status = exec_stream_wait(&xs, rc != 0, &local);
+	/* A cap: cut the guest off now. Any other error of ours: let the
+	 * guest end (what it still sends is dropped), so that its own error,
+	 * if it is the cause, is the one reported. */
+	int status = exec_stream_wait(&xs, over, &local);
 	if (rc && over) {
 		*e = local;
 		return err_wrap(e, "cp out of the sandbox: %s", local.msg[0] && strstr(local.msg, "entries")
