@@ -27,6 +27,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -189,30 +190,40 @@ static void relay_done(void *arg)
 	}
 }
 
-/* The VM: relay over the exec stream until EXIT (or its end), forwarding
- * our signals and window size. */
-static int exec_vm(const struct sandbox_state *s, const struct exec_opts *o, struct err *e)
+/* The VM: a stream to the guest's exec port with X's EXEC frame first,
+ * as a relay (not started) in R. */
+static int vm_connect(struct relay *r, const struct sandbox_state *s, const struct cspec *x, struct err *e)
 {
 	static uint8_t buf[CSPEC_MAX_SIZE];
 	size_t len;
 	struct cspec_err ce;
-	if (cspec_encode(&o->x, buf, sizeof(buf), &len, &ce))
+	if (cspec_encode(x, buf, sizeof(buf), &len, &ce))
 		return err_set(e, "exec: %s", ce.msg);
 	int fd = vsock_connect(s, e);
 	if (fd < 0)
 		return err_wrap(e, "%s", s->name);
+	if (relay_init_sock(r, fd))
+		return err_sys(e, "exec: eventfd");
+	r->config = buf;
+	r->config_len = len;
+	r->config_type = SB_F_EXEC;
+	return 0;
+}
 
+/* The VM: relay over the exec stream until EXIT (or its end), forwarding
+ * our signals and window size. */
+static int exec_vm(const struct sandbox_state *s, const struct exec_opts *o, struct err *e)
+{
 	static struct relay r;
+	if (vm_connect(&r, s, &o->x, e))
+		return -1;
 	int done = eventfd(0, EFD_CLOEXEC);
-	if (done < 0 || relay_init_sock(&r, fd))
+	if (done < 0)
 		return err_sys(e, "exec: eventfd");
 	r.in_fd = o->interactive ? 0 : -1;
 	r.out_fd = 1;
 	r.err_fd = 2;
 	r.tty = o->tty && isatty(0);
-	r.config = buf;
-	r.config_len = len;
-	r.config_type = SB_F_EXEC;
 	r.detach = o->detach;
 	r.on_end = relay_done;
 	r.on_exit_arg = &done;
@@ -256,31 +267,134 @@ static int exec_vm(const struct sandbox_state *s, const struct exec_opts *o, str
 	return status;
 }
 
-/* --isolation container: guest-init --exec, which becomes us. */
-static int exec_host(const struct sandbox_state *s, const struct exec_opts *o, struct err *e)
+/* --isolation container: the command line of `guest-init --exec` for X
+ * (ARGV, its strings in BUF), with the two specs in fds it inherits. */
+struct host_cmd {
+	char tool[4200], pid[16], c[16], x[16];
+	char *argv[9];
+	int cfd, xfd;
+};
+
+static int host_cmd(struct host_cmd *h, const struct sandbox_state *s, const struct cspec *x, bool detach,
+		    struct err *e)
 {
 	static uint8_t buf[CSPEC_MAX_SIZE];
 	size_t len;
 	struct cspec_err ce;
-	if (cspec_encode(&o->x, buf, sizeof(buf), &len, &ce))
+	if (cspec_encode(x, buf, sizeof(buf), &len, &ce))
 		return err_set(e, "exec: %s", ce.msg);
-	int cfd = state_open(s->id, "spec", O_RDONLY, 0, e);
-	if (cfd < 0)
+	h->cfd = state_open(s->id, "spec", O_RDONLY, 0, e);
+	if (h->cfd < 0)
 		return err_wrap(e, "%s: the container's spec", s->name);
-	int xfd = memfd_create("sandbox-exec", 0);
-	if (xfd < 0 || write(xfd, buf, len) != (ssize_t)len)
+	h->xfd = memfd_create("sandbox-exec", 0);
+	if (h->xfd < 0 || write(h->xfd, buf, len) != (ssize_t)len)
 		return err_sys(e, "exec: memfd");
-	fcntl(cfd, F_SETFD, 0);     /* both for guest-init */
-	char tool[4200], pid[16], c[16], x[16];
-	snprintf(tool, sizeof(tool), "%s/guest-init", self_dir());
-	snprintf(pid, sizeof(pid), "%d", (int)s->vmm_pid);
-	snprintf(c, sizeof(c), "%d", cfd);
-	snprintf(x, sizeof(x), "%d", xfd);
-	char *argv[] = { tool, "--exec", pid, "--spec-fd", c, "--exec-fd", x, o->detach ? "--detach" : NULL, NULL };
+	fcntl(h->cfd, F_SETFD, 0);     /* both for guest-init */
+	snprintf(h->tool, sizeof(h->tool), "%s/guest-init", self_dir());
+	snprintf(h->pid, sizeof(h->pid), "%d", (int)s->vmm_pid);
+	snprintf(h->c, sizeof(h->c), "%d", h->cfd);
+	snprintf(h->x, sizeof(h->x), "%d", h->xfd);
+	char *argv[] = { h->tool, "--exec", h->pid, "--spec-fd", h->c, "--exec-fd", h->x, detach ? "--detach" : NULL, NULL };
+	memcpy(h->argv, argv, sizeof(argv));
+	return 0;
+}
+
+/* --isolation container: guest-init --exec, which becomes us. */
+static int exec_host(const struct sandbox_state *s, const struct exec_opts *o, struct err *e)
+{
+	static struct host_cmd h;
+	if (host_cmd(&h, s, &o->x, o->detach, e))
+		return -1;
 	if (!o->interactive && !o->tty && cli_stdin_null(e))   /* as in the VM: stdin is empty */
 		return -1;
-	execv(tool, argv);
-	return err_sys(e, "cannot run %s", tool);
+	execv(h.tool, h.argv);
+	return err_sys(e, "cannot run %s", h.tool);
+}
+
+/* ------------------------------------------------------------------ */
+/* streams for sandbox cp (exec.h) */
+
+static void stream_end(void *arg)
+{
+	struct exec_stream *xs = arg;
+	for (int i = 0; i < 2; i++)
+		if (xs->close_fds[i] >= 0) {
+			close(xs->close_fds[i]);
+			xs->close_fds[i] = -1;
+		}
+	relay_done(&xs->done);
+}
+
+int exec_stream_start(struct exec_stream *xs, const struct sandbox_state *s, const struct cspec *x, int in,
+		      int out, int err_fd, struct err *e)
+{
+	memset(xs, 0, sizeof(*xs));
+	xs->done = -1;
+	xs->pid = -1;
+	xs->close_fds[0] = in > 2 ? in : -1;
+	xs->close_fds[1] = out > 2 ? out : -1;
+	if (strcmp(s->isolation, "container")) {
+		xs->vm = true;
+		if (vm_connect(&xs->r, s, x, e))
+			return -1;
+		xs->done = eventfd(0, EFD_CLOEXEC);
+		if (xs->done < 0)
+			return err_sys(e, "exec: eventfd");
+		xs->r.in_fd = in;
+		xs->r.out_fd = out;
+		xs->r.err_fd = err_fd;
+		xs->r.on_end = stream_end;
+		xs->r.on_exit_arg = xs;
+
+		if (relay_start(&xs->r))
+			return err_sys(e, "exec: relay thread");
+		return 0;
+	}
+	static struct host_cmd h;
+	if (host_cmd(&h, s, x, false, e))
+		return -1;
+	fflush(NULL);
+	xs->pid = fork();
+	if (xs->pid < 0)
+		return err_sys(e, "fork");
+	if (xs->pid == 0) {
+		int nul = in < 0 ? open("/dev/null", O_RDONLY) : in;
+		if (nul < 0 || dup2(nul, 0) < 0 || dup2(out, 1) < 0 || dup2(err_fd, 2) < 0)
+			_exit(125);
+		execv(h.tool, h.argv);
+		_exit(125);
+	}
+	close(h.cfd);
+	close(h.xfd);
+	stream_end(xs);     /* our copies of its ends */
+	return 0;
+}
+
+int exec_stream_wait(struct exec_stream *xs, bool abort_it, struct err *e)
+{
+	if (xs->vm) {
+		if (!abort_it) {
+			struct pollfd p = { .fd = xs->done, .events = POLLIN };
+			while (poll(&p, 1, -1) < 0 && errno == EINTR)
+				;
+		}
+		relay_stop(&xs->r);
+		if (xs->done >= 0)
+			close(xs->done);
+		xs->done = -1;
+		stream_end(xs);     /* if the relay never ended */
+		int status = atomic_load(&xs->r.status);
+		if (xs->r.err[0])
+			return err_set(e, "%s", xs->r.err);
+		return status < 0 ? EXIT_ENDED : status;
+	}
+	if (abort_it)
+		kill(xs->pid, SIGKILL);
+	int st;
+	while (waitpid(xs->pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return err_sys(e, "wait for guest-init --exec");
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 int cmd_exec(int argc, char **argv)

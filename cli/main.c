@@ -4,6 +4,7 @@
  * kvm-check (vmm/cmd.c). */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  run        run a command in a new sandbox (sandbox run --help)\n"
 		"  exec       run a command in a running sandbox (sandbox exec --help)\n"
+		"  cp         copy files into or out of a running sandbox (sandbox cp --help)\n"
 		"  ps, kill, stop, logs, rm, inspect, check: see below\n"
 		"  vm         boot a kernel in a microVM (the VMM)\n"
 		"  kvm-check  say whether this host's KVM can boot a stock Linux guest\n"
@@ -34,6 +36,7 @@ static void usage(FILE *f)
 		"sandbox COMMAND ... (sandboxes started by run; ID: the id, a unique prefix\n"
 		"of at least 4 digits, or the --name)\n");
 	exec_usage(f);
+	cp_usage(f);
 	lifecycle_usage(f);
 	vmm_usage(f);
 }
@@ -67,6 +70,14 @@ static uint64_t start_time(void)
 int main(int argc, char **argv)
 {
 	uint64_t start = start_time();
+	/* One malloc arena for every thread. glibc gives each thread an arena
+	 * of its own and, when a thread's heap shrinks (at its exit, say),
+	 * reads /proc/sys/vm/overcommit_memory once with openat: a thread under
+	 * a seccomp filter (the relay's, the VMM's) died of SIGSYS there
+	 * (sandbox cp into a sandbox that refused the copy). The main arena
+	 * shrinks with brk. Our threads allocate little; no contention to
+	 * speak of. */
+	mallopt(M_ARENA_MAX, 1);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_VMM_ERROR;
@@ -84,6 +95,7 @@ int main(int argc, char **argv)
 	} lifecycle[] = {
 		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
 		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check }, { "exec", cmd_exec },
+		{ "cp", cmd_cp },
 	};
 	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
 		if (!strcmp(cmd, lifecycle[i].name))

@@ -16,7 +16,8 @@
  *                 WINSIZE    u16 rows, u16 cols (the host's terminal)
  *                 BYE        the host has everything up to EXIT
  *                 EXEC       (an exec connection's first frame) the
- *                            process to start, encoded as a spec
+ *                            process to start, encoded as a spec (or
+ *                            a sandbox cp action: tar as stdin/stdout)
  *                 DETACH     the host goes; the process stays (exec -d)
  *   guest → host  STARTED    the exec'd process runs (sent on exec
  *                            connections once exec(2) succeeded)

@@ -28,7 +28,8 @@ enum {
 	T_ETH = 15,             /* 4 bytes addr, 4 gw, 4 dns (network order), u32 prefix */
 	T_UPPER_SIZE = 16,      /* u64 */
 	T_UPPER_DEV = 17,       /* string */
-	T_LAST = T_UPPER_DEV,
+	T_ACTION = 18,          /* u32 enum cspec_action (not NONE), u32 cp flags */
+	T_LAST = T_ACTION,
 };
 
 enum { F_READ_ONLY = 1, F_INIT = 2, F_STDIN = 4, F_ALL = 7 };
@@ -157,6 +158,13 @@ int cspec_check(const struct cspec *s, struct cspec_err *e)
 		return fail(e, "spec: a limit above 2^63");
 	if (s->network != CSPEC_NET_NONE && s->network != CSPEC_NET_HOST)
 		return fail(e, "spec: network mode %d", (int)s->network);
+	if (s->action != CSPEC_ACT_NONE && s->action != CSPEC_ACT_TAR_OUT && s->action != CSPEC_ACT_TAR_IN)
+		return fail(e, "spec: action %d", (int)s->action);
+	if (s->cp_flags & ~CSPEC_CP_FLAGS || (s->cp_flags && s->action == CSPEC_ACT_NONE))
+		return fail(e, "spec: bad copy flags %#x", s->cp_flags);
+	if (s->action != CSPEC_ACT_NONE &&
+	    (s->nargv != 1 || s->argv[0][0] != '/' || strnlen(s->argv[0], CSPEC_MAX_PATH + 1) > CSPEC_MAX_PATH))
+		return fail(e, "spec: a copy takes one absolute path of at most %d bytes", CSPEC_MAX_PATH);
 	return check_vm(s, e);
 }
 
@@ -281,6 +289,11 @@ int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, stru
 	}
 	rec_u64(&w, T_UPPER_SIZE, s->upper_size);
 	rec_str(&w, T_UPPER_DEV, s->upper_dev);
+	if (s->action != CSPEC_ACT_NONE) {
+		rec(&w, T_ACTION, 8);
+		put_u32(&w, (uint32_t)s->action);
+		put_u32(&w, s->cp_flags);
+	}
 	if (w.over)
 		return fail(e, "spec: %zu bytes encoded, more than the %zu that fit", w.len, w.cap);
 	size_t body = w.len - HDR_SIZE;
@@ -415,6 +428,12 @@ static int record(struct cspec *out, uint16_t tag, struct rd *v, struct cspec_er
 		     get_u32(v, &u) && u <= 255;
 		out->eth_prefix = (uint8_t)u;
 		out->eth = true;
+		break;
+	case T_ACTION:
+		/* NONE is the default: never written; the rest cspec_check sees */
+		if (!get_u32(v, &u) || u == CSPEC_ACT_NONE || u > CSPEC_ACT_TAR_IN || !get_u32(v, &out->cp_flags))
+			return fail(e, "spec: bad action");
+		out->action = (enum cspec_action)u;
 		break;
 	default:
 		return fail(e, "spec: unknown record %u", tag);

@@ -45,6 +45,17 @@ enum cspec_network {
 	CSPEC_NET_HOST = 1,             /* the (guest's) host's network */
 };
 
+/* What an exec connection does (sandbox cp rides on sandbox exec): run
+ * argv, or, inside the container's namespaces and root, stream the path
+ * argv[0] as a tar on stdout (TAR_OUT) or extract the tar on stdin at it
+ * (TAR_IN), with common/cp.h's CP_* flags. */
+enum cspec_action {
+	CSPEC_ACT_NONE = 0,
+	CSPEC_ACT_TAR_OUT = 1,
+	CSPEC_ACT_TAR_IN = 2,
+};
+#define CSPEC_CP_FLAGS 0xfu             /* the CP_* bits (common/cp.h) */
+
 struct cspec_rlimit {
 	uint32_t resource;              /* RLIMIT_* (Linux's numbers, < 16) */
 	uint64_t soft, hard;
@@ -89,6 +100,9 @@ struct cspec {
 	 * (0: tmpfs's default); not both. */
 	const char *upper_dev;          /* "vdc"; NULL: a tmpfs */
 	uint64_t upper_size;            /* tmpfs bytes, 0: tmpfs's default */
+	/* sandbox cp: argv is then one absolute path in the container */
+	enum cspec_action action;
+	uint32_t cp_flags;              /* CSPEC_CP_FLAGS bits, only with an action */
 };
 
 /* What went wrong, for either side's own error type. */

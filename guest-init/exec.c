@@ -11,6 +11,12 @@
  * laid over the container's: its env entries replace or add to the
  * container's, cwd and user default to the container's.
  *
+ * `sandbox cp` is an exec whose spec carries an action instead of a
+ * command (common/spec.h): the child joins as for exec, then, as root
+ * with the container's root as "/", streams a path as tar on its stdout
+ * (cp out) or extracts the tar on its stdin at a path (cp in) with
+ * common/cp.c, and exits 0, or 125 after one line on stderr.
+ *
  * In the VM each exec is a vsock connection to SB_EXEC_PORT: PID 1 forks
  * exec_session() for it, which reads the EXEC frame, starts the process
  * and relays its stdio over that connection alone (relay.c), so execs
@@ -28,11 +34,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/cp.h"
 #include "container.h"
 #include "relay.h"
 
@@ -197,13 +206,51 @@ struct exec_child {
 	struct sb_spec spec;
 	int cgroup_procs;       /* -1: none */
 	int status_w;           /* gets a byte if the exec fails (else closes at exec) */
+	enum cspec_action action;       /* sandbox cp: what to do instead */
+	uint32_t cp_flags;
+	const char *cp_path;
 };
+
+/* sandbox cp's side in the container (see the top). It has started as
+ * far as the session is concerned: errors from here on are its stderr
+ * and status. */
+static void cp_child(struct exec_child *c)
+{
+	struct err err = { 0 };
+	close(c->status_w);
+	c->status_w = -1;
+	prctl(PR_SET_DUMPABLE, 0);      /* the container's processes keep off */
+	if (c->cgroup_procs >= 0 && write(c->cgroup_procs, "0", 1) != 1) {
+		err_errno(&err, errno, "join the container's cgroup");
+	} else {
+		/* Nothing of the session's stays open here (its pipes' other
+		 * ends would keep our stdin from ending). */
+		if (syscall(SYS_close_range, 3U, ~0U, 0U))
+			for (int fd = 3; fd < 1024; fd++)
+				close(fd);
+		umask(022);
+		int rc = chdir("/");
+		if (!rc && c->action == CSPEC_ACT_TAR_OUT)
+			rc = cp_send(1, c->cp_path, c->cp_flags & (CP_CONTENTS | CP_FOLLOW), &err);
+		else if (!rc)
+			rc = cp_receive(0, c->cp_path, c->cp_flags, 0, 0, false, NULL, &err);
+		else
+			err_errno(&err, errno, "chdir /");
+		if (!rc)
+			_exit(0);
+	}
+	fprintf(stderr, "sandbox: cp: %s\n", err.msg);
+	fflush(stderr);
+	_exit(125);
+}
 
 /* The exec'd process, in the container's namespaces and root. */
 static void exec_child(void *arg, bool tty)
 {
 	struct exec_child *c = arg;
 	struct err err = { 0 };
+	if (c->action != CSPEC_ACT_NONE)
+		cp_child(c);
 	if (tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
 		err_errno(&err, errno, "make the pty the controlling terminal");
 	else if (c->cgroup_procs >= 0 && write(c->cgroup_procs, "0", 1) != 1)
@@ -260,6 +307,9 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 	}
 	if (merge_spec(&c.spec, container, &x, &err) < 0)
 		goto fail;
+	c.action = x.action;
+	c.cp_flags = x.cp_flags;
+	c.cp_path = x.argv[0];
 	pid_t init = container_init(runtime);
 	if (!init) {
 		err_errno(&err, 0, "the container is not running");
@@ -394,6 +444,9 @@ int exec_host_main(int argc, char **argv)
 	spec_from_cspec(&container, &cc, "/");
 	if (merge_spec(&c.spec, &container, &x, &err) < 0)
 		goto fail;
+	c.action = x.action;
+	c.cp_flags = x.cp_flags;
+	c.cp_path = x.argv[0];
 	pid_t init = container_init((pid_t)runtime);
 	if (!init) {
 		err_errno(&err, 0, "the container is not running");

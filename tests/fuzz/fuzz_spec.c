@@ -54,6 +54,7 @@ static void same(const struct cspec *a, const struct cspec *b)
 	       a->eth_dns == b->eth_dns && a->eth_prefix == b->eth_prefix);
 	assert(a->upper_size == b->upper_size);
 	same_str(a->upper_dev, b->upper_dev);
+	assert(a->action == b->action && a->cp_flags == b->cp_flags);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

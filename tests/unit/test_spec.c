@@ -13,7 +13,7 @@
 
 enum {
 	T_HOSTNAME = 1, T_CWD, T_USER, T_ENV, T_ARG, T_MEMORY, T_PIDS, T_CPU_QUOTA, T_RLIMIT, T_FLAGS,
-	T_NETWORK, T_TTY, T_IMAGE, T_VOLUME, T_ETH, T_UPPER_SIZE, T_UPPER_DEV,
+	T_NETWORK, T_TTY, T_IMAGE, T_VOLUME, T_ETH, T_UPPER_SIZE, T_UPPER_DEV, T_ACTION,
 };
 
 struct b {
@@ -244,7 +244,7 @@ static void test_record_framing(void **state)
 	b_raw("box", 4);
 	REFUSED("reserved");
 	/* Unknown tags. */
-	uint16_t unknown[] = { 0, T_UPPER_DEV + 1, 31, 32, 0xffff };
+	uint16_t unknown[] = { 0, T_ACTION + 1, 31, 32, 0xffff };
 	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
 		b_begin();
 		b_str(unknown[i], "x");
@@ -600,6 +600,76 @@ static void test_encoder_limits(void **state)
 	assert_non_null(strstr(e.msg, "fit"));
 }
 
+/* sandbox cp's action: one absolute path, the CP_* flags. */
+static void b_action(uint32_t action, uint32_t flags)
+{
+	uint8_t x[8] = { (uint8_t)action, (uint8_t)(action >> 8), 0, 0, (uint8_t)flags, (uint8_t)(flags >> 8), 0, 0 };
+	b_rec(T_ACTION, x, 8);
+}
+
+static void test_action(void **state)
+{
+	(void)state;
+	struct cspec in = { .argv = { "/srv/data" }, .nargv = 1, .stdin_open = true,
+			    .action = CSPEC_ACT_TAR_IN, .cp_flags = 5 };
+	struct cspec_err e;
+	size_t len;
+	assert_int_equal(cspec_encode(&in, enc, sizeof(enc), &len, &e), 0);
+	assert_int_equal(cspec_decode(enc, len, &out, &e), 0);
+	assert_int_equal(out.action, CSPEC_ACT_TAR_IN);
+	assert_int_equal(out.cp_flags, 5);
+	assert_string_equal(out.argv[0], "/srv/data");
+	/* an exec without an action encodes as before: no record */
+	struct cspec plain = { .argv = { "true" }, .nargv = 1 };
+	assert_int_equal(cspec_encode(&plain, enc, sizeof(enc), &len, &e), 0);
+	assert_int_equal(len, 12 + 8 + 5);
+	/* the encoder's check */
+	struct cspec bad = in;
+	bad.argv[0] = "relative";
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = in;
+	bad.argv[1] = "/two";
+	bad.nargv = 2;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = plain;
+	bad.cp_flags = 1;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	/* the decoder's */
+	b_begin_bare();
+	b_str(T_ARG, "/x");
+	b_action(CSPEC_ACT_TAR_OUT, 0);
+	b_end();
+	assert_int_equal(dec(), 0);
+	assert_int_equal(out.action, CSPEC_ACT_TAR_OUT);
+	b_action(CSPEC_ACT_TAR_OUT, 0);
+	REFUSED("action twice");
+	b_begin_bare();
+	b_str(T_ARG, "/x");
+	b_action(CSPEC_ACT_NONE, 0);
+	REFUSED("action none written");
+	b_begin_bare();
+	b_str(T_ARG, "/x");
+	b_action(3, 0);
+	REFUSED("action 3");
+	b_begin_bare();
+	b_str(T_ARG, "/x");
+	b_action(CSPEC_ACT_TAR_IN, 0x10);
+	REFUSED("unknown copy flag");
+	b_begin_bare();
+	b_str(T_ARG, "x");
+	b_action(CSPEC_ACT_TAR_IN, 0);
+	REFUSED("relative path");
+	b_begin_bare();
+	b_str(T_ARG, "/x");
+	b_str(T_ARG, "/y");
+	b_action(CSPEC_ACT_TAR_IN, 0);
+	REFUSED("two paths");
+	b_begin_bare();
+	b_str(T_ARG, "/x");
+	b_recu32(T_ACTION, CSPEC_ACT_TAR_IN);
+	REFUSED("short action record");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_encoder_limits),
+		cmocka_unit_test(test_action),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,1022 @@
+/* The tar writer and extractor of `sandbox cp` (see tar.h). */
+#include "tar.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+
+#define BLK 512
+#define IOBUF (256 * 1024)
+
+/* ustar header field offsets and sizes */
+#define H_NAME 0
+#define H_MODE 100
+#define H_UID 108
+#define H_GID 116
+#define H_SIZE 124
+#define H_MTIME 136
+#define H_CHKSUM 148
+#define H_TYPE 156
+#define H_LINK 157
+#define H_MAGIC 257
+#define H_VERSION 263
+#define H_PREFIX 345
+
+static ssize_t read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = read(fd, (char *)buf + got, n - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, buf, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		buf = (const char *)buf + k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* ================================================================== */
+/* writer */
+
+struct tw {
+	int out;
+	uint8_t *buf;           /* IOBUF: headers and small files gathered */
+	size_t len;
+	char path[TAR_MAX_PATH + 2];   /* the current entry's name */
+	struct err *e;
+};
+
+static int tw_flush(struct tw *w)
+{
+	if (w->len && write_full(w->out, w->buf, w->len))
+		return err_errno(w->e, errno, "write the archive");
+	w->len = 0;
+	return 0;
+}
+
+static int tw_put(struct tw *w, const void *p, size_t n)
+{
+	while (n) {
+		if (w->len == IOBUF && tw_flush(w))
+			return -1;
+		size_t k = n < IOBUF - w->len ? n : IOBUF - w->len;
+		memcpy(w->buf + w->len, p, k);
+		w->len += k;
+		p = (const char *)p + k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* An octal field of N bytes (N-1 digits and a NUL); false if V does not fit. */
+static bool octal(uint8_t *f, size_t n, uint64_t v)
+{
+	if (n < 22 && v >> (3 * (n - 1)))
+		return false;
+	f[n - 1] = 0;
+	for (size_t i = n - 1; i-- > 0; v >>= 3)
+		f[i] = (uint8_t)('0' + (v & 7));
+	return true;
+}
+
+static size_t digits(size_t v)
+{
+	size_t d = 1;
+	while (v >= 10) {
+		v /= 10;
+		d++;
+	}
+	return d;
+}
+
+/* One pax record "LEN KEY=VALUE\n" appended to P (cap bytes, *len used). */
+static bool pax_rec(char *p, size_t cap, size_t *len, const char *key, const char *val)
+{
+	size_t body = 1 + strlen(key) + 1 + strlen(val) + 1;   /* " key=val\n" */
+	size_t n = body + digits(body);
+	if (digits(n) != digits(body))
+		n = body + digits(n);
+	if (n > cap - *len)
+		return false;
+	int k = snprintf(p + *len, cap - *len, "%zu %s=%s\n", n, key, val);
+	if (k < 0 || (size_t)k != n)
+		return false;
+	*len += n;
+	return true;
+}
+
+static void chksum(uint8_t *h)
+{
+	memset(h + H_CHKSUM, ' ', 8);
+	unsigned sum = 0;
+	for (int i = 0; i < BLK; i++)
+		sum += h[i];
+	snprintf((char *)h + H_CHKSUM, 8, "%06o", sum);
+	h[H_CHKSUM + 7] = ' ';
+}
+
+static void header_base(uint8_t *h, char type)
+{
+	memset(h, 0, BLK);
+	h[H_TYPE] = (uint8_t)type;
+	memcpy(h + H_MAGIC, "ustar", 6);
+	memcpy(h + H_VERSION, "00", 2);
+}
+
+/* The header(s) of the entry named w->path: a pax header first for what
+ * the ustar fields cannot hold. */
+static int tw_header(struct tw *w, const struct stat *st, char type, uint64_t size, const char *link)
+{
+	static char pax[3 * TAR_MAX_PATH];
+	size_t plen = 0;
+	bool ok = true;
+	uint8_t h[BLK];
+	char num[32];
+	header_base(h, type);
+	size_t nlen = strlen(w->path);
+	if (nlen <= 100)
+		memcpy(h + H_NAME, w->path, nlen);
+	else
+		ok = ok && pax_rec(pax, sizeof(pax), &plen, "path", w->path);
+	if (link) {
+		size_t llen = strlen(link);
+		if (llen <= 100)
+			memcpy(h + H_LINK, link, llen);
+		else
+			ok = ok && pax_rec(pax, sizeof(pax), &plen, "linkpath", link);
+	}
+	octal(h + H_MODE, 8, (uint64_t)st->st_mode & 07777);
+	if (!octal(h + H_UID, 8, st->st_uid)) {
+		snprintf(num, sizeof(num), "%u", (unsigned)st->st_uid);
+		ok = ok && pax_rec(pax, sizeof(pax), &plen, "uid", num);
+	}
+	if (!octal(h + H_GID, 8, st->st_gid)) {
+		snprintf(num, sizeof(num), "%u", (unsigned)st->st_gid);
+		ok = ok && pax_rec(pax, sizeof(pax), &plen, "gid", num);
+	}
+	if (!octal(h + H_SIZE, 12, size)) {
+		snprintf(num, sizeof(num), "%" PRIu64, size);
+		ok = ok && pax_rec(pax, sizeof(pax), &plen, "size", num);
+	}
+	octal(h + H_MTIME, 12, st->st_mtime > 0 && (uint64_t)st->st_mtime < 077777777777ULL ? (uint64_t)st->st_mtime : 0);
+	if (!ok)
+		return err_errno(w->e, 0, "%.200s: name too long for the archive", w->path);
+	if (plen) {
+		uint8_t x[BLK];
+		header_base(x, 'x');
+		snprintf((char *)x + H_NAME, 100, "PaxHeader/%.80s", w->path + (nlen > 80 ? nlen - 80 : 0));
+		octal(x + H_MODE, 8, 0644);
+		octal(x + H_UID, 8, 0);
+		octal(x + H_GID, 8, 0);
+		octal(x + H_SIZE, 12, plen);
+		octal(x + H_MTIME, 12, 0);
+		chksum(x);
+		static const uint8_t zero[BLK];
+		if (tw_put(w, x, BLK) || tw_put(w, pax, plen) || tw_put(w, zero, (BLK - plen % BLK) % BLK))
+			return -1;
+	}
+	chksum(h);
+	return tw_put(w, h, BLK);
+}
+
+/* A regular file's data: SIZE bytes (zeros if it shrank meanwhile),
+ * padded to the block. */
+static int tw_data(struct tw *w, int fd, uint64_t size)
+{
+	uint64_t left = size;
+	bool eof = false;
+	while (left) {
+		if (w->len == IOBUF && tw_flush(w))
+			return -1;
+		size_t room = IOBUF - w->len, k = left < room ? (size_t)left : room;
+		ssize_t n = eof ? 0 : read_full(fd, w->buf + w->len, k);
+		if (n < 0)
+			return err_errno(w->e, errno, "read %.200s", w->path);
+		if ((size_t)n < k) {
+			eof = true;
+			memset(w->buf + w->len + n, 0, k - (size_t)n);
+		}
+		w->len += k;
+		left -= k;
+	}
+	static const uint8_t zero[BLK];
+	return tw_put(w, zero, (BLK - size % BLK) % BLK);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int tw_entry(struct tw *w, int dirfd, const char *name, bool follow, int depth);
+
+/* The children of the directory open as FD, sorted by name. */
+static int tw_children(struct tw *w, int fd, int depth)
+{
+	int dfd = dup(fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return err_errno(w->e, errno, "read the directory %.200s", w->path);
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof(*names));
+			if (!nn) {
+				rc = err_oom(w->e, "directory listing");
+				goto out;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			rc = err_oom(w->e, "directory listing");
+			goto out;
+		}
+		n++;
+	}
+	if (errno) {
+		rc = err_errno(w->e, errno, "read the directory %.200s", w->path);
+		goto out;
+	}
+	qsort(names, n, sizeof(*names), name_cmp);
+	size_t base = strlen(w->path);
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t cl = strlen(names[i]);
+		if (base + 1 + cl > TAR_MAX_PATH) {
+			rc = err_errno(w->e, 0, "%.200s/%.40s: path longer than %d bytes", w->path, names[i],
+				       TAR_MAX_PATH);
+			break;
+		}
+		w->path[base] = '/';
+		memcpy(w->path + base + 1, names[i], cl + 1);
+		rc = tw_entry(w, fd, names[i], false, depth + 1);
+		w->path[base] = '\0';
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+/* The entry NAME in DIRFD, archived as w->path. */
+static int tw_entry(struct tw *w, int dirfd, const char *name, bool follow, int depth)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW))
+		return err_errno(w->e, errno, "%.200s", w->path);
+	int nf = follow ? 0 : O_NOFOLLOW;
+	if (S_ISREG(st.st_mode)) {
+		int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | nf);
+		if (fd < 0)
+			return err_errno(w->e, errno, "open %.200s", w->path);
+		int rc = -1;
+		if (fstat(fd, &st))
+			err_errno(w->e, errno, "%.200s", w->path);
+		else if (!S_ISREG(st.st_mode))
+			rc = 0;     /* replaced meanwhile: skip it */
+		else if (!tw_header(w, &st, '0', (uint64_t)st.st_size, NULL))
+			rc = tw_data(w, fd, (uint64_t)st.st_size);
+		close(fd);
+		return rc;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		static char link[TAR_MAX_PATH + 1];
+		ssize_t n = readlinkat(dirfd, name, link, sizeof(link));
+		if (n < 0)
+			return err_errno(w->e, errno, "readlink %.200s", w->path);
+		if ((size_t)n > TAR_MAX_PATH)
+			return err_errno(w->e, 0, "%.200s: link target longer than %d bytes", w->path, TAR_MAX_PATH);
+		link[n] = '\0';
+		return tw_header(w, &st, '2', 0, link);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (depth >= TAR_MAX_DEPTH)
+			return err_errno(w->e, 0, "%.200s: more than %d directories deep", w->path, TAR_MAX_DEPTH);
+		int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | nf);
+		if (fd < 0)
+			return err_errno(w->e, errno, "open %.200s", w->path);
+		int rc = fstat(fd, &st) ? err_errno(w->e, errno, "%.200s", w->path) : tw_header(w, &st, '5', 0, NULL);
+		if (!rc)
+			rc = tw_children(w, fd, depth);
+		close(fd);
+		return rc;
+	}
+	return 0;   /* devices, FIFOs, sockets: not copied */
+}
+
+int tar_write(int out, int dirfd, const char *path, const char *arcname, unsigned flags, struct err *e)
+{
+	struct tw w = { .out = out, .e = e };
+	size_t alen = strlen(arcname);
+	if (!alen || alen > TAR_MAX_PATH)
+		return err_errno(e, 0, "archive name of %zu bytes", alen);
+	memcpy(w.path, arcname, alen + 1);
+	/* The parent, followed; the last component as FLAGS say. */
+	char parent[TAR_MAX_PATH + 2], last[TAR_MAX_PATH + 2];
+	int pfd = dirfd;
+	size_t plen = strlen(path);
+	while (plen > 1 && path[plen - 1] == '/')
+		plen--;
+	if (!plen || plen > TAR_MAX_PATH)
+		return err_errno(e, 0, "a path of %zu bytes", plen);
+	memcpy(parent, path, plen);
+	parent[plen] = '\0';
+	char *slash = strrchr(parent, '/');
+	if (slash && plen > 1) {
+		snprintf(last, sizeof(last), "%s", slash + 1);
+		if (slash == parent)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		pfd = openat(dirfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
+			return err_errno(e, errno, "%.200s", parent);
+	} else {
+		snprintf(last, sizeof(last), "%s", parent);     /* "/" or a name in DIRFD */
+	}
+	if (!(w.buf = malloc(IOBUF))) {
+		if (pfd != dirfd)
+			close(pfd);
+		return err_oom(e, "archive buffer");
+	}
+	int rc = tw_entry(&w, pfd, last, flags & TAR_W_FOLLOW, 0);
+	if (!rc) {
+		static const uint8_t zero[2 * BLK];
+		rc = tw_put(&w, zero, sizeof(zero));
+	}
+	if (!rc)
+		rc = tw_flush(&w);
+	free(w.buf);
+	if (pfd != dirfd)
+		close(pfd);
+	return rc;
+}
+
+/* ================================================================== */
+/* reader */
+
+struct dirfix {
+	char *path;
+	uint32_t mode, uid, gid;
+	int64_t mtime;
+};
+
+struct tr {
+	int in;
+	int root;
+	const struct tar_xopts *o;
+	struct tar_result *res;
+	struct err *e;
+	uint8_t *buf;           /* IOBUF */
+	/* pending overrides for the next entry (pax 'x', GNU 'L'/'K') */
+	char *long_name, *long_link;
+	bool has_size, has_uid, has_gid, has_mtime;
+	uint64_t size, uid, gid;
+	int64_t mtime;
+	/* the parent directory of the last entry, kept open */
+	char cached[TAR_MAX_PATH + 1];
+	int cached_fd;
+	struct dirfix *dirs;
+	size_t ndirs, capdirs;
+};
+
+static int tr_over(struct tr *r, int which, const char *fmt, uint64_t lim)
+{
+	r->res->over = which;
+	return err_errno(r->e, 0, fmt, (unsigned long long)lim);
+}
+
+/* N more bytes of the stream, within the cap. */
+static int tr_count(struct tr *r, uint64_t n)
+{
+	uint64_t max = r->o->max_bytes;
+	if (max && (n > max || r->res->bytes > max - n))
+		return tr_over(r, TAR_OVER_BYTES, "the archive is over the limit of %llu bytes", max);
+	r->res->bytes += n;
+	return 0;
+}
+
+static int tr_read(struct tr *r, void *buf, size_t n)
+{
+	if (tr_count(r, n))
+		return -1;
+	ssize_t k = read_full(r->in, buf, n);
+	if (k < 0)
+		return err_errno(r->e, errno, "read the archive");
+	if ((size_t)k < n)
+		return err_errno(r->e, 0, "the archive is truncated");
+	return 0;
+}
+
+static int tr_skip(struct tr *r, uint64_t n)
+{
+	while (n) {
+		size_t k = n < IOBUF ? (size_t)n : IOBUF;
+		if (tr_read(r, r->buf, k))
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+static uint64_t pad(uint64_t size)
+{
+	return (BLK - size % BLK) % BLK;
+}
+
+/* A numeric field: octal (spaces and NULs around it) or base-256. */
+static bool num(const uint8_t *f, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (f[0] & 0x80) {
+		if (f[0] != 0x80)
+			return false;       /* negative, or something else */
+		for (size_t i = 1; i < n; i++) {
+			if (v >> 56)
+				return false;
+			v = v << 8 | f[i];
+		}
+		*out = v;
+		return true;
+	}
+	size_t i = 0;
+	while (i < n && f[i] == ' ')
+		i++;
+	bool any = false;
+	for (; i < n && f[i] >= '0' && f[i] <= '7'; i++) {
+		if (v >> 60)
+			return false;
+		v = v << 3 | (uint64_t)(f[i] - '0');
+		any = true;
+	}
+	for (; i < n; i++)
+		if (f[i] != ' ' && f[i] != 0)
+			return false;
+	*out = any ? v : 0;
+	return true;
+}
+
+static bool chksum_ok(const uint8_t *h)
+{
+	uint64_t want;
+	if (!num(h + H_CHKSUM, 8, &want))
+		return false;
+	unsigned u = 0;
+	int s = 0;
+	for (int i = 0; i < BLK; i++) {
+		uint8_t c = i >= H_CHKSUM && i < H_CHKSUM + 8 ? ' ' : h[i];
+		u += c;
+		s += (signed char)c;
+	}
+	return want == u || (int64_t)want == s;
+}
+
+static bool u64_str(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static int set_str(struct tr *r, char **dst, const char *v, size_t n)
+{
+	if (!n || n > TAR_MAX_PATH || memchr(v, 0, n))
+		return err_errno(r->e, 0, "bad name in the archive's extended header");
+	char *s = malloc(n + 1);
+	if (!s)
+		return err_oom(r->e, "archive name");
+	memcpy(s, v, n);
+	s[n] = '\0';
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* The records of a pax 'x' header: "LEN KEY=VALUE\n" each. */
+static int pax_parse(struct tr *r, const char *p, size_t n)
+{
+	while (n) {
+		size_t i = 0, len = 0;
+		while (i < n && i < 8 && p[i] >= '0' && p[i] <= '9')
+			len = len * 10 + (size_t)(p[i++] - '0');
+		if (!i || i >= n || p[i] != ' ' || len <= i + 1 || len > n || p[len - 1] != '\n')
+			return err_errno(r->e, 0, "malformed pax header in the archive");
+		const char *kv = p + i + 1, *end = p + len - 1;
+		const char *eq = memchr(kv, '=', (size_t)(end - kv));
+		if (!eq)
+			return err_errno(r->e, 0, "malformed pax record in the archive");
+		size_t kl = (size_t)(eq - kv), vl = (size_t)(end - eq - 1);
+		const char *v = eq + 1;
+		uint64_t u;
+#define KEY(k) (kl == sizeof(k) - 1 && !memcmp(kv, k, kl))
+		if (KEY("path")) {
+			if (set_str(r, &r->long_name, v, vl))
+				return -1;
+		} else if (KEY("linkpath")) {
+			if (set_str(r, &r->long_link, v, vl))
+				return -1;
+		} else if (KEY("size") || KEY("uid") || KEY("gid")) {
+			if (!u64_str(v, vl, &u) || (!KEY("size") && u > UINT32_MAX))
+				return err_errno(r->e, 0, "bad %.*s in the archive's pax header", (int)kl, kv);
+			if (KEY("size")) {
+				r->size = u;
+				r->has_size = true;
+			} else if (KEY("uid")) {
+				r->uid = u;
+				r->has_uid = true;
+			} else {
+				r->gid = u;
+				r->has_gid = true;
+			}
+		} else if (KEY("mtime")) {
+			/* seconds, maybe with a fraction; negative: ignored */
+			size_t dl = 0;
+			while (dl < vl && v[dl] != '.')
+				dl++;
+			if (u64_str(v, dl, &u) && u < (1ULL << 62)) {
+				r->mtime = (int64_t)u;
+				r->has_mtime = true;
+			}
+		}
+#undef KEY
+		p += len;
+		n -= len;
+	}
+	return 0;
+}
+
+/* Read an extension header's data (SIZE bytes and padding). */
+static int tr_ext_data(struct tr *r, uint64_t size, char **out)
+{
+	if (size > TAR_MAX_PAX)
+		return err_errno(r->e, 0, "an extended header of %llu bytes in the archive", (unsigned long long)size);
+	char *p = malloc((size_t)size + 1);
+	if (!p)
+		return err_oom(r->e, "archive header");
+	if (tr_read(r, p, (size_t)size) || tr_skip(r, pad(size))) {
+		free(p);
+		return -1;
+	}
+	p[size] = '\0';
+	*out = p;
+	return 0;
+}
+
+/* NAME normalized into OUT: "." and empty components dropped, ".." or
+ * a leading "/" refused. "" is the root itself. */
+static int clean_path(struct tr *r, const char *name, char *out, const char *what)
+{
+	if (name[0] == '/')
+		return err_errno(r->e, 0, "archive %s '%.200s' is absolute", what, name);
+	size_t o = 0;
+	const char *p = name;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return err_errno(r->e, 0, "archive %s '%.200s' has a '..' component", what, name);
+		if (n && !(n == 1 && p[0] == '.')) {
+			if (o + (o ? 1 : 0) + n > TAR_MAX_PATH)
+				return err_errno(r->e, 0, "archive %s longer than %d bytes", what, TAR_MAX_PATH);
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static long sys_openat2(int dirfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return fd;
+}
+
+/* The directory PATH (clean, may be "") beneath the root, created as
+ * needed (0755), without following any symlink; kept open for the next
+ * entries. Returns the fd (owned by the cache) or -1. */
+static int tr_dir(struct tr *r, const char *path)
+{
+	if (r->cached_fd >= 0 && !strcmp(r->cached, path))
+		return r->cached_fd;
+	if (r->cached_fd >= 0)
+		close(r->cached_fd);
+	r->cached_fd = -1;
+	int fd = (int)sys_openat2(r->root, path[0] ? path : ".", O_PATH | O_DIRECTORY);
+	if (fd < 0 && errno == ENOENT) {
+		/* one component at a time, creating what is missing */
+		fd = (int)sys_openat2(r->root, ".", O_PATH | O_DIRECTORY);
+		char comp[TAR_MAX_PATH + 1];
+		const char *p = path;
+		while (fd >= 0 && *p) {
+			size_t n = strcspn(p, "/");
+			memcpy(comp, p, n);
+			comp[n] = '\0';
+			if (mkdirat(fd, comp, 0755) && errno != EEXIST) {
+				int se = errno;
+				close(fd);
+				errno = se;
+				fd = -1;
+				break;
+			}
+			int next = (int)sys_openat2(fd, comp, O_PATH | O_DIRECTORY);
+			int se = errno;
+			close(fd);
+			errno = se;
+			fd = next;
+			p += n;
+			while (*p == '/')
+				p++;
+		}
+	}
+	if (fd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR || errno == EXDEV)
+			return err_errno(r->e, 0, "'%.200s' in the archive: a symlink or a file on the way (not followed)",
+					 path);
+		return err_errno(r->e, errno, "'%.200s'", path);
+	}
+	snprintf(r->cached, sizeof(r->cached), "%s", path);
+	r->cached_fd = fd;
+	return fd;
+}
+
+/* Make room for a new non-directory BASE in DFD: an existing file or
+ * symlink goes; a directory stays and is an error. */
+static int tr_clear(struct tr *r, int dfd, const char *base, const char *path)
+{
+	struct stat st;
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW)) {
+		if (errno == ENOENT)
+			return 0;
+		return err_errno(r->e, errno, "'%.200s'", path);
+	}
+	if (S_ISDIR(st.st_mode))
+		return err_errno(r->e, 0, "'%.200s': cannot replace a directory with a non-directory", path);
+	if (unlinkat(dfd, base, 0) && errno != ENOENT)
+		return err_errno(r->e, errno, "replace '%.200s'", path);
+	return 0;
+}
+
+static uint32_t file_mode(struct tr *r, uint64_t mode)
+{
+	uint32_t m = (uint32_t)mode & 07777;
+	return r->o->no_suid ? m & ~(uint32_t)(S_ISUID | S_ISGID) : m;
+}
+
+static int tr_regular(struct tr *r, int dfd, const char *base, const char *path, uint64_t size, uint64_t mode,
+		      uint64_t uid, uint64_t gid, int64_t mtime)
+{
+	if (tr_clear(r, dfd, base, path))
+		return -1;
+	int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_errno(r->e, errno, "create '%.200s'", path);
+	int rc = 0;
+	uint64_t left = size;
+	while (left && !rc) {
+		size_t k = left < IOBUF ? (size_t)left : IOBUF;
+		if (tr_read(r, r->buf, k))
+			rc = -1;
+		else if (write_full(fd, r->buf, k))
+			rc = err_errno(r->e, errno, "write '%.200s'", path);
+		left -= k;
+	}
+	if (!rc && r->o->owner && fchown(fd, (uid_t)uid, (gid_t)gid))
+		rc = err_errno(r->e, errno, "chown '%.200s'", path);
+	if (!rc && fchmod(fd, file_mode(r, mode)))
+		rc = err_errno(r->e, errno, "chmod '%.200s'", path);
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = (time_t)mtime } };
+	if (!rc && futimens(fd, ts))
+		rc = err_errno(r->e, errno, "set the time of '%.200s'", path);
+	if (close(fd) && !rc)
+		rc = err_errno(r->e, errno, "write '%.200s'", path);
+	return rc ? -1 : tr_skip(r, pad(size));
+}
+
+static int tr_symlink(struct tr *r, int dfd, const char *base, const char *path, const char *target,
+		      uint64_t uid, uint64_t gid, int64_t mtime)
+{
+	if (tr_clear(r, dfd, base, path))
+		return -1;
+	if (symlinkat(target, dfd, base))
+		return err_errno(r->e, errno, "symlink '%.200s'", path);
+	if (r->o->owner && fchownat(dfd, base, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW))
+		return err_errno(r->e, errno, "chown '%.200s'", path);
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = (time_t)mtime } };
+	utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW);     /* not every file system has it */
+	return 0;
+}
+
+static int tr_hardlink(struct tr *r, int dfd, const char *base, const char *path, const char *target)
+{
+	char tclean[TAR_MAX_PATH + 1];
+	if (clean_path(r, target, tclean, "link target"))
+		return -1;
+	if (!tclean[0])
+		return err_errno(r->e, 0, "'%.200s': a hard link to the root", path);
+	char *slash = strrchr(tclean, '/');
+	const char *tbase = slash ? slash + 1 : tclean;
+	if (slash)
+		*slash = '\0';
+	if (tr_clear(r, dfd, base, path))
+		return -1;
+	/* DFD is the cache's: open the target's parent on its own. */
+	int tfd = (int)sys_openat2(r->root, slash ? tclean : ".", O_PATH | O_DIRECTORY);
+	if (tfd < 0)
+		return err_errno(r->e, errno, "'%.200s': link target", path);
+	int rc = 0;
+	if (linkat(tfd, tbase, dfd, base, 0))
+		rc = err_errno(r->e, errno, "'%.200s': hard link to '%.200s'", path, target);
+	close(tfd);
+	return rc;
+}
+
+static int tr_mkdir(struct tr *r, int dfd, const char *base, const char *path, uint64_t mode, uint64_t uid,
+		    uint64_t gid, int64_t mtime)
+{
+	if (base[0]) {
+		struct stat st;
+		if (!fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) && !S_ISDIR(st.st_mode) && tr_clear(r, dfd, base, path))
+			return -1;
+		if (mkdirat(dfd, base, 0700) && errno != EEXIST)
+			return err_errno(r->e, errno, "mkdir '%.200s'", path);
+	}
+	/* Its mode, owner and time once everything in it is there. */
+	if (r->ndirs == r->capdirs) {
+		size_t cap = r->capdirs ? r->capdirs * 2 : 64;
+		struct dirfix *d = realloc(r->dirs, cap * sizeof(*d));
+		if (!d)
+			return err_oom(r->e, "directory list");
+		r->dirs = d;
+		r->capdirs = cap;
+	}
+	char *p = strdup(path[0] ? path : ".");
+	if (!p)
+		return err_oom(r->e, "directory list");
+	r->dirs[r->ndirs++] = (struct dirfix){ p, (uint32_t)mode & 07777, (uint32_t)uid, (uint32_t)gid, mtime };
+	return 0;
+}
+
+static int tr_fix_dirs(struct tr *r)
+{
+	int rc = 0;
+	for (size_t i = r->ndirs; i-- > 0 && !rc;) {
+		struct dirfix *d = &r->dirs[i];
+		int fd = (int)sys_openat2(r->root, d->path, O_RDONLY | O_DIRECTORY);
+		if (fd < 0) {
+			rc = err_errno(r->e, errno, "'%.200s'", d->path);
+			break;
+		}
+		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = (time_t)d->mtime } };
+		if (r->o->owner && fchown(fd, d->uid, d->gid))
+			rc = err_errno(r->e, errno, "chown '%.200s'", d->path);
+		else if (fchmod(fd, d->mode))
+			rc = err_errno(r->e, errno, "chmod '%.200s'", d->path);
+		else
+			futimens(fd, ts);
+		close(fd);
+	}
+	return rc;
+}
+
+static void tr_reset_ext(struct tr *r)
+{
+	free(r->long_name);
+	free(r->long_link);
+	r->long_name = r->long_link = NULL;
+	r->has_size = r->has_uid = r->has_gid = r->has_mtime = false;
+}
+
+/* The first component of the raw NAME, for the result's top. */
+static void note_top(struct tr *r, const char *name)
+{
+	size_t n = strcspn(name, "/");
+	if (!r->res->entries) {
+		snprintf(r->res->top, sizeof(r->res->top), "%.*s", (int)n, name);
+		if (n >= sizeof(r->res->top))
+			r->res->several_tops = true;   /* cannot be matched: say so */
+	} else if (strlen(r->res->top) != n || memcmp(r->res->top, name, n)) {
+		r->res->several_tops = true;
+	}
+}
+
+/* One header block H: 1 an entry done, 0 the end of the archive, -1. */
+static int tr_entry(struct tr *r, const uint8_t *h)
+{
+	static char name[TAR_MAX_PATH + 256 + 2], link[TAR_MAX_PATH + 2], clean[TAR_MAX_PATH + 1];
+	if (!chksum_ok(h))
+		return err_errno(r->e, 0, "not a tar archive (bad header checksum)");
+	uint64_t mode, uid, gid, size, mtime;
+	if (!num(h + H_MODE, 8, &mode) || !num(h + H_UID, 8, &uid) || !num(h + H_GID, 8, &gid) ||
+	    !num(h + H_SIZE, 12, &size) || !num(h + H_MTIME, 12, &mtime))
+		return err_errno(r->e, 0, "bad number in a tar header");
+	char type = (char)h[H_TYPE];
+	if (r->has_size)
+		size = r->size;
+	if (size > INT64_MAX)
+		return err_errno(r->e, 0, "an entry of %llu bytes", (unsigned long long)size);
+	/* extension headers: they apply to the next entry */
+	if (type == 'x' || type == 'L' || type == 'K') {
+		char *data = NULL;
+		if (tr_ext_data(r, size, &data))
+			return -1;
+		int rc;
+		if (type == 'x') {
+			rc = pax_parse(r, data, (size_t)size);
+		} else {
+			size_t n = strnlen(data, (size_t)size);
+			rc = set_str(r, type == 'L' ? &r->long_name : &r->long_link, data, n);
+		}
+		free(data);
+		return rc ? -1 : 1;
+	}
+	if (type == 'g') {
+		tr_reset_ext(r);
+		return tr_skip(r, size + pad(size)) ? -1 : 1;
+	}
+	if (r->o->max_entries && r->res->entries >= r->o->max_entries)
+		return tr_over(r, TAR_OVER_ENTRIES, "the archive has more than %llu entries", r->o->max_entries);
+	if (r->has_uid)
+		uid = r->uid;
+	if (r->has_gid)
+		gid = r->gid;
+	int64_t mt = r->has_mtime ? r->mtime : (int64_t)mtime;
+	if (uid > UINT32_MAX - 1 || gid > UINT32_MAX - 1)
+		return err_errno(r->e, 0, "uid or gid out of range in the archive");
+	if (r->long_name) {
+		snprintf(name, sizeof(name), "%s", r->long_name);
+	} else {
+		bool ustar = !memcmp(h + H_MAGIC, "ustar", 6);
+		size_t pl = ustar ? strnlen((const char *)h + H_PREFIX, 155) : 0;
+		size_t nl = strnlen((const char *)h + H_NAME, 100);
+		if (pl) {
+			memcpy(name, h + H_PREFIX, pl);
+			name[pl] = '/';
+		}
+		memcpy(name + (pl ? pl + 1 : 0), h + H_NAME, nl);
+		name[(pl ? pl + 1 : 0) + nl] = '\0';
+	}
+	if (r->long_link)
+		snprintf(link, sizeof(link), "%s", r->long_link);
+	else
+		snprintf(link, sizeof(link), "%.*s", (int)strnlen((const char *)h + H_LINK, 100), (const char *)h + H_LINK);
+	if (!name[0])
+		return err_errno(r->e, 0, "an entry without a name in the archive");
+	if (clean_path(r, name, clean, "name"))
+		return -1;
+	note_top(r, name);
+	r->res->entries++;
+
+	char *slash = strrchr(clean, '/');
+	const char *base = slash ? slash + 1 : clean;
+	if (slash)
+		*slash = '\0';
+	int dfd = tr_dir(r, slash ? clean : "");
+	if (slash)
+		*slash = '/';
+	if (dfd < 0)
+		return -1;
+	int rc;
+	switch (type) {
+	case '0': case '\0': case '7':
+		if (!base[0])
+			return err_errno(r->e, 0, "'%.200s': a file as the root", name);
+		rc = tr_regular(r, dfd, base, clean, size, mode, uid, gid, mt);
+		break;
+	case '5':
+		rc = tr_mkdir(r, dfd, base, clean, mode, uid, gid, mt);
+		if (!rc)
+			rc = tr_skip(r, size + pad(size));
+		break;
+	case '2':
+		if (!base[0] || !link[0])
+			return err_errno(r->e, 0, "'%.200s': a bad symlink entry", name);
+		rc = tr_symlink(r, dfd, base, clean, link, uid, gid, mt);
+		if (!rc)
+			rc = tr_skip(r, size + pad(size));
+		break;
+	case '1':
+		if (!base[0] || !link[0])
+			return err_errno(r->e, 0, "'%.200s': a bad hard link entry", name);
+		rc = tr_hardlink(r, dfd, base, clean, link);
+		if (!rc)
+			rc = tr_skip(r, size + pad(size));
+		break;
+	case '3': case '4': case '6':     /* devices and FIFOs: not created */
+		rc = tr_skip(r, size + pad(size));
+		break;
+	default:
+		return err_errno(r->e, 0, "'%.200s': unsupported entry type '%c' in the archive", name,
+				 type >= 32 && type < 127 ? type : '?');
+	}
+	tr_reset_ext(r);
+	return rc ? -1 : 1;
+}
+
+int tar_extract(int in, int root, const struct tar_xopts *o, struct tar_result *res, struct err *e)
+{
+	struct tar_result local;
+	if (!res)
+		res = &local;
+	memset(res, 0, sizeof(*res));
+	struct tr r = { .in = in, .root = root, .o = o, .res = res, .e = e, .cached_fd = -1 };
+	if (!(r.buf = malloc(IOBUF)))
+		return err_oom(e, "archive buffer");
+	int rc = 0;
+	bool any = false;
+	for (;;) {
+		uint8_t h[BLK];
+		ssize_t k = read_full(in, h, BLK);
+		if (k < 0) {
+			rc = err_errno(e, errno, "read the archive");
+			break;
+		}
+		if (k == 0 && any)      /* no end blocks: take it as the end */
+			break;
+		if (k < BLK) {
+			rc = err_errno(e, 0, k ? "the archive is truncated" : "the archive is empty");
+			break;
+		}
+		if (tr_count(&r, BLK)) {
+			rc = -1;
+			break;
+		}
+		any = true;
+		static const uint8_t zero[BLK];
+		if (!memcmp(h, zero, BLK))
+			break;      /* the end (its second block is not needed) */
+		int n = tr_entry(&r, h);
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (!rc && (r.long_name || r.long_link || r.has_size))
+		rc = err_errno(e, 0, "the archive ends after an extended header");
+	if (!rc && !res->entries)
+		rc = err_errno(e, 0, "the archive holds nothing");
+	if (!rc)
+		rc = tr_fix_dirs(&r);
+	tr_reset_ext(&r);
+	for (size_t i = 0; i < r.ndirs; i++)
+		free(r.dirs[i].path);
+	free(r.dirs);
+	if (r.cached_fd >= 0)
+		close(r.cached_fd);
+	free(r.buf);
+	return rc;
+}
