@@ -272,7 +272,8 @@ static int tw_children(struct tw *w, int fd, int depth)
 		rc = err_errno(w->e, errno, "read the directory %.200s", w->path);
 		goto out;
 	}
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)  /* an empty directory has no list at all (qsort wants one) */
+		qsort(names, n, sizeof(*names), name_cmp);
 	size_t base = strlen(w->path);
 	for (size_t i = 0; i < n && !rc; i++) {
 		size_t cl = strlen(names[i]);
