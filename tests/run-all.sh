@@ -83,6 +83,9 @@ if [ $unit_only = 0 ]; then
 	echo "== sandbox run --storage, --isolation container (natively)"
 	tests/container/storage.sh "$B" | tee "$log"
 	add_counts "$log" storage-container
+	echo "== sandbox run -v DIR (a bind mount), --isolation container (natively)"
+	tests/container/volumes-fs.sh "$B" | tee "$log"
+	add_counts "$log" volumes-fs-container
 	if check=$("$B/sandbox" kvm-check); then
 		echo "== end-to-end tests, natively ($check)"
 		tests/e2e/all.sh "$B" | tee "$log"
