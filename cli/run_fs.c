@@ -18,8 +18,8 @@
  *
  * On a host whose root is an initramfs (the nested test host) pivot_root
  * is refused; there the daemon's namespace first gets a recursive bind of
- * / over itself and chroots into it, so its root is a mount with a
- * parent, as pivot_root wants.
+ * / moved over / and chroots into it (switch_root's way), so its root is a
+ * mount with a parent, as pivot_root wants.
  *
  * --isolation container binds DIR (plain bind, nosuid, nodev, read-only
  * for :ro) beneath the container's root instead (run_host.c). */
@@ -71,8 +71,13 @@ static void daemon_exec(const char *dir, bool ro, const char *sock)
 	}
 	struct statfs sf;
 	if (statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC)) {
-		/* An initramfs root: give pivot_root a root with a parent. */
-		if (mount("/", "/", NULL, MS_BIND | MS_REC, NULL) || chroot("/") || chdir("/")) {
+		/* An initramfs root: give pivot_root a root with a parent, as
+		 * switch_root does: a recursive bind of / (on DIR, a mount
+		 * point that exists: the copy is made before it is attached),
+		 * moved over / and chrooted into. Lookups of "/" itself do
+		 * not cross a mount stacked on it, hence the detour. */
+		if (mount("/", dir, NULL, MS_BIND | MS_REC, NULL) || chdir(dir) || mount(".", "/", NULL, MS_MOVE, NULL) ||
+		    chroot(".") || chdir("/")) {
 			fprintf(stderr, "sandbox: virtiofsd: re-rooting: %s\n", strerror(errno));
 			return;
 		}
