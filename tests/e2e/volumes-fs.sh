@@ -60,7 +60,7 @@ ln -s /etc/hostname "$D/etc"
 # A process still running the daemon for this sandbox's state directory.
 daemons() {
 	for c in /proc/[0-9]*/cmdline; do
-		tr '\0' ' ' <"$c" 2>/dev/null | grep -q "$ST" && echo "${c%/cmdline}"
+		tr '\0' ' ' 2>/dev/null <"$c" | grep -q "$ST" && echo "${c%/cmdline}"
 	done
 }
 
@@ -78,6 +78,15 @@ fi
 t_run live sh -c 'cd "$1" && exec "$2" run --isolation "$3" -d --name vfs -v shared:/data busybox sleep 100000' \
 	sh "$W/outside" "$PWD/$SB" "$ISO"
 t_expect live "run -d -v shared:/data (a relative DIR)" 0 '^[0-9a-f]{16}$'
+wait_for() {
+	_w=$(($1 * 10)); shift
+	while [ $_w -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1; _w=$((_w - 1))
+	done
+	return 1
+}
+wait_for 60 $SB exec vfs true
 echo later >"$D/later"
 t_run l1 $SB exec vfs cat /data/later
 t_expect l1 "a file the host makes while the sandbox runs is seen inside" 0 '^later$'
