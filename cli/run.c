@@ -279,6 +279,17 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		close(p[1]);
 	}
 
+	/* Host directories as volumes: in the VM one virtiofsd each, started
+	 * before the VMM (after -d's fork: they are the owner's children),
+	 * stopped at the end (run_fs.c). */
+	static struct fs_daemons fsd;
+	if (strcmp(o.isolation, "container") && fs_daemons_start(&o, s.id, &fsd, &e)) {
+		fs_daemons_stop(&fsd);
+		state_remove(s.id);
+		return cli_report(&e);
+	}
+	spec.fsd = fsd.n ? &fsd : NULL;
+
 	sigset_t set;
 	sigemptyset(&set);
 	int sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2 };
@@ -305,6 +316,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	pid_t child = fork();
 	if (child < 0) {
 		cli_tty_restore();
+		fs_daemons_stop(&fsd);
 		state_remove(s.id);
 		return cli_fail("fork: %s", strerror(errno));
 	}
@@ -330,12 +342,14 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	if (o.nports && start_proxies(&o, s.net, &e)) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
+		fs_daemons_stop(&fsd);
 		state_remove(s.id);
 		return cli_report(&e);
 	}
 	uint64_t t_forked = now_ns();
 	int status = wait_child(child, done[0], &o, &set, &e);
 	cli_tty_restore();
+	fs_daemons_stop(&fsd);
 	if (status < 0)
 		status = cli_report(&e);
 	if (getenv("SANDBOX_TIMINGS"))

@@ -182,7 +182,18 @@ static int host_child_exec(const struct run_opts *o, const struct runconf *rc, c
 			return err_sys(e, "-v %s: mkdir", o->volumes[i]);
 		if (!realpath(target, real) || strncmp(real, root, strlen(root)))
 			return err_set(e, "-v %s: the path leaves the container's root", o->volumes[i]);
-		if (mount_image_file(file, real, NULL, mode && !strcmp(mode, ":ro"), NULL, e))
+		bool ro = mode && !strcmp(mode, ":ro");
+		struct stat st;
+		if (stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
+			/* A host directory: a plain bind (no mounts beneath it come
+			 * along), nosuid, nodev, read-only for :ro (run_fs.c). */
+			if (mount(file, real, NULL, MS_BIND, NULL) ||
+			    mount(NULL, real, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0),
+				  NULL))
+				return err_sys(e, "-v %s: bind mount", o->volumes[i]);
+			continue;
+		}
+		if (mount_image_file(file, real, NULL, ro, NULL, e))
 			return -1;
 	}
 	if (!o->interactive && !o->tty && cli_stdin_null(e))   /* as in the VM: stdin is empty */

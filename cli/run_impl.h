@@ -47,6 +47,22 @@ struct runconf {
 /* The owner's signal for "the VMM's status pipe has something". */
 #define SIG_DONE (SIGRTMIN + 5)
 
+/* Host directories as volumes in the VM (run_fs.c): one virtiofsd each. */
+#define VIRTIOFSD_DEFAULT "/usr/lib/qemu/virtiofsd"
+struct fs_daemon {
+	int vol;                        /* its -v in run_opts.volumes */
+	bool ro;
+	char dir[PATH_MAX];             /* the directory, absolute */
+	char tag[8];                    /* "fs0": the virtio-fs tag */
+	char sock[700];                 /* ROOT/<id>/sock/fs0 */
+	pid_t pid;                      /* 0: not running */
+};
+struct fs_daemons {
+	struct fs_daemon d[VM_MAX_DISKS];
+	int n;
+	bool sock_dir_made;             /* ROOT/<id>/sock exists (the VMM's too) */
+};
+
 /* The container's spec for guest-init (common/spec.h) and the strings
  * of it that are made here rather than taken from the options or image. */
 struct run_spec {
@@ -57,6 +73,7 @@ struct run_spec {
 	char vol_path[CSPEC_MAX_VOLUMES][CSPEC_MAX_PATH + 1];
 	char upper_dev[8];
 	char storage[600];      /* the writable layer's file (storage.h); "": none (--read-only) */
+	const struct fs_daemons *fsd;   /* the VM's directory volumes; NULL: none */
 };
 
 /* Where the guest kernel, initramfs, sandbox-image and guest-init are. */
@@ -83,6 +100,15 @@ int spec_volume(struct run_spec *s, unsigned disk, const char *path, size_t len,
 int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
 		  struct run_spec *spec, uint64_t start, int done_fd);
 int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, struct run_spec *spec);
+/* run_fs.c: is the -v argument's source a directory (else a disk image)?
+ * The daemon binary (SANDBOX_VIRTIOFSD overrides). Start a virtiofsd for
+ * each directory volume (the VM only), before the VMM; stop them all. */
+bool volume_is_dir(const char *vol);
+const char *virtiofsd_path(void);
+int fs_daemons_start(const struct run_opts *o, const char *id, struct fs_daemons *fd, struct err *e);
+void fs_daemons_stop(struct fs_daemons *fd);
+/* run_spec.c: a virtio-fs volume, by its tag. */
+int spec_volume_fs(struct run_spec *s, const char *tag, const char *path, size_t len, bool ro, struct err *e);
 /* run_proxy.c */
 int start_proxies(const struct run_opts *o, int net, struct err *e);
 /* -p [HOST_IP:]HOST:GUEST: HOST_IP (IPv4, default 127.0.0.1) and the two

@@ -59,6 +59,8 @@ void run_usage(FILE *f)
 		"                         127.0.0.1; 0.0.0.0: every address) to GUEST (tap only;\n"
 		"                         at most 256 connections at once per port)\n"
 		"  -v FILE:PATH[:ro]      a disk image (ext4 or erofs) as a volume at PATH\n"
+		"  -v DIR:PATH[:ro]       a host directory at PATH (virtio-fs in the VM, root\n"
+		"                         only; a bind mount with --isolation container)\n"
 		"      --storage SIZE     the writable layer: an ext4 disk of SIZE (default 1g,\n"
 		"                         16m to 1024g), a sparse file: writing more is ENOSPC\n"
 		"      --read-only        no writable root filesystem (and no --storage file)\n"
@@ -244,7 +246,7 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 		case 'v': {
 			char *colon = strchr(optarg, ':');
 			if (!colon || colon == optarg || colon[1] != '/')
-				return err_set(e, "-v '%s': want FILE:/PATH[:ro] (FILE a disk image)", optarg);
+				return err_set(e, "-v '%s': want FILE:/PATH[:ro] or DIR:/PATH[:ro] (a disk image or a host directory)", optarg);
 			char *mode = strchr(colon + 1, ':');
 			if (mode && strcmp(mode, ":ro") && strcmp(mode, ":rw"))
 				return err_set(e, "-v '%s': the mode must be ro or rw", optarg);

@@ -105,3 +105,20 @@ int spec_volume(struct run_spec *s, unsigned disk, const char *path, size_t len,
 	c->nvolumes++;
 	return 0;
 }
+
+int spec_volume_fs(struct run_spec *s, const char *tag, const char *path, size_t len, bool ro, struct err *e)
+{
+	struct cspec *c = &s->c;
+	unsigned i = c->nvolumes;
+	if (i == CSPEC_MAX_VOLUMES)
+		return err_set(e, "more than %d volumes", CSPEC_MAX_VOLUMES);
+	if (len > CSPEC_MAX_PATH)
+		return err_set(e, "-v %.*s: the path is longer than %d bytes", (int)(len > 60 ? 60 : len), path,
+			       CSPEC_MAX_PATH);
+	snprintf(s->vol_dev[i], sizeof(s->vol_dev[i]), "%s", tag);
+	memcpy(s->vol_path[i], path, len);
+	s->vol_path[i][len] = '\0';
+	c->volumes[i] = (struct cspec_volume){ .dev = s->vol_dev[i], .path = s->vol_path[i], .ro = ro, .fs = true };
+	c->nvolumes++;
+	return 0;
+}

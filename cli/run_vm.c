@@ -124,6 +124,24 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		const char *colon = strchr(o->volumes[i], ':');
 		const char *path = colon + 1, *mode = strchr(path, ':');
 		bool ro = mode && !strcmp(mode, ":ro");
+		const struct fs_daemon *fd = NULL;
+		for (int k = 0; spec->fsd && k < spec->fsd->n; k++)
+			if (spec->fsd->d[k].vol == i)
+				fd = &spec->fsd->d[k];
+		if (fd) {
+			/* a host directory: virtio-fs to its virtiofsd (run_fs.c) */
+			struct fs_config *f = &c->fs[c->nfs];
+			if (c->nfs == VM_MAX_FS)
+				return err_set(e, "at most %d host directories as volumes", VM_MAX_FS);
+			if (strlen(fd->sock) >= sizeof(f->socket))
+				return err_set(e, "virtiofsd socket %s: too long", fd->sock);
+			snprintf(f->tag, sizeof(f->tag), "%s", fd->tag);
+			snprintf(f->socket, sizeof(f->socket), "%s", fd->sock);
+			c->nfs++;
+			if (spec_volume_fs(spec, fd->tag, path, mode ? (size_t)(mode - path) : strlen(path), ro, e))
+				return -1;
+			continue;
+		}
 		if (set_disk(c, o->volumes[i], (size_t)(colon - o->volumes[i]), ro, e))
 			return -1;
 		if (spec_volume(spec, c->ndisks - 1, path, mode ? (size_t)(mode - path) : strlen(path), ro, e))
@@ -140,7 +158,7 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 	/* The socket's directory is all the jail lets the VMM reach of
 	 * ours: one made for it, never the sandbox's own (state, log). */
 	state_path(vsock, sizeof(vsock), id, "sock");
-	if (jail_socket_dir(vsock, e))
+	if (!(spec->fsd && spec->fsd->sock_dir_made) && jail_socket_dir(vsock, e))
 		return -1;
 	state_path(vsock, sizeof(vsock), id, "sock/vsock");
 	if (strlen(vsock) >= sizeof(c->vsock.uds))

@@ -33,7 +33,7 @@ enum {
 };
 
 enum { F_READ_ONLY = 1, F_INIT = 2, F_STDIN = 4, F_ALL = 7 };
-enum { V_RO = 1, V_ALL = 1 };
+enum { V_RO = 1, V_FS = 2, V_ALL = 3 };
 
 #define REPEATED ((1u << T_ENV) | (1u << T_ARG) | (1u << T_RLIMIT) | (1u << T_VOLUME))
 
@@ -276,7 +276,7 @@ int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, stru
 	for (unsigned i = 0; i < s->nvolumes; i++) {
 		const struct cspec_volume *v = &s->volumes[i];
 		rec(&w, T_VOLUME, 4 + strlen(v->dev) + 1 + strlen(v->path) + 1);
-		put_u32(&w, v->ro ? V_RO : 0);
+		put_u32(&w, (v->ro ? V_RO : 0) | (v->fs ? V_FS : 0));
 		put(&w, v->dev, strlen(v->dev) + 1);
 		put(&w, v->path, strlen(v->path) + 1);
 	}
@@ -420,6 +420,7 @@ static int record(struct cspec *out, uint16_t tag, struct rd *v, struct cspec_er
 		if (!get_u32(v, &u) || (u & ~(uint32_t)V_ALL))
 			return fail(e, "spec: bad volume flags");
 		vol->ro = u & V_RO;
+		vol->fs = u & V_FS;
 		ok = get_str(v, &vol->dev) && get_str(v, &vol->path);
 		break;
 	}

@@ -62,9 +62,10 @@ struct cspec_rlimit {
 };
 
 struct cspec_volume {
-	const char *dev;                /* guest block device: "vdb" */
+	const char *dev;                /* guest block device: "vdb"; with fs, a virtio-fs tag: "fs0" */
 	const char *path;               /* absolute, in the container */
 	bool ro;
+	bool fs;                        /* a host directory over virtio-fs (mount -t virtiofs DEV) */
 };
 
 /* Strings are NULL when not set (the defaults are guest-init's); after

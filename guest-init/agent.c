@@ -219,7 +219,13 @@ static int mount_root(const struct cspec *o, struct err *err)
 		unsigned long fl = MS_NODEV | MS_NOSUID | (v->ro ? MS_RDONLY : 0);
 		int r = -1;
 		static const char *const fs[] = { "ext4", "erofs" };
-		for (size_t k = 0; k < 2 && r; k++)
+		if (v->fs) {
+			/* a host directory: virtio-fs by its tag (read-only for
+			 * real on the host: the daemon's bind is) */
+			snprintf(dev, sizeof(dev), "%s", v->dev);
+			r = mount(v->dev, target, "virtiofs", fl, NULL);
+		}
+		for (size_t k = 0; k < 2 && r && !v->fs; k++)
 			r = mount(dev, target, fs[k], fl, NULL);
 		int e = errno;
 		close(fd);

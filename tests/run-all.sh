@@ -86,6 +86,9 @@ if [ $unit_only = 0 ]; then
 	echo "== sandbox cp, --isolation container (natively)"
 	tests/container/cp.sh "$B" | tee "$log"
 	add_counts "$log" cp-container
+	echo "== sandbox run -v DIR (a bind mount), --isolation container (natively)"
+	tests/container/volumes-fs.sh "$B" | tee "$log"
+	add_counts "$log" volumes-fs-container
 	if check=$("$B/sandbox" kvm-check); then
 		echo "== end-to-end tests, natively ($check)"
 		tests/e2e/all.sh "$B" | tee "$log"

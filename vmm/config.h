@@ -45,6 +45,16 @@ struct rng_config {
 	uint64_t burst;                 /* bytes the token bucket holds */
 };
 
+/* A virtio-fs device (--fs tag=TAG,socket=PATH): a directory the
+ * vhost-user daemon at PATH (virtiofsd) exports, mounted in the guest as
+ * `mount -t virtiofs TAG DIR`. */
+#define VM_MAX_FS 6
+#define FS_TAG_MAX 36                   /* the config space's tag[36] */
+struct fs_config {
+	char tag[FS_TAG_MAX + 1];
+	char socket[108];               /* sun_path */
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;        /* may be NULL */
@@ -68,6 +78,8 @@ struct vm_config {
 	struct vsock_config vsock;
 	bool has_rng;
 	struct rng_config rng;
+	unsigned nfs;              /* with any, guest memory is a shared memfd */
+	struct fs_config fs[VM_MAX_FS];
 	/* sandbox run: the VMM's end of the agent channel (common/proto.h),
 	 * the vsock device's endpoint for guest connects to SB_AGENT_PORT. */
 	bool has_agent;

@@ -20,29 +20,58 @@ static void layout(struct guest_mem *gm)
 	}
 }
 
-int gm_init(struct guest_mem *gm, uint64_t size, struct err *e)
+static int map(struct guest_mem *gm, uint64_t size, bool shared, struct err *e)
 {
 	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
 	if (size < 2 * MIB || size % (2 * MIB))
 		return err_set(e, "guest memory must be a multiple of 2 MiB and at least 2 MiB (got %llu bytes)",
 			       (unsigned long long)size);
 	if (size > GUEST_MEM_MAX)
 		return err_set(e, "guest memory %llu MiB exceeds the maximum of %llu MiB",
 			       (unsigned long long)(size / MIB), (unsigned long long)(GUEST_MEM_MAX / MIB));
+	int fd = -1;
+	if (shared) {
+		fd = memfd_create("sandbox-guest-ram", MFD_CLOEXEC);
+		if (fd < 0)
+			return err_sys(e, "memfd for guest memory");
+		if (ftruncate(fd, (off_t)size)) {
+			err_sys(e, "sizing the guest memory memfd to %llu MiB", (unsigned long long)(size / MIB));
+			close(fd);
+			return -1;
+		}
+	}
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return err_sys(e, "mapping %llu MiB of guest memory", (unsigned long long)(size / MIB));
+		       shared ? MAP_SHARED | MAP_NORESERVE : MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED) {
+		err_sys(e, "mapping %llu MiB of guest memory", (unsigned long long)(size / MIB));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	gm->host = p;
+	gm->fd = fd;
+	gm->shared = shared;
 	gm->size = size;
 	gm->owned = true;
 	layout(gm);
 	return 0;
 }
 
+int gm_init(struct guest_mem *gm, uint64_t size, struct err *e)
+{
+	return map(gm, size, false, e);
+}
+
+int gm_init_shared(struct guest_mem *gm, uint64_t size, struct err *e)
+{
+	return map(gm, size, true, e);
+}
+
 void gm_wrap(struct guest_mem *gm, void *buf, uint64_t size)
 {
 	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
 	gm->host = buf;
 	gm->size = size;
 	layout(gm);
@@ -52,7 +81,10 @@ void gm_free(struct guest_mem *gm)
 {
 	if (gm->owned && gm->host)
 		munmap(gm->host, gm->size);
+	if (gm->owned && gm->fd >= 0)
+		close(gm->fd);
 	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
 }
 
 void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)

@@ -22,12 +22,18 @@ struct guest_mem {
 	unsigned nregions;
 	struct gm_region r[2];
 	bool owned;        /* mapped by gm_init(), unmapped by gm_free() */
+	bool shared;       /* a MAP_SHARED memfd (fd), for a vhost-user back end */
+	int fd;            /* the memfd, or -1 */
 };
 
 /* Map SIZE bytes of anonymous guest memory and lay it out: RAM from 0 up
  * to the MMIO gap, the rest above 4 GiB. SIZE must be a multiple of 2 MiB
  * and at least 2 MiB. */
 int gm_init(struct guest_mem *gm, uint64_t size, struct err *e);
+/* The same over a memfd mapped MAP_SHARED (gm->fd), so that another
+ * process (virtiofsd) can map the guest's memory too. Only when a device
+ * needs it: anonymous memory keeps the kernel's pages file-mapped. */
+int gm_init_shared(struct guest_mem *gm, uint64_t size, struct err *e);
 /* Describe an existing buffer with the same layout rules (for tests). */
 void gm_wrap(struct guest_mem *gm, void *buf, uint64_t size);
 void gm_free(struct guest_mem *gm);

@@ -79,7 +79,9 @@ int vm_create(struct vm *vm, struct err *e)
 
 	if (evloop_init(&vm->loop, e))
 		return -1;
-	if (gm_init(&vm->mem, vm->cfg.mem_bytes, e))
+	/* A vhost-user device (virtio-fs) needs memory another process can
+	 * map: a memfd. Otherwise anonymous memory, as benchmarked. */
+	if ((vm->cfg.nfs ? gm_init_shared : gm_init)(&vm->mem, vm->cfg.mem_bytes, e))
 		return -1;
 	for (unsigned i = 0; i < vm->mem.nregions; i++) {
 		struct kvm_userspace_memory_region r = {

@@ -93,7 +93,8 @@ static struct cspec full(void)
 		.read_only = true, .init = true, .network = CSPEC_NET_HOST,
 		.stdin_open = true, .tty = true, .rows = 50, .cols = 132,
 		.image_dev = "vda", .image_fs = "erofs",
-		.volumes = { { "vdb", "/data", false }, { "vdc", "/ro/x", true } }, .nvolumes = 2,
+		.volumes = { { "vdb", "/data", false, false }, { "vdc", "/ro/x", true, false }, { "fs0", "/host", true, true } },
+		.nvolumes = 3,
 		.eth = true, .eth_addr = htonl(0xac1e0502), .eth_gw = htonl(0xac1e0501), .eth_dns = htonl(0x08080808),
 		.eth_prefix = 24, .upper_dev = "vdd",
 	};
@@ -125,6 +126,7 @@ static void assert_same(const struct cspec *a, const struct cspec *b)
 		assert_string_equal(a->volumes[i].dev, b->volumes[i].dev);
 		assert_string_equal(a->volumes[i].path, b->volumes[i].path);
 		assert_int_equal(a->volumes[i].ro, b->volumes[i].ro);
+		assert_int_equal(a->volumes[i].fs, b->volumes[i].fs);
 	}
 	assert_true(a->eth == b->eth && a->eth_addr == b->eth_addr && a->eth_gw == b->eth_gw &&
 		    a->eth_dns == b->eth_dns && a->eth_prefix == b->eth_prefix);
@@ -480,13 +482,21 @@ static void test_values(void **state)
 	b_rec(T_VOLUME, "\0\0\0\0vdb\0data", 13);    /* relative */
 	REFUSED("volume path relative");
 	b_begin();
-	b_rec(T_VOLUME, "\2\0\0\0vdb\0/data", 14);   /* unknown volume flag */
+	b_rec(T_VOLUME, "\4\0\0\0vdb\0/data", 14);   /* unknown volume flag */
 	REFUSED("volume flag");
 	b_begin();
 	b_rec(T_VOLUME, "\1\0\0\0vdb\0/data", 14);
 	b_end();
 	assert_int_equal(dec(), 0);
 	assert_true(out.volumes[0].ro);
+	assert_false(out.volumes[0].fs);
+	b_begin();
+	b_rec(T_VOLUME, "\3\0\0\0fs0\0/data", 14);   /* a virtio-fs tag, read-only */
+	b_end();
+	assert_int_equal(dec(), 0);
+	assert_true(out.volumes[0].ro);
+	assert_true(out.volumes[0].fs);
+	assert_string_equal(out.volumes[0].dev, "fs0");
 	/* eth0 */
 	uint8_t eth[16] = { 10, 0, 0, 2, 10, 0, 0, 1, 0, 0, 0, 0, 0 };
 	b_begin();

@@ -9,7 +9,8 @@
 	M(blk_module)      /* --disk   virtio_blk.c */ \
 	M(net_module)      /* --net    virtio_net.c */ \
 	M(vsock_module)    /* --vsock  virtio_vsock.c */ \
-	M(rng_module)      /* --rng    virtio_rng.c */
+	M(rng_module)      /* --rng    virtio_rng.c */ \
+	M(fs_module)       /* --fs     virtio_fs.c */
 
 #define DECLARE(m) extern const struct device_module m;
 DEVICE_MODULES(DECLARE)

@@ -38,12 +38,14 @@
  * run devices' register code: the serial port (write to stdout, its
  * interrupt line), virtio status writes (activate: TUNSETOFFLOAD and
  * watching the tap; reset: drop vsock connections — close, epoll_ctl,
- * free), queue kicks (write to the eventfd), and ending the VM (signal the
+ * free; virtio-fs: vhost-user messages on its connected socket), queue kicks (write to the eventfd), and ending the VM (signal the
  * other vCPUs and the main thread). */
 static const char *const vcpu_syscalls[] = {
 	COMMON_SYSCALLS,
 	"ioctl", "epoll_ctl",
 	"poll",             /* the serial console waits for room (serial.c) */
+	"sendmsg", "recvmsg", /* virtio-fs activate / reset: vhost-user messages to the daemon's
+			       * socket, connected before the jail (virtio_fs.c) */
 };
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN,            /* the loop */

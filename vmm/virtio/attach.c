@@ -37,6 +37,12 @@ static void kick(struct virtio_dev *d, unsigned q)
 	}
 }
 
+static int queue_kickfd(struct virtio_dev *d, unsigned q)
+{
+	struct virtio_slot *s = d->host;
+	return q < VIRTIO_MAX_QUEUES ? s->kickfd[q] : -1;
+}
+
 static void on_kick(void *ctx, uint32_t events)
 {
 	struct virtio_kick *k = ctx;
@@ -83,6 +89,7 @@ int virtio_attach(struct vm *vm, struct virtio_dev *d, struct err *e)
 	d->host = s;
 	d->raise_irq = raise_irq;
 	d->kick = kick;
+	d->queue_kickfd = queue_kickfd;
 	if (bus_register(&vm->mmio, d->base, VIRTIO_MMIO_SIZE, virtio_mmio_io, d, d->ops->name, e))
 		return -1;
 
@@ -107,7 +114,8 @@ int virtio_attach(struct vm *vm, struct virtio_dev *d, struct err *e)
 		if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io))
 			return err_sys(e, "%s: KVM_IOEVENTFD", d->ops->name);
 		s->kick[q] = (struct virtio_kick){ .slot = s, .q = q };
-		if (evloop_add(&vm->loop, s->kickfd[q], EPOLLIN, on_kick, &s->kick[q], e))
+		/* A vhost-user back end reads this eventfd itself. */
+		if (!d->ops->external_kicks && evloop_add(&vm->loop, s->kickfd[q], EPOLLIN, on_kick, &s->kick[q], e))
 			return err_wrap(e, "%s", d->ops->name);
 	}
 	size_t used = strlen(vm->virtio_cmdline);

@@ -59,6 +59,11 @@ void virtio_notify_used(struct virtio_dev *d, unsigned q)
 		raise(d, VIRTIO_MMIO_INT_VRING);
 }
 
+void virtio_raise_vring(struct virtio_dev *d)
+{
+	raise(d, VIRTIO_MMIO_INT_VRING);
+}
+
 void virtio_notify_config(struct virtio_dev *d)
 {
 	d->config_gen++;

@@ -41,6 +41,10 @@ struct virtio_ops {
 	void (*reset)(struct virtio_dev *d);
 	/* The VM is going away (device thread stopped): free everything. */
 	void (*destroy)(struct virtio_dev *d);
+	/* Queue kicks are read by a back end outside the VMM (vhost-user,
+	 * virtio_fs.c), which gets the queues' eventfds (queue_kickfd): the
+	 * device thread does not watch them, and queue_notify is not used. */
+	bool external_kicks;
 };
 
 struct virtio_dev {
@@ -61,6 +65,7 @@ struct virtio_dev {
 	/* host plumbing */
 	void (*raise_irq)(struct virtio_dev *d);        /* edge: irqfd write */
 	void (*kick)(struct virtio_dev *d, unsigned q);  /* defer a queue notify */
+	int (*queue_kickfd)(struct virtio_dev *d, unsigned q); /* Q's eventfd (-1: none) */
 	void *host;                                      /* for the callbacks */
 	uint64_t base;
 	unsigned gsi;
@@ -79,6 +84,9 @@ bool virtio_has_feature(const struct virtio_dev *d, unsigned bit);
 /* Completed work on queue Q: interrupt the driver if it wants one.
  * Call with d->lock held. */
 void virtio_notify_used(struct virtio_dev *d, unsigned q);
+/* A back end outside the VMM used a queue and asked for an interrupt
+ * (its call eventfd): set the VRING bit and raise it, as it decided. */
+void virtio_raise_vring(struct virtio_dev *d);
 /* Config space changed. */
 void virtio_notify_config(struct virtio_dev *d);
 /* A ring is malformed: set DEVICE_NEEDS_RESET and tell the driver. */

@@ -113,9 +113,12 @@ int elf_load(const struct guest_mem *gm, int fd, uint64_t fsize, struct boot_ima
 		 * mapped from the file (MAP_PRIVATE): its pages stay shared in
 		 * the page cache between sandboxes until a guest writes one
 		 * (about 5 MiB less per sandbox). build.sh replaces kernels by
-		 * rename, never in place, as such mappings need. */
+		 * rename, never in place, as such mappings need. Not in shared
+		 * (memfd) memory: a vhost-user daemon maps the memfd and must
+		 * see every guest page, the kernel's too (freed init memory
+		 * becomes buffers), so there the kernel is copied. */
 		uint64_t done = 0, whole = p->p_filesz & ~(uint64_t)4095;
-		if (gm->owned && whole && !(p->p_offset & 4095) && !((uintptr_t)dst & 4095)) {
+		if (gm->owned && !gm->shared && whole && !(p->p_offset & 4095) && !((uintptr_t)dst & 4095)) {
 			if (mmap(dst, whole, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
 				 (off_t)p->p_offset) == MAP_FAILED)
 				return err_sys(e, "mapping kernel segment %u", i);

@@ -1,0 +1,148 @@
+#!/bin/sh
+# Host directories as volumes (`sandbox run -v DIR:/PATH[:ro]`, docs/volumes.md):
+# writes visible both ways (a finished run and a live sandbox), :ro refuses
+# writes (EROFS) and the host's files stay as they were, `..`, absolute and
+# relative symlink escapes from inside reach nothing outside DIR, the daemon
+# is gone when the sandbox is.
+#   tests/e2e/volumes-fs.sh [BUILD_DIR]                VM isolation (virtio-fs,
+#                                                      in the test host)
+#   ISO=container tests/e2e/volumes-fs.sh [BUILD_DIR]  host mode (a bind
+#                                                      mount), natively
+#                                                      (tests/container/volumes-fs.sh)
+# The images must be in $B/test-images (tests/e2e/prepare.sh does that).
+# POSIX sh: runs under busybox in the test host.
+cd "$(dirname "$0")/../.." || exit 2
+. tests/e2e/lib.sh
+B=${1:-build}
+ISO=${ISO:-vm}
+SB=$B/sandbox
+export SANDBOX_IMAGE_DIR=$PWD/$B/test-images
+ST=${TMPDIR:-/tmp}/sandbox-vfs-state.$$
+W=${TMPDIR:-/tmp}/sandbox-vfs.$$
+export SANDBOX_STATE_DIR=$ST
+rm -rf "$ST" "$W"
+R="$SB run --isolation $ISO"
+echo "# isolation: $ISO"
+
+cleanup() {
+	for d in "$ST"/*/; do
+		[ -f "$d/state" ] || continue
+		"$SB" rm -f "$(basename "$d")" >/dev/null 2>&1
+	done
+	rm -rf "$ST" "$W"
+}
+trap cleanup EXIT
+
+if ! "$B/sandbox-image" runconf busybox >/dev/null 2>&1; then
+	t_skip "-v DIR" "no busybox image in $SANDBOX_IMAGE_DIR (run tests/e2e/prepare.sh $B)"
+	t_summary
+	exit
+fi
+if [ "$(id -u)" != 0 ]; then
+	t_skip "-v DIR" "needs root"
+	t_summary
+	exit
+fi
+if [ "$ISO" = vm ] && [ ! -x "${SANDBOX_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}" ]; then
+	t_skip "-v DIR in the VM" "no virtiofsd (qemu-system-common)"
+	t_summary
+	exit
+fi
+
+# The shared tree and, beside it, what must stay out of reach.
+D=$W/outside/shared
+mkdir -p "$D/sub"
+echo secret >"$W/outside/secret"
+echo hello >"$D/from-host"
+ln -s "$W/outside/secret" "$D/abs"      # absolute: the host's path
+ln -s ../secret "$D/rel"                 # relative: up out of DIR
+ln -s /etc/hostname "$D/etc"
+# A process still running the daemon for this sandbox's state directory.
+daemons() {
+	for c in /proc/[0-9]*/cmdline; do
+		tr '\0' ' ' 2>/dev/null <"$c" | grep -q "$ST" && echo "${c%/cmdline}"
+	done
+}
+
+# --- read-write: both ways ------------------------------------------------------------
+t_run rw $R --rm -v "$D:/data" busybox sh -c 'cat /data/from-host && echo from-guest >/data/new && mkdir /data/dir && echo in-dir >/data/dir/f && ls /data'
+t_expect rw "-v DIR:/data: the guest reads the host's file" 0 '^hello$'
+if [ "$(cat "$D/new" 2>/dev/null)" = from-guest ] && [ "$(cat "$D/dir/f" 2>/dev/null)" = in-dir ]; then
+	t_pass "-v DIR:/data: the guest's files and directories are on the host"
+else t_fail "-v DIR:/data: the guest's files and directories are on the host"; ls -la "$D"; fi
+if [ "$ISO" = vm ]; then
+	if [ -z "$(daemons)" ]; then t_pass "no virtiofsd left once the sandbox ended"
+	else t_fail "no virtiofsd left once the sandbox ended" "$(daemons)"; fi
+fi
+# Relative DIR and a live sandbox: changes show while it runs.
+t_run live sh -c 'cd "$1" && exec "$2" run --isolation "$3" -d --name vfs -v shared:/data busybox sleep 100000' \
+	sh "$W/outside" "$PWD/$SB" "$ISO"
+t_expect live "run -d -v shared:/data (a relative DIR)" 0 '^[0-9a-f]{16}$'
+wait_for() {
+	_w=$(($1 * 10)); shift
+	while [ $_w -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1; _w=$((_w - 1))
+	done
+	return 1
+}
+wait_for 60 $SB exec vfs true
+echo later >"$D/later"
+t_run l1 $SB exec vfs cat /data/later
+t_expect l1 "a file the host makes while the sandbox runs is seen inside" 0 '^later$'
+t_run l2 $SB exec vfs sh -c 'echo back >/data/back'
+if [ "$(t_rc l2)" = 0 ] && [ "$(cat "$D/back" 2>/dev/null)" = back ]; then
+	t_pass "a file written inside a running sandbox is on the host at once"
+else t_fail "a file written inside a running sandbox is on the host at once"; t_show l2; fi
+echo changed >"$D/from-host"
+sleep 1.2   # cache=auto: attributes are cached for a second
+t_run l3 $SB exec vfs cat /data/from-host
+t_expect l3 "a host file rewritten while the sandbox runs reads new inside" 0 '^changed$'
+$SB rm -f vfs >/dev/null 2>&1
+echo hello >"$D/from-host"
+
+# --- read-only: for real ------------------------------------------------------------
+sum0=$(cat "$D/from-host")
+t_run ro $R --rm -v "$D:/data:ro" busybox sh -c 'cat /data/from-host; echo x >/data/from-host'
+t_expect ro ":ro: the guest reads, a write is EROFS" 1 '^hello$' 'Read-only file system'
+t_run ro2 $R --rm -v "$D:/data:ro" busybox sh -c 'touch /data/made; mkdir /data/mdir; rm /data/new; ln -s x /data/ln; mv /data/sub /data/sub2; echo end'
+if [ "$(cat "$D/from-host")" = "$sum0" ] && [ ! -e "$D/made" ] && [ ! -e "$D/mdir" ] && [ -f "$D/new" ] &&
+   [ ! -e "$D/ln" ] && [ -d "$D/sub" ] && [ "$(cat "$T_OUT/ro2.out")" = end ]; then
+	t_pass ":ro: touch, mkdir, rm, ln, mv change nothing on the host"
+else t_fail ":ro: touch, mkdir, rm, ln, mv change nothing on the host"; t_show ro2; ls -la "$D"; fi
+if [ "$(grep -c 'Read-only file system' "$T_OUT/ro2.err")" -ge 5 ]; then t_pass ":ro: each is refused with EROFS"
+else t_fail ":ro: each is refused with EROFS"; t_show ro2; fi
+# Remounting read-write from inside is not the container's to do; the
+# host side is read-only whatever the guest's mount says.
+t_run ro3 $R --rm -v "$D:/data:ro" busybox sh -c 'mount -o remount,rw /data; echo y >/data/from-host'
+if [ "$(t_rc ro3)" != 0 ] && [ "$(cat "$D/from-host")" = "$sum0" ]; then t_pass ":ro: remount rw inside is refused, the file unchanged"
+else t_fail ":ro: remount rw inside is refused, the file unchanged"; t_show ro3; fi
+
+# --- escapes: nothing outside DIR -----------------------------------------------------
+t_run esc $R --rm -v "$D:/data" busybox sh -c '
+	for p in /data/../secret /data/abs /data/rel /data/sub/../../secret; do cat "$p" 2>/dev/null && echo "READ $p"; done
+	ln -s ../secret /data/mine && cat /data/mine 2>/dev/null && echo "READ mine"
+	ln -s "'"$W"'/outside/secret" /data/mine2 && cat /data/mine2 2>/dev/null && echo "READ mine2"
+	echo pwn >/data/../secret2 2>/dev/null
+	echo pwn >/data/rel 2>/dev/null
+	echo pwn >/data/abs 2>/dev/null
+	echo done'
+if [ "$(t_rc esc)" = 0 ] && grep -q '^done$' "$T_OUT/esc.out" && ! grep -q 'READ\|^secret' "$T_OUT/esc.out"; then
+	t_pass "..: absolute and relative symlinks (the host's and the guest's) read nothing outside DIR"
+else t_fail "..: absolute and relative symlinks read nothing outside DIR"; t_show esc; fi
+if [ "$(cat "$W/outside/secret")" = secret ] && [ ! -e "$W/outside/secret2" ] && [ "$(ls "$W/outside")" = "$(printf 'secret\nshared')" ]; then
+	t_pass "writes through .. and symlinks changed nothing outside DIR"
+else t_fail "writes through .. and symlinks changed nothing outside DIR"; ls -la "$W/outside"; cat "$W/outside/secret"; fi
+# The guest sees symlinks as links: the host's absolute one points at a
+# path that, inside, is the container's own (absent) file.
+t_run lnk $R --rm -v "$D:/data" busybox readlink /data/abs
+t_expect lnk "the host's symlink is a symlink inside, unresolved by the host" 0 "^$W/outside/secret\$"
+
+# --- bad values -------------------------------------------------------------------------
+t_run bad $R --rm -v "$W/nonexistent:/data" busybox true
+t_one_line_error bad "-v of a missing source: one error line" 'nonexistent'
+if [ "$ISO" = vm ]; then
+	t_run nod env SANDBOX_VIRTIOFSD=/nonexistent/virtiofsd $R --rm -v "$D:/data" busybox true
+	t_one_line_error nod "-v DIR without virtiofsd: one error line" 'virtiofsd'
+fi
+t_summary
