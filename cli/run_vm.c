@@ -136,7 +136,7 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 			if (strlen(fd->sock) >= sizeof(f->socket))
 				return err_set(e, "virtiofsd socket %s: too long", fd->sock);
 			snprintf(f->tag, sizeof(f->tag), "%s", fd->tag);
-			snprintf(f->socket, sizeof(f->socket), "%s", fd->sock);
+			memcpy(f->socket, fd->sock, strlen(fd->sock) + 1);   /* fits: checked above */
 			c->nfs++;
 			if (spec_volume_fs(spec, fd->tag, path, mode ? (size_t)(mode - path) : strlen(path), ro, e))
 				return -1;
