@@ -342,11 +342,10 @@ static int network_setup(const struct cspec *c, struct err *err)
  * status. */
 static struct relay main_relay;
 
+/* (relay_spawn closed PID 1's ends of the relay in this child.) */
 static void runtime_main(void *arg, bool tty)
 {
 	struct sb_spec *spec = arg;
-	close(main_relay.vs);       /* PID 1's, not the runtime's */
-	close(main_relay.sigfd);
 	spec->tty = tty;
 	struct err err = { 0 };
 	int status = container_run(spec, &err);

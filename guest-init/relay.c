@@ -74,10 +74,18 @@ long relay_first_frame(struct relay *r, uint8_t type, void *buf, size_t cap, str
 
 /* The child: stdio in place, every other fd closed at exec, no signal
  * blocked. */
-static void child_start(int in, int out, int errfd, bool tty, relay_child_fn fn, void *arg)
+static void child_start(const struct relay *r, int in, int out, int errfd, bool tty, relay_child_fn fn,
+			void *arg)
 {
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
 		_exit(125);
+	/* The relay's own ends are never the child's: a runtime that never
+	 * execs would otherwise hold the write end of its own stdin, and the
+	 * container would never see EOF. */
+	const int mine[] = { r->vs, r->in_w, r->out_r, r->err_r, r->sigfd, r->extra_fd };
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+		if (mine[i] > 2)
+			close(mine[i]);
 	/* Nothing else reaches what it execs; FN closes what it must not
 	 * hold itself (and keeps what it needs until exec). */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC))
@@ -129,7 +137,7 @@ int relay_spawn(struct relay *r, bool tty, bool stdin_open, uint16_t rows, uint1
 	if (pid < 0)
 		return err_errno(err, errno, "fork");
 	if (pid == 0)
-		child_start(child_in, child_out, child_err, tty, fn, arg);
+		child_start(r, child_in, child_out, child_err, tty, fn, arg);
 	r->child = pid;
 	r->status = -1;
 	close(child_in);
