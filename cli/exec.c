@@ -283,9 +283,18 @@ static int host_cmd(struct host_cmd *h, const struct sandbox_state *s, const str
 	struct cspec_err ce;
 	if (cspec_encode(x, buf, sizeof(buf), &len, &ce))
 		return err_set(e, "exec: %s", ce.msg);
-	h->cfd = state_open(s->id, "spec", O_RDONLY, 0, e);
-	if (h->cfd < 0)
-		return err_wrap(e, "%s: the container's spec", s->name);
+	/* The spec is written by the runtime's process as it starts: a
+	 * sandbox that has just started may not have it yet. */
+	for (int waited = 0;; waited += 50) {
+		h->cfd = state_open(s->id, "spec", O_RDONLY, 0, e);
+		if (h->cfd >= 0)
+			break;
+		struct sandbox_state now;
+		struct err e2;
+		if (e->errnum != ENOENT || waited >= CONNECT_WAIT_MS || lifecycle_find_running(s->id, &now, &e2))
+			return err_wrap(e, "%s: the container's spec", s->name);
+		sleep_ms(50);
+	}
 	h->xfd = memfd_create("sandbox-exec", 0);
 	if (h->xfd < 0 || write(h->xfd, buf, len) != (ssize_t)len)
 		return err_sys(e, "exec: memfd");

@@ -108,13 +108,18 @@ static bool same_exe(pid_t a, pid_t b)
  * clone of container_run) after it exec'd the command, or, with --init,
  * after the reaper it stays forked the command (the last step of the
  * setup). Joining it earlier would find its root before pivot_root.
- * Waits up to 10 s for a container that is starting; 0 if there is none. */
+ * Waits up to 10 s for a container that is starting (the runtime may not
+ * even have cloned it yet); 0 if there is none. */
 static pid_t container_init(pid_t runtime)
 {
 	for (int i = 0; i < 1000; i++) {
 		pid_t init = child_of(runtime);
-		if (!init)
-			return 0;
+		if (!init && kill(runtime, 0))
+			return 0;       /* no runtime: it has ended */
+		if (!init) {            /* the runtime has not made the container yet */
+			usleep(10000);
+			continue;
+		}
 		if (!same_exe(init, runtime) || child_of(init))
 			return init;
 		usleep(10000);
