@@ -241,9 +241,13 @@ if "$B/sandbox-image" runconf busybox >/dev/null 2>&1; then
 	t_run rund "$SB" run -d --name jailrun busybox sleep 60
 	id=$(cat "$T_OUT/rund.out")
 	S=$SANDBOX_STATE_DIR/$id
-	vpid=$(sed -n 's/^vmm_pid=//p' "$S/state" 2>/dev/null)
+	# The owner records the VMM's pid once it has forked it (after the
+	# writable layer is made): wait for that, then for the VMM's filters.
+	vpid=
 	_i=0
-	while [ $_i -lt 300 ] && [ -n "$vpid" ] && [ "$(field $vpid Seccomp)" != 2 ]; do
+	while [ $_i -lt 300 ]; do
+		vpid=$(sed -n 's/^vmm_pid=//p' "$S/state" 2>/dev/null)
+		[ -n "$vpid" ] && [ "$vpid" != 0 ] && [ "$(field $vpid Seccomp)" = 2 ] && break
 		sleep 0.1
 		_i=$((_i + 1))
 	done
