@@ -14,25 +14,13 @@
 # POSIX sh: runs under busybox in the test host.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
-B=${1:-build}
-ISO=${ISO:-vm}
-SB=$B/sandbox
-export SANDBOX_IMAGE_DIR=$PWD/$B/test-images
-ST=${TMPDIR:-/tmp}/sandbox-cp.$$
+t_sandbox_setup "${1:-build}" cp
 W=${TMPDIR:-/tmp}/sandbox-cp-work.$$
-export SANDBOX_STATE_DIR=$ST
-rm -rf "$ST" "$W"
+T_EXTRA_DIRS=$W
+rm -rf "$W"
 mkdir -p "$W"
 echo "# isolation: $ISO"
 
-cleanup() {
-	for d in "$ST"/*/; do
-		[ -f "$d/state" ] || continue
-		"$SB" rm -f "$(basename "$d")" >/dev/null 2>&1
-	done
-	rm -rf "$ST" "$W"
-}
-trap cleanup EXIT
 
 if ! "$B/sandbox-image" runconf testimg >/dev/null 2>&1; then
 	t_skip "sandbox cp" "no testimg image in $SANDBOX_IMAGE_DIR (run tests/e2e/prepare.sh $B)"
@@ -44,14 +32,6 @@ if [ "$ISO" = container ] && [ "$(id -u)" != 0 ]; then
 	t_summary
 	exit
 fi
-wait_for() {
-	_w=$(($1 * 10)); shift
-	while [ $_w -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1; _w=$((_w - 1))
-	done
-	return 1
-}
 now_ms() {
 	_d=$(date +%s%N)
 	case $_d in *N) echo $(($(date +%s) * 1000)) ;; *) echo $((_d / 1000000)) ;; esac

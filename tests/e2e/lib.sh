@@ -14,7 +14,8 @@ t_paths() {
 
 # t_sandbox_setup BUILD_DIR NAME: the setting of a `sandbox run` suite: B,
 # ISO (default vm), SB, the images in $B/test-images, and a state directory
-# of its own (ST) whose sandboxes are all removed at exit.
+# of its own (ST) whose sandboxes are all removed at exit, with the
+# directories a suite names in T_EXTRA_DIRS.
 t_sandbox_setup() {
 	B=${1:-build}
 	ISO=${ISO:-vm}
@@ -30,7 +31,7 @@ t_sandbox_cleanup() {
 		[ -f "$_d/state" ] || continue
 		"$SB" rm -f "$(basename "$_d")" >/dev/null 2>&1
 	done
-	rm -rf "$ST"
+	rm -rf "$ST" ${T_EXTRA_DIRS:-}
 }
 # wait_for SECONDS CMD...: until CMD succeeds (0) or the time is up (1)
 wait_for() {

@@ -11,25 +11,14 @@
 # POSIX sh: runs under busybox in the test host.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
-B=${1:-build}
-ISO=${ISO:-vm}
-SB=$B/sandbox
-export SANDBOX_IMAGE_DIR=$PWD/$B/test-images
-ST=${TMPDIR:-/tmp}/sandbox-storage-state.$$
+t_sandbox_setup "${1:-build}" storage-state
 SD=${TMPDIR:-/tmp}/sandbox-storage.$$
-export SANDBOX_STATE_DIR=$ST SANDBOX_STORAGE_DIR=$SD
-rm -rf "$ST" "$SD"
+export SANDBOX_STORAGE_DIR=$SD
+T_EXTRA_DIRS=$SD
+rm -rf "$SD"
 R="$SB run --isolation $ISO"
 echo "# isolation: $ISO"
 
-cleanup() {
-	for d in "$ST"/*/; do
-		[ -f "$d/state" ] || continue
-		"$SB" rm -f "$(basename "$d")" >/dev/null 2>&1
-	done
-	rm -rf "$ST" "$SD"
-}
-trap cleanup EXIT
 
 if ! "$B/sandbox-image" runconf busybox >/dev/null 2>&1; then
 	t_skip "--storage" "no busybox image in $SANDBOX_IMAGE_DIR (run tests/e2e/prepare.sh $B)"
@@ -45,14 +34,6 @@ fi
 layers() { ls "$SD" 2>/dev/null | grep -v '^\.' ; }
 # KiB allocated to FILE (its blocks, not its length).
 alloc_kib() { du -k "$1" 2>/dev/null | cut -f1; }
-wait_for() {
-	_w=$(($1 * 10)); shift
-	while [ $_w -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1; _w=$((_w - 1))
-	done
-	return 1
-}
 
 # --- sizes -----------------------------------------------------------------------
 t_run dflt $R --rm busybox df -k /

@@ -13,25 +13,13 @@
 # POSIX sh: runs under busybox in the test host.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
-B=${1:-build}
-ISO=${ISO:-vm}
-SB=$B/sandbox
-export SANDBOX_IMAGE_DIR=$PWD/$B/test-images
-ST=${TMPDIR:-/tmp}/sandbox-vfs-state.$$
+t_sandbox_setup "${1:-build}" vfs-state
 W=${TMPDIR:-/tmp}/sandbox-vfs.$$
-export SANDBOX_STATE_DIR=$ST
-rm -rf "$ST" "$W"
+T_EXTRA_DIRS=$W
+rm -rf "$W"
 R="$SB run --isolation $ISO"
 echo "# isolation: $ISO"
 
-cleanup() {
-	for d in "$ST"/*/; do
-		[ -f "$d/state" ] || continue
-		"$SB" rm -f "$(basename "$d")" >/dev/null 2>&1
-	done
-	rm -rf "$ST" "$W"
-}
-trap cleanup EXIT
 
 if ! "$B/sandbox-image" runconf busybox >/dev/null 2>&1; then
 	t_skip "-v DIR" "no busybox image in $SANDBOX_IMAGE_DIR (run tests/e2e/prepare.sh $B)"
@@ -78,14 +66,6 @@ fi
 t_run live sh -c 'cd "$1" && exec "$2" run --isolation "$3" -d --name vfs -v shared:/data busybox sleep 100000' \
 	sh "$W/outside" "$PWD/$SB" "$ISO"
 t_expect live "run -d -v shared:/data (a relative DIR)" 0 '^[0-9a-f]{16}$'
-wait_for() {
-	_w=$(($1 * 10)); shift
-	while [ $_w -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1; _w=$((_w - 1))
-	done
-	return 1
-}
 wait_for 60 $SB exec vfs true
 echo later >"$D/later"
 t_run l1 $SB exec vfs cat /data/later
