@@ -166,6 +166,14 @@ bench-boot: all
 bench-io: all
 	bench/io.sh
 
+# bench/snapshot.sh: run --from vs a cold run, snapshot time, clone density
+# and start rate, in one test-host session (natively where KVM boots Linux).
+bench-snapshot: all
+	@mkdir -p $(BUILD)/bench && $(MAKE) -s -f bench/Makefile BUILD=$(BUILD)
+	tests/e2e/prepare.sh $(BUILD)
+	if $(BUILD)/sandbox kvm-check >/dev/null 2>&1; then bench/snapshot.sh $(BUILD); \
+	else KVMHOST_TIMEOUT=1800 tests/kvmhost/run bench/snapshot.sh $(BUILD); fi | tee $(BUILD)/bench/snapshot-results.txt
+
 # Fuzz targets (libFuzzer, clang): tests/fuzz/fuzz_*.c, each linked with the
 # VMM objects built for fuzzing; fuzz_image_*.c link the image tool's code
 # instead (without its main.c). Seeds: tests/fuzz/seeds/<target>/ (read
@@ -211,5 +219,5 @@ fuzz: $(FUZZ_BINS)
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all kernels test unit check-asan bench bench-boot bench-io demo fuzz-smoke fuzz clean
+.PHONY: all kernels test unit check-asan bench bench-boot bench-io bench-snapshot demo fuzz-smoke fuzz clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
