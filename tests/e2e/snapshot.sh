@@ -119,6 +119,11 @@ sed 's/^mem_bytes=.*/mem_bytes=1099511627776/' "$S1/meta" >"$SANDBOX_SNAPSHOT_DI
 chmod 600 "$SANDBOX_SNAPSHOT_DIR/big/meta"
 t_run huge $SB run --rm --from big true
 t_one_line_error huge "a clone with more memory than the host" 'memory'
+mkdir -m 700 "$SANDBOX_SNAPSHOT_DIR/theirs"
+sed 's/^uid=.*/uid=4242/' "$S1/meta" >"$SANDBOX_SNAPSHOT_DIR/theirs/meta"
+chmod 600 "$SANDBOX_SNAPSHOT_DIR/theirs/meta"
+t_run theirs $SB run --rm --from theirs true
+t_one_line_error theirs "a clone of another user's snapshot" 'made by uid 4242'
 t_run rm $SB snapshot rm big
 t_expect rm "snapshot rm" 0 '^big$'
 chmod 644 "$S1/vm.state"
