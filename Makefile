@@ -18,7 +18,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
+all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/sandbox-attacker $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
 
 # The VMM links statically (sanitizer builds cannot): no dynamic loader at
 # start, and only the libc pages it uses are resident — measured in the
@@ -40,6 +40,12 @@ $(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h comm
 		$(BUILD)/gen/seccomp_default.h
 	@mkdir -p $(BUILD)
 	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/proto.c common/spec.c common/tar.c
+
+# The program `sandbox audit` runs inside each sandbox (docs/audit.md):
+# static, so any image can run it.
+$(BUILD)/sandbox-attacker: attacker/attacker.c
+	@mkdir -p $(BUILD)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
 
 # The container's seccomp filter, compiled here with libseccomp into the BPF
 # program guest-init loads (guest-init/gen/seccomp-bpf.c says why).

@@ -1,0 +1,359 @@
+/* `sandbox audit`: the options, the host's side of the attacks (listeners,
+ * hashes, facts) and the loop over isolations and attacks (docs/audit.md). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit_iso.h"
+#include "cli.h"
+#include "util.h"
+
+#define DEFAULT_TIMEOUT_S 60
+
+void audit_usage(FILE *f)
+{
+	fprintf(f,
+		"\nsandbox audit [--image IMAGE] [--isolation LIST] [--only ATTACKS] [--format text|json|html]\n"
+		"              [--output FILE]\n"
+		"  runs the attack catalogue as root inside a sandbox of IMAGE (default busybox) in\n"
+		"  each isolation of LIST (comma-separated; default vm,container,runc,crun,runsc;\n"
+		"  one that cannot run here is skipped with the reason) and reports, per attack,\n"
+		"  contained / exposed / not applicable / could not run with the evidence.\n"
+		"  --only ATTACKS: a comma-separated subset (names as in the JSON report).\n"
+		"  Exit status: 0 when every attack is contained in vm, 1 otherwise, 125 on error.\n");
+}
+
+struct audit_opts {
+	const char *image;
+	char isolations[128];
+	const char *only;
+	const char *output;
+	enum audit_format fmt;
+};
+
+static int parse(int argc, char **argv, struct audit_opts *o, struct err *e)
+{
+	static const struct option lo[] = {
+		{ "image", required_argument, NULL, 'i' }, { "isolation", required_argument, NULL, 'I' },
+		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
+		{ "only", required_argument, NULL, 'O' }, { "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	int c;
+	o->image = "busybox";
+	snprintf(o->isolations, sizeof(o->isolations), "vm,container,runc,crun,runsc");
+	o->fmt = AUDIT_TEXT;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i': o->image = optarg; break;
+		case 'I':
+			if (strlen(optarg) >= sizeof(o->isolations))
+				return err_set(e, "--isolation: too long");
+			snprintf(o->isolations, sizeof(o->isolations), "%s", optarg);
+			break;
+		case 'f':
+			if (audit_format_parse(optarg, &o->fmt))
+				return err_set(e, "--format '%s': want text, json or html", optarg);
+			break;
+		case 'o': o->output = optarg; break;
+		case 'O': o->only = optarg; break;
+		case 'h': audit_usage(stdout); exit(0);
+		default:
+			return err_set(e, "unknown or incomplete option '%s' (see sandbox audit --help)", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return err_set(e, "unexpected argument '%s' (see sandbox audit --help)", argv[optind]);
+	/* every name known, none twice */
+	char copy[128], *save = NULL, *seen[AUDIT_MAX_ISO];
+	size_t n = 0;
+	snprintf(copy, sizeof(copy), "%s", o->isolations);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!audit_iso_find(t))
+			return err_set(e, "--isolation: '%s' is not vm, container, runc, crun or runsc", t);
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(seen[i], t))
+				return err_set(e, "--isolation: '%s' named twice", t);
+		seen[n++] = t;
+	}
+	if (!n)
+		return err_set(e, "--isolation: empty");
+	if (o->only) {
+		snprintf(copy, sizeof(copy), "%s", o->only);
+		if (strlen(o->only) >= sizeof(copy))
+			return err_set(e, "--only: too long");
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			if (!audit_find(t))
+				return err_set(e, "--only: no attack named '%s'", t);
+	}
+	return 0;
+}
+
+static bool selected(const struct audit_opts *o, const char *name)
+{
+	if (!o->only)
+		return true;
+	size_t l = strlen(name);
+	for (const char *p = o->only; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == l && !strncmp(p, name, l))
+			return true;
+		p += k + (p[k] == ',');
+	}
+	return false;
+}
+
+/* ---- the host's side ------------------------------------------------------------------- */
+struct host_side {
+	int tcp, unx;
+};
+
+static void listeners_up(struct audit_context *c, struct host_side *h)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(sa);
+	h->tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	h->unx = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(c->abstract_name, sizeof(c->abstract_name), "sandbox-audit-%d", (int)getpid());
+	struct sockaddr_un su = { .sun_family = AF_UNIX };
+	size_t n = strlen(c->abstract_name);
+	memcpy(su.sun_path + 1, c->abstract_name, n);
+	c->listener_up = h->tcp >= 0 && h->unx >= 0 && !bind(h->tcp, (struct sockaddr *)&sa, sizeof(sa)) &&
+			 !listen(h->tcp, 128) && !getsockname(h->tcp, (struct sockaddr *)&sa, &l) &&
+			 !bind(h->unx, (struct sockaddr *)&su, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) &&
+			 !listen(h->unx, 128);
+	c->port = ntohs(sa.sin_port);
+}
+
+static void host_facts(struct audit_context *c, struct audit_report *r)
+{
+	char buf[512] = "";
+	FILE *f = fopen("/proc/version", "r");
+	if (f && fgets(buf, sizeof(buf), f)) {
+		size_t i;
+		for (i = 0; buf[i] && buf[i] != '\n' && i < sizeof(c->host_version) - 1; i++)
+			c->host_version[i] = (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '=') ? '_' : buf[i];
+		c->host_version[i] = '\0';
+	}
+	if (f)
+		fclose(f);
+	f = fopen("/proc/sys/fs/inotify/max_user_instances", "r");
+	if (!f || fscanf(f, "%ld", &c->host_inotify_instances) != 1)
+		c->host_inotify_instances = 0;
+	if (f)
+		fclose(f);
+	struct utsname u;
+	uname(&u);
+	snprintf(r->host, sizeof(r->host), "%.40s %.80s %.20s (%.64s)", u.sysname, u.release, u.machine, u.nodename);
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(r->started, sizeof(r->started), "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+/* The image's disk: `sandbox-image runconf IMAGE`, NUL-separated key=value. */
+static int image_disk(const char *self, const char *image, char *disk, size_t n, struct err *e)
+{
+	char tool[PATH_MAX + 32];
+	struct audit_evidence ev;
+	snprintf(tool, sizeof(tool), "%s/sandbox-image", self);
+	char *a[] = { tool, "runconf", (char *)image, NULL };
+	audit_spawn(a, 300, &ev);
+	if (ev.status != 0)
+		return err_set(e, "image %s: %s", image, ev.err[0] ? ev.err : "sandbox-image runconf failed");
+	/* the output is NUL-separated: audit_spawn kept it whole up to its cap */
+	for (size_t i = 0; i + 5 < sizeof(ev.out) && ev.out[i];) {
+		const char *p = ev.out + i;
+		if (!strncmp(p, "disk=", 5)) {
+			snprintf(disk, n, "%s", p + 5);
+			return 0;
+		}
+		i += strlen(p) + 1;
+	}
+	return err_set(e, "image %s: no disk in its runconf", image);
+}
+
+/* "changed=N checked=M NAME=HASH12 ..." for FILES before/after. */
+static void hash_files(char files[][PATH_MAX], size_t n, char hashes[][65])
+{
+	for (size_t i = 0; i < n; i++) {
+		struct err e;
+		if (audit_sha256_file(files[i], hashes[i], &e))
+			snprintf(hashes[i], 65, "unreadable");
+	}
+}
+
+static void unchanged_evidence(char files[][PATH_MAX], size_t n, char before[][65], struct audit_evidence *ev)
+{
+	char after[AUDIT_MAX_HOST_FILES][65];
+	hash_files(files, n, after);
+	int changed = 0;
+	for (size_t i = 0; i < n; i++)
+		changed += strcmp(before[i], after[i]) != 0 || !strcmp(after[i], "unreadable");
+	memset(ev, 0, sizeof(*ev));
+	size_t o = (size_t)snprintf(ev->out, sizeof(ev->out), "changed=%d\nchecked=%zu\n", changed, n);
+	for (size_t i = 0; i < n && o < sizeof(ev->out); i++) {
+		const char *base = strrchr(files[i], '/');
+		o += (size_t)snprintf(ev->out + o, sizeof(ev->out) - o, "%s=%.16s\n", base ? base + 1 : files[i], after[i]);
+	}
+}
+
+/* ---- one isolation ---------------------------------------------------------------------- */
+static void fill_all(struct audit_column *col, enum audit_verdict v, const char *why)
+{
+	for (size_t k = 0; k < audit_catalogue_len; k++) {
+		col->cells[k].v = v;
+		snprintf(col->cells[k].why, sizeof(col->cells[k].why), "%.255s", why);
+		col->cells[k].evidence[0] = '\0';
+	}
+}
+
+static volatile sig_atomic_t interrupted;
+static void on_int(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void run_column(const struct audit_opts *o, struct audit_run *r, struct audit_context *ctx,
+		       struct audit_column *col)
+{
+	struct err e = { 0 };
+	snprintf(col->name, sizeof(col->name), "%s", r->iso->name);
+	if (r->iso->available(r, &e)) {
+		col->skipped = true;
+		snprintf(col->reason, sizeof(col->reason), "%.255s", e.msg);
+		fprintf(stderr, "audit: %s skipped: %s\n", col->name, e.msg);
+		return;
+	}
+	ctx->iso = r->iso->name;
+	ctx->own_kernel = r->iso->own_kernel;
+	char files[AUDIT_MAX_HOST_FILES][PATH_MAX], img[1][PATH_MAX];
+	char before[AUDIT_MAX_HOST_FILES][65], img_before[1][65];
+	size_t nf = 0;
+	r->iso->host_files(r, files, &nf);
+	snprintf(img[0], PATH_MAX, "%s", r->disk);
+	hash_files(files, nf, before);
+	hash_files(img, 1, img_before);
+	fprintf(stderr, "audit: %s: starting\n", col->name);
+	if (r->iso->start(r, &e)) {
+		fill_all(col, AUDIT_NOT_RUN, e.msg);
+		fprintf(stderr, "audit: %s: %s\n", col->name, e.msg);
+		r->iso->stop(r);
+		return;
+	}
+	r->iso->detail(r, col->detail, sizeof(col->detail));
+	for (size_t k = 0; k < audit_catalogue_len && !interrupted; k++) {
+		const struct audit_attack *a = &audit_catalogue[k];
+		struct audit_evidence ev;
+		if (!selected(o, a->name)) {
+			col->cells[k].v = AUDIT_NOT_APPLICABLE;
+			snprintf(col->cells[k].why, sizeof(col->cells[k].why), "not selected (--only)");
+			continue;
+		}
+		if (a->host_check) {
+			if (!strcmp(a->name, "host-image"))
+				unchanged_evidence(img, 1, img_before, &ev);
+			else
+				unchanged_evidence(files, nf, before, &ev);
+		} else {
+			char args[AUDIT_MAX_ARGS][64];
+			char *argv[AUDIT_MAX_ARGS + 1];
+			size_t i;
+			for (i = 0; i < AUDIT_MAX_ARGS && a->argv[i]; i++) {
+				const char *s = a->argv[i];
+				if (!strcmp(s, "@PORT"))
+					snprintf(args[i], sizeof(args[i]), "%d", ctx->port);
+				else if (!strcmp(s, "@ABSTRACT"))
+					snprintf(args[i], sizeof(args[i]), "%s", ctx->abstract_name);
+				else if (!strcmp(s, "@HOSTPID"))
+					snprintf(args[i], sizeof(args[i]), "%d", (int)getpid());
+				else if (!strcmp(s, "@INOTIFY"))
+					snprintf(args[i], sizeof(args[i]), "%ld", ctx->host_inotify_instances + 16);
+				else
+					snprintf(args[i], sizeof(args[i]), "%s", s);
+				argv[i] = args[i];
+			}
+			argv[i] = NULL;
+			r->iso->attack(r, argv, a->timeout_s ? a->timeout_s : DEFAULT_TIMEOUT_S, &ev);
+		}
+		audit_judge(a, &ev, ctx, &col->cells[k]);
+		fprintf(stderr, "audit: %s: %-14s %s (%s)\n", col->name, a->name, audit_verdict_name(col->cells[k].v),
+			col->cells[k].why);
+	}
+	r->iso->stop(r);
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	struct audit_opts o = { 0 };
+	struct err e = { 0 };
+	static struct audit_report rep;
+	struct audit_context ctx = { 0 };
+	struct host_side hs = { -1, -1 };
+	if (parse(argc, argv, &o, &e))
+		return cli_report(&e);
+	const char *self = self_dir();
+	char attacker[PATH_MAX], disk[PATH_MAX];
+	snprintf(attacker, sizeof(attacker), "%.*s/sandbox-attacker", PATH_MAX - 32, self);
+	if (access(attacker, R_OK)) {
+		err_sys(&e, "the attacker program %s (built by make)", attacker);
+		return cli_report(&e);
+	}
+	if (image_disk(self, o.image, disk, sizeof(disk), &e))
+		return cli_report(&e);
+	FILE *out = stdout;
+	if (o.output && !(out = fopen(o.output, "w"))) {
+		err_sys(&e, "--output %s", o.output);
+		return cli_report(&e);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = { .sa_handler = on_int };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	snprintf(rep.image, sizeof(rep.image), "%s", o.image);
+	host_facts(&ctx, &rep);
+	listeners_up(&ctx, &hs);
+	char copy[128], *save = NULL;
+	snprintf(copy, sizeof(copy), "%s", o.isolations);
+	for (char *t = strtok_r(copy, ",", &save); t && rep.ncol < AUDIT_MAX_ISO; t = strtok_r(NULL, ",", &save)) {
+		struct audit_column *col = &rep.col[rep.ncol++];
+		struct audit_run r = { .iso = audit_iso_find(t), .image = o.image };
+		snprintf(r.self, sizeof(r.self), "%s", self);
+		snprintf(r.attacker, sizeof(r.attacker), "%s", attacker);
+		snprintf(r.disk, sizeof(r.disk), "%s", disk);
+		col->cells = calloc(audit_catalogue_len, sizeof(*col->cells));
+		if (!col->cells) {
+			err_oom(&e, "audit");
+			return cli_report(&e);
+		}
+		run_column(&o, &r, &ctx, col);
+	}
+	if (hs.tcp >= 0)
+		close(hs.tcp);
+	if (hs.unx >= 0)
+		close(hs.unx);
+	int rc = audit_write(out, &rep, o.fmt, &e);
+	if (out != stdout && fclose(out) && !rc)
+		rc = err_sys(&e, "--output %s", o.output);
+	for (size_t i = 0; i < rep.ncol; i++)
+		free(rep.col[i].cells);
+	if (rc)
+		return cli_report(&e);
+	if (interrupted) {
+		fprintf(stderr, "sandbox: audit interrupted: the report is partial\n");
+		return 125;
+	}
+	return audit_exit_status(&rep);
+}
