@@ -355,7 +355,7 @@ const struct audit_attack audit_catalogue[] = {
 	{ "mount", "mount a tmpfs", "privileged kernel interfaces", "mount(\"none\", \"/tmp\", \"tmpfs\").",
 	  "Mounting is CAP_SYS_ADMIN's door to the filesystem code of the kernel and to hiding or replacing paths.",
 	  { "mount" }, false, 0, j_mount },
-	{ "ptrace", "ptrace the parent process", "privileged kernel interfaces", "A child calls PTRACE_ATTACH on its parent.",
+	{ "ptrace", "ptrace the parent process", "privileged kernel interfaces", "A child calls PTRACE_SEIZE (PTRACE_ATTACH's permission check, without stopping it) on its parent.",
 	  "ptrace reads and writes another process's memory and registers; across a boundary it is an escape.",
 	  { "ptrace" }, false, 0, j_ptrace },
 	{ "syslog", "read the kernel log (syslog(2))", "information leaks", "syslog(SYSLOG_ACTION_READ_ALL).",

@@ -142,10 +142,16 @@ static int ours_start(struct audit_run *r, struct err *e)
 		return err_wrap(e, "starting the %s sandbox", r->iso->name);
 	r->started = true;
 	snprintf(dst, sizeof(dst), "%s:/sandbox-attacker", r->name);
+	/* A sandbox just started by run -d may not be found by name yet: a
+	 * few tries, bounded. */
 	char *cp[] = { sb, "cp", r->attacker, dst, NULL };
-	if (run_quiet(cp, 120, &ev, e))
-		return err_wrap(e, "copying the attacker in");
-	return 0;
+	for (int i = 0;; i++) {
+		if (!run_quiet(cp, 120, &ev, e))
+			return 0;
+		if (i == 20)
+			return err_wrap(e, "copying the attacker in");
+		usleep(250 * 1000);
+	}
 }
 
 static void ours_attack(struct audit_run *r, char *const *argv, int timeout_s, struct audit_evidence *ev)
@@ -241,7 +247,7 @@ static int write_config(const struct audit_run *r, char *const *argv, struct err
 		fprintf(f, ",\"%s\"", argv[i]);   /* catalogue words and numbers: nothing to escape */
 	fprintf(f, "],\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"],\"cwd\":\"/\","
 		   "\"capabilities\":{\"bounding\":[" DOCKER_CAPS "],\"effective\":[" DOCKER_CAPS "],\"permitted\":["
-		   DOCKER_CAPS "]},\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1048576,\"soft\":1048576}],"
+		   DOCKER_CAPS "]},"
 		   "\"noNewPrivileges\":true},\"root\":{\"path\":\"rootfs\",\"readonly\":false},\"hostname\":\"audit\","
 		   "\"mounts\":["
 		   "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
