@@ -23,7 +23,7 @@ int audit_format_parse(const char *s, enum audit_format *f)
 static void counts(const struct audit_column *c, int k[4])
 {
 	memset(k, 0, 4 * sizeof(int));
-	for (size_t i = 0; c->cells && i < audit_catalogue_len; i++)
+	for (size_t i = 0; !c->skipped && c->cells && i < audit_catalogue_len; i++)
 		k[c->cells[i].v]++;
 }
 
@@ -205,7 +205,7 @@ static void w_html(FILE *f, const struct audit_report *r)
 			fprintf(f, "</th><td colspan=\"4\" class=\"na\">skipped</td><td>");
 			hstr(f, c->reason);
 		} else {
-			fprintf(f, "</th><td>%d</td><td%s>%d</td><td>%d</td><td>%d</td><td>", k[0], k[1] ? " class=\"bad\"" : "",
+			fprintf(f, "</th><td>%d</td><td%s>%d</td><td>%d</td><td>%d</td><td>", k[0], k[1] ? " class=\"bad sum\"" : "",
 				k[1], k[2], k[3]);
 			hstr(f, c->detail);
 		}
