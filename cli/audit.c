@@ -24,12 +24,13 @@ void audit_usage(FILE *f)
 {
 	fprintf(f,
 		"\nsandbox audit [--image IMAGE] [--isolation LIST] [--only ATTACKS] [--format text|json|html]\n"
-		"              [--output FILE]\n"
+		"              [--output FILE] [--html FILE]\n"
 		"  runs the attack catalogue as root inside a sandbox of IMAGE (default busybox) in\n"
 		"  each isolation of LIST (comma-separated; default vm,container,runc,crun,runsc;\n"
 		"  one that cannot run here is skipped with the reason) and reports, per attack,\n"
 		"  contained / exposed / not applicable / could not run with the evidence.\n"
 		"  --only ATTACKS: a comma-separated subset (names as in the JSON report).\n"
+		"  --html FILE: also write the HTML report to FILE (one self-contained page).\n"
 		"  Exit status: 0 when every attack is contained in vm, 1 otherwise, 125 on error.\n");
 }
 
@@ -38,6 +39,7 @@ struct audit_opts {
 	char isolations[128];
 	const char *only;
 	const char *output;
+	const char *html;
 	enum audit_format fmt;
 };
 
@@ -46,7 +48,8 @@ static int parse(int argc, char **argv, struct audit_opts *o, struct err *e)
 	static const struct option lo[] = {
 		{ "image", required_argument, NULL, 'i' }, { "isolation", required_argument, NULL, 'I' },
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
-		{ "only", required_argument, NULL, 'O' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "only", required_argument, NULL, 'O' }, { "html", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	int c;
 	o->image = "busybox";
@@ -68,6 +71,7 @@ static int parse(int argc, char **argv, struct audit_opts *o, struct err *e)
 			break;
 		case 'o': o->output = optarg; break;
 		case 'O': o->only = optarg; break;
+		case 'H': o->html = optarg; break;
 		case 'h': audit_usage(stdout); exit(0);
 		default:
 			return err_set(e, "unknown or incomplete option '%s' (see sandbox audit --help)", argv[optind - 1]);
@@ -313,9 +317,13 @@ int cmd_audit(int argc, char **argv)
 	}
 	if (image_disk(self, o.image, disk, sizeof(disk), &e))
 		return cli_report(&e);
-	FILE *out = stdout;
+	FILE *out = stdout, *html = NULL;
 	if (o.output && !(out = fopen(o.output, "w"))) {
 		err_sys(&e, "--output %s", o.output);
+		return cli_report(&e);
+	}
+	if (o.html && !(html = fopen(o.html, "w"))) {
+		err_sys(&e, "--html %s", o.html);
 		return cli_report(&e);
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -347,6 +355,10 @@ int cmd_audit(int argc, char **argv)
 	int rc = audit_write(out, &rep, o.fmt, &e);
 	if (out != stdout && fclose(out) && !rc)
 		rc = err_sys(&e, "--output %s", o.output);
+	if (html && !rc)
+		rc = audit_write(html, &rep, AUDIT_HTML, &e);
+	if (html && fclose(html) && !rc)
+		rc = err_sys(&e, "--html %s", o.html);
 	for (size_t i = 0; i < rep.ncol; i++)
 		free(rep.col[i].cells);
 	if (rc)
