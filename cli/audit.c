@@ -359,6 +359,7 @@ int cmd_audit(int argc, char **argv)
 		rc = audit_write(html, &rep, AUDIT_HTML, &e);
 	if (html && fclose(html) && !rc)
 		rc = err_sys(&e, "--html %s", o.html);
+	int status = audit_exit_status(&rep);
 	for (size_t i = 0; i < rep.ncol; i++)
 		free(rep.col[i].cells);
 	if (rc)
@@ -367,5 +368,5 @@ int cmd_audit(int argc, char **argv)
 		fprintf(stderr, "sandbox: audit interrupted: the report is partial\n");
 		return 125;
 	}
-	return audit_exit_status(&rep);
+	return status;
 }

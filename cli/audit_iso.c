@@ -148,8 +148,20 @@ static int ours_start(struct audit_run *r, struct err *e)
 	for (int i = 0;; i++) {
 		if (!run_quiet(cp, 120, &ev, e))
 			return 0;
-		if (i == 20)
+		if (i == 20 || strstr(e->msg, "is not running")) {
+			/* ended at once: its log says why */
+			char *logs[] = { sb, "logs", r->name, NULL };
+			struct audit_evidence lg;
+			audit_spawn(logs, 30, &lg);
+			char *last = strrchr(lg.out, '\n');
+			while (last && last > lg.out && last[1] == '\0') {
+				*last = '\0';
+				last = strrchr(lg.out, '\n');
+			}
+			if (lg.out[0])
+				err_wrap(e, "%.200s", last ? last + 1 : lg.out);
 			return err_wrap(e, "copying the attacker in");
+		}
 		usleep(250 * 1000);
 	}
 }
