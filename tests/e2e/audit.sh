@@ -1,15 +1,18 @@
 #!/bin/sh
-# sandbox audit (docs/audit.md) in VM and container isolation, in the test
-# host when nested: one run of the whole catalogue, then its report's
-# shape, and every attack contained in vm (the command's exit status 0).
+# sandbox audit (docs/audit.md) in VM isolation, in the test host when
+# nested: one run of the whole catalogue, then its report's shape, and
+# every attack contained in vm (the command's exit status 0). The
+# container, runc, crun and runsc columns run natively
+# (tests/security/audit.sh): the test host has no loop devices, which
+# container isolation needs for the image.
 #   tests/e2e/audit.sh [BUILD_DIR]
-#   AUDIT_ISOLATIONS=vm,container (default) AUDIT_KEEP=DIR: keep the
-#   reports (audit.json, audit.html) in DIR (a CI artifact).
+#   AUDIT_ISOLATIONS=vm (default; a comma-separated list) AUDIT_KEEP=DIR:
+#   keep the reports (audit.json, audit.html) in DIR.
 # POSIX sh: runs under busybox in the test host.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
 t_sandbox_setup "${1:-build}" audit
-ISOS=${AUDIT_ISOLATIONS:-vm,container}
+ISOS=${AUDIT_ISOLATIONS:-vm}
 J=$T_OUT/audit.json H=$T_OUT/audit.html
 
 if ! "$B/sandbox-image" runconf busybox >/dev/null 2>&1; then
