@@ -23,7 +23,7 @@
 void audit_usage(FILE *f)
 {
 	fprintf(f,
-		"\nsandbox audit [--image IMAGE] [--isolation LIST] [--only ATTACKS] [--format text|json|html]\n"
+		"\nsandbox audit [--image IMAGE] [--isolation LIST] [--only ATTACKS] [--format text|json|html|markdown]\n"
 		"              [--output FILE] [--html FILE]\n"
 		"  runs the attack catalogue as root inside a sandbox of IMAGE (default busybox) in\n"
 		"  each isolation of LIST (comma-separated; default vm,container,runc,crun,runsc;\n"
@@ -67,7 +67,7 @@ static int parse(int argc, char **argv, struct audit_opts *o, struct err *e)
 			break;
 		case 'f':
 			if (audit_format_parse(optarg, &o->fmt))
-				return err_set(e, "--format '%s': want text, json or html", optarg);
+				return err_set(e, "--format '%s': want text, json, html or markdown", optarg);
 			break;
 		case 'o': o->output = optarg; break;
 		case 'O': o->only = optarg; break;

@@ -111,7 +111,7 @@ void audit_judge(const struct audit_attack *a, const struct audit_evidence *ev, 
  * attack is contained there (not applicable rows aside), 1 otherwise. */
 int audit_exit_status(const struct audit_report *r);
 
-enum audit_format { AUDIT_TEXT, AUDIT_JSON, AUDIT_HTML };
+enum audit_format { AUDIT_TEXT, AUDIT_JSON, AUDIT_HTML, AUDIT_MARKDOWN };
 int audit_format_parse(const char *s, enum audit_format *f);
 /* Write R to F in the format: 0, or -1 with E filled (a write error). */
 int audit_write(FILE *f, const struct audit_report *r, enum audit_format fmt, struct err *e);

@@ -268,6 +268,12 @@ static void test_formats(void **state)
 	assert_int_equal(count(j, "["), count(j, "]"));
 	free(j);
 
+	char *m = render(&r, AUDIT_MARKDOWN);
+	assert_non_null(strstr(m, "| vm | runc |"));
+	assert_non_null(strstr(m, "| runsc | | | | | skipped: runsc is not installed |"));
+	assert_int_equal(count(m, " **exposed**: "), audit_catalogue_len);
+	free(m);
+
 	char *h = render(&r, AUDIT_HTML);
 	assert_non_null(strstr(h, "<!DOCTYPE html>"));
 	assert_non_null(strstr(h, "busybox&lt;&amp;&gt;"));
