@@ -23,8 +23,8 @@
 void audit_usage(FILE *f)
 {
 	fprintf(f,
-		"\nsandbox audit [--image IMAGE] [--isolation LIST] [--only ATTACKS] [--format text|json|html|markdown]\n"
-		"              [--output FILE] [--html FILE]\n"
+		"\nsandbox audit [--image IMAGE] [--isolation LIST] [--only ATTACKS]\n"
+		"              [--format text|json|html|markdown] [--output FILE] [--html FILE]\n"
 		"  runs the attack catalogue as root inside a sandbox of IMAGE (default busybox) in\n"
 		"  each isolation of LIST (comma-separated; default vm,container,runc,crun,runsc;\n"
 		"  one that cannot run here is skipped with the reason) and reports, per attack,\n"
