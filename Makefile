@@ -189,6 +189,10 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*
 # A target that #includes an rootfs/*.c (to reach its static functions)
 # names it in FUZZ_IMAGE_INCLUDED so it is not linked twice.
 build-fuzz/fuzz_image_manifest: FUZZ_IMAGE_INCLUDED = rootfs/source.c
+# sandbox audit's verdicts and reports over evidence from inside a sandbox.
+build-fuzz/fuzz_audit: tests/fuzz/fuzz_audit.c cli/audit_catalogue.c cli/audit_report.c cli/audit.h common/err.c
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Icli -o $@ $< cli/audit_catalogue.c cli/audit_report.c common/err.c
 build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard rootfs/*.h common/err.h common/util.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Irootfs -o $@ $< \
