@@ -95,12 +95,14 @@ struct audit_column {
 	bool skipped;
 	char reason[256];
 	char detail[256];           /* e.g. the runtime's version, the kernel */
+	char figures[256];          /* attack surface: the syscall probe's counts */
 	struct audit_cell *cells;   /* audit_catalogue_len of them */
 };
 struct audit_report {
 	char image[128];
 	char host[256];             /* host kernel, date */
 	char started[64];
+	char figures[512];          /* attack surface of ours: the VMM's allowlists, devices */
 	size_t ncol;
 	struct audit_column col[AUDIT_MAX_ISO];
 };

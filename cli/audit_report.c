@@ -50,6 +50,12 @@ static void w_text(FILE *f, const struct audit_report *r)
 				k[0], k[1], k[2], k[3], c->detail[0] ? "; " : "", c->detail);
 		}
 	}
+	fprintf(f, "\nattack surface:\n");
+	if (r->figures[0])
+		fprintf(f, "  ours: %s\n", r->figures);
+	for (size_t i = 0; i < r->ncol; i++)
+		if (!r->col[i].skipped && r->col[i].figures[0])
+			fprintf(f, "  %-10s %s\n", r->col[i].name, r->col[i].figures);
 	fprintf(f, "\n%-58s", "attack");
 	for (size_t i = 0; i < r->ncol; i++)
 		if (!r->col[i].skipped)
@@ -99,6 +105,18 @@ static void w_markdown(FILE *f, const struct audit_report *r)
 		}
 		fprintf(f, " |\n");
 	}
+	fprintf(f, "\nAttack surface:\n\n");
+	if (r->figures[0]) {
+		fprintf(f, "- ours: ");
+		mstr(f, r->figures, 500);
+		fprintf(f, "\n");
+	}
+	for (size_t i = 0; i < r->ncol; i++)
+		if (!r->col[i].skipped && r->col[i].figures[0]) {
+			fprintf(f, "- %s: ", r->col[i].name);
+			mstr(f, r->col[i].figures, 250);
+			fprintf(f, "\n");
+		}
 	fprintf(f, "\n| attack |");
 	for (size_t i = 0; i < r->ncol; i++)
 		if (!r->col[i].skipped)
@@ -146,6 +164,8 @@ static void w_json(FILE *f, const struct audit_report *r)
 	jstr(f, r->host);
 	fprintf(f, ",\n  \"started\": ");
 	jstr(f, r->started);
+	fprintf(f, ",\n  \"figures\": ");
+	jstr(f, r->figures);
 	fprintf(f, ",\n  \"isolations\": [");
 	for (size_t i = 0; i < r->ncol; i++) {
 		const struct audit_column *c = &r->col[i];
@@ -157,6 +177,8 @@ static void w_json(FILE *f, const struct audit_report *r)
 		jstr(f, c->reason);
 		fprintf(f, ", \"detail\": ");
 		jstr(f, c->detail);
+		fprintf(f, ", \"figures\": ");
+		jstr(f, c->figures);
 		fprintf(f, ", \"counts\": {\"contained\": %d, \"exposed\": %d, \"not applicable\": %d, \"could not run\": %d}}",
 			k[0], k[1], k[2], k[3]);
 	}
@@ -260,7 +282,21 @@ static void w_html(FILE *f, const struct audit_report *r)
 		}
 		fprintf(f, "</td></tr>\n");
 	}
-	fprintf(f, "</table>\n<h2>Attacks</h2>\n<table id=\"attacks\"><tr><th>attack</th>");
+	fprintf(f, "</table>\n<h2>Attack surface</h2>\n<ul id=\"figures\">");
+	if (r->figures[0]) {
+		fprintf(f, "<li><b>ours</b>: ");
+		hstr(f, r->figures);
+		fprintf(f, "</li>");
+	}
+	for (size_t i = 0; i < r->ncol; i++)
+		if (!r->col[i].skipped && r->col[i].figures[0]) {
+			fprintf(f, "\n<li><b>");
+			hstr(f, r->col[i].name);
+			fprintf(f, "</b>: ");
+			hstr(f, r->col[i].figures);
+			fprintf(f, "</li>");
+		}
+	fprintf(f, "</ul>\n<h2>Attacks</h2>\n<table id=\"attacks\"><tr><th>attack</th>");
 	for (size_t i = 0; i < r->ncol; i++)
 		if (!r->col[i].skipped) {
 			fprintf(f, "<th>");

@@ -190,6 +190,8 @@ static void fill_report(struct audit_report *r, struct audit_cell *vm, struct au
 	snprintf(r->col[2].name, sizeof(r->col[2].name), "runsc");
 	r->col[2].skipped = true;
 	snprintf(r->col[2].reason, sizeof(r->col[2].reason), "runsc is not installed");
+	snprintf(r->figures, sizeof(r->figures), "VMM threads' syscall allowlists: vcpu 20");
+	snprintf(r->col[1].figures, sizeof(r->col[1].figures), "333 syscalls reach the host's kernel");
 	for (size_t i = 0; i < audit_catalogue_len; i++) {
 		vm[i].v = AUDIT_CONTAINED;
 		snprintf(vm[i].why, sizeof(vm[i].why), "refused");
@@ -263,6 +265,8 @@ static void test_formats(void **state)
 	assert_non_null(strstr(j, "\"quote \\\" and <script>\""));
 	assert_non_null(strstr(j, "back\\\\slash\\u0001"));
 	assert_non_null(strstr(j, "\"vm_contains_all\": true"));
+	assert_non_null(strstr(j, "\"figures\": \"VMM threads' syscall allowlists: vcpu 20\""));
+	assert_non_null(strstr(j, "\"figures\": \"333 syscalls reach the host's kernel\""));
 	assert_non_null(strstr(j, "\"skipped\": true, \"reason\": \"runsc is not installed\""));
 	assert_int_equal(count(j, "{"), count(j, "}"));
 	assert_int_equal(count(j, "["), count(j, "]"));
@@ -276,6 +280,7 @@ static void test_formats(void **state)
 
 	char *h = render(&r, AUDIT_HTML);
 	assert_non_null(strstr(h, "<!DOCTYPE html>"));
+	assert_non_null(strstr(h, "<li><b>runc</b>: 333 syscalls reach the host&#39;s kernel</li>"));
 	assert_non_null(strstr(h, "busybox&lt;&amp;&gt;"));
 	assert_null(strstr(h, "<script>"));               /* escaped, and none of our own */
 	assert_non_null(strstr(h, "&lt;script&gt;"));
