@@ -486,7 +486,8 @@ void audit_judge(const struct audit_attack *a, const struct audit_evidence *ev, 
 		snprintf(cell->why, sizeof(cell->why), "timed out");
 	} else if (!a->host_check && strncmp(ev->out, want, strlen(want))) {
 		cell->v = AUDIT_NOT_RUN;
-		snprintf(cell->why, sizeof(cell->why), "the attacker did not run (status %d)", ev->status);
+		snprintf(cell->why, sizeof(cell->why), "the attacker did not run (status %d%s%.180s)", ev->status,
+			 ev->err[0] ? ": " : "", ev->err);
 	} else {
 		cell->v = a->judge(ev, c, cell->why, sizeof(cell->why));
 	}
