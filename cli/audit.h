@@ -47,7 +47,7 @@ bool audit_ev_has(const struct audit_evidence *ev, const char *key, const char *
 struct audit_context {
 	const char *iso;            /* "vm", "container", "runc", ... */
 	bool own_kernel;            /* the attacker's kernel is not the host's (vm, runsc) */
-	bool privileged;            /* --privileged-attacker (not yet: always false) */
+	bool privileged;            /* --privileged-attacker */
 	char host_version[512];     /* the host's /proc/version, spaces as '_' */
 	long host_inotify_instances;/* fs.inotify.max_user_instances */
 	bool listener_up;           /* the host's loopback and abstract listeners were up */
@@ -74,6 +74,8 @@ struct audit_attack {
 	const char *rationale;      /* why it matters */
 	const char *argv[AUDIT_MAX_ARGS];
 	bool host_check;
+	bool privileged;            /* only with --privileged-attacker; "@MODE" is "hit"
+				     * where the kernel is the sandbox's own, else "probe" */
 	int timeout_s;              /* 0: the default */
 	enum audit_verdict (*judge)(const struct audit_evidence *ev, const struct audit_context *c, char *why,
 				    size_t n);
@@ -121,6 +123,12 @@ int audit_write(FILE *f, const struct audit_report *r, enum audit_format fmt, st
 /* SHA-256 of a file, as 64 hex digits: 0, or -1 with E filled. */
 int audit_sha256_file(const char *path, char hex[65], struct err *e);
 void audit_sha256(const void *data, size_t n, unsigned char out[32]);
+
+/* Set only inside `sandbox audit --privileged-attacker`'s own child that
+ * starts the sandbox (in process, never from a command line or the
+ * environment): the sandbox's spec asks for every capability and no
+ * seccomp (common/spec.h, audit_privileged). */
+extern bool audit_privileged_attacker;
 
 int cmd_audit(int argc, char **argv);
 void audit_usage(FILE *f);

@@ -308,10 +308,15 @@ JUDGE(j_inotify)
 	long k = audit_ev_long(ev, "instances", -1);
 	if (k < 0)
 		return say(AUDIT_NOT_RUN, why, n, "no evidence from the attacker");
-	if (c->host_inotify_instances > 0 && k >= c->host_inotify_instances) {
+	char by[32] = "";
+	audit_ev_get(ev, "stopped_by", by, sizeof(by));
+	/* EMFILE here is the per-user limit (the attacker's descriptors stay
+	 * far below RLIMIT_NOFILE): on a shared kernel, the user's, root's
+	 * included, with every process of the host that has that uid */
+	if ((c->host_inotify_instances > 0 && k >= c->host_inotify_instances) || !strcmp(by, "EMFILE")) {
 		char what[160];
-		snprintf(what, sizeof(what), "%ld inotify instances: the host's per-user limit (%ld) reached", k,
-			 c->host_inotify_instances);
+		snprintf(what, sizeof(what), "%ld inotify instances, then %s: the per-user limit (%ld on the host) reached", k,
+			 by[0] ? by : "-", c->host_inotify_instances);
 		return reached(c, why, n, what);
 	}
 	return say(AUDIT_CONTAINED, why, n, "stopped after %ld instances, below the host's limit (%ld)", k,
@@ -330,49 +335,118 @@ JUDGE(j_unchanged)
 	return say(AUDIT_CONTAINED, why, n, "%ld files hash the same after every attack", m);
 }
 
+/* --privileged-attacker's attacks: "hit" in the VM, "probe" on a shared kernel. */
+JUDGE(j_ports)
+{
+	char v[32];
+	if (!audit_ev_get(ev, "iopl", v, sizeof(v)))
+		return say(AUDIT_NOT_RUN, why, n, "no evidence from the attacker");
+	if (strcmp(v, "OK"))
+		return say(AUDIT_CONTAINED, why, n, "iopl refused (%s)", v);
+	if (!c->own_kernel)
+		return say(AUDIT_EXPOSED, why, n, "iopl(3) granted on the host's kernel: this host's I/O ports are the container's (not written)");
+	long w = audit_ev_long(ev, "ports_written", -1);
+	if (w < 0)
+		return say(AUDIT_NOT_RUN, why, n, "the port writes did not finish (status %d)", ev->status);
+	return say(AUDIT_CONTAINED, why, n, "%ld garbage writes to the VM's ports, answered by the VMM (its survival: the last row)", w);
+}
+
+JUDGE(j_vsock_flood)
+{
+	char v[32];
+	if (!audit_ev_get(ev, "socket", v, sizeof(v)))
+		return say(AUDIT_NOT_RUN, why, n, "no evidence from the attacker");
+	if (strcmp(v, "OK"))
+		return say(AUDIT_CONTAINED, why, n, "no vsock socket (%s)", v);
+	if (!c->own_kernel)
+		return say(AUDIT_EXPOSED, why, n, "the host kernel's vsock transport is the container's (not flooded)");
+	long k = audit_ev_long(ev, "agent_port_connected", -1);
+	if (k < 0)
+		return say(AUDIT_NOT_RUN, why, n, "the flood did not finish (status %d)", ev->status);
+	return say(AUDIT_CONTAINED, why, n, "%ld connections to the agent's port and %ld bytes of garbage, %ld other ports: the VMM's vsock device took them (its survival: the last row)",
+		   k, audit_ev_long(ev, "bytes_sent", 0), audit_ev_long(ev, "other_ports_connected", 0));
+}
+
+JUDGE(j_rawdisk)
+{
+	if (audit_ev_has(ev, "write", "OK") && audit_ev_has(ev, "fsync", "OK"))
+		return say(AUDIT_EXPOSED, why, n, "a write to the read-only image disk was accepted and synced");
+	if (!c->own_kernel && audit_ev_has(ev, "read", "OK"))
+		return say(AUDIT_EXPOSED, why, n, "this host's block devices are readable (none written)");
+	if (!audit_ev_nth(ev, "devices_tried", 0, NULL, 0))
+		return say(AUDIT_NOT_RUN, why, n, "no evidence from the attacker");
+	if (audit_ev_nth(ev, "write", 0, NULL, 0)) {
+		char w[32] = "", f[32] = "";
+		audit_ev_get(ev, "write", w, sizeof(w));
+		audit_ev_get(ev, "fsync", f, sizeof(f));
+		return say(AUDIT_CONTAINED, why, n, "the image disk refused the write (write %s, fsync %s)", w, f);
+	}
+	return say(AUDIT_CONTAINED, why, n, "no block device opened");
+}
+
+/* The runner's evidence after every privileged attack: the VMM process
+ * alive, still under its seccomp filter, and the sandbox answering. */
+JUDGE(j_vmm_survived)
+{
+	long alive = audit_ev_long(ev, "vmm_alive", -1), sc = audit_ev_long(ev, "vmm_seccomp", -1);
+	char ex[32] = "";
+	audit_ev_get(ev, "exec_after", ex, sizeof(ex));
+	if (audit_ev_has(ev, "no_vmm", "1"))
+		return say(AUDIT_NOT_APPLICABLE, why, n, "no VMM in this isolation");
+	if (alive < 0)
+		return say(AUDIT_NOT_RUN, why, n, "no VMM to check");
+	if (!alive)
+		return say(AUDIT_EXPOSED, why, n, "the VMM is gone");
+	if (sc != 2)
+		return say(AUDIT_EXPOSED, why, n, "the VMM runs without its seccomp filter (Seccomp: %ld)", sc);
+	if (strcmp(ex, "OK"))
+		return say(AUDIT_EXPOSED, why, n, "the VMM lives but the sandbox no longer answers (%s)", ex);
+	return say(AUDIT_CONTAINED, why, n, "the VMM alive, its seccomp filter on, the sandbox answering");
+}
+
 /* ---- the catalogue ---------------------------------------------------------------- */
 #define SYS(id, call, desc, why)                                                                              \
-	{ "sys-" id, call "(2)", "kernel surface", desc, why, { "sys", call }, false, 0, j_sys }
+	{ "sys-" id, call "(2)", "kernel surface", desc, why, { "sys", call }, false, false, 0, j_sys }
 
 const struct audit_attack audit_catalogue[] = {
 	/* devices */
 	{ "kvm", "open /dev/kvm", "devices", "Opens /dev/kvm read-write.",
 	  "The host's hypervisor interface: with it, a container runs its own VMs on the host kernel's KVM, the largest device surface of the host.",
-	  { "kvm" }, false, 0, j_kvm },
+	  { "kvm" }, false, false, 0, j_kvm },
 	{ "dev", "/dev beyond the minimal set", "devices", "Lists /dev and names every entry beyond null, zero, full, random, urandom, tty, console, ptmx, pts, shm, mqueue, fd and the std links.",
 	  "Every extra device node is a driver of the host kernel the container can talk to (disks, kmsg, kvm, fuse).",
-	  { "dev" }, false, 0, j_dev },
+	  { "dev" }, false, false, 0, j_dev },
 	{ "mknod", "mknod a block device and read it", "devices", "Makes a node for each block device in /sys/block and reads its first sector.",
 	  "CAP_MKNOD is in Docker's default set; without a device cgroup or a seccomp rule the host's disks are one mknod away.",
-	  { "mknod" }, false, 0, j_mknod },
+	  { "mknod" }, false, false, 0, j_mknod },
 	{ "vda", "open /dev/vda (the image disk) for writing", "devices", "Opens /dev/vda read-write.",
 	  "The sandbox's image disk: writing it would change the image every later sandbox boots from.",
-	  { "vda" }, false, 0, j_vda },
+	  { "vda" }, false, false, 0, j_vda },
 	/* privileged kernel interfaces */
 	{ "module", "load a kernel module", "privileged kernel interfaces", "Calls init_module and finit_module with empty arguments (a refusal is EPERM; anything else got past the permission check).",
 	  "A loaded module is code in the kernel: on a shared kernel, the host is owned.",
-	  { "module" }, false, 0, j_module },
+	  { "module" }, false, false, 0, j_module },
 	{ "mount", "mount a tmpfs", "privileged kernel interfaces", "mount(\"none\", \"/tmp\", \"tmpfs\").",
 	  "Mounting is CAP_SYS_ADMIN's door to the filesystem code of the kernel and to hiding or replacing paths.",
-	  { "mount" }, false, 0, j_mount },
+	  { "mount" }, false, false, 0, j_mount },
 	{ "ptrace", "ptrace the parent process", "privileged kernel interfaces", "A child calls PTRACE_SEIZE (PTRACE_ATTACH's permission check, without stopping it) on its parent.",
 	  "ptrace reads and writes another process's memory and registers; across a boundary it is an escape.",
-	  { "ptrace" }, false, 0, j_ptrace },
+	  { "ptrace" }, false, false, 0, j_ptrace },
 	{ "syslog", "read the kernel log (syslog(2))", "information leaks", "syslog(SYSLOG_ACTION_READ_ALL).",
 	  "The kernel log shows the host's devices, addresses and other tenants' events.",
-	  { "syslog" }, false, 0, j_syslog },
+	  { "syslog" }, false, false, 0, j_syslog },
 	{ "kallsyms", "/proc/kallsyms addresses", "information leaks", "Reads /proc/kallsyms and counts non-zero addresses.",
 	  "Kernel addresses defeat KASLR, the first step of most kernel exploits.",
-	  { "kallsyms" }, false, 0, j_kallsyms },
+	  { "kallsyms" }, false, false, 0, j_kallsyms },
 	{ "kernel-id", "the host kernel's identity (uname, /proc/version, microcode)", "information leaks", "Reads uname -r, /proc/version and the CPU's microcode revision; compared with the host's /proc/version.",
 	  "Knowing the exact host kernel build picks the exploit to use against it.",
-	  { "kernel-id" }, false, 0, j_kernel_id },
+	  { "kernel-id" }, false, false, 0, j_kernel_id },
 	{ "release-agent", "cgroup v1 release_agent / notify_on_release", "escapes", "Looks for writable release_agent and notify_on_release files under /sys/fs/cgroup and tries to mount a cgroup v1 hierarchy.",
 	  "A writable release_agent runs a program of the attacker's choice as root on the host (CVE-2022-0492).",
-	  { "release-agent" }, false, 0, j_release_agent },
+	  { "release-agent" }, false, false, 0, j_release_agent },
 	{ "userns", "unshare a user namespace, then use a capability", "escapes", "unshare(CLONE_NEWUSER|CLONE_NEWNS), then mounts a tmpfs with the namespace's capabilities.",
 	  "A user namespace hands every capability over it: most recent kernel privilege escalations start here.",
-	  { "userns" }, false, 0, j_userns },
+	  { "userns" }, false, false, 0, j_userns },
 	SYS("io_uring", "io_uring_setup", "Sets up a 4-entry io_uring.",
 	    "io_uring is the source of many recent kernel exploits; Docker's profile refuses it since 2023."),
 	SYS("bpf", "bpf", "Creates a one-entry BPF array map.", "BPF maps and programs run in the kernel; the verifier is a frequent exploit target."),
@@ -381,63 +455,76 @@ const struct audit_attack audit_catalogue[] = {
 	SYS("userfaultfd", "userfaultfd", "Creates a userfaultfd.", "userfaultfd stalls the kernel mid-copy at will, the classic way to win kernel races."),
 	SYS("keyctl", "keyctl", "Reads the session keyring's id.", "The keyring is not namespaced: keys of other tenants and of the host share it."),
 	SYS("add_key", "add_key", "Adds a key to its process keyring.", "The kernel keyring is shared by every container; adding keys consumes the host's quota."),
-	SYS("kexec", "kexec_load", "kexec_load with no segments (past the permission check: EINVAL).",
+	SYS("kexec", "kexec_load", "kexec_load with an unknown flag bit (past the permission check: EINVAL).",
 	    "kexec replaces the running kernel."),
 	{ "procsys", "/proc/sys and /proc/sysrq-trigger writable", "kernel settings", "Opens core_pattern, drop_caches, modprobe and /proc/sysrq-trigger for writing (never writes).",
 	  "core_pattern and modprobe name programs the kernel runs as root on the host; sysrq reboots it.",
-	  { "procsys" }, false, 0, j_procsys },
+	  { "procsys" }, false, false, 0, j_procsys },
 	{ "sysfs", "/sys writable", "kernel settings", "Opens uevent_helper, transparent_hugepage/enabled and /sys/power/state for writing (never writes).",
 	  "uevent_helper is a program the kernel runs as root; power/state suspends the host.",
-	  { "sysfs" }, false, 0, j_sysfs },
+	  { "sysfs" }, false, false, 0, j_sysfs },
 	{ "clock", "set the system clock", "kernel settings", "clock_settime(CLOCK_REALTIME) to the time it already has.",
 	  "The clock is not namespaced: changing it breaks the host's TLS, logs and every tenant's timers.",
-	  { "clock" }, false, 0, j_clock },
+	  { "clock" }, false, false, 0, j_clock },
 	/* the network and channels */
 	{ "sniff", "sniff traffic (a raw socket on a real interface)", "network", "Opens an AF_PACKET socket and lists the interfaces it could capture on.",
 	  "A raw socket on a shared link reads and forges other sandboxes' and the host's traffic.",
-	  { "sniff" }, false, 0, j_sniff },
+	  { "sniff" }, false, false, 0, j_sniff },
 	{ "hostlo", "reach a host service on 127.0.0.1", "network", "Connects to a listener the audit holds on the host's 127.0.0.1 (and the usual gateway addresses).",
 	  "Services bound to the host's loopback trust their callers (databases, metadata agents, Docker's API).",
-	  { "hostlo", "@PORT" }, false, 0, j_hostlo },
+	  { "hostlo", "@PORT" }, false, false, 0, j_hostlo },
 	{ "abstract", "connect to a host abstract unix socket", "network", "Connects to an abstract unix socket the audit listens on in the host's network namespace.",
 	  "Abstract sockets have no file permissions: sharing the network namespace gives them away (containerd-shim's CVE-2020-15257).",
-	  { "abstract", "@ABSTRACT" }, false, 0, j_abstract },
+	  { "abstract", "@ABSTRACT" }, false, false, 0, j_abstract },
 	{ "vsock", "open an AF_VSOCK socket", "network", "socket(AF_VSOCK), then a connect to the host's CID 2 port 1024.",
 	  "In a VM, vsock is the channel to the host and its agent; on a host, its hypervisor's.",
-	  { "vsock" }, false, 0, j_vsock },
+	  { "vsock" }, false, false, 0, j_vsock },
 	/* the runtime */
 	{ "exe", "overwrite the runtime through /proc/*/exe (CVE-2019-5736)", "the runtime", "Opens /proc/self/exe and /proc/1/exe for writing, directly and through an O_PATH descriptor.",
 	  "runc's CVE-2019-5736: a container that rewrites the runtime binary runs code as root on the host at the next exec.",
-	  { "exe" }, false, 0, j_exe },
+	  { "exe" }, false, false, 0, j_exe },
 	{ "fds", "leaked host descriptors (CVE-2024-21626)", "the runtime", "Lists descriptors 3..63 and their targets, and the working directory.",
 	  "runc's CVE-2024-21626: a host directory descriptor left open leads out of the root by openat(fd, \"..\").",
-	  { "fds" }, false, 0, j_fds },
+	  { "fds" }, false, false, 0, j_fds },
 	{ "neighbour", "another process's memory (the audit's own host process)", "other tenants", "Looks for the audit's host process by its pid, reads its command line, tries process_vm_readv and /proc/PID/mem.",
 	  "A process visible across the boundary is a neighbour whose memory, files and secrets are one permission check away.",
-	  { "neighbour", "@HOSTPID" }, false, 0, j_neighbour },
+	  { "neighbour", "@HOSTPID" }, false, false, 0, j_neighbour },
 	/* exhaustion */
 	{ "forkbomb", "fork bomb (200 processes; limit 64)", "exhaustion", "Forks 200 sleeping children under a pids limit of 64.",
 	  "Pids are a host-wide table: one sandbox can stop every other from starting a process.",
-	  { "forkbomb", "200" }, false, 0, j_forkbomb },
+	  { "forkbomb", "200" }, false, false, 0, j_forkbomb },
 	{ "membomb", "memory bomb (512 MiB; limit 128 MiB)", "exhaustion", "Allocates and touches 512 MiB under a memory limit of 128 MiB.",
 	  "Host memory pressure slows or OOM-kills every other tenant.",
-	  { "membomb", "512" }, false, 60, j_membomb },
+	  { "membomb", "512" }, false, false, 60, j_membomb },
 	{ "fill", "fill the disk (512 MiB; writable layer 256 MiB)", "exhaustion", "Writes 1 MiB blocks to its root until an error or 512 MiB, then removes the file.",
 	  "A full host disk stops logs, images and other tenants' writes.",
-	  { "fill", "512" }, false, 90, j_fill },
+	  { "fill", "512" }, false, false, 90, j_fill },
 	{ "fdbomb", "exhaust file descriptors", "exhaustion", "Opens descriptors until an error.",
 	  "The kernel's file table (fs.file-max) is host-wide: ENFILE there fails every process on the host.",
-	  { "fdbomb" }, false, 0, j_fdbomb },
+	  { "fdbomb" }, false, false, 0, j_fdbomb },
 	{ "inotify", "exhaust the host's inotify instances", "exhaustion", "Creates inotify instances until an error, up to the host's per-user limit and beyond.",
 	  "The limit is per user of the host kernel: a root container uses up the host root's instances (systemd, udev and file watchers fail).",
-	  { "inotify", "@INOTIFY" }, false, 0, j_inotify },
+	  { "inotify", "@INOTIFY" }, false, false, 0, j_inotify },
+	/* --privileged-attacker only: the attacker owns the kernel */
+	{ "ports", "garbage to every I/O port (iopl)", "privileged attacker", "With every capability and no seccomp: iopl(3), then random bytes to every I/O port but those that reset the machine or drive its interrupts, each read back.",
+	  "A guest that owns its kernel drives the VMM's emulated devices directly; on a shared kernel iopl is this host's hardware.",
+	  { "ports", "@MODE" }, false, true, 120, j_ports },
+	{ "vsock-flood", "flood the host's vsock and the agent's port", "privileged attacker", "With no seccomp: 64 connections to the host's vsock port 1024 (the agent channel) with 64 KiB of garbage each, and a connection to each of ports 1..512.",
+	  "The vsock device and the agent channel are the host's code that parses what the guest sends.",
+	  { "vsock-flood", "@MODE" }, false, true, 120, j_vsock_flood },
+	{ "rawdisk", "write the read-only image disk", "privileged attacker", "With CAP_MKNOD and no seccomp: a node for vda (the image disk), garbage written to its first sector and synced; on a shared kernel the host's disks are only read.",
+	  "The image disk is shared by every sandbox of the image; the VMM must refuse writes to it whatever the guest kernel does.",
+	  { "rawdisk", "@MODE" }, false, true, 60, j_rawdisk },
+	{ "vmm-survived", "the VMM survived (alive, seccomp on, sandbox answering)", "privileged attacker", "After every attack: the VMM process is alive, /proc/PID/status says Seccomp 2, and an exec in the sandbox still answers.",
+	  "A VMM that crashes, hangs or loses its filter is a hole in the wall between every guest and the host.",
+	  { NULL }, true, true, 0, j_vmm_survived },
 	/* host-side checks, after every other attack */
 	{ "host-binaries", "the runtime's host binaries unchanged", "host files", "sha256 of the runtime's binaries on the host before and after the attacks.",
 	  "A runtime binary changed on the host is code the attacker runs outside the sandbox later.",
-	  { NULL }, true, 0, j_unchanged },
+	  { NULL }, true, false, 0, j_unchanged },
 	{ "host-image", "the image unchanged", "host files", "sha256 of the image's disk on the host before and after the attacks.",
 	  "A changed image carries the attack into every later sandbox of it.",
-	  { NULL }, true, 0, j_unchanged },
+	  { NULL }, true, false, 0, j_unchanged },
 };
 const size_t audit_catalogue_len = sizeof(audit_catalogue) / sizeof(audit_catalogue[0]);
 

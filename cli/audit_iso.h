@@ -20,6 +20,8 @@ struct audit_run {
 	char name[64];              /* the sandbox's name or the container's id prefix */
 	int seq;
 	bool started;
+	bool privileged;            /* --privileged-attacker */
+	int close_fds[2];           /* the host's listeners: closed in an in-process child */
 };
 
 #define AUDIT_MAX_HOST_FILES 6
@@ -43,5 +45,9 @@ extern const char *const audit_iso_names[];
 /* Run ARGV with stdin /dev/null, stdout and stderr captured into EV, in a
  * process group of its own killed at TIMEOUT_S. */
 void audit_spawn(char *const *argv, int timeout_s, struct audit_evidence *ev);
+/* The same, but the child calls FN(ARGC, ARGV) (this program's own code,
+ * with what the parent set up: --privileged-attacker's run) instead of
+ * executing ARGV[0]. */
+void audit_spawn_fn(int (*fn)(int, char **), char *const *argv, int timeout_s, struct audit_evidence *ev);
 
 #endif

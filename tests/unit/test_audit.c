@@ -75,7 +75,12 @@ static const struct {
 	{ "membomb", "wanted_mib=512\n", "wanted_mib=512\nallocated_mib=512\nstopped_by=-\n", 0 },
 	{ "fill", "wanted_mib=512\nwrote_mib=245\nstopped_by=ENOSPC\n", "wanted_mib=512\nwrote_mib=512\nstopped_by=-\n", 0 },
 	{ "fdbomb", "opened=1021\nstopped_by=EMFILE\n", "opened=90000\nstopped_by=ENFILE\n", 0 },
-	{ "inotify", "instances=120\nstopped_by=EMFILE\n", "instances=128\nstopped_by=EMFILE\n", 0 },
+	{ "inotify", "instances=0\nstopped_by=EPERM\n", "instances=126\nstopped_by=EMFILE\n", 0 },
+	{ "ports", "iopl=EPERM\n", "iopl=OK\n", 0 },
+	{ "vsock-flood", "socket=EPERM\n", "socket=OK\n", 0 },
+	{ "rawdisk", "mknod=EPERM\ndevices_tried=1\n", "device=sda\nread=OK\ndevices_tried=1\n", 0 },
+	{ "vmm-survived", "vmm_pid=5\nvmm_alive=1\nvmm_seccomp=2\nexec_after=OK\n",
+	  "vmm_pid=5\nvmm_alive=1\nvmm_seccomp=0\nexec_after=OK\n", 0 },
 	{ "host-binaries", "changed=0\nchecked=3\n", "changed=1\nchecked=3\n", 0 },
 	{ "host-image", "changed=0\nchecked=1\n", "changed=1\nchecked=1\n", 0 },
 };
@@ -124,6 +129,21 @@ static void test_own_kernel(void **state)
 	assert_int_equal(judge("host-binaries", "changed=1\nchecked=3\n", 0, true, why), AUDIT_EXPOSED);
 	assert_int_equal(judge("kernel-id", "version=Linux_version_6.1.0-host_#1\n", 0, true, why), AUDIT_EXPOSED);
 	assert_int_equal(judge("hostlo", "127.0.0.1=OK\n", 0, true, why), AUDIT_EXPOSED);
+	/* --privileged-attacker in the VM: the attacks go through; what
+	 * decides is the VMM and the disk */
+	assert_int_equal(judge("ports", "iopl=OK\nports_written=130000\nreads_all_ones=129000\n", 0, true, why),
+			 AUDIT_CONTAINED);
+	assert_int_equal(judge("ports", "iopl=OK\n", 139, true, why), AUDIT_NOT_RUN);   /* died mid-way */
+	assert_int_equal(judge("vsock-flood", "socket=OK\nagent_port_connected=64\nbytes_sent=4194304\n", 0, true, why),
+			 AUDIT_CONTAINED);
+	assert_int_equal(judge("rawdisk", "device=vda\nread=OK\nwrite=OK\nfsync=EIO\ndevices_tried=1\n", 0, true, why),
+			 AUDIT_CONTAINED);
+	assert_int_equal(judge("rawdisk", "device=vda\nread=OK\nwrite=OK\nfsync=OK\ndevices_tried=1\n", 0, true, why),
+			 AUDIT_EXPOSED);
+	assert_int_equal(judge("vmm-survived", "vmm_alive=0\n", 0, true, why), AUDIT_EXPOSED);
+	assert_int_equal(judge("vmm-survived", "vmm_alive=1\nvmm_seccomp=2\nexec_after=timeout\n", 0, true, why),
+			 AUDIT_EXPOSED);
+	assert_int_equal(judge("vmm-survived", "no_vmm=1\n", 0, false, why), AUDIT_NOT_APPLICABLE);
 }
 
 /* No evidence, another program's output, a timeout, no listener: could
