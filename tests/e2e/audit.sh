@@ -63,6 +63,26 @@ cells=$(grep -o '<td class="\(ok\|bad\|na\|nr\)">' "$H" | wc -l)
 [ "$rows" = "$n" ] && [ "$cells" = $((n * ran)) ] && ! grep -q 'https\?://' "$H" && grep -q '</html>' "$H" &&
 	t_pass "HTML: $rows rows, $cells cells, self-contained" ||
 	t_fail "HTML: $rows rows (want $n), $cells cells (want $((n * ran))), self-contained"
+# --privileged-attacker in the VM: every capability, no seccomp inside;
+# the hostile-guest attacks go through to the VMM, which must survive
+# them (alive, its filter on, the sandbox answering) with the host's files
+# unchanged. Only where vm ran above.
+if grep -q '{"name": "vm", "skipped": false' "$J"; then
+	P=$T_OUT/priv.json
+	t_run priv "$SB" audit --privileged-attacker --isolation vm --format json --output "$P" \
+		--only mount,sys-io_uring,ports,vsock-flood,rawdisk,vmm-survived,host-binaries,host-image
+	t_expect priv "--privileged-attacker: exit status 0 (vm contained everything)" 0
+	for a in mount ports vsock-flood rawdisk vmm-survived host-binaries host-image; do
+		l=$(grep -A 4 "\"name\": \"$a\"" "$P" | grep '^       "vm": ')
+		case $l in
+		*'"verdict": "contained"'*) t_pass "--privileged-attacker $a: contained ($(echo "$l" | sed 's/.*"why": "\([^"]*\)".*/\1/'))" ;;
+		*) t_fail "--privileged-attacker $a: contained" "$l" ;;
+		esac
+	done
+	grep -A 4 '"name": "mount"' "$P" | grep -q 'own kernel' && t_pass "--privileged-attacker: the mount went through (every capability, no seccomp)" ||
+		t_fail "--privileged-attacker: the mount went through"
+	[ -n "${AUDIT_KEEP:-}" ] && cp "$P" "$AUDIT_KEEP/"
+fi
 left=$(ls -A "$ST" 2>/dev/null | grep -v '^\.lock$')
 [ -z "$left" ] && t_pass "no sandbox left behind" || t_fail "no sandbox left behind: $left"
 t_summary
