@@ -77,6 +77,28 @@ contained) t_pass "runsc: the kernel seen is gVisor's, not the host's" ;;
 *) t_fail "runsc: the kernel seen is gVisor's, not the host's (got $v)" ;;
 esac
 
+# --privileged-attacker against container: every capability and no
+# seccomp on this host's kernel; the host is exposed (the doors only
+# shown: nothing is written to this host's ports, disks or vsock).
+P=$T_OUT/priv.json
+t_run priv "$SB" audit --privileged-attacker --isolation container --format json --output "$P" \
+	--only mount,sys-io_uring,syslog,ports,vsock-flood,rawdisk,vmm-survived,host-binaries,host-image
+t_expect priv "--privileged-attacker container: exit status 1" 1
+pv() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a=[x for x in d["attacks"] if x["name"]==sys.argv[2]][0]; print(a["results"]["container"]["verdict"])' "$P" "$1"
+}
+for a in mount sys-io_uring syslog; do
+	[ "$(pv $a)" = exposed ] && t_pass "--privileged-attacker container: $a exposed" ||
+		t_fail "--privileged-attacker container: $a exposed (got $(pv $a))"
+done
+[ "$(pv vmm-survived)" = "not applicable" ] && t_pass "--privileged-attacker container: no VMM to survive (not applicable)" ||
+	t_fail "--privileged-attacker container: vmm-survived not applicable (got $(pv vmm-survived))"
+for a in host-binaries host-image; do
+	[ "$(pv $a)" = contained ] && t_pass "--privileged-attacker container: $a unchanged" ||
+		t_fail "--privileged-attacker container: $a unchanged (got $(pv $a))"
+done
+cp "$P" "$KEEP/audit-privileged.json"
+
 # The HTML report in a headless browser: it renders its table.
 CHROME=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROME" ]; then
