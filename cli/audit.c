@@ -313,15 +313,15 @@ static void run_column(const struct audit_opts *o, struct audit_run *r, struct a
 	for (size_t k = 0; k < audit_catalogue_len && !interrupted; k++) {
 		const struct audit_attack *a = &audit_catalogue[k];
 		struct audit_evidence ev;
-		if (broken[0] && !a->host_check && selected(o, a->name)) {
-			col->cells[k].v = AUDIT_NOT_RUN;
-			snprintf(col->cells[k].why, sizeof(col->cells[k].why), "not tried: %.240s", broken);
-			continue;
-		}
 		if (!selected(o, a->name) || (a->privileged && !ctx->privileged)) {
 			col->cells[k].v = AUDIT_NOT_APPLICABLE;
 			snprintf(col->cells[k].why, sizeof(col->cells[k].why), "%s",
-				 a->privileged && !ctx->privileged ? "only with --privileged-attacker" : "not selected (--only)");
+				 a->privileged && !ctx->privileged ? AUDIT_ONLY_PRIVILEGED : "not selected (--only)");
+			continue;
+		}
+		if (broken[0] && !a->host_check) {
+			col->cells[k].v = AUDIT_NOT_RUN;
+			snprintf(col->cells[k].why, sizeof(col->cells[k].why), "not tried: %.240s", broken);
 			continue;
 		}
 		if (a->host_check) {

@@ -108,6 +108,10 @@ struct audit_report {
 	size_t ncol;
 	struct audit_column col[AUDIT_MAX_ISO];
 };
+/* The reason of a privileged-only attack's cell outside that mode; a row
+ * with it in every column is left out of the report. */
+#define AUDIT_ONLY_PRIVILEGED "only with --privileged-attacker"
+bool audit_row_shown(const struct audit_report *r, size_t attack);
 /* Judge one attack's evidence into CELL (the evidence flattened too). */
 void audit_judge(const struct audit_attack *a, const struct audit_evidence *ev, const struct audit_context *c,
 		 struct audit_cell *cell);

@@ -26,7 +26,19 @@ static void counts(const struct audit_column *c, int k[4])
 {
 	memset(k, 0, 4 * sizeof(int));
 	for (size_t i = 0; !c->skipped && c->cells && i < audit_catalogue_len; i++)
-		k[c->cells[i].v]++;
+		if (!c->cells[i].why[0] || strcmp(c->cells[i].why, AUDIT_ONLY_PRIVILEGED))
+			k[c->cells[i].v]++;
+}
+
+bool audit_row_shown(const struct audit_report *r, size_t a)
+{
+	if (!audit_catalogue[a].privileged)
+		return true;
+	for (size_t i = 0; i < r->ncol; i++)
+		if (!r->col[i].skipped && r->col[i].cells &&
+		    (r->col[i].cells[a].v != AUDIT_NOT_APPLICABLE || strcmp(r->col[i].cells[a].why, AUDIT_ONLY_PRIVILEGED)))
+			return true;
+	return false;
 }
 
 static const char *short_name(enum audit_verdict v)
@@ -62,6 +74,8 @@ static void w_text(FILE *f, const struct audit_report *r)
 			fprintf(f, " %-10s", r->col[i].name);
 	fprintf(f, "\n");
 	for (size_t a = 0; a < audit_catalogue_len; a++) {
+		if (!audit_row_shown(r, a))
+			continue;
 		fprintf(f, "%-58.58s", audit_catalogue[a].title);
 		for (size_t i = 0; i < r->ncol; i++)
 			if (!r->col[i].skipped)
@@ -70,6 +84,8 @@ static void w_text(FILE *f, const struct audit_report *r)
 	}
 	fprintf(f, "\nevidence:\n");
 	for (size_t a = 0; a < audit_catalogue_len; a++) {
+		if (!audit_row_shown(r, a))
+			continue;
 		fprintf(f, "%s (%s)\n", audit_catalogue[a].title, audit_catalogue[a].name);
 		for (size_t i = 0; i < r->ncol; i++) {
 			const struct audit_column *c = &r->col[i];
@@ -127,6 +143,8 @@ static void w_markdown(FILE *f, const struct audit_report *r)
 			fprintf(f, "---|");
 	fprintf(f, "\n");
 	for (size_t a = 0; a < audit_catalogue_len; a++) {
+		if (!audit_row_shown(r, a))
+			continue;
 		fprintf(f, "| %s |", audit_catalogue[a].title);
 		for (size_t i = 0; i < r->ncol; i++) {
 			const struct audit_column *c = &r->col[i];
@@ -183,9 +201,12 @@ static void w_json(FILE *f, const struct audit_report *r)
 			k[0], k[1], k[2], k[3]);
 	}
 	fprintf(f, "\n  ],\n  \"attacks\": [");
+	int shown = 0;
 	for (size_t a = 0; a < audit_catalogue_len; a++) {
+		if (!audit_row_shown(r, a))
+			continue;
 		const struct audit_attack *at = &audit_catalogue[a];
-		fprintf(f, "%s\n    {\"name\": ", a ? "," : "");
+		fprintf(f, "%s\n    {\"name\": ", shown++ ? "," : "");
 		jstr(f, at->name);
 		fprintf(f, ", \"title\": ");
 		jstr(f, at->title);
@@ -306,6 +327,8 @@ static void w_html(FILE *f, const struct audit_report *r)
 	fprintf(f, "</tr>\n");
 	const char *cat = "";
 	for (size_t a = 0; a < audit_catalogue_len; a++) {
+		if (!audit_row_shown(r, a))
+			continue;
 		const struct audit_attack *at = &audit_catalogue[a];
 		if (strcmp(cat, at->category)) {
 			cat = at->category;

@@ -261,6 +261,40 @@ static size_t count(const char *s, const char *what)
 	return n;
 }
 
+/* Rows only --privileged-attacker runs are left out of a report without it. */
+static void test_privileged_rows_hidden(void **state)
+{
+	(void)state;
+	static struct audit_report r;
+	struct audit_cell *vm = calloc(audit_catalogue_len, sizeof(*vm)), *rc = calloc(audit_catalogue_len, sizeof(*rc));
+	fill_report(&r, vm, rc);
+	size_t priv = 0;
+	for (size_t i = 0; i < audit_catalogue_len; i++)
+		if (audit_catalogue[i].privileged) {
+			priv++;
+			vm[i].v = rc[i].v = AUDIT_NOT_APPLICABLE;
+			snprintf(vm[i].why, sizeof(vm[i].why), AUDIT_ONLY_PRIVILEGED);
+			snprintf(rc[i].why, sizeof(rc[i].why), AUDIT_ONLY_PRIVILEGED);
+		}
+	assert_true(priv >= 4);
+	char *j = render(&r, AUDIT_JSON);
+	assert_int_equal(count(j, "\"results\": {"), audit_catalogue_len - priv);
+	assert_null(strstr(j, "\"name\": \"vmm-survived\""));
+	assert_non_null(strstr(j, "\"not applicable\": 0"));
+	free(j);
+	char *h = render(&r, AUDIT_HTML);
+	assert_int_equal(count(h, "<tr id=\"a-"), audit_catalogue_len - priv);
+	free(h);
+	/* one column that ran them: shown */
+	vm[audit_catalogue_len - 3].v = AUDIT_CONTAINED;
+	snprintf(vm[audit_catalogue_len - 3].why, sizeof(vm[0].why), "refused");
+	h = render(&r, AUDIT_HTML);
+	assert_int_equal(count(h, "<tr id=\"a-"), audit_catalogue_len - priv + 1);
+	free(h);
+	free(vm);
+	free(rc);
+}
+
 static void test_formats(void **state)
 {
 	(void)state;
@@ -349,7 +383,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_attack_can_fail), cmocka_unit_test(test_own_kernel),
 		cmocka_unit_test(test_could_not_run), cmocka_unit_test(test_evidence_parsing),
-		cmocka_unit_test(test_exit_status), cmocka_unit_test(test_formats), cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_exit_status), cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_privileged_rows_hidden), cmocka_unit_test(test_sha256),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
