@@ -2,6 +2,7 @@
  * available, as a table (docs/audit.md).
  *
  *   audit.c            the command: options, the loop over isolations
+ *   audit_host.c       the host's side: listeners, facts, hashes, the VMM's state
  *   audit_catalogue.c  the attacks: what each runs, why it matters, and
  *                      the verdict function that reads its evidence (pure)
  *   audit_iso.c        the isolations: ours (sandbox run -d / cp / exec)

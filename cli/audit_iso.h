@@ -50,4 +50,18 @@ void audit_spawn(char *const *argv, int timeout_s, struct audit_evidence *ev);
  * executing ARGV[0]. */
 void audit_spawn_fn(int (*fn)(int, char **), char *const *argv, int timeout_s, struct audit_evidence *ev);
 
+/* audit_host.c: the host's side. */
+struct host_side {
+	int tcp, unx;           /* the loopback and abstract listeners, -1: none */
+};
+void audit_listeners_up(struct audit_context *c, struct host_side *h);
+void audit_host_facts(struct audit_context *c, struct audit_report *r);
+/* The image's disk on this host (`sandbox-image runconf IMAGE`). */
+int audit_image_disk(const char *self, const char *image, char *disk, size_t n, struct err *e);
+void audit_hash_files(char files[][PATH_MAX], size_t n, char hashes[][65]);
+/* "changed=N checked=M NAME=HASH..." against BEFORE. */
+void audit_unchanged_evidence(char files[][PATH_MAX], size_t n, char before[][65], struct audit_evidence *ev);
+void audit_vmm_evidence(struct audit_run *r, struct audit_evidence *ev);
+void audit_our_figures(struct audit_report *rep);
+
 #endif
