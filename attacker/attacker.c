@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <arpa/inet.h>
 #include <linux/bpf.h>
+#include <linux/fs.h>
 #include <linux/if_ether.h>
 #include <linux/io_uring.h>
 #include <linux/keyctl.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/io.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -639,16 +641,23 @@ static int a_vsock_flood(const char *mode)
 	return 0;
 }
 
-/* Block devices: mknod each; "hit" writes garbage to the first sector of
- * vda (the image disk, read-only at the virtio level) and fsyncs; "probe"
- * only reads (a host's disks are never written). */
+/* Block devices: mknod each (on a tmpfs of our own without nodev: the
+ * root is nodev); "hit" makes vda (the image disk, read-only at the
+ * virtio level) writable in the guest kernel (BLKROSET 0), writes garbage
+ * to its first sector and fsyncs, so the write request reaches the VMM;
+ * "probe" only reads (a host's disks are never written). */
 static int a_rawdisk(const char *mode)
 {
 	DIR *d = opendir("/sys/block");
 	struct dirent *e;
 	char path[600], dev[64], sec[512];
 	int hit = !strcmp(mode, "hit"), tried = 0;
-	const char *node = "/.attacker-disk";
+	const char *dir = "/.attacker-dev", *node = "/.attacker-dev/disk";
+	mkdir(dir, 0700);
+	long m = mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=700");
+	res("mount_dev_tmpfs", m, 0);
+	if (m < 0)
+		node = "/.attacker-disk";
 	while (d && (e = readdir(d))) {
 		unsigned maj, min;
 		if (e->d_name[0] == '.' || (hit && strcmp(e->d_name, "vda")))
@@ -667,6 +676,13 @@ static int a_rawdisk(const char *mode)
 			break;
 		}
 		int fd = open(node, (hit ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		if (fd < 0 && hit && (errno == EROFS || errno == EACCES)) {
+			int ro = open(node, O_RDONLY | O_CLOEXEC), zero = 0;
+			res("blkroset", ro < 0 ? -1 : ioctl(ro, BLKROSET, &zero), 0);
+			if (ro >= 0)
+				close(ro);
+			fd = open(node, O_RDWR | O_CLOEXEC);
+		}
 		unlink(node);
 		if (fd < 0) {
 			printf("device=%s\nopen=%s\n", e->d_name, ename(errno));
@@ -686,6 +702,9 @@ static int a_rawdisk(const char *mode)
 	}
 	if (d)
 		closedir(d);
+	if (m == 0)
+		umount2(dir, MNT_DETACH);
+	rmdir(dir);
 	printf("devices_tried=%d\n", tried);
 	return 0;
 }

@@ -363,7 +363,7 @@ JUDGE(j_vsock_flood)
 	long k = audit_ev_long(ev, "agent_port_connected", -1);
 	if (k < 0)
 		return say(AUDIT_NOT_RUN, why, n, "the flood did not finish (status %d)", ev->status);
-	return say(AUDIT_CONTAINED, why, n, "%ld connections to the agent's port and %ld bytes of garbage, %ld other ports: the VMM's vsock device took them (its survival: the last row)",
+	return say(AUDIT_CONTAINED, why, n, "%ld of 64 connections to the agent's port accepted (%ld bytes of garbage), %ld of ports 1..512; the rest refused by the VMM's vsock device (its survival: the last row)",
 		   k, audit_ev_long(ev, "bytes_sent", 0), audit_ev_long(ev, "other_ports_connected", 0));
 }
 
@@ -381,7 +381,9 @@ JUDGE(j_rawdisk)
 		audit_ev_get(ev, "fsync", f, sizeof(f));
 		return say(AUDIT_CONTAINED, why, n, "the image disk refused the write (write %s, fsync %s)", w, f);
 	}
-	return say(AUDIT_CONTAINED, why, n, "no block device opened");
+	char o[32] = "-";
+	audit_ev_get(ev, "open", o, sizeof(o));
+	return say(AUDIT_CONTAINED, why, n, "the image disk could not be opened for writing (%s)", o);
 }
 
 /* The runner's evidence after every privileged attack: the VMM process
@@ -512,7 +514,7 @@ const struct audit_attack audit_catalogue[] = {
 	{ "vsock-flood", "flood the host's vsock and the agent's port", "privileged attacker", "With no seccomp: 64 connections to the host's vsock port 1024 (the agent channel) with 64 KiB of garbage each, and a connection to each of ports 1..512.",
 	  "The vsock device and the agent channel are the host's code that parses what the guest sends.",
 	  { "vsock-flood", "@MODE" }, false, true, 120, j_vsock_flood },
-	{ "rawdisk", "write the read-only image disk", "privileged attacker", "With CAP_MKNOD and no seccomp: a node for vda (the image disk), garbage written to its first sector and synced; on a shared kernel the host's disks are only read.",
+	{ "rawdisk", "write the read-only image disk", "privileged attacker", "With every capability and no seccomp: a node for vda (the image disk) on a tmpfs without nodev, the disk made writable in the guest kernel (BLKROSET), garbage written to its first sector and synced; on a shared kernel the host's disks are only read.",
 	  "The image disk is shared by every sandbox of the image; the VMM must refuse writes to it whatever the guest kernel does.",
 	  { "rawdisk", "@MODE" }, false, true, 60, j_rawdisk },
 	{ "vmm-survived", "the VMM survived (alive, seccomp on, sandbox answering)", "privileged attacker", "After every attack: the VMM process is alive, /proc/PID/status says Seccomp 2, and an exec in the sandbox still answers.",
