@@ -379,7 +379,7 @@ JUDGE(j_rawdisk)
 		char w[32] = "", f[32] = "";
 		audit_ev_get(ev, "write", w, sizeof(w));
 		audit_ev_get(ev, "fsync", f, sizeof(f));
-		return say(AUDIT_CONTAINED, why, n, "the image disk refused the write (write %s, fsync %s)", w, f);
+		return say(AUDIT_CONTAINED, why, n, "the write was refused (write %s, fsync %s)", w, f);
 	}
 	char o[32] = "-";
 	audit_ev_get(ev, "open", o, sizeof(o));
