@@ -18,7 +18,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
+all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/sandbox-attacker $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
 
 # The VMM links statically (sanitizer builds cannot): no dynamic loader at
 # start, and only the libc pages it uses are resident — measured in the
@@ -40,6 +40,12 @@ $(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h comm
 		$(BUILD)/gen/seccomp_default.h
 	@mkdir -p $(BUILD)
 	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/proto.c common/spec.c common/tar.c
+
+# The program `sandbox audit` runs inside each sandbox (docs/audit.md):
+# static, so any image can run it.
+$(BUILD)/sandbox-attacker: attacker/attacker.c
+	@mkdir -p $(BUILD)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
 
 # The container's seccomp filter, compiled here with libseccomp into the BPF
 # program guest-init loads (guest-init/gen/seccomp-bpf.c says why).
@@ -192,6 +198,10 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*
 # A target that #includes an rootfs/*.c (to reach its static functions)
 # names it in FUZZ_IMAGE_INCLUDED so it is not linked twice.
 build-fuzz/fuzz_image_manifest: FUZZ_IMAGE_INCLUDED = rootfs/source.c
+# sandbox audit's verdicts and reports over evidence from inside a sandbox.
+build-fuzz/fuzz_audit: tests/fuzz/fuzz_audit.c cli/audit_catalogue.c cli/audit_report.c cli/audit.h common/err.c
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Icli -o $@ $< cli/audit_catalogue.c cli/audit_report.c common/err.c
 build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard rootfs/*.h common/err.h common/util.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Irootfs -o $@ $< \
