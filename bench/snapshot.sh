@@ -7,10 +7,11 @@
 #     restored VM's first KVM_RUN (first_run_ms, from the VMM's timings).
 #  2. `sandbox snapshot` of an idle 128 MiB sandbox, RUNS_SNAP times.
 #  3. Idle density: COLD idle sandboxes (busybox sleep) started cold, then
-#     CLONES clones of a snapshot of one; for each set the time from its
-#     first start until every one answered a `sandbox exec ID true` (ready
-#     for work), MemAvailable's drop and the PSS of the owner and VMM
-#     processes, per sandbox.
+#     CLONES clones of a snapshot of one (`sandbox clone -n`, which returns
+#     once every clone is restored and took its identity); for each set the
+#     time from its first start until every one answered a `sandbox exec ID
+#     true` (ready for work), MemAvailable's drop and the PSS of the owner
+#     and VMM processes, per sandbox.
 # Output: a table on stdout. Ratios matter, absolutes under TCG do not.
 #   bench/snapshot.sh [BUILD_DIR]
 set -u
@@ -54,16 +55,17 @@ one() { # one cold|from: exit_ms
 	case $1 in
 	cold) "$STAMP" --timeout 120 -- "$SB" run --rm busybox true >/dev/null 2>"$err" ;;
 	from) SANDBOX_TIMINGS=1 "$STAMP" --timeout 120 -- "$SB" run --rm --from snap true >/dev/null 2>"$err"
-	      first="$first $(grep '^sandbox-restore-timings:' "$err" | tail -n 1 | sed -n 's/.*first_run_ms=\([^ ]*\).*/\1/p')" ;;
+	      grep '^sandbox-restore-timings:' "$err" | tail -n 1 | sed -n 's/.*first_run_ms=\([^ ]*\).*/\1/p' >>"$W/first" ;;
 	esac
 	[ "$(field "$err" status)" = 0 ] || { say "$1 failed: $(grep -v '^stamp:' "$err" | tail -n 2)"; echo -1; return; }
 	field "$err" exit_ms
 }
-one cold >/dev/null; one from >/dev/null; first=""      # warm-up
+one cold >/dev/null; one from >/dev/null; rm -f "$W/first"      # warm-up
 for r in $(seq "$RUNS"); do
 	if [ $((r % 2)) = 1 ]; then cold="$cold $(one cold)"; from="$from $(one from)"
 	else from="$from $(one from)"; cold="$cold $(one cold)"; fi
 done
+first=$(tr '\n' ' ' <"$W/first" 2>/dev/null)
 mc=$(echo "$cold" | median) mf=$(echo "$from" | median) m1=$(echo "$first" | median)
 
 # ---- 2. snapshot time ------------------------------------------------------------

@@ -32,6 +32,8 @@
  *                            last output; the guest waits for BYE, then ends.
  *                 QUIESCED   the last frame before RESUME/RESTORED: every
  *                            frame before it is whole and sent
+ *                 RESUMED    RESUME or RESTORED is done (a clone has its
+ *                            new identity): execs are taken again
  *
  * Both ends are hostile to each other in principle (the guest certainly
  * is): a frame longer than SB_FRAME_MAX, an unknown type or a payload of
@@ -68,6 +70,7 @@ enum sb_frame_type {
 	SB_F_STDERR = 18,
 	SB_F_EXIT = 19,
 	SB_F_QUIESCED = 20,
+	SB_F_RESUMED = 21,
 };
 
 /* RESTORED's payload (SB_RESTORED_SIZE bytes, little endian):

@@ -227,6 +227,8 @@ static int host_frame(struct relay *r, const struct sb_frame *f)
 			r->quiesce = 1;
 		break;
 	case SB_F_RESUME:
+		if (r->quiesce)
+			sb_tx_put(&r->tx, SB_F_RESUMED, NULL, 0);
 		r->quiesce = 0;
 		break;
 	case SB_F_RESTORED: {
@@ -236,6 +238,8 @@ static int host_frame(struct relay *r, const struct sb_frame *f)
 		if (r->on_restored)
 			r->on_restored(r, &id);
 		r->quiesce = 0;
+		/* the new identity is taken: the host may send work */
+		sb_tx_put(&r->tx, SB_F_RESUMED, NULL, 0);
 		break;
 	}
 	default:
@@ -365,7 +369,9 @@ int relay_run(struct relay *r)
 			[P_OUT] = { .fd = room ? r->out_r : -1, .events = POLLIN },
 			[P_ERR] = { .fd = room ? r->err_r : -1, .events = POLLIN },
 			[P_SIG] = { .fd = r->sigfd, .events = POLLIN },
-			[P_EXTRA] = { .fd = r->extra_fd, .events = POLLIN },
+			/* no new exec while quiesced: one accepted in a clone before
+			 * RESTORED would run with the snapshot's random state */
+			[P_EXTRA] = { .fd = r->quiesce ? -1 : r->extra_fd, .events = POLLIN },
 			/* stdin the child has not taken yet: wait for room. */
 			[P_STDIN] = { .fd = r->pend_off < r->pend_len ? r->in_w : -1, .events = POLLOUT },
 		};

@@ -305,6 +305,10 @@ static void *relay_loop(void *arg)
 				}
 				pthread_mutex_unlock(&r->qlock);
 				break;
+			case SB_F_RESUMED:
+				if (r->on_resumed)
+					r->on_resumed(r->on_exit_arg);
+				break;
 			case SB_F_EXIT:
 				atomic_store(&r->exit_ns, now_ns());
 				atomic_store(&r->status, (int)(sb_get_u32(f.data) & 0xff));
