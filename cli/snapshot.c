@@ -647,37 +647,52 @@ int cmd_clone(int argc, char **argv)
 		return cli_report(&e);
 	char self[4200];
 	snprintf(self, sizeof(self), "%s/sandbox", self_dir());
+	/* as many at once as there are CPUs: each restore is CPU work */
+	long par = sysconf(_SC_NPROCESSORS_ONLN);
+	if (par < 1)
+		par = 1;
 	int status = 0;
-	for (long i = 1; i <= n; i++) {
-		char name[128];
-		char *av[12];
-		int k = 0;
-		av[k++] = self;
-		av[k++] = "run";
-		av[k++] = "-d";
-		av[k++] = "--from";
-		av[k++] = (char *)snap;
-		if (prefix) {
-			snprintf(name, sizeof(name), n == 1 ? "%s" : "%s-%ld", prefix, i);
-			av[k++] = "--name";
-			av[k++] = name;
+	long running = 0, next = 1;
+	while (next <= n || running > 0) {
+		if (next <= n && running < par && status == 0) {
+			char name[128];
+			char *av[12];
+			int k = 0;
+			av[k++] = self;
+			av[k++] = "run";
+			av[k++] = "-d";
+			av[k++] = "--from";
+			av[k++] = (char *)snap;
+			if (prefix) {
+				snprintf(name, sizeof(name), n == 1 ? "%s" : "%s-%ld", prefix, next);
+				av[k++] = "--name";
+				av[k++] = name;
+			}
+			av[k] = NULL;
+			fflush(NULL);
+			pid_t pid = fork();
+			if (pid < 0)
+				return cli_fail("fork: %s", strerror(errno));
+			if (pid == 0) {
+				execv(self, av);
+				_exit(EXIT_ERR);
+			}
+			running++;
+			next++;
+			continue;
 		}
-		av[k] = NULL;
-		fflush(NULL);
-		pid_t pid = fork();
-		if (pid < 0)
-			return cli_fail("fork: %s", strerror(errno));
-		if (pid == 0) {
-			execv(self, av);
-			_exit(EXIT_ERR);
-		}
+		if (running == 0)
+			break;      /* a clone failed: start no more */
 		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-			status = WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_ERR;
+		pid_t w = wait(&st);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
 			break;
 		}
+		running--;
+		if ((!WIFEXITED(st) || WEXITSTATUS(st)) && status == 0)
+			status = WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_ERR;
 	}
 	return status;
 }
