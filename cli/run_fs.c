@@ -11,10 +11,14 @@
  *  - its own sandbox, -o sandbox=namespace: new mount, PID and network
  *    namespaces, pivot_root into DIR (the only host tree it can reach
  *    then), its seccomp allowlist and a reduced capability set;
+ *  - an unprivileged uid where the export permits: DIR owned by a user
+ *    who can reach it gets a daemon running as that user, the root of a
+ *    user namespace of its own that maps nothing else (fs_ids_of);
+ *    a root-owned DIR keeps a root daemon (its files keep their owners);
  *  - its vhost-user socket in the sandbox's socket directory
- *    (ROOT/<id>/sock), which the VMM connects to before its jail.
- * It runs as root: the guest's files keep their owners (chown, setuid
- * of the file server) and the namespace sandbox needs it.
+ *    (ROOT/<id>/sock), made and listened on here and handed over (--fd):
+ *    the VMM connects to it before its jail, the daemon needs no access
+ *    to the state directory.
  *
  * On a host whose root is an initramfs (the nested test host) pivot_root
  * is refused; there the daemon's namespace first gets a recursive bind of
