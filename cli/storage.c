@@ -23,7 +23,10 @@
 
 #include "state.h"
 
-#define TEMPLATE_FMT ".template-v1-%llu.ext4"
+/* v2: without resize_inode (v1 had it: 588 KiB of data per 1 GiB template
+ * instead of 76 KiB, all of it copied per run). A v1 template left in
+ * STORAGE is no longer used. */
+#define TEMPLATE_FMT ".template-v2-%llu.ext4"
 
 static char root[512];
 static int root_fd = -1;
@@ -109,7 +112,7 @@ static int make_template(const char *file, uint64_t size, struct err *e)
 	char path[sizeof(root) + 64];
 	snprintf(path, sizeof(path), "%s/%s", root, file);
 	snprintf(kib, sizeof(kib), "%lluk", (unsigned long long)(size / 1024));
-	char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-T", "default", "-O", "^has_journal",
+	char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-T", "default", "-O", "^has_journal,^resize_inode",
 			 "-m", "0", "-E", "lazy_itable_init=1,nodiscard,root_owner=0:0", "-L", "sandbox-rw", path, kib,
 			 NULL };
 	int errp[2];
