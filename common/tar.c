@@ -15,6 +15,8 @@
 
 #define BLK 512
 #define IOBUF (256 * 1024)
+#define SPLICE_MIN (64 * 1024)          /* smaller files are gathered in IOBUF */
+#define SPLICE_CHUNK (1024 * 1024)
 
 /* ustar header field offsets and sizes */
 #define H_NAME 0
@@ -65,6 +67,7 @@ static int write_full(int fd, const void *buf, size_t n)
 
 struct tw {
 	int out;
+	bool splice_ok;         /* the archive may take splice(2) (until refused) */
 	uint8_t *buf;           /* IOBUF: headers and small files gathered */
 	size_t len;
 	char path[TAR_MAX_PATH + 2];   /* the current entry's name */
@@ -204,12 +207,49 @@ static int tw_header(struct tw *w, const struct stat *st, char type, uint64_t si
 	return tw_put(w, h, BLK);
 }
 
+/* Move up to LEFT bytes of FD straight into the archive (a pipe) with
+ * splice(2): the file's pages go to the pipe without a copy through our
+ * buffer. *LEFT counts down, *EOF is set if the file ended early (it
+ * shrank). 0, or 1 when splice cannot serve these two (EINVAL and the
+ * like before any byte: the caller copies instead), or -1 on an error. */
+static int tw_splice(struct tw *w, int fd, uint64_t *left, bool *eof)
+{
+	if (tw_flush(w))
+		return -1;
+	bool moved = false;
+	while (*left) {
+		ssize_t n = splice(fd, NULL, w->out, NULL, *left < SPLICE_CHUNK ? (size_t)*left : SPLICE_CHUNK,
+				   SPLICE_F_MORE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && !moved && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
+			return 1;
+		if (n < 0)
+			return err_errno(w->e, errno, "%.200s into the archive", w->path);
+		if (n == 0) {
+			*eof = true;
+			return 0;
+		}
+		moved = true;
+		*left -= (uint64_t)n;
+	}
+	return 0;
+}
+
 /* A regular file's data: SIZE bytes (zeros if it shrank meanwhile),
- * padded to the block. */
+ * padded to the block. From SPLICE_MIN bytes on, by splice(2) where the
+ * archive is a pipe. */
 static int tw_data(struct tw *w, int fd, uint64_t size)
 {
 	uint64_t left = size;
 	bool eof = false;
+	if (size >= SPLICE_MIN && w->splice_ok) {
+		int r = tw_splice(w, fd, &left, &eof);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			w->splice_ok = false;   /* not a pipe: copy from now on */
+	}
 	while (left) {
 		if (w->len == IOBUF && tw_flush(w))
 			return -1;
@@ -343,7 +383,7 @@ static int tw_entry(struct tw *w, int dirfd, const char *name, bool follow, int 
 
 int tar_write(int out, int dirfd, const char *path, const char *arcname, unsigned flags, struct err *e)
 {
-	struct tw w = { .out = out, .e = e };
+	struct tw w = { .out = out, .e = e, .splice_ok = true };
 	size_t alen = strlen(arcname);
 	if (!alen || alen > TAR_MAX_PATH)
 		return err_errno(e, 0, "archive name of %zu bytes", alen);
@@ -400,6 +440,7 @@ struct dirfix {
 
 struct tr {
 	int in;
+	bool splice_ok;         /* the archive may give splice(2) (until refused) */
 	int root;
 	const struct tar_xopts *o;
 	struct tar_result *res;
@@ -718,6 +759,35 @@ static uint32_t file_mode(struct tr *r, uint64_t mode)
 	return r->o->no_suid ? m & ~(uint32_t)(S_ISUID | S_ISGID) : m;
 }
 
+/* Move up to *LEFT bytes of the archive (a pipe) straight into FD with
+ * splice(2), counted against the cap as they come: no copy through our
+ * buffer. 0 (*LEFT what is still to read: all of it when splice cannot
+ * serve these two, which then stays off), or -1 on an error. */
+static int tr_splice(struct tr *r, int fd, const char *path, uint64_t *left)
+{
+	bool moved = false;
+	while (*left) {
+		size_t want = *left < SPLICE_CHUNK ? (size_t)*left : SPLICE_CHUNK;
+		if (r->o->max_bytes && (want > r->o->max_bytes || r->res->bytes > r->o->max_bytes - want))
+			return 0;       /* near the cap: the read path says so exactly */
+		ssize_t n = splice(r->in, NULL, fd, NULL, want, SPLICE_F_MOVE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) && !moved) {
+			r->splice_ok = false;
+			return 0;
+		}
+		if (n < 0)
+			return err_errno(r->e, errno, "write '%.200s'", path);
+		if (n == 0)
+			return err_errno(r->e, 0, "the archive is truncated");
+		moved = true;
+		r->res->bytes += (uint64_t)n;
+		*left -= (uint64_t)n;
+	}
+	return 0;
+}
+
 static int tr_regular(struct tr *r, int dfd, const char *base, const char *path, uint64_t size, uint64_t mode,
 		      uint64_t uid, uint64_t gid, int64_t mtime)
 {
@@ -726,8 +796,8 @@ static int tr_regular(struct tr *r, int dfd, const char *base, const char *path,
 	int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_errno(r->e, errno, "create '%.200s'", path);
-	int rc = 0;
 	uint64_t left = size;
+	int rc = size >= SPLICE_MIN && r->splice_ok ? tr_splice(r, fd, path, &left) : 0;
 	while (left && !rc) {
 		size_t k = left < IOBUF ? (size_t)left : IOBUF;
 		if (tr_read(r, r->buf, k))
@@ -974,7 +1044,7 @@ int tar_extract(int in, int root, const struct tar_xopts *o, struct tar_result *
 	if (!res)
 		res = &local;
 	memset(res, 0, sizeof(*res));
-	struct tr r = { .in = in, .root = root, .o = o, .res = res, .e = e, .cached_fd = -1 };
+	struct tr r = { .in = in, .root = root, .o = o, .res = res, .e = e, .cached_fd = -1, .splice_ok = true };
 	if (!(r.buf = malloc(IOBUF)))
 		return err_oom(e, "archive buffer");
 	int rc = 0;
