@@ -196,6 +196,7 @@ static int mount_root(const struct cspec *o, struct err *err)
 	readahead_kb(o->image_dev);
 	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, NULL))
 		return err_errno(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
+	mark("image");
 	if (o->upper_dev) {
 		/* --storage: an ext4 disk (a sparse file on the host), so a full
 		 * layer is ENOSPC, not guest memory. noinit_itable: no
@@ -212,6 +213,7 @@ static int mount_root(const struct cspec *o, struct err *err)
 		if (mount("tmpfs", "/run/rw", "tmpfs", MS_NODEV, opts))
 			return err_errno(err, errno, "mount the writable layer");
 	}
+	mark("layer");
 	if (mkdir("/run/rw/upper", 0755) || mkdir("/run/rw/work", 0755))
 		return err_errno(err, errno, "mkdir the writable layer");
 	if (mount("overlay", ROOT, "overlay", MS_NODEV,

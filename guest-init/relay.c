@@ -190,10 +190,22 @@ static int host_frame(struct relay *r, const struct sb_frame *f)
 	switch (f->type) {
 	case SB_F_STDIN:
 		if (r->in_w >= 0) {
-			memcpy(r->pend, f->data, f->len);
-			r->pend_len = f->len;
+			/* Straight from the frame; only what the child's stdin
+			 * does not take now waits in pend. */
+			ssize_t n;
+			do
+				n = write(r->in_w, f->data, f->len);
+			while (n < 0 && errno == EINTR);
+			if (n < 0 && errno != EAGAIN) {   /* the child closed its stdin: drop it */
+				stdin_close(r);
+				break;
+			}
+			size_t took = n > 0 ? (size_t)n : 0;
+			memcpy(r->pend, f->data + took, f->len - took);
+			r->pend_len = f->len - took;
 			r->pend_off = 0;
-			stdin_drain(r);
+			if (r->stdin_eof && !r->pend_len)
+				stdin_close(r);
 		}
 		break;
 	case SB_F_STDIN_EOF:
