@@ -168,8 +168,13 @@ static void child_userns(int rep, int go)
 	char c;
 	if (write(rep, "u", 1) != 1 || read(go, &c, 1) != 1 || c != 'g')
 		_exit(127);   /* the owner said why */
+	pid_t owner = getppid();
 	if (setgroups(0, NULL) || setresgid(0, 0, 0) || setresuid(0, 0, 0))
 		child_fail(rep, "becoming the namespace's root", errno);
+	/* A change of ids clears the parent-death signal: again, and the
+	 * owner may have gone meanwhile. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != owner)
+		_exit(127);
 }
 
 /* In the daemon's child: its namespaces, then exec. Does not return. */
