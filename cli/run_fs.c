@@ -121,7 +121,9 @@ static void child_fail(int rep, const char *what, int errnum)
 {
 	char msg[400];
 	int n = snprintf(msg, sizeof(msg), "E%s: %s", what, strerror(errnum));
-	if (write(rep, msg, (size_t)n) < 0) {
+	if (n >= (int)sizeof(msg))
+		n = (int)sizeof(msg) - 1;
+	if (n > 0 && write(rep, msg, (size_t)n) < 0) {
 		/* the owner is gone */
 	}
 	_exit(127);
