@@ -105,6 +105,10 @@ struct cspec {
 	 * (0: tmpfs's default); not both. */
 	const char *upper_dev;          /* "vdc"; NULL: a tmpfs */
 	uint64_t upper_size;            /* tmpfs bytes, 0: tmpfs's default */
+	/* The layer is thrown away when the container ends (--rm): the
+	 * guest syncs only the writable volumes before EXIT, not the layer.
+	 * Without it everything is synced (a kept layer stays consistent). */
+	bool upper_scratch;
 	/* sandbox cp: argv is then one absolute path in the container */
 	enum cspec_action action;
 	uint32_t cp_flags;              /* CSPEC_CP_FLAGS bits, only with an action */

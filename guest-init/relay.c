@@ -23,6 +23,8 @@
 
 enum { P_VSOCK, P_OUT, P_ERR, P_SIG, P_EXTRA, P_STDIN, P_N };
 
+#define RELAY_PIPE_SZ (256 * 1024)  /* the child's stdin and stdout pipes (64 KiB by default) */
+
 uint64_t relay_mono_ms(void)
 {
 	struct timespec ts;
@@ -124,10 +126,14 @@ int relay_spawn(struct relay *r, bool tty, bool stdin_open, uint16_t rows, uint1
 				return err_errno(err, errno, "pipe");
 			child_in = in[0];
 			r->in_w = in[1];
+			/* Room for several STDIN frames: fewer switches between
+			 * us and a child that reads a stream (sandbox cp). */
+			fcntl(in[1], F_SETPIPE_SZ, RELAY_PIPE_SZ);
 		} else {
 			child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			r->in_w = -1;
 		}
+		fcntl(out[1], F_SETPIPE_SZ, RELAY_PIPE_SZ);
 		child_out = out[1];
 		child_err = er[1];
 		r->out_r = out[0];
@@ -192,10 +198,22 @@ static int host_frame(struct relay *r, const struct sb_frame *f)
 	switch (f->type) {
 	case SB_F_STDIN:
 		if (r->in_w >= 0) {
-			memcpy(r->pend, f->data, f->len);
-			r->pend_len = f->len;
+			/* Straight from the frame; only what the child's stdin
+			 * does not take now waits in pend. */
+			ssize_t n;
+			do
+				n = write(r->in_w, f->data, f->len);
+			while (n < 0 && errno == EINTR);
+			if (n < 0 && errno != EAGAIN) {   /* the child closed its stdin: drop it */
+				stdin_close(r);
+				break;
+			}
+			size_t took = n > 0 ? (size_t)n : 0;
+			memcpy(r->pend, f->data + took, f->len - took);
+			r->pend_len = f->len - took;
 			r->pend_off = 0;
-			stdin_drain(r);
+			if (r->stdin_eof && !r->pend_len)
+				stdin_close(r);
 		}
 		break;
 	case SB_F_STDIN_EOF:

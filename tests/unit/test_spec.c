@@ -96,7 +96,7 @@ static struct cspec full(void)
 		.volumes = { { "vdb", "/data", false, false }, { "vdc", "/ro/x", true, false }, { "fs0", "/host", true, true } },
 		.nvolumes = 3,
 		.eth = true, .eth_addr = htonl(0xac1e0502), .eth_gw = htonl(0xac1e0501), .eth_dns = htonl(0x08080808),
-		.eth_prefix = 24, .upper_dev = "vdd",
+		.eth_prefix = 24, .upper_dev = "vdd", .upper_scratch = true,
 	};
 	return s;
 }
@@ -119,6 +119,7 @@ static void assert_same(const struct cspec *a, const struct cspec *b)
 			    a->rlimits[i].hard == b->rlimits[i].hard);
 	assert_true(a->read_only == b->read_only && a->init == b->init && a->network == b->network);
 	assert_true(a->audit_privileged == b->audit_privileged);
+	assert_true(a->upper_scratch == b->upper_scratch);
 	assert_true(a->stdin_open == b->stdin_open && a->tty == b->tty && a->rows == b->rows && a->cols == b->cols);
 	assert_string_equal(a->image_dev, b->image_dev);
 	assert_string_equal(a->image_fs, b->image_fs);
@@ -170,7 +171,8 @@ static void test_round_trip_minimal(void **state)
 	assert_null(out.cwd);
 	assert_null(out.user);
 	assert_null(out.image_dev);
-	assert_false(out.eth || out.tty || out.read_only || out.init || out.stdin_open || out.audit_privileged);
+	assert_false(out.eth || out.tty || out.read_only || out.init || out.stdin_open || out.audit_privileged ||
+		     out.upper_scratch);
 	assert_int_equal(out.network, CSPEC_NET_NONE);
 	assert_true(out.memory == 0 && out.upper_size == 0);
 	assert_null(out.upper_dev);
@@ -408,7 +410,7 @@ static void test_values(void **state)
 	b_recu32(T_FLAGS, 0);
 	REFUSED("flags 0");
 	b_begin();
-	b_recu32(T_FLAGS, 16);
+	b_recu32(T_FLAGS, 32);
 	REFUSED("unknown flag");
 	b_begin();
 	b_recu32(T_NETWORK, CSPEC_NET_NONE);
