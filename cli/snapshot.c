@@ -388,41 +388,35 @@ static int one_ref(int argc, char **argv, const char *what, struct err *e)
 	return 0;
 }
 
-int cmd_pause(int argc, char **argv)
+/* pause: a running VM sandbox's vCPUs stop; resume: a paused one's go on.
+ * The state says which (ps shows it, exec refuses a paused one). */
+static int pause_resume(int argc, char **argv, bool pause)
 {
+	const char *what = pause ? "pause" : "resume";
 	struct err e = { 0 };
 	struct sandbox_state s;
 	char ctl[700];
-	int k = one_ref(argc, argv, "pause", &e);
+	int k = one_ref(argc, argv, what, &e);
 	if (k)
 		return k > 0 ? 0 : cli_report(&e);
-	if (vm_sandbox(argv[1], &s, &e))
-		return cli_report(&e);
+	if (pause) {
+		if (vm_sandbox(argv[1], &s, &e))
+			return cli_report(&e);
+	} else {
+		if (state_find(argv[1], &s, &e))
+			return cli_report(&e);
+		if (strcmp(s.status, "paused") || !state_vmm_alive(&s))
+			return cli_fail("%s is not paused", argv[1]);
+	}
 	ctl_path(&s, ctl, sizeof(ctl));
-	if (control_request(ctl, "pause", NULL, 0, 30, &e) || set_status(s.id, "paused", &e))
+	if (control_request(ctl, what, NULL, 0, 30, &e) || set_status(s.id, pause ? "paused" : "running", &e))
 		return cli_report(&e);
 	printf("%s\n", s.name);
 	return 0;
 }
 
-int cmd_resume(int argc, char **argv)
-{
-	struct err e = { 0 };
-	struct sandbox_state s;
-	char ctl[700];
-	int k = one_ref(argc, argv, "resume", &e);
-	if (k)
-		return k > 0 ? 0 : cli_report(&e);
-	if (state_find(argv[1], &s, &e))
-		return cli_report(&e);
-	if (strcmp(s.status, "paused") || !state_vmm_alive(&s))
-		return cli_fail("%s is not paused", argv[1]);
-	ctl_path(&s, ctl, sizeof(ctl));
-	if (control_request(ctl, "resume", NULL, 0, 30, &e) || set_status(s.id, "running", &e))
-		return cli_report(&e);
-	printf("%s\n", s.name);
-	return 0;
-}
+int cmd_pause(int argc, char **argv) { return pause_resume(argc, argv, true); }
+int cmd_resume(int argc, char **argv) { return pause_resume(argc, argv, false); }
 
 /* ------------------------------------------------------------------ */
 /* snapshot */
