@@ -461,8 +461,10 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		started = -1;
 	} else if (o.from && o.ncmd) {
 		close(ready[0]);
+		uint64_t t_ready = now_ns();
 		/* run --from SNAP CMD: CMD in the clone, then the clone goes */
 		status = exec_command(&s, o.cmd, o.ncmd, o.interactive, o.tty, &e);
+		uint64_t t_exec = now_ns();
 		int st;
 		if (status < 0 && waitpid(child, &st, WNOHANG) == child) {
 			/* the VMM failed first (it said why): its status */
@@ -475,8 +477,9 @@ int cmd_run(int argc, char **argv, uint64_t start)
 				;
 		}
 		if (getenv("SANDBOX_TIMINGS"))
-			fprintf(stderr, "sandbox-from-timings: forked_ms=%.3f done_ms=%.3f\n",
-				(double)(t_forked - start) * 1e-6, (double)(now_ns() - start) * 1e-6);
+			fprintf(stderr, "sandbox-from-timings: forked_ms=%.3f resumed_ms=%.3f exec_done_ms=%.3f done_ms=%.3f\n",
+				(double)(t_forked - start) * 1e-6, (double)(t_ready - start) * 1e-6,
+				(double)(t_exec - start) * 1e-6, (double)(now_ns() - start) * 1e-6);
 	} else {
 		if (ready[0] >= 0)
 			close(ready[0]);
