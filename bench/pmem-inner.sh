@@ -60,6 +60,13 @@ run_one() {
 	case $cfg in
 	bb-*) SANDBOX_IMAGE_DIR=$BB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" busybox true \
 		>"$work/out" 2>"$err" ;;
+	boot-*) # the guest kernel with and without this feature's options, no device
+		local k=$B/guest-vmlinux; [ "$t" = base ] && k=$B/guest-vmlinux-nopmem
+		"$STAMP" --timeout 120 -- "$SB" vm --kernel "$k" --initrd "$B/guest-initramfs.cpio" --mem 128M --timings \
+			--timeout 60 >"$work/out" 2>"$err"
+		local init; init=$(grep '^sandbox-timings:' "$err" | tail -n 1 | sed -n 's/.* init_reached_ms=\([^ ]*\).*/\1/p')
+		echo "rec cfg=$cfg ms=${init:-0} status=0 bad=$([ -n "$init" ] && [ "$init" != 0.000 ] && echo 0 || echo 1)"
+		return ;;
 	py-*) SANDBOX_IMAGE_DIR=$DEB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" debian \
 		python3 -c 'print(1)' >"$work/out" 2>"$err" ;;
 	esac
@@ -73,6 +80,7 @@ run_one() {
 }
 
 cfgs=( bb-blk bb-pmem py-blk py-pmem )
+[ -e "$B/guest-vmlinux-nopmem" ] && cfgs+=( boot-base boot-pmem )
 say "warm-up"
 for c in "${cfgs[@]}"; do run_one "$c" | sed 's/^rec /warm /'; done
 for r in $(seq "$N"); do

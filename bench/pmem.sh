@@ -9,6 +9,8 @@
 # Measures and prints; never fails because a target was missed. Saves the
 # report to build/bench/pmem-results.txt.
 #   make all && bench/pmem.sh
+# If build/guest-vmlinux-nopmem exists (the guest kernel without this
+# feature's options), boot to init is compared too: what the options cost.
 # Environment: BENCH_RUNS=10, BENCH_PMEM_N=20, PMEM_DEBIAN_DIR (default
 # ~/.cache/sandbox/images-debootstrap), KVMHOST_MEM (test host MiB, 3072).
 set -uo pipefail
@@ -53,6 +55,9 @@ dens() { sed -n "s/^dens transport=$1 .* $2=\([^ ]*\).*/\1/p" "$raw" | head -n 1
 		printf '%-8s %-12s %-12s %-10s %s\n' $t "$b ms" "$p ms" "$(ratio "$p" "$b")x" "$(cnt bb-$t)/$(cnt py-$t)"
 	done
 	echo "# python print: pmem / blk = $(ratio "$(med py-pmem)" "$(med py-blk)")x; busybox true: pmem / blk = $(ratio "$(med bb-pmem)" "$(med bb-blk)")x"
+	if grep -q 'cfg=boot-base' "$raw"; then
+		echo "# boot to init (sandbox vm --timings, no devices): guest kernel without / with the pmem options: $(med boot-base) / $(med boot-pmem) ms = $(ratio "$(med boot-pmem)" "$(med boot-base)")x"
+	fi
 	echo "# idle python sandboxes (each imported a few modules), host memory once all are up"
 	printf '%-8s %-4s %-6s %-22s %-22s\n' transport n up "MemAvailable drop/sbx" "PSS/sbx (owner+VMM)"
 	for t in blk pmem; do
