@@ -11,6 +11,8 @@
 #   make all && bench/pmem.sh
 # If build/guest-vmlinux-nopmem exists (the guest kernel without this
 # feature's options), boot to init is compared too: what the options cost.
+# BENCH_PMEM_RAW=FILE: only print the report of an earlier session's raw
+# lines (build/bench/pmem-raw.txt).
 # Environment: BENCH_RUNS=10, BENCH_PMEM_N=20, PMEM_DEBIAN_DIR (default
 # ~/.cache/sandbox/images-debootstrap), KVMHOST_MEM (test host MiB, 3072).
 set -uo pipefail
@@ -29,7 +31,10 @@ BB=$PWD/$B/test-images
 mkdir -p $B/bench
 raw=$B/bench/pmem-raw.txt
 inner="B=$B BB=$BB DEB=$DEB BENCH_RUNS=${BENCH_RUNS:-10} BENCH_PMEM_N=${BENCH_PMEM_N:-20} bench/pmem-inner.sh"
-if $B/sandbox kvm-check >/dev/null 2>&1; then
+if [ -n "${BENCH_PMEM_RAW:-}" ]; then
+	where="(the report of $BENCH_PMEM_RAW, re-read)"
+	[ "$BENCH_PMEM_RAW" = "$raw" ] || cp "$BENCH_PMEM_RAW" "$raw"
+elif $B/sandbox kvm-check >/dev/null 2>&1; then
 	where=native
 	env B=$B BB="$BB" DEB="$DEB" bench/pmem-inner.sh >"$raw"
 else
@@ -45,7 +50,7 @@ med() { # med CFG: median ms of the good rec lines of CFG
 }
 cnt() { awk -v c="cfg=$1" '$1 == "rec" && $2 == c && / bad=0/' "$raw" | wc -l; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-dens() { sed -n "s/^dens transport=$1 .* $2=\([^ ]*\).*/\1/p" "$raw" | head -n 1; }
+dens() { awk -v t="transport=$1" -v k="$2=" '$1 == "dens" && $2 == t { for (i = 3; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); exit } }' "$raw"; }
 {
 	echo "# bench/pmem.sh, $(date -u +%Y-%m-%dT%H:%MZ), in $where"
 	echo "# sandbox run --rm --image-transport T IMAGE CMD, spawn -> exit, median of the good runs"
