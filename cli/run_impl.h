@@ -18,8 +18,18 @@
 #define GUEST_MEM_DEFAULT (128 * MIB)
 #define GUEST_MEM_OVERHEAD (96 * MIB)   /* guest kernel + init beside a --memory limit */
 
+/* How the VM reaches the image (--image-transport, docs/pmem.md). */
+enum image_transport {
+	IMAGE_TRANSPORT_DEFAULT = 0,    /* IMAGE_TRANSPORT_PREFERRED for erofs images, else blk */
+	IMAGE_TRANSPORT_BLK,            /* virtio-blk: /dev/vda, the guest's own page cache */
+	IMAGE_TRANSPORT_PMEM,           /* virtio-pmem + DAX: the host's page cache, shared */
+};
+/* The default for an erofs image, as measured (SPEC.md, docs/pmem.md). */
+#define IMAGE_TRANSPORT_PREFERRED IMAGE_TRANSPORT_BLK
+
 struct run_opts {
 	bool interactive, tty, rm, detach, read_only, init;
+	enum image_transport image_transport;
 	const char *name, *workdir, *user, *hostname, *network, *kernel, *initrd, *isolation, *image;
 	char *env[MAX_LIST * 4];
 	int nenv;

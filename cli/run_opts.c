@@ -64,6 +64,9 @@ void run_usage(FILE *f)
 		"      --storage SIZE     the writable layer: an ext4 disk of SIZE (default 1g,\n"
 		"                         16m to 1024g), a sparse file: writing more is ENOSPC\n"
 		"      --read-only        no writable root filesystem (and no --storage file)\n"
+		"      --image-transport blk|pmem  how the VM reads the image: blk, a virtio\n"
+		"                         disk; pmem, the host's page cache mapped into the\n"
+		"                         guest (erofs images; shared by every sandbox)\n"
 		"      --init             a reaper as PID 1, the command as its child\n"
 		"      --timeout SECONDS  kill the sandbox if it runs longer (exit 124)\n"
 		"      --kernel FILE      guest kernel (default: guest-vmlinux beside sandbox)\n"
@@ -144,7 +147,7 @@ static bool valid_name(const char *n)
 int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 {
 	enum { O_RM = 256, O_NAME, O_ENV_FILE, O_CPUS, O_MEMORY, O_PIDS, O_NETWORK, O_READ_ONLY, O_TIMEOUT,
-	       O_KERNEL, O_INITRD, O_ISOLATION, O_INIT, O_STORAGE, O_FROM, O_HELP };
+	       O_KERNEL, O_INITRD, O_ISOLATION, O_INIT, O_STORAGE, O_FROM, O_IMAGE_TRANSPORT, O_HELP };
 	static const struct option opts[] = {
 		{ "interactive", no_argument, 0, 'i' }, { "tty", no_argument, 0, 't' },
 		{ "detach", no_argument, 0, 'd' }, { "rm", no_argument, 0, O_RM },
@@ -158,6 +161,7 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 		{ "kernel", required_argument, 0, O_KERNEL }, { "initrd", required_argument, 0, O_INITRD },
 		{ "isolation", required_argument, 0, O_ISOLATION }, { "init", no_argument, 0, O_INIT },
 		{ "storage", required_argument, 0, O_STORAGE }, { "from", required_argument, 0, O_FROM },
+		{ "image-transport", required_argument, 0, O_IMAGE_TRANSPORT },
 		{ "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -261,6 +265,14 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 			o->volumes[o->nvol++] = optarg;
 			break;
 		}
+		case O_IMAGE_TRANSPORT:
+			if (!strcmp(optarg, "blk"))
+				o->image_transport = IMAGE_TRANSPORT_BLK;
+			else if (!strcmp(optarg, "pmem"))
+				o->image_transport = IMAGE_TRANSPORT_PMEM;
+			else
+				return err_set(e, "--image-transport: '%s' is not blk or pmem", optarg);
+			break;
 		case O_READ_ONLY: o->read_only = true; break;
 		case O_TIMEOUT: {
 			unsigned long v = strtoul(optarg, &end, 10);
@@ -290,7 +302,7 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 		 * clones can be given (docs/snapshots.md). */
 		if (o->nvol || o->memory || o->cpus || o->storage != STORAGE_DEFAULT || o->read_only || o->init ||
 		    o->nenv || o->workdir || o->user || o->pids || o->network_set || o->kernel || o->initrd ||
-		    strcmp(o->isolation, "vm"))
+		    o->image_transport != IMAGE_TRANSPORT_DEFAULT || strcmp(o->isolation, "vm"))
 			return err_set(e, "--from: the sandbox is the snapshot's; of the run options only --name, "
 					  "--hostname, --rm, -d, -i, -t, -p and --timeout go with it");
 		if (argc - optind > 0 && o->detach)

@@ -96,7 +96,7 @@ int spec_volume(struct run_spec *s, unsigned disk, const char *path, size_t len,
 	unsigned i = c->nvolumes;
 	if (i == CSPEC_MAX_VOLUMES)
 		return err_set(e, "more than %d volumes", CSPEC_MAX_VOLUMES);
-	if (!disk || disk > 25)
+	if (disk > 25)     /* 0 (vda) with the image on virtio-pmem */
 		return err_set(e, "volume disk %u: no vdX name", disk);
 	if (len > CSPEC_MAX_PATH)
 		return err_set(e, "-v %.*s: the path is longer than %d bytes", (int)(len > 60 ? 60 : len), path,

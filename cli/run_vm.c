@@ -230,10 +230,28 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 	if (getenv("SANDBOX_NO_JAIL"))                          /* debugging only */
 		c->jail = -1;
 
-	/* Disks: the image first (vda), then the volumes (vdb, ...). */
-	if (set_disk(c, rc->disk, strlen(rc->disk), true, e))
-		return -1;
-	spec->c.image_dev = "vda";
+	/* The image: virtio-pmem (/dev/pmem0, mounted with DAX: the host's
+	 * page cache is the guest's) or the first disk (vda); then the
+	 * volumes (vdb, ... or from vda with pmem). */
+	enum image_transport t = o->image_transport;
+	bool erofs = rc->fstype && !strcmp(rc->fstype, "erofs");
+	if (t == IMAGE_TRANSPORT_DEFAULT)
+		t = erofs ? IMAGE_TRANSPORT_PREFERRED : IMAGE_TRANSPORT_BLK;
+	if (t == IMAGE_TRANSPORT_PMEM) {
+		if (!erofs)
+			return err_set(e, "--image-transport pmem needs an erofs image (this one is %s)",
+				       rc->fstype ? rc->fstype : "of no known type");
+		if (strlen(rc->disk) >= sizeof(c->pmem.path))
+			return err_set(e, "image %s: path longer than %zu bytes", rc->disk, sizeof(c->pmem.path) - 1);
+		memcpy(c->pmem.path, rc->disk, strlen(rc->disk) + 1);
+		c->has_pmem = true;
+		spec->c.image_dev = "pmem0";
+		spec->c.image_dax = true;
+	} else {
+		if (set_disk(c, rc->disk, strlen(rc->disk), true, e))
+			return -1;
+		spec->c.image_dev = "vda";
+	}
 	spec->c.image_fs = rc->fstype;
 	for (int i = 0; i < o->nvol; i++) {
 		const char *colon = strchr(o->volumes[i], ':');

@@ -32,7 +32,7 @@ enum {
 	T_LAST = T_ACTION,
 };
 
-enum { F_READ_ONLY = 1, F_INIT = 2, F_STDIN = 4, F_AUDIT_PRIV = 8, F_SCRATCH = 16, F_ALL = 31 };
+enum { F_READ_ONLY = 1, F_INIT = 2, F_STDIN = 4, F_AUDIT_PRIV = 8, F_SCRATCH = 16, F_IMAGE_DAX = 32, F_ALL = 63 };
 enum { V_RO = 1, V_FS = 2, V_ALL = 3 };
 
 #define REPEATED ((1u << T_ENV) | (1u << T_ARG) | (1u << T_RLIMIT) | (1u << T_VOLUME))
@@ -120,6 +120,8 @@ static int check_vm(const struct cspec *s, struct cspec_err *e)
 	if (s->image_dev && (!devname_ok(s->image_dev) || !devname_ok(s->image_fs)))
 		return fail(e, "spec: image %.40s:%.40s: want [a-z0-9]{1,%d} names", s->image_dev, s->image_fs,
 			    CSPEC_MAX_DEVNAME);
+	if (s->image_dax && !s->image_dev)
+		return fail(e, "spec: DAX without an image");
 	if (s->nvolumes > CSPEC_MAX_VOLUMES)
 		return fail(e, "spec: too many volumes (%u, at most %d)", s->nvolumes, CSPEC_MAX_VOLUMES);
 	for (unsigned i = 0; i < s->nvolumes; i++) {
@@ -256,7 +258,8 @@ int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, stru
 	}
 	uint32_t flags = (s->read_only ? F_READ_ONLY : 0) | (s->init ? F_INIT : 0) | (s->stdin_open ? F_STDIN : 0) |
 			 (s->audit_privileged ? F_AUDIT_PRIV : 0) |
-			 (s->upper_scratch ? F_SCRATCH : 0);
+			 (s->upper_scratch ? F_SCRATCH : 0) |
+			 (s->image_dax ? F_IMAGE_DAX : 0);
 	if (flags) {
 		rec(&w, T_FLAGS, 4);
 		put_u32(&w, flags);
@@ -405,6 +408,7 @@ static int record(struct cspec *out, uint16_t tag, struct rd *v, struct cspec_er
 		out->stdin_open = u & F_STDIN;
 		out->audit_privileged = u & F_AUDIT_PRIV;
 		out->upper_scratch = u & F_SCRATCH;
+		out->image_dax = u & F_IMAGE_DAX;
 		break;
 	case T_NETWORK:
 		if (!get_u32(v, &u) || u != CSPEC_NET_HOST)     /* NONE is the default: never written */

@@ -95,6 +95,7 @@ struct cspec {
 	bool tty;                       /* a pty for stdio, this size */
 	uint16_t rows, cols;
 	const char *image_dev, *image_fs;       /* the image disk, read-only */
+	bool image_dax;                 /* mount it with -o dax=always (virtio-pmem: "pmem0") */
 	struct cspec_volume volumes[CSPEC_MAX_VOLUMES];
 	unsigned nvolumes;
 	bool eth;                       /* configure eth0: */

@@ -193,9 +193,13 @@ static int mount_root(const struct cspec *o, struct err *err)
 	mkdir("/run/rw", 0755);
 	mkdir(ROOT, 0755);
 	snprintf(dev, sizeof(dev), "/dev/%s", o->image_dev);
-	readahead_kb(o->image_dev);
-	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, NULL))
-		return err_errno(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
+	/* virtio-pmem: the image is memory (the host's page cache, read-only);
+	 * with dax=always erofs reads and maps its files there, without a
+	 * copy in this kernel's page cache (docs/pmem.md). No read-ahead. */
+	if (!o->image_dax)
+		readahead_kb(o->image_dev);
+	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, o->image_dax ? "dax=always" : NULL))
+		return err_errno(err, errno, "mount the image %s (%s%s)", dev, o->image_fs, o->image_dax ? ", dax=always" : "");
 	mark("image");
 	if (o->upper_dev) {
 		/* --storage: an ext4 disk (a sparse file on the host), so a full

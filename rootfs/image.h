@@ -18,7 +18,7 @@
 #include "util.h"
 
 /* Bumped whenever the disk layout we produce changes: part of the key. */
-#define IMAGE_FORMAT_VERSION 1
+#define IMAGE_FORMAT_VERSION 2      /* 2: erofs without inline data (DAX) */
 
 #define EXIT_USAGE 1
 #define EXIT_FAIL 125

@@ -7,6 +7,11 @@
  * equals the build time would be stored as compact inodes; with nanosecond
  * precision that does not happen in practice.
  *
+ * -Enoinline_data: no file's tail is packed into its inode, so every
+ * regular file is FLAT_PLAIN, which erofs serves with DAX when the image is
+ * virtio-pmem (docs/pmem.md: an inlined file would be read through the
+ * guest's page cache, a copy per sandbox). It costs up to a block per file.
+ *
  * As non-root the tree's files belong to the importing user, so the image
  * is made with --all-root (per-file ownership from the layers is lost;
  * import as root to keep it). SANDBOX_IMAGE_MKFS=ext4 forces the fallback. */
@@ -210,9 +215,9 @@ int mkfs_build(const char *dir, const char *out, const char *key, const char **f
 	const char *uuid = fixed_uuid;
 	const char *force = getenv("SANDBOX_IMAGE_MKFS");
 	if (!force || strcmp(force, "ext4")) {
-		char *argv[] = { "mkfs.erofs", "--quiet", "--preserve-mtime", "-U", (char *)uuid,
+		char *argv[] = { "mkfs.erofs", "--quiet", "--preserve-mtime", "-Enoinline_data", "-U", (char *)uuid,
 				 geteuid() ? "--all-root" : NULL, NULL, NULL, NULL };
-		int i = geteuid() ? 6 : 5;
+		int i = geteuid() ? 7 : 6;
 		argv[i] = (char *)out;
 		argv[i + 1] = (char *)dir;
 		struct err e1;

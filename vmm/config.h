@@ -55,6 +55,13 @@ struct fs_config {
 	char socket[108];               /* sun_path */
 };
 
+/* The virtio-pmem device (--pmem PATH): a read-only file (the erofs image)
+ * mapped from the host's page cache into guest-physical space above RAM;
+ * the guest sees /dev/pmem0 and mounts it with DAX (docs/pmem.md). */
+struct pmem_config {
+	char path[PATH_MAX];
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;        /* may be NULL */
@@ -78,6 +85,8 @@ struct vm_config {
 	struct vsock_config vsock;
 	bool has_rng;
 	struct rng_config rng;
+	bool has_pmem;
+	struct pmem_config pmem;
 	unsigned nfs;              /* with any, guest memory is a shared memfd */
 	struct fs_config fs[VM_MAX_FS];
 	/* sandbox run: the VMM's end of the agent channel (common/proto.h),

@@ -118,6 +118,62 @@ int vm_create(struct vm *vm, struct err *e)
 	return 0;
 }
 
+uint64_t vm_window_base(const struct guest_mem *gm)
+{
+	uint64_t end = MMIO_GAP_END;
+	for (unsigned i = 0; i < gm->nregions; i++)
+		if (gm->r[i].gpa + gm->r[i].len > end)
+			end = gm->r[i].gpa + gm->r[i].len;
+	return (end + DEVICE_WINDOW_ALIGN - 1) & ~(DEVICE_WINDOW_ALIGN - 1);
+}
+
+int vm_map_window(struct vm *vm, void *host, uint64_t len, bool readonly, uint64_t *gpa, struct err *e)
+{
+	if (vm->nwindows == VM_MAX_WINDOWS)
+		return err_set(e, "too many device memory windows (max %u)", VM_MAX_WINDOWS);
+	if (!len || len % DEVICE_WINDOW_GRAIN || (uintptr_t)host % 4096)
+		return err_set(e, "device memory window of %llu bytes: not a multiple of %llu MiB",
+			       (unsigned long long)len, DEVICE_WINDOW_GRAIN / MIB);
+	if (readonly && ioctl(vm->kvm.fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
+		return err_set(e, "this host's KVM has no read-only memory slots (KVM_CAP_READONLY_MEM)");
+	uint64_t at = vm_window_base(&vm->mem);
+	if (vm->nwindows) {
+		const struct vm_window *last = &vm->windows[vm->nwindows - 1];
+		at = (last->gpa + last->len + DEVICE_WINDOW_ALIGN - 1) & ~(DEVICE_WINDOW_ALIGN - 1);
+	}
+	/* The guest must be able to address it (CPUID 0x80000008: physical
+	 * address bits; 40 under QEMU's qemu64). */
+	for (unsigned i = 0; vm->cpuid && i < vm->cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *c = &vm->cpuid->entries[i];
+		unsigned bits = c->eax & 0xff;
+		if (c->function == 0x80000008 && bits >= 32 && bits < 64 && at + len > (1ULL << bits))
+			return err_set(e, "device memory window of %llu MiB at 0x%llx lies beyond the guest's %u "
+				       "physical address bits", (unsigned long long)(len / MIB), (unsigned long long)at, bits);
+	}
+	/* Memory slots 0 and 1 are RAM (vm_create). */
+	struct vm_window *w = &vm->windows[vm->nwindows];
+	*w = (struct vm_window){ .gpa = at, .len = len, .host = host, .slot = 2 + vm->nwindows, .readonly = readonly };
+	struct kvm_userspace_memory_region r = {
+		.slot = w->slot,
+		.flags = readonly ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = w->gpa,
+		.memory_size = w->len,
+		.userspace_addr = (uint64_t)(uintptr_t)host,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		return err_sys(e, "KVM_SET_USER_MEMORY_REGION (device window of %llu MiB at 0x%llx)",
+			       (unsigned long long)(len / MIB), (unsigned long long)at);
+	vm->nwindows++;
+	*gpa = at;
+	return 0;
+}
+
+int vm_map_window_ctx(const struct device_ctx *ctx, void *host, uint64_t len, bool readonly, uint64_t *gpa,
+		      struct err *e)
+{
+	return vm_map_window(ctx->host, host, len, readonly, gpa, e);
+}
+
 static int build_cmdline(const struct vm *vm, char *out, size_t len, struct err *e)
 {
 	const struct vm_config *c = &vm->cfg;
@@ -177,7 +233,8 @@ int vm_devices_init(struct vm *vm, struct err *e)
 		return -1;
 	/* virtio devices: each module creates what its part of the config
 	 * asks for, over a context that is all it sees of the VM */
-	const struct device_ctx ctx = { .mem = &vm->mem, .loop = &vm->loop, .attach = virtio_attach_ctx, .host = vm };
+	const struct device_ctx ctx = { .mem = &vm->mem, .loop = &vm->loop, .attach = virtio_attach_ctx,
+					.map_window = vm_map_window_ctx, .host = vm };
 	for (const struct device_module *const *m = device_modules; *m; m++)
 		if ((*m)->create(&ctx, &vm->cfg, e))
 			return -1;

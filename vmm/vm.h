@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86/layout.h"
 #include "bus.h"
 #include "control.h"
 #include "config.h"
@@ -38,6 +39,15 @@ struct virtio_slot {
 		struct virtio_slot *slot;
 		unsigned q;
 	} kick[VIRTIO_MAX_QUEUES];
+};
+
+/* A device memory window (vm_map_window): host memory the guest sees at
+ * GPA, above RAM, in its own KVM memory slot. The device owns HOST. */
+struct vm_window {
+	uint64_t gpa, len;
+	void *host;
+	unsigned slot;
+	bool readonly;          /* KVM_MEM_READONLY: guest writes exit as MMIO */
 };
 
 /* Why the guest ended. */
@@ -92,6 +102,9 @@ struct vm {
 	struct vcpu vcpus[64];
 	unsigned ncpus;
 	struct kvm_cpuid2 *cpuid;  /* supported CPUID, before per-vCPU filtering */
+
+	unsigned nwindows;
+	struct vm_window windows[VM_MAX_WINDOWS];
 
 	struct serial serial;
 	struct i8042 i8042;
@@ -163,6 +176,18 @@ struct device_ctx;
 /* The same for a device module (devices/modules.h): CTX->host is the VM. */
 int virtio_attach_ctx(const struct device_ctx *ctx, struct virtio_dev *dev, struct err *e);
 void virtio_detach_all(struct vm *vm);
+
+/* Show LEN bytes of host memory at HOST (page-aligned, LEN a multiple of
+ * DEVICE_WINDOW_GRAIN) to the guest at the next free window above RAM
+ * (*GPA), in a memory slot of its own; READONLY: a KVM_MEM_READONLY slot,
+ * so guest writes never reach HOST (they exit as MMIO and are dropped).
+ * The caller keeps HOST mapped for the VM's life. */
+int vm_map_window(struct vm *vm, void *host, uint64_t len, bool readonly, uint64_t *gpa, struct err *e);
+/* The same for a device module: CTX->host is the VM. */
+int vm_map_window_ctx(const struct device_ctx *ctx, void *host, uint64_t len, bool readonly, uint64_t *gpa,
+		      struct err *e);
+/* The first guest-physical address a device window may use (above RAM). */
+uint64_t vm_window_base(const struct guest_mem *gm);
 
 /* The default guest command line (before --append). */
 const char *vm_default_cmdline(bool console);

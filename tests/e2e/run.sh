@@ -40,12 +40,12 @@ t_expect kill9 "killed by SIGKILL: 137" 137
 t_run kill15 $R --init testimg probe kill 15
 t_expect kill15 "killed by SIGTERM: 143" 143
 
-# The image's run defaults come from CACHE/v1/<key>.runconf when the image
+# The image's run defaults come from CACHE/v<N>/<key>.runconf when the image
 # tool kept one, else from the tool itself: both give the same result.
-rm -f "$SANDBOX_IMAGE_DIR"/v1*/*.runconf
+rm -f "$SANDBOX_IMAGE_DIR"/v[0-9]*/*.runconf
 t_run rcslow $R busybox sh -c 'echo $PATH'
 t_run rcfast $R busybox sh -c 'echo $PATH'
-if [ "$(t_rc rcslow)" = 0 ] && cmp -s "$T_OUT/rcslow.out" "$T_OUT/rcfast.out" && ls "$SANDBOX_IMAGE_DIR"/v1*/*.runconf >/dev/null 2>&1; then
+if [ "$(t_rc rcslow)" = 0 ] && cmp -s "$T_OUT/rcslow.out" "$T_OUT/rcfast.out" && ls "$SANDBOX_IMAGE_DIR"/v[0-9]*/*.runconf >/dev/null 2>&1; then
 	t_pass "run defaults without and with the cached runconf agree"
 else t_fail "run defaults without and with the cached runconf agree"; t_show rcslow; t_show rcfast; fi
 

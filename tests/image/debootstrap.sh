@@ -6,8 +6,10 @@
 # Environment: SUITE (default: the host's Debian codename, else bookworm),
 #   MIRROR (default http://deb.debian.org/debian),
 #   SANDBOX_IMAGE_DIR (the cache, as for sandbox image; `debian` stays in it).
-# The root is built once into ~/.cache/sandbox/debootstrap-SUITE (outside
-# the clone) and reused; delete that directory to rebuild it. Skips (with a
+# The root (minbase plus python3, which tests/e2e/pmem.sh and bench/pmem.sh
+# run) is built once into ~/.cache/sandbox/debootstrap-SUITE (outside the
+# clone) and reused; one without python3 (an older cache) is rebuilt;
+# delete that directory to rebuild it. Skips (with a
 # reason) when not root, without debootstrap, or when the mirror cannot be
 # reached.
 cd "$(dirname "$0")/../.." || exit 2
@@ -35,6 +37,10 @@ mkdir -p "$CACHE" "$W/mnt"
 # ---- the root filesystem: built once, under a lock, moved into place ----
 exec 9>"$ROOTFS.lock"
 flock 9
+if [ -d "$ROOTFS" ] && [ ! -e "$ROOTFS/usr/bin/python3" ]; then
+	echo "# $ROOTFS has no python3: rebuilding it"
+	rm -rf "$ROOTFS" "$TAR"
+fi
 if [ ! -d "$ROOTFS" ]; then
 	reach() { # can we fetch the suite's Release file?
 		if command -v curl >/dev/null; then curl -fsS -o /dev/null --max-time 20 "$1"
@@ -43,10 +49,10 @@ if [ ! -d "$ROOTFS" ]; then
 	}
 	reach "$MIRROR/dists/$SUITE/Release" >"$W/reach.log" 2>&1 ||
 		skip_all "mirror $MIRROR unreachable for $SUITE: $(tail -n1 "$W/reach.log")"
-	echo "# debootstrap --variant=minbase $SUITE into $ROOTFS (once; a few minutes)"
+	echo "# debootstrap --variant=minbase --include=python3 $SUITE into $ROOTFS (once; a few minutes)"
 	rm -rf "$ROOTFS.tmp" "$TAR"
 	start=$(date +%s)
-	if ! debootstrap --variant=minbase "$SUITE" "$ROOTFS.tmp" "$MIRROR" >"$W/debootstrap.log" 2>&1; then
+	if ! debootstrap --variant=minbase --include=python3 "$SUITE" "$ROOTFS.tmp" "$MIRROR" >"$W/debootstrap.log" 2>&1; then
 		if grep -qiE "resolv|connect|download|Failed getting release" "$W/debootstrap.log"; then
 			rm -rf "$ROOTFS.tmp"
 			skip_all "debootstrap could not reach $MIRROR: $(grep -iE 'resolv|connect|download|release' "$W/debootstrap.log" | tail -n1)"
@@ -57,7 +63,7 @@ if [ ! -d "$ROOTFS" ]; then
 	# Nothing of the build host or the build time that a tar would carry.
 	rm -rf "$ROOTFS.tmp"/var/cache/apt/archives/*.deb "$ROOTFS.tmp"/var/lib/apt/lists/* "$ROOTFS.tmp"/var/log/*
 	mv "$ROOTFS.tmp" "$ROOTFS"
-	t_pass "debootstrap --variant=minbase $SUITE ($(( $(date +%s) - start )) s)"
+	t_pass "debootstrap --variant=minbase --include=python3 $SUITE ($(( $(date +%s) - start )) s)"
 fi
 if [ ! -f "$TAR" ] || [ "$ROOTFS" -nt "$TAR" ]; then
 	tar --sort=name --numeric-owner --xattrs --xattrs-include='*' --format=pax \

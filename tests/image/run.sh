@@ -25,7 +25,7 @@ trap 'rm -rf "$W"' EXIT
 export SANDBOX_IMAGE_DIR=$W/cache
 T=1700000000 # every mtime in the test image
 ROOT=0; [ "$(id -u)" = 0 ] && ROOT=1
-V=$SANDBOX_IMAGE_DIR/v1; [ $ROOT = 1 ] || V=$V-user # where the disks go
+V=$SANDBOX_IMAGE_DIR/v2; [ $ROOT = 1 ] || V=$V-user # where the disks go
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 size() { stat -c %s "$1"; }
@@ -118,7 +118,7 @@ disk() { # disk of NAME
 	local key
 	"$SI" inspect "$1" >"$T_OUT/inspect-$1.out" 2>/dev/null
 	key=$(sed -n 's/.*"Disk": "\([^"]*\)".*/\1/p' "$T_OUT/inspect-$1.out")
-	[ -n "$key" ] && ls "$SANDBOX_IMAGE_DIR"/v1*/"$key" 2>/dev/null | head -n1
+	[ -n "$key" ] && ls "$SANDBOX_IMAGE_DIR"/v2*/"$key" 2>/dev/null | head -n1
 }
 cache_state() { (cd "$SANDBOX_IMAGE_DIR" && find . -path ./tmp -prune -o -print | sort | xargs ls -ld --time-style=+%s 2>/dev/null | awk '{print $1, $5, $6, $NF}'; ls tmp); }
 
@@ -361,8 +361,8 @@ if [ -f "$B/images/busybox/oci-layout" ] && [ -f "$B/images/testimg/oci-layout" 
 		t_fail "runconf busybox imports the built-in image" "disk: $BBDISK"; t_show bb1
 	fi
 	SANDBOX_IMAGE_DIR=$BC t_run bb2 "$SI" runconf busybox
-	if cmp -s $T_OUT/bb1.out $T_OUT/bb2.out && [ "$(ls $BC/v1* | grep -vc runconf)" = 2 ] &&
-		cmp -s $BC/v1/*.runconf $T_OUT/bb1.out &&
+	if cmp -s $T_OUT/bb1.out $T_OUT/bb2.out && [ "$(ls $BC/v2* | grep -vc runconf)" = 2 ] &&
+		cmp -s $BC/v2/*.runconf $T_OUT/bb1.out &&
 		SANDBOX_IMAGE_DIR=$BC "$SI" ls | grep -q '^busybox '; then
 		t_pass "a second runconf busybox uses the cache (and kept its output as <key>.runconf for sandbox run); ls shows it"
 	else
@@ -382,7 +382,7 @@ if [ -f "$B/images/busybox/oci-layout" ] && [ -f "$B/images/testimg/oci-layout" 
 	for i in 1 2 3; do SANDBOX_IMAGE_DIR=$TC "$SI" runconf testimg >$T_OUT/ti$i.out 2>$T_OUT/ti$i.err & eval p$i=\$!; done
 	wait $p1; r1=$?; wait $p2; r2=$?; wait $p3; r3=$?
 	if [ "$r1$r2$r3" = 000 ] && cmp -s $T_OUT/ti1.out $T_OUT/ti2.out && cmp -s $T_OUT/ti1.out $T_OUT/ti3.out &&
-		[ "$(ls $TC/v1* | grep -vc runconf)" = 2 ] && [ -z "$(ls $TC/tmp)" ] && [ ! -s $T_OUT/ti1.err ]; then
+		[ "$(ls $TC/v2* | grep -vc runconf)" = 2 ] && [ -z "$(ls $TC/tmp)" ] && [ ! -s $T_OUT/ti1.err ]; then
 		t_pass "three concurrent first runconf testimg: one import, one answer"
 	else
 		t_fail "three concurrent first runconf testimg" "status $r1 $r2 $r3: $(cat $T_OUT/ti?.err)"
@@ -619,7 +619,7 @@ if [ $ROOT = 1 ]; then
 		mkdir -m 777 $W/usercache
 		t_run user setpriv --reuid 65534 --regid 65534 --clear-groups env SANDBOX_IMAGE_DIR=$W/usercache "$SI" import --format rootfs-tar $W/dev.tar devuser
 		t_expect user "as non-root, device nodes are skipped with a note" 0 "^devuser " "note: skipping device node dev/null"
-		[ -d $W/usercache/v1-user ] && t_pass "non-root disks go to v1-user" || t_fail "non-root disks go to v1-user"
+		[ -d $W/usercache/v2-user ] && t_pass "non-root disks go to v2-user" || t_fail "non-root disks go to v2-user"
 	fi
 else
 	t_skip "device nodes, ext4 fallback, non-root" "not root"

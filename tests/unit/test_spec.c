@@ -92,7 +92,7 @@ static struct cspec full(void)
 		.rlimits = { { 7, 1024, 4096 }, { 4, 0, 0 } }, .nrlimits = 2,
 		.read_only = true, .init = true, .audit_privileged = true, .network = CSPEC_NET_HOST,
 		.stdin_open = true, .tty = true, .rows = 50, .cols = 132,
-		.image_dev = "vda", .image_fs = "erofs",
+		.image_dev = "pmem0", .image_fs = "erofs", .image_dax = true,
 		.volumes = { { "vdb", "/data", false, false }, { "vdc", "/ro/x", true, false }, { "fs0", "/host", true, true } },
 		.nvolumes = 3,
 		.eth = true, .eth_addr = htonl(0xac1e0502), .eth_gw = htonl(0xac1e0501), .eth_dns = htonl(0x08080808),
@@ -123,6 +123,7 @@ static void assert_same(const struct cspec *a, const struct cspec *b)
 	assert_true(a->stdin_open == b->stdin_open && a->tty == b->tty && a->rows == b->rows && a->cols == b->cols);
 	assert_string_equal(a->image_dev, b->image_dev);
 	assert_string_equal(a->image_fs, b->image_fs);
+	assert_true(a->image_dax == b->image_dax);
 	assert_int_equal(a->nvolumes, b->nvolumes);
 	for (unsigned i = 0; i < a->nvolumes; i++) {
 		assert_string_equal(a->volumes[i].dev, b->volumes[i].dev);
@@ -410,7 +411,7 @@ static void test_values(void **state)
 	b_recu32(T_FLAGS, 0);
 	REFUSED("flags 0");
 	b_begin();
-	b_recu32(T_FLAGS, 32);
+	b_recu32(T_FLAGS, 64);
 	REFUSED("unknown flag");
 	b_begin();
 	b_recu32(T_NETWORK, CSPEC_NET_NONE);
@@ -595,6 +596,9 @@ static void test_encoder_limits(void **state)
 	s.image_dev = "vda";    /* a device without a file system type */
 	assert_int_equal(cspec_encode(&s, enc, sizeof(enc), &len, &e), -1);
 	s.image_dev = NULL;
+	s.image_dax = true;     /* DAX without an image */
+	assert_int_equal(cspec_encode(&s, enc, sizeof(enc), &len, &e), -1);
+	s.image_dax = false;
 	s.eth_gw = 1;           /* a gateway without eth0 */
 	assert_int_equal(cspec_encode(&s, enc, sizeof(enc), &len, &e), -1);
 	s.eth_gw = 0;

@@ -7,6 +7,7 @@
  * lives in its own file). The order is the guest's device order. */
 #define DEVICE_MODULES(M) \
 	M(blk_module)      /* --disk   virtio_blk.c */ \
+	M(pmem_module)     /* --pmem   virtio_pmem.c */ \
 	M(net_module)      /* --net    virtio_net.c */ \
 	M(vsock_module)    /* --vsock  virtio_vsock.c */ \
 	M(rng_module)      /* --rng    virtio_rng.c */ \

@@ -23,6 +23,12 @@ struct device_ctx {
 	 * it succeeds or fails: it is freed with DEV->ops->destroy (at once,
 	 * or with the VM), so a caller that gets -1 only reports. */
 	int (*attach)(const struct device_ctx *ctx, struct virtio_dev *dev, struct err *e);
+	/* Show LEN bytes of host memory at HOST to the guest above its RAM,
+	 * read-only if READONLY (vm_map_window in ../vm.h); *GPA: where. The
+	 * device keeps HOST mapped and unmaps it in its destroy. NULL where
+	 * there is no VM (unit tests give their own). */
+	int (*map_window)(const struct device_ctx *ctx, void *host, uint64_t len, bool readonly, uint64_t *gpa,
+			  struct err *e);
 	void *host;                     /* for attach (the VM) */
 };
 

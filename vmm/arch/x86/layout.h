@@ -13,6 +13,9 @@
  *             16 MiB for x86_64 defaults), then free RAM, initrd at the top
  *   3 GiB     MMIO gap: virtio-mmio devices, IOAPIC, LAPIC, KVM's TSS
  *   4 GiB     RAM beyond 3 GiB continues here
+ *   above RAM device memory windows (virtio-pmem: the read-only image),
+ *             from the first DEVICE_WINDOW_ALIGN boundary at or above both
+ *             4 GiB and the end of RAM, each window on that alignment
  */
 #ifndef SANDBOX_X86_LAYOUT_H
 #define SANDBOX_X86_LAYOUT_H
@@ -39,6 +42,15 @@
 #define LAPIC_ADDR         0xfee00000ULL
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL /* one page, used by VMX */
 #define KVM_TSS_ADDR       0xfffbd000ULL  /* three pages, used by VMX */
+
+/* Device memory windows (vm_map_window): each starts on a memory-section
+ * boundary (x86_64 SECTION_SIZE_BITS = 27: 128 MiB), so the guest's
+ * memremap_pages never shares a section with RAM or another window, and is
+ * a multiple of DEVICE_WINDOW_GRAIN long (a sub-section, 2 MiB: the least
+ * memremap_pages accepts with SPARSEMEM_VMEMMAP, and a PMD for DAX). */
+#define DEVICE_WINDOW_ALIGN (128ULL << 20)
+#define DEVICE_WINDOW_GRAIN (2ULL << 20)
+#define VM_MAX_WINDOWS     4
 
 #define IOAPIC_PINS        24
 #define MAX_VCPUS          32          /* the MP table must fit its 1 KiB */
