@@ -105,7 +105,7 @@ if [ $unit_only = 0 ]; then
 		# long one (the whole set under ASan is longer than any bound that
 		# still catches a hang early). Suites not named here go in a last
 		# session of their own, so a new suite is never left out.
-		groups=( "boot blk net vsock seccomp jail" "run lifecycle escape" "exec cp" "storage volumes-fs" )
+		groups=( "boot blk net vsock seccomp jail" "run lifecycle escape" "exec cp" "storage volumes-fs" "snapshot pmem" )
 		named=" ${groups[*]} " rest=
 		for t in tests/e2e/*.sh; do
 			n=$(basename "$t" .sh)
@@ -122,6 +122,12 @@ if [ $unit_only = 0 ]; then
 		session() { # session INDEX GROUP: one test-host session, retried once
 			local i=$1 g=$2 out="$log.s$1" rc attempt
 			: >"$out"
+			# pmem.sh runs python from the Debian image made above
+			# (debootstrap.sh): that image cache goes into its test host.
+			case " $g " in *" pmem "*)
+				local deb=${XDG_CACHE_HOME:-$HOME/.cache}/sandbox/images-debootstrap
+				[ -d "$deb" ] && export KVMHOST_IMAGE_CACHE=$deb ;;
+			esac
 			for attempt in 1 2; do
 				KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-900} \
 					tests/kvmhost/run tests/e2e/all.sh "$B" $g >"$out.run" 2>&1
