@@ -13,6 +13,7 @@
 #include "exec.h"
 #include "lifecycle.h"
 #include "run.h"
+#include "stats.h"
 #include "util.h"
 #include "vmm.h"
 
@@ -38,6 +39,7 @@ static void usage(FILE *f)
 	exec_usage(f);
 	cp_usage(f);
 	lifecycle_usage(f);
+	stats_usage(f);
 	vmm_usage(f);
 }
 
@@ -95,7 +97,7 @@ int main(int argc, char **argv)
 	} lifecycle[] = {
 		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
 		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check }, { "exec", cmd_exec },
-		{ "cp", cmd_cp },
+		{ "cp", cmd_cp }, { "stats", cmd_stats },
 	};
 	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
 		if (!strcmp(cmd, lifecycle[i].name))
