@@ -187,6 +187,9 @@ build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Irootfs -o $@ $< \
 		$(filter-out $(FUZZ_IMAGE_INCLUDED),$(FUZZ_IMAGE_SRCS)) $(IMAGE_LIBS)
+# Targets that #include a cli/*.c (the command line's parsers of untrusted
+# text) depend on it.
+build-fuzz/fuzz_log: cli/log_fmt.c cli/json.c cli/logs.h cli/json.h
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard vmm/*.h vmm/*/*.h vmm/arch/x86/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ivmm -o $@ $< $(FUZZ_SRCS) -lpthread

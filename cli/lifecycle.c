@@ -54,7 +54,7 @@ void lifecycle_usage(FILE *f)
 		"  ps [-a] [-q] [--format json]   list running sandboxes (-a: all)\n"
 		"  kill ID|NAME [SIGNAL]          signal the container (default KILL)\n"
 		"  stop [-t SECONDS] ID|NAME      stop signal, then KILL after -t (default 10)\n"
-		"  logs [-f] ID|NAME              output of a sandbox run with -d (-f: follow)\n"
+		"  logs [-f] [--tail N] ID|NAME   output of a sandbox (-f: follow; sandbox logs -h)\n"
 		"  rm [-f] ID|NAME...             remove ended sandboxes (-f: kill running ones)\n"
 		"  inspect ID|NAME...             the recorded state as JSON\n"
 		"  check                          can this host run sandboxes? what to fix\n");
@@ -629,82 +629,6 @@ int cmd_stop(int argc, char **argv)
 		printf("%s\n", argv[i]);   /* Docker: stopping a stopped one succeeds */
 	}
 	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* logs */
-
-static int copy_out(int fd)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (int)n;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(1, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return -1;
-			off += w;
-		}
-	}
-}
-
-int cmd_logs(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "follow", no_argument, 0, 'f' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
-	};
-	bool follow = false;
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': follow = true; break;
-		case 'h':
-			printf("usage: sandbox logs [-f] ID|NAME\n");
-			return 0;
-		default:
-			return cli_fail("logs: unknown or incomplete option '%s'", argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cli_fail("usage: sandbox logs [-f] ID|NAME");
-	const char *ref = argv[optind];
-	struct sandbox_state s;
-	struct err e;
-	if (state_find(ref, &s, &e))
-		return cli_report(&e);
-	if (!s.detached)
-		return cli_fail("%s was not run with -d: its output went to the terminal, no log is kept", ref);
-	int fd = -1;
-	for (;;) {
-		if (fd < 0) {
-			fd = state_open(s.id, "log", O_RDONLY, 0, &e);
-			if (fd < 0 && e.errnum != ENOENT)
-				return cli_report(&e);
-		}
-		if (fd >= 0 && copy_out(fd) < 0)
-			return cli_fail("logs %s: %s", ref, strerror(errno));
-		if (!follow)
-			break;
-		/* Follow while the owner lives (the state may go with --rm). */
-		struct sandbox_state now;
-		if (state_read(s.id, &now, &e) || !owner_running(&now)) {
-			if (fd >= 0)
-				copy_out(fd);
-			break;
-		}
-		sleep_ms(100);
-	}
-	if (fd >= 0)
-		close(fd);
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -12,7 +12,6 @@
 int cmd_ps(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
-int cmd_logs(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 /* check.c: can this host run sandboxes? 0 if VM sandboxes run natively. */

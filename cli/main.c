@@ -12,6 +12,7 @@
 
 #include "exec.h"
 #include "lifecycle.h"
+#include "logs.h"
 #include "run.h"
 #include "stats.h"
 #include "util.h"
