@@ -19,13 +19,21 @@
 #include "util.h"
 
 struct logs_opts {
-	bool follow, timestamps;
+	bool follow, timestamps, json;
+	const char *id, *name;  /* for --format json */
 	int64_t since, until;   /* 0: none */
 	long tail;              /* -1: all */
 };
 
 static void print_rec(const struct logs_opts *o, const struct log_rec *r)
 {
+	if (o->json) {          /* the records as kept, one per line, on stdout */
+		struct log_rec x = *r;
+		x.id = o->id;
+		x.name = o->name;
+		log_encode(stdout, &x);
+		return;
+	}
 	FILE *f = r->stream == LOG_STDERR ? stderr : stdout;
 	if (o->timestamps) {
 		char t[40];
@@ -95,11 +103,13 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-static int logs_run(const char *ref, const struct logs_opts *o, struct err *e)
+static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
 {
-	struct sandbox_state s;
+	static struct sandbox_state s;
 	if (state_find(ref, &s, e))
 		return -1;
+	o->id = s.id;
+	o->name = s.name;
 	int fds[101], nf = 0;
 	/* oldest first: log.json.N ... log.json.1, log.json */
 	for (int i = 100; i >= 0; i--) {
@@ -163,11 +173,11 @@ static int logs_run(const char *ref, const struct logs_opts *o, struct err *e)
 
 int cmd_logs(int argc, char **argv)
 {
-	enum { O_SINCE = 256, O_UNTIL, O_TAIL };
+	enum { O_SINCE = 256, O_UNTIL, O_TAIL, O_FORMAT };
 	static const struct option opts[] = {
 		{ "follow", no_argument, 0, 'f' }, { "timestamps", no_argument, 0, 't' },
 		{ "since", required_argument, 0, O_SINCE }, { "until", required_argument, 0, O_UNTIL },
-		{ "tail", required_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "tail", required_argument, 0, 'n' }, { "format", required_argument, 0, O_FORMAT }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct logs_opts o = { .tail = -1 };
 	struct timespec now;
@@ -181,6 +191,11 @@ int cmd_logs(int argc, char **argv)
 		switch (c) {
 		case 'f': o.follow = true; break;
 		case 't': o.timestamps = true; break;
+		case O_FORMAT:
+			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
+				return cli_fail("logs --format: '%s' is not text or json", optarg);
+			o.json = !strcmp(optarg, "json");
+			break;
 		case O_SINCE:
 		case O_UNTIL:
 			if (log_parse_time(optarg, now_ns, c == O_SINCE ? &o.since : &o.until))
@@ -197,7 +212,10 @@ int cmd_logs(int argc, char **argv)
 				return cli_fail("logs --tail: '%s' is not a number of lines (or all)", optarg);
 			break;
 		case 'h':
-			printf("usage: sandbox logs [-f] [--since T] [--until T] [-n|--tail N] [-t|--timestamps] ID|NAME\n");
+			printf("usage: sandbox logs [-f] [--since T] [--until T] [-n|--tail N] [-t|--timestamps]\n"
+			       "                    [--format text|json] ID|NAME\n"
+			       "  T: 10s, 5m, 2h, 1d back from now, unix seconds or RFC 3339\n"
+			       "  --format json: the records as kept (time, id, name, stream, line), one per line\n");
 			return 0;
 		default:
 			return cli_fail("logs: unknown or incomplete option '%s'", argv[optind - 1]);

@@ -14,6 +14,7 @@
 #include "lifecycle.h"
 #include "logs.h"
 #include "run.h"
+#include "serve.h"
 #include "stats.h"
 #include "util.h"
 #include "vmm.h"
@@ -41,6 +42,7 @@ static void usage(FILE *f)
 	cp_usage(f);
 	lifecycle_usage(f);
 	stats_usage(f);
+	serve_usage(f);
 	vmm_usage(f);
 }
 
@@ -98,7 +100,7 @@ int main(int argc, char **argv)
 	} lifecycle[] = {
 		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
 		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check }, { "exec", cmd_exec },
-		{ "cp", cmd_cp }, { "stats", cmd_stats },
+		{ "cp", cmd_cp }, { "stats", cmd_stats }, { "serve", cmd_serve },
 	};
 	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
 		if (!strcmp(cmd, lifecycle[i].name))

@@ -97,7 +97,7 @@ static int name_in_use(const char *name, struct err *e)
 /* --ttl ran out: the stop signal to the container now (SIG_FORWARD for
  * the VM's agent, the signal itself for the host runtime), KILL if it is
  * still there TTL_GRACE s later. */
-#define TTL_GRACE 10
+#define TTL_GRACE 3
 static void ttl_signal(pid_t child, const struct run_opts *o, int sig)
 {
 	if (!strcmp(o->isolation, "container")) {
