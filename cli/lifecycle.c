@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "json.h"
 #include "state.h"
 #include "vm.h"
@@ -527,6 +528,9 @@ int cmd_kill(int argc, char **argv)
 		return cli_fail("%s is not running", ref);
 	if (send_signal(&s, sig, &e))
 		return cli_report(&e);
+	char extra[32];
+	snprintf(extra, sizeof(extra), ",\"signal\":%d", sig);
+	events_emit("kill", &s, extra);
 	printf("%s\n", ref);
 	return 0;
 }
@@ -618,6 +622,7 @@ int cmd_stop(int argc, char **argv)
 			continue;
 		}
 		if (v == V_RUNNING) {
+			events_emit("stop", &s, NULL);
 			int sig = parse_signal(s.stop_signal[0] ? s.stop_signal : "TERM");
 			if (stop_sandbox(argv[i], &s, sig < 0 ? SIGTERM : sig, (unsigned)secs * 1000, &e)) {
 				rc = cli_report(&e);
@@ -695,6 +700,7 @@ int cmd_rm(int argc, char **argv)
 			}
 		}
 		state_unlock(lock);
+		events_emit("remove", &s, NULL);
 		printf("%s\n", ref);
 	}
 	return rc;

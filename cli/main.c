@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "exec.h"
 #include "lifecycle.h"
 #include "logs.h"
@@ -42,6 +43,7 @@ static void usage(FILE *f)
 	cp_usage(f);
 	lifecycle_usage(f);
 	stats_usage(f);
+	events_usage(f);
 	serve_usage(f);
 	vmm_usage(f);
 }
@@ -100,7 +102,7 @@ int main(int argc, char **argv)
 	} lifecycle[] = {
 		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
 		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check }, { "exec", cmd_exec },
-		{ "cp", cmd_cp }, { "stats", cmd_stats }, { "serve", cmd_serve },
+		{ "cp", cmd_cp }, { "stats", cmd_stats }, { "serve", cmd_serve }, { "events", cmd_events },
 	};
 	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
 		if (!strcmp(cmd, lifecycle[i].name))

@@ -43,6 +43,7 @@
 
 #include "arch/x86/layout.h"
 #include "cli.h"
+#include "events.h"
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
@@ -260,6 +261,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	state_unlock(lock);
 	if (r)
 		return cli_report(&e);
+	events_emit("create", &s, NULL);
 
 	static struct run_spec spec;
 	if (spec_fill(&o, &rc, s.id, &spec, &e)) {
@@ -383,6 +385,9 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	s.vmm_pid = child;
 	snprintf(s.status, sizeof(s.status), "running");
 	state_write(&s, &e);
+	char extra[64];
+	snprintf(extra, sizeof(extra), ",\"setup_ms\":%.3f", (double)(now_ns() - start) * 1e-6);
+	events_emit("start", &s, extra);
 	if (o.nports && start_proxies(&o, s.net, &e)) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
@@ -404,6 +409,12 @@ int cmd_run(int argc, char **argv, uint64_t start)
 			(double)(t_forked - start) * 1e-6,
 			(double)(now_ns() - start) * 1e-6);
 	log_collector_finish();
+	snprintf(extra, sizeof(extra), ",\"exit_code\":%d", status);
+	events_emit("exit", &s, extra);
+	if (ttl_out)
+		events_emit("ttl", &s, NULL);
+	if (o.rm || ttl_out)
+		events_emit("remove", &s, NULL);
 	if (o.rm || ttl_out) {
 		state_remove(s.id);
 	} else {

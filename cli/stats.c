@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "lifecycle.h"
 #include "state.h"
 #include "util.h"
@@ -184,6 +185,24 @@ int stats_host(struct host_stats *h)
 	if (read_small("/proc/loadavg", buf, sizeof(buf)) > 0)
 		h->load1 = strtod(buf, NULL);
 	h->ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	/* the events log, both files (at most 2 MiB) */
+	struct err e;
+	const char *root = state_root(&e);
+	for (int k = 1; root && k >= 0; k--) {
+		char path[700];
+		snprintf(path, sizeof(path), "%s/%s%s", root, EVENTS_FILE, k ? ".1" : "");
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		char line[8192];
+		while (fgets(line, sizeof(line), f)) {
+			size_t n = strcspn(line, "\n");
+			struct event ev;
+			if (!events_parse(line, n, &ev))
+				stats_count_event(h, ev.type, ev.setup_ms);
+		}
+		fclose(f);
+	}
 	return 0;
 }
 

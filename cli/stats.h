@@ -49,12 +49,24 @@ struct sandbox_stats {
 	int nprocs;             /* host processes in the tree */
 };
 
-/* Host-wide figures for the totals. */
+/* Host-wide figures for the totals, and what the events log says
+ * (events.h): the start latency (the owner's start to its VMM or runtime
+ * forked) as a histogram, and how many events of each type. */
+#define STATS_BUCKETS 10
+extern const double stats_start_buckets[STATS_BUCKETS];        /* seconds */
+#define STATS_EVENT_TYPES 8
+extern const char *const stats_event_types[STATS_EVENT_TYPES];
 struct host_stats {
 	uint64_t mem_total, mem_available;      /* bytes, /proc/meminfo */
 	double load1;
 	int ncpu;
+	uint64_t start_le[STATS_BUCKETS];       /* starts at most that long */
+	uint64_t start_count;
+	double start_sum;                       /* seconds */
+	uint64_t events[STATS_EVENT_TYPES];
 };
+/* Count an event of TYPE (with its setup time SETUP_MS, < 0 none). */
+void stats_count_event(struct host_stats *h, const char *type, double setup_ms);
 
 /* ---- parsing (pure) ---- */
 /* /proc/PID/stat's text: 0, or -1 if it is not one. */

@@ -205,6 +205,24 @@ void stats_print_json(FILE *f, const struct sandbox_stats *s, size_t n)
 /* ------------------------------------------------------------------ */
 /* Prometheus */
 
+const double stats_start_buckets[STATS_BUCKETS] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+const char *const stats_event_types[STATS_EVENT_TYPES] = { "create", "start", "exec", "kill", "stop", "exit", "ttl", "remove" };
+
+void stats_count_event(struct host_stats *h, const char *type, double setup_ms)
+{
+	for (int i = 0; i < STATS_EVENT_TYPES; i++)
+		if (!strcmp(type, stats_event_types[i]))
+			h->events[i]++;
+	if (strcmp(type, "start") || setup_ms < 0)
+		return;
+	double s = setup_ms / 1000;
+	for (int i = 0; i < STATS_BUCKETS; i++)
+		if (s <= stats_start_buckets[i])
+			h->start_le[i]++;
+	h->start_count++;
+	h->start_sum += s;
+}
+
 /* A label value: backslash, double quote and newline escaped. */
 static void prom_label(FILE *f, const char *v)
 {
@@ -320,5 +338,16 @@ void stats_print_prometheus(FILE *f, const struct sandbox_stats *s, size_t n, co
 			   "# TYPE sandbox_host_cpus gauge\n"
 			   "sandbox_host_cpus %d\n",
 			h->mem_total, h->mem_available, h->load1, h->ncpu);
+		fputs("# HELP sandbox_start_seconds Time from sandbox run's start to its VMM (or runtime) forked.\n"
+		      "# TYPE sandbox_start_seconds histogram\n", f);
+		for (int i = 0; i < STATS_BUCKETS; i++)
+			fprintf(f, "sandbox_start_seconds_bucket{le=\"%g\"} %" PRIu64 "\n", stats_start_buckets[i], h->start_le[i]);
+		fprintf(f, "sandbox_start_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\nsandbox_start_seconds_sum %.6f\n"
+			   "sandbox_start_seconds_count %" PRIu64 "\n",
+			h->start_count, h->start_sum, h->start_count);
+		fputs("# HELP sandbox_events_total Sandbox events in the events log (sandbox events), by type.\n"
+		      "# TYPE sandbox_events_total counter\n", f);
+		for (int i = 0; i < STATS_EVENT_TYPES; i++)
+			fprintf(f, "sandbox_events_total{type=\"%s\"} %" PRIu64 "\n", stats_event_types[i], h->events[i]);
 	}
 }

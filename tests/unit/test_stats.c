@@ -162,11 +162,41 @@ static void test_prometheus(void **state)
 	free(buf);
 }
 
+static void test_histogram(void **state)
+{
+	(void)state;
+	struct host_stats h = { 0 };
+	stats_count_event(&h, "start", 30);     /* 0.03 s */
+	stats_count_event(&h, "start", 3000);   /* 3 s */
+	stats_count_event(&h, "start", -1);     /* no time: counted as an event only */
+	stats_count_event(&h, "exit", -1);
+	stats_count_event(&h, "bogus", 5);
+	assert_int_equal(h.start_count, 2);
+	assert_int_equal(h.events[1], 3);
+	assert_int_equal(h.events[5], 1);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	stats_print_prometheus(f, NULL, 0, &h, 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "# TYPE sandbox_start_seconds histogram\n"));
+	assert_non_null(strstr(buf, "sandbox_start_seconds_bucket{le=\"0.025\"} 0\n"));
+	assert_non_null(strstr(buf, "sandbox_start_seconds_bucket{le=\"0.05\"} 1\n"));
+	assert_non_null(strstr(buf, "sandbox_start_seconds_bucket{le=\"2.5\"} 1\n"));
+	assert_non_null(strstr(buf, "sandbox_start_seconds_bucket{le=\"5\"} 2\n"));
+	assert_non_null(strstr(buf, "sandbox_start_seconds_bucket{le=\"+Inf\"} 2\n"));
+	assert_non_null(strstr(buf, "sandbox_start_seconds_sum 3.030000\n"));
+	assert_non_null(strstr(buf, "sandbox_events_total{type=\"start\"} 3\n"));
+	assert_non_null(strstr(buf, "sandbox_sandboxes{state=\"running\"} 0\n"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_stat), cmocka_unit_test(test_parse_files), cmocka_unit_test(test_human_cpu),
 		cmocka_unit_test(test_json), cmocka_unit_test(test_table), cmocka_unit_test(test_prometheus),
+		cmocka_unit_test(test_histogram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
