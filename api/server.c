@@ -62,6 +62,25 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, int code, const char *
 	return ret;
 }
 
+/* 303 to / with a cookie. */
+static enum MHD_Result send_redirect_cookie(struct MHD_Connection *c, const char *cookie)
+{
+	char *b = strdup("see /\n");
+	if (!b)
+		return MHD_NO;
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(b), b, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(b);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "text/plain");
+	MHD_add_response_header(r, "Location", "/");
+	MHD_add_response_header(r, "Set-Cookie", cookie);
+	enum MHD_Result ret = MHD_queue_response(c, 303, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *c, int code, char *json)
 {
 	if (!json)
@@ -763,7 +782,7 @@ static enum MHD_Result h_login(struct MHD_Connection *c, struct req *q)
 	session_new(&s);
 	char cookie[200];
 	snprintf(cookie, sizeof(cookie), "sandbox_session=%s; HttpOnly; SameSite=Strict; Path=/", s.sid);
-	return send_buf(c, 303, "text/plain", dupstr("see /\n"), 6, "Set-Cookie", cookie);
+	return send_redirect_cookie(c, cookie);
 }
 
 static enum MHD_Result h_dashboard(struct MHD_Connection *c, struct req *q)
@@ -825,8 +844,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, struct req *q, const c
 		const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "sandbox_session");
 		if (sid)
 			session_end(sid);
-		return send_buf(c, 303, "text/plain", dupstr("see /\n"), 6, "Set-Cookie",
-				"sandbox_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+		return send_redirect_cookie(c, "sandbox_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
 	}
 	case R_ACTION: return h_ui_action(c, q);
 	case R_METRICS: {

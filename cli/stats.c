@@ -277,6 +277,7 @@ int stats_collect(char **ids, int nids, bool all, unsigned interval_ms, struct s
 		else
 			snprintf(x[i].status, sizeof(x[i].status), "%s", state_owner_alive(s) ? s->status : "dead");
 		x[i].created = s->created;
+		x[i].ttl = s->ttl;
 		x[i].mem_limit = s->memory > 0 ? (uint64_t)s->memory : 0;
 		x[i].cpu_percent = -1;
 	}
