@@ -20,8 +20,8 @@ int errmap_http(const char *msg, int status)
 		{ "did not stop", 500 },
 		{ "no such image", 404 },
 		{ "not found", 404 },
+		{ "host limit", 429 },
 		{ "refused", 403 },
-		{ "limit", 429 },
 		{ "unknown or incomplete option", 400 },
 		{ "unexpected argument", 400 },
 		{ "usage:", 400 },
@@ -45,7 +45,7 @@ char *errmap_json(const char *msg, int status)
 		return NULL;
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	json_object_object_add(o, "status", json_object_new_int(status));
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *r = s ? malloc(strlen(s) + 2) : NULL;
 	if (r) {
 		strcpy(r, s);

@@ -39,10 +39,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "events.h"
+#include "hostlimits.h"
 #include "json.h"
 #include "state.h"
 #include "vm.h"
@@ -58,6 +60,7 @@ void lifecycle_usage(FILE *f)
 		"  logs [-f] [--tail N] ID|NAME   output of a sandbox (-f: follow; sandbox logs -h)\n"
 		"  rm [-f] ID|NAME...             remove ended sandboxes (-f: kill running ones)\n"
 		"  inspect ID|NAME...             the recorded state as JSON\n"
+		"  prune [--until DURATION]       remove ended sandboxes (ended DURATION ago)\n"
 		"  check                          can this host run sandboxes? what to fix\n");
 }
 
@@ -332,6 +335,35 @@ static void print_col(const char *s, int w, bool last)
 		printf("%-*s  ", w, s);
 }
 
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Running sandboxes far past their peers' age (hostlimits.h's
+ * outlier_factor and outlier_min_age) get "(old)" after their status. */
+static void mark_outliers(struct row *rows, const struct sandbox_state *st, const enum view *views, size_t n)
+{
+	struct limits l;
+	struct err e;
+	if (limits_load(&l, &e))
+		return;         /* run reports a broken config; ps still lists */
+	long long *ages = calloc(n + 1, sizeof(*ages)), now = (long long)time(NULL);
+	int running = 0;
+	if (!ages)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (views[i] == V_RUNNING)
+			ages[running++] = now - st[i].created;
+	qsort(ages, (size_t)running, sizeof(*ages), cmp_ll);
+	long long median = running ? ages[running / 2] : 0;
+	for (size_t i = 0; i < n; i++)
+		if (views[i] == V_RUNNING && limits_outlier(&l, now - st[i].created, median, running))
+			snprintf(rows[i].status, sizeof(rows[i].status), "running (old)");
+	free(ages);
+}
+
 int cmd_ps(int argc, char **argv)
 {
 	enum { O_FORMAT = 256 };
@@ -405,6 +437,7 @@ int cmd_ps(int argc, char **argv)
 		snprintf(r->command, sizeof(r->command), "%s", s->command);
 	}
 	state_free_list(ids, n);
+	mark_outliers(rows, states, views, nr);
 	if (json) {
 		printf("[");
 		for (size_t i = 0; i < nr; i++) {
@@ -759,5 +792,82 @@ int lifecycle_find_running(const char *ref, struct sandbox_state *s, struct err 
 		return err_set(e, "%s is not running", ref);
 	if (!vmm_trusted(s))
 		return err_set(e, "%s: pid %d is not this sandbox's VMM (its state is wrong)", ref, (int)s->vmm_pid);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* prune */
+
+int cmd_prune(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "until", required_argument, 0, 'u' }, { "force", no_argument, 0, 'f' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	long long until = 0;
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': {
+			char *end;
+			double d = strtod(optarg, &end);
+			double mul = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 :
+				     !strcmp(end, "d") ? 86400 : 0;
+			if (end == optarg || !mul || !(d >= 0) || d * mul > 1e10)
+				return cli_fail("prune --until: '%s' is not a duration (30s, 10m, 2h, 7d)", optarg);
+			until = (long long)(d * mul);
+			break;
+		}
+		case 'f': break;        /* Docker's: nothing is asked here anyway */
+		case 'h':
+			printf("usage: sandbox prune [--until DURATION]   remove ended sandboxes (that ended\n"
+			       "                                          at least DURATION ago)\n");
+			return 0;
+		default: return cli_fail("prune: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_fail("prune: unexpected argument '%s'", argv[optind]);
+	struct err e;
+	size_t n;
+	char **ids = state_list(&n, &e);
+	if (!ids)
+		return cli_report(&e);
+	long long now = (long long)time(NULL);
+	int removed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct sandbox_state s;
+		if (state_read(ids[i], &s, &e))
+			continue;
+		enum view v = view_of(&s);
+		if (v != V_EXITED && v != V_DEAD)
+			continue;
+		/* When it ended: its state's last write (the exit). */
+		char path[700];
+		struct stat st;
+		state_path(path, sizeof(path), s.id, "state");
+		if (until && (stat(path, &st) || now - (long long)st.st_mtime < until))
+			continue;
+		if (v == V_DEAD) {
+			if (!clean_dead(s.id))
+				continue;
+		} else {
+			int lock = state_lock(&e);
+			struct sandbox_state now_s;
+			bool still = !state_read(s.id, &now_s, &e) && view_of(&now_s) == V_EXITED;
+			if (still)
+				state_remove(s.id);
+			state_unlock(lock);
+			if (!still)
+				continue;
+		}
+		events_emit("remove", &s, NULL);
+		printf("%s\n", s.id);
+		removed++;
+	}
+	state_free_list(ids, n);
+	fprintf(stderr, "removed %d sandbox%s\n", removed, removed == 1 ? "" : "es");
 	return 0;
 }

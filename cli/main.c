@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 	} lifecycle[] = {
 		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
 		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check }, { "exec", cmd_exec },
-		{ "cp", cmd_cp }, { "stats", cmd_stats }, { "serve", cmd_serve }, { "events", cmd_events },
+		{ "cp", cmd_cp }, { "stats", cmd_stats }, { "serve", cmd_serve }, { "events", cmd_events }, { "prune", cmd_prune },
 	};
 	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
 		if (!strcmp(cmd, lifecycle[i].name))

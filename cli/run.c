@@ -44,6 +44,7 @@
 #include "arch/x86/layout.h"
 #include "cli.h"
 #include "events.h"
+#include "hostlimits.h"
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
@@ -220,6 +221,12 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		if (used < 0)
 			return cli_report(&e);
 		return cli_fail("the name '%s' is in use (sandbox rm %s)", o.name, o.name);
+	}
+	/* Host-wide limits (limits.h), under the lock with the name. */
+	struct limits lim;
+	if (limits_load(&lim, &e) || limits_check(&lim, limits_guest_memory(o.isolation, o.memory), &e)) {
+		state_unlock(lock);
+		return cli_report(&e);
 	}
 	if (!strcmp(o.network, "tap")) {
 		if (geteuid() != 0) {

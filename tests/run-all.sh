@@ -92,6 +92,9 @@ if [ $unit_only = 0 ]; then
 	echo "== sandbox serve: the API over its socket and TCP, logs, --ttl, --isolation container (natively)"
 	tests/api/api.sh "$B" | tee "$log"
 	add_counts "$log" api
+	echo "== guards against sprawl: host limits, ps (old), prune (natively)"
+	tests/api/limits.sh "$B" | tee "$log"
+	add_counts "$log" limits
 	echo "== /metrics scraped by Debian's prometheus (natively)"
 	tests/api/prometheus.sh "$B" | tee "$log"
 	add_counts "$log" prometheus
