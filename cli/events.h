@@ -1,6 +1,6 @@
 /* Sandbox events (docs/api.md): what happened to which sandbox, when,
- * kept as JSON lines in ROOT/events.json (rotated at 1 MiB to
- * events.json.1), appended by whichever command did it:
+ * kept as JSON lines in ROOT/.events.json (rotated at 1 MiB to
+ * .events.json.1; beside .lock, the root's own files), appended by whichever command did it:
  *   {"time":"…","type":"start","id":"…","name":"…","image":"…",…}
  * types: create, start (with "setup_ms": the owner's start to the VMM or
  * runtime forked), exec ("command"), kill ("signal"), stop, exit
@@ -15,7 +15,7 @@
 
 #include "state.h"
 
-#define EVENTS_FILE "events.json"
+#define EVENTS_FILE ".events.json"
 #define EVENTS_MAX_SIZE (1 << 20)
 
 /* Append TYPE for S; EXTRA: more members, already JSON (",\"k\":v"), or
