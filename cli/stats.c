@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,7 +36,9 @@ static void print_help(void)
 	       "                       or prometheus (the /metrics text)\n"
 	       "  --interval MS        time between the two samples that give CPU %% (default\n"
 	       "                       500 with --no-stream; 0: one sample, CPU %% unknown)\n"
-	       "  -a, --all            ended sandboxes too\n");
+	       "  -a, --all            ended sandboxes too\n"
+	       "  --guest              VM sandboxes: also the guest's own view of its memory and\n"
+	       "                       processes (an exec of sh reading /proc in the container)\n");
 }
 
 /* Read a small /proc file into BUF; its length, or -1. */
@@ -321,13 +326,14 @@ out:
 
 int cmd_stats(int argc, char **argv)
 {
-	enum { O_NOSTREAM = 256, O_FORMAT, O_INTERVAL };
+	enum { O_NOSTREAM = 256, O_FORMAT, O_INTERVAL, O_GUEST };
 	static const struct option opts[] = {
 		{ "no-stream", no_argument, 0, O_NOSTREAM }, { "format", required_argument, 0, O_FORMAT },
 		{ "interval", required_argument, 0, O_INTERVAL }, { "all", no_argument, 0, 'a' },
+		{ "guest", no_argument, 0, O_GUEST },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	bool stream = true, all = false;
+	bool stream = true, all = false, guest = false;
 	const char *format = "table";
 	long interval = -1;
 	opterr = 0;
@@ -338,6 +344,7 @@ int cmd_stats(int argc, char **argv)
 		switch (c) {
 		case O_NOSTREAM: stream = false; break;
 		case 'a': all = true; break;
+		case O_GUEST: guest = true; break;
 		case O_FORMAT:
 			if (strcmp(optarg, "table") && strcmp(optarg, "json") && strcmp(optarg, "prometheus"))
 				return cli_fail("stats --format: '%s' is not table, json or prometheus", optarg);
@@ -364,6 +371,8 @@ int cmd_stats(int argc, char **argv)
 		size_t n;
 		if (stats_collect(ids, nids, all, ms, &x, &n, &e))
 			return cli_report(&e);
+		if (guest)
+			stats_guest(x, n);
 		if (stream && tty && !strcmp(format, "table"))
 			fputs("\033[2J\033[H", stdout);
 		if (!strcmp(format, "json")) {
@@ -382,4 +391,111 @@ int cmd_stats(int argc, char **argv)
 			sleep(1);
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* --guest: the guest's own view */
+
+#define GUEST_WAIT_MS 3000
+#define GUEST_OUT_MAX 16384
+/* /proc/meminfo, then the container's processes: the glob is expanded by
+ * the shell itself, which is one of them. */
+static const char guest_reader[] = "cat /proc/meminfo; set -- /proc/[0-9]*; echo \"pids: $(($# - 1))\"";
+
+void stats_guest(struct sandbox_stats *x, size_t n)
+{
+	pid_t *pid = calloc(n + 1, sizeof(*pid));
+	int *fd = calloc(n + 1, sizeof(*fd));
+	char **out = calloc(n + 1, sizeof(*out));
+	size_t *len = calloc(n + 1, sizeof(*len));
+	char self[4096];
+	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (!pid || !fd || !out || !len || sl <= 0)
+		goto out;
+	self[sl] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		fd[i] = -1;
+		if (!x[i].running || strcmp(x[i].isolation, "vm"))
+			continue;
+		int p[2];
+		if (pipe2(p, O_CLOEXEC))
+			continue;
+		fflush(NULL);
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			int nul = open("/dev/null", O_RDWR);
+			dup2(nul, 0);
+			dup2(p[1], 1);
+			dup2(nul, 2);
+			execl(self, "sandbox", "exec", x[i].id, "sh", "-c", guest_reader, (char *)NULL);
+			_exit(127);
+		}
+		close(p[1]);
+		if (pid[i] < 0) {
+			close(p[0]);
+			continue;
+		}
+		fd[i] = p[0];
+		out[i] = calloc(1, GUEST_OUT_MAX + 1);
+	}
+	uint64_t deadline = now_ns() + GUEST_WAIT_MS * 1000000ULL;
+	for (;;) {
+		size_t open_n = 0;
+		struct pollfd *pf = calloc(n + 1, sizeof(*pf));
+		if (!pf)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (fd[i] >= 0)
+				pf[open_n++] = (struct pollfd){ .fd = fd[i], .events = POLLIN };
+		uint64_t now = now_ns();
+		if (!open_n || now >= deadline) {
+			free(pf);
+			break;
+		}
+		int r = poll(pf, open_n, (int)((deadline - now) / 1000000) + 1);
+		free(pf);
+		if (r < 0 && errno != EINTR)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			if (fd[i] < 0)
+				continue;
+			struct pollfd one = { .fd = fd[i], .events = POLLIN };
+			if (poll(&one, 1, 0) <= 0)
+				continue;
+			char tmp[4096];
+			ssize_t k = read(fd[i], tmp, sizeof(tmp));
+			if (k <= 0 || !out[i]) {
+				close(fd[i]);
+				fd[i] = -1;
+				continue;
+			}
+			size_t room = GUEST_OUT_MAX - len[i];      /* more than that is dropped */
+			size_t take = (size_t)k < room ? (size_t)k : room;
+			memcpy(out[i] + len[i], tmp, take);
+			len[i] += take;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (pid[i] <= 0)
+			continue;
+		if (fd[i] >= 0) {       /* too slow: not waited for any longer */
+			close(fd[i]);
+			kill(pid[i], SIGTERM);
+		}
+		int st;
+		waitpid(pid[i], &st, 0);
+		if (out[i] && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			out[i][len[i]] = '\0';
+			int p;
+			if (!stats_parse_guest(out[i], &x[i].guest_mem_total, &x[i].guest_mem_used, &p))
+				x[i].pids = p;
+		}
+	}
+out:
+	for (size_t i = 0; out && i < n; i++)
+		free(out[i]);
+	free(pid);
+	free(fd);
+	free(out);
+	free(len);
 }

@@ -47,6 +47,9 @@ struct sandbox_stats {
 	uint64_t blk_read, blk_write, net_rx, net_tx;
 	int pids;               /* -1: not known */
 	int nprocs;             /* host processes in the tree */
+	/* --guest, VM sandboxes: the guest's own word (an exec reading its
+	 * /proc), bounded; 0 / -1: not asked or not known */
+	uint64_t guest_mem_total, guest_mem_used;
 };
 
 /* Host-wide figures for the totals, and what the events log says
@@ -78,6 +81,10 @@ int stats_parse_rollup(const char *buf, uint64_t *rss, uint64_t *pss);
 int stats_parse_io(const char *buf, uint64_t *rd, uint64_t *wr);
 /* /proc/meminfo: MemTotal and MemAvailable in bytes (0, or -1). */
 int stats_parse_meminfo(const char *buf, uint64_t *total, uint64_t *avail);
+/* The guest's answer to stats --guest's reader (/proc/meminfo, then a
+ * line "pids N"): its memory and process count. 0, or -1 if it is not
+ * that (the guest is not trusted: every number is bounded). */
+int stats_parse_guest(const char *buf, uint64_t *total, uint64_t *used, int *pids);
 /* CPU % from CPU time DCPU_NS over wall time DWALL_NS (100 = one CPU);
  * -1 if DWALL_NS is 0. */
 double stats_cpu_percent(uint64_t dcpu_ns, uint64_t dwall_ns);
@@ -99,6 +106,9 @@ void stats_print_prometheus(FILE *f, const struct sandbox_stats *s, size_t n, co
  * give CPU %; 0 takes one (cpu_percent -1). *OUT is malloc'd. */
 int stats_collect(char **ids, int nids, bool all, unsigned interval_ms, struct sandbox_stats **out, size_t *n,
 		  struct err *e);
+/* --guest: ask each running VM sandbox of X for its own view (an exec
+ * of `sh -c` reading /proc in the container, all at once, 3 s at most). */
+void stats_guest(struct sandbox_stats *x, size_t n);
 int stats_host(struct host_stats *h);
 int cmd_stats(int argc, char **argv);
 void stats_usage(FILE *f);

@@ -102,6 +102,19 @@ int stats_parse_meminfo(const char *buf, uint64_t *total, uint64_t *avail)
 	return 0;
 }
 
+int stats_parse_guest(const char *buf, uint64_t *total, uint64_t *used, int *pids)
+{
+	uint64_t t, a, p;
+	if (stats_parse_meminfo(buf, &t, &a) || !t || t > (1ULL << 50) || a > t)
+		return -1;
+	if (field_u64(buf, "pids", &p) || p > 4194304)
+		return -1;
+	*total = t;
+	*used = t - a;
+	*pids = (int)p;
+	return 0;
+}
+
 double stats_cpu_percent(uint64_t dcpu_ns, uint64_t dwall_ns)
 {
 	if (!dwall_ns)
@@ -133,8 +146,8 @@ void stats_human(uint64_t b, char *buf, size_t len)
 
 void stats_print_table(FILE *f, const struct sandbox_stats *s, size_t n)
 {
-	fprintf(f, "%-12s  %-20s  %7s  %-20s  %9s  %-19s  %-19s  %s\n", "ID", "NAME", "CPU %", "MEM (PSS) / LIMIT",
-		"VMM RSS", "NET I/O", "BLOCK I/O", "PIDS");
+	fprintf(f, "%-12s  %-20s  %7s  %-20s  %9s  %-19s  %-19s  %-5s  %s\n", "ID", "NAME", "CPU %", "MEM (PSS) / LIMIT",
+		"VMM RSS", "NET I/O", "BLOCK I/O", "PIDS", "GUEST MEM");
 	for (size_t i = 0; i < n; i++) {
 		char cpu[16], pss[16], lim[16], rss[16], a[16], b[16], mem[40], net[40], blk[40], pids[16];
 		if (s[i].cpu_percent < 0)
@@ -154,12 +167,19 @@ void stats_print_table(FILE *f, const struct sandbox_stats *s, size_t n)
 		stats_human(s[i].blk_read, a, sizeof(a));
 		stats_human(s[i].blk_write, b, sizeof(b));
 		snprintf(blk, sizeof(blk), "%s / %s", a, b);
+		char guest[40] = "-";
+		if (s[i].guest_mem_total) {     /* the guest's own view (--guest) */
+			char gu[16], gt[16];
+			stats_human(s[i].guest_mem_used, gu, sizeof(gu));
+			stats_human(s[i].guest_mem_total, gt, sizeof(gt));
+			snprintf(guest, sizeof(guest), "%s / %s", gu, gt);
+		}
 		if (s[i].pids < 0)
 			snprintf(pids, sizeof(pids), "-");
 		else
 			snprintf(pids, sizeof(pids), "%d", s[i].pids);
-		fprintf(f, "%-12.12s  %-20s  %7s  %-20s  %9s  %-19s  %-19s  %s\n", s[i].id, s[i].name, cpu, mem, rss, net,
-			blk, pids);
+		fprintf(f, "%-12.12s  %-20s  %7s  %-20s  %9s  %-19s  %-19s  %-5s  %s\n", s[i].id, s[i].name, cpu, mem, rss,
+			net, blk, pids, guest);
 	}
 }
 
@@ -197,7 +217,12 @@ void stats_print_json(FILE *f, const struct sandbox_stats *s, size_t n)
 			fputs(",\"pids\":null", f);
 		else
 			fprintf(f, ",\"pids\":%d", x->pids);
-		fprintf(f, ",\"host_processes\":%d}", x->nprocs);
+		fprintf(f, ",\"host_processes\":%d", x->nprocs);
+		if (x->guest_mem_total)
+			fprintf(f, ",\"guest_memory_total\":%" PRIu64 ",\"guest_memory_used\":%" PRIu64 "}",
+				x->guest_mem_total, x->guest_mem_used);
+		else
+			fputs(",\"guest_memory_total\":null,\"guest_memory_used\":null}", f);
 	}
 	fputs("]\n", f);
 }
@@ -249,7 +274,7 @@ static void prom_labels(FILE *f, const struct sandbox_stats *x)
 	fputs("\"}", f);
 }
 
-enum prom_val { P_CPU, P_PSS, P_RSS, P_LIMIT, P_BR, P_BW, P_RX, P_TX, P_PIDS, P_CREATED, P_TTL };
+enum prom_val { P_CPU, P_PSS, P_RSS, P_LIMIT, P_BR, P_BW, P_RX, P_TX, P_PIDS, P_CREATED, P_TTL, P_GUSED, P_GTOTAL };
 
 static const struct {
 	const char *name, *type, *help;
@@ -266,6 +291,8 @@ static const struct {
 	{ "sandbox_pids", "gauge", "Processes in the container (container isolation only).", P_PIDS },
 	{ "sandbox_created_timestamp_seconds", "gauge", "When the sandbox was created (unix time).", P_CREATED },
 	{ "sandbox_ttl_seconds", "gauge", "The sandbox's --ttl (0: none).", P_TTL },
+	{ "sandbox_guest_memory_used_bytes", "gauge", "The guest's own view of its used memory (stats --guest).", P_GUSED },
+	{ "sandbox_guest_memory_total_bytes", "gauge", "The guest's own view of its memory (stats --guest).", P_GTOTAL },
 };
 
 static void prom_value(FILE *f, const struct sandbox_stats *x, enum prom_val v)
@@ -282,6 +309,8 @@ static void prom_value(FILE *f, const struct sandbox_stats *x, enum prom_val v)
 	case P_PIDS: fprintf(f, "%d", x->pids); break;
 	case P_CREATED: fprintf(f, "%lld", x->created); break;
 	case P_TTL: fprintf(f, "%lld", x->ttl); break;
+	case P_GUSED: fprintf(f, "%" PRIu64, x->guest_mem_used); break;
+	case P_GTOTAL: fprintf(f, "%" PRIu64, x->guest_mem_total); break;
 	}
 }
 
@@ -305,7 +334,8 @@ void stats_print_prometheus(FILE *f, const struct sandbox_stats *s, size_t n, co
 		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", prom_metrics[m].name, prom_metrics[m].help,
 			prom_metrics[m].name, prom_metrics[m].type);
 		for (size_t i = 0; i < n; i++) {
-			if (!s[i].running || (prom_metrics[m].v == P_PIDS && s[i].pids < 0))
+			if (!s[i].running || (prom_metrics[m].v == P_PIDS && s[i].pids < 0) ||
+			    ((prom_metrics[m].v == P_GUSED || prom_metrics[m].v == P_GTOTAL) && !s[i].guest_mem_total))
 				continue;
 			fputs(prom_metrics[m].name, f);
 			prom_labels(f, &s[i]);

@@ -33,6 +33,12 @@ if [ "$(awk "BEGIN{print (${cpu:-0} > 20)}")" = 1 ]; then
 else t_fail "stats: cpu_percent ${cpu:-none} (want > 20)"; t_show j; fi
 if [ "$ISO" = vm ]; then
 	grep -q '"pids":null' "$T_OUT/j.out" && t_pass "stats: a VM's pids are not known on the host (null)" || t_fail "vm pids" "$(cat "$T_OUT/j.out")"
+	t_run g "$SB" stats --no-stream --guest --interval 0 --format json st
+	gt=$(jnum g guest_memory_total) gu=$(jnum g guest_memory_used)
+	if grep -q '"pids":1,' "$T_OUT/g.out" && [ "${gt:-0}" -gt $((100 * 1024 * 1024)) ] && [ "${gu:-0}" -gt 0 ] &&
+		[ "$gu" -lt "$gt" ]; then
+		t_pass "stats --guest: the guest's own view: $((gu / 1048576)) of $((gt / 1048576)) MiB used, 1 process"
+	else t_fail "stats --guest"; t_show g; fi
 fi
 t_run t "$SB" stats --no-stream st
 t_expect t "stats: the table" 0 "^[0-9a-f]{12} +st +[0-9.]+%"

@@ -60,6 +60,24 @@ static void test_parse_files(void **state)
 	assert_int_equal(b, 600 * 1024);
 }
 
+static void test_parse_guest(void **state)
+{
+	(void)state;
+	uint64_t t, u;
+	int p;
+	assert_int_equal(stats_parse_guest("MemTotal: 100000 kB\nMemFree: 1 kB\nMemAvailable: 60000 kB\npids: 3\n", &t, &u, &p), 0);
+	assert_int_equal(t, 100000 * 1024);
+	assert_int_equal(u, 40000 * 1024);
+	assert_int_equal(p, 3);
+	/* the guest is not trusted */
+	assert_int_equal(stats_parse_guest("MemTotal: 100 kB\nMemAvailable: 200 kB\npids: 3\n", &t, &u, &p), -1);
+	assert_int_equal(stats_parse_guest("MemTotal: 0 kB\nMemAvailable: 0 kB\npids: 3\n", &t, &u, &p), -1);
+	assert_int_equal(stats_parse_guest("MemTotal: 100 kB\nMemAvailable: 50 kB\n", &t, &u, &p), -1);
+	assert_int_equal(stats_parse_guest("MemTotal: 100 kB\nMemAvailable: 50 kB\npids: 99999999\n", &t, &u, &p), -1);
+	assert_int_equal(stats_parse_guest("MemTotal: 99999999999999999 kB\nMemAvailable: 5 kB\npids: 1\n", &t, &u, &p), -1);
+	assert_int_equal(stats_parse_guest("", &t, &u, &p), -1);
+}
+
 static void test_human_cpu(void **state)
 {
 	(void)state;
@@ -196,7 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_stat), cmocka_unit_test(test_parse_files), cmocka_unit_test(test_human_cpu),
 		cmocka_unit_test(test_json), cmocka_unit_test(test_table), cmocka_unit_test(test_prometheus),
-		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_histogram), cmocka_unit_test(test_parse_guest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
