@@ -56,6 +56,18 @@ def row_state(d, name):
     return None
 
 
+def click_in_row(d, name, selector):
+    """Click SELECTOR in NAME's row; app.js re-renders the table every 2 s,
+    so an element found may be gone by the click: find it again."""
+    def once():
+        for tr in d.find_elements(By.CSS_SELECTOR, '#sandboxes tbody tr'):
+            if tr.find_element(By.CSS_SELECTOR, 'td.name').text == name:
+                tr.find_element(By.CSS_SELECTOR, selector).click()
+                return True
+        return False
+    return wait(once, 10)
+
+
 def cli_status(name):
     out = subprocess.run([SB, 'inspect', name], capture_output=True, text=True).stdout
     return out
@@ -92,19 +104,13 @@ try:
                            if tr.find_element(By.CSS_SELECTOR, 'td.name').text == 'dash-3')), "its TTL is shown")
     d.save_screenshot(os.path.join(ART, '3-third-appeared.png'))
     # stop dash-1 with its button
-    for tr in d.find_elements(By.CSS_SELECTOR, '#sandboxes tbody tr'):
-        if tr.find_element(By.CSS_SELECTOR, 'td.name').text == 'dash-1':
-            tr.find_element(By.CSS_SELECTOR, 'button.stop').click()
-            break
+    click_in_row(d, 'dash-1', 'button.stop')
     check(wait(lambda: (row_state(d, 'dash-1') or '').startswith('exited'), 30), 'Stop: the row shows it exited',
           row_state(d, 'dash-1'))
     check('"running": false' in cli_status('dash-1'), '... and the command line agrees')
-    check(row_state(d, 'dash-2') == 'running', '... and the other one still runs')
+    check(wait(lambda: row_state(d, 'dash-2') == 'running', 5), '... and the other one still runs')
     d.save_screenshot(os.path.join(ART, '4-stopped-one.png'))
-    for tr in d.find_elements(By.CSS_SELECTOR, '#sandboxes tbody tr'):
-        if tr.find_element(By.CSS_SELECTOR, 'td.name').text == 'dash-3':
-            tr.find_element(By.CSS_SELECTOR, 'td.name').click()
-            break
+    click_in_row(d, 'dash-3', 'td.name')
     check(wait(lambda: 'third says hi' in d.find_element(By.ID, 'log-text').text), "a row's log tail")
     d.save_screenshot(os.path.join(ART, '5-log-tail.png'))
 finally:
@@ -118,10 +124,7 @@ try:
     check(sorted(names) == ['dash-1', 'dash-2', 'dash-3'], 'JavaScript off: the page still lists the sandboxes', names)
     check(d.find_element(By.TAG_NAME, 'body').get_attribute('data-refreshed') is None, '... rendered by the server (no script ran)')
     d.save_screenshot(os.path.join(ART, '6-no-javascript.png'))
-    for tr in d.find_elements(By.CSS_SELECTOR, '#sandboxes tbody tr'):
-        if tr.find_element(By.CSS_SELECTOR, 'td.name').text == 'dash-2':
-            tr.find_element(By.CSS_SELECTOR, 'button.kill').click()
-            break
+    click_in_row(d, 'dash-2', 'button.kill')
     check(wait(lambda: (row_state(d, 'dash-2') or '').startswith('exited') or
                (d.refresh() or False), 20), 'JavaScript off: the Kill form works (CSRF field included)',
           row_state(d, 'dash-2'))

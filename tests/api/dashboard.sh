@@ -30,7 +30,7 @@ rc=$?
 while read -r verdict desc; do
 	case $verdict in PASS) t_pass "$desc" ;; FAIL) t_fail "$desc" ;; esac
 done <"$P/out"
-[ $rc = 0 ] || [ "$T_FAIL" != 0 ] || t_fail "the browser test ended with status $rc" "$(tail -n 5 "$P/err")"
+[ $rc = 0 ] || [ "$T_FAIL" != 0 ] || t_fail "the browser test ended with status $rc" "$(grep -E "Error|Exception|line [0-9]+" "$P/err" | head -n 8)"
 n=$(ls "$ART"/*.png 2>/dev/null | wc -l)
 [ "$n" -ge 7 ] && t_pass "$n screenshots in $ART" || t_fail "screenshots: $n in $ART"
 t_summary
