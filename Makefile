@@ -11,14 +11,14 @@ LDLIBS   += -lpthread -lseccomp -lm
 
 # The sandbox binary: the command line and owner (cli/), the VMM (vmm/)
 # and the library every host program links (common/).
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c cli/*.c) common/cp.c common/err.c common/proto.c common/spec.c common/tar.c common/util.c
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/cp.c common/err.c common/proto.c common/spec.c common/tar.c common/util.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/sandbox-serve $(BUILD)/dashboard/app.js $(BUILD)/dashboard/style.css $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
+all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/sandbox-serve $(BUILD)/sandbox-attacker $(BUILD)/dashboard/app.js $(BUILD)/dashboard/style.css $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
 
 # The VMM links statically (sanitizer builds cannot): no dynamic loader at
 # start, and only the libc pages it uses are resident — measured in the
@@ -40,6 +40,12 @@ $(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h comm
 		$(BUILD)/gen/seccomp_default.h
 	@mkdir -p $(BUILD)
 	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/proto.c common/spec.c common/tar.c
+
+# The program `sandbox audit` runs inside each sandbox (docs/audit.md):
+# static, so any image can run it.
+$(BUILD)/sandbox-attacker: attacker/attacker.c
+	@mkdir -p $(BUILD)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
 
 # The container's seccomp filter, compiled here with libseccomp into the BPF
 # program guest-init loads (guest-init/gen/seccomp-bpf.c says why).
@@ -183,6 +189,14 @@ bench-boot: all
 bench-io: all
 	bench/io.sh
 
+# bench/snapshot.sh: run --from vs a cold run, snapshot time, clone density
+# and start rate, in one test-host session (natively where KVM boots Linux).
+bench-snapshot: all
+	@mkdir -p $(BUILD)/bench && $(MAKE) -s -f bench/Makefile BUILD=$(BUILD)
+	tests/e2e/prepare.sh $(BUILD)
+	if $(BUILD)/sandbox kvm-check >/dev/null 2>&1; then bench/snapshot.sh $(BUILD); \
+	else KVMHOST_TIMEOUT=1800 tests/kvmhost/run bench/snapshot.sh $(BUILD); fi | tee $(BUILD)/bench/snapshot-results.txt
+
 # Fuzz targets (libFuzzer, clang): tests/fuzz/fuzz_*.c, each linked with the
 # VMM objects built for fuzzing; fuzz_image_*.c link the image tool's code
 # instead (without its main.c). Seeds: tests/fuzz/seeds/<target>/ (read
@@ -194,12 +208,17 @@ fuzz: FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/proto.c common/spec.c common/tar.c common/cp.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
-	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/arch/x86/boot.c
+	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/arch/x86/boot.c \
+	vmm/snapshot/format.c vmm/snapshot/snapshot.c vmm/arch/x86/vcpu_state.c
 FUZZ_IMAGE_SRCS := $(filter-out rootfs/main.c,$(wildcard rootfs/*.c)) common/err.c common/util.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 # A target that #includes an rootfs/*.c (to reach its static functions)
 # names it in FUZZ_IMAGE_INCLUDED so it is not linked twice.
 build-fuzz/fuzz_image_manifest: FUZZ_IMAGE_INCLUDED = rootfs/source.c
+# sandbox audit's verdicts and reports over evidence from inside a sandbox.
+build-fuzz/fuzz_audit: tests/fuzz/fuzz_audit.c cli/audit_catalogue.c cli/audit_report.c cli/audit.h common/err.c
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Icli -o $@ $< cli/audit_catalogue.c cli/audit_report.c common/err.c
 build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard rootfs/*.h common/err.h common/util.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Irootfs -o $@ $< \
@@ -234,5 +253,5 @@ fuzz: $(FUZZ_BINS)
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all kernels test unit check-asan bench bench-boot bench-io demo fuzz-smoke fuzz clean
+.PHONY: all kernels test unit check-asan bench bench-boot bench-io bench-snapshot demo fuzz-smoke fuzz clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -48,6 +48,8 @@
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
+#include "exec.h"
+#include "snapshot.h"
 #include "storage.h"
 
 
@@ -182,6 +184,37 @@ static int wait_child(pid_t child, int done, const struct run_opts *o, int stop_
 	}
 }
 
+/* ROOT/<id>/vm: the VM's makings (snapshot.h), from the options or, for a
+ * clone, the snapshot's record (FROM). */
+static int record_vm(const struct run_opts *o, const struct runconf *rc, const struct sandbox_state *s,
+		     const struct vm_record *from, struct err *e)
+{
+	struct vm_record r = { 0 };
+	if (from) {
+		r = *from;
+	} else {
+		uint64_t mem;
+		unsigned ncpus;
+		vm_size(o, &mem, &ncpus);
+		if (vm_record_disk(&r, rc->disk, e))
+			return -1;
+		snprintf(r.image, sizeof(r.image), "%s", s->image);
+		snprintf(r.stop_signal, sizeof(r.stop_signal), "%s", s->stop_signal);
+		snprintf(r.cpus, sizeof(r.cpus), "%s", s->cpus);
+		r.memory = o->memory;
+		r.mem_bytes = mem;
+		r.ncpus = ncpus;
+		r.net = s->net > 0;
+		r.layer = !o->read_only;
+		r.volumes = o->nvol;
+	}
+	snprintf(r.command, sizeof(r.command), "%s", s->command);
+	r.uid = (unsigned)geteuid();
+	char path[700];
+	state_path(path, sizeof(path), s->id, "vm");
+	return vm_record_write(path, &r, e);
+}
+
 int cmd_run(int argc, char **argv, uint64_t start)
 {
 	static struct run_opts o;
@@ -190,8 +223,22 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	if (parse_run_args(argc, argv, &o, &e))
 		return cli_report(&e);
 	run_bindir = self_dir();
-	if (runconf_cached(o.image, &rc) && runconf_load(o.image, &rc, &e))
+	static struct snap_from from;
+	from.state_fd = from.mem_fd = from.layer_fd = -1;
+	if (o.from) {
+		/* a clone: the snapshot's image, disk and sandbox */
+		if (snap_from_open(o.from, &from, &e))
+			return cli_report(&e);
+		o.image = from.rec.image;
+		o.network = from.rec.net ? "tap" : "none";
+		o.cpus = from.rec.cpus;
+		o.memory = from.rec.memory;
+		rc.disk = from.rec.disk;
+		rc.fstype = "erofs";
+		rc.stopsignal = from.rec.stop_signal;
+	} else if (runconf_cached(o.image, &rc) && runconf_load(o.image, &rc, &e)) {
 		return cli_report(&e);
+	}
 	/* The image's StopSignal goes into the state file: a signal, or no run. */
 	if (rc.stopsignal && *rc.stopsignal && state_signal(rc.stopsignal) < 0) {
 		char shown[64];
@@ -245,7 +292,9 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	snprintf(s.name, sizeof(s.name), "%s", o.name ? o.name : s.id);
 	snprintf(s.image, sizeof(s.image), "%s", o.image);
 	size_t off = 0;
-	for (int i = 0; i < o.ncmd && off < sizeof(s.command) - 1; i++)
+	if (o.from)
+		snprintf(s.command, sizeof(s.command), "%s", from.rec.command);
+	for (int i = 0; !o.from && i < o.ncmd && off < sizeof(s.command) - 1; i++)
 		off += (size_t)snprintf(s.command + off, sizeof(s.command) - off, "%s%s", i ? " " : "", o.cmd[i]);
 	for (char *p = s.command; *p; p++)     /* shown only; state values hold no control characters */
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -271,13 +320,28 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	events_emit("create", &s, NULL);
 
 	static struct run_spec spec;
-	if (spec_fill(&o, &rc, s.id, &spec, &e)) {
-		state_remove(s.id);
-		return cli_report(&e);
+	if (o.from) {
+		spec.from = &from;
+		snprintf(spec.hostname, sizeof(spec.hostname), "%.12s", s.id);
+		if (from.rec.layer &&
+		    storage_create_from(s.id, from.layer_fd, spec.storage, sizeof(spec.storage), &e)) {
+			state_remove(s.id);
+			return cli_report(&e);
+		}
+	} else {
+		if (spec_fill(&o, &rc, s.id, &spec, &e)) {
+			state_remove(s.id);
+			return cli_report(&e);
+		}
+		/* The writable layer: a file of its own, removed with the
+		 * state (state_remove). --read-only writes nothing: none. */
+		if (!o.read_only && storage_create(s.id, o.storage, spec.storage, sizeof(spec.storage), &e)) {
+			state_remove(s.id);
+			return cli_report(&e);
+		}
 	}
-	/* The writable layer: a file of its own, removed with the state
-	 * (state_remove). --read-only writes nothing: none. */
-	if (!o.read_only && storage_create(s.id, o.storage, spec.storage, sizeof(spec.storage), &e)) {
+	/* What the VM is made of, for sandbox snapshot. */
+	if (strcmp(o.isolation, "container") && record_vm(&o, &rc, &s, o.from ? &from.rec : NULL, &e)) {
 		state_remove(s.id);
 		return cli_report(&e);
 	}
@@ -405,7 +469,28 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	uint64_t t_forked = now_ns();
 	bool ttl_out = false;
 	int stop_sig = state_signal(s.stop_signal);
-	int status = wait_child(child, done[0], &o, stop_sig > 0 && stop_sig < 32 ? stop_sig : SIGTERM, &set, &ttl_out, &e);
+	int status;
+	if (o.from && o.ncmd) {
+		/* run --from SNAP CMD: CMD in the clone, then the clone goes */
+		status = exec_command(&s, o.cmd, o.ncmd, o.interactive, o.tty, &e);
+		int st;
+		if (status < 0 && waitpid(child, &st, WNOHANG) == child) {
+			/* the VMM failed first (it said why): its status */
+			status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		} else {
+			/* Its tap goes with it: wait for that; otherwise the kernel's
+			 * teardown of the VM need not hold up the caller. */
+			kill(child, SIGKILL);
+			while (s.net && waitpid(child, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		if (getenv("SANDBOX_TIMINGS"))
+			fprintf(stderr, "sandbox-from-timings: forked_ms=%.3f done_ms=%.3f\n",
+				(double)(t_forked - start) * 1e-6, (double)(now_ns() - start) * 1e-6);
+	} else {
+		status = wait_child(child, done[0], &o, stop_sig > 0 && stop_sig < 32 ? stop_sig : SIGTERM, &set,
+				    &ttl_out, &e);
+	}
 	cli_tty_restore();
 	fs_daemons_stop(&fsd);
 	if (status < 0)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "run_impl.h"
 
 
@@ -43,6 +44,7 @@ int spec_fill(const struct run_opts *o, const struct runconf *rc, const char *id
 {
 	struct cspec *c = &s->c;
 	memset(s, 0, sizeof(*s));
+	c->audit_privileged = audit_privileged_attacker;   /* never set by run's options */
 	snprintf(s->hostname, sizeof(s->hostname), "%.12s", id);
 	c->hostname = o->hostname ? o->hostname : s->hostname;
 	c->cwd = o->workdir ? o->workdir : rc->workdir && *rc->workdir ? rc->workdir : "/";

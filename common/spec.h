@@ -85,6 +85,10 @@ struct cspec {
 	unsigned nrlimits;
 	bool read_only;
 	bool init;                      /* a reaper is PID 1, the command PID 2 */
+	/* `sandbox audit --privileged-attacker` only (docs/audit.md), never
+	 * an option of sandbox run: every capability, no no_new_privs, no
+	 * seccomp, for the container and its execs. */
+	bool audit_privileged;
 	enum cspec_network network;
 	/* The VM's part (the guest's devices and stdio); none in host mode. */
 	bool stdin_open;                /* the host relays stdin (else /dev/null) */

@@ -71,6 +71,9 @@ if [ $unit_only = 0 ]; then
 	echo "== escape attempts, --isolation container (natively)"
 	ISO=container tests/security/escape.sh "$B" | tee "$log"
 	add_counts "$log" escape-container
+	echo "== sandbox audit: container, runc, crun, runsc side by side (natively)"
+	tests/security/audit.sh "$B" | tee "$log"
+	add_counts "$log" audit-native
 	echo "== the state directory: squatted roots, forged state, symlinks, StopSignal (natively)"
 	tests/security/state.sh "$B" | tee "$log"
 	add_counts "$log" state
