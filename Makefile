@@ -18,7 +18,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/sandbox-attacker $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
+all: $(BUILD)/sandbox $(BUILD)/sandbox-image $(BUILD)/sandbox-serve $(BUILD)/sandbox-attacker $(BUILD)/dashboard/app.js $(BUILD)/dashboard/style.css $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
 
 # The VMM links statically (sanitizer builds cannot): no dynamic loader at
 # start, and only the libc pages it uses are resident — measured in the
@@ -64,6 +64,23 @@ IMAGE_COMMON := $(BUILD)/obj/common/err.o $(BUILD)/obj/common/mke2fs.o $(BUILD)/
 $(BUILD)/sandbox-image: $(IMAGE_SRCS) $(wildcard rootfs/*.h) $(IMAGE_COMMON)
 	@mkdir -p $(BUILD)
 	$(if $(IMAGE_SRCS),$(CC) $(CFLAGS) -Irootfs -o $@ $(IMAGE_SRCS) $(IMAGE_COMMON) $(IMAGE_LIBS),@echo "no rootfs/ sources yet")
+
+# The HTTP API and dashboard (`sandbox serve`) is its own program
+# (libmicrohttpd, json-c, linked dynamically), so no HTTP code lives in
+# the VMM's binary; it runs the sandbox binary for every action. Its
+# dashboard files go beside it.
+API_SRCS := $(wildcard api/*.c)
+API_LIB_SRCS := $(filter-out api/main.c,$(API_SRCS))
+API_LIBS := -lmicrohttpd -ljson-c -lpthread
+$(BUILD)/sandbox-serve: $(API_SRCS) $(wildcard api/*.h) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -Iapi -o $@ $(API_SRCS) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o $(API_LIBS)
+$(BUILD)/dashboard/%: api/static/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(BUILD)/tests/test_api: tests/unit/test_api.c $(API_LIB_SRCS) $(wildcard api/*.h) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iapi -Itests/unit -o $@ $< $(API_LIB_SRCS) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o $(API_LIBS) -lcmocka
 
 $(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
 	rm -rf $(BUILD)/initramfs-root && mkdir -p $(BUILD)/initramfs-root/dev $(BUILD)/initramfs-root/proc $(BUILD)/initramfs-root/sys
@@ -207,6 +224,13 @@ build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Irootfs -o $@ $< \
 		$(filter-out $(FUZZ_IMAGE_INCLUDED),$(FUZZ_IMAGE_SRCS)) $(IMAGE_LIBS)
+# Targets that #include a cli/*.c (the command line's parsers of untrusted
+# text) depend on it.
+build-fuzz/fuzz_log: cli/log_fmt.c cli/json.c cli/logs.h cli/json.h
+# The API's request bodies, routes and forms (api/body.c, route.c).
+build-fuzz/fuzz_api: tests/fuzz/fuzz_api.c api/body.c api/route.c api/api.h common/err.c
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Iapi -o $@ $< api/body.c api/route.c common/err.c -ljson-c
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard vmm/*.h vmm/*/*.h vmm/arch/x86/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ivmm -o $@ $< $(FUZZ_SRCS) -lpthread

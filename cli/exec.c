@@ -34,6 +34,7 @@
 
 #include "cli.h"
 #include "exec.h"
+#include "events.h"
 #include "lifecycle.h"
 #include "proto.h"
 #include "relay.h"
@@ -440,8 +441,15 @@ int cmd_exec(int argc, char **argv)
 		return 0;
 	struct sandbox_state s;
 	int status = -1;
-	if (k == 0 && lifecycle_find_running(o.ref, &s, &e) == 0)
+	if (k == 0 && lifecycle_find_running(o.ref, &s, &e) == 0) {
+		char extra[600];
+		snprintf(extra, sizeof(extra), ",\"command\":\"%.500s\"", o.x.nargv ? o.x.argv[0] : "");
+		for (char *p = extra + 12; *p && p[1]; p++)     /* shown only: no quote, backslash or control */
+			if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+				*p = '?';
+		events_emit("exec", &s, extra);
 		status = !strcmp(s.isolation, "container") ? exec_host(&s, &o, &e) : exec_vm(&s, &o, &e);
+	}
 	if (status < 0)
 		return cli_report(&e);
 	return status;

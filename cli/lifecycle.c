@@ -39,9 +39,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
+#include "hostlimits.h"
+#include "json.h"
 #include "state.h"
 #include "vm.h"
 
@@ -53,9 +57,10 @@ void lifecycle_usage(FILE *f)
 		"  ps [-a] [-q] [--format json]   list running sandboxes (-a: all)\n"
 		"  kill ID|NAME [SIGNAL]          signal the container (default KILL)\n"
 		"  stop [-t SECONDS] ID|NAME      stop signal, then KILL after -t (default 10)\n"
-		"  logs [-f] ID|NAME              output of a sandbox run with -d (-f: follow)\n"
+		"  logs [-f] [--tail N] ID|NAME   output of a sandbox (-f: follow; sandbox logs -h)\n"
 		"  rm [-f] ID|NAME...             remove ended sandboxes (-f: kill running ones)\n"
 		"  inspect ID|NAME...             the recorded state as JSON\n"
+		"  prune [--until DURATION]       remove ended sandboxes (ended DURATION ago)\n"
 		"  check                          can this host run sandboxes? what to fix\n");
 }
 
@@ -277,46 +282,6 @@ static int clean_dead(const char *id)
 /* ------------------------------------------------------------------ */
 /* JSON */
 
-static void json_str(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	fputc('"', f);
-	while (*p) {
-		unsigned char c = *p;
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
-			p++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-			p++;
-		} else if (c < 0x80) {
-			fputc(c, f);
-			p++;
-		} else {
-			/* Pass valid UTF-8 through; anything else becomes U+FFFD. */
-			int n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-			if (c >= 0xf5)
-				n = 0;
-			bool ok = n > 0;
-			for (int i = 1; ok && i < n; i++)
-				ok = (p[i] & 0xc0) == 0x80;
-			if (ok && n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
-				ok = false;
-			if (ok && n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
-				ok = false;
-			if (ok) {
-				fwrite(p, 1, (size_t)n, f);
-				p += n;
-			} else {
-				fputs("\\ufffd", f);
-				p++;
-			}
-		}
-	}
-	fputc('"', f);
-}
-
 static void json_state(FILE *f, const struct sandbox_state *s, enum view v, const char *indent)
 {
 	char st[32], age[32], dir[700];
@@ -369,6 +334,35 @@ static void print_col(const char *s, int w, bool last)
 		printf("%s\n", s);
 	else
 		printf("%-*s  ", w, s);
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Running sandboxes far past their peers' age (hostlimits.h's
+ * outlier_factor and outlier_min_age) get "(old)" after their status. */
+static void mark_outliers(struct row *rows, const struct sandbox_state *st, const enum view *views, size_t n)
+{
+	struct limits l;
+	struct err e;
+	if (limits_load(&l, &e))
+		return;         /* run reports a broken config; ps still lists */
+	long long *ages = calloc(n + 1, sizeof(*ages)), now = (long long)time(NULL);
+	int running = 0;
+	if (!ages)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (views[i] == V_RUNNING)
+			ages[running++] = now - st[i].created;
+	qsort(ages, (size_t)running, sizeof(*ages), cmp_ll);
+	long long median = running ? ages[running / 2] : 0;
+	for (size_t i = 0; i < n; i++)
+		if (views[i] == V_RUNNING && limits_outlier(&l, now - st[i].created, median, running))
+			snprintf(rows[i].status, sizeof(rows[i].status), "running (old)");
+	free(ages);
 }
 
 int cmd_ps(int argc, char **argv)
@@ -444,6 +438,7 @@ int cmd_ps(int argc, char **argv)
 		snprintf(r->command, sizeof(r->command), "%s", s->command);
 	}
 	state_free_list(ids, n);
+	mark_outliers(rows, states, views, nr);
 	if (json) {
 		printf("[");
 		for (size_t i = 0; i < nr; i++) {
@@ -567,6 +562,9 @@ int cmd_kill(int argc, char **argv)
 		return cli_fail("%s is not running", ref);
 	if (send_signal(&s, sig, &e))
 		return cli_report(&e);
+	char extra[32];
+	snprintf(extra, sizeof(extra), ",\"signal\":%d", sig);
+	events_emit("kill", &s, extra);
 	printf("%s\n", ref);
 	return 0;
 }
@@ -658,6 +656,7 @@ int cmd_stop(int argc, char **argv)
 			continue;
 		}
 		if (v == V_RUNNING) {
+			events_emit("stop", &s, NULL);
 			int sig = parse_signal(s.stop_signal[0] ? s.stop_signal : "TERM");
 			if (stop_sandbox(argv[i], &s, sig < 0 ? SIGTERM : sig, (unsigned)secs * 1000, &e)) {
 				rc = cli_report(&e);
@@ -669,82 +668,6 @@ int cmd_stop(int argc, char **argv)
 		printf("%s\n", argv[i]);   /* Docker: stopping a stopped one succeeds */
 	}
 	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* logs */
-
-static int copy_out(int fd)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (int)n;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(1, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return -1;
-			off += w;
-		}
-	}
-}
-
-int cmd_logs(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "follow", no_argument, 0, 'f' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
-	};
-	bool follow = false;
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': follow = true; break;
-		case 'h':
-			printf("usage: sandbox logs [-f] ID|NAME\n");
-			return 0;
-		default:
-			return cli_fail("logs: unknown or incomplete option '%s'", argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cli_fail("usage: sandbox logs [-f] ID|NAME");
-	const char *ref = argv[optind];
-	struct sandbox_state s;
-	struct err e;
-	if (state_find(ref, &s, &e))
-		return cli_report(&e);
-	if (!s.detached)
-		return cli_fail("%s was not run with -d: its output went to the terminal, no log is kept", ref);
-	int fd = -1;
-	for (;;) {
-		if (fd < 0) {
-			fd = state_open(s.id, "log", O_RDONLY, 0, &e);
-			if (fd < 0 && e.errnum != ENOENT)
-				return cli_report(&e);
-		}
-		if (fd >= 0 && copy_out(fd) < 0)
-			return cli_fail("logs %s: %s", ref, strerror(errno));
-		if (!follow)
-			break;
-		/* Follow while the owner lives (the state may go with --rm). */
-		struct sandbox_state now;
-		if (state_read(s.id, &now, &e) || !owner_running(&now)) {
-			if (fd >= 0)
-				copy_out(fd);
-			break;
-		}
-		sleep_ms(100);
-	}
-	if (fd >= 0)
-		close(fd);
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -811,6 +734,7 @@ int cmd_rm(int argc, char **argv)
 			}
 		}
 		state_unlock(lock);
+		events_emit("remove", &s, NULL);
 		printf("%s\n", ref);
 	}
 	return rc;
@@ -871,5 +795,82 @@ int lifecycle_find_running(const char *ref, struct sandbox_state *s, struct err 
 		return err_set(e, "%s is paused (sandbox resume %s)", ref, ref);
 	if (!vmm_trusted(s))
 		return err_set(e, "%s: pid %d is not this sandbox's VMM (its state is wrong)", ref, (int)s->vmm_pid);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* prune */
+
+int cmd_prune(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "until", required_argument, 0, 'u' }, { "force", no_argument, 0, 'f' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	long long until = 0;
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': {
+			char *end;
+			double d = strtod(optarg, &end);
+			double mul = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 :
+				     !strcmp(end, "d") ? 86400 : 0;
+			if (end == optarg || !mul || !(d >= 0) || d * mul > 1e10)
+				return cli_fail("prune --until: '%s' is not a duration (30s, 10m, 2h, 7d)", optarg);
+			until = (long long)(d * mul);
+			break;
+		}
+		case 'f': break;        /* Docker's: nothing is asked here anyway */
+		case 'h':
+			printf("usage: sandbox prune [--until DURATION]   remove ended sandboxes (that ended\n"
+			       "                                          at least DURATION ago)\n");
+			return 0;
+		default: return cli_fail("prune: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_fail("prune: unexpected argument '%s'", argv[optind]);
+	struct err e;
+	size_t n;
+	char **ids = state_list(&n, &e);
+	if (!ids)
+		return cli_report(&e);
+	long long now = (long long)time(NULL);
+	int removed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct sandbox_state s;
+		if (state_read(ids[i], &s, &e))
+			continue;
+		enum view v = view_of(&s);
+		if (v != V_EXITED && v != V_DEAD)
+			continue;
+		/* When it ended: its state's last write (the exit). */
+		char path[700];
+		struct stat st;
+		state_path(path, sizeof(path), s.id, "state");
+		if (until && (stat(path, &st) || now - (long long)st.st_mtime < until))
+			continue;
+		if (v == V_DEAD) {
+			if (!clean_dead(s.id))
+				continue;
+		} else {
+			int lock = state_lock(&e);
+			struct sandbox_state now_s;
+			bool still = !state_read(s.id, &now_s, &e) && view_of(&now_s) == V_EXITED;
+			if (still)
+				state_remove(s.id);
+			state_unlock(lock);
+			if (!still)
+				continue;
+		}
+		events_emit("remove", &s, NULL);
+		printf("%s\n", s.id);
+		removed++;
+	}
+	state_free_list(ids, n);
+	fprintf(stderr, "removed %d sandbox%s\n", removed, removed == 1 ? "" : "es");
 	return 0;
 }

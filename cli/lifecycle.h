@@ -12,9 +12,10 @@
 int cmd_ps(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
-int cmd_logs(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+/* Remove ended sandboxes (--until: ended at least that long ago). */
+int cmd_prune(int argc, char **argv);
 /* check.c: can this host run sandboxes? 0 if VM sandboxes run natively. */
 int cmd_check(int argc, char **argv);
 /* Find REF and check that it runs, with a VMM (or host runtime) that is

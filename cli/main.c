@@ -10,10 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "audit.h"
 #include "exec.h"
 #include "lifecycle.h"
+#include "logs.h"
 #include "run.h"
+#include "serve.h"
+#include "stats.h"
 #include "snapshot.h"
 #include "util.h"
 #include "vmm.h"
@@ -43,6 +47,9 @@ static void usage(FILE *f)
 	cp_usage(f);
 	audit_usage(f);
 	lifecycle_usage(f);
+	stats_usage(f);
+	events_usage(f);
+	serve_usage(f);
 	snapshot_usage(f);
 	vmm_usage(f);
 }
@@ -101,7 +108,8 @@ int main(int argc, char **argv)
 	} lifecycle[] = {
 		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
 		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check }, { "exec", cmd_exec },
-		{ "cp", cmd_cp }, { "pause", cmd_pause }, { "resume", cmd_resume }, { "snapshot", cmd_snapshot },
+		{ "cp", cmd_cp }, { "stats", cmd_stats }, { "serve", cmd_serve }, { "events", cmd_events }, { "prune", cmd_prune },
+		{ "pause", cmd_pause }, { "resume", cmd_resume }, { "snapshot", cmd_snapshot },
 		{ "clone", cmd_clone }, { "audit", cmd_audit },
 	};
 	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)

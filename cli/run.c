@@ -43,6 +43,8 @@
 
 #include "arch/x86/layout.h"
 #include "cli.h"
+#include "events.h"
+#include "hostlimits.h"
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
@@ -96,13 +98,31 @@ static int name_in_use(const char *name, struct err *e)
 	return hit;
 }
 
+/* --ttl ran out: the stop signal to the container now (SIG_FORWARD for
+ * the VM's agent, the signal itself for the host runtime), KILL if it is
+ * still there TTL_GRACE s later. */
+#define TTL_GRACE 3
+static void ttl_signal(pid_t child, const struct run_opts *o, int sig)
+{
+	if (!strcmp(o->isolation, "container")) {
+		kill(child, sig);
+	} else {
+		union sigval v = { .sival_int = sig };
+		sigqueue(child, SIG_FORWARD, v);
+	}
+}
+
 /* The container's status: from the VMM's status pipe DONE (-1: none)
  * when it comes there first (the VMM then finishes its teardown on its
  * own), else from the child's exit. -1 with E filled (status 124) if
- * --timeout ran out and the child was killed. */
-static int wait_child(pid_t child, int done, const struct run_opts *o, const sigset_t *set, struct err *e)
+ * --timeout ran out and the child was killed. *TTL_OUT: --ttl ran out
+ * (the sandbox was stopped: its status is what the stop made of it). */
+static int wait_child(pid_t child, int done, const struct run_opts *o, int stop_sig, const sigset_t *set,
+		      bool *ttl_out, struct err *e)
 {
-	uint64_t deadline = o->timeout ? now_ns() + o->timeout * 1000000000ULL : 0;
+	uint64_t t0 = now_ns();
+	uint64_t deadline = o->timeout ? t0 + o->timeout * 1000000000ULL : 0;
+	uint64_t ttl = o->ttl ? t0 + o->ttl * 1000000000ULL : 0;
 	for (;;) {
 		int st;
 		pid_t w = waitpid(child, &st, WNOHANG);
@@ -110,16 +130,30 @@ static int wait_child(pid_t child, int done, const struct run_opts *o, const sig
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		siginfo_t si;
 		int sig;
-		if (deadline) {
-			uint64_t now = now_ns();
-			if (now >= deadline) {
+		uint64_t now = now_ns();
+		if (ttl && now >= ttl) {
+			if (!*ttl_out) {
+				*ttl_out = true;
+				fprintf(stderr, "sandbox: its --ttl of %u s ran out: stopped and removed\n", o->ttl);
+				ttl_signal(child, o, stop_sig);
+				ttl = now + TTL_GRACE * 1000000000ULL;
+			} else {
+				ttl_signal(child, o, SIGKILL);
 				kill(child, SIGKILL);
-				while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-					;
-				return err_status(e, 124, "the sandbox ran longer than --timeout %u s: killed",
-						  o->timeout);
+				ttl = 0;
 			}
-			uint64_t left = deadline - now;
+		}
+		if (deadline && now >= deadline) {
+			kill(child, SIGKILL);
+			while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+				;
+			return err_status(e, 124, "the sandbox ran longer than --timeout %u s: killed", o->timeout);
+		}
+		uint64_t next = deadline;
+		if (ttl && (!next || ttl < next))
+			next = ttl;
+		if (next) {
+			uint64_t left = next - now;
 			struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ULL),
 					       .tv_nsec = (long)(left % 1000000000ULL) };
 			sig = sigtimedwait(set, &si, &ts);
@@ -262,6 +296,12 @@ int cmd_run(int argc, char **argv, uint64_t start)
 			return cli_report(&e);
 		return cli_fail("the name '%s' is in use (sandbox rm %s)", o.name, o.name);
 	}
+	/* Host-wide limits (limits.h), under the lock with the name. */
+	struct limits lim;
+	if (limits_load(&lim, &e) || limits_check(&lim, limits_guest_memory(o.isolation, o.memory), &e)) {
+		state_unlock(lock);
+		return cli_report(&e);
+	}
 	if (!strcmp(o.network, "tap")) {
 		if (geteuid() != 0) {
 			state_unlock(lock);
@@ -293,6 +333,9 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	snprintf(s.stop_signal, sizeof(s.stop_signal), "%s", rc.stopsignal && *rc.stopsignal ? rc.stopsignal : "SIGTERM");
 	s.rm = o.rm;
 	s.detached = o.detach;
+	s.ttl = o.ttl;
+	if (o.log.driver != LOG_NONE || o.log_given)
+		snprintf(s.log_driver, sizeof(s.log_driver), "%s", log_driver_name(o.log.driver));
 	snprintf(s.status, sizeof(s.status), "created");
 	s.pid = getpid();
 	s.pid_start = state_proc_start(s.pid);
@@ -301,6 +344,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	state_unlock(lock);
 	if (r)
 		return cli_report(&e);
+	events_emit("create", &s, NULL);
 
 	static struct run_spec spec;
 	if (o.from) {
@@ -355,19 +399,28 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		}
 		close(p[0]);
 		setsid();
-		int lfd = state_open(s.id, "log", O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0600, &e);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (lfd < 0 || nul < 0)
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (nul < 0)
 			_exit(EXIT_ERR);
 		dup2(nul, 0);
-		dup2(lfd, 1);
-		dup2(lfd, 2);
+		if (o.log.driver == LOG_NONE) {
+			dup2(nul, 1);
+			dup2(nul, 2);
+		} else if (log_collector_start(&o.log, s.id, s.name, false, &e)) {
+			_exit(EXIT_ERR);
+		}
 		s.pid = getpid();
 		s.pid_start = state_proc_start(s.pid);
 		state_write(&s, &e);
 		started = p[1];
 		if (!o.from)    /* a clone has started once it is restored (below) */
 			say_started(&started);
+	}
+
+	/* An attached run whose output is collected too (--log-driver). */
+	if (!o.detach && o.log.driver != LOG_NONE && log_collector_start(&o.log, s.id, s.name, true, &e)) {
+		state_remove(s.id);
+		return cli_report(&e);
 	}
 
 	/* Host directories as volumes: in the VM one virtiofsd each, started
@@ -440,6 +493,9 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	s.vmm_pid = child;
 	snprintf(s.status, sizeof(s.status), "running");
 	state_write(&s, &e);
+	char extra[64];
+	snprintf(extra, sizeof(extra), ",\"setup_ms\":%.3f", (double)(now_ns() - start) * 1e-6);
+	events_emit("start", &s, extra);
 	if (o.nports && start_proxies(&o, s.net, &e)) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
@@ -448,6 +504,8 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		return cli_report(&e);
 	}
 	uint64_t t_forked = now_ns();
+	bool ttl_out = false;
+	int stop_sig = state_signal(s.stop_signal);
 	int status;
 	if (o.from && wait_restored(ready[0], &e)) {
 		int st;
@@ -484,7 +542,8 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		if (ready[0] >= 0)
 			close(ready[0]);
 		say_started(&started);
-		status = wait_child(child, done[0], &o, &set, &e);
+		status = wait_child(child, done[0], &o, stop_sig > 0 && stop_sig < 32 ? stop_sig : SIGTERM, &set,
+				    &ttl_out, &e);
 	}
 	cli_tty_restore();
 	fs_daemons_stop(&fsd);
@@ -495,7 +554,14 @@ int cmd_run(int argc, char **argv, uint64_t start)
 			(double)(t_runconf - start) * 1e-6, (double)(t_storage - start) * 1e-6,
 			(double)(t_forked - start) * 1e-6,
 			(double)(now_ns() - start) * 1e-6);
-	if (o.rm) {
+	log_collector_finish();
+	snprintf(extra, sizeof(extra), ",\"exit_code\":%d", status);
+	events_emit("exit", &s, extra);
+	if (ttl_out)
+		events_emit("ttl", &s, NULL);
+	if (o.rm || ttl_out)
+		events_emit("remove", &s, NULL);
+	if (o.rm || ttl_out) {
 		state_remove(s.id);
 	} else {
 		snprintf(s.status, sizeof(s.status), "exited");

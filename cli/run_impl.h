@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "logs.h"
 #include "run.h"
 #include "spec.h"
 #include "util.h"
@@ -41,6 +42,9 @@ struct run_opts {
 	long long memory, pids;
 	uint64_t storage;                       /* the writable layer's bytes (--storage) */
 	unsigned timeout;
+	unsigned ttl;                           /* --ttl seconds, 0 none */
+	struct log_conf log;                    /* --log-driver, --log-opt */
+	bool log_given;                         /* --log-driver given */
 	char **cmd;
 	int ncmd;
 	const char *from;                       /* --from SNAPSHOT: a clone of it */

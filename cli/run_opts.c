@@ -69,6 +69,11 @@ void run_usage(FILE *f)
 		"                         guest (erofs images; shared by every sandbox)\n"
 		"      --init             a reaper as PID 1, the command as its child\n"
 		"      --timeout SECONDS  kill the sandbox if it runs longer (exit 124)\n"
+		"      --ttl DURATION     stop and remove the sandbox after DURATION (30s, 10m,\n"
+		"                         2h, 1d; plain digits: seconds)\n"
+		"      --log-driver D     json-file (default with -d): its output kept as JSON\n"
+		"                         lines for sandbox logs; journald; none\n"
+		"      --log-opt K=V      max-size=SIZE (default 10m), max-file=N (default 2)\n"
 		"      --kernel FILE      guest kernel (default: guest-vmlinux beside sandbox)\n"
 		"      --initrd FILE      guest initramfs (default: guest-initramfs.cpio)\n"
 		"      --from SNAPSHOT    a clone of a snapshot (sandbox snapshot) instead of IMAGE:\n"
@@ -147,7 +152,7 @@ static bool valid_name(const char *n)
 int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 {
 	enum { O_RM = 256, O_NAME, O_ENV_FILE, O_CPUS, O_MEMORY, O_PIDS, O_NETWORK, O_READ_ONLY, O_TIMEOUT,
-	       O_KERNEL, O_INITRD, O_ISOLATION, O_INIT, O_STORAGE, O_FROM, O_IMAGE_TRANSPORT, O_HELP };
+	       O_KERNEL, O_INITRD, O_ISOLATION, O_INIT, O_STORAGE, O_FROM, O_IMAGE_TRANSPORT, O_TTL, O_LOG_DRIVER, O_LOG_OPT, O_HELP };
 	static const struct option opts[] = {
 		{ "interactive", no_argument, 0, 'i' }, { "tty", no_argument, 0, 't' },
 		{ "detach", no_argument, 0, 'd' }, { "rm", no_argument, 0, O_RM },
@@ -162,12 +167,15 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 		{ "isolation", required_argument, 0, O_ISOLATION }, { "init", no_argument, 0, O_INIT },
 		{ "storage", required_argument, 0, O_STORAGE }, { "from", required_argument, 0, O_FROM },
 		{ "image-transport", required_argument, 0, O_IMAGE_TRANSPORT },
+		{ "ttl", required_argument, 0, O_TTL },
+		{ "log-driver", required_argument, 0, O_LOG_DRIVER }, { "log-opt", required_argument, 0, O_LOG_OPT },
 		{ "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
 	o->network = "none";
 	o->isolation = "vm";
 	o->storage = STORAGE_DEFAULT;
+	o->log = (struct log_conf){ .driver = LOG_NONE, .max_size = LOG_MAX_SIZE_DEFAULT, .max_files = LOG_MAX_FILES_DEFAULT };
 	opterr = 0;
 	optind = 1;
 	int c;
@@ -281,6 +289,24 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 			o->timeout = (unsigned)v;
 			break;
 		}
+		case O_TTL: {
+			double v = strtod(optarg, &end);
+			double mul = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 :
+				     !strcmp(end, "d") ? 86400 : 0;
+			if (end == optarg || !mul || !(v * mul >= 1) || v * mul > 86400.0 * 3650)
+				return err_set(e, "--ttl: '%s' is not a duration of at least 1 s (30s, 10m, 2h, 1d)", optarg);
+			o->ttl = (unsigned)(v * mul);
+			break;
+		}
+		case O_LOG_DRIVER:
+			if (log_parse_driver(optarg, &o->log.driver, e))
+				return -1;
+			o->log_given = true;
+			break;
+		case O_LOG_OPT:
+			if (log_parse_opt(optarg, &o->log, e))
+				return -1;
+			break;
 		case O_KERNEL: o->kernel = optarg; break;
 		case O_INITRD: o->initrd = optarg; break;
 		case O_ISOLATION:
@@ -324,5 +350,9 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 		return err_set(e, "--isolation container supports --network none only");
 	if (o->detach && (o->interactive || o->tty))
 		return err_set(e, "-d cannot be combined with -i or -t");
+	if (o->detach && !o->log_given)
+		o->log.driver = LOG_JSON_FILE;
+	if (o->tty && o->log.driver != LOG_NONE)
+		return err_set(e, "--log-driver %s with -t: a terminal's output is not collected", log_driver_name(o->log.driver));
 	return 0;
 }

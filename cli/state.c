@@ -215,14 +215,17 @@ static const struct key {
 	enum kind kind;
 	size_t off, size;
 	long long min, max;   /* K_NUM */
+	bool optional;        /* may be missing (added later) */
 } keys[] = {
-#define STR(f) { #f, K_STR, offsetof(struct sandbox_state, f), sizeof(((struct sandbox_state *)0)->f), 0, 0 }
-#define NUM(f, lo, hi) { #f, K_NUM, offsetof(struct sandbox_state, f), sizeof(((struct sandbox_state *)0)->f), lo, hi }
-#define UNUM(f) { #f, K_UNUM, offsetof(struct sandbox_state, f), sizeof(unsigned long long), 0, 0 }
+#define STR(f) { #f, K_STR, offsetof(struct sandbox_state, f), sizeof(((struct sandbox_state *)0)->f), 0, 0, false }
+#define NUM(f, lo, hi) { #f, K_NUM, offsetof(struct sandbox_state, f), sizeof(((struct sandbox_state *)0)->f), lo, hi, false }
+#define UNUM(f) { #f, K_UNUM, offsetof(struct sandbox_state, f), sizeof(unsigned long long), 0, 0, false }
 	STR(id), STR(name), STR(image), STR(command), NUM(created, 0, LLONG_MAX), STR(isolation), STR(cpus),
 	NUM(memory, 0, LLONG_MAX), NUM(pid, 2, PID_MAX), UNUM(pid_start), NUM(vmm_pid, 0, PID_MAX), STR(status),
 	NUM(exit_code, -1, 255), NUM(net, 0, 250), STR(tap), STR(stop_signal), NUM(rm, 0, 1),
 	NUM(detached, 0, 1), UNUM(vmm_start),
+	{ "log_driver", K_STR, offsetof(struct sandbox_state, log_driver), sizeof(((struct sandbox_state *)0)->log_driver), 0, 0, true },
+	{ "ttl", K_NUM, offsetof(struct sandbox_state, ttl), sizeof(long long), 0, 86400LL * 3650, true },
 #undef STR
 #undef NUM
 #undef UNUM
@@ -264,10 +267,10 @@ int state_write(const struct sandbox_state *s, struct err *e)
 	fprintf(f,
 		"id=%s\nname=%s\nimage=%s\ncommand=%s\ncreated=%lld\nisolation=%s\ncpus=%s\nmemory=%lld\n"
 		"pid=%d\npid_start=%llu\nvmm_pid=%d\nstatus=%s\nexit_code=%d\nnet=%d\ntap=%s\nstop_signal=%s\n"
-		"rm=%d\ndetached=%d\nvmm_start=%llu\n",
+		"rm=%d\ndetached=%d\nvmm_start=%llu\nlog_driver=%s\nttl=%lld\n",
 		s->id, s->name, s->image, s->command, s->created, s->isolation, s->cpus, s->memory, (int)s->pid,
 		s->pid_start, (int)s->vmm_pid, s->status, s->exit_code, s->net, s->tap, s->stop_signal, s->rm,
-		s->detached, vmm_start);
+		s->detached, vmm_start, s->log_driver, s->ttl);
 	int r = 0;
 	if (fflush(f) || ferror(f)) {
 		r = err_sys(e, "write %s/%s/state.tmp", root, s->id);
@@ -365,6 +368,9 @@ static int check_values(const struct sandbox_state *t, const char *id, struct er
 	snprintf(tap, sizeof(tap), "sb%.12s", id);
 	if (t->net ? strcmp(t->tap, tap) : t->tap[0] != '\0')
 		return damaged(e, id, "tap '%s' is not %s", t->tap, t->net ? tap : "empty (no network)");
+	if (t->log_driver[0] && strcmp(t->log_driver, "json-file") && strcmp(t->log_driver, "journald") &&
+	    strcmp(t->log_driver, "none"))
+		return damaged(e, id, "log_driver '%s' is not json-file, journald or none", t->log_driver);
 	if (t->stop_signal[0] && state_signal(t->stop_signal) < 0)
 		return damaged(e, id, "stop_signal '%s' is not a signal", t->stop_signal);
 	return 0;
@@ -416,7 +422,7 @@ static int parse_state(char *buf, size_t n, const char *id, struct sandbox_state
 		}
 	}
 	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
-		if (!(seen & (1u << k)))
+		if (!(seen & (1u << k)) && !keys[k].optional)
 			return damaged(e, id, "no %s", keys[k].name);
 	return check_values(t, id, e);
 }

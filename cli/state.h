@@ -14,7 +14,10 @@
  * the container's status) vmm_pid (the VMM or host-mode runtime) status
  * (created|running|exited) exit_code net (subnet index, 0 none) tap
  * stop_signal rm (1: removed at exit) detached vmm_start (the VMM's start
- * time, taken by state_write, so that a reused pid is never signalled).
+ * time, taken by state_write, so that a reused pid is never signalled)
+ * log_driver (json-file|journald|none, "" none: an attached run) ttl
+ * (seconds, 0 none: the owner stops and removes the sandbox after it);
+ * these two may be missing (state written before they existed).
  *
  * Trust (state.c): ROOT and ROOT/<id> must be real directories of this
  * user that group and others cannot write, files in them are never opened
@@ -51,6 +54,8 @@ struct sandbox_state {
 	char tap[16];
 	char stop_signal[16];
 	bool rm, detached;
+	char log_driver[16];
+	long long ttl;
 };
 
 /* The state root (created 0700 if missing; refused if it is a symlink,

@@ -92,6 +92,18 @@ if [ $unit_only = 0 ]; then
 	echo "== sandbox run -v DIR (a bind mount), --isolation container (natively)"
 	tests/container/volumes-fs.sh "$B" | tee "$log"
 	add_counts "$log" volumes-fs-container
+	echo "== sandbox serve: the API over its socket and TCP, logs, --ttl, --isolation container (natively)"
+	tests/api/api.sh "$B" | tee "$log"
+	add_counts "$log" api
+	echo "== guards against sprawl: host limits, ps (old), prune (natively)"
+	tests/api/limits.sh "$B" | tee "$log"
+	add_counts "$log" limits
+	echo "== /metrics scraped by Debian's prometheus (natively)"
+	tests/api/prometheus.sh "$B" | tee "$log"
+	add_counts "$log" prometheus
+	echo "== the dashboard in headless chromium (natively; screenshots in $B/test-artifacts/dashboard)"
+	tests/api/dashboard.sh "$B" | tee "$log"
+	add_counts "$log" dashboard
 	if check=$("$B/sandbox" kvm-check); then
 		echo "== end-to-end tests, natively ($check)"
 		tests/e2e/all.sh "$B" | tee "$log"

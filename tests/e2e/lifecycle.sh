@@ -45,7 +45,7 @@ if [ "$ISO" = container ] && [ "$(id -u)" != 0 ]; then
 	exit
 fi
 
-left() { ls -A "$ST" 2>/dev/null | grep -v '^\.lock$'; }
+left() { ls -A "$ST" 2>/dev/null | grep -Ev '^\.(lock|events\.json(\.1)?)$'; }
 # field NAME KEY: a key of NAME's state file
 field() {
 	for f in "$ST"/*/state; do

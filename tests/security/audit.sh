@@ -117,7 +117,7 @@ else
 		t_fail "HTML report rendered by chromium ($rows rows of $n; screenshot $(ls -la "$KEEP/audit.png" 2>&1))" "$(tail -n 3 "$T_OUT/shot.out")"
 	fi
 fi
-left=$(ls -A "$ST" 2>/dev/null | grep -v '^\.lock$')
+left=$(ls -A "$ST" 2>/dev/null | grep -Ev '^\.(lock|events\.json(\.1)?)$')
 [ -z "$left" ] && t_pass "no sandbox left behind" || t_fail "no sandbox left behind: $left"
 ls -d "${TMPDIR:-/tmp}"/sandbox-audit-runc.* "${TMPDIR:-/tmp}"/sandbox-audit-crun.* "${TMPDIR:-/tmp}"/sandbox-audit-runsc.* >/dev/null 2>&1 && t_fail "no bundle left behind" || t_pass "no bundle left behind"
 t_summary

@@ -230,7 +230,7 @@ res "the runtime's binaries (sandbox, guest-init, initramfs) unchanged" $c $both
 c=0; [ "$disk_sha" = "$(sha "$disk")" ] && c=1
 res "the image disk unchanged" $c $both "sha256 $(echo "$disk_sha" | cut -c1-16)"
 mem1=$(mem_avail) df1=$(disk_avail)
-left=$(ls -A "$SANDBOX_STATE_DIR" 2>/dev/null | grep -v '^\.lock$')
+left=$(ls -A "$SANDBOX_STATE_DIR" 2>/dev/null | grep -Ev '^\.(lock|events\.json(\.1)?)$')
 c=0; [ -z "$left" ] && c=1
 res "nothing left behind (state directory)" $c $both "${left:-empty}; host MemAvailable ${mem0} -> ${mem1} kB, free disk ${df0} -> ${df1} kB"
 rm -rf "$SANDBOX_STATE_DIR"

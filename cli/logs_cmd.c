@@ -1,0 +1,230 @@
+/* `sandbox logs [-f] [--since T] [--until T] [--tail N] [--timestamps]
+ * ID|NAME`: the collected log (logs.h) read back: stdout records to
+ * stdout, stderr records to stderr, oldest first across the rotated
+ * files; -f then follows log.json (and its rotation) while the owner
+ * lives. */
+#include "logs.h"
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "util.h"
+
+struct logs_opts {
+	bool follow, timestamps, json;
+	const char *id, *name;  /* for --format json */
+	int64_t since, until;   /* 0: none */
+	long tail;              /* -1: all */
+};
+
+static void print_rec(const struct logs_opts *o, const struct log_rec *r)
+{
+	if (o->json) {          /* the records as kept, one per line, on stdout */
+		struct log_rec x = *r;
+		x.id = o->id;
+		x.name = o->name;
+		log_encode(stdout, &x);
+		return;
+	}
+	FILE *f = r->stream == LOG_STDERR ? stderr : stdout;
+	if (o->timestamps) {
+		char t[40];
+		log_time_text(r->time_ns, t, sizeof(t));
+		fprintf(f, "%s ", t);
+	}
+	fwrite(r->data, 1, r->len, f);
+	if (!r->partial)
+		fputc('\n', f);
+}
+
+static bool wanted(const struct logs_opts *o, const struct log_rec *r)
+{
+	return (!o->since || r->time_ns >= o->since) && (!o->until || r->time_ns <= o->until);
+}
+
+/* Every complete line of FD from its current offset: counted (PRINT
+ * false) or printed, skipping the first SKIP wanted records. Stops at a
+ * line not yet ended (-f reads it again later: *POS says where). */
+static long scan(int fd, const struct logs_opts *o, bool print, long skip, off_t *pos)
+{
+	static char rd[1 << 16], line[LOG_LINE_MAX * 6 + 256], data[LOG_LINE_MAX * 6 + 1];
+	size_t n = 0;
+	long count = 0;
+	off_t at = pos ? *pos : 0;
+	if (lseek(fd, at, SEEK_SET) < 0)
+		return 0;
+	for (;;) {
+		ssize_t r = read(fd, rd, sizeof(rd));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++) {
+			if (rd[i] != '\n') {
+				if (n < sizeof(line))
+					line[n] = rd[i];
+				n++;
+				continue;
+			}
+			struct log_rec rec;
+			at += (off_t)n + 1;
+			if (n <= sizeof(line) && !log_decode(line, n, data, sizeof(data), &rec) && wanted(o, &rec)) {
+				if (print && count >= skip)
+					print_rec(o, &rec);
+				count++;
+			}
+			n = 0;
+		}
+	}
+	if (pos)
+		*pos = at;
+	return count;
+}
+
+static int open_log(const char *id, int i, struct err *e)
+{
+	char name[32];
+	snprintf(name, sizeof(name), i ? LOG_FILE ".%d" : LOG_FILE, i);
+	return state_open(id, name, O_RDONLY, 0, e);
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
+{
+	static struct sandbox_state s;
+	if (state_find(ref, &s, e))
+		return -1;
+	o->id = s.id;
+	o->name = s.name;
+	int fds[101], nf = 0;
+	/* oldest first: log.json.N ... log.json.1, log.json */
+	for (int i = 100; i >= 0; i--) {
+		int fd = open_log(s.id, i, e);
+		if (fd >= 0)
+			fds[nf++] = fd;
+		else if (e->errnum != ENOENT)
+			return -1;
+	}
+	if (!nf && !s.detached && !o->follow)
+		return err_set(e, "%s was not run with -d (or --log-driver json-file): no log is kept", ref);
+	long total = 0, skip = 0;
+	if (o->tail >= 0) {
+		for (int i = 0; i < nf; i++)
+			total += scan(fds[i], o, false, 0, NULL);
+		skip = total > o->tail ? total - o->tail : 0;
+	}
+	off_t pos = 0;
+	for (int i = 0; i < nf; i++) {
+		off_t p = 0;
+		long c = scan(fds[i], o, true, skip, &p);
+		skip = skip > c ? skip - c : 0;
+		if (i == nf - 1)
+			pos = p;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	int cur = nf ? fds[nf - 1] : -1;
+	for (int i = 0; i < nf - 1; i++)
+		close(fds[i]);
+	while (o->follow) {
+		struct sandbox_state now;
+		struct err ignored;
+		bool alive = !state_read(s.id, &now, &ignored) && state_owner_alive(&now);
+		/* rotated (or made at last)? drain the old file, take the new */
+		struct err e2;
+		int fresh = open_log(s.id, 0, &e2);
+		struct stat a, b;
+		if (fresh >= 0 && (cur < 0 || (!fstat(cur, &a) && !fstat(fresh, &b) && a.st_ino != b.st_ino))) {
+			if (cur >= 0) {
+				scan(cur, o, true, 0, &pos);
+				close(cur);
+			}
+			cur = fresh;
+			pos = 0;
+		} else if (fresh >= 0) {
+			close(fresh);
+		}
+		if (cur >= 0)
+			scan(cur, o, true, 0, &pos);
+		fflush(stdout);
+		fflush(stderr);
+		if (!alive)
+			break;
+		sleep_ms(100);
+	}
+	if (cur >= 0)
+		close(cur);
+	return 0;
+}
+
+int cmd_logs(int argc, char **argv)
+{
+	enum { O_SINCE = 256, O_UNTIL, O_TAIL, O_FORMAT };
+	static const struct option opts[] = {
+		{ "follow", no_argument, 0, 'f' }, { "timestamps", no_argument, 0, 't' },
+		{ "since", required_argument, 0, O_SINCE }, { "until", required_argument, 0, O_UNTIL },
+		{ "tail", required_argument, 0, 'n' }, { "format", required_argument, 0, O_FORMAT }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+	};
+	struct logs_opts o = { .tail = -1 };
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	opterr = 0;
+	optind = 1;
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "+ftn:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o.follow = true; break;
+		case 't': o.timestamps = true; break;
+		case O_FORMAT:
+			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
+				return cli_fail("logs --format: '%s' is not text or json", optarg);
+			o.json = !strcmp(optarg, "json");
+			break;
+		case O_SINCE:
+		case O_UNTIL:
+			if (log_parse_time(optarg, now_ns, c == O_SINCE ? &o.since : &o.until))
+				return cli_fail("logs --%s: '%s' is not a time (10s, 5m, 2h, unix seconds or RFC 3339)",
+						c == O_SINCE ? "since" : "until", optarg);
+			break;
+		case 'n':
+			if (!strcmp(optarg, "all")) {
+				o.tail = -1;
+				break;
+			}
+			o.tail = strtol(optarg, &end, 10);
+			if (end == optarg || *end || o.tail < 0)
+				return cli_fail("logs --tail: '%s' is not a number of lines (or all)", optarg);
+			break;
+		case 'h':
+			printf("usage: sandbox logs [-f] [--since T] [--until T] [-n|--tail N] [-t|--timestamps]\n"
+			       "                    [--format text|json] ID|NAME\n"
+			       "  T: 10s, 5m, 2h, 1d back from now, unix seconds or RFC 3339\n"
+			       "  --format json: the records as kept (time, id, name, stream, line), one per line\n");
+			return 0;
+		default:
+			return cli_fail("logs: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_fail("usage: sandbox logs [-f] [--since T] [--until T] [--tail N] [--timestamps] ID|NAME");
+	struct err e;
+	if (logs_run(argv[optind], &o, &e))
+		return cli_report(&e);
+	return 0;
+}
