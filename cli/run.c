@@ -151,13 +151,34 @@ static int wait_child(pid_t child, int done, const struct run_opts *o, const sig
 int cmd_run(int argc, char **argv, uint64_t start)
 {
 	static struct run_opts o;
-	static struct runconf rc;
 	struct err e = { 0 };
 	if (parse_run_args(argc, argv, &o, &e))
 		return cli_report(&e);
+	int status = run_main(&o, start, &e);
+	return status < 0 ? cli_report(&e) : status;
+}
+
+/* ROOT/<id>/start, a FIFO the VMM holds open for reading: its relay sends
+ * CONFIG once sandbox-runtime start writes a byte into it. */
+static int start_gate_open(const char *id, struct err *e)
+{
+	char path[800];
+	state_path(path, sizeof(path), id, "start");
+	if (mkfifo(path, 0600))
+		return err_sys(e, "mkfifo %s", path);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_sys(e, "open %s", path);
+	return fd;
+}
+
+int run_main(struct run_opts *o, uint64_t start, struct err *ep)
+{
+	static struct runconf rc;
 	run_bindir = self_dir();
-	if (runconf_cached(o.image, &rc) && runconf_load(o.image, &rc, &e))
-		return cli_report(&e);
+	/* A host directory as the root (sandbox-runtime) has no image. */
+	if (!o->rootfs && runconf_cached(o->image, &rc) && runconf_load(o->image, &rc, ep))
+		return -1;
 	/* The image's StopSignal goes into the state file: a signal, or no run. */
 	if (rc.stopsignal && *rc.stopsignal && state_signal(rc.stopsignal) < 0) {
 		char shown[64];
@@ -165,91 +186,91 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		for (const char *p = rc.stopsignal; *p && k < sizeof(shown) - 1; p++)
 			shown[k++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
 		shown[k] = '\0';
-		return cli_fail("image %s: its StopSignal '%s' is not a signal (want e.g. SIGTERM, TERM or 15)",
-				o.image, shown);
+		return err_set(ep, "image %s: its StopSignal '%s' is not a signal (want e.g. SIGTERM, TERM or 15)",
+				o->image, shown);
 	}
 	uint64_t t_runconf = now_ns();
-	for (int i = 0; i < o.nvol; i++) {
+	for (int i = 0; i < o->nvol; i++) {
 		char file[4096];
-		snprintf(file, sizeof(file), "%.*s", (int)(strchr(o.volumes[i], ':') - o.volumes[i]), o.volumes[i]);
+		snprintf(file, sizeof(file), "%.*s", (int)(strchr(o->volumes[i], ':') - o->volumes[i]), o->volumes[i]);
 		if (access(file, R_OK))
-			return cli_fail("-v %s: %s: %s", o.volumes[i], file, strerror(errno));
+			return err_set(ep, "-v %s: %s: %s", o->volumes[i], file, strerror(errno));
 	}
 
 	struct sandbox_state s = { 0 };
 	state_new_id(s.id);
-	int lock = state_lock(&e);
+	int lock = state_lock(ep);
 	if (lock < 0)
-		return cli_report(&e);
-	int used = o.name ? name_in_use(o.name, &e) : 0;
+		return -1;
+	int used = o->name ? name_in_use(o->name, ep) : 0;
 	if (used) {
 		state_unlock(lock);
 		if (used < 0)
-			return cli_report(&e);
-		return cli_fail("the name '%s' is in use (sandbox rm %s)", o.name, o.name);
+			return -1;
+		return err_set(ep, "the name '%s' is in use (sandbox rm %s)", o->name, o->name);
 	}
-	if (!strcmp(o.network, "tap")) {
+	if (!strcmp(o->network, "tap")) {
 		if (geteuid() != 0) {
 			state_unlock(lock);
-			return cli_fail("--network tap needs root (it creates a tap device)");
+			return err_set(ep, "--network tap needs root (it creates a tap device)");
 		}
-		s.net = alloc_net(&e);
+		s.net = alloc_net(ep);
 		if (s.net <= 0) {
 			state_unlock(lock);
 			if (s.net < 0)
-				return cli_report(&e);
-			return cli_fail("--network tap: no free subnet (250 networked sandboxes run)");
+				return -1;
+			return err_set(ep, "--network tap: no free subnet (250 networked sandboxes run)");
 		}
 		snprintf(s.tap, sizeof(s.tap), "sb%.12s", s.id);
 	}
-	snprintf(s.name, sizeof(s.name), "%s", o.name ? o.name : s.id);
-	snprintf(s.image, sizeof(s.image), "%s", o.image);
+	snprintf(s.name, sizeof(s.name), "%s", o->name ? o->name : s.id);
+	snprintf(s.image, sizeof(s.image), "%s", o->image);
 	size_t off = 0;
-	for (int i = 0; i < o.ncmd && off < sizeof(s.command) - 1; i++)
-		off += (size_t)snprintf(s.command + off, sizeof(s.command) - off, "%s%s", i ? " " : "", o.cmd[i]);
+	for (int i = 0; i < o->ncmd && off < sizeof(s.command) - 1; i++)
+		off += (size_t)snprintf(s.command + off, sizeof(s.command) - off, "%s%s", i ? " " : "", o->cmd[i]);
 	for (char *p = s.command; *p; p++)     /* shown only; state values hold no control characters */
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	s.created = (long long)time(NULL);
-	snprintf(s.isolation, sizeof(s.isolation), "%s", o.isolation);
-	snprintf(s.cpus, sizeof(s.cpus), "%s", o.cpus ? o.cpus : "1");
-	s.memory = o.memory;
+	snprintf(s.isolation, sizeof(s.isolation), "%s", o->isolation);
+	snprintf(s.cpus, sizeof(s.cpus), "%s", o->cpus ? o->cpus : "1");
+	s.memory = o->memory;
 	snprintf(s.stop_signal, sizeof(s.stop_signal), "%s", rc.stopsignal && *rc.stopsignal ? rc.stopsignal : "SIGTERM");
-	s.rm = o.rm;
-	s.detached = o.detach;
+	s.rm = o->rm;
+	s.detached = o->detach;
 	snprintf(s.status, sizeof(s.status), "created");
 	s.pid = getpid();
 	s.pid_start = state_proc_start(s.pid);
 	s.exit_code = -1;
-	int r = state_write(&s, &e);
+	int r = state_write(&s, ep);
 	state_unlock(lock);
 	if (r)
-		return cli_report(&e);
+		return -1;
 
 	static struct run_spec spec;
-	if (spec_fill(&o, &rc, s.id, &spec, &e)) {
+	if (spec_fill(o, &rc, s.id, &spec, ep)) {
 		state_remove(s.id);
-		return cli_report(&e);
+		return -1;
 	}
 	/* The writable layer: a file of its own, removed with the state
 	 * (state_remove). --read-only writes nothing: none. */
-	if (!o.read_only && storage_create(s.id, o.storage, spec.storage, sizeof(spec.storage), &e)) {
+	if (!o->read_only && !o->rootfs && storage_create(s.id, o->storage, spec.storage, sizeof(spec.storage), ep)) {
 		state_remove(s.id);
-		return cli_report(&e);
+		return -1;
 	}
 	uint64_t t_storage = now_ns();
 
 	/* -d: the owner goes on in the background; the caller gets the id. */
-	if (o.detach) {
+	if (o->detach) {
 		int p[2];
 		if (pipe2(p, O_CLOEXEC)) {
 			state_remove(s.id);
-			return cli_fail("pipe: %s", strerror(errno));
+			return err_set(ep, "pipe: %s", strerror(errno));
 		}
 		pid_t pid = fork();
 		if (pid < 0) {
 			state_remove(s.id);
-			return cli_fail("fork: %s", strerror(errno));
+			return err_set(ep, "fork: %s", strerror(errno));
 		}
 		if (pid > 0) {
 			close(p[1]);
@@ -259,11 +280,11 @@ int cmd_run(int argc, char **argv, uint64_t start)
 				printf("%s\n", s.id);
 				return 0;
 			}
-			return cli_fail("the sandbox did not start (sandbox logs %s)", s.id);
+			return err_set(ep, "the sandbox did not start (sandbox logs %s)", s.id);
 		}
 		close(p[0]);
 		setsid();
-		int lfd = state_open(s.id, "log", O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0600, &e);
+		int lfd = state_open(s.id, "log", O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0600, ep);
 		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (lfd < 0 || nul < 0)
 			_exit(EXIT_ERR);
@@ -272,7 +293,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		dup2(lfd, 2);
 		s.pid = getpid();
 		s.pid_start = state_proc_start(s.pid);
-		state_write(&s, &e);
+		state_write(&s, ep);
 		if (write(p[1], "s", 1) < 0) {
 			/* the caller is gone: run anyway */
 		}
@@ -283,12 +304,20 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	 * before the VMM (after -d's fork: they are the owner's children),
 	 * stopped at the end (run_fs.c). */
 	static struct fs_daemons fsd;
-	if (strcmp(o.isolation, "container") && fs_daemons_start(&o, s.id, &fsd, &e)) {
+	if (strcmp(o->isolation, "container") && fs_daemons_start(o, s.id, &fsd, ep)) {
 		fs_daemons_stop(&fsd);
 		state_remove(s.id);
-		return cli_report(&e);
+		return -1;
 	}
 	spec.fsd = fsd.n ? &fsd : NULL;
+	if (o->start_gate) {
+		o->gate_fd = start_gate_open(s.id, ep);
+		if (o->gate_fd < 0) {
+			fs_daemons_stop(&fsd);
+			state_remove(s.id);
+			return -1;
+		}
+	}
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -302,7 +331,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	/* The VMM's status pipe (vm_child_main): its read end raises SIG_DONE
 	 * here. Not with --network tap, whose device goes with the VMM. */
 	int done[2] = { -1, -1 };
-	if (strcmp(o.isolation, "container") && !s.net && !pipe2(done, O_CLOEXEC)) {
+	if (strcmp(o->isolation, "container") && !s.net && !pipe2(done, O_CLOEXEC)) {
 		if (fcntl(done[0], F_SETOWN, getpid()) || fcntl(done[0], F_SETSIG, SIG_DONE) ||
 		    fcntl(done[0], F_SETFL, O_ASYNC | O_NONBLOCK)) {
 			close(done[0]);
@@ -310,7 +339,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 			done[0] = done[1] = -1;
 		}
 	}
-	if (o.tty)
+	if (o->tty)
 		cli_tty_raw();
 	fflush(NULL);
 	pid_t child = fork();
@@ -318,52 +347,67 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		cli_tty_restore();
 		fs_daemons_stop(&fsd);
 		state_remove(s.id);
-		return cli_fail("fork: %s", strerror(errno));
+		return err_set(ep, "fork: %s", strerror(errno));
 	}
 	if (child == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (!strcmp(o.isolation, "container")) {
+		if (!strcmp(o->isolation, "container")) {
 			sigprocmask(SIG_UNBLOCK, &set, NULL);
-			_exit(host_child_main(&o, &rc, s.id, &spec));
+			_exit(host_child_main(o, &rc, s.id, &spec));
 		}
 		sigdelset(&set, SIGCHLD);
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		if (done[0] >= 0)
 			close(done[0]);
-		int st = vm_child_main(&o, &rc, s.id, s.net, &spec, start, done[1]);
+		int st = vm_child_main(o, &rc, s.id, s.net, &spec, start, done[1]);
 		fflush(NULL);
 		_exit(st);
 	}
 	if (done[1] >= 0)
 		close(done[1]);
+	if (o->gate_fd >= 0) {
+		close(o->gate_fd);      /* the VMM's now: start fails once it is gone */
+		o->gate_fd = -1;
+	}
 	s.vmm_pid = child;
 	snprintf(s.status, sizeof(s.status), "running");
-	state_write(&s, &e);
-	if (o.nports && start_proxies(&o, s.net, &e)) {
+	state_write(&s, ep);
+	if (o->nports && start_proxies(o, s.net, ep)) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		fs_daemons_stop(&fsd);
 		state_remove(s.id);
-		return cli_report(&e);
+		return -1;
+	}
+	if (o->ready_fd >= 0) {
+		/* sandbox-runtime create: the sandbox runs; it may return. */
+		char msg[1 + STATE_ID_LEN];
+		msg[0] = 's';
+		memcpy(msg + 1, s.id, STATE_ID_LEN);
+		if (write(o->ready_fd, msg, sizeof(msg)) < 0) {
+			/* the caller is gone: go on; its engine will kill us */
+		}
+		close(o->ready_fd);
+		o->ready_fd = -1;
 	}
 	uint64_t t_forked = now_ns();
-	int status = wait_child(child, done[0], &o, &set, &e);
+	int status = wait_child(child, done[0], o, &set, ep);
 	cli_tty_restore();
 	fs_daemons_stop(&fsd);
 	if (status < 0)
-		status = cli_report(&e);
+		status = cli_report(ep);
 	if (getenv("SANDBOX_TIMINGS"))
 		fprintf(stderr, "sandbox-run-timings: runconf_ms=%.3f storage_ms=%.3f vmm_forked_ms=%.3f end_ms=%.3f\n",
 			(double)(t_runconf - start) * 1e-6, (double)(t_storage - start) * 1e-6,
 			(double)(t_forked - start) * 1e-6,
 			(double)(now_ns() - start) * 1e-6);
-	if (o.rm) {
+	if (o->rm) {
 		state_remove(s.id);
 	} else {
 		snprintf(s.status, sizeof(s.status), "exited");
 		s.exit_code = status;
 		s.vmm_pid = 0;
-		state_write(&s, &e);
+		state_write(&s, ep);
 	}
 	return status;
 }

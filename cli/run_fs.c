@@ -121,83 +121,96 @@ static void log_tail(const char *id, const char *name, char *out, size_t len)
 	out[k] = '\0';
 }
 
+/* Start the daemon for directory SRC (WHAT names it in errors: the -v
+ * argument, or "the root"), for volume VOL (-1: the root). */
+static int daemon_start(const char *what, const char *src, bool ro, int vol, const char *id, struct fs_daemons *fd,
+			struct err *e)
+{
+	if (geteuid() != 0)
+		return err_set(e, "%s: a host directory in the VM needs root (virtiofsd)", what);
+	if (access(virtiofsd_path(), X_OK))
+		return err_set(e, "%s: %s: %s (install qemu-system-common)", what, virtiofsd_path(), strerror(errno));
+	if (fd->n == VM_MAX_DISKS)
+		return err_set(e, "%s: at most %d host directories", what, VM_MAX_DISKS);
+	if (!fd->sock_dir_made) {
+		char dir[700];
+		state_path(dir, sizeof(dir), id, "sock");
+		if (jail_socket_dir(dir, e))
+			return -1;
+		fd->sock_dir_made = true;
+	}
+	struct fs_daemon *d = &fd->d[fd->n];
+	char name[32], logname[40];
+	if (!realpath(src, d->dir))
+		return err_sys(e, "%s: %s", what, src);
+	d->vol = vol;
+	d->ro = ro;
+	snprintf(d->tag, sizeof(d->tag), "fs%d", fd->n);
+	snprintf(name, sizeof(name), "sock/%s", d->tag);
+	state_path(d->sock, sizeof(d->sock), id, name);
+	if (strlen(d->sock) >= 108)
+		return err_set(e, "virtiofsd socket %s: longer than 107 bytes (use a shorter SANDBOX_STATE_DIR)", d->sock);
+	snprintf(logname, sizeof(logname), "virtiofsd-%s.log", d->tag);
+	int log = state_open(id, logname, O_WRONLY | O_CREAT | O_TRUNC, 0600, e);
+	if (log < 0)
+		return -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(log);
+		return err_sys(e, "fork virtiofsd");
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		sigset_t all;
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(log, 1);
+		dup2(log, 2);
+		daemon_exec(d->dir, d->ro, d->sock);
+		_exit(127);
+	}
+	close(log);
+	d->pid = pid;
+	fd->n++;
+	/* Wait for its socket (the VMM retries a refused connect). */
+	uint64_t deadline = now_ns() + DAEMON_WAIT_MS * 1000000ULL;
+	struct stat st;
+	while (stat(d->sock, &st) || !S_ISSOCK(st.st_mode)) {
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			d->pid = 0;
+			char tail[300];
+			log_tail(id, logname, tail, sizeof(tail));
+			return err_set(e, "%s: virtiofsd exited (%s)", what, tail[0] ? tail : "no message");
+		}
+		if (now_ns() > deadline)
+			return err_set(e, "%s: virtiofsd made no socket within %d s", what, DAEMON_WAIT_MS / 1000);
+		struct timespec ts = { 0, 5 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 int fs_daemons_start(const struct run_opts *o, const char *id, struct fs_daemons *fd, struct err *e)
 {
 	memset(fd, 0, sizeof(*fd));
+	/* sandbox-runtime: the root directory first (fs0) */
+	if (o->rootfs && daemon_start("the root", o->rootfs, o->rootfs_ro, -1, id, fd, e))
+		return -1;
 	for (int i = 0; i < o->nvol; i++) {
 		if (!volume_is_dir(o->volumes[i]))
 			continue;
-		if (geteuid() != 0)
-			return err_set(e, "-v %s: a host directory as a volume needs root (virtiofsd)", o->volumes[i]);
-		if (access(virtiofsd_path(), X_OK))
-			return err_set(e, "-v %s: %s: %s (install qemu-system-common)", o->volumes[i], virtiofsd_path(),
-				       strerror(errno));
-		if (!fd->sock_dir_made) {
-			char dir[700];
-			state_path(dir, sizeof(dir), id, "sock");
-			if (jail_socket_dir(dir, e))
-				return -1;
-			fd->sock_dir_made = true;
-		}
-		struct fs_daemon *d = &fd->d[fd->n];
+		char what[PATH_MAX + 8], src[PATH_MAX];
 		const char *colon = strchr(o->volumes[i], ':');
 		const char *mode = strchr(colon + 1, ':');
-		char src[PATH_MAX], name[32], logname[40];
+		snprintf(what, sizeof(what), "-v %s", o->volumes[i]);
 		snprintf(src, sizeof(src), "%.*s", (int)(colon - o->volumes[i]), o->volumes[i]);
-		if (!realpath(src, d->dir))
-			return err_sys(e, "-v %s: %s", o->volumes[i], src);
-		d->vol = i;
-		d->ro = mode && !strcmp(mode, ":ro");
-		snprintf(d->tag, sizeof(d->tag), "fs%d", fd->n);
-		snprintf(name, sizeof(name), "sock/%s", d->tag);
-		state_path(d->sock, sizeof(d->sock), id, name);
-		if (strlen(d->sock) >= 108)
-			return err_set(e, "virtiofsd socket %s: longer than 107 bytes (use a shorter SANDBOX_STATE_DIR)",
-				       d->sock);
-		snprintf(logname, sizeof(logname), "virtiofsd-%s.log", d->tag);
-		int log = state_open(id, logname, O_WRONLY | O_CREAT | O_TRUNC, 0600, e);
-		if (log < 0)
+		if (daemon_start(what, src, mode && !strcmp(mode, ":ro"), i, id, fd, e))
 			return -1;
-		fflush(NULL);
-		pid_t pid = fork();
-		if (pid < 0) {
-			close(log);
-			return err_sys(e, "fork virtiofsd");
-		}
-		if (pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGTERM);
-			sigset_t all;
-			sigemptyset(&all);
-			sigprocmask(SIG_SETMASK, &all, NULL);
-			int nul = open("/dev/null", O_RDONLY);
-			if (nul >= 0)
-				dup2(nul, 0);
-			dup2(log, 1);
-			dup2(log, 2);
-			daemon_exec(d->dir, d->ro, d->sock);
-			_exit(127);
-		}
-		close(log);
-		d->pid = pid;
-		fd->n++;
-		/* Wait for its socket (the VMM retries a refused connect). */
-		uint64_t deadline = now_ns() + DAEMON_WAIT_MS * 1000000ULL;
-		struct stat st;
-		while (stat(d->sock, &st) || !S_ISSOCK(st.st_mode)) {
-			int status;
-			if (waitpid(pid, &status, WNOHANG) == pid) {
-				d->pid = 0;
-				char tail[300];
-				log_tail(id, logname, tail, sizeof(tail));
-				return err_set(e, "-v %s: virtiofsd exited (%s)", o->volumes[i],
-					       tail[0] ? tail : "no message");
-			}
-			if (now_ns() > deadline)
-				return err_set(e, "-v %s: virtiofsd made no socket within %d s", o->volumes[i],
-					       DAEMON_WAIT_MS / 1000);
-			struct timespec ts = { 0, 5 * 1000000L };
-			nanosleep(&ts, NULL);
-		}
 	}
 	return 0;
 }

@@ -33,6 +33,17 @@ struct run_opts {
 	unsigned timeout;
 	char **cmd;
 	int ncmd;
+	/* sandbox-runtime (oci/, docs/oci-runtime.md) sets these; sandbox run
+	 * leaves them zero (ready_fd -1). */
+	const char *rootfs;             /* the root: this host directory over virtio-fs, no image */
+	bool rootfs_ro;
+	struct cspec_rlimit rlimits[CSPEC_MAX_RLIMITS];
+	unsigned nrlimits;
+	int ready_fd;                   /* >= 0: create: once the VMM runs, "s<id>" here, then
+					   closed; stdio stays the caller's (no -d fork) */
+	bool start_gate;                /* the relay sends CONFIG only after a byte comes
+					   into ROOT/<id>/start (a FIFO): sandbox-runtime start */
+	int gate_fd;                    /* its read end, for the VMM (run.c opens it) */
 };
 
 /* The image's run defaults (image tool: `sandbox-image runconf NAME`). */
@@ -83,6 +94,10 @@ extern const char *run_bindir;
  * E and returns -1; cmd_run() and the children's *_child_main() (the top
  * level of their processes) print. */
 
+/* run.c: the owner's whole life for options O (checked); the
+ * container's status, or -1 with E filled if the sandbox could not be
+ * set up (nothing left behind then). */
+int run_main(struct run_opts *o, uint64_t start, struct err *e);
 /* run_opts.c: 0, or -1 with E filled (--help prints and exits 0). */
 int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e);
 /* runconf.c: from the image tool's cache file (-1: not there or not

@@ -115,11 +115,24 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 	if (getenv("SANDBOX_NO_JAIL"))                          /* debugging only */
 		c->jail = -1;
 
-	/* Disks: the image first (vda), then the volumes (vdb, ...). */
-	if (set_disk(c, rc->disk, strlen(rc->disk), true, e))
-		return -1;
-	spec->c.image_dev = "vda";
-	spec->c.image_fs = rc->fstype;
+	/* Disks: the image first (vda), then the volumes (vdb, ...). A host
+	 * directory as the root (sandbox-runtime) is virtio-fs instead. */
+	if (o->rootfs) {
+		const struct fs_daemon *fd = spec->fsd && spec->fsd->n && spec->fsd->d[0].vol < 0 ? &spec->fsd->d[0] : NULL;
+		struct fs_config *f = &c->fs[c->nfs];
+		if (!fd || strlen(fd->sock) >= sizeof(f->socket))
+			return err_set(e, "the root directory %s has no virtiofsd", o->rootfs);
+		snprintf(f->tag, sizeof(f->tag), "%s", fd->tag);
+		memcpy(f->socket, fd->sock, strlen(fd->sock) + 1);
+		c->nfs++;
+		spec->c.image_dev = fd->tag;
+		spec->c.image_fs = "virtiofs";
+	} else {
+		if (set_disk(c, rc->disk, strlen(rc->disk), true, e))
+			return -1;
+		spec->c.image_dev = "vda";
+		spec->c.image_fs = rc->fstype;
+	}
 	for (int i = 0; i < o->nvol; i++) {
 		const char *colon = strchr(o->volumes[i], ':');
 		const char *path = colon + 1, *mode = strchr(path, ':');
@@ -201,6 +214,7 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		return err_sys(e, "agent channel");
 	r->config = config;
 	r->config_len = config_len;
+	r->gate_fd = o->gate_fd;
 	r->in_fd = o->interactive || o->tty ? 0 : -1;
 	r->out_fd = 1;
 	r->err_fd = 2;
