@@ -95,7 +95,7 @@ static int set_roots(struct err *e)
 		return err_set(e, "--root: too long");
 	if (setenv("SANDBOX_STATE_DIR", sb, 1))
 		return err_sys(e, "setenv");
-	return 0;
+	return state_root(e) ? 0 : -1;     /* made, checked, and known to state_path */
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,155 @@
+#!/bin/sh
+# sandbox-runtime (docs/oci-runtime.md) under the real engines: Debian's
+# podman (with conmon) and containerd's ctr with the runc shim, in the test
+# host (they need /dev/kvm). Images come from an archive of the busybox
+# image the tree builds (podman load, ctr image import), never a registry.
+# Afterwards no VM process, virtiofsd, state or mount may be left.
+#   tests/e2e/oci.sh [BUILD_DIR]
+# The engines come in through KVMHOST_EXTRA (tests/run-all.sh's oci session:
+# OCI_KVMHOST_EXTRA below lists them). POSIX sh: busybox in the test host.
+cd "$(dirname "$0")/../.." || exit 2
+. tests/e2e/lib.sh
+t_sandbox_setup "${1:-build}" oci-state
+RT=$PWD/$B/sandbox-runtime
+W=${TMPDIR:-/tmp}/sandbox-oci.$$
+T_EXTRA_DIRS=$W
+rm -rf "$W"
+mkdir -p "$W"
+RROOT=$W/rt
+
+if [ "$(id -u)" != 0 ]; then
+	t_skip "sandbox-runtime" "needs root"
+	t_summary
+	exit
+fi
+if ! "$B/sandbox" kvm-check >/dev/null 2>&1; then
+	t_skip "sandbox-runtime" "this host's KVM cannot boot the guest (run it in the test host)"
+	t_summary
+	exit
+fi
+# The engines want a cgroup file system; the test host mounts none.
+if ! grep -q " /sys/fs/cgroup " /proc/mounts; then
+	mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
+fi
+# An OCI archive of the busybox image (build/images/busybox is an OCI layout).
+tar -C build/images/busybox -cf "$W/busybox.tar" . || { t_fail "image archive"; t_summary; exit; }
+
+left_over() {   # VMMs, virtiofsd, sandbox state or mounts of ours still there
+	_l=
+	for c in /proc/[0-9]*/cmdline; do
+		tr '\0' ' ' 2>/dev/null <"$c" | grep -q "$RROOT" && _l="$_l ${c%/cmdline}"
+	done
+	ls "$RROOT/.sandbox" 2>/dev/null | grep -q . && _l="$_l state:$(ls "$RROOT/.sandbox")"
+	grep -q "$RROOT" /proc/mounts && _l="$_l mount"
+	echo "$_l"
+}
+
+# --- bad bundles: one clear error, exit 1 -------------------------------------------
+mkdir -p "$W/bad/rootfs"
+t_run nocfg "$RT" --root "$RROOT" create --bundle "$W/bad" bad1
+t_expect nocfg "create: no config.json: exit 1, one error" 1 '' 'config.json: No such file'
+printf '{"ociVersion": "1.0.2", "process": ' >"$W/bad/config.json"
+t_run badjson "$RT" --root "$RROOT" --log "$W/log.json" --log-format json create --bundle "$W/bad" bad2
+t_expect badjson "create: bad JSON: exit 1" 1 '' 'not valid JSON'
+if grep -q '"level":"error"' "$W/log.json" 2>/dev/null; then t_pass "--log-format json: the error as a json line"
+else t_fail "--log-format json: the error as a json line"; cat "$W/log.json"; fi
+t_run unknowncmd "$RT" checkpoint x
+t_expect unknowncmd "unknown command: exit 1" 1 '' 'does not exist'
+
+# ============================== podman ===============================================
+if command -v podman >/dev/null && command -v conmon >/dev/null; then
+	cat >"$W/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000","nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+conmon_path = ["$(command -v conmon)"]
+[engine.runtimes]
+sandbox = ["$RT"]
+EOF
+	export CONTAINERS_CONF=$W/containers.conf
+	P="podman --root $W/storage --runroot $W/run --storage-driver vfs --runtime sandbox --runtime-flag root=$RROOT"
+	t_run pload $P load -i "$W/busybox.tar"
+	t_expect pload "podman load of the image archive" 0 'Loaded image'
+	IMG=localhost/latest:latest
+	t_run phi $P run --rm --network none $IMG echo hi
+	t_expect phi "podman run --rm echo hi" 0 '^hi$'
+	t_run pkern $P run --rm --network none $IMG cat /proc/version
+	if [ "$(t_rc pkern)" = 0 ] && ! grep -qF "$(cat /proc/version)" "$T_OUT/pkern.out"; then
+		t_pass "podman run: the container sees the guest's own kernel"
+	else t_fail "podman run: the container sees the guest's own kernel"; t_show pkern; fi
+	t_run p42 $P run --rm --network none $IMG sh -c 'exit 42'
+	t_expect p42 "podman run: exit status 42" 42
+	t_run p127 $P run --rm --network none $IMG no-such-command
+	t_expect p127 "podman run: command not found: 127" 127
+	t_run penv $P run --rm --network none -e FOO=bar -w /tmp -u 1000:1000 $IMG sh -c 'echo $FOO $(pwd) $(id -u)'
+	t_expect penv "podman run -e -w -u" 0 '^bar /tmp 1000$'
+	mkdir -p "$W/share" && echo from-host >"$W/share/f"
+	t_run pvol $P run --rm --network none -v "$W/share:/d" $IMG sh -c 'cat /d/f && echo from-guest >/d/g'
+	if [ "$(t_rc pvol)" = 0 ] && grep -q from-host "$T_OUT/pvol.out" && [ "$(cat "$W/share/g" 2>/dev/null)" = from-guest ]; then
+		t_pass "podman run -v hostdir:/d: both ways"
+	else t_fail "podman run -v hostdir:/d: both ways"; t_show pvol; fi
+	t_run pd $P run -d --name sb1 --network none $IMG sh -c 'trap "echo got-term; exit 3" TERM; echo started; while :; do sleep 1; done'
+	t_expect pd "podman run -d" 0 '^[0-9a-f]{64}$'
+	wait_for 60 sh -c "$P logs sb1 | grep -q started"
+	t_run pexec $P exec sb1 sh -c 'echo exec-ok $$'
+	t_expect pexec "podman exec" 0 '^exec-ok'
+	t_run pstop $P stop -t 30 sb1
+	t_expect pstop "podman stop" 0
+	t_run plogs $P logs sb1
+	t_expect plogs "podman logs: the output, and SIGTERM reached the trap" 0 'got-term'
+	t_run pinsp $P inspect -f '{{.State.ExitCode}}' sb1
+	t_expect pinsp "podman inspect: the trap's exit status 3" 0 '^3$'
+	t_run prm $P rm sb1
+	t_expect prm "podman rm" 0
+	l=$(left_over)
+	if [ -z "$l" ]; then t_pass "podman: nothing left (VMM, virtiofsd, state, mounts)"
+	else t_fail "podman: nothing left" "left:$l"; fi
+else
+	t_skip "podman" "podman or conmon not in this host (KVMHOST_EXTRA)"
+fi
+
+# ============================== containerd ===========================================
+if command -v containerd >/dev/null && command -v ctr >/dev/null && command -v containerd-shim-runc-v2 >/dev/null; then
+	mkdir -p "$W/ctrd"
+	cat >"$W/ctrd/config.toml" <<EOF
+version = 2
+root = "$W/ctrd/root"
+state = "$W/ctrd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$W/ctrd/sock"
+EOF
+	containerd --config "$W/ctrd/config.toml" >"$W/ctrd/log" 2>&1 &
+	CPID=$!
+	export CONTAINERD_SNAPSHOTTER=native
+	C="ctr --address $W/ctrd/sock"
+	wait_for 30 $C version
+	t_run cimp $C image import --base-name sb/busybox --digests --all-platforms "$W/busybox.tar"
+	t_expect cimp "ctr image import" 0
+	CIMG=$($C image ls -q | head -n 1)
+	t_run chi $C run --rm --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c1 echo hi
+	t_expect chi "ctr run --rm --runc-binary sandbox-runtime echo hi" 0 '^hi$'
+	t_run c42 $C run --rm --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c2 sh -c 'exit 42'
+	t_expect c42 "ctr run: exit status 42" 42
+	$C run -d --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c3 sh -c 'while :; do sleep 1; done' >/dev/null 2>&1
+	wait_for 60 sh -c "$C task ls | grep c3 | grep -q RUNNING"
+	t_run cexec $C task exec --exec-id e1 c3 echo exec-ok
+	t_expect cexec "ctr task exec" 0 '^exec-ok$'
+	t_run ckill $C task kill -s SIGKILL c3
+	t_expect ckill "ctr task kill" 0
+	wait_for 30 sh -c "$C task ls | grep c3 | grep -q STOPPED"
+	$C task rm c3 >/dev/null 2>&1
+	$C container rm c3 >/dev/null 2>&1
+	l=$(left_over)
+	if [ -z "$l" ]; then t_pass "ctr: nothing left (VMM, virtiofsd, state, mounts)"
+	else t_fail "ctr: nothing left" "left:$l"; fi
+	kill $CPID 2>/dev/null
+	wait $CPID 2>/dev/null
+	umount -R "$W/ctrd/state" 2>/dev/null
+else
+	t_skip "containerd" "containerd, ctr or the runc shim not in this host (KVMHOST_EXTRA)"
+fi
+
+t_summary
