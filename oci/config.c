@@ -466,6 +466,16 @@ static int parse_annotations(struct oci_config *c, json_object *a, struct err *e
 	return 0;
 }
 
+/* An error quotes names and values from the file: keep it one line of
+ * printable text (control characters become '?'). -1. */
+static int one_line(struct err *e)
+{
+	for (char *p = e->msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return -1;
+}
+
 /* TEXT (LEN bytes) as one JSON value: *OUT, or -1 with E filled. */
 static int parse_json(const char *text, size_t len, json_object **out, struct err *e)
 {
@@ -561,7 +571,7 @@ int oci_config_parse(const char *text, size_t len, const char *bundle, struct oc
 	return 0;
 fail:
 	oci_config_free(c);
-	return -1;
+	return one_line(e);
 }
 
 /* PATH's bytes, NUL-terminated, in *BUF (free it): its length, or -1. */
@@ -616,7 +626,8 @@ int oci_process_parse(const char *text, size_t len, struct oci_config *c, struct
 	c->json = root;
 	if (parse_process(c, root, e)) {
 		oci_config_free(c);
-		return err_wrap(e, "--process");
+		err_wrap(e, "--process");
+		return one_line(e);
 	}
 	return 0;
 }
