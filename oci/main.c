@@ -473,10 +473,20 @@ static int cmd_delete(int argc, char **argv)
 		for (int t = 0; t < 500 && oci_owner_alive(&s); t++)
 			sleep_ms(10);
 	}
-	/* The VMM and virtiofsd die with the owner (PDEATHSIG); the sandbox's
-	 * state (sockets, logs) and ours go now. */
-	if (state_remove(s.sid) && errno != ENOENT)
-		log_line("warning", "the sandbox state could not be removed completely");
+	/* The VMM and virtiofsd die with the owner (PDEATHSIG); the VMM may
+	 * still be closing its VM (the owner does not wait for that): wait
+	 * for it (bounded), then the sandbox's state (sockets, logs) and ours
+	 * go. */
+	struct sandbox_state ss;
+	if (!state_read(s.sid, &ss, &e))
+		for (int t = 0; t < 500 && ss.vmm_pid > 0 && state_vmm_alive(&ss); t++)
+			sleep_ms(10);
+	if (state_remove(s.sid) && errno != ENOENT) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "delete %s: the sandbox state %s could not be removed: %s", id, s.sid,
+			 strerror(errno));
+		log_line("warning", msg);
+	}
 	char dir[PATH_MAX];
 	oci_path(dir, sizeof(dir), id, NULL);
 	if (remove_tree(dir))

@@ -39,9 +39,16 @@ left_over() {   # VMMs, virtiofsd, sandbox state or mounts of ours still there
 	for c in /proc/[0-9]*/cmdline; do
 		tr '\0' ' ' 2>/dev/null <"$c" | grep -q "$RROOT" && _l="$_l ${c%/cmdline}"
 	done
-	ls "$RROOT/.sandbox" 2>/dev/null | grep -q . && _l="$_l state:$(ls "$RROOT/.sandbox")"
+	ls "$RROOT/.sandbox" 2>/dev/null | grep -q . && _l="$_l state:$(ls "$RROOT/.sandbox" | tr '\n' ' ')"
 	grep -q "$RROOT" /proc/mounts && _l="$_l mount"
 	echo "$_l"
+}
+show_left() {
+	for c in /proc/[0-9]*/cmdline; do
+		tr '\0' ' ' 2>/dev/null <"$c" | grep "$RROOT" | sed "s|^|    ${c%/cmdline}: |"
+	done
+	ls -laR "$RROOT/.sandbox" 2>/dev/null | head -n 30 | sed 's/^/    /'
+	grep "$RROOT" /proc/mounts | sed 's/^/    /'
 }
 
 # --- bad bundles: one clear error, exit 1 -------------------------------------------
@@ -85,6 +92,12 @@ EOF
 	t_expect p127 "podman run: command not found: 127" 127
 	t_run penv $P run --rm --network none -e FOO=bar -w /tmp -u 1000:1000 $IMG sh -c 'echo $FOO $(pwd) $(id -u)'
 	t_expect penv "podman run -e -w -u" 0 '^bar /tmp 1000$'
+	t_run ptty $P run --rm -t --network none $IMG sh -c 'tty; echo cols=$(stty size)'
+	t_expect ptty "podman run -t: a terminal (the pty's master went over --console-socket)" 0 '/dev/pts/'
+	t_run pmem $P run --rm --network none --memory 64m --pids-limit 50 $IMG sh -c 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max'
+	t_expect pmem "podman run --memory --pids-limit: the container's cgroup limits" 0 '^67108864$'
+	t_run pro $P run --rm --network none --read-only $IMG sh -c 'touch /x'
+	t_expect pro "podman run --read-only: the root is read-only" 1 '' 'Read-only'
 	mkdir -p "$W/share" && echo from-host >"$W/share/f"
 	t_run pvol $P run --rm --network none -v "$W/share:/d" $IMG sh -c 'cat /d/f && echo from-guest >/d/g'
 	if [ "$(t_rc pvol)" = 0 ] && grep -q from-host "$T_OUT/pvol.out" && [ "$(cat "$W/share/g" 2>/dev/null)" = from-guest ]; then
@@ -105,7 +118,7 @@ EOF
 	t_expect prm "podman rm" 0
 	l=$(left_over)
 	if [ -z "$l" ]; then t_pass "podman: nothing left (VMM, virtiofsd, state, mounts)"
-	else t_fail "podman: nothing left" "left:$l"; fi
+	else t_fail "podman: nothing left" "left:$l"; show_left; rm -rf "$RROOT/.sandbox"/*; fi
 else
 	t_skip "podman" "podman or conmon not in this host (KVMHOST_EXTRA)"
 fi
@@ -144,7 +157,7 @@ EOF
 	$C container rm c3 >/dev/null 2>&1
 	l=$(left_over)
 	if [ -z "$l" ]; then t_pass "ctr: nothing left (VMM, virtiofsd, state, mounts)"
-	else t_fail "ctr: nothing left" "left:$l"; fi
+	else t_fail "ctr: nothing left" "left:$l"; show_left; fi
 	kill $CPID 2>/dev/null
 	wait $CPID 2>/dev/null
 	umount -R "$W/ctrd/state" 2>/dev/null
