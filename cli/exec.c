@@ -406,6 +406,26 @@ int exec_stream_wait(struct exec_stream *xs, bool abort_it, struct err *e)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+int exec_command(const struct sandbox_state *s, char **argv, int argc, bool interactive, bool tty, struct err *e)
+{
+	static struct exec_opts o;
+	memset(&o, 0, sizeof(o));
+	if ((unsigned)argc > CSPEC_MAX_ARGS)
+		return err_set(e, "more than %d arguments", CSPEC_MAX_ARGS);
+	for (int i = 0; i < argc; i++)
+		o.x.argv[o.x.nargv++] = argv[i];
+	o.interactive = interactive;
+	o.tty = tty;
+	o.x.stdin_open = interactive;
+	o.x.tty = tty;
+	struct winsize ws;
+	if (tty && isatty(0) && !ioctl(0, TIOCGWINSZ, &ws)) {
+		o.x.rows = ws.ws_row;
+		o.x.cols = ws.ws_col;
+	}
+	return exec_vm(s, &o, e);
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	static struct exec_opts o;

@@ -176,14 +176,15 @@ static enum view view_of(const struct sandbox_state *s)
 		return V_EXITED;
 	if (!owner_running(s))
 		return V_DEAD;
-	return strcmp(s->status, "running") ? V_CREATED : V_RUNNING;
+	/* paused (sandbox pause): alive, its vCPUs stopped */
+	return strcmp(s->status, "running") && strcmp(s->status, "paused") ? V_CREATED : V_RUNNING;
 }
 
 static void status_text(const struct sandbox_state *s, enum view v, char *buf, size_t len)
 {
 	switch (v) {
 	case V_CREATED: snprintf(buf, len, "created"); break;
-	case V_RUNNING: snprintf(buf, len, "running"); break;
+	case V_RUNNING: snprintf(buf, len, "%s", strcmp(s->status, "paused") ? "running" : "paused"); break;
 	case V_EXITED: snprintf(buf, len, "exited (%d)", s->exit_code); break;
 	case V_DEAD: snprintf(buf, len, "dead"); break;
 	}
@@ -866,6 +867,8 @@ int lifecycle_find_running(const char *ref, struct sandbox_state *s, struct err 
 	}
 	if (v != V_RUNNING || !vmm_running(s))
 		return err_set(e, "%s is not running", ref);
+	if (!strcmp(s->status, "paused"))
+		return err_set(e, "%s is paused (sandbox resume %s)", ref, ref);
 	if (!vmm_trusted(s))
 		return err_set(e, "%s: pid %d is not this sandbox's VMM (its state is wrong)", ref, (int)s->vmm_pid);
 	return 0;

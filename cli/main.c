@@ -13,6 +13,7 @@
 #include "exec.h"
 #include "lifecycle.h"
 #include "run.h"
+#include "snapshot.h"
 #include "util.h"
 #include "vmm.h"
 
@@ -28,6 +29,7 @@ static void usage(FILE *f)
 		"  run        run a command in a new sandbox (sandbox run --help)\n"
 		"  exec       run a command in a running sandbox (sandbox exec --help)\n"
 		"  cp         copy files into or out of a running sandbox (sandbox cp --help)\n"
+		"  pause, resume, snapshot, clone: see below\n"
 		"  ps, kill, stop, logs, rm, inspect, check: see below\n"
 		"  vm         boot a kernel in a microVM (the VMM)\n"
 		"  kvm-check  say whether this host's KVM can boot a stock Linux guest\n"
@@ -38,6 +40,7 @@ static void usage(FILE *f)
 	exec_usage(f);
 	cp_usage(f);
 	lifecycle_usage(f);
+	snapshot_usage(f);
 	vmm_usage(f);
 }
 
@@ -95,7 +98,8 @@ int main(int argc, char **argv)
 	} lifecycle[] = {
 		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
 		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check }, { "exec", cmd_exec },
-		{ "cp", cmd_cp },
+		{ "cp", cmd_cp }, { "pause", cmd_pause }, { "resume", cmd_resume }, { "snapshot", cmd_snapshot },
+		{ "clone", cmd_clone },
 	};
 	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
 		if (!strcmp(cmd, lifecycle[i].name))

@@ -46,6 +46,8 @@
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
+#include "exec.h"
+#include "snapshot.h"
 #include "storage.h"
 
 
@@ -148,6 +150,37 @@ static int wait_child(pid_t child, int done, const struct run_opts *o, const sig
 	}
 }
 
+/* ROOT/<id>/vm: the VM's makings (snapshot.h), from the options or, for a
+ * clone, the snapshot's record (FROM). */
+static int record_vm(const struct run_opts *o, const struct runconf *rc, const struct sandbox_state *s,
+		     const struct vm_record *from, struct err *e)
+{
+	struct vm_record r = { 0 };
+	if (from) {
+		r = *from;
+	} else {
+		uint64_t mem;
+		unsigned ncpus;
+		vm_size(o, &mem, &ncpus);
+		if (vm_record_disk(&r, rc->disk, e))
+			return -1;
+		snprintf(r.image, sizeof(r.image), "%s", s->image);
+		snprintf(r.stop_signal, sizeof(r.stop_signal), "%s", s->stop_signal);
+		snprintf(r.cpus, sizeof(r.cpus), "%s", s->cpus);
+		r.memory = o->memory;
+		r.mem_bytes = mem;
+		r.ncpus = ncpus;
+		r.net = s->net > 0;
+		r.layer = !o->read_only;
+		r.volumes = o->nvol;
+	}
+	snprintf(r.command, sizeof(r.command), "%s", s->command);
+	r.uid = (unsigned)geteuid();
+	char path[700];
+	state_path(path, sizeof(path), s->id, "vm");
+	return vm_record_write(path, &r, e);
+}
+
 int cmd_run(int argc, char **argv, uint64_t start)
 {
 	static struct run_opts o;
@@ -176,9 +209,23 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 {
 	static struct runconf rc;
 	run_bindir = self_dir();
-	/* A host directory as the root (sandbox-runtime) has no image. */
-	if (!o->rootfs && runconf_cached(o->image, &rc) && runconf_load(o->image, &rc, ep))
+	static struct snap_from from;
+	from.state_fd = from.mem_fd = from.layer_fd = -1;
+	if (o->from) {
+		/* a clone: the snapshot's image, disk and sandbox */
+		if (snap_from_open(o->from, &from, ep))
+			return -1;
+		o->image = from.rec.image;
+		o->network = from.rec.net ? "tap" : "none";
+		o->cpus = from.rec.cpus;
+		o->memory = from.rec.memory;
+		rc.disk = from.rec.disk;
+		rc.fstype = "erofs";
+		rc.stopsignal = from.rec.stop_signal;
+	} else if (!o->rootfs && runconf_cached(o->image, &rc) && runconf_load(o->image, &rc, ep)) {
+		/* (a host directory as the root, sandbox-runtime's, has no image) */
 		return -1;
+	}
 	/* The image's StopSignal goes into the state file: a signal, or no run. */
 	if (rc.stopsignal && *rc.stopsignal && state_signal(rc.stopsignal) < 0) {
 		char shown[64];
@@ -226,7 +273,9 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 	snprintf(s.name, sizeof(s.name), "%s", o->name ? o->name : s.id);
 	snprintf(s.image, sizeof(s.image), "%s", o->image);
 	size_t off = 0;
-	for (int i = 0; i < o->ncmd && off < sizeof(s.command) - 1; i++)
+	if (o->from)
+		snprintf(s.command, sizeof(s.command), "%s", from.rec.command);
+	for (int i = 0; !o->from && i < o->ncmd && off < sizeof(s.command) - 1; i++)
 		off += (size_t)snprintf(s.command + off, sizeof(s.command) - off, "%s%s", i ? " " : "", o->cmd[i]);
 	for (char *p = s.command; *p; p++)     /* shown only; state values hold no control characters */
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -248,13 +297,28 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 		return -1;
 
 	static struct run_spec spec;
-	if (spec_fill(o, &rc, s.id, &spec, ep)) {
-		state_remove(s.id);
-		return -1;
+	if (o->from) {
+		spec.from = &from;
+		snprintf(spec.hostname, sizeof(spec.hostname), "%.12s", s.id);
+		if (from.rec.layer &&
+		    storage_create_from(s.id, from.layer_fd, spec.storage, sizeof(spec.storage), ep)) {
+			state_remove(s.id);
+			return -1;
+		}
+	} else {
+		if (spec_fill(o, &rc, s.id, &spec, ep)) {
+			state_remove(s.id);
+			return -1;
+		}
+		/* The writable layer: a file of its own, removed with the
+		 * state (state_remove). --read-only writes nothing: none. */
+		if (!o->read_only && !o->rootfs && storage_create(s.id, o->storage, spec.storage, sizeof(spec.storage), ep)) {
+			state_remove(s.id);
+			return -1;
+		}
 	}
-	/* The writable layer: a file of its own, removed with the state
-	 * (state_remove). --read-only writes nothing: none. */
-	if (!o->read_only && !o->rootfs && storage_create(s.id, o->storage, spec.storage, sizeof(spec.storage), ep)) {
+	/* What the VM is made of, for sandbox snapshot. */
+	if (strcmp(o->isolation, "container") && !o->rootfs && record_vm(o, &rc, &s, o->from ? &from.rec : NULL, ep)) {
 		state_remove(s.id);
 		return -1;
 	}
@@ -391,7 +455,22 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 		o->ready_fd = -1;
 	}
 	uint64_t t_forked = now_ns();
-	int status = wait_child(child, done[0], o, &set, ep);
+	int status;
+	if (o->from && o->ncmd) {
+		/* run --from SNAP CMD: CMD in the clone, then the clone goes */
+		status = exec_command(&s, o->cmd, o->ncmd, o->interactive, o->tty, ep);
+		int st;
+		if (status < 0 && waitpid(child, &st, WNOHANG) == child) {
+			/* the VMM failed first (it said why): its status */
+			status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		} else {
+			kill(child, SIGKILL);
+			while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+	} else {
+		status = wait_child(child, done[0], o, &set, ep);
+	}
 	cli_tty_restore();
 	fs_daemons_stop(&fsd);
 	if (status < 0)

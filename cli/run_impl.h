@@ -44,6 +44,8 @@ struct run_opts {
 	bool start_gate;                /* the relay sends CONFIG only after a byte comes
 					   into ROOT/<id>/start (a FIFO): sandbox-runtime start */
 	int gate_fd;                    /* its read end, for the VMM (run.c opens it) */
+	const char *from;                       /* --from SNAPSHOT: a clone of it */
+	bool network_set;                       /* --network given */
 };
 
 /* The image's run defaults (image tool: `sandbox-image runconf NAME`). */
@@ -85,7 +87,11 @@ struct run_spec {
 	char upper_dev[8];
 	char storage[600];      /* the writable layer's file (storage.h); "": none (--read-only) */
 	const struct fs_daemons *fsd;   /* the VM's directory volumes; NULL: none */
+	const struct snap_from *from;   /* --from: the snapshot; NULL: boot */
 };
+struct snap_from;
+/* The VM's RAM and vCPUs for O (run_vm.c). */
+void vm_size(const struct run_opts *o, uint64_t *mem_bytes, unsigned *ncpus);
 
 /* Where the guest kernel, initramfs, sandbox-image and guest-init are. */
 extern const char *run_bindir;

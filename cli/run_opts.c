@@ -68,6 +68,8 @@ void run_usage(FILE *f)
 		"      --timeout SECONDS  kill the sandbox if it runs longer (exit 124)\n"
 		"      --kernel FILE      guest kernel (default: guest-vmlinux beside sandbox)\n"
 		"      --initrd FILE      guest initramfs (default: guest-initramfs.cpio)\n"
+		"      --from SNAPSHOT    a clone of a snapshot (sandbox snapshot) instead of IMAGE:\n"
+		"                         with CMD, run it in the clone, exit with its status\n"
 		"      --isolation vm|container  vm (default): own kernel in a microVM;\n"
 		"                         container: namespaces on this host (the baseline)\n"
 		"\n"
@@ -142,7 +144,7 @@ static bool valid_name(const char *n)
 int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 {
 	enum { O_RM = 256, O_NAME, O_ENV_FILE, O_CPUS, O_MEMORY, O_PIDS, O_NETWORK, O_READ_ONLY, O_TIMEOUT,
-	       O_KERNEL, O_INITRD, O_ISOLATION, O_INIT, O_STORAGE, O_HELP };
+	       O_KERNEL, O_INITRD, O_ISOLATION, O_INIT, O_STORAGE, O_FROM, O_HELP };
 	static const struct option opts[] = {
 		{ "interactive", no_argument, 0, 'i' }, { "tty", no_argument, 0, 't' },
 		{ "detach", no_argument, 0, 'd' }, { "rm", no_argument, 0, O_RM },
@@ -155,7 +157,7 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 		{ "read-only", no_argument, 0, O_READ_ONLY }, { "timeout", required_argument, 0, O_TIMEOUT },
 		{ "kernel", required_argument, 0, O_KERNEL }, { "initrd", required_argument, 0, O_INITRD },
 		{ "isolation", required_argument, 0, O_ISOLATION }, { "init", no_argument, 0, O_INIT },
-		{ "storage", required_argument, 0, O_STORAGE },
+		{ "storage", required_argument, 0, O_STORAGE }, { "from", required_argument, 0, O_FROM },
 		{ "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -228,10 +230,14 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 			o->pids = v;
 			break;
 		}
+		case O_FROM:
+			o->from = optarg;
+			break;
 		case O_NETWORK:
 			if (strcmp(optarg, "none") && strcmp(optarg, "tap"))
 				return err_set(e, "--network: '%s' is not none or tap", optarg);
 			o->network = optarg;
+			o->network_set = true;
 			break;
 		case 'p': {
 			unsigned h, g;
@@ -279,6 +285,22 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 				return err_set(e, "unknown option '-%c' (see sandbox run --help)", optopt);
 			return err_set(e, "unknown or incomplete option '%s' (see sandbox run --help)", argv[optind - 1]);
 		}
+	}
+	if (o->from) {
+		/* The VM is the snapshot's: only what may differ between
+		 * clones can be given (docs/snapshots.md). */
+		if (o->nvol || o->memory || o->cpus || o->storage != STORAGE_DEFAULT || o->read_only || o->init ||
+		    o->nenv || o->workdir || o->user || o->pids || o->network_set || o->kernel || o->initrd ||
+		    strcmp(o->isolation, "vm"))
+			return err_set(e, "--from: the sandbox is the snapshot's; of the run options only --name, "
+					  "--hostname, --rm, -d, -i, -t, -p and --timeout go with it");
+		if (argc - optind > 0 && o->detach)
+			return err_set(e, "--from with a command runs it in a new clone and ends: it does not go with -d "
+					  "(sandbox clone starts detached ones)");
+		o->image = NULL;
+		o->cmd = argv + optind;
+		o->ncmd = argc - optind;
+		return 0;
 	}
 	if (optind >= argc)
 		return err_set(e, "no image given (sandbox run [OPTIONS] IMAGE [CMD...])");

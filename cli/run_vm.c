@@ -32,7 +32,10 @@
 #include "jail/jail.h"
 #include "relay.h"
 #include "run_impl.h"
+#include "proto.h"
+#include "snapshot.h"
 #include "state.h"
+#include <sys/random.h>
 
 
 /* ------------------------------------------------------------------ */
@@ -62,6 +65,10 @@ static void end_vm_at_exit(void *arg)
 	vm_request_end(arg, VM_END_DONE, NULL);
 }
 
+/* Snapshots (vmm/control.h): the agent channel quiet around the save. */
+static int quiesce(void *arg) { return relay_quiesce(arg, 10000); }
+static void unquiesce(void *arg) { relay_resume(arg); }
+
 static int start_relay(void *arg, struct err *e)
 {
 	struct vm_child *c = arg;
@@ -85,6 +92,115 @@ static int set_disk(struct vm_config *c, const char *file, size_t len, bool ro, 
 	return 0;
 }
 
+void vm_size(const struct run_opts *o, uint64_t *mem_bytes, unsigned *ncpus)
+{
+	uint64_t m = o->memory ? (uint64_t)o->memory + GUEST_MEM_OVERHEAD : GUEST_MEM_DEFAULT;
+	*mem_bytes = (m + 2 * MIB - 1) & ~(2 * MIB - 1);
+	*ncpus = o->cpus ? (unsigned)ceil(strtod(o->cpus, NULL)) : 1;
+}
+
+/* The socket directory and the two sockets in it: vsock and control. */
+static int vm_sockets(struct vm_config *c, const char *id, const struct run_spec *spec, struct err *e)
+{
+	char path[700];
+	/* The socket's directory is all the jail lets the VMM reach of
+	 * ours: one made for it, never the sandbox's own (state, log). */
+	state_path(path, sizeof(path), id, "sock");
+	if (!(spec->fsd && spec->fsd->sock_dir_made) && jail_socket_dir(path, e))
+		return -1;
+	state_path(path, sizeof(path), id, "sock/vsock");
+	if (strlen(path) >= sizeof(c->vsock.uds))
+		return err_set(e, "vsock socket %s: longer than %zu bytes (use a shorter SANDBOX_STATE_DIR)", path,
+			       sizeof(c->vsock.uds) - 1);
+	c->has_vsock = true;
+	c->vsock.cid = 3;
+	memcpy(c->vsock.uds, path, strlen(path) + 1);
+	state_path(path, sizeof(path), id, "sock/ctl");
+	if (strlen(path) >= sizeof(c->control))
+		return err_set(e, "control socket %s: too long (use a shorter SANDBOX_STATE_DIR)", path);
+	memcpy(c->control, path, strlen(path) + 1);
+	return 0;
+}
+
+/* tap sb<ID>, the host's end 172.30.NET.1/24 (the guest's .2). */
+static void vm_net(struct vm_config *c, const char *id, int net)
+{
+	c->has_net = true;
+	snprintf(c->net.tap, sizeof(c->net.tap), "sb%.12s", id);
+	c->net.has_ip = true;
+	c->net.ip.s_addr = htonl(0xac1e0001u | (uint32_t)net << 8);
+	c->net.prefix = 24;
+}
+
+/* A clone of a snapshot (--from): the VM it was, restored, with the
+ * clone's own disk layer, sockets, tap, MAC, address and host name,
+ * which the guest takes from the RESTORED frame (docs/snapshots.md). */
+static int vm_restore_setup(const struct run_opts *o, const char *id, int net, struct run_spec *spec,
+			    struct vm *vm, struct relay *r, struct err *e)
+{
+	const struct snap_from *f = spec->from;
+	struct vm_config *c = &vm->cfg;
+	c->mem_bytes = f->rec.mem_bytes;
+	c->ncpus = f->rec.ncpus;
+	c->no_seccomp = getenv("SANDBOX_NO_SECCOMP") != NULL;    /* debugging only */
+	c->timings = getenv("SANDBOX_TIMINGS") != NULL;
+	if (getenv("SANDBOX_NO_JAIL"))
+		c->jail = -1;
+	if (set_disk(c, f->rec.disk, strlen(f->rec.disk), true, e))
+		return -1;
+	if (f->rec.layer && set_disk(c, spec->storage, strlen(spec->storage), false, e))
+		return -1;
+	if (vm_sockets(c, id, spec, e))
+		return -1;
+	c->has_rng = true;
+	static struct sb_restored id_frame;
+	static uint8_t payload[SB_RESTORED_SIZE];
+	memset(&id_frame, 0, sizeof(id_frame));
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	id_frame.realtime_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	if (getrandom(id_frame.seed, sizeof(id_frame.seed), 0) != (ssize_t)sizeof(id_frame.seed))
+		return err_sys(e, "getrandom (the clone's seed)");
+	if (net) {
+		vm_net(c, id, net);
+		/* a locally administered MAC of the clone's own */
+		c->net.has_mac = true;
+		c->net.mac[0] = 0x02;
+		if (getrandom(c->net.mac + 1, 5, 0) != 5)
+			return err_sys(e, "getrandom (the clone's MAC)");
+		memcpy(id_frame.mac, c->net.mac, 6);
+		id_frame.has_net = true;
+		id_frame.prefix = 24;
+		id_frame.addr = htonl(0xac1e0002u | (uint32_t)net << 8);
+		id_frame.gw = htonl(0xac1e0001u | (uint32_t)net << 8);
+	}
+	snprintf(id_frame.hostname, sizeof(id_frame.hostname), "%.63s", o->hostname ? o->hostname : spec->hostname);
+	for (char *p = id_frame.hostname; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			*p = '-';
+	sb_restored_encode(&id_frame, payload);
+	c->restore = true;
+	c->restore_state_fd = f->state_fd;
+	c->restore_mem_fd = f->mem_fd;
+
+	int guest_end;
+	if (relay_init(r, &guest_end))
+		return err_sys(e, "agent channel");
+	r->config = payload;
+	r->config_len = sizeof(payload);
+	r->config_type = SB_F_RESTORED;
+	r->in_fd = -1;
+	/* with a command (run --from NAME CMD) the snapshot's own process is
+	 * not what the caller asked for: its output goes nowhere */
+	int nul = o->ncmd ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
+	r->out_fd = nul >= 0 ? nul : 1;
+	r->err_fd = nul >= 0 ? nul : 2;
+	r->no_seccomp = c->no_seccomp;
+	c->has_agent = true;
+	c->agent_fd = guest_end;
+	return 0;
+}
+
 /* The VM's configuration (into VM) and the relay's (R), from the options,
  * the image and the spec, which gets the VM's devices and stdio. */
 static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
@@ -92,8 +208,9 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 {
 	/* The configuration points at these for the VM's life. */
 	static char kernel[4200], initrd[4200], append[512];
-	char vsock[700];
 	struct vm_config *c = &vm->cfg;
+	if (spec->from)
+		return vm_restore_setup(o, id, net, spec, vm, r, e);
 	snprintf(kernel, sizeof(kernel), "%s/guest-vmlinux", run_bindir);
 	snprintf(initrd, sizeof(initrd), "%s/guest-initramfs.cpio", run_bindir);
 	c->kernel = o->kernel ? o->kernel : kernel;
@@ -103,9 +220,7 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 	if (access(c->initrd, R_OK))
 		return err_set(e, "guest initramfs %s: %s (build it with make, or give --initrd)", c->initrd,
 			       strerror(errno));
-	c->mem_bytes = o->memory ? (uint64_t)o->memory + GUEST_MEM_OVERHEAD : GUEST_MEM_DEFAULT;
-	c->mem_bytes = (c->mem_bytes + 2 * MIB - 1) & ~(2 * MIB - 1);
-	c->ncpus = o->cpus ? (unsigned)ceil(strtod(o->cpus, NULL)) : 1;
+	vm_size(o, &c->mem_bytes, &c->ncpus);
 	const char *extra = getenv("SANDBOX_KERNEL_APPEND");    /* experiments only */
 	snprintf(append, sizeof(append), "sandbox.agent=1%s%s%s", getenv("SANDBOX_TIMINGS") ? " sandbox.timings=1" : "",
 		 extra ? " " : "", extra ? extra : "");
@@ -168,27 +283,12 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		snprintf(spec->upper_dev, sizeof(spec->upper_dev), "vd%c", 'a' + (int)c->ndisks - 1);
 		spec->c.upper_dev = spec->upper_dev;
 	}
-	/* The socket's directory is all the jail lets the VMM reach of
-	 * ours: one made for it, never the sandbox's own (state, log). */
-	state_path(vsock, sizeof(vsock), id, "sock");
-	if (!(spec->fsd && spec->fsd->sock_dir_made) && jail_socket_dir(vsock, e))
+	if (vm_sockets(c, id, spec, e))
 		return -1;
-	state_path(vsock, sizeof(vsock), id, "sock/vsock");
-	if (strlen(vsock) >= sizeof(c->vsock.uds))
-		return err_set(e, "vsock socket %s: longer than %zu bytes (use a shorter SANDBOX_STATE_DIR)", vsock,
-			       sizeof(c->vsock.uds) - 1);
-	c->has_vsock = true;
-	c->vsock.cid = 3;
-	memcpy(c->vsock.uds, vsock, strlen(vsock) + 1);
 	/* entropy for the guest's kernel (/dev/hwrng), at the default rate */
 	c->has_rng = true;
 	if (net) {
-		/* tap sb<ID>, the host's end 172.30.NET.1/24 (the guest's .2 below) */
-		c->has_net = true;
-		snprintf(c->net.tap, sizeof(c->net.tap), "sb%.12s", id);
-		c->net.has_ip = true;
-		c->net.ip.s_addr = htonl(0xac1e0001u | (uint32_t)net << 8);
-		c->net.prefix = 24;
+		vm_net(c, id, net);
 		spec->c.eth = true;
 		spec->c.eth_addr = htonl(0xac1e0002u | (uint32_t)net << 8);
 		spec->c.eth_gw = htonl(0xac1e0001u | (uint32_t)net << 8);
@@ -252,6 +352,9 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 	}
 	vm.on_signal = on_signal;
 	vm.on_signal_arg = &child;
+	vm.control.quiesce = quiesce;
+	vm.control.unquiesce = unquiesce;
+	vm.control.arg = r;
 	vm.on_start = start_relay;
 	r->on_exit = end_vm_at_exit;
 	r->on_exit_arg = &vm;

@@ -354,7 +354,8 @@ static int check_values(const struct sandbox_state *t, const char *id, struct er
 		return damaged(e, id, "isolation '%s' is not vm or container", t->isolation);
 	if (!t->cpus[0] || strspn(t->cpus, "0123456789.") != strlen(t->cpus))
 		return damaged(e, id, "cpus '%s' is not a number", t->cpus);
-	if (strcmp(t->status, "created") && strcmp(t->status, "running") && strcmp(t->status, "exited"))
+	if (strcmp(t->status, "created") && strcmp(t->status, "running") && strcmp(t->status, "paused") &&
+	    strcmp(t->status, "exited"))
 		return damaged(e, id, "status '%s' is not created, running or exited", t->status);
 	if (!t->pid_start)
 		return damaged(e, id, "pid_start is 0");

@@ -210,8 +210,11 @@ static int copy_range(int in, int out, off_t off, off_t end)
 		ssize_t got = pread(in, buf, want, off);
 		if (got <= 0)
 			return got ? -1 : (errno = EIO, -1);
-		if (pwrite(out, buf, (size_t)got, off) != got)
+		ssize_t w = pwrite(out, buf, (size_t)got, off);
+		if (w < 0)
 			return -1;
+		if (w != got)
+			return errno = ENOSPC, -1;     /* a short write: the disk is full */
 		off += got;
 	}
 	return 0;
@@ -289,4 +292,41 @@ void storage_remove(const char *id)
 	}
 	snprintf(name, sizeof(name), "%s.ext4", id);
 	unlinkat(root_fd, name, 0);
+}
+
+int storage_path(const char *id, char *path, size_t len, struct err *e)
+{
+	if (!storage_root(e))
+		return -1;
+	if ((size_t)snprintf(path, len, "%s/%s.ext4", root, id) >= len)
+		return err_set(e, "writable layer of %s: path too long", id);
+	return 0;
+}
+
+int storage_copy(int in, int out, struct err *e)
+{
+	struct stat st;
+	if (fstat(in, &st))
+		return err_sys(e, "the writable layer");
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, "the writable layer is not a regular file");
+	if (sparse_copy(in, out, (uint64_t)st.st_size))
+		return err_sys(e, "copying the writable layer");
+	return 0;
+}
+
+int storage_create_from(const char *id, int src, char *path, size_t len, struct err *e)
+{
+	if (storage_path(id, path, len, e))
+		return -1;
+	char name[STATE_ID_LEN + 8];
+	snprintf(name, sizeof(name), "%s.ext4", id);
+	int fd = openat(root_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_sys(e, "writable layer %s", path);
+	int r = storage_copy(src, fd, e);
+	close(fd);
+	if (r)
+		unlinkat(root_fd, name, 0);
+	return r;
 }

@@ -36,6 +36,13 @@ const char *storage_root(struct err *e);
  * multiple of 1 MiB) and put its path in PATH. 0, or -1 with E filled
  * and nothing left behind (but a template, which is kept). */
 int storage_create(const char *id, uint64_t size, char *path, size_t len, struct err *e);
+/* The path of ID's layer (whether it exists or not). */
+int storage_path(const char *id, char *path, size_t len, struct err *e);
+/* OUT becomes a copy of IN, holes kept (a reflink where it can). */
+int storage_copy(int in, int out, struct err *e);
+/* Make ID's layer a copy of SRC (a snapshot's layer): PATH as for
+ * storage_create. */
+int storage_create_from(const char *id, int src, char *path, size_t len, struct err *e);
 /* Remove ID's layer if there is one (no error: nothing to do, or nothing
  * that can be done). */
 void storage_remove(const char *id);

@@ -1,5 +1,6 @@
 /* The agent protocol's framing (see proto.h). No allocation after init,
  * no blocking: callers poll. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@ bool sb_frame_valid(uint8_t type, uint32_t len, bool from_guest)
 		case SB_F_STDOUT:
 		case SB_F_STDERR: return true;
 		case SB_F_EXIT: return len == 4;
+		case SB_F_QUIESCED: return len == 0;
 		default: return false;
 		}
 	}
@@ -80,6 +82,9 @@ bool sb_frame_valid(uint8_t type, uint32_t len, bool from_guest)
 	case SB_F_BYE: return len == 0;
 	case SB_F_SIGNAL: return len == 4;
 	case SB_F_WINSIZE: return len == 4;
+	case SB_F_QUIESCE:
+	case SB_F_RESUME: return len == 0;
+	case SB_F_RESTORED: return len == SB_RESTORED_SIZE;
 	default: return false;
 	}
 }
@@ -162,5 +167,51 @@ int sb_tx_flush(struct sb_tx *tx, int fd)
 		tx->off += (size_t)n;
 	}
 	tx->len = tx->off = 0;
+	return 0;
+}
+
+void sb_restored_encode(const struct sb_restored *r, uint8_t out[SB_RESTORED_SIZE])
+{
+	memset(out, 0, SB_RESTORED_SIZE);
+	sb_put_u32(out, (uint32_t)r->realtime_ns);
+	sb_put_u32(out + 4, (uint32_t)(r->realtime_ns >> 32));
+	memcpy(out + 8, r->seed, SB_SEED_LEN);
+	memcpy(out + 72, r->mac, 6);
+	out[78] = r->has_net;
+	out[79] = r->prefix;
+	memcpy(out + 80, &r->addr, 4);
+	memcpy(out + 84, &r->gw, 4);
+	memcpy(out + 88, r->hostname, strnlen(r->hostname, 63));
+}
+
+int sb_restored_decode(const uint8_t *in, size_t len, struct sb_restored *r)
+{
+	if (len != SB_RESTORED_SIZE)
+		return -1;
+	memset(r, 0, sizeof(*r));
+	r->realtime_ns = sb_get_u32(in) | (uint64_t)sb_get_u32(in + 4) << 32;
+	memcpy(r->seed, in + 8, SB_SEED_LEN);
+	memcpy(r->mac, in + 72, 6);
+	if (in[78] > 1 || in[79] > 32)
+		return -1;
+	r->has_net = in[78];
+	r->prefix = in[79];
+	memcpy(&r->addr, in + 80, 4);
+	memcpy(&r->gw, in + 84, 4);
+	const char *h = (const char *)in + 88;
+	size_t n = strnlen(h, 64);
+	if (n == 64)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)h[i]) || h[i] == '-' || h[i] == '.'))
+			return -1;
+	memcpy(r->hostname, h, n);
+	/* the rest of the field must be zero */
+	for (size_t i = n; i < 64; i++)
+		if (h[i])
+			return -1;
+	for (size_t i = 152; i < SB_RESTORED_SIZE; i++)
+		if (in[i])
+			return -1;
 	return 0;
 }

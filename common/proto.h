@@ -19,11 +19,19 @@
  *                            process to start, encoded as a spec (or
  *                            a sandbox cp action: tar as stdin/stdout)
  *                 DETACH     the host goes; the process stays (exec -d)
+ *                 QUIESCE    (snapshots) send nothing more after QUIESCED
+ *                            until RESUME or RESTORED
+ *                 RESUME     carry on (the snapshot is taken, or failed)
+ *                 RESTORED   carry on as a new sandbox restored from a
+ *                            snapshot: struct sb_restored (reseed the
+ *                            random pool, step the clock, new identity)
  *   guest → host  STARTED    the exec'd process runs (sent on exec
  *                            connections once exec(2) succeeded)
  *                 STDOUT / STDERR  its output
  *                 EXIT       u32 exit status (128+N: signal N), after the
  *                            last output; the guest waits for BYE, then ends.
+ *                 QUIESCED   the last frame before RESUME/RESTORED: every
+ *                            frame before it is whole and sent
  *
  * Both ends are hostile to each other in principle (the guest certainly
  * is): a frame longer than SB_FRAME_MAX, an unknown type or a payload of
@@ -52,11 +60,34 @@ enum sb_frame_type {
 	SB_F_BYE = 6,
 	SB_F_EXEC = 7,
 	SB_F_DETACH = 8,
+	SB_F_QUIESCE = 9,
+	SB_F_RESUME = 10,
+	SB_F_RESTORED = 11,
 	SB_F_STARTED = 16,
 	SB_F_STDOUT = 17,
 	SB_F_STDERR = 18,
 	SB_F_EXIT = 19,
+	SB_F_QUIESCED = 20,
 };
+
+/* RESTORED's payload (SB_RESTORED_SIZE bytes, little endian):
+ *   u64 realtime_ns, u8 seed[64], u8 mac[6], u8 has_net, u8 prefix,
+ *   u32 addr, u32 gw (network byte order), char hostname[64] (NUL-padded) */
+#define SB_RESTORED_SIZE 160
+#define SB_SEED_LEN 64
+struct sb_restored {
+	uint64_t realtime_ns;
+	uint8_t seed[SB_SEED_LEN];
+	uint8_t mac[6];
+	bool has_net;
+	uint8_t prefix;
+	uint32_t addr, gw;
+	char hostname[64];
+};
+void sb_restored_encode(const struct sb_restored *r, uint8_t out[SB_RESTORED_SIZE]);
+/* -1 if a field is out of range (prefix > 32, hostname not terminated or
+ * not a valid host name). */
+int sb_restored_decode(const uint8_t *in, size_t len, struct sb_restored *r);
 
 struct sb_frame {
 	uint8_t type;

@@ -253,14 +253,14 @@ static int mount_volumes(const struct cspec *o, struct err *err)
 	return 0;
 }
 
-static int if_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what, struct err *err)
+int if_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what, struct err *err)
 {
 	if (ioctl(s, req, ifr) < 0)
 		return err_errno(err, errno, "%s", what);
 	return 0;
 }
 
-static int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, const char *what,
+int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, const char *what,
 		    struct err *err)
 {
 	struct ifreq ifr = { 0 };
@@ -271,7 +271,7 @@ static int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, c
 	return if_ioctl(s, req, &ifr, what, err);
 }
 
-static int link_up(int s, const char *ifname, struct err *err)
+int link_up(int s, const char *ifname, struct err *err)
 {
 	struct ifreq ifr = { 0 };
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
@@ -480,6 +480,7 @@ int agent_main(bool timings)
 	if (r->extra_fd < 0)    /* no exec into this one; the container runs */
 		fprintf(stderr, "sandbox-init: %s\n", err.msg);
 	r->on_extra = exec_accept;
+	r->on_restored = agent_restored;
 	return relay_run(r);
 
 fail:

@@ -8,6 +8,8 @@
 #ifndef SB_CONTAINER_H
 #define SB_CONTAINER_H
 
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -87,6 +89,18 @@ int spec_parse_host_args(struct cspec *c, const char **rootfs, int argc, char **
 int host_main(int argc, char **argv);
 /* agent.c: PID 1 in the VM when the host runs a container. */
 int agent_main(bool timings);
+/* agent.c: interface helpers (IFNAME's flags, addresses) for eth0. */
+int if_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what, struct err *err);
+int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, const char *what, struct err *err);
+int link_up(int s, const char *ifname, struct err *err);
+/* exec.c: the container's init process (see exec.c), 0 if none. */
+pid_t exec_container_init(pid_t runtime);
+/* restore.c: this VM was restored from a snapshot (a RESTORED frame on
+ * PID 1's relay R, whose child is the runtime): reseed the random pool,
+ * step the clock, take the new MAC, address and host name. */
+struct relay;
+struct sb_restored;
+void agent_restored(struct relay *r, const struct sb_restored *id);
 /* cgroup.c: after the container ended, say on stderr if it was killed for
  * memory (the cgroup's oom_kill count). */
 void cgroup_report(const char *path, const struct sb_spec *spec);

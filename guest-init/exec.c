@@ -127,6 +127,8 @@ static pid_t container_init(pid_t runtime)
 	return 0;
 }
 
+pid_t exec_container_init(pid_t runtime) { return container_init(runtime); }
+
 static void target_close(struct target *t)
 {
 	for (size_t i = 0; i < NNS; i++)

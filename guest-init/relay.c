@@ -40,6 +40,8 @@ int relay_init(struct relay *r, int vs)
 	r->vs = vs;
 	r->in_w = r->out_r = r->err_r = r->sigfd = r->extra_fd = -1;
 	r->status = -1;
+	r->quiesce = 0;
+	r->on_restored = NULL;
 	if (sb_rx_init(&r->rx) || sb_tx_init(&r->tx, 0))
 		return -1;
 	return 0;
@@ -220,6 +222,22 @@ static int host_frame(struct relay *r, const struct sb_frame *f)
 	case SB_F_DETACH:
 		r->detached = true;
 		break;
+	case SB_F_QUIESCE:
+		if (!r->quiesce)
+			r->quiesce = 1;
+		break;
+	case SB_F_RESUME:
+		r->quiesce = 0;
+		break;
+	case SB_F_RESTORED: {
+		struct sb_restored id;
+		if (sb_restored_decode(f->data, f->len, &id))
+			return -1;
+		if (r->on_restored)
+			r->on_restored(r, &id);
+		r->quiesce = 0;
+		break;
+	}
 	default:
 		return -1;
 	}
@@ -319,7 +337,7 @@ int relay_run(struct relay *r)
 		 * long (the PID namespace dies with its init); 2 s is a bound. */
 		if (exited_at && relay_mono_ms() - exited_at > 2000)
 			close_output(r);
-		if (r->status >= 0 && r->out_r < 0 && r->err_r < 0 && !exit_sent &&
+		if (r->status >= 0 && r->out_r < 0 && r->err_r < 0 && !exit_sent && !r->quiesce &&
 		    sb_tx_room(&r->tx) >= 1024) {
 			if (r->before_exit)
 				r->before_exit(r);
@@ -330,11 +348,17 @@ int relay_run(struct relay *r)
 		}
 		if (sb_tx_flush(&r->tx, r->vs) < 0)
 			break;
+		if (r->quiesce == 1 && sb_tx_empty(&r->tx)) {
+			/* everything before is out, whole: the last frame */
+			sb_tx_put(&r->tx, SB_F_QUIESCED, NULL, 0);
+			r->quiesce = 2;
+			continue;
+		}
 		if (exit_sent && sb_tx_empty(&r->tx) && r->bye)
 			break;
 		if (r->detached && sb_tx_empty(&r->tx))
 			return run_detached(r);
-		bool room = sb_tx_room(&r->tx) >= SB_DATA_CHUNK;
+		bool room = sb_tx_room(&r->tx) >= SB_DATA_CHUNK && !r->quiesce;
 		struct pollfd p[P_N] = {
 			[P_VSOCK] = { .fd = r->vs, .events = (short)((r->pend_off >= r->pend_len ? POLLIN : 0) |
 								     (sb_tx_empty(&r->tx) ? 0 : POLLOUT)) },

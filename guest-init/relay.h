@@ -42,6 +42,12 @@ struct relay {
 	void (*before_exit)(struct relay *r);
 	/* Optional: called for each child reaped that is not r->child. */
 	void (*on_reap)(pid_t pid, int status);
+	/* Snapshots: 0 running, 1 the host asked QUIESCE, 2 QUIESCED sent
+	 * (no output is taken until RESUME or RESTORED). */
+	int quiesce;
+	/* Optional: a RESTORED frame came (this is a sandbox restored from a
+	 * snapshot): take its new identity. */
+	void (*on_restored)(struct relay *r, const struct sb_restored *id);
 };
 
 /* What relay_spawn runs in the child, with stdio in place and every

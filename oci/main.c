@@ -25,6 +25,7 @@
 #include "oci.h"
 #include "ostate.h"
 #include "relay.h"
+#include "snapshot.h"
 #include "state.h"
 #include "util.h"
 #include "vm.h"
@@ -376,6 +377,10 @@ static const char *status_of(const struct oci_state *s)
 {
 	if (!oci_owner_alive(s))
 		return "stopped";
+	struct sandbox_state ss;
+	struct err e;
+	if (s->started && !state_read(s->sid, &ss, &e) && !strcmp(ss.status, "paused"))
+		return "paused";
 	return s->started ? "running" : "created";
 }
 
@@ -518,6 +523,33 @@ static int cmd_ps(int argc, char **argv)
 		alive ? printf("[%d]\n", (int)s.pid) : printf("[]\n");
 	else
 		alive ? printf("PID CMD\n%d sandbox-runtime (the VM of %s)\n", (int)s.pid, s.id) : printf("PID CMD\n");
+	return 0;
+}
+
+/* pause, resume: the VMM's vCPUs stop and go on (sandbox pause, resume:
+ * its control socket). */
+static int cmd_pause_resume(int argc, char **argv)
+{
+	const char *id = NULL;
+	struct oci_state s;
+	bool pause = !strcmp(argv[0], "pause");
+	if (one_id(argc, argv, argv[0], &id) || load(id, &s))
+		return 1;
+	if (!oci_owner_alive(&s) || !s.started)
+		return fail("container %s is not running", id);
+	char *av[] = { argv[0], s.sid, NULL };
+	/* sandbox pause prints the sandbox's name; runc prints nothing */
+	fflush(stdout);
+	int out = dup(1), nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (out < 0 || nul < 0 || dup2(nul, 1) < 0)
+		return fail("%s: %s", argv[0], strerror(errno));
+	int r = pause ? cmd_pause(2, av) : cmd_resume(2, av);
+	fflush(stdout);
+	dup2(out, 1);
+	close(out);
+	close(nul);
+	if (r)
+		return fail("%s %s: the sandbox's VMM refused (its message is above)", argv[0], id);
 	return 0;
 }
 
@@ -723,11 +755,9 @@ int main(int argc, char **argv)
 	struct err e = { 0 };
 	if (!strcmp(cmd, "features"))
 		return cmd_features();
-	if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
-		return fail("%s: not supported yet (pausing a sandbox's VM needs the VMM's control socket)", cmd);
 	if (!strcmp(cmd, "update"))
 		return fail("update: not supported yet (a running VM's memory and CPUs are fixed at create)");
-	static const char *const known[] = { "create", "start", "state", "kill", "delete", "exec", "ps" };
+	static const char *const known[] = { "create", "start", "state", "kill", "delete", "exec", "ps", "pause", "resume" };
 	size_t i = 0;
 	while (i < sizeof(known) / sizeof(known[0]) && strcmp(known[i], cmd))
 		i++;
@@ -747,5 +777,7 @@ int main(int argc, char **argv)
 		return cmd_delete(ac, av);
 	if (!strcmp(cmd, "exec"))
 		return cmd_exec_oci(ac, av);
+	if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
+		return cmd_pause_resume(ac, av);
 	return cmd_ps(ac, av);
 }

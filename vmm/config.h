@@ -84,6 +84,13 @@ struct vm_config {
 	 * the vsock device's endpoint for guest connects to SB_AGENT_PORT. */
 	bool has_agent;
 	int agent_fd;
+	/* Restore from a snapshot instead of booting (vmm/snapshot/): its
+	 * state file (vm.state) and memory file, open. */
+	bool restore;
+	int restore_state_fd, restore_mem_fd;
+	/* The control socket (vmm/control.c: pause, resume, snapshot); ""
+	 * for none. Bound before the jail. */
+	char control[108];
 };
 
 #endif

@@ -24,6 +24,14 @@ int evloop_init(struct evloop *l, struct err *e)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->stop_fd, &ev))
 		return err_sys(e, "epoll_ctl");
+	pthread_mutex_init(&l->hold_lock, NULL);
+	pthread_cond_init(&l->hold_cond, NULL);
+	l->hold_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->hold_fd < 0)
+		return err_sys(e, "eventfd");
+	ev.data.ptr = &l->hold_fd;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->hold_fd, &ev))
+		return err_sys(e, "epoll_ctl");
 	return 0;
 }
 
@@ -99,6 +107,46 @@ static void started(struct evloop *l, int state)
 	pthread_mutex_unlock(&l->start_lock);
 }
 
+/* The hold eventfd fired: say so and wait for evloop_release. */
+static void held(struct evloop *l)
+{
+	uint64_t v;
+	if (read(l->hold_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing asked */
+	}
+	pthread_mutex_lock(&l->hold_lock);
+	if (l->hold == 1) {
+		l->hold = 2;
+		pthread_cond_broadcast(&l->hold_cond);
+		while (l->hold)
+			pthread_cond_wait(&l->hold_cond, &l->hold_lock);
+	}
+	pthread_mutex_unlock(&l->hold_lock);
+}
+
+void evloop_hold(struct evloop *l)
+{
+	if (!l->running)
+		return;
+	pthread_mutex_lock(&l->hold_lock);
+	l->hold = 1;
+	uint64_t one = 1;
+	if (write(l->hold_fd, &one, sizeof(one)) < 0) {
+		/* cannot happen for an eventfd below its maximum */
+	}
+	while (l->hold == 1)
+		pthread_cond_wait(&l->hold_cond, &l->hold_lock);
+	pthread_mutex_unlock(&l->hold_lock);
+}
+
+void evloop_release(struct evloop *l)
+{
+	pthread_mutex_lock(&l->hold_lock);
+	l->hold = 0;
+	pthread_cond_broadcast(&l->hold_cond);
+	pthread_mutex_unlock(&l->hold_lock);
+}
+
 static void *loop(void *arg)
 {
 	struct evloop *l = arg;
@@ -119,6 +167,10 @@ static void *loop(void *arg)
 			struct evloop_entry *s = evs[i].data.ptr;
 			if (!s)
 				return NULL; /* stop_fd */
+			if ((void *)s == &l->hold_fd) {
+				held(l);
+				continue;
+			}
 			if (s->fn)
 				s->fn(s->ctx, evs[i].events);
 		}
@@ -167,7 +219,9 @@ void evloop_free(struct evloop *l)
 		close(l->epfd);
 	if (l->stop_fd > 0)
 		close(l->stop_fd);
-	l->epfd = l->stop_fd = -1;
+	if (l->hold_fd > 0)
+		close(l->hold_fd);
+	l->epfd = l->stop_fd = l->hold_fd = -1;
 	pthread_cond_destroy(&l->start_cond);
 	pthread_mutex_destroy(&l->start_lock);
 }

@@ -32,6 +32,11 @@ struct evloop {
 	pthread_cond_t start_cond;
 	int start_state;            /* 0 waiting, 1 ready, -1 failed */
 	struct err start_err;
+	/* evloop_hold: the loop thread waits, between events, until released */
+	int hold_fd;                /* eventfd: asks the loop to wait */
+	pthread_mutex_t hold_lock;
+	pthread_cond_t hold_cond;
+	int hold;                   /* 0 none, 1 asked, 2 the loop waits */
 	unsigned n;
 	struct evloop_entry {
 		int fd;
@@ -55,5 +60,10 @@ int evloop_start(struct evloop *l, struct err *e);
 /* Stop and join the loop thread. */
 void evloop_stop(struct evloop *l);
 void evloop_free(struct evloop *l);
+/* Make the loop thread wait between two events and return once it does
+ * (at once if the loop does not run): no device work happens until
+ * evloop_release. For snapshots, with the vCPUs paused. */
+void evloop_hold(struct evloop *l);
+void evloop_release(struct evloop *l);
 
 #endif

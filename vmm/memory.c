@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdlib.h>
 
@@ -61,6 +62,30 @@ static int map(struct guest_mem *gm, uint64_t size, bool shared, struct err *e)
 int gm_init(struct guest_mem *gm, uint64_t size, struct err *e)
 {
 	return map(gm, size, false, e);
+}
+
+int gm_init_file(struct guest_mem *gm, uint64_t size, int fd, struct err *e)
+{
+	memset(gm, 0, sizeof(*gm));
+	gm->fd = -1;
+	if (size < 2 * MIB || size % (2 * MIB) || size > GUEST_MEM_MAX)
+		return err_set(e, "guest memory of %llu bytes in the snapshot", (unsigned long long)size);
+	struct stat st;
+	if (fstat(fd, &st))
+		return err_sys(e, "the snapshot's memory file");
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
+		return err_set(e, "the snapshot's memory file holds %lld bytes, not the %llu it should",
+			       (long long)st.st_size, (unsigned long long)size);
+	/* Private: every clone shares the page cache's copy of what it only
+	 * reads, and a page it writes becomes its own. */
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED)
+		return err_sys(e, "mapping the snapshot's %llu MiB of memory", (unsigned long long)(size / MIB));
+	gm->host = p;
+	gm->size = size;
+	gm->owned = true;
+	layout(gm);
+	return 0;
 }
 
 int gm_init_shared(struct guest_mem *gm, uint64_t size, struct err *e)

@@ -34,6 +34,9 @@ int gm_init(struct guest_mem *gm, uint64_t size, struct err *e);
  * process (virtiofsd) can map the guest's memory too. Only when a device
  * needs it: anonymous memory keeps the kernel's pages file-mapped. */
 int gm_init_shared(struct guest_mem *gm, uint64_t size, struct err *e);
+/* Map FD, a snapshot's memory file of exactly SIZE bytes, MAP_PRIVATE:
+ * what the guest writes stays its own. FD may be closed after. */
+int gm_init_file(struct guest_mem *gm, uint64_t size, int fd, struct err *e);
 /* Describe an existing buffer with the same layout rules (for tests). */
 void gm_wrap(struct guest_mem *gm, void *buf, uint64_t size);
 void gm_free(struct guest_mem *gm);

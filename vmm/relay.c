@@ -18,15 +18,25 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto.h"
 #include "jail/seccomp.h"
 #include "util.h"
 
+static void qinit(struct relay *r)
+{
+	pthread_mutex_init(&r->qlock, NULL);
+	pthread_cond_init(&r->qcond, NULL);
+	r->quiesce = Q_NONE;
+	r->resume_asked = r->ended = false;
+}
+
 int relay_init(struct relay *r, int *guest_end)
 {
 	int sv[2];
+	qinit(r);
 	atomic_store(&r->status, -1);
 	atomic_store(&r->sig_pending, 0);
 	r->sock = r->wake = -1;
@@ -46,6 +56,7 @@ int relay_init(struct relay *r, int *guest_end)
 
 int relay_init_sock(struct relay *r, int sock)
 {
+	qinit(r);
 	atomic_store(&r->status, -1);
 	atomic_store(&r->sig_pending, 0);
 	r->sock = sock;
@@ -159,10 +170,63 @@ static int wait_gate(struct relay *r)
 	return -1;
 }
 
+int relay_quiesce(struct relay *r, int timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&r->qlock);
+	if (r->quiesce == Q_NONE)
+		r->quiesce = Q_ASKED;
+	pthread_mutex_unlock(&r->qlock);
+	kick(r);
+	pthread_mutex_lock(&r->qlock);
+	int rc = 0;
+	while (r->quiesce != Q_DONE && !r->ended && rc == 0)
+		rc = pthread_cond_timedwait(&r->qcond, &r->qlock, &until);
+	int ok = r->quiesce == Q_DONE;
+	pthread_mutex_unlock(&r->qlock);
+	return ok ? 0 : -1;
+}
+
+void relay_resume(struct relay *r)
+{
+	pthread_mutex_lock(&r->qlock);
+	r->resume_asked = true;
+	pthread_mutex_unlock(&r->qlock);
+	kick(r);
+}
+
+/* On the relay thread: QUIESCE or RESUME to send? Returns whether the
+ * channel is quiesced (or being quiesced) now. */
+static bool quiesce_step(struct relay *r, struct sb_tx *tx)
+{
+	pthread_mutex_lock(&r->qlock);
+	if (r->resume_asked) {
+		r->resume_asked = false;
+		if (r->quiesce != Q_NONE && !sb_tx_put(tx, SB_F_RESUME, NULL, 0))
+			r->quiesce = Q_NONE;
+	}
+	if (r->quiesce == Q_ASKED && !sb_tx_put(tx, SB_F_QUIESCE, NULL, 0))
+		r->quiesce = Q_SENT;
+	bool q = r->quiesce != Q_NONE;
+	pthread_mutex_unlock(&r->qlock);
+	return q;
+}
+
 static void *relay_main(void *arg)
 {
 	struct relay *r = arg;
 	relay_loop(r);
+	pthread_mutex_lock(&r->qlock);
+	r->ended = true;
+	pthread_cond_broadcast(&r->qcond);
+	pthread_mutex_unlock(&r->qlock);
 	if (r->on_end)
 		r->on_end(r->on_exit_arg);
 	return NULL;
@@ -195,7 +259,8 @@ static void *relay_loop(void *arg)
 		goto out;
 	}
 	while (!atomic_load(&r->stop)) {
-		unsigned sigs = atomic_exchange(&r->sig_pending, 0);
+		bool quiet = quiesce_step(r, &tx);
+		unsigned sigs = quiet ? 0 : atomic_exchange(&r->sig_pending, 0);
 		for (int s = 1; s < 32; s++) {
 			if (!(sigs & (1u << s)))
 				continue;
@@ -211,7 +276,7 @@ static void *relay_loop(void *arg)
 		struct pollfd p[3] = {
 			{ .fd = r->sock, .events = (short)(POLLIN | (sb_tx_empty(&tx) ? 0 : POLLOUT)) },
 			{ .fd = r->wake, .events = POLLIN },
-			{ .fd = in_open && sb_tx_room(&tx) >= sizeof(buf) ? r->in_fd : -1, .events = POLLIN },
+			{ .fd = in_open && !quiet && sb_tx_room(&tx) >= sizeof(buf) ? r->in_fd : -1, .events = POLLIN },
 		};
 		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
@@ -263,6 +328,14 @@ static void *relay_loop(void *arg)
 					atomic_store(&r->status, 0);
 					atomic_store(&r->stop, true);
 				}
+				break;
+			case SB_F_QUIESCED:
+				pthread_mutex_lock(&r->qlock);
+				if (r->quiesce == Q_SENT) {
+					r->quiesce = Q_DONE;
+					pthread_cond_broadcast(&r->qcond);
+				}
+				pthread_mutex_unlock(&r->qlock);
 				break;
 			case SB_F_EXIT:
 				atomic_store(&r->exit_ns, now_ns());

@@ -37,7 +37,14 @@ struct relay {
 	pthread_t thread;
 	bool started;
 	char err[600];          /* a protocol error, if one ended the relay */
+	/* Snapshots (relay_quiesce): Q_* below, under qlock. */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	int quiesce;
+	bool resume_asked, ended;
 };
+
+enum { Q_NONE, Q_ASKED, Q_SENT, Q_DONE };
 
 /* Make the socketpair: *GUEST_END goes to the vsock device (vm_config
  * agent_fd). */
@@ -49,6 +56,13 @@ int relay_start(struct relay *r);
 /* Queue SIG for the container (any thread, async-signal-safe). */
 void relay_signal(struct relay *r, int sig);
 void relay_winch(struct relay *r);
+/* Snapshots: send QUIESCE and wait (up to TIMEOUT_MS) for the guest's
+ * QUIESCED, after which neither side sends a frame: the channel is at a
+ * frame boundary both ways and empty. 0, or -1 (timeout, or the relay
+ * ended). Stdin and signals wait meanwhile. */
+int relay_quiesce(struct relay *r, int timeout_ms);
+/* Send RESUME: the guest carries on. */
+void relay_resume(struct relay *r);
 /* Stop the thread (after the VM ended) and free what it holds. */
 void relay_stop(struct relay *r);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arch/x86/regs.h"
+#include "arch/x86/vcpu_state.h"
 #include "jail/seccomp.h"
 #include "vm.h"
 
@@ -111,6 +112,82 @@ static bool handle_exit(struct vcpu *v)
 	}
 }
 
+/* vm_pause asked us to stop: KVM_RUN has just returned (so KVM finished
+ * any port or MMIO access in flight, as its API asks before a save).
+ * Save if asked, count ourselves parked, wait for vm_resume or the end. */
+static void park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct vm_pause *p = &vm->pause;
+	pthread_mutex_lock(&p->lock);
+	if (p->want) {
+		if (p->save) {
+			struct err e;
+			if (vcpu_state_save(v->fd, &p->save[v->id], &e)) {
+				p->save_failed = 1;
+				snprintf(p->save_msg, sizeof(p->save_msg), "vCPU %u: %s", v->id, e.msg);
+			}
+		}
+		p->parked++;
+		pthread_cond_broadcast(&p->cond);
+		while (p->want && !atomic_load(&vm->end))
+			pthread_cond_wait(&p->cond, &p->lock);
+		p->parked--;
+		/* Run again, unless the VM ends: vm_request_end sets end before
+		 * it sets immediate_exit, so an end is never lost here. */
+		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		if (atomic_load(&vm->end))
+			__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+int vm_pause(struct vm *vm, struct vcpu_state *save, struct err *e)
+{
+	struct vm_pause *p = &vm->pause;
+	unsigned n = 0;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		n += vm->vcpus[i].started;
+	pthread_mutex_lock(&p->lock);
+	if (p->want) {
+		pthread_mutex_unlock(&p->lock);
+		return err_set(e, "the sandbox is already paused");
+	}
+	p->want = true;
+	p->save = save;
+	p->save_failed = 0;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].run)
+			__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].started)
+			pthread_kill(vm->vcpus[i].thread, SIGUSR1);
+	while (p->parked < n && !atomic_load(&vm->end))
+		pthread_cond_wait(&p->cond, &p->lock);
+	bool ended = atomic_load(&vm->end) != VM_RUNNING;
+	int failed = p->save_failed;
+	p->save = NULL;
+	if (failed)
+		err_set(e, "%s", p->save_msg);
+	pthread_mutex_unlock(&p->lock);
+	if (ended)
+		return err_set(e, "the sandbox ended");
+	if (failed) {
+		vm_resume(vm);
+		return -1;
+	}
+	return 0;
+}
+
+void vm_resume(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+	pthread_mutex_lock(&p->lock);
+	p->want = false;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -132,6 +209,8 @@ static void *vcpu_thread(void *arg)
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->nintr++;
+				if (v->run->immediate_exit)
+					park(v);
 				continue;
 			}
 			char msg[128];

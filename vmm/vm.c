@@ -17,6 +17,9 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
 #include "arch/x86/regs.h"
+#include "arch/x86/vcpu_state.h"
+#include "snapshot/format.h"
+#include "snapshot/snapshot.h"
 #include "devices/modules.h"
 #include "jail/jail.h"
 #include "jail/seccomp.h"
@@ -44,6 +47,10 @@ void vm_request_end(struct vm *vm, enum vm_end reason, const char *msg)
 			snprintf(vm->end_msg, sizeof(vm->end_msg), "%s", msg);
 		vm->t.exit = vm_elapsed(vm);
 		vcpu_kick_all(vm);
+		/* parked vCPUs (vm_pause) and a vm_pause waiting for them */
+		pthread_mutex_lock(&vm->pause.lock);
+		pthread_cond_broadcast(&vm->pause.cond);
+		pthread_mutex_unlock(&vm->pause.lock);
 		pthread_kill(vm->main_thread, SIG_END);
 	}
 }
@@ -60,6 +67,8 @@ static uint64_t event_clock(void *ctx) { return vm_elapsed(ctx); }
 
 int vm_create(struct vm *vm, struct err *e)
 {
+	pthread_mutex_init(&vm->pause.lock, NULL);
+	pthread_cond_init(&vm->pause.cond, NULL);
 	vm->ncpus = vm->cfg.ncpus;
 	if (vm->ncpus == 0 || vm->ncpus > MAX_VCPUS)
 		return err_set(e, "--cpus must be between 1 and %u", MAX_VCPUS);
@@ -81,8 +90,14 @@ int vm_create(struct vm *vm, struct err *e)
 		return -1;
 	/* A vhost-user device (virtio-fs) needs memory another process can
 	 * map: a memfd. Otherwise anonymous memory, as benchmarked. */
-	if ((vm->cfg.nfs ? gm_init_shared : gm_init)(&vm->mem, vm->cfg.mem_bytes, e))
+	if (vm->cfg.restore) {
+		if (vm->cfg.nfs)
+			return err_set(e, "a VM restored from a snapshot has no virtio-fs");
+		if (gm_init_file(&vm->mem, vm->cfg.mem_bytes, vm->cfg.restore_mem_fd, e))
+			return -1;
+	} else if ((vm->cfg.nfs ? gm_init_shared : gm_init)(&vm->mem, vm->cfg.mem_bytes, e)) {
 		return -1;
+	}
 	for (unsigned i = 0; i < vm->mem.nregions; i++) {
 		struct kvm_userspace_memory_region r = {
 			.slot = i,
@@ -218,13 +233,67 @@ static void print_timings(struct vm *vm, int status)
 		status, hwm, rss, guest / 1024, guest >= 0 && rss >= 0 ? rss - guest / 1024 : -1);
 }
 
+/* The snapshot's state file, whole, into memory: checked as a whole
+ * (format.h) before any of it is used. */
+static uint8_t *read_state_file(int fd, size_t *len, struct err *e)
+{
+	size_t cap = SNAP_HDR_SIZE + SNAP_MAX_PAYLOAD + 1, n = 0;
+	uint8_t *buf = malloc(cap);
+	if (!buf) {
+		err_oom(e, "snapshot");
+		return NULL;
+	}
+	for (;;) {
+		ssize_t r = pread(fd, buf + n, cap - n, (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err_sys(e, "reading the snapshot");
+			free(buf);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == cap) {
+			err_set(e, "the snapshot's state file is larger than any snapshot");
+			free(buf);
+			return NULL;
+		}
+	}
+	*len = n;
+	return buf;
+}
+
+static int vm_restore(struct vm *vm, struct err *e)
+{
+	size_t len;
+	uint8_t *file = read_state_file(vm->cfg.restore_state_fd, &len, e);
+	if (!file)
+		return -1;
+	int r = snapshot_restore(vm, file, len, e);
+	free(file);
+	if (r)
+		return err_wrap(e, "restoring the snapshot");
+	snapshot_kick_devices(vm);
+	vm->t.kernel_loaded = vm_elapsed(vm);
+	return 0;
+}
+
 int vm_prepare(struct vm *vm, struct err *e)
 {
+	vm->control.listen_fd = vm->control.stop_fd = -1;
 	if (kvm_open(&vm->kvm, KVM_DEV_PATH, vm->cfg.allow_pvm, e))
 		return -1;
 	if (vm->kvm.pvm)
 		fprintf(stderr, "sandbox: warning: %s\n", kvm_pvm_advice);
-	if (vm_create(vm, e) || vm_devices_init(vm, e) || vm_load(vm, e))
+	if (vcpu_state_msr_list(vm->kvm.fd, e))
+		return -1;
+	if (vm_create(vm, e) || vm_devices_init(vm, e))
+		return -1;
+	if (vm->cfg.restore ? vm_restore(vm, e) : vm_load(vm, e))
+		return -1;
+	if (vm->cfg.control[0] && control_listen(&vm->control, vm->cfg.control, e))
 		return -1;
 	return 0;
 }
@@ -268,6 +337,8 @@ int vm_run(struct vm *vm, struct err *e)
 	/* sandbox run's relay thread: after the jail (unshare needs a
 	 * single-threaded process), with these signals blocked. */
 	if (vm->on_start && vm->on_start(vm->on_signal_arg, e))
+		return 125;
+	if (control_start(&vm->control, vm, e))
 		return 125;
 
 	/* Per-thread seccomp filters (jail/seccomp.c): the device thread loads
@@ -316,6 +387,7 @@ int vm_run(struct vm *vm, struct err *e)
 			vm_request_end(vm, VM_END_SIGNAL, "VMM interrupted");
 		}
 	}
+	control_stop(&vm->control);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
@@ -354,6 +426,7 @@ int vm_run(struct vm *vm, struct err *e)
 
 void vm_destroy(struct vm *vm)
 {
+	control_stop(&vm->control);
 	evloop_stop(&vm->loop);
 	for (unsigned i = 0; i < vm->nvirtio; i++) {
 		struct virtio_dev *d = vm->virtio[i].dev;

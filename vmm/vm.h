@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "control.h"
 #include "config.h"
 #include "devices/serial.h"
 #include "devices/i8042.h"
@@ -67,6 +68,21 @@ struct vcpu {
 	bool started;
 };
 
+struct vcpu_state;
+
+/* Pausing (vm_pause): each vCPU thread parks between two KVM_RUNs, after
+ * KVM completed any port or MMIO access in flight, so its state is whole;
+ * asked to, it saves that state first (snapshots). */
+struct vm_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool want;                 /* park (set by vm_pause, cleared by vm_resume) */
+	unsigned parked;           /* vCPU threads parked now */
+	struct vcpu_state *save;   /* non-NULL: each parked vCPU saves into save[id] */
+	int save_failed;           /* a vCPU could not save: its message below */
+	char save_msg[600];
+};
+
 struct vm {
 	struct vm_config cfg;
 	struct kvm kvm;
@@ -85,6 +101,8 @@ struct vm {
 	struct virtio_slot virtio[VM_MAX_VIRTIO];
 	char virtio_cmdline[VM_MAX_VIRTIO * 48]; /* virtio_mmio.device=... */
 
+	struct vm_pause pause;
+	struct vm_control control; /* the control socket, if cfg.control */
 	_Atomic int end;           /* enum vm_end; first writer wins */
 	char end_msg[512];
 	struct vm_timings t;
@@ -122,6 +140,13 @@ int vm_seccomp_enter(struct vm *vm, enum sb_seccomp_thread kind);
 void vm_irq_line(struct vm *vm, unsigned gsi, int level);
 /* ns since VMM start. */
 uint64_t vm_elapsed(const struct vm *vm);
+
+/* Stop every started vCPU between two KVM_RUNs and wait until they all
+ * are; with SAVE (ncpus entries) each saves its state there first.
+ * Returns -1 if the VM ends meanwhile or a save failed. */
+int vm_pause(struct vm *vm, struct vcpu_state *save, struct err *e);
+/* Let them run again. */
+void vm_resume(struct vm *vm);
 
 /* vcpu.c */
 int vcpu_create(struct vm *vm, unsigned id, struct err *e);

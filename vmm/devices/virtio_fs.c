@@ -46,6 +46,17 @@
 #define FS_TIMEOUT_MS 5000              /* any one message or reply */
 #define FS_CONFIG_SIZE (FS_TAG_MAX + 4)
 
+/* virtiofsd keeps the guest's FUSE state (open files, inodes) in its own
+ * process: nothing a snapshot could carry. */
+static long fs_save(struct virtio_dev *d, uint8_t *buf, size_t cap, struct err *e)
+{
+	(void)d;
+	(void)buf;
+	(void)cap;
+	return err_set(e, "a sandbox with a host directory as a volume (-v DIR:PATH, virtio-fs) cannot be "
+			  "snapshotted: virtiofsd's state is not the VM's");
+}
+
 static const char fs_usage[] =
 	"--fs tag=TAG,socket=PATH\n"
 	"  virtio-fs device: the directory that the vhost-user daemon listening on\n"
@@ -255,6 +266,7 @@ static int fs_create(const struct device_ctx *ctx, const struct fs_config *fc, s
 		goto fail;
 	}
 	f->ops = (struct virtio_ops){
+		.save = fs_save,
 		.name = f->name,
 		.device_id = VIRTIO_ID_FS,
 		.nqueues = FS_NQUEUES,

@@ -635,6 +635,22 @@ static int net_activate(struct virtio_dev *d)
 	return 0;
 }
 
+/* Snapshots: RX buffers we popped and hold go back to the ring (the
+ * saved queue position then covers them), so a restored device sees
+ * them again; we pop them again here too. Nothing else is in flight:
+ * frames go between the tap and the rings on the held device thread. */
+static long net_save(struct virtio_dev *d, uint8_t *buf, size_t cap, struct err *e)
+{
+	(void)buf;
+	(void)cap;
+	(void)e;
+	struct virtio_net *n = d->priv;
+	if (n->nheld)
+		virtq_unpop(&d->vq[VNET_RXQ], (uint16_t)n->nheld);
+	n->nheld = n->npool = 0;
+	return 0;
+}
+
 static void net_reset(struct virtio_dev *d)
 {
 	struct virtio_net *n = d->priv;
@@ -697,6 +713,7 @@ struct virtio_net *vnet_create(const struct guest_mem *gm, struct evloop *loop, 
 		.queue_notify = net_queue_notify,
 		.activate = net_activate,
 		.reset = net_reset,
+		.save = net_save,
 		.destroy = net_destroy,
 	};
 	if (mrg_rxbuf)

@@ -338,7 +338,19 @@ void vsock_destroy(struct virtio_dev *d)
 	free(vs);
 }
 
+static long vsock_save(struct virtio_dev *d, uint8_t *buf, size_t cap, struct err *e)
+{
+	return conns_save(to_vs(d), buf, cap, e);
+}
+
+static int vsock_restore(struct virtio_dev *d, const uint8_t *buf, size_t len, struct err *e)
+{
+	return conns_restore(to_vs(d), buf, len, e);
+}
+
 static const struct virtio_ops vsock_ops = {
+	.save = vsock_save,
+	.restore = vsock_restore,
 	.name = "virtio-vsock",
 	.device_id = VIRTIO_ID_VSOCK,
 	.nqueues = 3,

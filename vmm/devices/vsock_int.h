@@ -153,5 +153,7 @@ void conns_rx_ready(struct vsock *vs);
 void conns_reap(struct vsock *vs);
 void conns_drop_all(struct vsock *vs);
 const char *conns_check(struct vsock *vs);
+long conns_save(struct vsock *vs, uint8_t *buf, size_t cap, struct err *e);
+int conns_restore(struct vsock *vs, const uint8_t *buf, size_t len, struct err *e);
 
 #endif

@@ -51,6 +51,9 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN,            /* the loop */
 	KVM_IRQ_LINE,       /* serial interrupt (vm_irq_line) */
 	TUNSETOFFLOAD,      /* virtio-net activate / reset */
+	/* a paused vCPU saves its own state for a snapshot (vcpu_state.c) */
+	KVM_GET_MP_STATE, KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_XSAVE, KVM_GET_XCRS,
+	KVM_GET_DEBUGREGS, KVM_GET_LAPIC, KVM_GET_MSRS, KVM_GET_VCPU_EVENTS,
 };
 
 /* The device thread: epoll, eventfd kicks and irqfds, disks (positioned
@@ -95,6 +98,17 @@ static const unsigned long relay_ioctls[] = {
 	TIOCGWINSZ,
 };
 
+/* The control thread (control.c): accept a request on its socket, with
+ * the snapshot's files as fds; pause (kick the vCPUs: tgkill), save the
+ * in-kernel chips, write the files it was given. It opens nothing. */
+static const char *const control_syscalls[] = {
+	COMMON_SYSCALLS,
+	"poll", "accept4", "recvmsg", "read", "ioctl", "pwrite64", "ftruncate", "fdatasync",
+};
+static const unsigned long control_ioctls[] = {
+	KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK,
+};
+
 #if defined(__SANITIZE_ADDRESS__)
 /* ASan/UBSan builds (make check-asan): the sanitizer runtime's own calls —
  * its allocator, thread start/exit bookkeeping, reports (readlink of the
@@ -128,6 +142,8 @@ static const struct policy {
 			      ARRAY_SIZE(main_ioctls) },
 	[SB_SECCOMP_RELAY] = { "relay", relay_syscalls, ARRAY_SIZE(relay_syscalls), relay_ioctls,
 			       ARRAY_SIZE(relay_ioctls) },
+	[SB_SECCOMP_CONTROL] = { "control", control_syscalls, ARRAY_SIZE(control_syscalls), control_ioctls,
+				 ARRAY_SIZE(control_ioctls) },
 };
 
 const char *seccomp_kind_name(enum sb_seccomp_thread kind)

@@ -21,6 +21,7 @@ enum sb_seccomp_thread {
 	SB_SECCOMP_EVLOOP,  /* the device thread: queues, tap, disks, sockets */
 	SB_SECCOMP_MAIN,    /* after start-up: waits, joins, cleans up, exits */
 	SB_SECCOMP_RELAY,   /* sandbox run's agent channel: stdio and signals */
+	SB_SECCOMP_CONTROL, /* the control socket: pause, resume, snapshot */
 	SB_SECCOMP_NKINDS
 };
 

@@ -281,3 +281,71 @@ void virtio_mmio_io(void *dev, uint64_t offset, uint8_t *data, uint32_t len, boo
 	}
 	pthread_mutex_unlock(&d->lock);
 }
+
+void virtio_snap_save(struct virtio_dev *d, struct virtio_snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&d->lock);
+	s->device_id = d->ops->device_id;
+	s->nqueues = d->ops->nqueues;
+	s->driver_features = d->driver_features;
+	s->dev_feat_sel = d->dev_feat_sel;
+	s->drv_feat_sel = d->drv_feat_sel;
+	s->queue_sel = d->queue_sel;
+	s->status = d->status;
+	s->isr = d->isr;
+	s->config_gen = d->config_gen;
+	s->active = d->active;
+	for (unsigned i = 0; i < d->ops->nqueues && i < VIRTIO_MAX_QUEUES; i++) {
+		const struct virtq *q = &d->vq[i];
+		s->vq[i] = (struct virtq_snap){ .desc = q->desc, .avail = q->avail, .used = q->used, .num = q->num,
+						.last_avail = q->last_avail, .used_idx = q->used_idx,
+						.signalled_used = q->signalled_used, .ready = q->ready,
+						.event_idx = q->event_idx, .indirect = q->indirect,
+						.signalled_valid = q->signalled_valid, .broken = q->broken };
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+int virtio_snap_restore(struct virtio_dev *d, const struct virtio_snap *s, struct err *e)
+{
+	if (s->device_id != d->ops->device_id || s->nqueues != d->ops->nqueues)
+		return err_set(e, "%s: the snapshot has device %u with %u queues here", d->ops->name, s->device_id,
+			       s->nqueues);
+	if ((s->driver_features & ~offered(d)) || s->active > 1 || s->isr > 3 ||
+	    (s->status & ~(uint32_t)0xff))
+		return err_set(e, "%s: impossible transport state in the snapshot", d->ops->name);
+	if (s->active && !(s->status & VIRTIO_CONFIG_S_DRIVER_OK))
+		return err_set(e, "%s: active without DRIVER_OK in the snapshot", d->ops->name);
+	pthread_mutex_lock(&d->lock);
+	d->driver_features = s->driver_features;
+	d->dev_feat_sel = s->dev_feat_sel;
+	d->drv_feat_sel = s->drv_feat_sel;
+	d->queue_sel = s->queue_sel;
+	d->isr = s->isr;
+	d->config_gen = s->config_gen;
+	for (unsigned i = 0; i < d->ops->nqueues; i++) {
+		const struct virtq_snap *v = &s->vq[i];
+		struct virtq *q = &d->vq[i];
+		*q = (struct virtq){ .num = v->num, .ready = v->ready != 0, .desc = v->desc, .avail = v->avail,
+				     .used = v->used, .event_idx = v->event_idx != 0, .indirect = v->indirect != 0,
+				     .last_avail = v->last_avail, .used_idx = v->used_idx,
+				     .signalled_used = v->signalled_used, .signalled_valid = v->signalled_valid != 0,
+				     .broken = v->broken != 0 };
+		if (q->ready && !virtq_valid(q, d->gm)) {
+			pthread_mutex_unlock(&d->lock);
+			return err_set(e, "%s: queue %u of the snapshot lies outside guest memory", d->ops->name, i);
+		}
+	}
+	d->status = s->status;
+	d->active = false;
+	int rc = 0;
+	if (s->active) {
+		if (d->ops->activate && d->ops->activate(d))
+			rc = err_set(e, "%s: could not activate the restored device", d->ops->name);
+		else
+			d->active = true;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}

@@ -17,6 +17,7 @@
 
 #include "../memory.h"
 #include "virtq.h"
+#include "util.h"
 
 #define VIRTIO_MAX_QUEUES 8
 #define VIRTIO_MMIO_SIZE 0x1000
@@ -41,6 +42,14 @@ struct virtio_ops {
 	void (*reset)(struct virtio_dev *d);
 	/* The VM is going away (device thread stopped): free everything. */
 	void (*destroy)(struct virtio_dev *d);
+	/* Snapshots (NULL: the device has no state beyond the transport's).
+	 * save writes its own state into BUF (CAP bytes) and returns the bytes
+	 * used, or -1 with E filled (it cannot be saved: why); it runs with
+	 * the vCPUs paused and the device thread held. restore gets those
+	 * bytes back (hostile: check them) after the transport's state, before
+	 * the guest runs. */
+	long (*save)(struct virtio_dev *d, uint8_t *buf, size_t cap, struct err *e);
+	int (*restore)(struct virtio_dev *d, const uint8_t *buf, size_t len, struct err *e);
 	/* Queue kicks are read by a back end outside the VMM (vhost-user,
 	 * virtio_fs.c), which gets the queues' eventfds (queue_kickfd): the
 	 * device thread does not watch them, and queue_notify is not used. */
@@ -76,6 +85,25 @@ void virtio_dev_init(struct virtio_dev *d, const struct virtio_ops *ops, void *p
 		     const struct guest_mem *gm);
 /* Bus handler for the 4 KiB register window. */
 void virtio_mmio_io(void *dev, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
+
+/* The transport's guest-visible state, for snapshots. */
+struct virtq_snap {
+	uint64_t desc, avail, used;
+	uint16_t num, last_avail, used_idx, signalled_used;
+	uint8_t ready, event_idx, indirect, signalled_valid, broken, pad[7];
+};
+struct virtio_snap {
+	uint32_t device_id, nqueues;
+	uint64_t driver_features;
+	uint32_t dev_feat_sel, drv_feat_sel, queue_sel, status, isr, config_gen;
+	uint8_t active, pad[7];
+	struct virtq_snap vq[VIRTIO_MAX_QUEUES];
+};
+void virtio_snap_save(struct virtio_dev *d, struct virtio_snap *s);
+/* Check S against D (same device, sane queues inside guest memory,
+ * features it offers) and put it back; activates the device if the saved
+ * one was. -1 with E filled. */
+int virtio_snap_restore(struct virtio_dev *d, const struct virtio_snap *s, struct err *e);
 
 /* Features the transport itself offers on top of ops->features. */
 uint64_t virtio_transport_features(void);

@@ -1,0 +1,683 @@
+/* `sandbox pause`, `resume`, `snapshot` and `clone` (snapshot.h). The
+ * machine itself is saved by the VMM (vmm/snapshot/), asked through its
+ * control socket (vmm/control.h) with the files to write passed as fds:
+ * the jailed VMM opens no path. */
+#include "snapshot.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "control.h"
+#include "lifecycle.h"
+#include "state.h"
+#include "storage.h"
+
+#define EXIT_ERR 125
+#define SNAP_NAME_MAX 63
+#define SNAPSHOT_TIMEOUT_S 120
+
+void snapshot_usage(FILE *f)
+{
+	fprintf(f,
+		"  pause ID                  stop a sandbox's vCPUs (memory kept; ps shows paused)\n"
+		"  resume ID                 let a paused sandbox run on\n"
+		"  snapshot [--leave-running] ID NAME\n"
+		"                            save a running sandbox (VM, memory, writable layer) as\n"
+		"                            snapshot NAME, then stop it (or let it run on)\n"
+		"  snapshot ls | rm NAME...  list or remove snapshots\n"
+		"  clone [-n N] [--name PREFIX] NAME\n"
+		"                            N sandboxes (default 1) continuing from snapshot NAME,\n"
+		"                            detached; also: sandbox run --rm --from NAME CMD...\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* the record: key=value lines, every key once */
+
+int vm_record_write(const char *path, const struct vm_record *r, struct err *e)
+{
+	char tmp[PATH_MAX + 8];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return err_set(e, "%s: path too long", path);
+	for (const char *p = r->command; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return err_set(e, "a control character in the command");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_sys(e, "%s", tmp);
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return err_oom(e, "record");
+	}
+	fprintf(f, "image=%s\ncommand=%s\ndisk=%s\ndisk_dev=%llu\ndisk_ino=%llu\ndisk_size=%llu\ndisk_mtime=%lld\n"
+		   "stop_signal=%s\ncpus=%s\nmemory=%lld\nmem_bytes=%llu\nncpus=%u\nnet=%d\nlayer=%d\nvolumes=%d\n"
+		   "created=%lld\nuid=%u\n",
+		r->image, r->command, r->disk, r->disk_dev, r->disk_ino, r->disk_size, r->disk_mtime, r->stop_signal,
+		r->cpus, r->memory, r->mem_bytes, r->ncpus, r->net, r->layer, r->volumes, r->created, r->uid);
+	int bad = ferror(f) | fflush(f) | fsync(fd);
+	if (fclose(f) || bad) {
+		unlink(tmp);
+		return err_sys(e, "writing %s", tmp);
+	}
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return err_sys(e, "%s", path);
+	}
+	return 0;
+}
+
+static int set_str(char *dst, size_t cap, const char *v)
+{
+	if (strlen(v) >= cap)
+		return -1;
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int set_num(const char *v, long long min, long long max, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long x = strtoll(v, &end, 10);
+	if (!*v || *end || errno || x < min || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int set_unum(const char *v, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (*end || errno)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+int vm_record_read(const char *path, struct vm_record *r, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, "%s", path);
+	char buf[8192];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return err_sys(e, "%s", path);
+	if (n == (ssize_t)sizeof(buf) - 1)
+		return err_set(e, "%s: too long", path);
+	buf[n] = '\0';
+	enum { K_IMAGE, K_COMMAND, K_DISK, K_DEV, K_INO, K_SIZE, K_MTIME, K_STOP, K_CPUS, K_MEMORY, K_MEMB, K_NCPUS,
+	       K_NET, K_LAYER, K_VOLS, K_CREATED, K_UID, K_N };
+	static const char *const keys[K_N] = { "image", "command", "disk", "disk_dev", "disk_ino", "disk_size",
+					       "disk_mtime", "stop_signal", "cpus", "memory", "mem_bytes", "ncpus",
+					       "net", "layer", "volumes", "created", "uid" };
+	bool seen[K_N] = { false };
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+		if (!eq)
+			goto bad;
+		*eq = '\0';
+		const char *v = eq + 1;
+		int k = 0;
+		while (k < K_N && strcmp(line, keys[k]))
+			k++;
+		if (k == K_N || seen[k])
+			goto bad;
+		seen[k] = true;
+		long long x = 0;
+		unsigned long long u = 0;
+		int bad = 0;
+		switch (k) {
+		case K_IMAGE: bad = set_str(r->image, sizeof(r->image), v); break;
+		case K_COMMAND: bad = set_str(r->command, sizeof(r->command), v); break;
+		case K_DISK: bad = set_str(r->disk, sizeof(r->disk), v) || v[0] != '/'; break;
+		case K_DEV: bad = set_unum(v, &r->disk_dev); break;
+		case K_INO: bad = set_unum(v, &r->disk_ino); break;
+		case K_SIZE: bad = set_unum(v, &r->disk_size); break;
+		case K_MTIME: bad = set_num(v, 0, (1LL << 62), &r->disk_mtime); break;
+		case K_STOP: bad = set_str(r->stop_signal, sizeof(r->stop_signal), v); break;
+		case K_CPUS: bad = set_str(r->cpus, sizeof(r->cpus), v); break;
+		case K_MEMORY: bad = set_num(v, 0, 1LL << 50, &r->memory); break;
+		case K_MEMB: bad = set_unum(v, &u) || u < 2 * MIB || u % (2 * MIB) || u > (1ULL << 40); r->mem_bytes = u; break;
+		case K_NCPUS: bad = set_num(v, 1, 32, &x); r->ncpus = (unsigned)x; break;
+		case K_NET: bad = set_num(v, 0, 1, &x); r->net = (int)x; break;
+		case K_LAYER: bad = set_num(v, 0, 1, &x); r->layer = (int)x; break;
+		case K_VOLS: bad = set_num(v, 0, 64, &x); r->volumes = (int)x; break;
+		case K_CREATED: bad = set_num(v, 0, 1LL << 40, &r->created); break;
+		case K_UID: bad = set_num(v, 0, 0xffffffffLL, &x); r->uid = (unsigned)x; break;
+		}
+		if (bad)
+			goto bad;
+	}
+	for (int k = 0; k < K_N; k++)
+		if (!seen[k])
+			goto bad;
+	return 0;
+bad:
+	memset(r, 0, sizeof(*r));
+	return err_set(e, "%s is damaged (remove it)", path);
+}
+
+int vm_record_disk(struct vm_record *r, const char *disk, struct err *e)
+{
+	struct stat st;
+	if (stat(disk, &st))
+		return err_sys(e, "image disk %s", disk);
+	if (set_str(r->disk, sizeof(r->disk), disk))
+		return err_set(e, "image disk %s: path too long", disk);
+	r->disk_dev = (unsigned long long)st.st_dev;
+	r->disk_ino = (unsigned long long)st.st_ino;
+	r->disk_size = (unsigned long long)st.st_size;
+	r->disk_mtime = (long long)st.st_mtime;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the snapshot directory */
+
+static char snaproot[512];
+
+static const char *snap_root(struct err *e)
+{
+	if (snaproot[0])
+		return snaproot;
+	const char *d = getenv("SANDBOX_SNAPSHOT_DIR");
+	char path[sizeof(snaproot)];
+	int n;
+	if (d && *d)
+		n = snprintf(path, sizeof(path), "%s", d);
+	else if (geteuid() == 0)
+		n = snprintf(path, sizeof(path), "/var/lib/sandbox/snapshots");
+	else if ((d = getenv("XDG_DATA_HOME")) && *d)
+		n = snprintf(path, sizeof(path), "%s/sandbox/snapshots", d);
+	else if ((d = getenv("HOME")) && *d)
+		n = snprintf(path, sizeof(path), "%s/.local/share/sandbox/snapshots", d);
+	else
+		n = -1;
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		err_set(e, "no directory for snapshots: set SANDBOX_SNAPSHOT_DIR (or HOME)");
+		return NULL;
+	}
+	if (state_mkdir_p(path, 0700)) {
+		err_sys(e, "snapshot directory %s", path);
+		return NULL;
+	}
+	int fd = state_trusted_dir(AT_FDCWD, path, path, "snapshot directory",
+				   "remove it (or set SANDBOX_SNAPSHOT_DIR to a directory of your own)", e);
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	memcpy(snaproot, path, strlen(path) + 1);
+	return snaproot;
+}
+
+static int check_name(const char *name, struct err *e)
+{
+	size_t n = strlen(name);
+	bool ok = n > 0 && n <= SNAP_NAME_MAX && isalnum((unsigned char)name[0]);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isalnum((unsigned char)name[i]) || name[i] == '_' || name[i] == '-' || name[i] == '.';
+	if (!ok)
+		return err_set(e, "snapshot name '%s': want letters, digits, '_', '-' or '.' (at most %d, "
+			       "starting with a letter or digit)", name, SNAP_NAME_MAX);
+	return 0;
+}
+
+/* Remove directory DIR and the files in it (no subdirectories). */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* Open FILE in the snapshot directory DIR: ours, a regular file, 0600. */
+static int open_owned(const char *dir, const char *file, struct err *e)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, "snapshot file %s", path);
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		return err_set(e, "snapshot file %s is not a private file of this user (uid %u): refused", path,
+			       (unsigned)geteuid());
+	}
+	return fd;
+}
+
+static long long mem_total_bytes(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return -1;
+	char line[256];
+	long long kib = -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %lld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib < 0 ? -1 : kib * 1024;
+}
+
+int snap_from_open(const char *name, struct snap_from *f, struct err *e)
+{
+	memset(f, 0, sizeof(*f));
+	f->state_fd = f->mem_fd = f->layer_fd = -1;
+	if (check_name(name, e))
+		return -1;
+	const char *root = snap_root(e);
+	if (!root)
+		return -1;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	snprintf(f->dir, sizeof(f->dir), "%s/%s", root, name);
+	struct stat st;
+	if (lstat(f->dir, &st)) {
+		if (errno == ENOENT)
+			return err_set(e, "no snapshot '%s' (sandbox snapshot ls)", name);
+		return err_sys(e, "snapshot %s", f->dir);
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return err_set(e, "snapshot %s is not a private directory of this user (uid %u): refused", f->dir,
+			       (unsigned)geteuid());
+	char meta[PATH_MAX + 8];
+	snprintf(meta, sizeof(meta), "%s/meta", f->dir);
+	int fd = open_owned(f->dir, "meta", e);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (vm_record_read(meta, &f->rec, e))
+		return -1;
+	if (f->rec.uid != geteuid())
+		return err_set(e, "snapshot '%s' was made by uid %u: refused", name, f->rec.uid);
+	struct stat d;
+	if (stat(f->rec.disk, &d))
+		return err_sys(e, "snapshot '%s': its image disk %s", name, f->rec.disk);
+	if ((unsigned long long)d.st_dev != f->rec.disk_dev || (unsigned long long)d.st_ino != f->rec.disk_ino ||
+	    (unsigned long long)d.st_size != f->rec.disk_size || (long long)d.st_mtime != f->rec.disk_mtime)
+		return err_set(e, "snapshot '%s': its image disk %s changed since (the image was imported again?): "
+			       "the snapshot's memory would not match it", name, f->rec.disk);
+	long long total = mem_total_bytes();
+	if (total > 0 && f->rec.mem_bytes > (unsigned long long)total)
+		return err_set(e, "snapshot '%s' needs %llu MiB of memory; this host has %lld MiB", name,
+			       f->rec.mem_bytes / MIB, total / (long long)MIB);
+	if ((f->state_fd = open_owned(f->dir, "vm.state", e)) < 0 || (f->mem_fd = open_owned(f->dir, "memory", e)) < 0)
+		return -1;
+	if (f->rec.layer && (f->layer_fd = open_owned(f->dir, "layer", e)) < 0)
+		return -1;
+	return 0;
+}
+
+void snap_from_close(struct snap_from *f)
+{
+	int *fds[] = { &f->state_fd, &f->mem_fd, &f->layer_fd };
+	for (size_t i = 0; i < 3; i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+}
+
+/* ------------------------------------------------------------------ */
+/* pause, resume */
+
+static int vm_sandbox(const char *ref, struct sandbox_state *s, struct err *e)
+{
+	if (lifecycle_find_running(ref, s, e))
+		return -1;
+	if (!strcmp(s->isolation, "container"))
+		return err_set(e, "%s runs with --isolation container: only VM sandboxes can be paused or "
+			       "snapshotted", ref);
+	return 0;
+}
+
+static int set_status(const char *id, const char *status, struct err *e)
+{
+	int lock = state_lock(e);
+	if (lock < 0)
+		return -1;
+	struct sandbox_state s;
+	int r = state_read(id, &s, e);
+	if (!r && strcmp(s.status, "exited")) {
+		snprintf(s.status, sizeof(s.status), "%s", status);
+		r = state_write(&s, e);
+	}
+	state_unlock(lock);
+	return r;
+}
+
+static void ctl_path(const struct sandbox_state *s, char *buf, size_t len)
+{
+	state_path(buf, len, s->id, "sock/ctl");
+}
+
+static int one_ref(int argc, char **argv, const char *what, struct err *e)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: sandbox %s ID|NAME\n", what);
+		return 1;
+	}
+	if (argc != 2 || argv[1][0] == '-')
+		return err_set(e, "usage: sandbox %s ID|NAME", what);
+	return 0;
+}
+
+int cmd_pause(int argc, char **argv)
+{
+	struct err e = { 0 };
+	struct sandbox_state s;
+	char ctl[700];
+	int k = one_ref(argc, argv, "pause", &e);
+	if (k)
+		return k > 0 ? 0 : cli_report(&e);
+	if (vm_sandbox(argv[1], &s, &e))
+		return cli_report(&e);
+	ctl_path(&s, ctl, sizeof(ctl));
+	if (control_request(ctl, "pause", NULL, 0, 30, &e) || set_status(s.id, "paused", &e))
+		return cli_report(&e);
+	printf("%s\n", s.name);
+	return 0;
+}
+
+int cmd_resume(int argc, char **argv)
+{
+	struct err e = { 0 };
+	struct sandbox_state s;
+	char ctl[700];
+	int k = one_ref(argc, argv, "resume", &e);
+	if (k)
+		return k > 0 ? 0 : cli_report(&e);
+	if (state_find(argv[1], &s, &e))
+		return cli_report(&e);
+	if (strcmp(s.status, "paused") || !state_vmm_alive(&s))
+		return cli_fail("%s is not paused", argv[1]);
+	ctl_path(&s, ctl, sizeof(ctl));
+	if (control_request(ctl, "resume", NULL, 0, 30, &e) || set_status(s.id, "running", &e))
+		return cli_report(&e);
+	printf("%s\n", s.name);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* snapshot */
+
+static int snapshot_ls(void)
+{
+	struct err e = { 0 };
+	const char *root = snap_root(&e);
+	if (!root)
+		return cli_report(&e);
+	DIR *d = opendir(root);
+	if (!d)
+		return cli_fail("%s: %s", root, strerror(errno));
+	printf("%-24s %-20s %-8s %s\n", "NAME", "IMAGE", "MEMORY", "CREATED");
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char meta[PATH_MAX];
+		struct vm_record r;
+		struct err me;
+		snprintf(meta, sizeof(meta), "%s/%s/meta", root, de->d_name);
+		if (vm_record_read(meta, &r, &me)) {
+			printf("%-24s (damaged: %s)\n", de->d_name, me.msg);
+			continue;
+		}
+		char when[32];
+		time_t t = (time_t)r.created;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		printf("%-24s %-20s %-8llu %s\n", de->d_name, r.image, r.mem_bytes / MIB, when);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int snapshot_rm(int argc, char **argv)
+{
+	struct err e = { 0 };
+	const char *root = snap_root(&e);
+	if (!root)
+		return cli_report(&e);
+	if (argc < 3)
+		return cli_fail("usage: sandbox snapshot rm NAME...");
+	int status = 0;
+	for (int i = 2; i < argc; i++) {
+		char dir[PATH_MAX];
+		struct stat st;
+		if (check_name(argv[i], &e)) {
+			status = cli_report(&e);
+			continue;
+		}
+		snprintf(dir, sizeof(dir), "%s/%s", root, argv[i]);
+		if (lstat(dir, &st) || !S_ISDIR(st.st_mode)) {
+			status = cli_fail("no snapshot '%s'", argv[i]);
+			continue;
+		}
+		remove_dir(dir);
+		printf("%s\n", argv[i]);
+	}
+	return status;
+}
+
+/* The source sandbox's record (ROOT/<id>/vm), checked for a snapshot. */
+static int source_record(const struct sandbox_state *s, struct vm_record *r, struct err *e)
+{
+	char path[700];
+	state_path(path, sizeof(path), s->id, "vm");
+	if (vm_record_read(path, r, e))
+		return err_wrap(e, "%s", s->name);
+	if (r->volumes)
+		return err_set(e, "%s has volumes (-v): a snapshot holds the VM and its writable layer only, and "
+			       "clones cannot share a volume", s->name);
+	return 0;
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "ls"))
+		return snapshot_ls();
+	if (argc >= 2 && !strcmp(argv[1], "rm"))
+		return snapshot_rm(argc, argv);
+	static const struct option lopts[] = { { "leave-running", no_argument, 0, 'l' },
+					       { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	bool leave = false;
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+		if (c == 'l') {
+			leave = true;
+		} else if (c == 'h') {
+			printf("usage: sandbox snapshot [--leave-running] ID|NAME SNAPSHOT\n"
+			       "       sandbox snapshot ls | rm NAME...\n");
+			return 0;
+		} else {
+			return cli_fail("snapshot: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return cli_fail("usage: sandbox snapshot [--leave-running] ID|NAME SNAPSHOT");
+	const char *ref = argv[optind], *name = argv[optind + 1];
+	struct err e = { 0 };
+	struct sandbox_state s;
+	struct vm_record r;
+	const char *root;
+	if (check_name(name, &e) || !(root = snap_root(&e)) || vm_sandbox(ref, &s, &e) || source_record(&s, &r, &e))
+		return cli_report(&e);
+	char dir[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/%s", root, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%d", root, name, (int)getpid());
+	struct stat st;
+	if (!lstat(dir, &st))
+		return cli_fail("snapshot '%s' exists (sandbox snapshot rm %s)", name, name);
+	if (mkdir(tmp, 0700))
+		return cli_fail("%s: %s", tmp, strerror(errno));
+	int fds[2] = { -1, -1 }, layer_in = -1, layer_out = -1, status = EXIT_ERR;
+	bool paused = false;
+	const char *files[2] = { "vm.state", "memory" };
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmp, files[i]);
+		fds[i] = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fds[i] < 0) {
+			err_sys(&e, "%s", path);
+			goto fail;
+		}
+	}
+	char ctl[700];
+	ctl_path(&s, ctl, sizeof(ctl));
+	if (control_request(ctl, "snapshot", fds, 2, SNAPSHOT_TIMEOUT_S, &e)) {
+		err_wrap(&e, "snapshot of %s", s.name);
+		goto fail;
+	}
+	paused = true;      /* and quiesced, until resume */
+	if (r.layer) {
+		/* the VM is paused: its layer is as its memory expects it */
+		char layer[700];
+		if (storage_path(s.id, layer, sizeof(layer), &e))
+			goto fail;
+		layer_in = open(layer, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%s/layer", tmp);
+		layer_out = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (layer_in < 0 || layer_out < 0) {
+			err_sys(&e, "the writable layer");
+			goto fail;
+		}
+		if (storage_copy(layer_in, layer_out, &e) || fsync(layer_out)) {
+			err_wrap(&e, "snapshot");
+			goto fail;
+		}
+	}
+	r.created = (long long)time(NULL);
+	r.uid = (unsigned)geteuid();
+	snprintf(path, sizeof(path), "%s/meta", tmp);
+	if (vm_record_write(path, &r, &e))
+		goto fail;
+	if (rename(tmp, dir)) {
+		err_sys(&e, "snapshot %s", dir);
+		goto fail;
+	}
+	status = 0;
+	if (leave) {
+		if (control_request(ctl, "resume", NULL, 0, 30, &e))
+			status = cli_report(&e);
+	} else if (state_vmm_alive(&s)) {
+		kill(s.vmm_pid, SIGKILL);   /* paused, its channel quiet: nothing to lose */
+	}
+	printf("%s\n", name);
+	goto out;
+fail:
+	if (paused) {
+		struct err re;
+		control_request(ctl, "resume", NULL, 0, 30, &re);
+	}
+	status = cli_report(&e);
+	remove_dir(tmp);
+out:
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (layer_in >= 0)
+		close(layer_in);
+	if (layer_out >= 0)
+		close(layer_out);
+	return status;
+}
+
+/* ------------------------------------------------------------------ */
+/* clone: N times `sandbox run -d --from NAME [--name PREFIX-i]` */
+
+int cmd_clone(int argc, char **argv)
+{
+	static const struct option lopts[] = { { "name", required_argument, 0, 'N' },
+					       { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	long n = 1;
+	const char *prefix = NULL;
+	opterr = 0;
+	optind = 1;
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "+n:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 1000)
+				return cli_fail("clone -n: '%s' is not a count from 1 to 1000", optarg);
+			break;
+		case 'N': prefix = optarg; break;
+		case 'h':
+			printf("usage: sandbox clone [-n N] [--name PREFIX] SNAPSHOT\n");
+			return 0;
+		default: return cli_fail("clone: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_fail("usage: sandbox clone [-n N] [--name PREFIX] SNAPSHOT");
+	const char *snap = argv[optind];
+	struct err e = { 0 };
+	struct snap_from f;
+	int r = snap_from_open(snap, &f, &e);    /* one clear error before any clone starts */
+	snap_from_close(&f);
+	if (r)
+		return cli_report(&e);
+	char self[4200];
+	snprintf(self, sizeof(self), "%s/sandbox", self_dir());
+	int status = 0;
+	for (long i = 1; i <= n; i++) {
+		char name[128];
+		char *av[12];
+		int k = 0;
+		av[k++] = self;
+		av[k++] = "run";
+		av[k++] = "-d";
+		av[k++] = "--from";
+		av[k++] = (char *)snap;
+		if (prefix) {
+			snprintf(name, sizeof(name), n == 1 ? "%s" : "%s-%ld", prefix, i);
+			av[k++] = "--name";
+			av[k++] = name;
+		}
+		av[k] = NULL;
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid < 0)
+			return cli_fail("fork: %s", strerror(errno));
+		if (pid == 0) {
+			execv(self, av);
+			_exit(EXIT_ERR);
+		}
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			status = WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_ERR;
+			break;
+		}
+	}
+	return status;
+}

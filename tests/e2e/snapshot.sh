@@ -1,0 +1,113 @@
+#!/bin/sh
+# Snapshots end to end (docs/snapshots.md): pause/resume keep a counter
+# going; a sandbox that wrote a file in /tmp and holds a value in a running
+# process is snapshotted; its clones see both, take execs, differ in
+# random bytes and host name; run --from exits with the command's status;
+# bad snapshots (missing, corrupt, another user's) are one line and 125.
+#   tests/e2e/snapshot.sh [BUILD_DIR]   (VM isolation: the test host)
+# POSIX sh: runs under busybox in the test host.
+cd "$(dirname "$0")/../.." || exit 2
+. tests/e2e/lib.sh
+t_sandbox_setup "${1:-build}" snapshot
+export SANDBOX_SNAPSHOT_DIR=$ST-snapshots
+T_EXTRA_DIRS=$SANDBOX_SNAPSHOT_DIR
+R="$SB run"
+
+if ! "$B/sandbox-image" runconf testimg >/dev/null 2>&1; then
+	t_skip "snapshots" "no testimg image in $SANDBOX_IMAGE_DIR (run tests/e2e/prepare.sh $B)"
+	t_summary
+	exit
+fi
+
+# --- pause and resume ---------------------------------------------------------
+t_run d $R -d --name pz testimg sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
+t_expect d "run -d: a counting sandbox" 0 '^[0-9a-f]{16}$'
+wait_for 60 $SB exec pz test -s /tmp/count
+t_run pause $SB pause pz
+t_expect pause "pause: the sandbox's name, status 0" 0 '^pz$'
+$SB ps >"$T_OUT/ps.out" 2>&1
+grep -q 'paused' "$T_OUT/ps.out" && t_pass "ps shows paused" || { t_fail "ps shows paused"; cat "$T_OUT/ps.out"; }
+t_run xp $SB exec pz true
+t_one_line_error xp "exec into a paused sandbox" 'paused'
+t_run pause2 $SB pause pz
+t_one_line_error pause2 "pause twice" 'paused'
+t_run resume $SB resume pz
+t_expect resume "resume: status 0" 0 '^pz$'
+a=$($SB exec pz cat /tmp/count); sleep 1; b=$($SB exec pz cat /tmp/count)
+[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] && t_pass "the counter goes on after resume ($a -> $b)" ||
+	{ t_fail "the counter goes on after resume" "before: '$a' after: '$b'"; }
+t_run resume2 $SB resume pz
+t_one_line_error resume2 "resume of a running sandbox" 'not paused'
+
+# --- snapshot and clones -----------------------------------------------------
+# The source: a file in /tmp, and a random value held only in a running
+# shell, which it writes to /tmp/v every 0.2 s.
+t_run w $R -d --name src testimg sh -c 'echo made-before >/tmp/file
+	v=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d " \n"); while :; do echo "$v" >/tmp/v; sleep 0.2; done'
+t_expect w "run -d: the source sandbox" 0 '^[0-9a-f]{16}$'
+wait_for 60 $SB exec src test -s /tmp/v
+v0=$($SB exec src cat /tmp/v)
+t_run snap $SB snapshot src snap1
+t_expect snap "snapshot: status 0, its name" 0 '^snap1$'
+wait_for 20 sh -c "! $SB ps | grep -q ' src *\$'"
+t_run snapdup $SB snapshot pz snap1
+t_one_line_error snapdup "snapshot onto an existing name" 'exists'
+for f in meta vm.state memory layer; do
+	m=$(stat -c %a "$SANDBOX_SNAPSHOT_DIR/snap1/$f" 2>/dev/null)
+	[ "$m" = 600 ] && t_pass "snapshot file $f is mode 0600" || t_fail "snapshot file $f is mode 0600 (got '$m')"
+done
+
+t_run clone $SB clone -n 3 --name cl snap1
+t_expect clone "clone -n 3: three ids" 0 '^[0-9a-f]{16}$'
+[ "$(grep -c . "$T_OUT/clone.out")" = 3 ] || t_fail "clone -n 3 printed three ids" "$(cat "$T_OUT/clone.out")"
+for i in 1 2 3; do
+	t_run "f$i" $SB exec "cl-$i" cat /tmp/file
+	t_expect "f$i" "clone $i sees the file the source wrote" 0 '^made-before$'
+	t_run "p$i" $SB exec "cl-$i" sh -c 'rm -f /tmp/v; sleep 1; cat /tmp/v'
+	t_expect "p$i" "clone $i runs the source's process, with the value it held ($v0)" 0 "^$v0\$"
+	$SB exec "cl-$i" sh -c 'head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n"' >"$T_OUT/rand$i" 2>&1
+	$SB exec "cl-$i" hostname >"$T_OUT/host$i" 2>&1
+done
+r1=$(cat "$T_OUT/rand1") r2=$(cat "$T_OUT/rand2") r3=$(cat "$T_OUT/rand3")
+if [ ${#r1} = 32 ] && [ "$r1" != "$r2" ] && [ "$r1" != "$r3" ] && [ "$r2" != "$r3" ]; then
+	t_pass "16 bytes of /dev/urandom differ in every clone"
+else
+	t_fail "16 bytes of /dev/urandom differ in every clone" "$r1" "$r2" "$r3"
+fi
+h1=$(cat "$T_OUT/host1") h2=$(cat "$T_OUT/host2")
+[ -n "$h1" ] && [ "$h1" != "$h2" ] && t_pass "clones have their own host names ($h1, $h2)" ||
+	t_fail "clones have their own host names" "$h1" "$h2"
+# the process the source held: it gets stdin only now, in a clone
+t_run stop1 $SB stop cl-1
+t_expect stop1 "stop a clone" 0
+
+t_run from $SB run --rm --from snap1 sh -c 'cat /tmp/file; exit 42'
+t_expect from "run --rm --from SNAP CMD: output and the command's status" 42 '^made-before$'
+n=$(ls "$ST" | wc -l)
+
+# --- bad snapshots -----------------------------------------------------------
+S1=$SANDBOX_SNAPSHOT_DIR/snap1
+t_run miss $SB run --rm --from nosuch true
+t_one_line_error miss "a missing snapshot" 'no snapshot'
+mkdir -m 700 "$SANDBOX_SNAPSHOT_DIR/big"
+sed 's/^mem_bytes=.*/mem_bytes=1099511627776/' "$S1/meta" >"$SANDBOX_SNAPSHOT_DIR/big/meta"
+chmod 600 "$SANDBOX_SNAPSHOT_DIR/big/meta"
+t_run huge $SB run --rm --from big true
+t_one_line_error huge "a clone with more memory than the host" 'memory'
+t_run rm $SB snapshot rm big
+t_expect rm "snapshot rm" 0 '^big$'
+chmod 644 "$S1/vm.state"
+t_run mode $SB run --rm --from snap1 true
+t_one_line_error mode "a snapshot file others can read" 'not a private file'
+chmod 600 "$S1/vm.state"
+cp "$S1/vm.state" "$T_OUT/vm.state"
+printf 'garbage' | dd of="$S1/vm.state" bs=1 seek=200 conv=notrunc 2>/dev/null
+t_run corrupt $SB run --rm --from snap1 true
+t_one_line_error corrupt "a corrupt snapshot" 'checksum|corrupt'
+head -c 100 "$T_OUT/vm.state" >"$S1/vm.state"
+t_run trunc $SB run --rm --from snap1 true
+t_one_line_error trunc "a truncated snapshot" 'truncated'
+[ "$(ls "$ST" | wc -l)" = "$n" ] && t_pass "failed restores leave no sandbox behind" ||
+	t_fail "failed restores leave no sandbox behind" "$(ls "$ST")"
+
+t_summary
