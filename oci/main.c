@@ -415,6 +415,19 @@ static int cmd_state(int argc, char **argv)
 	return 0;
 }
 
+/* The VMM of S, if it still runs: it outlives a killed owner (its jail
+ * changes its uid, which clears the parent-death signal). */
+static void kill_vmm(const struct oci_state *s)
+{
+	struct sandbox_state ss;
+	struct err e;
+	if (!state_read(s->sid, &ss, &e) && ss.vmm_pid > 0 && state_vmm_alive(&ss)) {
+		kill(ss.vmm_pid, SIGKILL);
+		for (int t = 0; t < 500 && state_vmm_alive(&ss); t++)
+			sleep_ms(10);
+	}
+}
+
 static int cmd_kill(int argc, char **argv)
 {
 	static const struct option opts[] = { { "all", no_argument, 0, 'a' }, { 0, 0, 0, 0 } };
@@ -441,6 +454,7 @@ static int cmd_kill(int argc, char **argv)
 	if (sig == SIGKILL || !s.started) {
 		if (kill(s.pid, SIGKILL))
 			return fail("kill %d: %s", (int)s.pid, strerror(errno));
+		kill_vmm(&s);
 		return 0;
 	}
 	union sigval v = { .sival_int = sig };
@@ -478,14 +492,11 @@ static int cmd_delete(int argc, char **argv)
 		for (int t = 0; t < 500 && oci_owner_alive(&s); t++)
 			sleep_ms(10);
 	}
-	/* The VMM and virtiofsd die with the owner (PDEATHSIG); the VMM may
-	 * still be closing its VM (the owner does not wait for that): wait
-	 * for it (bounded), then the sandbox's state (sockets, logs) and ours
-	 * go. */
-	struct sandbox_state ss;
-	if (!state_read(s.sid, &ss, &e))
-		for (int t = 0; t < 500 && ss.vmm_pid > 0 && state_vmm_alive(&ss); t++)
-			sleep_ms(10);
+	/* virtiofsd dies with the owner (PDEATHSIG); the VMM may still be
+	 * closing its VM (the owner does not wait for that) or, its owner
+	 * killed, still run: killed and waited for (bounded), then the
+	 * sandbox's state (sockets, logs) and ours go. */
+	kill_vmm(&s);
 	if (state_remove(s.sid) && errno != ENOENT) {
 		char msg[200];
 		snprintf(msg, sizeof(msg), "delete %s: the sandbox state %s could not be removed: %s", id, s.sid,

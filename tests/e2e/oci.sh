@@ -5,8 +5,8 @@
 # image the tree builds (podman load, ctr image import), never a registry.
 # Afterwards no VM process, virtiofsd, state or mount may be left.
 #   tests/e2e/oci.sh [BUILD_DIR]
-# The engines come in through KVMHOST_EXTRA (tests/run-all.sh's oci session:
-# OCI_KVMHOST_EXTRA below lists them). POSIX sh: busybox in the test host.
+# The engines come in through KVMHOST_EXTRA (tests/run-all.sh, session "oci",
+# lists them). POSIX sh: busybox in the test host.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
 t_sandbox_setup "${1:-build}" oci-state
@@ -15,7 +15,9 @@ W=${TMPDIR:-/tmp}/sandbox-oci.$$
 T_EXTRA_DIRS=$W
 rm -rf "$W"
 mkdir -p "$W"
-RROOT=$W/rt
+# The runtime's root: its default, as podman's clean-up after a container
+# calls it without the --runtime-flag of the command that started it.
+RROOT=/run/sandbox-runtime
 
 if [ "$(id -u)" != 0 ]; then
 	t_skip "sandbox-runtime" "needs root"
@@ -39,7 +41,8 @@ left_over() {   # VMMs, virtiofsd, sandbox state or mounts of ours still there
 	for c in /proc/[0-9]*/cmdline; do
 		tr '\0' ' ' 2>/dev/null <"$c" | grep -q "$RROOT" && _l="$_l ${c%/cmdline}"
 	done
-	ls "$RROOT/.sandbox" 2>/dev/null | grep -q . && _l="$_l state:$(ls "$RROOT/.sandbox" | tr '\n' ' ')"
+	_s=$(ls -d "$RROOT"/.sandbox/*/ "$RROOT"/*/.sandbox/*/ "$RROOT"/*/oci "$RROOT"/*/*/oci 2>/dev/null | tr '\n' ' ')
+	[ -n "$_s" ] && _l="$_l state: $_s"
 	grep -q "$RROOT" /proc/mounts && _l="$_l mount"
 	echo "$_l"
 }
@@ -47,7 +50,7 @@ show_left() {
 	for c in /proc/[0-9]*/cmdline; do
 		tr '\0' ' ' 2>/dev/null <"$c" | grep "$RROOT" | sed "s|^|    ${c%/cmdline}: |"
 	done
-	ls -laR "$RROOT/.sandbox" 2>/dev/null | head -n 30 | sed 's/^/    /'
+	ls -laR "$RROOT" 2>/dev/null | head -n 40 | sed 's/^/    /'
 	grep "$RROOT" /proc/mounts | sed 's/^/    /'
 }
 
@@ -76,7 +79,7 @@ conmon_path = ["$(command -v conmon)"]
 sandbox = ["$RT"]
 EOF
 	export CONTAINERS_CONF=$W/containers.conf
-	P="podman --root $W/storage --runroot $W/run --storage-driver vfs --runtime sandbox --runtime-flag root=$RROOT"
+	P="podman --root $W/storage --runroot $W/run --storage-driver vfs --runtime sandbox"
 	t_run pload $P load -i "$W/busybox.tar"
 	t_expect pload "podman load of the image archive" 0 'Loaded image'
 	IMG=localhost/latest:latest
@@ -92,10 +95,14 @@ EOF
 	t_expect p127 "podman run: command not found: 127" 127
 	t_run penv $P run --rm --network none -e FOO=bar -w /tmp -u 1000:1000 $IMG sh -c 'echo $FOO $(pwd) $(id -u)'
 	t_expect penv "podman run -e -w -u" 0 '^bar /tmp 1000$'
-	t_run ptty $P run --rm -t --network none $IMG sh -c 'tty; echo cols=$(stty size)'
-	t_expect ptty "podman run -t: a terminal (the pty's master went over --console-socket)" 0 '/dev/pts/'
-	t_run pmem $P run --rm --network none --memory 64m --pids-limit 50 $IMG sh -c 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max'
-	t_expect pmem "podman run --memory --pids-limit: the container's cgroup limits" 0 '^67108864$'
+	t_run pin sh -c "echo 'echo typed-in' | $P run --rm -i --network none $IMG sh"
+	t_expect pin "podman run -i: stdin reaches the container" 0 '^typed-in$'
+	t_run ptty $P run --rm -t --network none $IMG sh -c 'test -t 0 && test -t 1 && echo is-a-tty $(stty size)'
+	t_expect ptty "podman run -t: a terminal (the pty's master went over --console-socket)" 0 '^is-a-tty [0-9]+ [0-9]+'
+	t_run pmem $P run --rm --network none --memory 200m $IMG sh -c 'grep MemTotal /proc/meminfo'
+	t_expect pmem "podman run --memory 200m: the guest gets the limit plus room for its kernel" 0 'MemTotal: +(2[5-9][0-9]|3[0-9][0-9])[0-9]{3} kB'
+	t_run ppids $P run --rm --network none --pids-limit 10 $IMG sh -c 'for i in $(seq 30); do sleep 3 & done; wait'
+	t_expect ppids "podman run --pids-limit 10: the 11th process cannot fork" 0 '' "can't fork"
 	t_run pro $P run --rm --network none --read-only $IMG sh -c 'touch /x'
 	t_expect pro "podman run --read-only: the root is read-only" 1 '' 'Read-only'
 	mkdir -p "$W/share" && echo from-host >"$W/share/f"
@@ -108,6 +115,14 @@ EOF
 	wait_for 60 sh -c "$P logs sb1 | grep -q started"
 	t_run pexec $P exec sb1 sh -c 'echo exec-ok $$'
 	t_expect pexec "podman exec" 0 '^exec-ok'
+	t_run ppause $P pause sb1
+	t_expect ppause "podman pause" 0
+	t_run pstate "$RT" --root "$RROOT" state "$($P inspect -f '{{.Id}}' sb1)"
+	t_expect pstate "sandbox-runtime state: paused" 0 '"status":"paused"'
+	t_run presume $P unpause sb1
+	t_expect presume "podman unpause" 0
+	t_run pexec2 $P exec sb1 echo after-resume
+	t_expect pexec2 "podman exec after unpause" 0 '^after-resume$'
 	t_run pstop $P stop -t 30 sb1
 	t_expect pstop "podman stop" 0
 	t_run plogs $P logs sb1
@@ -118,7 +133,7 @@ EOF
 	t_expect prm "podman rm" 0
 	l=$(left_over)
 	if [ -z "$l" ]; then t_pass "podman: nothing left (VMM, virtiofsd, state, mounts)"
-	else t_fail "podman: nothing left" "left:$l"; show_left; rm -rf "$RROOT/.sandbox"/*; fi
+	else t_fail "podman: nothing left" "left:$l"; show_left; fi
 else
 	t_skip "podman" "podman or conmon not in this host (KVMHOST_EXTRA)"
 fi
