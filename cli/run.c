@@ -374,6 +374,9 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 		return -1;
 	}
 	spec.fsd = fsd.n ? &fsd : NULL;
+	int booted[2] = { -1, -1 };
+	if (o->ready_fd >= 0 && pipe2(booted, O_CLOEXEC) == 0)
+		o->booted_fd = booted[1];
 	if (o->start_gate) {
 		o->gate_fd = start_gate_open(s.id, ep);
 		if (o->gate_fd < 0) {
@@ -432,6 +435,25 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 	if (o->gate_fd >= 0) {
 		close(o->gate_fd);      /* the VMM's now: start fails once it is gone */
 		o->gate_fd = -1;
+	}
+	if (booted[1] >= 0) {
+		/* sandbox-runtime create returns once the VM is made (a byte
+		 * from its relay), or fails with the VMM (EOF: it ended) */
+		close(booted[1]);
+		o->booted_fd = -1;
+		char b;
+		ssize_t n;
+		while ((n = read(booted[0], &b, 1)) < 0 && errno == EINTR)
+			;
+		close(booted[0]);
+		if (n != 1) {
+			int st = 0;
+			waitpid(child, &st, 0);
+			fs_daemons_stop(&fsd);
+			state_remove(s.id);
+			return err_set(ep, "the VM did not start (the VMM ended with status %d; its message is on the container's stderr)",
+				       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		}
 	}
 	s.vmm_pid = child;
 	snprintf(s.status, sizeof(s.status), "running");

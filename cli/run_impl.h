@@ -44,6 +44,7 @@ struct run_opts {
 	bool start_gate;                /* the relay sends CONFIG only after a byte comes
 					   into ROOT/<id>/start (a FIFO): sandbox-runtime start */
 	int gate_fd;                    /* its read end, for the VMM (run.c opens it) */
+	int booted_fd;                  /* the VMM's relay says here that the VM is up (run.c) */
 	const char *from;                       /* --from SNAPSHOT: a clone of it */
 	bool network_set;                       /* --network given */
 };

@@ -315,6 +315,7 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 	r->config = config;
 	r->config_len = config_len;
 	r->gate_fd = o->gate_fd;
+	r->booted_fd = o->booted_fd;
 	r->in_fd = o->interactive || o->tty ? 0 : -1;
 	r->out_fd = 1;
 	r->err_fd = 2;

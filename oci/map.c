@@ -14,7 +14,7 @@ int oci_map(const struct oci_config *c, const char *id, struct run_opts *o, stru
 {
 	static char user[32], cpus[32], vols[VM_MAX_DISKS][2 * 4096 + 8];
 	memset(o, 0, sizeof(*o));
-	o->ready_fd = o->gate_fd = -1;
+	o->ready_fd = o->gate_fd = o->booted_fd = -1;
 	o->network = "none";
 	o->isolation = "vm";
 	o->image = id;                  /* shown by sandbox ps */

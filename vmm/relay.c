@@ -40,7 +40,7 @@ int relay_init(struct relay *r, int *guest_end)
 	atomic_store(&r->status, -1);
 	atomic_store(&r->sig_pending, 0);
 	r->sock = r->wake = -1;
-	r->gate_fd = -1;
+	r->gate_fd = r->booted_fd = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv))
 		return -1;
 	r->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -60,7 +60,7 @@ int relay_init_sock(struct relay *r, int sock)
 	atomic_store(&r->status, -1);
 	atomic_store(&r->sig_pending, 0);
 	r->sock = sock;
-	r->gate_fd = -1;
+	r->gate_fd = r->booted_fd = -1;
 	r->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (r->wake < 0 || fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK))
 		return -1;
@@ -250,6 +250,13 @@ static void *relay_loop(void *arg)
 	if (sb_rx_init(&rx) || sb_tx_init(&tx, 0)) {
 		snprintf(r->err, sizeof(r->err), "relay: out of memory");
 		return NULL;
+	}
+	if (r->booted_fd >= 0) {
+		if (write(r->booted_fd, "b", 1) < 0) {
+			/* the owner is gone: it will not wait */
+		}
+		close(r->booted_fd);
+		r->booted_fd = -1;
 	}
 	if (r->gate_fd >= 0 && wait_gate(r) < 0)
 		goto out;
