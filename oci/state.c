@@ -55,8 +55,9 @@ int oci_state_read(const char *id, struct oci_state *s, struct err *e)
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT) {
+			err_set(e, "container \"%s\" does not exist", id);
 			e->errnum = ENOENT;
-			return err_set(e, "container \"%s\" does not exist", id);
+			return -1;
 		}
 		return err_sys(e, "%s", path);
 	}

@@ -19,6 +19,35 @@ mkdir -p "$W"
 # calls it without the --runtime-flag of the command that started it.
 RROOT=/run/sandbox-runtime
 
+# --- bad bundles: one clear error, exit 1 -------------------------------------------
+mkdir -p "$W/bad/rootfs"
+BR=$W/badroot
+t_run nocfg "$RT" --root "$BR" create --bundle "$W/bad" bad1
+t_expect nocfg "create: no config.json: exit 1, one error" 1 '' 'config.json: No such file'
+printf '{"ociVersion": "1.0.2", "process": ' >"$W/bad/config.json"
+t_run badjson "$RT" --root "$BR" --log "$W/log.json" --log-format json create --bundle "$W/bad" bad2
+t_expect badjson "create: bad JSON: exit 1" 1 '' 'not valid JSON'
+if grep -q '"level":"error"' "$W/log.json" 2>/dev/null; then t_pass "--log-format json: the error as a json line"
+else t_fail "--log-format json: the error as a json line"; cat "$W/log.json"; fi
+t_run unknowncmd "$RT" checkpoint x
+t_expect unknowncmd "unknown command: exit 1" 1 '' 'does not exist'
+t_run unknownflag "$RT" --root "$BR" create --bogus x
+t_expect unknownflag "unknown flag: exit 1" 1 '' 'flag provided but not defined: --bogus'
+t_run version "$RT" --version
+t_expect version "--version" 0 '^sandbox-runtime version [0-9]'
+t_run features "$RT" features
+t_expect features "features: JSON" 0 '"ociVersionMax"'
+t_run nostate "$RT" --root "$BR" state nope
+t_expect nostate "state of no container: exit 1" 1 '' 'container "nope" does not exist'
+t_run nokill "$RT" --root "$BR" kill nope KILL
+t_expect nokill "kill of no container: exit 1" 1 '' 'does not exist'
+t_run nodel "$RT" --root "$BR" delete --force nope
+t_expect nodel "delete --force of no container: 0 (as runc)" 0
+t_run badsig "$RT" --root "$BR" kill nope SIGBOGUS
+t_expect badsig "kill with no such signal: exit 1" 1 '' 'unknown signal'
+t_run pauseno "$RT" --root "$BR" update --resources - nope
+t_expect pauseno "update: not supported yet, said so" 1 '' 'not supported yet'
+
 if [ "$(id -u)" != 0 ]; then
 	t_skip "sandbox-runtime" "needs root"
 	t_summary
@@ -54,18 +83,6 @@ show_left() {
 	grep "$RROOT" /proc/mounts | sed 's/^/    /'
 }
 
-# --- bad bundles: one clear error, exit 1 -------------------------------------------
-mkdir -p "$W/bad/rootfs"
-t_run nocfg "$RT" --root "$RROOT" create --bundle "$W/bad" bad1
-t_expect nocfg "create: no config.json: exit 1, one error" 1 '' 'config.json: No such file'
-printf '{"ociVersion": "1.0.2", "process": ' >"$W/bad/config.json"
-t_run badjson "$RT" --root "$RROOT" --log "$W/log.json" --log-format json create --bundle "$W/bad" bad2
-t_expect badjson "create: bad JSON: exit 1" 1 '' 'not valid JSON'
-if grep -q '"level":"error"' "$W/log.json" 2>/dev/null; then t_pass "--log-format json: the error as a json line"
-else t_fail "--log-format json: the error as a json line"; cat "$W/log.json"; fi
-t_run unknowncmd "$RT" checkpoint x
-t_expect unknowncmd "unknown command: exit 1" 1 '' 'does not exist'
-
 # ============================== podman ===============================================
 if command -v podman >/dev/null && command -v conmon >/dev/null; then
 	cat >"$W/containers.conf" <<EOF
@@ -91,6 +108,8 @@ EOF
 	else t_fail "podman run: the container sees the guest's own kernel"; t_show pkern; fi
 	t_run p42 $P run --rm --network none $IMG sh -c 'exit 42'
 	t_expect p42 "podman run: exit status 42" 42
+	t_run p126 $P run --rm --network none $IMG /etc
+	t_expect p126 "podman run: not executable: 126" 126
 	t_run p127 $P run --rm --network none $IMG no-such-command
 	t_expect p127 "podman run: command not found: 127" 127
 	t_run penv $P run --rm --network none -e FOO=bar -w /tmp -u 1000:1000 $IMG sh -c 'echo $FOO $(pwd) $(id -u)'
@@ -102,7 +121,7 @@ EOF
 	t_run pmem $P run --rm --network none --memory 200m $IMG sh -c 'grep MemTotal /proc/meminfo'
 	t_expect pmem "podman run --memory 200m: the guest gets the limit plus room for its kernel" 0 'MemTotal: +(2[5-9][0-9]|3[0-9][0-9])[0-9]{3} kB'
 	t_run ppids $P run --rm --network none --pids-limit 10 $IMG sh -c 'for i in $(seq 30); do sleep 3 & done; wait'
-	t_expect ppids "podman run --pids-limit 10: the 11th process cannot fork" 0 '' "can't fork"
+	t_expect ppids "podman run --pids-limit 10: the 11th process cannot fork" 2 '' "can't fork"
 	t_run pro $P run --rm --network none --read-only $IMG sh -c 'touch /x'
 	t_expect pro "podman run --read-only: the root is read-only" 1 '' 'Read-only'
 	mkdir -p "$W/share" && echo from-host >"$W/share/f"
@@ -123,6 +142,13 @@ EOF
 	t_expect presume "podman unpause" 0
 	t_run pexec2 $P exec sb1 echo after-resume
 	t_expect pexec2 "podman exec after unpause" 0 '^after-resume$'
+	$P run -d --name sb2 --network none $IMG sleep 1000 >/dev/null 2>&1
+	t_run pkill $P kill sb2
+	t_expect pkill "podman kill" 0
+	$P wait sb2 >/dev/null 2>&1
+	t_run pkill2 $P inspect -f '{{.State.ExitCode}}' sb2
+	t_expect pkill2 "podman kill: exit status 137" 0 '^137$'
+	$P rm sb2 >/dev/null 2>&1
 	t_run pstop $P stop -t 30 sb1
 	t_expect pstop "podman stop" 0
 	t_run plogs $P logs sb1
