@@ -45,6 +45,7 @@ struct run_opts {
 					   into ROOT/<id>/start (a FIFO): sandbox-runtime start */
 	int gate_fd;                    /* its read end, for the VMM (run.c opens it) */
 	int booted_fd;                  /* the VMM's relay says here that the VM is up (run.c) */
+	const char *netns;              /* the NIC in this network namespace (run_netns.c) */
 	const char *from;                       /* --from SNAPSHOT: a clone of it */
 	bool network_set;                       /* --network given */
 };
@@ -131,6 +132,11 @@ int fs_daemons_start(const struct run_opts *o, const char *id, struct fs_daemons
 void fs_daemons_stop(struct fs_daemons *fd);
 /* run_spec.c: a virtio-fs volume, by its tag. */
 int spec_volume_fs(struct run_spec *s, const char *tag, const char *path, size_t len, bool ro, struct err *e);
+/* run_netns.c: in the VMM child, before the VM is made: join the network
+ * namespace PATH, take its interface's address for the guest (C's eth0)
+ * and bridge it with the tap TAP (NET). 0, or -1 with E filled. */
+struct net_config;
+int netns_wire(const char *path, const char *tap, struct net_config *net, struct cspec *c, struct err *e);
 /* run_proxy.c */
 int start_proxies(const struct run_opts *o, int net, struct err *e);
 /* -p [HOST_IP:]HOST:GUEST: HOST_IP (IPv4, default 127.0.0.1) and the two

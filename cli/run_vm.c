@@ -293,6 +293,13 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		spec->c.eth_addr = htonl(0xac1e0002u | (uint32_t)net << 8);
 		spec->c.eth_gw = htonl(0xac1e0001u | (uint32_t)net << 8);
 		spec->c.eth_prefix = 24;
+	} else if (o->netns) {
+		/* sandbox-runtime: the engine's network namespace (run_netns.c) */
+		char tap[IFNAMSIZ];
+		snprintf(tap, sizeof(tap), "sb%.12s", id);
+		c->has_net = true;
+		if (netns_wire(o->netns, tap, &c->net, &spec->c, e))
+			return -1;
 	}
 	spec->c.stdin_open = o->interactive;
 	if (o->tty) {

@@ -442,9 +442,15 @@ static int parse_linux(struct oci_config *c, json_object *l, struct err *e)
 				return err_set(e, "config.json: linux.namespaces: unknown type '%.40s'", type);
 			if (json_object_object_get_ex(n, "path", &p) && get_str(p, "linux.namespaces[].path", &path, e))
 				return -1;
-			if (*path)
+			if (*path && !strcmp(type, "network")) {
+				/* the VM's NIC goes into it (cli/run_netns.c) */
+				if (path[0] != '/' || strlen(path) >= 4096)
+					return err_set(e, "config.json: linux.namespaces: network path '%.80s': want an absolute path", path);
+				c->netns = path;
+			} else if (*path) {
 				return err_set(e, "config.json: linux.namespaces: joining the %s namespace %.80s is not supported yet (the container has the VM's own)",
 					       type, path);
+			}
 			if (!strcmp(type, "user"))
 				return err_set(e, "config.json: linux.namespaces: a user namespace is not supported yet");
 		}

@@ -19,6 +19,7 @@ int oci_map(const struct oci_config *c, const char *id, struct run_opts *o, stru
 	o->isolation = "vm";
 	o->image = id;                  /* shown by sandbox ps */
 	o->rootfs = c->root;
+	o->netns = c->netns;
 	o->rootfs_ro = c->root_ro;
 	o->read_only = c->root_ro;
 	o->interactive = true;          /* the engine's stdin (maybe /dev/null) is relayed */

@@ -36,6 +36,7 @@ struct oci_config {
 	char root[4096];                /* root.path, absolute */
 	bool root_ro;
 	const char *hostname;           /* NULL: none given */
+	const char *netns;              /* a network namespace to put the VM's NIC in; NULL: none */
 	bool terminal;
 	const char *args[CSPEC_MAX_ARGS];
 	unsigned nargs;

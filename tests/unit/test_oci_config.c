@@ -146,6 +146,11 @@ static void test_bad_bundles(void **state)
 	refused("\"ociVersion\":\"1.0.2-dev\"", "\"ociVersion\":\"2.0\"", "ociVersion");
 	refused("{\"type\":\"pid\"}", "{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}", "not supported yet");
 	refused("{\"type\":\"pid\"}", "{\"type\":\"user\"}", "user namespace");
+	/* a network namespace by path: the VM's NIC goes there */
+	assert_int_equal(parse_edit("{\"type\":\"network\"}", "{\"type\":\"network\",\"path\":\"/run/netns/x\"}"), 0);
+	assert_string_equal(C.netns, "/run/netns/x");
+	oci_config_free(&C);
+	refused("{\"type\":\"network\"}", "{\"type\":\"network\",\"path\":\"rel\"}", "absolute");
 	refused("{\"type\":\"pid\"}", "{\"type\":\"bogus\"}", "unknown type");
 	refused("\"type\":\"RLIMIT_NOFILE\"", "\"type\":\"RLIMIT_BOGUS\"", "unknown type");
 	refused("\"hard\":1024,\"soft\":512", "\"hard\":1,\"soft\":512", "soft above hard");
