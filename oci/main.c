@@ -633,9 +633,12 @@ static int cmd_exec_oci(int argc, char **argv)
 		if (!nargs)
 			return fail("exec: no command (give --process FILE or ARGS)");
 	}
-	if (tty)
-		return fail("exec: a terminal for an exec (--tty, process.terminal) is not supported yet");
-	(void)console;
+	/* a terminal: the pty's master goes to the engine, the slave is our
+	 * stdio and so the exec's (sandbox exec -t: a pty in the guest) */
+	if (tty && !console)
+		return fail("exec: a terminal (--tty, process.terminal) needs --console-socket");
+	if (tty && console_setup(console, &e))
+		return fail_err(&e);
 	/* sandbox exec's command line, in this process or a child that
 	 * stands for the exec (--detach: its pid goes to --pid-file). */
 	static char *xv[CSPEC_MAX_ARGS + CSPEC_MAX_ENV * 2 + 16];
@@ -643,6 +646,8 @@ static int cmd_exec_oci(int argc, char **argv)
 	int k = 0;
 	xv[k++] = "exec";
 	xv[k++] = "-i";
+	if (tty)
+		xv[k++] = "-t";
 	if (process) {
 		for (unsigned i = 0; i < pc.nenv; i++) {
 			xv[k++] = "-e";

@@ -134,6 +134,8 @@ EOF
 	wait_for 60 sh -c "$P logs sb1 | grep -q started"
 	t_run pexec $P exec sb1 sh -c 'echo exec-ok $$'
 	t_expect pexec "podman exec" 0 '^exec-ok'
+	t_run pexect $P exec -t sb1 sh -c 'test -t 0 && echo exec-tty'
+	t_expect pexect "podman exec -t: a terminal" 0 '^exec-tty'
 	t_run ppause $P pause sb1
 	t_expect ppause "podman pause" 0
 	t_run pstate "$RT" --root "$RROOT" state "$($P inspect -f '{{.Id}}' sb1)"
