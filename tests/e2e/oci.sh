@@ -160,11 +160,16 @@ EOF
 	# An engine's network namespace (as netavark or CNI make one: a veth
 	# with the container's address and a default route): podman's
 	# --network ns:PATH hands it over as linux.namespaces' network path.
-	if ip -V 2>/dev/null | grep -q iproute2; then
-		ip netns add sbt && ip link add sbh type veth peer name sbc && ip link set sbc netns sbt &&
-			ip addr add 10.99.0.1/24 dev sbh && ip link set sbh up &&
-			ip -n sbt addr add 10.99.0.2/24 dev sbc && ip -n sbt link set sbc up &&
-			ip -n sbt link set lo up && ip -n sbt route add default via 10.99.0.1
+	# iproute2's (by path: busybox's sh prefers its own applets)
+	IP=
+	for c in /usr/sbin/ip /sbin/ip /usr/bin/ip; do
+		[ -z "$IP" ] && [ -x "$c" ] && "$c" -V 2>/dev/null | grep -q iproute2 && IP=$c
+	done
+	if [ -n "$IP" ]; then
+		$IP netns add sbt && $IP link add sbh type veth peer name sbc && $IP link set sbc netns sbt &&
+			$IP addr add 10.99.0.1/24 dev sbh && $IP link set sbh up &&
+			$IP -n sbt addr add 10.99.0.2/24 dev sbc && $IP -n sbt link set sbc up &&
+			$IP -n sbt link set lo up && $IP -n sbt route add default via 10.99.0.1
 		t_run pnet $P run -d --name sbn --network ns:/run/netns/sbt $IMG httpd -f -p 80 -h /etc
 		t_expect pnet "podman run -d --network ns:PATH (httpd)" 0
 		wait_for 60 sh -c "wget -q -O - http://10.99.0.2/passwd | grep -q root:"
@@ -173,8 +178,8 @@ EOF
 		t_run paddr $P exec sbn sh -c 'ip -4 addr show eth0; ip route'
 		t_expect paddr "the guest's eth0 has the namespace's address and route" 0 'default via 10.99.0.1'
 		$P rm -f sbn >/dev/null 2>&1
-		ip link del sbh 2>/dev/null
-		ip netns del sbt 2>/dev/null
+		$IP link del sbh 2>/dev/null
+		$IP netns del sbt 2>/dev/null
 	else
 		t_skip "--network ns:PATH" "no iproute2 ip here"
 	fi
