@@ -92,6 +92,13 @@ static int set_roots(struct err *e)
 	static char sb[PATH_MAX];
 	if (state_mkdir_p(oci_root, 0700) && errno != EEXIST)
 		return err_sys(e, "--root %s", oci_root);
+	/* trusted as the sandbox state root is: a real directory of ours that
+	 * group and others cannot write */
+	struct stat st;
+	if (lstat(oci_root, &st))
+		return err_sys(e, "--root %s", oci_root);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return err_set(e, "--root %s: not a directory of this user closed to group and others", oci_root);
 	if ((size_t)snprintf(sb, sizeof(sb), "%s/.sandbox", oci_root) >= sizeof(sb))
 		return err_set(e, "--root: too long");
 	if (setenv("SANDBOX_STATE_DIR", sb, 1))
