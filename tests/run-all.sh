@@ -107,7 +107,7 @@ if [ $unit_only = 0 ]; then
 		# their configuration (tests/e2e/oci.sh): those installed.
 		oci_extra=
 		for f in /usr/bin/podman /usr/bin/conmon /etc/containers /usr/bin/containerd /usr/bin/ctr \
-			 /usr/bin/containerd-shim-runc-v2 /usr/sbin/ip; do
+			 /usr/bin/containerd-shim-runc-v2 /usr/sbin/ip /usr/bin/slirp4netns; do
 			[ -e "$f" ] && oci_extra="$oci_extra $f"
 		done
 		named=" ${groups[*]} " rest=
