@@ -179,6 +179,14 @@ bench-boot: all
 bench-io: all
 	bench/io.sh
 
+# bench/snapshot.sh: run --from vs a cold run, snapshot time, clone density
+# and start rate, in one test-host session (natively where KVM boots Linux).
+bench-snapshot: all
+	@mkdir -p $(BUILD)/bench && $(MAKE) -s -f bench/Makefile BUILD=$(BUILD)
+	tests/e2e/prepare.sh $(BUILD)
+	if $(BUILD)/sandbox kvm-check >/dev/null 2>&1; then bench/snapshot.sh $(BUILD); \
+	else KVMHOST_TIMEOUT=1800 tests/kvmhost/run bench/snapshot.sh $(BUILD); fi | tee $(BUILD)/bench/snapshot-results.txt
+
 # Fuzz targets (libFuzzer, clang): tests/fuzz/fuzz_*.c, each linked with the
 # VMM objects built for fuzzing; fuzz_image_*.c link the image tool's code
 # instead (without its main.c). Seeds: tests/fuzz/seeds/<target>/ (read
@@ -190,7 +198,8 @@ fuzz: FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/proto.c common/spec.c common/tar.c common/cp.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
-	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/arch/x86/boot.c
+	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/arch/x86/boot.c \
+	vmm/snapshot/format.c vmm/snapshot/snapshot.c vmm/arch/x86/vcpu_state.c
 FUZZ_IMAGE_SRCS := $(filter-out rootfs/main.c,$(wildcard rootfs/*.c)) common/err.c common/util.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 # A target that #includes an rootfs/*.c (to reach its static functions)
@@ -226,5 +235,5 @@ fuzz: $(FUZZ_BINS)
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all kernels test unit check-asan bench bench-boot bench-io demo fuzz-smoke fuzz clean
+.PHONY: all kernels test unit check-asan bench bench-boot bench-io bench-snapshot demo fuzz-smoke fuzz clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

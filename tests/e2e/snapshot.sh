@@ -85,6 +85,31 @@ t_run from $SB run --rm --from snap1 sh -c 'cat /tmp/file; exit 42'
 t_expect from "run --rm --from SNAP CMD: output and the command's status" 42 '^made-before$'
 n=$(ls "$ST" | wc -l)
 
+# --- --leave-running, and clones on a network of their own ---------------------
+t_run nsrc $R -d --network tap --name nsrc testimg sh -c 'while :; do date +%s >/tmp/tick; echo tick; sleep 1; done'
+t_expect nsrc "run -d --network tap: a networked source" 0 '^[0-9a-f]{16}$'
+wait_for 60 $SB exec nsrc test -s /tmp/tick
+t_run lr $SB snapshot --leave-running nsrc net1
+t_expect lr "snapshot --leave-running" 0 '^net1$'
+a=$($SB exec nsrc cat /tmp/tick); sleep 2; b=$($SB exec nsrc cat /tmp/tick)
+[ -n "$a" ] && [ "$b" -gt "$a" ] && t_pass "the source runs on after --leave-running" || t_fail "the source runs on after --leave-running" "$a $b"
+l1=$($SB logs nsrc | grep -c tick); sleep 2; l2=$($SB logs nsrc | grep -c tick)
+[ "$l2" -gt "$l1" ] && t_pass "its output still reaches its log ($l1 -> $l2 lines)" || t_fail "its output still reaches its log" "$l1 $l2"
+t_run nclone $SB clone -n 2 --name nc net1
+t_expect nclone "clone -n 2 of a networked snapshot" 0 '^[0-9a-f]{16}$'
+for i in 1 2; do
+	$SB exec "nc-$i" sh -c 'ip -4 addr show eth0 | sed -n "s/.*inet \([0-9.]*\).*/\1/p"; cat /sys/class/net/eth0/address' >"$T_OUT/ip$i" 2>&1
+	t_run "ping$i" $SB exec "nc-$i" sh -c 'ping -c 1 -W 3 $(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")'
+	t_expect "ping$i" "clone $i reaches its own gateway" 0 '1 packets received'
+done
+if [ "$(head -1 "$T_OUT/ip1")" != "$(head -1 "$T_OUT/ip2")" ] && [ "$(tail -1 "$T_OUT/ip1")" != "$(tail -1 "$T_OUT/ip2")" ] &&
+	grep -q '^172\.30\.' "$T_OUT/ip1"; then
+	t_pass "clones have their own IP address and MAC ($(tr '\n' ' ' <"$T_OUT/ip1")/ $(tr '\n' ' ' <"$T_OUT/ip2"))"
+else
+	t_fail "clones have their own IP address and MAC" "$(cat "$T_OUT/ip1")" "$(cat "$T_OUT/ip2")"
+fi
+$SB rm -f nc-1 nc-2 nsrc >/dev/null 2>&1
+
 # --- bad snapshots -----------------------------------------------------------
 S1=$SANDBOX_SNAPSHOT_DIR/snap1
 t_run miss $SB run --rm --from nosuch true
@@ -94,6 +119,11 @@ sed 's/^mem_bytes=.*/mem_bytes=1099511627776/' "$S1/meta" >"$SANDBOX_SNAPSHOT_DI
 chmod 600 "$SANDBOX_SNAPSHOT_DIR/big/meta"
 t_run huge $SB run --rm --from big true
 t_one_line_error huge "a clone with more memory than the host" 'memory'
+mkdir -m 700 "$SANDBOX_SNAPSHOT_DIR/theirs"
+sed 's/^uid=.*/uid=4242/' "$S1/meta" >"$SANDBOX_SNAPSHOT_DIR/theirs/meta"
+chmod 600 "$SANDBOX_SNAPSHOT_DIR/theirs/meta"
+t_run theirs $SB run --rm --from theirs true
+t_one_line_error theirs "a clone of another user's snapshot" 'made by uid 4242'
 t_run rm $SB snapshot rm big
 t_expect rm "snapshot rm" 0 '^big$'
 chmod 644 "$S1/vm.state"

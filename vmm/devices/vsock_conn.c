@@ -855,6 +855,8 @@ int conns_restore(struct vsock *vs, const uint8_t *buf, size_t len, struct err *
 	memcpy(&count, buf, 4);
 	if (count > VSOCK_MAX_CONNS || len != 4 + (size_t)count * sizeof(struct conn_snap))
 		return err_set(e, "vsock: snapshot state of %zu bytes for %u connections", len, count);
+	if (count && !vs->dev.active)
+		return err_set(e, "vsock: connections on a device the driver never brought up");
 	bool agent_seen = false;
 	for (uint32_t i = 0; i < count; i++) {
 		struct conn_snap s;

@@ -12,13 +12,16 @@
 #include "format.h"
 
 #define DEV_STATE_MAX (64 * 1024)
+
+_Static_assert(SNAP_MAX_VCPUS == MAX_VCPUS, "snapshot.h's vCPU limit");
+_Static_assert(SNAP_MAX_DEVICES == VM_MAX_VIRTIO, "snapshot.h's device limit");
 #define PAGE 4096
 
 /* What the restoring VM must have made the same way. */
 struct snap_config {
 	uint64_t mem_bytes;
 	uint32_t ncpus, nvirtio;
-	uint32_t device_id[VM_MAX_VIRTIO];
+	uint32_t device_id[SNAP_MAX_DEVICES];
 };
 
 struct snap_vcpu {
@@ -164,7 +167,7 @@ out:
 	return rc;
 }
 
-static int restore_serial(struct vm *vm, const struct snap_rec *rec, struct err *e)
+int snapshot_serial(const struct snap_rec *rec, struct serial_state *u, struct err *e)
 {
 	struct snap_serial ss;
 	if (rec->len != sizeof(ss))
@@ -172,129 +175,142 @@ static int restore_serial(struct vm *vm, const struct snap_rec *rec, struct err 
 	memcpy(&ss, rec->data, sizeof(ss));
 	if (ss.thri_pending > 1 || ss.irq_level > 1)
 		return err_set(e, "snapshot: impossible serial port state");
-	struct serial_state *u = &vm->serial.s;
 	*u = (struct serial_state){ ss.ier, ss.lcr, ss.mcr, ss.lsr, ss.msr, ss.scr, ss.dll, ss.dlm, ss.fcr,
 				    ss.thri_pending != 0, ss.irq_level != 0 };
 	return 0;
 }
 
-int snapshot_restore(struct vm *vm, const uint8_t *file, size_t len, struct err *e)
+int snapshot_virtio(struct virtio_dev *d, const struct snap_rec *rec, struct err *e)
+{
+	struct snap_virtio h;
+	if (rec->len < sizeof(h))
+		return err_set(e, "snapshot: device record of %u bytes", rec->len);
+	memcpy(&h, rec->data, sizeof(h));
+	size_t blen = rec->len - sizeof(h);
+	if (virtio_snap_restore(d, &h.t, e))
+		return -1;
+	if (d->ops->restore) {
+		pthread_mutex_lock(&d->lock);
+		int k = d->ops->restore(d, rec->data + sizeof(h), blen, e);
+		pthread_mutex_unlock(&d->lock);
+		return k;
+	}
+	if (blen)
+		return err_set(e, "snapshot: %s has state this build does not take", d->ops->name);
+	return 0;
+}
+
+int snapshot_parse(const uint8_t *file, size_t len, bool check_crc, const struct snap_expect *x,
+		   struct snap_parsed *p, struct err *e)
 {
 	struct snap_r r;
 	struct snap_rec rec;
-	if (snap_open(&r, file, len, true, e))
+	memset(p, 0, sizeof(*p));
+	if (snap_open(&r, file, len, check_crc, e))
 		return -1;
-	if (strcmp(r.build, snapshot_build_id()))
-		return err_set(e, "the snapshot was made by another sandbox build (%s; this is %s)", r.build,
-			       snapshot_build_id());
-	if (r.cpu_fp != snapshot_cpu_fp(vm))
+	if (x && strcmp(r.build, x->build))
+		return err_set(e, "the snapshot was made by another sandbox build (%s; this is %s)", r.build, x->build);
+	if (x && r.cpu_fp != x->cpu_fp)
 		return err_set(e, "the snapshot was made on a host with another CPU feature set");
 	struct snap_config c;
 	if (snap_find(&r, SNAP_T_CONFIG, sizeof(c), &rec, e))
 		return -1;
 	memcpy(&c, rec.data, sizeof(c));
-	if (c.mem_bytes != vm->mem.size || c.ncpus != vm->ncpus || c.nvirtio != vm->nvirtio)
+	if (c.ncpus < 1 || c.ncpus > SNAP_MAX_VCPUS || c.nvirtio > SNAP_MAX_DEVICES)
+		return err_set(e, "snapshot: %u vCPUs and %u devices", c.ncpus, c.nvirtio);
+	if (x && (c.mem_bytes != x->mem_bytes || c.ncpus != x->ncpus || c.nvirtio != x->nvirtio))
 		return err_set(e, "the snapshot's VM (%llu MiB, %u vCPUs, %u devices) is not this one "
 			       "(%llu MiB, %u vCPUs, %u devices)", (unsigned long long)(c.mem_bytes / MIB), c.ncpus,
-			       c.nvirtio, (unsigned long long)(vm->mem.size / MIB), vm->ncpus, vm->nvirtio);
-	for (unsigned i = 0; i < vm->nvirtio; i++)
-		if (c.device_id[i] != vm->virtio[i].dev->ops->device_id)
+			       c.nvirtio, (unsigned long long)(x->mem_bytes / MIB), x->ncpus, x->nvirtio);
+	for (unsigned i = 0; x && i < c.nvirtio; i++)
+		if (c.device_id[i] != x->device_id[i])
 			return err_set(e, "the snapshot's device %u is of another type", i);
-	bool vcpu_seen[MAX_VCPUS] = { false }, chips = false, serial = false;
-	bool dev_seen[VM_MAX_VIRTIO] = { false };
-	struct snap_vcpu *sv = malloc(sizeof(*sv));
-	if (!sv)
-		return err_oom(e, "snapshot");
-	int rc = -1;
+	p->mem_bytes = c.mem_bytes;
+	p->ncpus = c.ncpus;
+	p->nvirtio = c.nvirtio;
+	memcpy(p->device_id, c.device_id, sizeof(p->device_id));
+	bool configs = false;
 	while (snap_next(&r, &rec)) {
+		uint32_t idx;
 		switch (rec.tag) {
 		case SNAP_T_CONFIG:
+			if (configs)
+				return err_set(e, "snapshot: two configuration records");
+			configs = true;
 			break;
 		case SNAP_T_VCPU:
-			if (rec.len != sizeof(*sv)) {
-				err_set(e, "snapshot: vCPU record of %u bytes", rec.len);
-				goto out;
-			}
-			memcpy(sv, rec.data, sizeof(*sv));
-			if (sv->index >= vm->ncpus || vcpu_seen[sv->index]) {
-				err_set(e, "snapshot: vCPU record %u twice or out of range", sv->index);
-				goto out;
-			}
-			vcpu_seen[sv->index] = true;
-			if (vcpu_state_restore(vm->vcpus[sv->index].fd, &sv->s, e)) {
-				err_wrap(e, "snapshot: vCPU %u", sv->index);
-				goto out;
-			}
+			if (rec.len != sizeof(struct snap_vcpu))
+				return err_set(e, "snapshot: vCPU record of %u bytes", rec.len);
+			memcpy(&idx, rec.data, 4);
+			if (idx >= p->ncpus || p->vcpu[idx].data)
+				return err_set(e, "snapshot: vCPU record %u twice or out of range", idx);
+			p->vcpu[idx] = rec;
 			break;
-		case SNAP_T_CHIPS: {
-			struct vm_chip_state cs;
-			if (rec.len != sizeof(cs) || chips) {
-				err_set(e, "snapshot: interrupt controller record twice or of %u bytes", rec.len);
-				goto out;
-			}
-			memcpy(&cs, rec.data, sizeof(cs));
-			if (vm_chip_restore(vm->vm_fd, &cs, e))
-				goto out;
-			chips = true;
+		case SNAP_T_CHIPS:
+			if (rec.len != sizeof(struct vm_chip_state) || p->chips.data)
+				return err_set(e, "snapshot: interrupt controller record twice or of %u bytes", rec.len);
+			p->chips = rec;
 			break;
-		}
 		case SNAP_T_SERIAL:
-			if (serial || restore_serial(vm, &rec, e)) {
-				if (serial)
-					err_set(e, "snapshot: serial record twice");
-				goto out;
-			}
-			serial = true;
+			if (rec.len != sizeof(struct snap_serial) || p->serial.data)
+				return err_set(e, "snapshot: serial record twice or of %u bytes", rec.len);
+			p->serial = rec;
 			break;
-		case SNAP_T_VIRTIO: {
-			struct snap_virtio h;
-			if (rec.len < sizeof(h)) {
-				err_set(e, "snapshot: device record of %u bytes", rec.len);
-				goto out;
-			}
-			memcpy(&h, rec.data, sizeof(h));
-			if (h.slot >= vm->nvirtio || dev_seen[h.slot]) {
-				err_set(e, "snapshot: device record %u twice or out of range", h.slot);
-				goto out;
-			}
-			dev_seen[h.slot] = true;
-			struct virtio_dev *d = vm->virtio[h.slot].dev;
-			size_t blen = rec.len - sizeof(h);
-			if (virtio_snap_restore(d, &h.t, e))
-				goto out;
-			if (d->ops->restore) {
-				pthread_mutex_lock(&d->lock);
-				int k = d->ops->restore(d, rec.data + sizeof(h), blen, e);
-				pthread_mutex_unlock(&d->lock);
-				if (k)
-					goto out;
-			} else if (blen) {
-				err_set(e, "snapshot: %s has state this build does not take", d->ops->name);
-				goto out;
-			}
+		case SNAP_T_VIRTIO:
+			if (rec.len < sizeof(struct snap_virtio))
+				return err_set(e, "snapshot: device record of %u bytes", rec.len);
+			memcpy(&idx, rec.data, 4);
+			if (idx >= p->nvirtio || p->virtio[idx].data)
+				return err_set(e, "snapshot: device record %u twice or out of range", idx);
+			p->virtio[idx] = rec;
 			break;
-		}
 		default:
-			err_set(e, "snapshot: unknown record %u", rec.tag);
-			goto out;
+			return err_set(e, "snapshot: unknown record %u", rec.tag);
 		}
 	}
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		if (!vcpu_seen[i]) {
-			err_set(e, "snapshot: no state for vCPU %u", i);
-			goto out;
-		}
+	for (unsigned i = 0; i < p->ncpus; i++)
+		if (!p->vcpu[i].data)
+			return err_set(e, "snapshot: no state for vCPU %u", i);
+	for (unsigned i = 0; i < p->nvirtio; i++)
+		if (!p->virtio[i].data)
+			return err_set(e, "snapshot: no state for device %u", i);
+	if (!p->chips.data || !p->serial.data)
+		return err_set(e, "snapshot: no interrupt controller or serial state");
+	return 0;
+}
+
+int snapshot_restore(struct vm *vm, const uint8_t *file, size_t len, struct err *e)
+{
+	struct snap_expect x = { .build = snapshot_build_id(), .cpu_fp = snapshot_cpu_fp(vm),
+				 .mem_bytes = vm->mem.size, .ncpus = vm->ncpus, .nvirtio = vm->nvirtio };
 	for (unsigned i = 0; i < vm->nvirtio; i++)
-		if (!dev_seen[i]) {
-			err_set(e, "snapshot: no state for device %u", i);
-			goto out;
-		}
-	if (!chips || !serial) {
-		err_set(e, "snapshot: no interrupt controller or serial state");
+		x.device_id[i] = vm->virtio[i].dev->ops->device_id;
+	struct snap_parsed *p = malloc(sizeof(*p));
+	struct snap_vcpu *sv = malloc(sizeof(*sv));
+	int rc = -1;
+	if (!p || !sv) {
+		err_oom(e, "snapshot");
 		goto out;
 	}
+	if (snapshot_parse(file, len, true, &x, p, e))
+		goto out;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		memcpy(sv, p->vcpu[i].data, sizeof(*sv));
+		if (vcpu_state_restore(vm->vcpus[i].fd, &sv->s, e)) {
+			err_wrap(e, "snapshot: vCPU %u", i);
+			goto out;
+		}
+	}
+	struct vm_chip_state cs;
+	memcpy(&cs, p->chips.data, sizeof(cs));
+	if (vm_chip_restore(vm->vm_fd, &cs, e) || snapshot_serial(&p->serial, &vm->serial.s, e))
+		goto out;
+	for (unsigned i = 0; i < vm->nvirtio; i++)
+		if (snapshot_virtio(vm->virtio[i].dev, &p->virtio[i], e))
+			goto out;
 	rc = 0;
 out:
+	free(p);
 	free(sv);
 	return rc;
 }

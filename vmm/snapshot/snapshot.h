@@ -8,10 +8,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format.h"
 #include "util.h"
 
 struct vm;
 struct vcpu_state;
+struct serial_state;
+struct virtio_dev;
+
+#define SNAP_MAX_VCPUS 32       /* MAX_VCPUS */
+#define SNAP_MAX_DEVICES 16     /* VM_MAX_VIRTIO */
+
+/* What the loading VMM expects of a snapshot. */
+struct snap_expect {
+	const char *build;
+	uint32_t cpu_fp;
+	uint64_t mem_bytes;
+	unsigned ncpus, nvirtio;
+	uint32_t device_id[SNAP_MAX_DEVICES];
+};
+
+/* A snapshot checked as far as it can be without a VM: the header, the
+ * checksum, every record's size, none missing, none twice, none unknown,
+ * indices in range. Records point into the file. */
+struct snap_parsed {
+	uint64_t mem_bytes;
+	unsigned ncpus, nvirtio;
+	uint32_t device_id[SNAP_MAX_DEVICES];
+	struct snap_rec vcpu[SNAP_MAX_VCPUS];
+	struct snap_rec chips, serial;
+	struct snap_rec virtio[SNAP_MAX_DEVICES];
+};
+
+/* X NULL: take the file's own configuration (fuzzing, inspection). */
+int snapshot_parse(const uint8_t *file, size_t len, bool check_crc, const struct snap_expect *x,
+		   struct snap_parsed *p, struct err *e);
+/* One serial record into U, checked. */
+int snapshot_serial(const struct snap_rec *rec, struct serial_state *u, struct err *e);
+/* One device record into D (its transport state, then its own). */
+int snapshot_virtio(struct virtio_dev *d, const struct snap_rec *rec, struct err *e);
 
 /* The VMM build a snapshot must come from, and the host CPU's
  * fingerprint (its supported CPUID, as KVM reports it). */

@@ -14,15 +14,13 @@ static uint32_t msr_count;
 
 int vcpu_state_msr_list(int kvm_fd, struct err *e)
 {
-	struct {
-		struct kvm_msr_list l;
-		uint32_t idx[1024];
-	} req = { .l.nmsrs = 1024 };
-	if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &req))
+	/* struct kvm_msr_list: u32 nmsrs, then the indices */
+	uint32_t req[1 + 1024] = { 1024 };
+	if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, req))
 		return err_sys(e, "KVM_GET_MSR_INDEX_LIST");
 	msr_count = 0;
-	for (uint32_t i = 0; i < req.l.nmsrs && i < 1024 && msr_count < VCPU_STATE_MAX_MSRS; i++)
-		msr_index[msr_count++] = req.idx[i];
+	for (uint32_t i = 0; i < req[0] && i < 1024 && msr_count < VCPU_STATE_MAX_MSRS; i++)
+		msr_index[msr_count++] = req[1 + i];
 	return 0;
 }
 
@@ -32,15 +30,15 @@ static int save_msrs(int fd, struct vcpu_state *s, struct err *e)
 {
 	s->nmsrs = 0;
 	for (uint32_t i = 0; i < msr_count; i++) {
-		struct {
-			struct kvm_msrs h;
-			struct kvm_msr_entry ent;
-		} one = { .h.nmsrs = 1, .ent.index = msr_index[i] };
-		int r = ioctl(fd, KVM_GET_MSRS, &one);
+		/* struct kvm_msrs (u32 nmsrs, u32 pad) and one entry */
+		uint64_t one[1 + sizeof(struct kvm_msr_entry) / 8] = { 1 };
+		struct kvm_msr_entry ent = { .index = msr_index[i] };
+		memcpy(one + 1, &ent, sizeof(ent));
+		int r = ioctl(fd, KVM_GET_MSRS, one);
 		if (r < 0)
 			return err_sys(e, "KVM_GET_MSRS");
 		if (r == 1)
-			s->msrs[s->nmsrs++] = one.ent;
+			memcpy(&s->msrs[s->nmsrs++], one + 1, sizeof(ent));
 	}
 	return 0;
 }
@@ -54,7 +52,7 @@ int vcpu_state_save(int fd, struct vcpu_state *s, struct err *e)
 		return err_sys(e, "KVM_GET_REGS");
 	if (ioctl(fd, KVM_GET_SREGS, &s->sregs))
 		return err_sys(e, "KVM_GET_SREGS");
-	if (ioctl(fd, KVM_GET_XSAVE, &s->xsave))
+	if (ioctl(fd, KVM_GET_XSAVE, s->xsave))
 		return err_sys(e, "KVM_GET_XSAVE");
 	if (ioctl(fd, KVM_GET_XCRS, &s->xcrs))
 		return err_sys(e, "KVM_GET_XCRS");
@@ -79,7 +77,7 @@ int vcpu_state_restore(int fd, const struct vcpu_state *s, struct err *e)
 		return err_sys(e, "KVM_SET_REGS");
 	if (ioctl(fd, KVM_SET_SREGS, &s->sregs))
 		return err_sys(e, "KVM_SET_SREGS");
-	if (ioctl(fd, KVM_SET_XSAVE, &s->xsave))
+	if (ioctl(fd, KVM_SET_XSAVE, s->xsave))
 		return err_sys(e, "KVM_SET_XSAVE");
 	/* A host CPU without XSAVE reports no XCRs and takes none. */
 	if (s->xcrs.nr_xcrs > KVM_MAX_XCRS)
@@ -90,12 +88,12 @@ int vcpu_state_restore(int fd, const struct vcpu_state *s, struct err *e)
 		return err_sys(e, "KVM_SET_DEBUGREGS");
 	if (ioctl(fd, KVM_SET_LAPIC, &s->lapic))
 		return err_sys(e, "KVM_SET_LAPIC");
-	struct kvm_msrs *m = malloc(sizeof(*m) + s->nmsrs * sizeof(struct kvm_msr_entry));
+	/* struct kvm_msrs: u32 nmsrs, u32 pad, the entries */
+	uint64_t *m = calloc(1 + s->nmsrs * sizeof(struct kvm_msr_entry) / 8, 8);
 	if (!m)
 		return err_oom(e, "vCPU state");
-	m->nmsrs = s->nmsrs;
-	m->pad = 0;
-	memcpy(m->entries, s->msrs, s->nmsrs * sizeof(struct kvm_msr_entry));
+	m[0] = s->nmsrs;
+	memcpy(m + 1, s->msrs, s->nmsrs * sizeof(struct kvm_msr_entry));
 	int r = ioctl(fd, KVM_SET_MSRS, m);
 	free(m);
 	if (r < 0)

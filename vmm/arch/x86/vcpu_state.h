@@ -14,7 +14,9 @@
 struct vcpu_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	struct kvm_xsave xsave;
+	/* struct kvm_xsave's 4 KiB region (its newer header ends in a
+	 * flexible array: kept as bytes here, KVM_GET_XSAVE fills 4 KiB) */
+	uint32_t xsave[1024];
 	struct kvm_xcrs xcrs;
 	struct kvm_lapic_state lapic;
 	struct kvm_mp_state mp;
