@@ -31,12 +31,13 @@ P="podman --root $W/storage --runroot $W/run --storage-driver vfs"
 tar -C build/images/busybox -cf "$W/busybox.tar" . && $P load -i "$W/busybox.tar" >/dev/null 2>&1 ||
 	{ echo "bench: podman load failed" >&2; exit 1; }
 now() { cut -d' ' -f1 /proc/uptime; }
-# crun without host cgroups: on cgroup v2 it makes a BPF device filter,
-# which the test host's kernel lacks (sandbox-runtime makes none on the
-# host: the container's cgroup is in the guest).
+# crun without host cgroups (on cgroup v2 it makes a BPF device filter)
+# and with a tmpfs for /dev/mqueue: the test host's kernel has neither BPF
+# nor POSIX message queues (sandbox-runtime needs neither on the host: the
+# container's cgroup and mounts are in the guest).
 one() { # one RUNTIME: seconds of one podman run --rm IMG true
 	flags=
-	[ "$1" = crun ] && flags=--cgroups=disabled
+	[ "$1" = crun ] && flags="--cgroups=disabled --mount type=tmpfs,destination=/dev/mqueue"
 	t0=$(now)
 	$P run --rm --network none $flags --runtime "$1" localhost/latest:latest true >"$W/out" 2>&1 ||
 		{ sed 's/^/# /' "$W/out" >&2; echo fail; return; }
