@@ -234,11 +234,6 @@ EOF
 	t_expect chi "ctr run --rm --runc-binary sandbox-runtime echo hi" 0 '^hi$'
 	t_run c42 $C run --rm --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c2 sh -c 'exit 42'
 	t_expect c42 "ctr run: exit status 42" 42
-	# the runc shim's options as a file (what a containerd config's runtime
-	# options hold): BinaryName and Root
-	printf 'BinaryName = "%s"\nRoot = "%s"\n' "$RT" "$RROOT" >"$W/ctrd/runc-options.toml"
-	t_run cbin $C run --rm --runtime io.containerd.runc.v2 --runtime-config-path "$W/ctrd/runc-options.toml" "$CIMG" c4 echo via-binaryname
-	t_expect cbin "ctr run with the shim's options BinaryName and Root from a file" 0 '^via-binaryname$'
 	$C run -d --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c3 sh -c 'while :; do sleep 1; done' >/dev/null 2>&1
 	wait_for 60 sh -c "$C task ls | grep c3 | grep -q RUNNING"
 	t_run cexec $C task exec --exec-id e1 c3 echo exec-ok
