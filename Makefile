@@ -11,14 +11,14 @@ LDLIBS   += -lpthread -lseccomp -lm
 
 # The sandbox binary: the command line and owner (cli/), the VMM (vmm/)
 # and the library every host program links (common/).
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/cp.c common/err.c common/proto.c common/spec.c common/tar.c common/util.c
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/cp.c common/err.c common/mke2fs.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/util.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HOST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-all: $(BUILD)/sandbox $(BUILD)/sandbox-runtime $(BUILD)/sandbox-image $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
+all: $(BUILD)/sandbox $(BUILD)/sandbox-runtime $(BUILD)/sandbox-image $(BUILD)/sandbox-attacker $(BUILD)/guest-init $(BUILD)/guest-initramfs.cpio $(BUILD)/test-initramfs.cpio kernels $(UNIT_BINS) $(HOST_TOOLS) images
 
 # The VMM links statically (sanitizer builds cannot): no dynamic loader at
 # start, and only the libc pages it uses are resident — measured in the
@@ -49,10 +49,16 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) $(SANDBOX_INC) -c -o $@ $<
 
 # guest-init is static: the initramfs holds nothing else.
-$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/err.c common/err.h common/proto.c common/proto.h common/spec.c common/spec.h common/tar.c common/tar.h common/cp.c common/cp.h \
+$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/err.c common/err.h common/proto.c common/proto.h common/spec.c common/spec.h common/tar_read.c common/tar_write.c common/tar.h common/tar_int.h common/cp.c common/cp.h \
 		$(BUILD)/gen/seccomp_default.h
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/proto.c common/spec.c common/tar.c
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c
+
+# The program `sandbox audit` runs inside each sandbox (docs/audit.md):
+# static, so any image can run it.
+$(BUILD)/sandbox-attacker: attacker/attacker.c
+	@mkdir -p $(BUILD)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
 
 # The container's seccomp filter, compiled here with libseccomp into the BPF
 # program guest-init loads (guest-init/gen/seccomp-bpf.c says why).
@@ -67,9 +73,10 @@ $(BUILD)/gen/seccomp_default.h: $(BUILD)/gen/seccomp-bpf
 # runs it.
 IMAGE_SRCS := $(wildcard rootfs/*.c)
 IMAGE_LIBS := -larchive -ljson-c -lcrypto
-$(BUILD)/sandbox-image: $(IMAGE_SRCS) $(wildcard rootfs/*.h) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
+IMAGE_COMMON := $(BUILD)/obj/common/err.o $(BUILD)/obj/common/mke2fs.o $(BUILD)/obj/common/util.o
+$(BUILD)/sandbox-image: $(IMAGE_SRCS) $(wildcard rootfs/*.h) $(IMAGE_COMMON)
 	@mkdir -p $(BUILD)
-	$(if $(IMAGE_SRCS),$(CC) $(CFLAGS) -Irootfs -o $@ $(IMAGE_SRCS) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o $(IMAGE_LIBS),@echo "no rootfs/ sources yet")
+	$(if $(IMAGE_SRCS),$(CC) $(CFLAGS) -Irootfs -o $@ $(IMAGE_SRCS) $(IMAGE_COMMON) $(IMAGE_LIBS),@echo "no rootfs/ sources yet")
 
 $(BUILD)/guest-initramfs.cpio: $(BUILD)/guest-init
 	rm -rf $(BUILD)/initramfs-root && mkdir -p $(BUILD)/initramfs-root/dev $(BUILD)/initramfs-root/proc $(BUILD)/initramfs-root/sys
@@ -130,9 +137,9 @@ $(BUILD)/images/testimg/index.json: rootfs/mklayout.py $(BUSYBOX) $(GUEST_TOOLS)
 # Unit tests of the image tool (tests/unit/test_image_*.c): linked with
 # rootfs/*.c but main.c, not with the VMM objects.
 IMAGE_LIB_SRCS := $(filter-out rootfs/main.c,$(IMAGE_SRCS))
-$(BUILD)/tests/test_image_%: tests/unit/test_image_%.c $(IMAGE_LIB_SRCS) $(wildcard rootfs/*.h) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
+$(BUILD)/tests/test_image_%: tests/unit/test_image_%.c $(IMAGE_LIB_SRCS) $(wildcard rootfs/*.h) $(IMAGE_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Irootfs -Itests/unit -o $@ $< $(IMAGE_LIB_SRCS) $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o $(IMAGE_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -Irootfs -Itests/unit -o $@ $< $(IMAGE_LIB_SRCS) $(IMAGE_COMMON) $(IMAGE_LIBS) -lcmocka
 .PHONY: images
 # ---- end of embedded images ----
 
@@ -196,15 +203,19 @@ bench-snapshot: all
 fuzz-smoke: FUZZ_SECONDS ?= 20
 fuzz: FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/proto.c common/spec.c common/tar.c common/cp.c \
+FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/cp.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
 	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/arch/x86/boot.c \
 	vmm/snapshot/format.c vmm/snapshot/snapshot.c vmm/arch/x86/vcpu_state.c
-FUZZ_IMAGE_SRCS := $(filter-out rootfs/main.c,$(wildcard rootfs/*.c)) common/err.c common/util.c
+FUZZ_IMAGE_SRCS := $(filter-out rootfs/main.c,$(wildcard rootfs/*.c)) common/err.c common/mke2fs.c common/util.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 # A target that #includes an rootfs/*.c (to reach its static functions)
 # names it in FUZZ_IMAGE_INCLUDED so it is not linked twice.
 build-fuzz/fuzz_image_manifest: FUZZ_IMAGE_INCLUDED = rootfs/source.c
+# sandbox audit's verdicts and reports over evidence from inside a sandbox.
+build-fuzz/fuzz_audit: tests/fuzz/fuzz_audit.c cli/audit_catalogue.c cli/audit_report.c cli/audit.h common/err.c
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Icli -o $@ $< cli/audit_catalogue.c cli/audit_report.c common/err.c
 build-fuzz/fuzz_image_%: tests/fuzz/fuzz_image_%.c $(FUZZ_IMAGE_SRCS) $(wildcard rootfs/*.h common/err.h common/util.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Irootfs -o $@ $< \

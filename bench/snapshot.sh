@@ -6,10 +6,12 @@
 #     sandbox: restore, exec true, clean up), spawn -> exit (stamp), with the
 #     restored VM's first KVM_RUN (first_run_ms, from the VMM's timings).
 #  2. `sandbox snapshot` of an idle 128 MiB sandbox, RUNS_SNAP times.
-#  3. Idle density: COLD sandboxes started cold, then CLONES clones of one
-#     snapshot; for each set the time from its first start until every one
-#     printed (its log), MemAvailable's drop and the PSS of the owner and
-#     VMM processes, per sandbox.
+#  3. Idle density: COLD idle sandboxes (busybox sleep) started cold, then
+#     CLONES clones of a snapshot of one (`sandbox clone -n`, which returns
+#     once every clone is restored and took its identity); for each set the
+#     time from its first start until every one answered a `sandbox exec ID
+#     true` (ready for work), MemAvailable's drop and the PSS of the owner
+#     and VMM processes, per sandbox.
 # Output: a table on stdout. Ratios matter, absolutes under TCG do not.
 #   bench/snapshot.sh [BUILD_DIR]
 set -u
@@ -40,8 +42,8 @@ now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 [ -x "$STAMP" ] || make -s -f bench/Makefile BUILD="$B" || exit 2
 "$B/sandbox-image" runconf busybox >/dev/null || { say "no busybox image (tests/e2e/prepare.sh $B)"; exit 2; }
 
-# the snapshot every clone comes from: an idle sandbox that says it is up
-"$SB" run -d --name src busybox sh -c 'while :; do echo up; sleep 1; done' >/dev/null || exit 1
+# the snapshot every clone comes from: an idle sandbox
+"$SB" run -d --name src busybox sleep 100000 >/dev/null || exit 1
 for i in $(seq 100); do "$SB" exec src true >/dev/null 2>&1 && break; sleep 0.2; done
 "$SB" snapshot src snap >/dev/null || { say "snapshot failed"; exit 1; }
 "$SB" rm -f src >/dev/null 2>&1
@@ -53,16 +55,17 @@ one() { # one cold|from: exit_ms
 	case $1 in
 	cold) "$STAMP" --timeout 120 -- "$SB" run --rm busybox true >/dev/null 2>"$err" ;;
 	from) SANDBOX_TIMINGS=1 "$STAMP" --timeout 120 -- "$SB" run --rm --from snap true >/dev/null 2>"$err"
-	      first="$first $(grep '^sandbox-timings:' "$err" | tail -n 1 | sed -n 's/.*first_run_ms=\([^ ]*\).*/\1/p')" ;;
+	      grep '^sandbox-restore-timings:' "$err" | tail -n 1 | sed -n 's/.*first_run_ms=\([^ ]*\).*/\1/p' >>"$W/first" ;;
 	esac
 	[ "$(field "$err" status)" = 0 ] || { say "$1 failed: $(grep -v '^stamp:' "$err" | tail -n 2)"; echo -1; return; }
 	field "$err" exit_ms
 }
-one cold >/dev/null; one from >/dev/null; first=""      # warm-up
+one cold >/dev/null; one from >/dev/null; rm -f "$W/first"      # warm-up
 for r in $(seq "$RUNS"); do
 	if [ $((r % 2)) = 1 ]; then cold="$cold $(one cold)"; from="$from $(one from)"
 	else from="$from $(one from)"; cold="$cold $(one cold)"; fi
 done
+first=$(tr '\n' ' ' <"$W/first" 2>/dev/null)
 mc=$(echo "$cold" | median) mf=$(echo "$from" | median) m1=$(echo "$first" | median)
 
 # ---- 2. snapshot time ------------------------------------------------------------
@@ -84,16 +87,20 @@ density() { # density cold|clone N: "n secs avail_drop_kib pss_kib"
 	base=$(mem_avail_kib) t0=$(now_ms)
 	if [ "$kind" = cold ]; then
 		for i in $(seq "$n"); do
-			ids+=( "$("$SB" run -d --rm busybox sh -c 'while :; do echo up; sleep 1; done' 2>>"$W/derr")" )
+			ids+=( "$("$SB" run -d --rm busybox sleep 100000 2>>"$W/derr")" )
 		done
 	else
 		mapfile -t ids < <("$SB" clone -n "$n" snap 2>>"$W/derr")
 	fi
-	for i in $(seq 600); do
-		up=0
-		for id in "${ids[@]}"; do grep -qs '^up' "$SANDBOX_STATE_DIR/$id/log" && up=$((up + 1)); done
+	# ready: answers an exec (each asked until it does, in turn)
+	local -A ready=()
+	up=0
+	for i in $(seq 100); do
+		for id in "${ids[@]}"; do
+			[ -n "${ready[$id]:-}" ] && continue
+			"$SB" exec "$id" true >/dev/null 2>&1 && { ready[$id]=1; up=$((up + 1)); }
+		done
 		[ "$up" = "$n" ] && break
-		sleep 0.2
 	done
 	t1=$(now_ms)
 	sleep 3
@@ -118,9 +125,9 @@ printf '%-44s %10s\n' "run --rm --from SNAP true (ms)" "$mf"
 printf '%-44s %10s   target <= 0.1\n' "  ratio from/cold" "$(ratio "$mf" "$mc")"
 printf '%-44s %10s\n' "  spawn -> restored VM's first KVM_RUN (ms)" "$m1"
 printf '%-44s %10s   (memory file %s KiB on disk, of 128 MiB)\n' "snapshot of an idle 128 MiB sandbox (ms)" "$ms" "${du_k:-?}"
-printf '%-44s %10s\n' "cold idle sandboxes up" "$cn/$COLD in ${cs}s ($(rate "$cn" "$cs")/s)"
+printf '%-44s %10s\n' "cold idle sandboxes ready" "$cn/$COLD in ${cs}s ($(rate "$cn" "$cs")/s)"
 printf '%-44s %10s\n' "  per sandbox: MemAvailable drop, PSS (MiB)" "$(per "$ca" "$cn"), $(per "$cp" "$cn")"
-printf '%-44s %10s\n' "clones up" "$kn/$CLONES in ${ks}s ($(rate "$kn" "$ks")/s)"
+printf '%-44s %10s\n' "clones ready" "$kn/$CLONES in ${ks}s ($(rate "$kn" "$ks")/s)"
 printf '%-44s %10s\n' "  per clone: MemAvailable drop, PSS (MiB)" "$(per "$ka" "$kn"), $(per "$kp" "$kn")"
 printf '%-44s %10s   target <= 0.3\n' "  memory per clone / per cold sandbox" "$(ratio "$(per "$ka" "$kn")" "$(per "$ca" "$cn")")"
 printf '%-44s %10s   target >= 10\n' "  clone start rate / cold start rate" "$(ratio "$(rate "$kn" "$ks")" "$(rate "$cn" "$cs")")"

@@ -31,6 +31,9 @@
 
 #define DEFAULT_MAX_BYTES (10 * GIB)
 #define DEFAULT_MAX_ENTRIES 1000000ULL
+/* The pipe between the tar end and the relay thread (64 KiB by default):
+ * the writer splices a file's pages in, the relay reads 32 KiB frames. */
+#define CP_PIPE_SZ (1024 * 1024)
 
 struct cp_opts {
 	bool archive, follow;
@@ -219,6 +222,8 @@ static int cp_in(const struct cp_opts *o, const struct sandbox_state *s, const c
 	int p[2] = { 0, -1 };
 	if (!from_stdin && pipe2(p, O_CLOEXEC))
 		return err_sys(e, "cp: pipe");
+	if (!from_stdin)
+		fcntl(p[1], F_SETPIPE_SZ, CP_PIPE_SZ);
 	static struct exec_stream xs;
 	if (exec_stream_start(&xs, s, &x, p[0], from_stdin ? 1 : 1, errfd, e)) {
 		if (p[1] >= 0)
@@ -299,6 +304,7 @@ static int cp_out(const struct cp_opts *o, const struct sandbox_state *s, const 
 	int p[2];
 	if (pipe2(p, O_CLOEXEC))
 		return err_sys(e, "cp: pipe");
+	fcntl(p[1], F_SETPIPE_SZ, CP_PIPE_SZ);
 	static struct exec_stream xs;
 	if (exec_stream_start(&xs, s, &x, -1, p[1], errfd, e)) {
 		close(p[0]);

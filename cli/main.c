@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "exec.h"
 #include "lifecycle.h"
 #include "run.h"
@@ -29,6 +30,7 @@ static void usage(FILE *f)
 		"  run        run a command in a new sandbox (sandbox run --help)\n"
 		"  exec       run a command in a running sandbox (sandbox exec --help)\n"
 		"  cp         copy files into or out of a running sandbox (sandbox cp --help)\n"
+		"  audit      run the attack catalogue against every isolation here (see below)\n"
 		"  pause, resume, snapshot, clone: see below\n"
 		"  ps, kill, stop, logs, rm, inspect, check: see below\n"
 		"  vm         boot a kernel in a microVM (the VMM)\n"
@@ -39,6 +41,7 @@ static void usage(FILE *f)
 		"of at least 4 digits, or the --name)\n");
 	exec_usage(f);
 	cp_usage(f);
+	audit_usage(f);
 	lifecycle_usage(f);
 	snapshot_usage(f);
 	vmm_usage(f);
@@ -99,7 +102,7 @@ int main(int argc, char **argv)
 		{ "ps", cmd_ps }, { "kill", cmd_kill }, { "stop", cmd_stop }, { "logs", cmd_logs },
 		{ "rm", cmd_rm }, { "inspect", cmd_inspect }, { "check", cmd_check }, { "exec", cmd_exec },
 		{ "cp", cmd_cp }, { "pause", cmd_pause }, { "resume", cmd_resume }, { "snapshot", cmd_snapshot },
-		{ "clone", cmd_clone },
+		{ "clone", cmd_clone }, { "audit", cmd_audit },
 	};
 	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
 		if (!strcmp(cmd, lifecycle[i].name))

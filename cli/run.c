@@ -181,6 +181,33 @@ static int record_vm(const struct run_opts *o, const struct runconf *rc, const s
 	return vm_record_write(path, &r, e);
 }
 
+/* -d: tell the caller waiting in the foreground that we run. */
+static void say_started(int *fd)
+{
+	if (*fd < 0)
+		return;
+	if (write(*fd, "s", 1) < 0) {
+		/* the caller is gone: run anyway */
+	}
+	close(*fd);
+	*fd = -1;
+}
+
+/* A clone is started once its guest took its new identity (the VMM
+ * writes a byte on READY): before that it takes no exec. 0, or -1 if the
+ * VMM ended first or did not get there in time. */
+static int wait_restored(int ready, struct err *e)
+{
+	struct pollfd p = { .fd = ready, .events = POLLIN };
+	int r;
+	while ((r = poll(&p, 1, 120000)) < 0 && errno == EINTR)
+		;
+	uint8_t b;
+	if (r > 0 && read(ready, &b, 1) == 1)
+		return 0;
+	return err_set(e, r == 0 ? "the clone did not resume within 120 s" : "the clone's VMM ended before it resumed");
+}
+
 int cmd_run(int argc, char **argv, uint64_t start)
 {
 	static struct run_opts o;
@@ -325,6 +352,7 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 	uint64_t t_storage = now_ns();
 
 	/* -d: the owner goes on in the background; the caller gets the id. */
+	int started = -1;
 	if (o->detach) {
 		int p[2];
 		if (pipe2(p, O_CLOEXEC)) {
@@ -358,10 +386,9 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 		s.pid = getpid();
 		s.pid_start = state_proc_start(s.pid);
 		state_write(&s, ep);
-		if (write(p[1], "s", 1) < 0) {
-			/* the caller is gone: run anyway */
-		}
-		close(p[1]);
+		started = p[1];
+		if (!o->from)    /* a clone has started once it is restored (below) */
+			say_started(&started);
 	}
 
 	/* Host directories as volumes: in the VM one virtiofsd each, started
@@ -406,6 +433,12 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 			done[0] = done[1] = -1;
 		}
 	}
+	int ready[2] = { -1, -1 };
+	if (o->from && pipe2(ready, O_CLOEXEC)) {
+		fs_daemons_stop(&fsd);
+		state_remove(s.id);
+		return err_set(ep, "pipe: %s", strerror(errno));
+	}
 	if (o->tty)
 		cli_tty_raw();
 	fflush(NULL);
@@ -426,12 +459,16 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		if (done[0] >= 0)
 			close(done[0]);
-		int st = vm_child_main(o, &rc, s.id, s.net, &spec, start, done[1]);
+		if (ready[0] >= 0)
+			close(ready[0]);
+		int st = vm_child_main(o, &rc, s.id, s.net, &spec, start, done[1], ready[1]);
 		fflush(NULL);
 		_exit(st);
 	}
 	if (done[1] >= 0)
 		close(done[1]);
+	if (ready[1] >= 0)
+		close(ready[1]);
 	if (o->gate_fd >= 0) {
 		close(o->gate_fd);      /* the VMM's now: start fails once it is gone */
 		o->gate_fd = -1;
@@ -478,7 +515,18 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 	}
 	uint64_t t_forked = now_ns();
 	int status;
-	if (o->from && o->ncmd) {
+	if (o->from && wait_restored(ready[0], ep)) {
+		int st;
+		kill(child, SIGKILL);
+		while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+			;
+		/* the VMM said why (its stderr is ours); else we do */
+		status = WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : cli_report(ep);
+		close(ready[0]);
+		close(started);
+		started = -1;
+	} else if (o->from && o->ncmd) {
+		close(ready[0]);
 		/* run --from SNAP CMD: CMD in the clone, then the clone goes */
 		status = exec_command(&s, o->cmd, o->ncmd, o->interactive, o->tty, ep);
 		int st;
@@ -486,11 +534,19 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 			/* the VMM failed first (it said why): its status */
 			status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		} else {
+			/* Its tap goes with it: wait for that; otherwise the kernel's
+			 * teardown of the VM need not hold up the caller. */
 			kill(child, SIGKILL);
-			while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			while (s.net && waitpid(child, NULL, 0) < 0 && errno == EINTR)
 				;
 		}
+		if (getenv("SANDBOX_TIMINGS"))
+			fprintf(stderr, "sandbox-from-timings: forked_ms=%.3f done_ms=%.3f\n",
+				(double)(t_forked - start) * 1e-6, (double)(now_ns() - start) * 1e-6);
 	} else {
+		if (ready[0] >= 0)
+			close(ready[0]);
+		say_started(&started);
 		status = wait_child(child, done[0], o, &set, ep);
 	}
 	cli_tty_restore();

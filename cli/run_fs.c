@@ -11,10 +11,14 @@
  *  - its own sandbox, -o sandbox=namespace: new mount, PID and network
  *    namespaces, pivot_root into DIR (the only host tree it can reach
  *    then), its seccomp allowlist and a reduced capability set;
+ *  - an unprivileged uid where the export permits: DIR owned by a user
+ *    who can reach it gets a daemon running as that user, the root of a
+ *    user namespace of its own that maps nothing else (fs_ids_of);
+ *    a root-owned DIR keeps a root daemon (its files keep their owners);
  *  - its vhost-user socket in the sandbox's socket directory
- *    (ROOT/<id>/sock), which the VMM connects to before its jail.
- * It runs as root: the guest's files keep their owners (chown, setuid
- * of the file server) and the namespace sandbox needs it.
+ *    (ROOT/<id>/sock), made and listened on here and handed over (--fd):
+ *    the VMM connects to it before its jail, the daemon needs no access
+ *    to the state directory.
  *
  * On a host whose root is an initramfs (the nested test host) pivot_root
  * is refused; there the daemon's namespace first gets a recursive bind of
@@ -25,6 +29,7 @@
  * for :ro) beneath the container's root instead (run_host.c). */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <sched.h>
@@ -34,8 +39,11 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,8 +51,6 @@
 #include "jail/jail.h"
 #include "run_impl.h"
 #include "state.h"
-
-#define DAEMON_WAIT_MS 5000
 
 bool volume_is_dir(const char *vol)
 {
@@ -61,70 +67,267 @@ const char *virtiofsd_path(void)
 	return p && *p ? p : VIRTIOFSD_DEFAULT;
 }
 
-/* In the daemon's child: its mount namespace, then exec. Returns only on
- * failure (the message on stderr, which is the daemon's log). */
-static void daemon_exec(const char *dir, bool ro, const char *sock)
+/* Who the daemon runs as. The export's owner when that is not root and
+ * it can reach DIR (every directory above it searchable to it: virtiofsd
+ * opens DIR by its path): in a user namespace of its own whose root (uid
+ * and gid 0, the ids virtiofsd's file server works as) is that owner on
+ * the host, with DIR's group (nogroup when that is root's). Its
+ * capabilities are then the namespace's: they act on files of that owner
+ * and group alone, never on root's or anyone else's. Otherwise the daemon
+ * is root (the guest's files keep their owners). */
+#define FS_NOGROUP 65534
+struct fs_ids {
+	bool unpriv;
+	uid_t uid;
+	gid_t gid;
+};
+
+static bool searchable(const struct stat *st, uid_t uid, gid_t gid)
 {
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		fprintf(stderr, "sandbox: virtiofsd: mount namespace: %s\n", strerror(errno));
-		return;
+	if (st->st_uid == uid)
+		return st->st_mode & S_IXUSR;
+	if (st->st_gid == gid)
+		return st->st_mode & S_IXGRP;
+	return st->st_mode & S_IXOTH;
+}
+
+/* DIR: absolute, resolved (realpath). */
+static int fs_ids_of(const char *dir, struct fs_ids *ids, struct err *e)
+{
+	struct stat st;
+	if (stat(dir, &st))
+		return err_sys(e, "%s", dir);
+	ids->uid = st.st_uid;
+	ids->gid = st.st_gid ? st.st_gid : FS_NOGROUP;
+	ids->unpriv = st.st_uid != 0;
+	char up[PATH_MAX];
+	snprintf(up, sizeof(up), "%s", dir);
+	for (char *slash = strrchr(up, '/'); ids->unpriv && slash; slash = strrchr(up, '/')) {
+		slash[slash == up] = '\0';   /* the parent; "/" last */
+		if (stat(up, &st))
+			return err_sys(e, "%s", up);
+		ids->unpriv = searchable(&st, ids->uid, ids->gid);
+		if (slash == up)
+			break;
 	}
+	return 0;
+}
+
+/* The child's report to the owner (its pipe is close-on-exec: end of file
+ * without a report means virtiofsd was exec'd): 'u' once it is in its
+ * user namespace (the owner then writes its maps and answers on the other
+ * pipe), or 'E' and the reason it gives up. */
+static void child_fail(int rep, const char *what, int errnum)
+{
+	char msg[400];
+	int n = snprintf(msg, sizeof(msg), "E%s: %s", what, strerror(errnum));
+	if (n >= (int)sizeof(msg))
+		n = (int)sizeof(msg) - 1;
+	if (n > 0 && write(rep, msg, (size_t)n) < 0) {
+		/* the owner is gone */
+	}
+	_exit(127);
+}
+
+/* The daemon's mount namespace: DIR a plain bind of itself, nosuid,
+ * nodev, read-only for :ro. */
+static void child_mounts(const char *dir, bool ro, int rep)
+{
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		child_fail(rep, "mount namespace", errno);
 	struct statfs sf;
 	if (statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC)) {
 		/* An initramfs root: give pivot_root a root with a parent, as
 		 * switch_root does: a recursive bind of / (on DIR, a mount
 		 * point that exists: the copy is made before it is attached),
 		 * moved over / and chrooted into. Lookups of "/" itself do
-		 * not cross a mount stacked on it, hence the detour. */
+		 * not cross a mount stacked on it, hence the detour. (The
+		 * chroot is into the mount stacked on the namespace's root,
+		 * so a user namespace is still allowed.) */
 		if (mount("/", dir, NULL, MS_BIND | MS_REC, NULL) || chdir(dir) || mount(".", "/", NULL, MS_MOVE, NULL) ||
-		    chroot(".") || chdir("/")) {
-			fprintf(stderr, "sandbox: virtiofsd: re-rooting: %s\n", strerror(errno));
-			return;
-		}
+		    chroot(".") || chdir("/"))
+			child_fail(rep, "re-rooting", errno);
 	}
 	unsigned long fl = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0);
-	if (mount(dir, dir, NULL, MS_BIND, NULL) || mount(NULL, dir, NULL, fl, NULL)) {
-		fprintf(stderr, "sandbox: virtiofsd: binding %s: %s\n", dir, strerror(errno));
-		return;
+	if (mount(dir, dir, NULL, MS_BIND, NULL) || mount(NULL, dir, NULL, fl, NULL))
+		child_fail(rep, "binding the directory", errno);
+}
+
+/* An unprivileged daemon's user namespace: made here, mapped by the owner
+ * (who has CAP_SETUID and CAP_SETGID where it matters, the parent
+ * namespace), entered as its root with no supplementary groups. The mount
+ * namespace stays the host root's: virtiofsd's own (a child of it) gets
+ * its mounts locked, DIR's read-only flag among them. */
+static void child_userns(int rep, int go)
+{
+	struct rlimit rl;   /* virtiofsd raises its descriptor limit; unprivileged it cannot */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	char sockarg[200], srcarg[PATH_MAX + 16];
-	snprintf(sockarg, sizeof(sockarg), "--socket-path=%s", sock);
+	if (unshare(CLONE_NEWUSER))
+		child_fail(rep, "user namespace", errno);
+	char c;
+	if (write(rep, "u", 1) != 1 || read(go, &c, 1) != 1 || c != 'g')
+		_exit(127);   /* the owner said why */
+	pid_t owner = getppid();
+	if (setgroups(0, NULL) || setresgid(0, 0, 0) || setresuid(0, 0, 0))
+		child_fail(rep, "becoming the namespace's root", errno);
+	/* A change of ids clears the parent-death signal: again, and the
+	 * owner may have gone meanwhile. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != owner)
+		_exit(127);
+}
+
+/* In the daemon's child: its namespaces, then exec. Does not return. */
+static void daemon_child(const char *dir, bool ro, const struct fs_ids *ids, int lfd, int rep, int go)
+{
+	child_mounts(dir, ro, rep);
+	if (ids->unpriv)
+		child_userns(rep, go);
+	char fdarg[32], srcarg[PATH_MAX + 16];
+	snprintf(fdarg, sizeof(fdarg), "--fd=%d", lfd);
 	snprintf(srcarg, sizeof(srcarg), "source=%s", dir);
 	const char *bin = virtiofsd_path();
-	execl(bin, "virtiofsd", sockarg, "-o", srcarg, "-o", "sandbox=namespace", "-o", "cache=auto",
-	      (char *)NULL);
-	fprintf(stderr, "sandbox: cannot run %s: %s\n", bin, strerror(errno));
+	execl(bin, "virtiofsd", fdarg, "-o", srcarg, "-o", "sandbox=namespace", "-o", "cache=auto", (char *)NULL);
+	child_fail(rep, bin, errno);
 }
 
-/* The last line of the daemon's log, for an error. */
-static void log_tail(const char *id, const char *name, char *out, size_t len)
+/* The listening socket the daemon is handed (--fd): made here, by the
+ * owner, in the sandbox's socket directory, whoever the daemon runs as. */
+static int listen_socket(const char *path, struct err *e)
 {
-	char path[800], buf[4096];
-	out[0] = '\0';
-	state_path(path, sizeof(path), id, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(a.sun_path))
+		return err_set(e, "virtiofsd socket %s: longer than %zu bytes (use a shorter SANDBOX_STATE_DIR)", path,
+			       sizeof(a.sun_path) - 1);
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return;
-	off_t end = lseek(fd, 0, SEEK_END);
-	off_t from = end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0;
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	char *last = strrchr(buf, '\n');
-	const char *l = last ? last + 1 : buf;
-	size_t k = strlen(l) < len - 1 ? strlen(l) : len - 1;
-	memcpy(out, l, k);
-	out[k] = '\0';
+		return err_sys(e, "virtiofsd socket");
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 1)) {
+		err_sys(e, "virtiofsd socket %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
-/* Start the daemon for directory SRC (WHAT names it in errors: the -v
- * argument, or "the root"), for volume VOL (-1: the root). */
-static int daemon_start(const char *what, const char *src, bool ro, int vol, const char *id, struct fs_daemons *fd,
-			struct err *e)
+/* "0 ID 1": the namespace's 0 is ID on the host, nothing else is mapped. */
+static int write_ids_map(pid_t pid, const char *file, unsigned id, struct err *e)
+{
+	char path[64], line[32];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int n = snprintf(line, sizeof(line), "0 %u 1\n", id);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, "virtiofsd: %s", path);
+	if (write(fd, line, (size_t)n) != n) {
+		err_sys(e, "virtiofsd: %s", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The owner's side of the child's start: the user namespace's maps when
+ * it asks, then its report (none: virtiofsd runs). */
+static int child_started(pid_t pid, const struct fs_ids *ids, int rep, int go, struct err *e)
+{
+	char buf[400];
+	size_t got = 0;
+	for (;;) {
+		ssize_t n = read(rep, buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == 1 && buf[0] == 'u') {
+			if (write_ids_map(pid, "uid_map", ids->uid, e) || write_ids_map(pid, "gid_map", ids->gid, e))
+				return -1;
+			if (write(go, "g", 1) != 1)
+				return err_sys(e, "virtiofsd: starting it");
+			got = 0;
+		}
+		if (got == sizeof(buf) - 1)
+			break;
+	}
+	if (got == 0)
+		return 0;
+	buf[got] = '\0';
+	return err_set(e, "virtiofsd: %s", buf[0] == 'E' ? buf + 1 : "bad report");
+}
+
+/* One daemon for D (its dir, ro, tag and sock filled): its socket, then
+ * the child, which is running virtiofsd when this returns 0. */
+static int daemon_start(const char *id, struct fs_daemon *d, struct err *e)
+{
+	struct fs_ids ids = { 0 };
+	if (fs_ids_of(d->dir, &ids, e))
+		return -1;
+	char logname[40];
+	snprintf(logname, sizeof(logname), "virtiofsd-%s.log", d->tag);
+	int log = state_open(id, logname, O_WRONLY | O_CREAT | O_TRUNC, 0600, e);
+	if (log < 0)
+		return -1;
+	int lfd = listen_socket(d->sock, e);
+	int rep[2] = { -1, -1 }, go[2] = { -1, -1 };
+	if (lfd < 0 || pipe2(rep, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {
+		if (lfd >= 0)
+			err_sys(e, "pipe");
+		goto fail;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		err_sys(e, "fork virtiofsd");
+		goto fail;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		sigset_t all;
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		close(rep[0]);
+		close(go[1]);
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(log, 1);
+		dup2(log, 2);
+		if (fcntl(lfd, F_SETFD, 0))   /* the daemon's to keep */
+			child_fail(rep[1], "socket", errno);
+		daemon_child(d->dir, d->ro, &ids, lfd, rep[1], go[0]);
+	}
+	d->pid = pid;
+	close(rep[1]);
+	close(go[0]);
+	rep[1] = go[0] = -1;
+	int r = child_started(pid, &ids, rep[0], go[1], e);
+	close(rep[0]);
+	close(go[1]);
+	close(lfd);
+	close(log);
+	return r;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (rep[i] >= 0)
+			close(rep[i]);
+		if (go[i] >= 0)
+			close(go[i]);
+	}
+	if (lfd >= 0)
+		close(lfd);
+	close(log);
+	return -1;
+}
+
+/* One daemon for directory SRC (WHAT names it in errors: "-v ARG" or "the
+ * root"), for volume VOL (-1: sandbox-runtime's root directory). */
+static int fs_daemon_add(const char *what, const char *src, bool ro, int vol, const char *id, struct fs_daemons *fd,
+			 struct err *e)
 {
 	if (geteuid() != 0)
 		return err_set(e, "%s: a host directory in the VM needs root (virtiofsd)", what);
@@ -140,7 +343,7 @@ static int daemon_start(const char *what, const char *src, bool ro, int vol, con
 		fd->sock_dir_made = true;
 	}
 	struct fs_daemon *d = &fd->d[fd->n];
-	char name[32], logname[40];
+	char name[32];
 	if (!realpath(src, d->dir))
 		return err_sys(e, "%s: %s", what, src);
 	d->vol = vol;
@@ -148,50 +351,9 @@ static int daemon_start(const char *what, const char *src, bool ro, int vol, con
 	snprintf(d->tag, sizeof(d->tag), "fs%d", fd->n);
 	snprintf(name, sizeof(name), "sock/%s", d->tag);
 	state_path(d->sock, sizeof(d->sock), id, name);
-	if (strlen(d->sock) >= 108)
-		return err_set(e, "virtiofsd socket %s: longer than 107 bytes (use a shorter SANDBOX_STATE_DIR)", d->sock);
-	snprintf(logname, sizeof(logname), "virtiofsd-%s.log", d->tag);
-	int log = state_open(id, logname, O_WRONLY | O_CREAT | O_TRUNC, 0600, e);
-	if (log < 0)
-		return -1;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(log);
-		return err_sys(e, "fork virtiofsd");
-	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		sigset_t all;
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		int nul = open("/dev/null", O_RDONLY);
-		if (nul >= 0)
-			dup2(nul, 0);
-		dup2(log, 1);
-		dup2(log, 2);
-		daemon_exec(d->dir, d->ro, d->sock);
-		_exit(127);
-	}
-	close(log);
-	d->pid = pid;
-	fd->n++;
-	/* Wait for its socket (the VMM retries a refused connect). */
-	uint64_t deadline = now_ns() + DAEMON_WAIT_MS * 1000000ULL;
-	struct stat st;
-	while (stat(d->sock, &st) || !S_ISSOCK(st.st_mode)) {
-		int status;
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			d->pid = 0;
-			char tail[300];
-			log_tail(id, logname, tail, sizeof(tail));
-			return err_set(e, "%s: virtiofsd exited (%s)", what, tail[0] ? tail : "no message");
-		}
-		if (now_ns() > deadline)
-			return err_set(e, "%s: virtiofsd made no socket within %d s", what, DAEMON_WAIT_MS / 1000);
-		struct timespec ts = { 0, 5 * 1000000L };
-		nanosleep(&ts, NULL);
-	}
+	fd->n++;   /* stopped by fs_daemons_stop whatever happens next */
+	if (daemon_start(id, d, e))
+		return err_wrap(e, "%s", what);
 	return 0;
 }
 
@@ -199,17 +361,17 @@ int fs_daemons_start(const struct run_opts *o, const char *id, struct fs_daemons
 {
 	memset(fd, 0, sizeof(*fd));
 	/* sandbox-runtime: the root directory first (fs0) */
-	if (o->rootfs && daemon_start("the root", o->rootfs, o->rootfs_ro, -1, id, fd, e))
+	if (o->rootfs && fs_daemon_add("the root", o->rootfs, o->rootfs_ro, -1, id, fd, e))
 		return -1;
 	for (int i = 0; i < o->nvol; i++) {
 		if (!volume_is_dir(o->volumes[i]))
 			continue;
-		char what[PATH_MAX + 8], src[PATH_MAX];
 		const char *colon = strchr(o->volumes[i], ':');
 		const char *mode = strchr(colon + 1, ':');
+		char what[PATH_MAX + 8], src[PATH_MAX];
 		snprintf(what, sizeof(what), "-v %s", o->volumes[i]);
 		snprintf(src, sizeof(src), "%.*s", (int)(colon - o->volumes[i]), o->volumes[i]);
-		if (daemon_start(what, src, mode && !strcmp(mode, ":ro"), i, id, fd, e))
+		if (fs_daemon_add(what, src, mode && !strcmp(mode, ":ro"), i, id, fd, e))
 			return -1;
 	}
 	return 0;

@@ -119,9 +119,11 @@ int spec_fill(const struct run_opts *o, const struct runconf *rc, const char *id
 	      struct err *e);
 int spec_volume(struct run_spec *s, unsigned disk, const char *path, size_t len, bool ro, struct err *e);
 /* run_vm.c, run_host.c: the child's whole life; they print their error
- * and return the status to _exit with. */
+ * and return the status to _exit with. DONE_FD: the container's status
+ * byte (vm_child_main's comment); READY_FD (-1: none): a byte once a
+ * clone's guest took its new identity (--from). */
 int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
-		  struct run_spec *spec, uint64_t start, int done_fd);
+		  struct run_spec *spec, uint64_t start, int done_fd, int ready_fd);
 int host_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, struct run_spec *spec);
 /* run_fs.c: is the -v argument's source a directory (else a disk image)?
  * The daemon binary (SANDBOX_VIRTIOFSD overrides). Start a virtiofsd for

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "run_impl.h"
 
 
@@ -43,6 +44,7 @@ int spec_fill(const struct run_opts *o, const struct runconf *rc, const char *id
 {
 	struct cspec *c = &s->c;
 	memset(s, 0, sizeof(*s));
+	c->audit_privileged = audit_privileged_attacker;   /* never set by run's options */
 	snprintf(s->hostname, sizeof(s->hostname), "%.12s", id);
 	c->hostname = o->hostname ? o->hostname : s->hostname;
 	c->cwd = o->workdir ? o->workdir : rc->workdir && *rc->workdir ? rc->workdir : "/";
@@ -67,6 +69,7 @@ int spec_fill(const struct run_opts *o, const struct runconf *rc, const char *id
 	c->read_only = o->read_only;
 	memcpy(c->rlimits, o->rlimits, sizeof(c->rlimits));
 	c->nrlimits = o->nrlimits;
+	c->upper_scratch = o->rm;       /* the layer goes with the sandbox: no need to sync it */
 	c->init = o->init;
 	c->network = strcmp(o->network, "tap") ? CSPEC_NET_NONE : CSPEC_NET_HOST;
 	for (int i = 0; i < rc->nentry; i++)

@@ -339,9 +339,25 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
  * soon as it is final and all output is written, before the VM is torn
  * down (the kernel's part of that, closing the VM, waits for RCU grace
  * periods: ~70 ms in the test host). The owner can end on it. */
-int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
-			 struct run_spec *spec, uint64_t start, int done_fd)
+/* A clone's guest took its identity (RESUMED): tell the owner, once. */
+static int ready_fd = -1;
+static void on_resumed(void *arg)
 {
+	(void)arg;
+	if (ready_fd >= 0) {
+		uint8_t b = 1;
+		if (write(ready_fd, &b, 1) < 0) {
+			/* the owner is gone: the VM ends with it */
+		}
+		close(ready_fd);
+		ready_fd = -1;
+	}
+}
+
+int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
+			 struct run_spec *spec, uint64_t start, int done_fd, int ready)
+{
+	ready_fd = ready;
 	static struct vm vm;
 	static struct vm_child child;
 	struct err e = { 0 };
@@ -365,6 +381,7 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 	vm.control.arg = r;
 	vm.on_start = start_relay;
 	r->on_exit = end_vm_at_exit;
+	r->on_resumed = on_resumed;
 	r->on_exit_arg = &vm;
 	e.msg[0] = '\0';
 	int status = vm_run(&vm, &e);

@@ -388,41 +388,35 @@ static int one_ref(int argc, char **argv, const char *what, struct err *e)
 	return 0;
 }
 
-int cmd_pause(int argc, char **argv)
+/* pause: a running VM sandbox's vCPUs stop; resume: a paused one's go on.
+ * The state says which (ps shows it, exec refuses a paused one). */
+static int pause_resume(int argc, char **argv, bool pause)
 {
+	const char *what = pause ? "pause" : "resume";
 	struct err e = { 0 };
 	struct sandbox_state s;
 	char ctl[700];
-	int k = one_ref(argc, argv, "pause", &e);
+	int k = one_ref(argc, argv, what, &e);
 	if (k)
 		return k > 0 ? 0 : cli_report(&e);
-	if (vm_sandbox(argv[1], &s, &e))
-		return cli_report(&e);
+	if (pause) {
+		if (vm_sandbox(argv[1], &s, &e))
+			return cli_report(&e);
+	} else {
+		if (state_find(argv[1], &s, &e))
+			return cli_report(&e);
+		if (strcmp(s.status, "paused") || !state_vmm_alive(&s))
+			return cli_fail("%s is not paused", argv[1]);
+	}
 	ctl_path(&s, ctl, sizeof(ctl));
-	if (control_request(ctl, "pause", NULL, 0, 30, &e) || set_status(s.id, "paused", &e))
+	if (control_request(ctl, what, NULL, 0, 30, &e) || set_status(s.id, pause ? "paused" : "running", &e))
 		return cli_report(&e);
 	printf("%s\n", s.name);
 	return 0;
 }
 
-int cmd_resume(int argc, char **argv)
-{
-	struct err e = { 0 };
-	struct sandbox_state s;
-	char ctl[700];
-	int k = one_ref(argc, argv, "resume", &e);
-	if (k)
-		return k > 0 ? 0 : cli_report(&e);
-	if (state_find(argv[1], &s, &e))
-		return cli_report(&e);
-	if (strcmp(s.status, "paused") || !state_vmm_alive(&s))
-		return cli_fail("%s is not paused", argv[1]);
-	ctl_path(&s, ctl, sizeof(ctl));
-	if (control_request(ctl, "resume", NULL, 0, 30, &e) || set_status(s.id, "running", &e))
-		return cli_report(&e);
-	printf("%s\n", s.name);
-	return 0;
-}
+int cmd_pause(int argc, char **argv) { return pause_resume(argc, argv, true); }
+int cmd_resume(int argc, char **argv) { return pause_resume(argc, argv, false); }
 
 /* ------------------------------------------------------------------ */
 /* snapshot */
@@ -647,37 +641,52 @@ int cmd_clone(int argc, char **argv)
 		return cli_report(&e);
 	char self[4200];
 	snprintf(self, sizeof(self), "%s/sandbox", self_dir());
+	/* as many at once as there are CPUs: each restore is CPU work */
+	long par = sysconf(_SC_NPROCESSORS_ONLN);
+	if (par < 1)
+		par = 1;
 	int status = 0;
-	for (long i = 1; i <= n; i++) {
-		char name[128];
-		char *av[12];
-		int k = 0;
-		av[k++] = self;
-		av[k++] = "run";
-		av[k++] = "-d";
-		av[k++] = "--from";
-		av[k++] = (char *)snap;
-		if (prefix) {
-			snprintf(name, sizeof(name), n == 1 ? "%s" : "%s-%ld", prefix, i);
-			av[k++] = "--name";
-			av[k++] = name;
+	long running = 0, next = 1;
+	while (next <= n || running > 0) {
+		if (next <= n && running < par && status == 0) {
+			char name[128];
+			char *av[12];
+			int k = 0;
+			av[k++] = self;
+			av[k++] = "run";
+			av[k++] = "-d";
+			av[k++] = "--from";
+			av[k++] = (char *)snap;
+			if (prefix) {
+				snprintf(name, sizeof(name), n == 1 ? "%s" : "%s-%ld", prefix, next);
+				av[k++] = "--name";
+				av[k++] = name;
+			}
+			av[k] = NULL;
+			fflush(NULL);
+			pid_t pid = fork();
+			if (pid < 0)
+				return cli_fail("fork: %s", strerror(errno));
+			if (pid == 0) {
+				execv(self, av);
+				_exit(EXIT_ERR);
+			}
+			running++;
+			next++;
+			continue;
 		}
-		av[k] = NULL;
-		fflush(NULL);
-		pid_t pid = fork();
-		if (pid < 0)
-			return cli_fail("fork: %s", strerror(errno));
-		if (pid == 0) {
-			execv(self, av);
-			_exit(EXIT_ERR);
-		}
+		if (running == 0)
+			break;      /* a clone failed: start no more */
 		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-			status = WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_ERR;
+		pid_t w = wait(&st);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
 			break;
 		}
+		running--;
+		if ((!WIFEXITED(st) || WEXITSTATUS(st)) && status == 0)
+			status = WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_ERR;
 	}
 	return status;
 }

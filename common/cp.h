@@ -1,4 +1,4 @@
-/* `sandbox cp`'s two ends, the same code on both sides (common/tar.c
+/* `sandbox cp`'s two ends, the same code on both sides (common/tar_write.c, tar_read.c
  * underneath): the sending side archives its path, the receiving side
  * extracts the stream beside its destination and puts it in place as
  * `docker cp` does. Copying in, the host sends and guest-init (in the

@@ -69,7 +69,8 @@ bool sb_frame_valid(uint8_t type, uint32_t len, bool from_guest)
 		case SB_F_STDOUT:
 		case SB_F_STDERR: return true;
 		case SB_F_EXIT: return len == 4;
-		case SB_F_QUIESCED: return len == 0;
+		case SB_F_QUIESCED:
+		case SB_F_RESUMED: return len == 0;
 		default: return false;
 		}
 	}
@@ -135,22 +136,35 @@ size_t sb_tx_room(const struct sb_tx *tx)
 	return free_bytes > SB_FRAME_HDR ? free_bytes - SB_FRAME_HDR : 0;
 }
 
-int sb_tx_put(struct sb_tx *tx, uint8_t type, const void *data, uint32_t len)
+uint8_t *sb_tx_reserve(struct sb_tx *tx, uint32_t len)
 {
 	if (len > SB_FRAME_MAX || len > sb_tx_room(tx))
-		return -1;
+		return NULL;
 	if (tx->cap - tx->len < SB_FRAME_HDR + (size_t)len) {
 		memmove(tx->buf, tx->buf + tx->off, tx->len - tx->off);
 		tx->len -= tx->off;
 		tx->off = 0;
 	}
+	return tx->buf + tx->len + SB_FRAME_HDR;
+}
+
+void sb_tx_commit(struct sb_tx *tx, uint8_t type, uint32_t n)
+{
 	uint8_t *h = tx->buf + tx->len;
-	sb_put_u32(h, len);
+	sb_put_u32(h, n);
 	h[4] = type;
 	h[5] = h[6] = h[7] = 0;
+	tx->len += SB_FRAME_HDR + (size_t)n;
+}
+
+int sb_tx_put(struct sb_tx *tx, uint8_t type, const void *data, uint32_t len)
+{
+	uint8_t *p = sb_tx_reserve(tx, len);
+	if (!p)
+		return -1;
 	if (len)
-		memcpy(h + SB_FRAME_HDR, data, len);
-	tx->len += SB_FRAME_HDR + (size_t)len;
+		memcpy(p, data, len);
+	sb_tx_commit(tx, type, len);
 	return 0;
 }
 

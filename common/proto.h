@@ -32,6 +32,8 @@
  *                            last output; the guest waits for BYE, then ends.
  *                 QUIESCED   the last frame before RESUME/RESTORED: every
  *                            frame before it is whole and sent
+ *                 RESUMED    RESUME or RESTORED is done (a clone has its
+ *                            new identity): execs are taken again
  *
  * Both ends are hostile to each other in principle (the guest certainly
  * is): a frame longer than SB_FRAME_MAX, an unknown type or a payload of
@@ -68,6 +70,7 @@ enum sb_frame_type {
 	SB_F_STDERR = 18,
 	SB_F_EXIT = 19,
 	SB_F_QUIESCED = 20,
+	SB_F_RESUMED = 21,
 };
 
 /* RESTORED's payload (SB_RESTORED_SIZE bytes, little endian):
@@ -128,6 +131,12 @@ void sb_tx_free(struct sb_tx *tx);
  * sources until sb_tx_flush makes room). */
 int sb_tx_put(struct sb_tx *tx, uint8_t type, const void *data, uint32_t len);
 size_t sb_tx_room(const struct sb_tx *tx);   /* payload bytes that fit now */
+/* Room for a frame of up to LEN payload bytes (LEN <= sb_tx_room), to be
+ * read into directly: the payload's address, or NULL if it does not fit.
+ * sb_tx_commit then queues the frame with the N <= LEN bytes written
+ * there; nothing is queued without it. */
+uint8_t *sb_tx_reserve(struct sb_tx *tx, uint32_t len);
+void sb_tx_commit(struct sb_tx *tx, uint8_t type, uint32_t n);
 /* Write what is queued: 0 all written, 1 some left (wait for POLLOUT),
  * -1 error (errno). */
 int sb_tx_flush(struct sb_tx *tx, int fd);

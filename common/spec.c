@@ -32,7 +32,7 @@ enum {
 	T_LAST = T_ACTION,
 };
 
-enum { F_READ_ONLY = 1, F_INIT = 2, F_STDIN = 4, F_ALL = 7 };
+enum { F_READ_ONLY = 1, F_INIT = 2, F_STDIN = 4, F_AUDIT_PRIV = 8, F_SCRATCH = 16, F_ALL = 31 };
 enum { V_RO = 1, V_FS = 2, V_ALL = 3 };
 
 #define REPEATED ((1u << T_ENV) | (1u << T_ARG) | (1u << T_RLIMIT) | (1u << T_VOLUME))
@@ -254,7 +254,9 @@ int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, stru
 		put_u64(&w, s->rlimits[i].soft);
 		put_u64(&w, s->rlimits[i].hard);
 	}
-	uint32_t flags = (s->read_only ? F_READ_ONLY : 0) | (s->init ? F_INIT : 0) | (s->stdin_open ? F_STDIN : 0);
+	uint32_t flags = (s->read_only ? F_READ_ONLY : 0) | (s->init ? F_INIT : 0) | (s->stdin_open ? F_STDIN : 0) |
+			 (s->audit_privileged ? F_AUDIT_PRIV : 0) |
+			 (s->upper_scratch ? F_SCRATCH : 0);
 	if (flags) {
 		rec(&w, T_FLAGS, 4);
 		put_u32(&w, flags);
@@ -401,6 +403,8 @@ static int record(struct cspec *out, uint16_t tag, struct rd *v, struct cspec_er
 		out->read_only = u & F_READ_ONLY;
 		out->init = u & F_INIT;
 		out->stdin_open = u & F_STDIN;
+		out->audit_privileged = u & F_AUDIT_PRIV;
+		out->upper_scratch = u & F_SCRATCH;
 		break;
 	case T_NETWORK:
 		if (!get_u32(v, &u) || u != CSPEC_NET_HOST)     /* NONE is the default: never written */

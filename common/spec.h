@@ -85,6 +85,10 @@ struct cspec {
 	unsigned nrlimits;
 	bool read_only;
 	bool init;                      /* a reaper is PID 1, the command PID 2 */
+	/* `sandbox audit --privileged-attacker` only (docs/audit.md), never
+	 * an option of sandbox run: every capability, no no_new_privs, no
+	 * seccomp, for the container and its execs. */
+	bool audit_privileged;
 	enum cspec_network network;
 	/* The VM's part (the guest's devices and stdio); none in host mode. */
 	bool stdin_open;                /* the host relays stdin (else /dev/null) */
@@ -101,6 +105,10 @@ struct cspec {
 	 * (0: tmpfs's default); not both. */
 	const char *upper_dev;          /* "vdc"; NULL: a tmpfs */
 	uint64_t upper_size;            /* tmpfs bytes, 0: tmpfs's default */
+	/* The layer is thrown away when the container ends (--rm): the
+	 * guest syncs only the writable volumes before EXIT, not the layer.
+	 * Without it everything is synced (a kept layer stays consistent). */
+	bool upper_scratch;
 	/* sandbox cp: argv is then one absolute path in the container */
 	enum cspec_action action;
 	uint32_t cp_flags;              /* CSPEC_CP_FLAGS bits, only with an action */

@@ -179,6 +179,15 @@ static void readahead_kb(const char *dev)
 
 static int mount_volumes(const struct cspec *o, struct err *err);
 
+/* What before_exit syncs when the layer is scratch (--rm): the writable
+ * volumes, each by a descriptor of its root opened right after its mount
+ * (before any container process exists to move paths around). */
+static struct {
+	bool scratch;
+	int fd[CSPEC_MAX_VOLUMES];
+	unsigned n;
+} to_sync;
+
 static int mount_root(const struct cspec *o, struct err *err)
 {
 	char dev[128], opts[256];
@@ -198,6 +207,7 @@ static int mount_root(const struct cspec *o, struct err *err)
 	readahead_kb(o->image_dev);
 	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, NULL))
 		return err_errno(err, errno, "mount the image disk %s (%s)", dev, o->image_fs);
+	mark("image");
 	if (o->upper_dev) {
 		/* --storage: an ext4 disk (a sparse file on the host), so a full
 		 * layer is ENOSPC, not guest memory. noinit_itable: no
@@ -214,6 +224,7 @@ static int mount_root(const struct cspec *o, struct err *err)
 		if (mount("tmpfs", "/run/rw", "tmpfs", MS_NODEV, opts))
 			return err_errno(err, errno, "mount the writable layer");
 	}
+	mark("layer");
 	if (mkdir("/run/rw/upper", 0755) || mkdir("/run/rw/work", 0755))
 		return err_errno(err, errno, "mkdir the writable layer");
 	if (mount("overlay", ROOT, "overlay", MS_NODEV,
@@ -249,7 +260,16 @@ static int mount_volumes(const struct cspec *o, struct err *err)
 		close(fd);
 		if (r)
 			return err_errno(err, e, "mount volume %s at %s", dev, v->path);
+		if (!v->ro && o->upper_scratch) {
+			char at[CSPEC_MAX_PATH + sizeof(ROOT) + 1];
+			snprintf(at, sizeof(at), ROOT "%s", v->path);
+			to_sync.fd[to_sync.n] = open(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (to_sync.fd[to_sync.n] < 0)
+				return err_errno(err, errno, "open volume %s", v->path);
+			to_sync.n++;
+		}
 	}
+	to_sync.scratch = o->upper_scratch;
 	return 0;
 }
 
@@ -376,11 +396,17 @@ static void runtime_main(void *arg, bool tty)
 }
 
 /* Before EXIT: volumes on disk before the host hears the status (it ends
- * the VM as soon as EXIT arrives), and the timings. */
+ * the VM as soon as EXIT arrives), and the timings. A scratch layer (--rm:
+ * the host deletes it) is left unsynced: only the writable volumes are
+ * (syncfs each); a kept layer is synced with everything, consistent. */
 static void before_exit(struct relay *r)
 {
 	mark("drained");
-	sync();
+	if (to_sync.scratch)
+		for (unsigned i = 0; i < to_sync.n; i++)
+			syncfs(to_sync.fd[i]);
+	else
+		sync();
 	mark("synced");
 	if (timings_on)
 		queue_marks(&r->tx);

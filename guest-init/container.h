@@ -50,6 +50,7 @@ struct sb_spec {
 	bool read_only;
 	bool init;                      /* a reaper is PID 1, the command PID 2 */
 	bool tty;                       /* stdin is a terminal: make it the controlling one */
+	bool audit_privileged;          /* sandbox audit --privileged-attacker: all caps, no seccomp */
 	enum sb_network network;
 };
 

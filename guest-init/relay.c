@@ -23,6 +23,8 @@
 
 enum { P_VSOCK, P_OUT, P_ERR, P_SIG, P_EXTRA, P_STDIN, P_N };
 
+#define RELAY_PIPE_SZ (256 * 1024)  /* the child's stdin and stdout pipes (64 KiB by default) */
+
 uint64_t relay_mono_ms(void)
 {
 	struct timespec ts;
@@ -124,10 +126,14 @@ int relay_spawn(struct relay *r, bool tty, bool stdin_open, uint16_t rows, uint1
 				return err_errno(err, errno, "pipe");
 			child_in = in[0];
 			r->in_w = in[1];
+			/* Room for several STDIN frames: fewer switches between
+			 * us and a child that reads a stream (sandbox cp). */
+			fcntl(in[1], F_SETPIPE_SZ, RELAY_PIPE_SZ);
 		} else {
 			child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			r->in_w = -1;
 		}
+		fcntl(out[1], F_SETPIPE_SZ, RELAY_PIPE_SZ);
 		child_out = out[1];
 		child_err = er[1];
 		r->out_r = out[0];
@@ -192,10 +198,22 @@ static int host_frame(struct relay *r, const struct sb_frame *f)
 	switch (f->type) {
 	case SB_F_STDIN:
 		if (r->in_w >= 0) {
-			memcpy(r->pend, f->data, f->len);
-			r->pend_len = f->len;
+			/* Straight from the frame; only what the child's stdin
+			 * does not take now waits in pend. */
+			ssize_t n;
+			do
+				n = write(r->in_w, f->data, f->len);
+			while (n < 0 && errno == EINTR);
+			if (n < 0 && errno != EAGAIN) {   /* the child closed its stdin: drop it */
+				stdin_close(r);
+				break;
+			}
+			size_t took = n > 0 ? (size_t)n : 0;
+			memcpy(r->pend, f->data + took, f->len - took);
+			r->pend_len = f->len - took;
 			r->pend_off = 0;
-			stdin_drain(r);
+			if (r->stdin_eof && !r->pend_len)
+				stdin_close(r);
 		}
 		break;
 	case SB_F_STDIN_EOF:
@@ -227,6 +245,8 @@ static int host_frame(struct relay *r, const struct sb_frame *f)
 			r->quiesce = 1;
 		break;
 	case SB_F_RESUME:
+		if (r->quiesce)
+			sb_tx_put(&r->tx, SB_F_RESUMED, NULL, 0);
 		r->quiesce = 0;
 		break;
 	case SB_F_RESTORED: {
@@ -236,6 +256,8 @@ static int host_frame(struct relay *r, const struct sb_frame *f)
 		if (r->on_restored)
 			r->on_restored(r, &id);
 		r->quiesce = 0;
+		/* the new identity is taken: the host may send work */
+		sb_tx_put(&r->tx, SB_F_RESUMED, NULL, 0);
 		break;
 	}
 	default:
@@ -365,7 +387,9 @@ int relay_run(struct relay *r)
 			[P_OUT] = { .fd = room ? r->out_r : -1, .events = POLLIN },
 			[P_ERR] = { .fd = room ? r->err_r : -1, .events = POLLIN },
 			[P_SIG] = { .fd = r->sigfd, .events = POLLIN },
-			[P_EXTRA] = { .fd = r->extra_fd, .events = POLLIN },
+			/* no new exec while quiesced: one accepted in a clone before
+			 * RESTORED would run with the snapshot's random state */
+			[P_EXTRA] = { .fd = r->quiesce ? -1 : r->extra_fd, .events = POLLIN },
 			/* stdin the child has not taken yet: wait for room. */
 			[P_STDIN] = { .fd = r->pend_off < r->pend_len ? r->in_w : -1, .events = POLLOUT },
 		};

@@ -198,6 +198,7 @@ void spec_from_cspec(struct sb_spec *spec, const struct cspec *c, const char *ro
 	spec->cpu_quota_us = (long long)c->cpu_quota_us;
 	spec->read_only = c->read_only;
 	spec->init = c->init;
+	spec->audit_privileged = c->audit_privileged;
 	spec->network = c->network == CSPEC_NET_HOST ? SB_NET_SHARE : SB_NET_NONE;
 }
 

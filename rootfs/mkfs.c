@@ -11,6 +11,7 @@
  * is made with --all-root (per-file ownership from the layers is lost;
  * import as root to keep it). SANDBOX_IMAGE_MKFS=ext4 forces the fallback. */
 #include "image.h"
+#include "mke2fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,41 +176,20 @@ static int ext4_fix_ctime(const char *dir, const char *out, struct err *e)
 	return rc;
 }
 
-/* Is NAME an executable in $PATH? Its path into OUT. */
-static bool in_path(const char *name, char *out, size_t len)
-{
-	const char *p = getenv("PATH");
-	if (!p || !*p)
-		p = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	while (*p) {
-		size_t n = strcspn(p, ":");
-		snprintf(out, len, "%.*s/%s", (int)n, p, name);
-		if (n && access(out, X_OK) == 0)
-			return true;
-		p += n + (p[n] == ':');
-	}
-	return false;
-}
-
 /* The fallback needs e2fsprogs' mke2fs (-d: a filesystem from a
- * directory). Busybox's has neither -t nor -d, and fails with "invalid
- * option" that names neither the problem nor the fix: say both. */
-static int check_mke2fs(bool forced, struct err *e)
+ * directory): its path into PATH, or an error that names the fix. */
+static int find_mke2fs(bool forced, char *path, size_t len, struct err *e)
 {
-	char path[4200], real[PATH_MAX];
 	const char *want = forced ? "install e2fsprogs (SANDBOX_IMAGE_MKFS=ext4 asks for it)"
 				  : "install erofs-utils (apt-get install erofs-utils)";
-	if (!in_path("mke2fs", path, sizeof(path)))
-		return err_set(e, "cannot make the image disk: %smke2fs not found; %s", forced ? "" : "mkfs.erofs and ",
-			       want);
-	const char *base = realpath(path, real) ? strrchr(real, '/') : NULL;
-	if (base && !strcmp(base + 1, "busybox"))
-		return err_set(e, "cannot make the image disk: %s%s is busybox's mke2fs, which cannot build a "
-			       "filesystem from a directory; %s", forced ? "" : "no mkfs.erofs, and ", path, want);
-	return 0;
+	if (!mke2fs_find(path, len, e))
+		return 0;
+	char why[sizeof(e->msg)];
+	snprintf(why, sizeof(why), "%s", e->msg);
+	return err_set(e, "cannot make the image disk: %s%s; %s", forced ? "" : "no mkfs.erofs, and ", why, want);
 }
 
-static int build_ext4(const char *dir, const char *out, const char *uuid, struct err *e)
+static int build_ext4(const char *tool, const char *dir, const char *out, const char *uuid, struct err *e)
 {
 	uint64_t size = du(dir);
 	size = size + size / 2 + 16 * MIB;
@@ -219,7 +199,7 @@ static int build_ext4(const char *dir, const char *out, const char *uuid, struct
 	char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-U", (char *)uuid,
 			 "-E", hash, "-d", (char *)dir, (char *)out, sz, NULL };
 	static char fake[] = "E2FSPROGS_FAKE_TIME=1";
-	if (run(argv, fake, e))
+	if (mke2fs_run(tool, argv, fake, e))
 		return -1;
 	return ext4_fix_ctime(dir, out, e);
 }
@@ -246,8 +226,9 @@ int mkfs_build(const char *dir, const char *out, const char *key, const char **f
 		}
 	}
 	unlink(out);
-	if (check_mke2fs(force && !strcmp(force, "ext4"), e))
+	char tool[4200];
+	if (find_mke2fs(force && !strcmp(force, "ext4"), tool, sizeof(tool), e))
 		return -1;
 	*fstype = "ext4";
-	return build_ext4(dir, out, uuid, e);
+	return build_ext4(tool, dir, out, uuid, e);
 }

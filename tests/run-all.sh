@@ -71,6 +71,9 @@ if [ $unit_only = 0 ]; then
 	echo "== escape attempts, --isolation container (natively)"
 	ISO=container tests/security/escape.sh "$B" | tee "$log"
 	add_counts "$log" escape-container
+	echo "== sandbox audit: container, runc, crun, runsc side by side (natively)"
+	tests/security/audit.sh "$B" | tee "$log"
+	add_counts "$log" audit-native
 	echo "== the state directory: squatted roots, forged state, symlinks, StopSignal (natively)"
 	tests/security/state.sh "$B" | tee "$log"
 	add_counts "$log" state
@@ -116,31 +119,54 @@ if [ $unit_only = 0 ]; then
 			case " lib native all prepare $named " in *" $n "*) ;; *) rest="$rest $n" ;; esac
 		done
 		[ -n "$rest" ] && groups+=( "$rest" )
+		# Sessions run KVMHOST_PARALLEL at a time (default: the CPUs, at
+		# most 2; each test host is one emulated CPU), each into a log of
+		# its own, printed in order as they finish.
+		par=${KVMHOST_PARALLEL:-$(nproc)}
+		[ "$par" -ge 1 ] 2>/dev/null || par=1
+		[ "$par" -gt 2 ] && par=2
 		: >"$log.all"
-		for g in "${groups[@]}"; do
-			echo "-- session: $g"
-			# The test host is an emulated machine: if it itself dies or
-			# hangs (status 125 or 124: all.sh's own are 0 and 1), say so
-			# and give it one more try. The suites that finished before
-			# print their summaries, so a partial log has summary lines
-			# too: the status decides. (A hang of the whole test host, QEMU
-			# idle and nothing in it running, has been seen a few times
-			# under TCG.)
+		session() { # session INDEX GROUP: one test-host session, retried once
+			local i=$1 g=$2 out="$log.s$1" rc attempt
+			: >"$out"
 			for attempt in 1 2; do
 				# The oci suite runs the real engines: they come in too.
-				extra=${KVMHOST_EXTRA:-}
+				local extra=${KVMHOST_EXTRA:-}
 				[ "$g" = oci ] && extra="$extra $oci_extra"
 				KVMHOST_EXTRA="$extra" KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-900} \
-					tests/kvmhost/run tests/e2e/all.sh "$B" $g | tee "$log"
-				rc=${PIPESTATUS[0]}
+					tests/kvmhost/run tests/e2e/all.sh "$B" $g >"$out.run" 2>&1
+				rc=$?
+				cat "$out.run" >>"$out"
+				# The test host is an emulated machine: if it itself dies
+				# or hangs (status 125 or 124: all.sh's own are 0 and 1),
+				# say so and give it one more try. The suites that finished
+				# before print their summaries, so a partial log has summary
+				# lines too: the status decides. (A hang of the whole test
+				# host, QEMU idle and nothing in it running, has been seen a
+				# few times under TCG.)
 				[ "$rc" -ge 124 ] || break
-				echo "!! the test host itself failed (status $rc) on attempt $attempt"
+				echo "!! the test host itself failed (status $rc) on attempt $attempt" >>"$out"
 			done
 			if [ "$rc" -ge 124 ]; then
-				echo "!! the end-to-end session ($g) did not finish twice: one failure"
-				echo "0 passed, 1 failed, 0 skipped" >"$log"
+				echo "!! the end-to-end session ($g) did not finish twice: one failure" >>"$out"
+				echo "0 passed, 1 failed, 0 skipped" >"$out.run"
 			fi
-			grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 >>"$log.all"
+			grep -E '^[0-9]+ passed, [0-9]+ failed' "$out.run" | tail -n 1 >"$out.sum"
+			rm -f "$out.run"
+		}
+		pids=()
+		for i in "${!groups[@]}"; do
+			while [ "$(jobs -rp | wc -l)" -ge "$par" ]; do wait -n; done
+			session "$i" "${groups[$i]}" &
+			pids[$i]=$!
+		done
+		for i in "${!groups[@]}"; do
+			wait "${pids[$i]}"
+			echo "-- session: ${groups[$i]}"
+			cat "$log.s$i"
+			if [ -s "$log.s$i.sum" ]; then cat "$log.s$i.sum" >>"$log.all"
+			else echo "0 passed, 1 failed, 0 skipped" >>"$log.all"; fi
+			rm -f "$log.s$i" "$log.s$i.sum"
 		done
 		# One line for the whole: the sums of the sessions' lines.
 		awk '{ p += $1; f += $3; s += $5 } END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' \

@@ -18,16 +18,26 @@
 
 #define REQ_MAX 128
 
-int control_listen(struct vm_control *c, const char *path, struct err *e)
+/* A stream socket and PATH's address in A: the fd, or -1 with E. */
+static int unix_socket(const char *path, struct sockaddr_un *a, struct err *e)
 {
-	c->listen_fd = c->stop_fd = -1;
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(a.sun_path))
+	*a = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(a->sun_path))
 		return err_set(e, "control socket %s: path too long", path);
-	memcpy(a.sun_path, path, strlen(path) + 1);
+	memcpy(a->sun_path, path, strlen(path) + 1);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_sys(e, "control socket");
+	return fd;
+}
+
+int control_listen(struct vm_control *c, const char *path, struct err *e)
+{
+	c->listen_fd = c->stop_fd = -1;
+	struct sockaddr_un a;
+	int fd = unix_socket(path, &a, e);
+	if (fd < 0)
+		return -1;
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 8)) {
 		err_sys(e, "control socket %s", path);
@@ -221,13 +231,10 @@ void control_stop(struct vm_control *c)
 
 int control_request(const char *path, const char *req, const int *fds, int nfds, int timeout_s, struct err *e)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(a.sun_path))
-		return err_set(e, "control socket %s: path too long", path);
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a;
+	int fd = unix_socket(path, &a, e);
 	if (fd < 0)
-		return err_sys(e, "socket");
+		return -1;
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		int er = errno;
 		close(fd);

@@ -237,7 +237,6 @@ static void *relay_loop(void *arg)
 	struct relay *r = arg;
 	struct sb_rx rx;
 	struct sb_tx tx;
-	static uint8_t buf[SB_DATA_CHUNK];
 	bool in_open = r->in_fd >= 0, out_ok = true, err_ok = true;
 
 	if (!r->no_seccomp) {
@@ -283,7 +282,7 @@ static void *relay_loop(void *arg)
 		struct pollfd p[3] = {
 			{ .fd = r->sock, .events = (short)(POLLIN | (sb_tx_empty(&tx) ? 0 : POLLOUT)) },
 			{ .fd = r->wake, .events = POLLIN },
-			{ .fd = in_open && !quiet && sb_tx_room(&tx) >= sizeof(buf) ? r->in_fd : -1, .events = POLLIN },
+			{ .fd = in_open && !quiet && sb_tx_room(&tx) >= SB_DATA_CHUNK ? r->in_fd : -1, .events = POLLIN },
 		};
 		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
@@ -297,10 +296,12 @@ static void *relay_loop(void *arg)
 			}
 		}
 		if (p[2].revents) {
-			ssize_t n = read(r->in_fd, buf, sizeof(buf));
+			/* Straight into the send queue (polled only with room). */
+			uint8_t *dst = sb_tx_reserve(&tx, SB_DATA_CHUNK);
+			ssize_t n = dst ? read(r->in_fd, dst, SB_DATA_CHUNK) : -1;
 			if (n > 0) {
-				sb_tx_put(&tx, SB_F_STDIN, buf, (uint32_t)n);
-			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				sb_tx_commit(&tx, SB_F_STDIN, (uint32_t)n);
+			} else if (dst && (n == 0 || (errno != EINTR && errno != EAGAIN))) {
 				in_open = false;
 				sb_tx_put(&tx, SB_F_STDIN_EOF, NULL, 0);
 			}
@@ -343,6 +344,10 @@ static void *relay_loop(void *arg)
 					pthread_cond_broadcast(&r->qcond);
 				}
 				pthread_mutex_unlock(&r->qlock);
+				break;
+			case SB_F_RESUMED:
+				if (r->on_resumed)
+					r->on_resumed(r->on_exit_arg);
 				break;
 			case SB_F_EXIT:
 				atomic_store(&r->exit_ns, now_ns());

@@ -34,6 +34,9 @@ struct relay {
 	 * before sending EXIT, so nothing it still does matters. */
 	void (*on_exit)(void *arg);
 	void *on_exit_arg;
+	/* Called on the relay thread when the guest says RESUMED (a clone
+	 * took its identity; a snapshot's source runs on). */
+	void (*on_resumed)(void *arg);
 	/* Called on the relay thread when it ends, for any reason. */
 	void (*on_end)(void *arg);
 	pthread_t thread;

@@ -203,6 +203,9 @@ static void *vcpu_thread(void *arg)
 	if (v->id == 0) {
 		vm->t.cpu_to_first_run = cpu_ns();
 		vm->t.first_run = vm_elapsed(vm);
+		if (vm->cfg.restore && vm->cfg.timings)
+			fprintf(stderr, "sandbox-restore-timings: vm_created_ms=%.3f restored_ms=%.3f first_run_ms=%.3f\n",
+				vm->t.vm_created * 1e-6, vm->t.kernel_loaded * 1e-6, vm->t.first_run * 1e-6);
 	}
 	while (!atomic_load(&vm->end)) {
 		v->nruns++;

@@ -3,7 +3,8 @@
 # writes visible both ways (a finished run and a live sandbox), :ro refuses
 # writes (EROFS) and the host's files stay as they were, `..`, absolute and
 # relative symlink escapes from inside reach nothing outside DIR, the daemon
-# is gone when the sandbox is.
+# is gone when the sandbox is, and a user's directory gets a daemon running as
+# that user (in a user namespace: checked from /proc while it runs).
 #   tests/e2e/volumes-fs.sh [BUILD_DIR]                VM isolation (virtio-fs,
 #                                                      in the test host)
 #   ISO=container tests/e2e/volumes-fs.sh [BUILD_DIR]  host mode (a bind
@@ -45,10 +46,10 @@ echo hello >"$D/from-host"
 ln -s "$W/outside/secret" "$D/abs"      # absolute: the host's path
 ln -s ../secret "$D/rel"                 # relative: up out of DIR
 ln -s /etc/hostname "$D/etc"
-# A process still running the daemon for this sandbox's state directory.
+# The processes running a daemon for a directory under $W (or under $1).
 daemons() {
 	for c in /proc/[0-9]*/cmdline; do
-		tr '\0' ' ' 2>/dev/null <"$c" | grep -q "$ST" && echo "${c%/cmdline}"
+		tr '\0' ' ' 2>/dev/null <"$c" | grep -q "^virtiofsd .*source=${1:-$W/}" && echo "${c%/cmdline}"
 	done
 }
 
@@ -97,6 +98,41 @@ else t_fail ":ro: each is refused with EROFS"; t_show ro2; fi
 t_run ro3 $R --rm -v "$D:/data:ro" busybox sh -c 'mount -o remount,rw /data; echo y >/data/from-host'
 if [ "$(t_rc ro3)" != 0 ] && [ "$(cat "$D/from-host")" = "$sum0" ]; then t_pass ":ro: remount rw inside is refused, the file unchanged"
 else t_fail ":ro: remount rw inside is refused, the file unchanged"; t_show ro3; fi
+
+# --- a directory owned by a user: the daemon runs as that user -----------------------
+if [ "$ISO" = vm ]; then
+	U=$W/user
+	mkdir -p "$U"
+	echo mine >"$U/mine"
+	echo root >"$U/rootfile"
+	chown -R 1000:1000 "$U"
+	chown 0:0 "$U/rootfile"
+	chmod 644 "$U/rootfile"
+	t_run u $SB run -d --name vfsu -v "$U:/data" busybox sleep 100000
+	wait_for 60 $SB exec vfsu true
+	ok=0 seccomp=0 bad=
+	for p in $(daemons "$U"); do
+		ok=$((ok + 1))
+		grep -q '^Seccomp:[[:space:]]*2' "$p/status" && seccomp=$((seccomp + 1))
+		grep -q '^Uid:[[:space:]]*1000[[:space:]]*1000[[:space:]]*1000[[:space:]]*1000$' "$p/status" &&
+			grep -q '^Gid:[[:space:]]*1000[[:space:]]*1000[[:space:]]*1000[[:space:]]*1000$' "$p/status" &&
+			grep -q '^Groups:[[:space:]]*$' "$p/status" &&
+			[ "$(readlink "$p/ns/user")" != "$(readlink /proc/self/ns/user)" ] || bad="$bad $p"
+	done
+	if [ "$ok" -ge 1 ] && [ "$seccomp" -ge 1 ] && [ -z "$bad" ]; then
+		t_pass "a user's directory: its virtiofsd runs as uid/gid 1000, no groups, in a user namespace, seccomp on"
+	else t_fail "a user's directory: its virtiofsd runs as uid/gid 1000, no groups, in a user namespace, seccomp on" \
+		"$ok daemons, $seccomp with seccomp, wrong:$bad"; for p in $(daemons "$U"); do cat "$p/status"; done; fi
+	t_run u1 $SB exec vfsu sh -c 'stat -c %u:%g /data/mine; echo new >/data/new; echo pwn >>/data/rootfile; chown 1234 /data/mine; echo end'
+	t_expect u1 "inside, the owner's files are root's; root's file cannot be written" 0 '^0:0$' 'rootfile: Permission denied'
+	if [ "$(stat -c %u:%g "$U/new" 2>/dev/null)" = 1000:1000 ] && [ "$(cat "$U/rootfile")" = root ] &&
+	   [ "$(stat -c %u "$U/mine")" = 1000 ]; then
+		t_pass "on the host the guest's file is the user's, root's file and the owner unchanged"
+	else t_fail "on the host the guest's file is the user's, root's file and the owner unchanged"; t_show u1; ls -lan "$U"; fi
+	$SB rm -f vfsu >/dev/null 2>&1
+	t_run u2 $R --rm -v "$U:/data:ro" busybox sh -c 'cat /data/mine; echo x >/data/mine'
+	t_expect u2 ":ro with a user's daemon: a write is EROFS" 1 '^mine$' 'Read-only file system'
+fi
 
 # --- escapes: nothing outside DIR -----------------------------------------------------
 t_run esc $R --rm -v "$D:/data" busybox sh -c '

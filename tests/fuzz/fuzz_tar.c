@@ -1,4 +1,4 @@
-/* libFuzzer target: sandbox cp's tar extractor (common/tar.c), which the
+/* libFuzzer target: sandbox cp's tar extractor (common/tar_read.c), which the
  * host runs on what a sandbox's guest sends (`sandbox cp ID:PATH DEST`).
  * Each input is extracted into BASE/root (capped at 1 MiB and 200
  * entries, owners not applied: the fuzzer may run as root); BASE also

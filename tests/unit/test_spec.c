@@ -90,13 +90,13 @@ static struct cspec full(void)
 		.argv = { "/bin/sh", "-c", "echo \"a b\"", "" }, .nargv = 4,
 		.memory = 64ULL << 20, .pids = 100, .cpu_quota_us = 150000,
 		.rlimits = { { 7, 1024, 4096 }, { 4, 0, 0 } }, .nrlimits = 2,
-		.read_only = true, .init = true, .network = CSPEC_NET_HOST,
+		.read_only = true, .init = true, .audit_privileged = true, .network = CSPEC_NET_HOST,
 		.stdin_open = true, .tty = true, .rows = 50, .cols = 132,
 		.image_dev = "vda", .image_fs = "erofs",
 		.volumes = { { "vdb", "/data", false, false }, { "vdc", "/ro/x", true, false }, { "fs0", "/host", true, true } },
 		.nvolumes = 3,
 		.eth = true, .eth_addr = htonl(0xac1e0502), .eth_gw = htonl(0xac1e0501), .eth_dns = htonl(0x08080808),
-		.eth_prefix = 24, .upper_dev = "vdd",
+		.eth_prefix = 24, .upper_dev = "vdd", .upper_scratch = true,
 	};
 	return s;
 }
@@ -118,6 +118,8 @@ static void assert_same(const struct cspec *a, const struct cspec *b)
 		assert_true(a->rlimits[i].resource == b->rlimits[i].resource && a->rlimits[i].soft == b->rlimits[i].soft &&
 			    a->rlimits[i].hard == b->rlimits[i].hard);
 	assert_true(a->read_only == b->read_only && a->init == b->init && a->network == b->network);
+	assert_true(a->audit_privileged == b->audit_privileged);
+	assert_true(a->upper_scratch == b->upper_scratch);
 	assert_true(a->stdin_open == b->stdin_open && a->tty == b->tty && a->rows == b->rows && a->cols == b->cols);
 	assert_string_equal(a->image_dev, b->image_dev);
 	assert_string_equal(a->image_fs, b->image_fs);
@@ -169,7 +171,8 @@ static void test_round_trip_minimal(void **state)
 	assert_null(out.cwd);
 	assert_null(out.user);
 	assert_null(out.image_dev);
-	assert_false(out.eth || out.tty || out.read_only || out.init || out.stdin_open);
+	assert_false(out.eth || out.tty || out.read_only || out.init || out.stdin_open || out.audit_privileged ||
+		     out.upper_scratch);
 	assert_int_equal(out.network, CSPEC_NET_NONE);
 	assert_true(out.memory == 0 && out.upper_size == 0);
 	assert_null(out.upper_dev);
@@ -407,7 +410,7 @@ static void test_values(void **state)
 	b_recu32(T_FLAGS, 0);
 	REFUSED("flags 0");
 	b_begin();
-	b_recu32(T_FLAGS, 8);
+	b_recu32(T_FLAGS, 32);
 	REFUSED("unknown flag");
 	b_begin();
 	b_recu32(T_NETWORK, CSPEC_NET_NONE);

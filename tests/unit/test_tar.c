@@ -1,4 +1,4 @@
-/* The tar writer and extractor (common/tar.c) and cp's placement
+/* The tar writer and extractor (common/tar_write.c, tar_read.c) and cp's placement
  * (common/cp.c): a tree survives the round trip (data, modes, symlinks,
  * long names, empty directories); hostile archives ("..", absolute names,
  * a symlink then a path through it, hard links out, caps, truncation, bad

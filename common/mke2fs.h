@@ -1,0 +1,20 @@
+/* e2fsprogs' mke2fs, found and run: one helper for the two programs that
+ * make ext4 filesystems (the writable layer's templates, cli/storage.c,
+ * and the image tool's ext4 fallback, rootfs/mkfs.c). */
+#ifndef SANDBOX_MKE2FS_H
+#define SANDBOX_MKE2FS_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* e2fsprogs' mke2fs in $PATH: its path into PATH (LEN bytes). -1 with E
+ * filled ("mke2fs not found", or "PATH is busybox's mke2fs, which cannot
+ * make ext4") when there is none: the caller adds what to install. */
+int mke2fs_find(char *path, size_t len, struct err *e);
+/* Run mke2fs at PATH with ARGV (argv[0] included), stdin and stdout on
+ * /dev/null, ENV_ADD ("K=V" or NULL) added to its environment. 0, or -1
+ * with E naming the status and mke2fs's first line on stderr. */
+int mke2fs_run(const char *path, char *const argv[], char *env_add, struct err *e);
+
+#endif
