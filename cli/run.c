@@ -245,26 +245,47 @@ static int wait_restored(int ready, struct err *e)
 int cmd_run(int argc, char **argv, uint64_t start)
 {
 	static struct run_opts o;
-	static struct runconf rc;
 	struct err e = { 0 };
 	if (parse_run_args(argc, argv, &o, &e))
 		return cli_report(&e);
+	int status = run_main(&o, start, &e);
+	return status < 0 ? cli_report(&e) : status;
+}
+
+/* ROOT/<id>/start, a FIFO the VMM holds open for reading: its relay sends
+ * CONFIG once sandbox-runtime start writes a byte into it. */
+static int start_gate_open(const char *id, struct err *e)
+{
+	char path[800];
+	state_path(path, sizeof(path), id, "start");
+	if (mkfifo(path, 0600))
+		return err_sys(e, "mkfifo %s", path);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_sys(e, "open %s", path);
+	return fd;
+}
+
+int run_main(struct run_opts *o, uint64_t start, struct err *ep)
+{
+	static struct runconf rc;
 	run_bindir = self_dir();
 	static struct snap_from from;
 	from.state_fd = from.mem_fd = from.layer_fd = -1;
-	if (o.from) {
+	if (o->from) {
 		/* a clone: the snapshot's image, disk and sandbox */
-		if (snap_from_open(o.from, &from, &e))
-			return cli_report(&e);
-		o.image = from.rec.image;
-		o.network = from.rec.net ? "tap" : "none";
-		o.cpus = from.rec.cpus;
-		o.memory = from.rec.memory;
+		if (snap_from_open(o->from, &from, ep))
+			return -1;
+		o->image = from.rec.image;
+		o->network = from.rec.net ? "tap" : "none";
+		o->cpus = from.rec.cpus;
+		o->memory = from.rec.memory;
 		rc.disk = from.rec.disk;
 		rc.fstype = "erofs";
 		rc.stopsignal = from.rec.stop_signal;
-	} else if (runconf_cached(o.image, &rc) && runconf_load(o.image, &rc, &e)) {
-		return cli_report(&e);
+	} else if (!o->rootfs && runconf_cached(o->image, &rc) && runconf_load(o->image, &rc, ep)) {
+		/* (a host directory as the root, sandbox-runtime's, has no image) */
+		return -1;
 	}
 	/* The image's StopSignal goes into the state file: a signal, or no run. */
 	if (rc.stopsignal && *rc.stopsignal && state_signal(rc.stopsignal) < 0) {
@@ -273,119 +294,119 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		for (const char *p = rc.stopsignal; *p && k < sizeof(shown) - 1; p++)
 			shown[k++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
 		shown[k] = '\0';
-		return cli_fail("image %s: its StopSignal '%s' is not a signal (want e.g. SIGTERM, TERM or 15)",
-				o.image, shown);
+		return err_set(ep, "image %s: its StopSignal '%s' is not a signal (want e.g. SIGTERM, TERM or 15)",
+				o->image, shown);
 	}
 	uint64_t t_runconf = now_ns();
-	for (int i = 0; i < o.nvol; i++) {
+	for (int i = 0; i < o->nvol; i++) {
 		char file[4096];
-		snprintf(file, sizeof(file), "%.*s", (int)(strchr(o.volumes[i], ':') - o.volumes[i]), o.volumes[i]);
+		snprintf(file, sizeof(file), "%.*s", (int)(strchr(o->volumes[i], ':') - o->volumes[i]), o->volumes[i]);
 		if (access(file, R_OK))
-			return cli_fail("-v %s: %s: %s", o.volumes[i], file, strerror(errno));
+			return err_set(ep, "-v %s: %s: %s", o->volumes[i], file, strerror(errno));
 	}
 
 	struct sandbox_state s = { 0 };
 	state_new_id(s.id);
-	int lock = state_lock(&e);
+	int lock = state_lock(ep);
 	if (lock < 0)
-		return cli_report(&e);
-	int used = o.name ? name_in_use(o.name, &e) : 0;
+		return -1;
+	int used = o->name ? name_in_use(o->name, ep) : 0;
 	if (used) {
 		state_unlock(lock);
 		if (used < 0)
-			return cli_report(&e);
-		return cli_fail("the name '%s' is in use (sandbox rm %s)", o.name, o.name);
+			return -1;
+		return err_set(ep, "the name '%s' is in use (sandbox rm %s)", o->name, o->name);
 	}
 	/* Host-wide limits (limits.h), under the lock with the name. */
 	struct limits lim;
-	if (limits_load(&lim, &e) || limits_check(&lim, limits_guest_memory(o.isolation, o.memory), &e)) {
+	if (limits_load(&lim, ep) || limits_check(&lim, limits_guest_memory(o->isolation, o->memory), ep)) {
 		state_unlock(lock);
-		return cli_report(&e);
+		return cli_report(ep);
 	}
-	if (!strcmp(o.network, "tap")) {
+	if (!strcmp(o->network, "tap")) {
 		if (geteuid() != 0) {
 			state_unlock(lock);
-			return cli_fail("--network tap needs root (it creates a tap device)");
+			return err_set(ep, "--network tap needs root (it creates a tap device)");
 		}
-		s.net = alloc_net(&e);
+		s.net = alloc_net(ep);
 		if (s.net <= 0) {
 			state_unlock(lock);
 			if (s.net < 0)
-				return cli_report(&e);
-			return cli_fail("--network tap: no free subnet (250 networked sandboxes run)");
+				return -1;
+			return err_set(ep, "--network tap: no free subnet (250 networked sandboxes run)");
 		}
 		snprintf(s.tap, sizeof(s.tap), "sb%.12s", s.id);
 	}
-	snprintf(s.name, sizeof(s.name), "%s", o.name ? o.name : s.id);
-	snprintf(s.image, sizeof(s.image), "%s", o.image);
+	snprintf(s.name, sizeof(s.name), "%s", o->name ? o->name : s.id);
+	snprintf(s.image, sizeof(s.image), "%s", o->image);
 	size_t off = 0;
-	if (o.from)
+	if (o->from)
 		snprintf(s.command, sizeof(s.command), "%s", from.rec.command);
-	for (int i = 0; !o.from && i < o.ncmd && off < sizeof(s.command) - 1; i++)
-		off += (size_t)snprintf(s.command + off, sizeof(s.command) - off, "%s%s", i ? " " : "", o.cmd[i]);
+	for (int i = 0; !o->from && i < o->ncmd && off < sizeof(s.command) - 1; i++)
+		off += (size_t)snprintf(s.command + off, sizeof(s.command) - off, "%s%s", i ? " " : "", o->cmd[i]);
 	for (char *p = s.command; *p; p++)     /* shown only; state values hold no control characters */
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	s.created = (long long)time(NULL);
-	snprintf(s.isolation, sizeof(s.isolation), "%s", o.isolation);
-	snprintf(s.cpus, sizeof(s.cpus), "%s", o.cpus ? o.cpus : "1");
-	s.memory = o.memory;
+	snprintf(s.isolation, sizeof(s.isolation), "%s", o->isolation);
+	snprintf(s.cpus, sizeof(s.cpus), "%s", o->cpus ? o->cpus : "1");
+	s.memory = o->memory;
 	snprintf(s.stop_signal, sizeof(s.stop_signal), "%s", rc.stopsignal && *rc.stopsignal ? rc.stopsignal : "SIGTERM");
-	s.rm = o.rm;
-	s.detached = o.detach;
-	s.ttl = o.ttl;
-	if (o.log.driver != LOG_NONE || o.log_given)
-		snprintf(s.log_driver, sizeof(s.log_driver), "%s", log_driver_name(o.log.driver));
+	s.rm = o->rm;
+	s.detached = o->detach;
+	s.ttl = o->ttl;
+	if (o->log.driver != LOG_NONE || o->log_given)
+		snprintf(s.log_driver, sizeof(s.log_driver), "%s", log_driver_name(o->log.driver));
 	snprintf(s.status, sizeof(s.status), "created");
 	s.pid = getpid();
 	s.pid_start = state_proc_start(s.pid);
 	s.exit_code = -1;
-	int r = state_write(&s, &e);
+	int r = state_write(&s, ep);
 	state_unlock(lock);
 	if (r)
-		return cli_report(&e);
+		return cli_report(ep);
 	events_emit("create", &s, NULL);
 
 	static struct run_spec spec;
-	if (o.from) {
+	if (o->from) {
 		spec.from = &from;
 		snprintf(spec.hostname, sizeof(spec.hostname), "%.12s", s.id);
 		if (from.rec.layer &&
-		    storage_create_from(s.id, from.layer_fd, spec.storage, sizeof(spec.storage), &e)) {
+		    storage_create_from(s.id, from.layer_fd, spec.storage, sizeof(spec.storage), ep)) {
 			state_remove(s.id);
-			return cli_report(&e);
+			return -1;
 		}
 	} else {
-		if (spec_fill(&o, &rc, s.id, &spec, &e)) {
+		if (spec_fill(o, &rc, s.id, &spec, ep)) {
 			state_remove(s.id);
-			return cli_report(&e);
+			return -1;
 		}
 		/* The writable layer: a file of its own, removed with the
 		 * state (state_remove). --read-only writes nothing: none. */
-		if (!o.read_only && storage_create(s.id, o.storage, spec.storage, sizeof(spec.storage), &e)) {
+		if (!o->read_only && !o->rootfs && storage_create(s.id, o->storage, spec.storage, sizeof(spec.storage), ep)) {
 			state_remove(s.id);
-			return cli_report(&e);
+			return -1;
 		}
 	}
 	/* What the VM is made of, for sandbox snapshot. */
-	if (strcmp(o.isolation, "container") && record_vm(&o, &rc, &s, o.from ? &from.rec : NULL, &e)) {
+	if (strcmp(o->isolation, "container") && !o->rootfs && record_vm(o, &rc, &s, o->from ? &from.rec : NULL, ep)) {
 		state_remove(s.id);
-		return cli_report(&e);
+		return -1;
 	}
 	uint64_t t_storage = now_ns();
 
 	/* -d: the owner goes on in the background; the caller gets the id. */
 	int started = -1;
-	if (o.detach) {
+	if (o->detach) {
 		int p[2];
 		if (pipe2(p, O_CLOEXEC)) {
 			state_remove(s.id);
-			return cli_fail("pipe: %s", strerror(errno));
+			return err_set(ep, "pipe: %s", strerror(errno));
 		}
 		pid_t pid = fork();
 		if (pid < 0) {
 			state_remove(s.id);
-			return cli_fail("fork: %s", strerror(errno));
+			return err_set(ep, "fork: %s", strerror(errno));
 		}
 		if (pid > 0) {
 			close(p[1]);
@@ -395,7 +416,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 				printf("%s\n", s.id);
 				return 0;
 			}
-			return cli_fail("the sandbox did not start (sandbox logs %s)", s.id);
+			return err_set(ep, "the sandbox did not start (sandbox logs %s)", s.id);
 		}
 		close(p[0]);
 		setsid();
@@ -403,36 +424,47 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		if (nul < 0)
 			_exit(EXIT_ERR);
 		dup2(nul, 0);
-		if (o.log.driver == LOG_NONE) {
+		if (o->log.driver == LOG_NONE) {
 			dup2(nul, 1);
 			dup2(nul, 2);
-		} else if (log_collector_start(&o.log, s.id, s.name, false, &e)) {
+		} else if (log_collector_start(&o->log, s.id, s.name, false, ep)) {
 			_exit(EXIT_ERR);
 		}
 		s.pid = getpid();
 		s.pid_start = state_proc_start(s.pid);
-		state_write(&s, &e);
+		state_write(&s, ep);
 		started = p[1];
-		if (!o.from)    /* a clone has started once it is restored (below) */
+		if (!o->from)    /* a clone has started once it is restored (below) */
 			say_started(&started);
 	}
 
 	/* An attached run whose output is collected too (--log-driver). */
-	if (!o.detach && o.log.driver != LOG_NONE && log_collector_start(&o.log, s.id, s.name, true, &e)) {
+	if (!o->detach && o->log.driver != LOG_NONE && log_collector_start(&o->log, s.id, s.name, true, ep)) {
 		state_remove(s.id);
-		return cli_report(&e);
+		return -1;
 	}
 
 	/* Host directories as volumes: in the VM one virtiofsd each, started
 	 * before the VMM (after -d's fork: they are the owner's children),
 	 * stopped at the end (run_fs.c). */
 	static struct fs_daemons fsd;
-	if (strcmp(o.isolation, "container") && fs_daemons_start(&o, s.id, &fsd, &e)) {
+	if (strcmp(o->isolation, "container") && fs_daemons_start(o, s.id, &fsd, ep)) {
 		fs_daemons_stop(&fsd);
 		state_remove(s.id);
-		return cli_report(&e);
+		return -1;
 	}
 	spec.fsd = fsd.n ? &fsd : NULL;
+	int booted[2] = { -1, -1 };
+	if (o->ready_fd >= 0 && pipe2(booted, O_CLOEXEC) == 0)
+		o->booted_fd = booted[1];
+	if (o->start_gate) {
+		o->gate_fd = start_gate_open(s.id, ep);
+		if (o->gate_fd < 0) {
+			fs_daemons_stop(&fsd);
+			state_remove(s.id);
+			return -1;
+		}
+	}
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -446,7 +478,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	/* The VMM's status pipe (vm_child_main): its read end raises SIG_DONE
 	 * here. Not with --network tap, whose device goes with the VMM. */
 	int done[2] = { -1, -1 };
-	if (strcmp(o.isolation, "container") && !s.net && !pipe2(done, O_CLOEXEC)) {
+	if (strcmp(o->isolation, "container") && !s.net && !pipe2(done, O_CLOEXEC)) {
 		if (fcntl(done[0], F_SETOWN, getpid()) || fcntl(done[0], F_SETSIG, SIG_DONE) ||
 		    fcntl(done[0], F_SETFL, O_ASYNC | O_NONBLOCK)) {
 			close(done[0]);
@@ -455,12 +487,12 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		}
 	}
 	int ready[2] = { -1, -1 };
-	if (o.from && pipe2(ready, O_CLOEXEC)) {
+	if (o->from && pipe2(ready, O_CLOEXEC)) {
 		fs_daemons_stop(&fsd);
 		state_remove(s.id);
-		return cli_fail("pipe: %s", strerror(errno));
+		return err_set(ep, "pipe: %s", strerror(errno));
 	}
-	if (o.tty)
+	if (o->tty)
 		cli_tty_raw();
 	fflush(NULL);
 	pid_t child = fork();
@@ -468,13 +500,13 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		cli_tty_restore();
 		fs_daemons_stop(&fsd);
 		state_remove(s.id);
-		return cli_fail("fork: %s", strerror(errno));
+		return err_set(ep, "fork: %s", strerror(errno));
 	}
 	if (child == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (!strcmp(o.isolation, "container")) {
+		if (!strcmp(o->isolation, "container")) {
 			sigprocmask(SIG_UNBLOCK, &set, NULL);
-			_exit(host_child_main(&o, &rc, s.id, &spec));
+			_exit(host_child_main(o, &rc, s.id, &spec));
 		}
 		sigdelset(&set, SIGCHLD);
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
@@ -482,7 +514,7 @@ int cmd_run(int argc, char **argv, uint64_t start)
 			close(done[0]);
 		if (ready[0] >= 0)
 			close(ready[0]);
-		int st = vm_child_main(&o, &rc, s.id, s.net, &spec, start, done[1], ready[1]);
+		int st = vm_child_main(o, &rc, s.id, s.net, &spec, start, done[1], ready[1]);
 		fflush(NULL);
 		_exit(st);
 	}
@@ -490,38 +522,72 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		close(done[1]);
 	if (ready[1] >= 0)
 		close(ready[1]);
+	if (o->gate_fd >= 0) {
+		close(o->gate_fd);      /* the VMM's now: start fails once it is gone */
+		o->gate_fd = -1;
+	}
+	if (booted[1] >= 0) {
+		/* sandbox-runtime create returns once the VM is made (a byte
+		 * from its relay), or fails with the VMM (EOF: it ended) */
+		close(booted[1]);
+		o->booted_fd = -1;
+		char b;
+		ssize_t n;
+		while ((n = read(booted[0], &b, 1)) < 0 && errno == EINTR)
+			;
+		close(booted[0]);
+		if (n != 1) {
+			int st = 0;
+			waitpid(child, &st, 0);
+			fs_daemons_stop(&fsd);
+			state_remove(s.id);
+			return err_set(ep, "the VM did not start (the VMM ended with status %d; its message is on the container's stderr)",
+				       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		}
+	}
 	s.vmm_pid = child;
 	snprintf(s.status, sizeof(s.status), "running");
-	state_write(&s, &e);
+	state_write(&s, ep);
 	char extra[64];
 	snprintf(extra, sizeof(extra), ",\"setup_ms\":%.3f", (double)(now_ns() - start) * 1e-6);
 	events_emit("start", &s, extra);
-	if (o.nports && start_proxies(&o, s.net, &e)) {
+	if (o->nports && start_proxies(o, s.net, ep)) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		fs_daemons_stop(&fsd);
 		state_remove(s.id);
-		return cli_report(&e);
+		return -1;
+	}
+	if (o->ready_fd >= 0) {
+		/* sandbox-runtime create: the sandbox runs; it may return. */
+		char msg[1 + STATE_ID_LEN];
+		msg[0] = 's';
+		memcpy(msg + 1, s.id, STATE_ID_LEN);
+		if (write(o->ready_fd, msg, sizeof(msg)) < 0) {
+			/* the caller is gone: go on; its engine will kill us */
+		}
+		close(o->ready_fd);
+		o->ready_fd = -1;
 	}
 	uint64_t t_forked = now_ns();
 	bool ttl_out = false;
 	int stop_sig = state_signal(s.stop_signal);
 	int status;
-	if (o.from && wait_restored(ready[0], &e)) {
+	if (o->from && wait_restored(ready[0], ep)) {
 		int st;
 		kill(child, SIGKILL);
 		while (waitpid(child, &st, 0) < 0 && errno == EINTR)
 			;
 		/* the VMM said why (its stderr is ours); else we do */
-		status = WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : cli_report(&e);
+		status = WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : cli_report(ep);
 		close(ready[0]);
 		close(started);
 		started = -1;
-	} else if (o.from && o.ncmd) {
+	} else if (o->from && o->ncmd) {
 		close(ready[0]);
 		uint64_t t_ready = now_ns();
 		/* run --from SNAP CMD: CMD in the clone, then the clone goes */
-		status = exec_command(&s, o.cmd, o.ncmd, o.interactive, o.tty, &e);
+		status = exec_command(&s, o->cmd, o->ncmd, o->interactive, o->tty, ep);
 		uint64_t t_exec = now_ns();
 		int st;
 		if (status < 0 && waitpid(child, &st, WNOHANG) == child) {
@@ -542,13 +608,13 @@ int cmd_run(int argc, char **argv, uint64_t start)
 		if (ready[0] >= 0)
 			close(ready[0]);
 		say_started(&started);
-		status = wait_child(child, done[0], &o, stop_sig > 0 && stop_sig < 32 ? stop_sig : SIGTERM, &set,
-				    &ttl_out, &e);
+		status = wait_child(child, done[0], o, stop_sig > 0 && stop_sig < 32 ? stop_sig : SIGTERM, &set,
+				    &ttl_out, ep);
 	}
 	cli_tty_restore();
 	fs_daemons_stop(&fsd);
 	if (status < 0)
-		status = cli_report(&e);
+		status = cli_report(ep);
 	if (getenv("SANDBOX_TIMINGS"))
 		fprintf(stderr, "sandbox-run-timings: runconf_ms=%.3f storage_ms=%.3f vmm_forked_ms=%.3f end_ms=%.3f\n",
 			(double)(t_runconf - start) * 1e-6, (double)(t_storage - start) * 1e-6,
@@ -559,15 +625,15 @@ int cmd_run(int argc, char **argv, uint64_t start)
 	events_emit("exit", &s, extra);
 	if (ttl_out)
 		events_emit("ttl", &s, NULL);
-	if (o.rm || ttl_out)
+	if (o->rm || ttl_out)
 		events_emit("remove", &s, NULL);
-	if (o.rm || ttl_out) {
+	if (o->rm || ttl_out) {
 		state_remove(s.id);
 	} else {
 		snprintf(s.status, sizeof(s.status), "exited");
 		s.exit_code = status;
 		s.vmm_pid = 0;
-		state_write(&s, &e);
+		state_write(&s, ep);
 	}
 	return status;
 }

@@ -324,39 +324,55 @@ fail:
 	return -1;
 }
 
+/* One daemon for directory SRC (WHAT names it in errors: "-v ARG" or "the
+ * root"), for volume VOL (-1: sandbox-runtime's root directory). */
+static int fs_daemon_add(const char *what, const char *src, bool ro, int vol, const char *id, struct fs_daemons *fd,
+			 struct err *e)
+{
+	if (geteuid() != 0)
+		return err_set(e, "%s: a host directory in the VM needs root (virtiofsd)", what);
+	if (access(virtiofsd_path(), X_OK))
+		return err_set(e, "%s: %s: %s (install qemu-system-common)", what, virtiofsd_path(), strerror(errno));
+	if (fd->n == VM_MAX_DISKS)
+		return err_set(e, "%s: at most %d host directories", what, VM_MAX_DISKS);
+	if (!fd->sock_dir_made) {
+		char dir[700];
+		state_path(dir, sizeof(dir), id, "sock");
+		if (jail_socket_dir(dir, e))
+			return -1;
+		fd->sock_dir_made = true;
+	}
+	struct fs_daemon *d = &fd->d[fd->n];
+	char name[32];
+	if (!realpath(src, d->dir))
+		return err_sys(e, "%s: %s", what, src);
+	d->vol = vol;
+	d->ro = ro;
+	snprintf(d->tag, sizeof(d->tag), "fs%d", fd->n);
+	snprintf(name, sizeof(name), "sock/%s", d->tag);
+	state_path(d->sock, sizeof(d->sock), id, name);
+	fd->n++;   /* stopped by fs_daemons_stop whatever happens next */
+	if (daemon_start(id, d, e))
+		return err_wrap(e, "%s", what);
+	return 0;
+}
+
 int fs_daemons_start(const struct run_opts *o, const char *id, struct fs_daemons *fd, struct err *e)
 {
 	memset(fd, 0, sizeof(*fd));
+	/* sandbox-runtime: the root directory first (fs0) */
+	if (o->rootfs && fs_daemon_add("the root", o->rootfs, o->rootfs_ro, -1, id, fd, e))
+		return -1;
 	for (int i = 0; i < o->nvol; i++) {
 		if (!volume_is_dir(o->volumes[i]))
 			continue;
-		if (geteuid() != 0)
-			return err_set(e, "-v %s: a host directory as a volume needs root (virtiofsd)", o->volumes[i]);
-		if (access(virtiofsd_path(), X_OK))
-			return err_set(e, "-v %s: %s: %s (install qemu-system-common)", o->volumes[i], virtiofsd_path(),
-				       strerror(errno));
-		if (!fd->sock_dir_made) {
-			char dir[700];
-			state_path(dir, sizeof(dir), id, "sock");
-			if (jail_socket_dir(dir, e))
-				return -1;
-			fd->sock_dir_made = true;
-		}
-		struct fs_daemon *d = &fd->d[fd->n];
 		const char *colon = strchr(o->volumes[i], ':');
 		const char *mode = strchr(colon + 1, ':');
-		char src[PATH_MAX], name[32];
+		char what[PATH_MAX + 8], src[PATH_MAX];
+		snprintf(what, sizeof(what), "-v %s", o->volumes[i]);
 		snprintf(src, sizeof(src), "%.*s", (int)(colon - o->volumes[i]), o->volumes[i]);
-		if (!realpath(src, d->dir))
-			return err_sys(e, "-v %s: %s", o->volumes[i], src);
-		d->vol = i;
-		d->ro = mode && !strcmp(mode, ":ro");
-		snprintf(d->tag, sizeof(d->tag), "fs%d", fd->n);
-		snprintf(name, sizeof(name), "sock/%s", d->tag);
-		state_path(d->sock, sizeof(d->sock), id, name);
-		fd->n++;   /* stopped by fs_daemons_stop whatever happens next */
-		if (daemon_start(id, d, e))
-			return err_wrap(e, "-v %s", o->volumes[i]);
+		if (fs_daemon_add(what, src, mode && !strcmp(mode, ":ro"), i, id, fd, e))
+			return -1;
 	}
 	return 0;
 }

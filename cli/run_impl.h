@@ -47,6 +47,19 @@ struct run_opts {
 	bool log_given;                         /* --log-driver given */
 	char **cmd;
 	int ncmd;
+	/* sandbox-runtime (oci/, docs/oci-runtime.md) sets these; sandbox run
+	 * leaves them zero (ready_fd -1). */
+	const char *rootfs;             /* the root: this host directory over virtio-fs, no image */
+	bool rootfs_ro;
+	struct cspec_rlimit rlimits[CSPEC_MAX_RLIMITS];
+	unsigned nrlimits;
+	int ready_fd;                   /* >= 0: create: once the VMM runs, "s<id>" here, then
+					   closed; stdio stays the caller's (no -d fork) */
+	bool start_gate;                /* the relay sends CONFIG only after a byte comes
+					   into ROOT/<id>/start (a FIFO): sandbox-runtime start */
+	int gate_fd;                    /* its read end, for the VMM (run.c opens it) */
+	int booted_fd;                  /* the VMM's relay says here that the VM is up (run.c) */
+	const char *netns;              /* the NIC in this network namespace (run_netns.c) */
 	const char *from;                       /* --from SNAPSHOT: a clone of it */
 	bool network_set;                       /* --network given */
 };
@@ -103,6 +116,10 @@ extern const char *run_bindir;
  * E and returns -1; cmd_run() and the children's *_child_main() (the top
  * level of their processes) print. */
 
+/* run.c: the owner's whole life for options O (checked); the
+ * container's status, or -1 with E filled if the sandbox could not be
+ * set up (nothing left behind then). */
+int run_main(struct run_opts *o, uint64_t start, struct err *e);
 /* run_opts.c: 0, or -1 with E filled (--help prints and exits 0). */
 int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e);
 /* runconf.c: from the image tool's cache file (-1: not there or not
@@ -131,6 +148,11 @@ int fs_daemons_start(const struct run_opts *o, const char *id, struct fs_daemons
 void fs_daemons_stop(struct fs_daemons *fd);
 /* run_spec.c: a virtio-fs volume, by its tag. */
 int spec_volume_fs(struct run_spec *s, const char *tag, const char *path, size_t len, bool ro, struct err *e);
+/* run_netns.c: in the VMM child, before the VM is made: join the network
+ * namespace PATH, take its interface's address for the guest (C's eth0)
+ * and bridge it with the tap TAP (NET). 0, or -1 with E filled. */
+struct net_config;
+int netns_wire(const char *path, const char *tap, struct net_config *net, struct cspec *c, struct err *e);
 /* run_proxy.c */
 int start_proxies(const struct run_opts *o, int net, struct err *e);
 /* -p [HOST_IP:]HOST:GUEST: HOST_IP (IPv4, default 127.0.0.1) and the two

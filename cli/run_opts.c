@@ -172,6 +172,7 @@ int parse_run_args(int argc, char **argv, struct run_opts *o, struct err *e)
 		{ "help", no_argument, 0, O_HELP }, { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
+	o->ready_fd = o->gate_fd = o->booted_fd = -1;
 	o->network = "none";
 	o->isolation = "vm";
 	o->storage = STORAGE_DEFAULT;

@@ -67,6 +67,8 @@ int spec_fill(const struct run_opts *o, const struct runconf *rc, const char *id
 	/* run_opts.c took only a number above 0 (and at most the vCPUs) */
 	c->cpu_quota_us = o->cpus ? (uint64_t)(strtod(o->cpus, NULL) * 100000) : 0;
 	c->read_only = o->read_only;
+	memcpy(c->rlimits, o->rlimits, sizeof(c->rlimits));
+	c->nrlimits = o->nrlimits;
 	c->upper_scratch = o->rm;       /* the layer goes with the sandbox: no need to sync it */
 	c->init = o->init;
 	c->network = strcmp(o->network, "tap") ? CSPEC_NET_NONE : CSPEC_NET_HOST;

@@ -230,14 +230,25 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 	if (getenv("SANDBOX_NO_JAIL"))                          /* debugging only */
 		c->jail = -1;
 
-	/* The image: virtio-pmem (/dev/pmem0, mounted with DAX: the host's
-	 * page cache is the guest's) or the first disk (vda); then the
-	 * volumes (vdb, ... or from vda with pmem). */
+	/* The image: a host directory as the root (sandbox-runtime: virtio-fs
+	 * to its virtiofsd), virtio-pmem (/dev/pmem0, mounted with DAX: the
+	 * host's page cache is the guest's) or the first disk (vda); then the
+	 * volumes (vdb, ... or from vda without an image disk). */
 	enum image_transport t = o->image_transport;
 	bool erofs = rc->fstype && !strcmp(rc->fstype, "erofs");
 	if (t == IMAGE_TRANSPORT_DEFAULT)
 		t = erofs ? IMAGE_TRANSPORT_PREFERRED : IMAGE_TRANSPORT_BLK;
-	if (t == IMAGE_TRANSPORT_PMEM) {
+	if (o->rootfs) {
+		const struct fs_daemon *fd = spec->fsd && spec->fsd->n && spec->fsd->d[0].vol < 0 ? &spec->fsd->d[0] : NULL;
+		struct fs_config *f = &c->fs[c->nfs];
+		if (!fd || strlen(fd->sock) >= sizeof(f->socket))
+			return err_set(e, "the root directory %s has no virtiofsd", o->rootfs);
+		snprintf(f->tag, sizeof(f->tag), "%s", fd->tag);
+		memcpy(f->socket, fd->sock, strlen(fd->sock) + 1);
+		c->nfs++;
+		spec->c.image_dev = fd->tag;
+		spec->c.image_fs = "virtiofs";
+	} else if (t == IMAGE_TRANSPORT_PMEM) {
 		if (!erofs)
 			return err_set(e, "--image-transport pmem needs an erofs image (this one is %s)",
 				       rc->fstype ? rc->fstype : "of no known type");
@@ -247,12 +258,13 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		c->has_pmem = true;
 		spec->c.image_dev = "pmem0";
 		spec->c.image_dax = true;
+		spec->c.image_fs = rc->fstype;
 	} else {
 		if (set_disk(c, rc->disk, strlen(rc->disk), true, e))
 			return -1;
 		spec->c.image_dev = "vda";
+		spec->c.image_fs = rc->fstype;
 	}
-	spec->c.image_fs = rc->fstype;
 	for (int i = 0; i < o->nvol; i++) {
 		const char *colon = strchr(o->volumes[i], ':');
 		const char *path = colon + 1, *mode = strchr(path, ':');
@@ -298,6 +310,13 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		spec->c.eth_addr = htonl(0xac1e0002u | (uint32_t)net << 8);
 		spec->c.eth_gw = htonl(0xac1e0001u | (uint32_t)net << 8);
 		spec->c.eth_prefix = 24;
+	} else if (o->netns) {
+		/* sandbox-runtime: the engine's network namespace (run_netns.c) */
+		char tap[IFNAMSIZ];
+		snprintf(tap, sizeof(tap), "sb%.12s", id);
+		c->has_net = true;
+		if (netns_wire(o->netns, tap, &c->net, &spec->c, e))
+			return -1;
 	}
 	spec->c.stdin_open = o->interactive;
 	if (o->tty) {
@@ -319,6 +338,8 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		return err_sys(e, "agent channel");
 	r->config = config;
 	r->config_len = config_len;
+	r->gate_fd = o->gate_fd;
+	r->booted_fd = o->booted_fd;
 	r->in_fd = o->interactive || o->tty ? 0 : -1;
 	r->out_fd = 1;
 	r->err_fd = 2;

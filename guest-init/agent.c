@@ -177,6 +177,8 @@ static void readahead_kb(const char *dev)
 	}
 }
 
+static int mount_volumes(const struct cspec *o, struct err *err);
+
 /* What before_exit syncs when the layer is scratch (--rm): the writable
  * volumes, each by a descriptor of its root opened right after its mount
  * (before any container process exists to move paths around). */
@@ -192,6 +194,15 @@ static int mount_root(const struct cspec *o, struct err *err)
 	mkdir("/run/image", 0755);
 	mkdir("/run/rw", 0755);
 	mkdir(ROOT, 0755);
+	if (!strcmp(o->image_fs, "virtiofs")) {
+		/* sandbox-runtime: the engine's root directory, shared by the
+		 * host (virtio-fs tag image_dev) and written there, as runc
+		 * writes it; no overlay (read_only is applied with the rest of
+		 * the root's setup, rootfs.c). */
+		if (mount(o->image_dev, ROOT, "virtiofs", MS_NODEV, NULL))
+			return err_errno(err, errno, "mount the root directory (virtio-fs %s)", o->image_dev);
+		return mount_volumes(o, err);
+	}
 	snprintf(dev, sizeof(dev), "/dev/%s", o->image_dev);
 	/* virtio-pmem: the image is memory (the host's page cache, read-only);
 	 * with dax=always erofs reads and maps its files there, without a
@@ -223,6 +234,13 @@ static int mount_root(const struct cspec *o, struct err *err)
 	if (mount("overlay", ROOT, "overlay", MS_NODEV,
 		  "lowerdir=/run/image,upperdir=/run/rw/upper,workdir=/run/rw/work"))
 		return err_errno(err, errno, "mount the overlay root");
+	return mount_volumes(o, err);
+}
+
+/* The volumes, beneath the mounted root. */
+static int mount_volumes(const struct cspec *o, struct err *err)
+{
+	char dev[128];
 	for (unsigned i = 0; i < o->nvolumes; i++) {
 		const struct cspec_volume *v = &o->volumes[i];
 		int fd = mkdir_beneath(v->path, err);

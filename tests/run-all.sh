@@ -117,7 +117,14 @@ if [ $unit_only = 0 ]; then
 		# long one (the whole set under ASan is longer than any bound that
 		# still catches a hang early). Suites not named here go in a last
 		# session of their own, so a new suite is never left out.
-		groups=( "boot blk net vsock seccomp jail" "run lifecycle escape" "exec cp" "storage volumes-fs" "snapshot pmem" )
+		groups=( "boot blk net vsock seccomp jail" "run lifecycle escape" "exec cp" "storage volumes-fs" "snapshot pmem" "oci" )
+		# podman with conmon, containerd with ctr and the runc shim, and
+		# their configuration (tests/e2e/oci.sh): those installed.
+		oci_extra=
+		for f in /usr/bin/podman /usr/bin/conmon /etc/containers /usr/bin/containerd /usr/bin/ctr \
+			 /usr/bin/containerd-shim-runc-v2 /usr/sbin/ip /usr/bin/slirp4netns; do
+			[ -e "$f" ] && oci_extra="$oci_extra $f"
+		done
 		named=" ${groups[*]} " rest=
 		for t in tests/e2e/*.sh; do
 			n=$(basename "$t" .sh)
@@ -141,7 +148,10 @@ if [ $unit_only = 0 ]; then
 				[ -d "$deb" ] && export KVMHOST_IMAGE_CACHE=$deb ;;
 			esac
 			for attempt in 1 2; do
-				KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-900} \
+				# The oci suite runs the real engines: they come in too.
+				local extra=${KVMHOST_EXTRA:-}
+				[ "$g" = oci ] && extra="$extra $oci_extra"
+				KVMHOST_EXTRA="$extra" KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-900} \
 					tests/kvmhost/run tests/e2e/all.sh "$B" $g >"$out.run" 2>&1
 				rc=$?
 				cat "$out.run" >>"$out"

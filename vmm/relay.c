@@ -40,6 +40,7 @@ int relay_init(struct relay *r, int *guest_end)
 	atomic_store(&r->status, -1);
 	atomic_store(&r->sig_pending, 0);
 	r->sock = r->wake = -1;
+	r->gate_fd = r->booted_fd = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv))
 		return -1;
 	r->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -59,6 +60,7 @@ int relay_init_sock(struct relay *r, int sock)
 	atomic_store(&r->status, -1);
 	atomic_store(&r->sig_pending, 0);
 	r->sock = sock;
+	r->gate_fd = r->booted_fd = -1;
 	r->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (r->wake < 0 || fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK))
 		return -1;
@@ -140,6 +142,34 @@ static void queue_winsize(struct relay *r, struct sb_tx *tx)
 
 static void *relay_loop(void *arg);
 
+/* Wait for a byte on the gate (or the stop): 0 to go on, -1 to stop. */
+static int wait_gate(struct relay *r)
+{
+	while (!atomic_load(&r->stop)) {
+		struct pollfd p[2] = { { .fd = r->gate_fd, .events = POLLIN }, { .fd = r->wake, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[1].revents) {
+			uint64_t v;
+			if (read(r->wake, &v, sizeof(v)) < 0) {
+				/* EAGAIN: another wake-up got it */
+			}
+		}
+		if (p[0].revents & POLLIN) {
+			char b;
+			if (read(r->gate_fd, &b, 1) == 1)
+				return 0;
+		}
+		/* POLLHUP alone: a writer came and went without a byte; wait on */
+		if ((p[0].revents & (POLLHUP | POLLIN)) == POLLHUP)
+			poll(NULL, 0, 10);      /* not a busy loop; the filter allows poll */
+	}
+	return -1;
+}
+
 int relay_quiesce(struct relay *r, int timeout_ms)
 {
 	struct timespec until;
@@ -220,6 +250,15 @@ static void *relay_loop(void *arg)
 		snprintf(r->err, sizeof(r->err), "relay: out of memory");
 		return NULL;
 	}
+	if (r->booted_fd >= 0) {
+		if (write(r->booted_fd, "b", 1) < 0) {
+			/* the owner is gone: it will not wait */
+		}
+		close(r->booted_fd);
+		r->booted_fd = -1;
+	}
+	if (r->gate_fd >= 0 && wait_gate(r) < 0)
+		goto out;
 	uint8_t first = r->config_type ? r->config_type : SB_F_CONFIG;
 	if (r->config_len > SB_FRAME_MAX || sb_tx_put(&tx, first, r->config, (uint32_t)r->config_len)) {
 		snprintf(r->err, sizeof(r->err), "the container's configuration is too large");

@@ -19,6 +19,10 @@ struct relay {
 	const void *config;     /* the first frame's payload: the spec (common/spec.h) */
 	size_t config_len;
 	uint8_t config_type;    /* the first frame: SB_F_CONFIG (0 means it), or SB_F_EXEC */
+	int booted_fd;          /* >= 0: one byte here (then closed) once the relay runs:
+				   the VM is made and its vCPUs are about to start */
+	int gate_fd;            /* >= 0: send the config only once a byte can be read here
+				   (sandbox-runtime start; the VM boots meanwhile) */
 	bool detach;            /* exec -d: on STARTED send DETACH and end with status 0 */
 	int wake;               /* eventfd: signals queued or stop */
 	_Atomic int status;     /* the guest's EXIT, -1 until then */

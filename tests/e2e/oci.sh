@@ -1,0 +1,256 @@
+#!/bin/sh
+# sandbox-runtime (docs/oci-runtime.md) under the real engines: Debian's
+# podman (with conmon) and containerd's ctr with the runc shim, in the test
+# host (they need /dev/kvm). Images come from an archive of the busybox
+# image the tree builds (podman load, ctr image import), never a registry.
+# Afterwards no VM process, virtiofsd, state or mount may be left.
+#   tests/e2e/oci.sh [BUILD_DIR]
+# The engines come in through KVMHOST_EXTRA (tests/run-all.sh, session "oci",
+# lists them). POSIX sh: busybox in the test host.
+cd "$(dirname "$0")/../.." || exit 2
+. tests/e2e/lib.sh
+t_sandbox_setup "${1:-build}" oci-state
+RT=$PWD/$B/sandbox-runtime
+W=${TMPDIR:-/tmp}/sandbox-oci.$$
+T_EXTRA_DIRS=$W
+rm -rf "$W"
+mkdir -p "$W"
+# The runtime's root: its default, as podman's clean-up after a container
+# calls it without the --runtime-flag of the command that started it.
+RROOT=/run/sandbox-runtime
+
+# --- bad bundles: one clear error, exit 1 -------------------------------------------
+mkdir -p "$W/bad/rootfs"
+BR=$W/badroot
+t_run nocfg "$RT" --root "$BR" create --bundle "$W/bad" bad1
+t_expect nocfg "create: no config.json: exit 1, one error" 1 '' 'config.json: No such file'
+printf '{"ociVersion": "1.0.2", "process": ' >"$W/bad/config.json"
+t_run badjson "$RT" --root "$BR" --log "$W/log.json" --log-format json create --bundle "$W/bad" bad2
+t_expect badjson "create: bad JSON: exit 1" 1 '' 'not valid JSON'
+if grep -q '"level":"error"' "$W/log.json" 2>/dev/null; then t_pass "--log-format json: the error as a json line"
+else t_fail "--log-format json: the error as a json line"; cat "$W/log.json"; fi
+t_run unknowncmd "$RT" checkpoint x
+t_expect unknowncmd "unknown command: exit 1" 1 '' 'does not exist'
+t_run unknownflag "$RT" --root "$BR" create --bogus x
+t_expect unknownflag "unknown flag: exit 1" 1 '' 'flag provided but not defined: --bogus'
+t_run version "$RT" --version
+t_expect version "--version" 0 '^sandbox-runtime version [0-9]'
+t_run features "$RT" features
+t_expect features "features: JSON" 0 '"ociVersionMax"'
+t_run nostate "$RT" --root "$BR" state nope
+t_expect nostate "state of no container: exit 1" 1 '' 'container "nope" does not exist'
+t_run nokill "$RT" --root "$BR" kill nope KILL
+t_expect nokill "kill of no container: exit 1" 1 '' 'does not exist'
+t_run nodel "$RT" --root "$BR" delete --force nope
+t_expect nodel "delete --force of no container: 0 (as runc)" 0
+t_run badsig "$RT" --root "$BR" kill nope SIGBOGUS
+t_expect badsig "kill with no such signal: exit 1" 1 '' 'unknown signal'
+t_run pauseno "$RT" --root "$BR" update --resources - nope
+t_expect pauseno "update: not supported yet, said so" 1 '' 'not supported yet'
+
+if [ "$(id -u)" != 0 ]; then
+	t_skip "sandbox-runtime" "needs root"
+	t_summary
+	exit
+fi
+if ! "$B/sandbox" kvm-check >/dev/null 2>&1; then
+	t_skip "sandbox-runtime" "this host's KVM cannot boot the guest (run it in the test host)"
+	t_summary
+	exit
+fi
+# The engines want a cgroup file system; the test host mounts none.
+if ! grep -q " /sys/fs/cgroup " /proc/mounts; then
+	mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
+fi
+# An OCI archive of the busybox image (build/images/busybox is an OCI layout).
+tar -C build/images/busybox -cf "$W/busybox.tar" . || { t_fail "image archive"; t_summary; exit; }
+
+left_over() {   # VMMs, virtiofsd, sandbox state or mounts of ours still there
+	_l=
+	for c in /proc/[0-9]*/cmdline; do
+		tr '\0' ' ' 2>/dev/null <"$c" | grep -q "$RROOT" && _l="$_l ${c%/cmdline}"
+	done
+	_s=$(ls -d "$RROOT"/.sandbox/*/ "$RROOT"/*/.sandbox/*/ "$RROOT"/*/oci "$RROOT"/*/*/oci 2>/dev/null | tr '\n' ' ')
+	[ -n "$_s" ] && _l="$_l state: $_s"
+	grep -q "$RROOT" /proc/mounts && _l="$_l mount"
+	echo "$_l"
+}
+show_left() {
+	for c in /proc/[0-9]*/cmdline; do
+		tr '\0' ' ' 2>/dev/null <"$c" | grep "$RROOT" | sed "s|^|    ${c%/cmdline}: |"
+	done
+	ls -laR "$RROOT" 2>/dev/null | head -n 40 | sed 's/^/    /'
+	grep "$RROOT" /proc/mounts | sed 's/^/    /'
+}
+
+# ============================== podman ===============================================
+if command -v podman >/dev/null && command -v conmon >/dev/null; then
+	cat >"$W/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000","nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+conmon_path = ["$(command -v conmon)"]
+[engine.runtimes]
+sandbox = ["$RT"]
+EOF
+	export CONTAINERS_CONF=$W/containers.conf
+	P="podman --root $W/storage --runroot $W/run --storage-driver vfs --runtime sandbox"
+	t_run pload $P load -i "$W/busybox.tar"
+	t_expect pload "podman load of the image archive" 0 'Loaded image'
+	IMG=localhost/latest:latest
+	t_run phi $P run --rm --network none $IMG echo hi
+	t_expect phi "podman run --rm echo hi" 0 '^hi$'
+	t_run pkern $P run --rm --network none $IMG cat /proc/version
+	if [ "$(t_rc pkern)" = 0 ] && ! grep -qF "$(cat /proc/version)" "$T_OUT/pkern.out"; then
+		t_pass "podman run: the container sees the guest's own kernel"
+	else t_fail "podman run: the container sees the guest's own kernel"; t_show pkern; fi
+	t_run p42 $P run --rm --network none $IMG sh -c 'exit 42'
+	t_expect p42 "podman run: exit status 42" 42
+	t_run p126 $P run --rm --network none $IMG /etc
+	t_expect p126 "podman run: not executable: 126" 126
+	t_run p127 $P run --rm --network none $IMG no-such-command
+	t_expect p127 "podman run: command not found: 127" 127
+	t_run penv $P run --rm --network none -e FOO=bar -w /tmp -u 1000:1000 $IMG sh -c 'echo $FOO $(pwd) $(id -u)'
+	t_expect penv "podman run -e -w -u" 0 '^bar /tmp 1000$'
+	t_run pin sh -c "echo 'echo typed-in' | $P run --rm -i --network none $IMG sh"
+	t_expect pin "podman run -i: stdin reaches the container" 0 '^typed-in$'
+	t_run ptty $P run --rm -t --network none $IMG sh -c 'test -t 0 && test -t 1 && echo is-a-tty $(stty size)'
+	t_expect ptty "podman run -t: a terminal (the pty's master went over --console-socket)" 0 '^is-a-tty [0-9]+ [0-9]+'
+	t_run pmem $P run --rm --network none --memory 200m $IMG sh -c 'grep MemTotal /proc/meminfo'
+	t_expect pmem "podman run --memory 200m: the guest gets the limit plus room for its kernel" 0 'MemTotal: +(2[5-9][0-9]|3[0-9][0-9])[0-9]{3} kB'
+	t_run ppids $P run --rm --network none --pids-limit 10 $IMG sh -c 'for i in $(seq 30); do sleep 3 & done; wait'
+	t_expect ppids "podman run --pids-limit 10: the 11th process cannot fork" 2 '' "can't fork"
+	t_run pro $P run --rm --network none --read-only $IMG sh -c 'touch /x'
+	t_expect pro "podman run --read-only: the root is read-only" 1 '' 'Read-only'
+	mkdir -p "$W/share" && echo from-host >"$W/share/f"
+	t_run pvol $P run --rm --network none -v "$W/share:/d" $IMG sh -c 'cat /d/f && echo from-guest >/d/g'
+	if [ "$(t_rc pvol)" = 0 ] && grep -q from-host "$T_OUT/pvol.out" && [ "$(cat "$W/share/g" 2>/dev/null)" = from-guest ]; then
+		t_pass "podman run -v hostdir:/d: both ways"
+	else t_fail "podman run -v hostdir:/d: both ways"; t_show pvol; fi
+	t_run pd $P run -d --name sb1 --network none $IMG sh -c 'trap "echo got-term; exit 3" TERM; echo started; while :; do sleep 1; done'
+	t_expect pd "podman run -d" 0 '^[0-9a-f]{64}$'
+	wait_for 60 sh -c "$P logs sb1 | grep -q started"
+	t_run pexec $P exec sb1 sh -c 'echo exec-ok $$'
+	t_expect pexec "podman exec" 0 '^exec-ok'
+	t_run pexect $P exec -t sb1 sh -c 'test -t 0 && echo exec-tty'
+	t_expect pexect "podman exec -t: a terminal" 0 '^exec-tty'
+	t_run ppause $P pause sb1
+	t_expect ppause "podman pause" 0
+	t_run pstate "$RT" --root "$RROOT" state "$($P inspect -f '{{.Id}}' sb1)"
+	t_expect pstate "sandbox-runtime state: paused" 0 '"status":"paused"'
+	t_run presume $P unpause sb1
+	t_expect presume "podman unpause" 0
+	t_run pexec2 $P exec sb1 echo after-resume
+	t_expect pexec2 "podman exec after unpause" 0 '^after-resume$'
+	$P run -d --name sb2 --network none $IMG sleep 1000 >/dev/null 2>&1
+	t_run pkill $P kill sb2
+	t_expect pkill "podman kill" 0
+	$P wait sb2 >/dev/null 2>&1
+	t_run pkill2 $P inspect -f '{{.State.ExitCode}}' sb2
+	t_expect pkill2 "podman kill: exit status 137" 0 '^137$'
+	$P rm sb2 >/dev/null 2>&1
+	t_run pstop $P stop -t 30 sb1
+	t_expect pstop "podman stop" 0
+	t_run plogs $P logs sb1
+	t_expect plogs "podman logs: the output, and SIGTERM reached the trap" 0 'got-term'
+	t_run pinsp $P inspect -f '{{.State.ExitCode}}' sb1
+	t_expect pinsp "podman inspect: the trap's exit status 3" 0 '^3$'
+	# An engine's network namespace (as netavark or CNI make one: a veth
+	# with the container's address and a default route): podman's
+	# --network ns:PATH hands it over as linux.namespaces' network path.
+	# iproute2's (by path: busybox's sh prefers its own applets)
+	IP=
+	for c in /usr/sbin/ip /sbin/ip /usr/bin/ip; do
+		[ -z "$IP" ] && [ -x "$c" ] && "$c" -V 2>/dev/null | grep -q iproute2 && IP=$c
+	done
+	if [ -n "$IP" ]; then
+		$IP netns add sbt && $IP link add sbh type veth peer name sbc && $IP link set sbc netns sbt &&
+			$IP addr add 10.99.0.1/24 dev sbh && $IP link set sbh up &&
+			$IP -n sbt addr add 10.99.0.2/24 dev sbc && $IP -n sbt link set sbc up &&
+			$IP -n sbt link set lo up && $IP -n sbt route add default via 10.99.0.1
+		t_run pnet $P run -d --name sbn --network ns:/run/netns/sbt $IMG httpd -f -p 80 -h /etc
+		t_expect pnet "podman run -d --network ns:PATH (httpd)" 0
+		wait_for 60 sh -c "wget -q -O - http://10.99.0.2/passwd | grep -q root:"
+		t_run pwget wget -q -O - http://10.99.0.2/passwd
+		t_expect pwget "the engine's network namespace: this host reaches httpd in the sandbox" 0 '^root:'
+		t_run paddr $P exec sbn sh -c 'ip -4 addr show eth0; ip route'
+		t_expect paddr "the guest's eth0 has the namespace's address and route" 0 'default via 10.99.0.1'
+		$P rm -f sbn >/dev/null 2>&1
+		$IP link del sbh 2>/dev/null
+		$IP netns del sbt 2>/dev/null
+	else
+		t_skip "--network ns:PATH" "no iproute2 ip here"
+	fi
+	# podman run -p through slirp4netns (the test host's kernel has no
+	# netfilter for netavark): its tap in the container's namespace is
+	# the interface the VM's NIC is bridged with.
+	rootfs_type=$(stat -f -c %T / 2>/dev/null)
+	if ! command -v slirp4netns >/dev/null; then
+		t_skip "podman run -p" "no slirp4netns here"
+	elif [ "$rootfs_type" = ramfs ] || [ "$rootfs_type" = tmpfs ]; then
+		# (slirp4netns's sandbox pivot_roots, which an initramfs root
+		# refuses; netavark needs netfilter, which the test host's kernel
+		# lacks: -p needs a host with a real root)
+		t_skip "podman run -p" "slirp4netns cannot pivot_root on this host's initramfs root"
+	else
+		t_run pport $P run -d --name sbp --network slirp4netns:port_handler=slirp4netns -p 8080:80 $IMG httpd -f -p 80 -h /etc
+		t_expect pport "podman run -d -p 8080:80 (slirp4netns) httpd" 0
+		wait_for 60 sh -c "wget -q -O - http://127.0.0.1:8080/passwd | grep -q root:"
+		t_run pwget2 wget -q -O - http://127.0.0.1:8080/passwd
+		t_expect pwget2 "podman run -p 8080:80: this host reaches httpd in the sandbox" 0 '^root:'
+		$P rm -f sbp >/dev/null 2>&1
+	fi
+	t_run prm $P rm sb1
+	t_expect prm "podman rm" 0
+	l=$(left_over)
+	if [ -z "$l" ]; then t_pass "podman: nothing left (VMM, virtiofsd, state, mounts)"
+	else t_fail "podman: nothing left" "left:$l"; show_left; fi
+else
+	t_skip "podman" "podman or conmon not in this host (KVMHOST_EXTRA)"
+fi
+
+# ============================== containerd ===========================================
+if command -v containerd >/dev/null && command -v ctr >/dev/null && command -v containerd-shim-runc-v2 >/dev/null; then
+	mkdir -p "$W/ctrd"
+	cat >"$W/ctrd/config.toml" <<EOF
+version = 2
+root = "$W/ctrd/root"
+state = "$W/ctrd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$W/ctrd/sock"
+EOF
+	containerd --config "$W/ctrd/config.toml" >"$W/ctrd/log" 2>&1 &
+	CPID=$!
+	export CONTAINERD_SNAPSHOTTER=native
+	C="ctr --address $W/ctrd/sock"
+	wait_for 30 $C version
+	t_run cimp $C image import --base-name sb/busybox --digests --all-platforms "$W/busybox.tar"
+	t_expect cimp "ctr image import" 0
+	CIMG=$($C image ls -q | head -n 1)
+	t_run chi $C run --rm --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c1 echo hi
+	t_expect chi "ctr run --rm --runc-binary sandbox-runtime echo hi" 0 '^hi$'
+	t_run c42 $C run --rm --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c2 sh -c 'exit 42'
+	t_expect c42 "ctr run: exit status 42" 42
+	$C run -d --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c3 sh -c 'while :; do sleep 1; done' >/dev/null 2>&1
+	wait_for 60 sh -c "$C task ls | grep c3 | grep -q RUNNING"
+	t_run cexec $C task exec --exec-id e1 c3 echo exec-ok
+	t_expect cexec "ctr task exec" 0 '^exec-ok$'
+	t_run ckill $C task kill -s SIGKILL c3
+	t_expect ckill "ctr task kill" 0
+	wait_for 30 sh -c "$C task ls | grep c3 | grep -q STOPPED"
+	$C task rm c3 >/dev/null 2>&1
+	$C container rm c3 >/dev/null 2>&1
+	l=$(left_over)
+	if [ -z "$l" ]; then t_pass "ctr: nothing left (VMM, virtiofsd, state, mounts)"
+	else t_fail "ctr: nothing left" "left:$l"; show_left; fi
+	kill $CPID 2>/dev/null
+	wait $CPID 2>/dev/null
+	umount -R "$W/ctrd/state" 2>/dev/null
+else
+	t_skip "containerd" "containerd, ctr or the runc shim not in this host (KVMHOST_EXTRA)"
+fi
+
+t_summary

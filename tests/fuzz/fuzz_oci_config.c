@@ -1,0 +1,40 @@
+/* libFuzzer target: sandbox-runtime's config.json parser (oci/config.c),
+ * which reads what an engine (or whoever can write the bundle) hands it.
+ * The input is the file. Nothing may read or write out of bounds (ASan);
+ * what is accepted must hold the parser's promises: a process with
+ * arguments and an absolute cwd, counts within their limits, an absolute
+ * root that leaves no relative bundle, mounts classified; a refusal is one
+ * line. */
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "oci.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct oci_config c;
+	struct err e = { 0 };
+	if (oci_config_parse((const char *)data, size, "/bundle", &c, &e)) {
+		assert(e.msg[0] && memchr(e.msg, 0, sizeof(e.msg)) && !strchr(e.msg, '\n'));
+		assert(c.json == NULL);
+		return 0;
+	}
+	assert(c.nargs >= 1 && c.nargs <= CSPEC_MAX_ARGS && c.nenv <= CSPEC_MAX_ENV);
+	assert(c.cwd && c.cwd[0] == '/');
+	assert(c.root[0] == '/' && !strchr(c.root, ':'));
+	assert(c.nrlimits <= CSPEC_MAX_RLIMITS && c.nmounts <= OCI_MAX_MOUNTS && c.nannot <= OCI_MAX_ANNOTATIONS);
+	for (unsigned i = 0; i < c.nargs; i++)
+		assert(strlen(c.args[i]) < size + 1);
+	for (unsigned i = 0; i < c.nenv; i++)
+		assert(strchr(c.env[i], '=') && c.env[i][0] != '=');
+	for (unsigned i = 0; i < c.nmounts; i++) {
+		assert(c.mounts[i].dest[0] == '/' && !strstr(c.mounts[i].dest, "/.."));
+		if (c.mounts[i].kind == OCI_MOUNT_BIND_DIR)
+			assert(c.mounts[i].source[0] == '/' && !strchr(c.mounts[i].source, ':'));
+	}
+	assert(c.memory >= 0 && c.pids >= 0 && c.cpu_quota >= 0);
+	oci_config_free(&c);
+	return 0;
+}
