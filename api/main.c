@@ -54,7 +54,7 @@ static int listen_unix(const char *path, struct err *e)
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(a.sun_path))
 		return err_set(e, "--socket %s: too long for a Unix socket", path);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	memcpy(a.sun_path, path, strlen(path) + 1);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_sys(e, "socket");
