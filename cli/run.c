@@ -573,7 +573,12 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 	bool ttl_out = false;
 	int stop_sig = state_signal(s.stop_signal);
 	int status;
-	if (o->from && wait_restored(ready[0], ep)) {
+	int restored = o->from ? wait_restored(ready[0], ep) : 0;
+	if (o->from && restored == 0) {
+		snprintf(extra, sizeof(extra), ",\"setup_ms\":%.3f", (double)(now_ns() - start) * 1e-6);
+		events_emit("restore", &s, extra);
+	}
+	if (o->from && restored) {
 		int st;
 		kill(child, SIGKILL);
 		while (waitpid(child, &st, 0) < 0 && errno == EINTR)

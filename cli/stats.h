@@ -54,10 +54,11 @@ struct sandbox_stats {
 
 /* Host-wide figures for the totals, and what the events log says
  * (events.h): the start latency (the owner's start to its VMM or runtime
- * forked) as a histogram, and how many events of each type. */
+ * forked) and the restore latency of clones (to their guest resumed) as
+ * histograms, and how many events of each type. */
 #define STATS_BUCKETS 10
 extern const double stats_start_buckets[STATS_BUCKETS];        /* seconds */
-#define STATS_EVENT_TYPES 8
+#define STATS_EVENT_TYPES 9
 extern const char *const stats_event_types[STATS_EVENT_TYPES];
 struct host_stats {
 	uint64_t mem_total, mem_available;      /* bytes, /proc/meminfo */
@@ -66,6 +67,11 @@ struct host_stats {
 	uint64_t start_le[STATS_BUCKETS];       /* starts at most that long */
 	uint64_t start_count;
 	double start_sum;                       /* seconds */
+	/* clones (run --from): the owner's start until the guest resumed with
+	 * its new identity, the same buckets */
+	uint64_t restore_le[STATS_BUCKETS];
+	uint64_t restore_count;
+	double restore_sum;
 	uint64_t events[STATS_EVENT_TYPES];
 };
 /* Count an event of TYPE (with its setup time SETUP_MS, < 0 none). */

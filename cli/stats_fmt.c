@@ -231,21 +231,33 @@ void stats_print_json(FILE *f, const struct sandbox_stats *s, size_t n)
 /* Prometheus */
 
 const double stats_start_buckets[STATS_BUCKETS] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
-const char *const stats_event_types[STATS_EVENT_TYPES] = { "create", "start", "exec", "kill", "stop", "exit", "ttl", "remove" };
+const char *const stats_event_types[STATS_EVENT_TYPES] = { "create", "start", "exec", "kill", "stop", "exit", "ttl", "remove",
+							    "restore" };
 
 void stats_count_event(struct host_stats *h, const char *type, double setup_ms)
 {
 	for (int i = 0; i < STATS_EVENT_TYPES; i++)
 		if (!strcmp(type, stats_event_types[i]))
 			h->events[i]++;
-	if (strcmp(type, "start") || setup_ms < 0)
+	bool restore = !strcmp(type, "restore");
+	if ((strcmp(type, "start") && !restore) || setup_ms < 0)
 		return;
 	double s = setup_ms / 1000;
 	for (int i = 0; i < STATS_BUCKETS; i++)
 		if (s <= stats_start_buckets[i])
-			h->start_le[i]++;
-	h->start_count++;
-	h->start_sum += s;
+			(restore ? h->restore_le : h->start_le)[i]++;
+	*(restore ? &h->restore_count : &h->start_count) += 1;
+	*(restore ? &h->restore_sum : &h->start_sum) += s;
+}
+
+static void prom_histogram(FILE *f, const char *name, const char *help, const uint64_t *le, uint64_t count,
+			   double sum)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (int i = 0; i < STATS_BUCKETS; i++)
+		fprintf(f, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, stats_start_buckets[i], le[i]);
+	fprintf(f, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n%s_sum %.6f\n%s_count %" PRIu64 "\n", name, count, name, sum,
+		name, count);
 }
 
 /* A label value: backslash, double quote and newline escaped. */
@@ -368,13 +380,12 @@ void stats_print_prometheus(FILE *f, const struct sandbox_stats *s, size_t n, co
 			   "# TYPE sandbox_host_cpus gauge\n"
 			   "sandbox_host_cpus %d\n",
 			h->mem_total, h->mem_available, h->load1, h->ncpu);
-		fputs("# HELP sandbox_start_seconds Time from sandbox run's start to its VMM (or runtime) forked.\n"
-		      "# TYPE sandbox_start_seconds histogram\n", f);
-		for (int i = 0; i < STATS_BUCKETS; i++)
-			fprintf(f, "sandbox_start_seconds_bucket{le=\"%g\"} %" PRIu64 "\n", stats_start_buckets[i], h->start_le[i]);
-		fprintf(f, "sandbox_start_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\nsandbox_start_seconds_sum %.6f\n"
-			   "sandbox_start_seconds_count %" PRIu64 "\n",
-			h->start_count, h->start_sum, h->start_count);
+		prom_histogram(f, "sandbox_start_seconds",
+			       "Time from sandbox run's start to its VMM (or runtime) forked.", h->start_le,
+			       h->start_count, h->start_sum);
+		prom_histogram(f, "sandbox_restore_seconds",
+			       "Time from a clone's sandbox run start (--from, sandbox clone) to its guest resumed with "
+			       "its own identity.", h->restore_le, h->restore_count, h->restore_sum);
 		fputs("# HELP sandbox_events_total Sandbox events in the events log (sandbox events), by type.\n"
 		      "# TYPE sandbox_events_total counter\n", f);
 		for (int i = 0; i < STATS_EVENT_TYPES; i++)

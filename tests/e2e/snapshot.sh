@@ -68,6 +68,9 @@ for i in 1 2 3; do
 	$SB exec "cl-$i" sh -c 'head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n"' >"$T_OUT/rand$i" 2>&1
 	$SB exec "cl-$i" hostname >"$T_OUT/host$i" 2>&1
 done
+n_restore=$($SB events --format json 2>/dev/null | grep -c '"type":"restore"')
+[ "$n_restore" -ge 3 ] && t_pass "each clone's restore is an event with its latency ($n_restore)" ||
+	t_fail "each clone's restore is an event with its latency" "$($SB events 2>&1 | tail -n 3)"
 r1=$(cat "$T_OUT/rand1") r2=$(cat "$T_OUT/rand2") r3=$(cat "$T_OUT/rand3")
 if [ ${#r1} = 32 ] && [ "$r1" != "$r2" ] && [ "$r1" != "$r3" ] && [ "$r2" != "$r3" ]; then
 	t_pass "16 bytes of /dev/urandom differ in every clone"

@@ -189,6 +189,7 @@ static void test_histogram(void **state)
 	stats_count_event(&h, "start", -1);     /* no time: counted as an event only */
 	stats_count_event(&h, "exit", -1);
 	stats_count_event(&h, "bogus", 5);
+	stats_count_event(&h, "restore", 200);  /* a clone: 0.2 s */
 	assert_int_equal(h.start_count, 2);
 	assert_int_equal(h.events[1], 3);
 	assert_int_equal(h.events[5], 1);
@@ -204,6 +205,11 @@ static void test_histogram(void **state)
 	assert_non_null(strstr(buf, "sandbox_start_seconds_bucket{le=\"5\"} 2\n"));
 	assert_non_null(strstr(buf, "sandbox_start_seconds_bucket{le=\"+Inf\"} 2\n"));
 	assert_non_null(strstr(buf, "sandbox_start_seconds_sum 3.030000\n"));
+	assert_non_null(strstr(buf, "# TYPE sandbox_restore_seconds histogram\n"));
+	assert_non_null(strstr(buf, "sandbox_restore_seconds_bucket{le=\"0.1\"} 0\n"));
+	assert_non_null(strstr(buf, "sandbox_restore_seconds_bucket{le=\"0.25\"} 1\n"));
+	assert_non_null(strstr(buf, "sandbox_restore_seconds_count 1\n"));
+	assert_non_null(strstr(buf, "sandbox_events_total{type=\"restore\"} 1\n"));
 	assert_non_null(strstr(buf, "sandbox_events_total{type=\"start\"} 3\n"));
 	assert_non_null(strstr(buf, "sandbox_sandboxes{state=\"running\"} 0\n"));
 	free(buf);
