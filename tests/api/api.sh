@@ -22,7 +22,9 @@ trap cleanup EXIT
 start_serve() {
 	"$SB" serve --socket "$SOCK" 2>>"$ST.serve.err" &
 	SERVE_PID=$!
-	wait_for 10 test -S "$SOCK"
+	# until it answers (a socket file alone may be the one a killed
+	# server left, which the new one replaces)
+	wait_for 10 curl -s --unix-socket "$SOCK" -o /dev/null "http://api/"
 }
 C() { curl -sS --unix-socket "$SOCK" -o "$T_OUT/body" -w '%{http_code}' "$@" "http://api$URL"; }
 # req NAME METHOD PATH [curl args...]: status in $T_OUT/NAME.code, body in NAME.body
