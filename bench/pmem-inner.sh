@@ -115,7 +115,7 @@ for t in blk pmem; do
 	deadline=$(( $(date +%s) + 120 + 15 * started )) up=0
 	while [ "$(date +%s)" -lt $deadline ]; do
 		up=0
-		for id in "${ids[@]}"; do grep -qs '^up' "$SANDBOX_STATE_DIR/$id/log" && up=$((up + 1)); done
+		for id in "${ids[@]}"; do grep -qs '"line":"up' "$SANDBOX_STATE_DIR/$id/log.json" && up=$((up + 1)); done
 		[ $up = $started ] && break
 		sleep 0.5
 	done

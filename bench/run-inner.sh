@@ -257,7 +257,7 @@ for target in $DENSITY; do
 	deadline=$(( $(date +%s) + 60 + 10 * ${#bids[@]} )) up=0
 	while [ "$(date +%s)" -lt $deadline ]; do
 		up=0
-		for id in "${bids[@]}"; do grep -qs '^up' "$SANDBOX_STATE_DIR/$id/log" && up=$((up + 1)); done
+		for id in "${bids[@]}"; do grep -qs '"line":"up' "$SANDBOX_STATE_DIR/$id/log.json" && up=$((up + 1)); done
 		[ $up = ${#bids[@]} ] && break
 		sleep 0.2
 	done
@@ -279,7 +279,7 @@ for target in $DENSITY; do
 	if [ "${BENCH_DENSITY_DEBUG:-0}" = 1 ]; then
 		state_pids >&2
 		ps -o pid,ppid,user,rss,vsz,stat,args 2>/dev/null | grep -v ' \[' | tail -n 12 >&2
-		for id in "${bids[@]}"; do echo "== $id" >&2; cat "$SANDBOX_STATE_DIR/$id/log" >&2; done
+		for id in "${bids[@]}"; do echo "== $id" >&2; "$SB" logs "$id" >&2; done
 	fi
 	[ $stopped = 1 ] && break
 done

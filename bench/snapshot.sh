@@ -94,7 +94,7 @@ density() { # density cold|clone N: "ready secs avail_drop_kib pss_kib"
 		done
 		for i in $(seq 1200); do
 			up=0
-			for id in "${ids[@]}"; do grep -qs '^up' "$SANDBOX_STATE_DIR/$id/log" && up=$((up + 1)); done
+			for id in "${ids[@]}"; do grep -qs '"line":"up' "$SANDBOX_STATE_DIR/$id/log.json" && up=$((up + 1)); done
 			[ "$up" = "$n" ] && break
 			sleep 0.1
 		done

@@ -12,12 +12,10 @@
 #include <net/if_arp.h>
 #include <net/route.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,31 +89,30 @@ static void new_network(const struct sb_restored *id)
 	close(s);
 }
 
-/* The host name, in the container's UTS namespace (a child joins it:
- * PID 1 stays in its own). */
+/* The host name, in the container's UTS namespace: PID 1 steps into it
+ * and back (no fork: the first fork of a restored guest is its dearest
+ * step, every page it touches faulting in again). */
 static void new_hostname(pid_t runtime, const char *name)
 {
 	pid_t init = runtime > 0 ? exec_container_init(runtime) : 0;
-	pid_t pid = fork();
-	if (pid < 0) {
-		note("fork");
+	if (init <= 0)
 		return;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)init);
+	int self = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+	int target = open(path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || target < 0 || setns(target, CLONE_NEWUTS)) {
+		note("the container's UTS namespace");
+	} else {
+		if (sethostname(name, strlen(name)))
+			note("sethostname (container)");
+		if (setns(self, CLONE_NEWUTS))
+			note("back to PID 1's UTS namespace");
 	}
-	if (pid == 0) {
-		char path[64];
-		if (init > 0) {
-			snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)init);
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 || setns(fd, CLONE_NEWUTS))
-				_exit(1);
-		}
-		_exit(sethostname(name, strlen(name)) ? 2 : 0);
-	}
-	int st;
-	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		fprintf(stderr, "sandbox-init: restore: could not set the host name\n");
+	if (self >= 0)
+		close(self);
+	if (target >= 0)
+		close(target);
 }
 
 void agent_restored(struct relay *r, const struct sb_restored *id)
