@@ -440,6 +440,8 @@ static void exec_accept(struct relay *r)
 		int c = accept4(r->extra_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0)
 			return;     /* EAGAIN: all taken */
+		if (r->status < 0)
+			exec_container_note(r->child);
 		fflush(NULL);
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -451,6 +453,13 @@ static void exec_accept(struct relay *r)
 		}
 		close(c);
 	}
+}
+
+/* Before a snapshot: what its clones will want at once, opened while
+ * the pages are warm (restore.c). */
+static void agent_quiesce(struct relay *r)
+{
+	restore_prepare(r->status < 0 ? r->child : 0);
 }
 
 int agent_main(bool timings)
@@ -511,6 +520,7 @@ int agent_main(bool timings)
 		fprintf(stderr, "sandbox-init: %s\n", err.msg);
 	r->on_extra = exec_accept;
 	r->on_restored = agent_restored;
+	r->on_quiesce = agent_quiesce;
 	return relay_run(r);
 
 fail:
