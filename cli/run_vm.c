@@ -356,14 +356,15 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
  * soon as it is final and all output is written, before the VM is torn
  * down (the kernel's part of that, closing the VM, waits for RCU grace
  * periods: ~70 ms in the test host). The owner can end on it. */
-/* A clone's guest took its identity (RESUMED): tell the owner, once. */
+/* A clone's guest took its identity (RESUMED): tell the owner, once,
+ * with the time it did (CLOCK_MONOTONIC ns). */
 static int ready_fd = -1;
 static void on_resumed(void *arg)
 {
 	(void)arg;
 	if (ready_fd >= 0) {
-		uint8_t b = 1;
-		if (write(ready_fd, &b, 1) < 0) {
+		uint64_t t = now_ns();      /* when: the restore's latency */
+		if (write(ready_fd, &t, sizeof(t)) < 0) {
 			/* the owner is gone: the VM ends with it */
 		}
 		close(ready_fd);
