@@ -56,9 +56,9 @@ $(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h comm
 
 # The program `sandbox audit` runs inside each sandbox (docs/audit.md):
 # static, so any image can run it.
-$(BUILD)/sandbox-attacker: attacker/attacker.c
+$(BUILD)/sandbox-attacker: $(wildcard attacker/*.c attacker/*.h)
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -Iattacker -static -o $@ $(wildcard attacker/*.c)
 
 # The container's seccomp filter, compiled here with libseccomp into the BPF
 # program guest-init loads (guest-init/gen/seccomp-bpf.c says why).

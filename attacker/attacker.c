@@ -44,19 +44,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attacker.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-static const char *ename(int e)
+const char *ename(int e)
 {
 	const char *n = strerrorname_np(e);
 	return n ? n : "EUNKNOWN";
 }
 
-/* "key=OK" or "key=ERRNO" from a syscall's result; closes a returned fd
- * when FD is set. */
-static void res(const char *key, long r, int fd)
+void res(const char *key, long r, int fd)
 {
 	if (r < 0) {
 		printf("%s=%s\n", key, ename(errno));
@@ -67,8 +67,7 @@ static void res(const char *key, long r, int fd)
 		close((int)r);
 }
 
-/* A value made safe for one key=value line. */
-static void kv_clean(const char *key, const char *v)
+void kv_clean(const char *key, const char *v)
 {
 	printf("%s=", key);
 	for (; *v && *v != '\n'; v++)
@@ -898,6 +897,16 @@ int main(int argc, char **argv)
 		return a_rawdisk(x);
 	if (!strcmp(a, "neighbour") && x)
 		return a_neighbour(atoi(x));
+	if (!strcmp(a, "hold") && x)
+		return a_hold(x, argv);
+	if (!strcmp(a, "held") && x)
+		return a_held(x);
+	if (!strcmp(a, "nbr-files") && argc > 4)
+		return a_nbr_files(x, atoi(argv[3]), argv[4]);
+	if (!strcmp(a, "nbr-mem") && argc > 3)
+		return a_nbr_mem(x, atoi(argv[3]));
+	if (!strcmp(a, "nbr-net") && x)
+		return a_nbr_net(x);
 	if (!strcmp(a, "forkbomb") && x)
 		return a_forkbomb(atoi(x));
 	if (!strcmp(a, "membomb") && x)

@@ -54,6 +54,11 @@ struct audit_context {
 	bool listener_up;           /* the host's loopback and abstract listeners were up */
 	int port;                   /* the loopback listener's port */
 	char abstract_name[64];     /* the abstract unix socket's name */
+	/* the neighbour: a second sandbox of the same isolation holding
+	 * NBR_SECRET (in a file, its environment, its memory, its traffic) */
+	char nbr_secret[64];
+	bool nbr_up;
+	char nbr_error[200];        /* why it is not up */
 };
 
 /* The sandbox's limits every isolation gets (the resource attacks run
@@ -62,11 +67,12 @@ struct audit_context {
 #define AUDIT_MEMORY_MIB 128
 #define AUDIT_STORAGE_MIB 256
 
-/* One attack. ARGV is the attacker's arguments after its own name; "@PORT"
- * and "@ABSTRACT" are replaced from the context. HOST_CHECK attacks run
+/* One attack. ARGV is the attacker's arguments after its own name; "@PORT",
+ * "@ABSTRACT", "@HOSTPID", "@MODE", "@INOTIFY" and the neighbour's
+ * "@NBRSECRET" (reversed), "@NBRPID", "@NBRDIR" are replaced from the context. HOST_CHECK attacks run
  * nothing inside: their verdict reads the evidence the runner makes on the
  * host (the hashes before and after every other attack). */
-#define AUDIT_MAX_ARGS 3
+#define AUDIT_MAX_ARGS 4
 struct audit_attack {
 	const char *name;           /* short id: "kvm", "sys-bpf", ... */
 	const char *title;          /* one line for the table */

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -14,6 +16,7 @@
 
 #include "audit_iso.h"
 #include "run.h"
+#include "state.h"
 #include "util.h"
 
 /* ---- running a program ------------------------------------------------------------- */
@@ -159,19 +162,19 @@ static int run_privileged(int argc, char **argv)
 	return cmd_run(argc - 1, argv + 1, now_ns());
 }
 
-static int ours_start(struct audit_run *r, struct err *e)
+/* `sandbox run -d` of NAME (NETWORK), then the attacker copied in. */
+static int ours_boot(struct audit_run *r, const char *name, const char *network, bool privileged, struct err *e)
 {
-	char sb[PATH_MAX + 16], pids[16], mem[16], sto[16], dst[96];
+	char sb[PATH_MAX + 16], pids[16], mem[16], sto[16], dst[128];
 	struct audit_evidence ev;
 	sb_path(r, sb, sizeof(sb));
-	snprintf(r->name, sizeof(r->name), "audit-%d-%s", (int)getpid(), r->iso->name);
 	snprintf(pids, sizeof(pids), "%d", AUDIT_PIDS_LIMIT);
 	snprintf(mem, sizeof(mem), "%dm", AUDIT_MEMORY_MIB);
 	snprintf(sto, sizeof(sto), "%dm", AUDIT_STORAGE_MIB);
-	char *run[] = { sb, "run", "-d", "--name", r->name, "--isolation", (char *)r->iso->name, "--network", "none",
-			"--pids-limit", pids, "--memory", mem, "--storage", sto, (char *)r->image, "sleep", "86400", NULL };
-	r->started = true;   /* from here, stop removes whatever run left */
-	if (r->privileged) {
+	char *run[] = { sb, "run", "-d", "--name", (char *)name, "--isolation", (char *)r->iso->name, "--network",
+			(char *)network, "--pids-limit", pids, "--memory", mem, "--storage", sto, (char *)r->image, "sleep",
+			"86400", NULL };
+	if (privileged) {
 		inproc_run = r;
 		audit_spawn_fn(run_privileged, run, 180, &ev);
 		if (ev.timed_out || ev.status != 0)
@@ -180,7 +183,7 @@ static int ours_start(struct audit_run *r, struct err *e)
 	} else if (run_quiet(run, 180, &ev, e)) {
 		return err_wrap(e, "starting the %s sandbox", r->iso->name);
 	}
-	snprintf(dst, sizeof(dst), "%s:/sandbox-attacker", r->name);
+	snprintf(dst, sizeof(dst), "%s:/sandbox-attacker", name);
 	/* A sandbox just started by run -d may not be found by name yet: a
 	 * few tries, bounded. */
 	char *cp[] = { sb, "cp", r->attacker, dst, NULL };
@@ -189,7 +192,7 @@ static int ours_start(struct audit_run *r, struct err *e)
 			return 0;
 		if (i == 20 || strstr(e->msg, "is not running")) {
 			/* ended at once: its log says why */
-			char *logs[] = { sb, "logs", r->name, NULL };
+			char *logs[] = { sb, "logs", (char *)name, NULL };
 			struct audit_evidence lg;
 			audit_spawn(logs, 30, &lg);
 			char *last = strrchr(lg.out, '\n');
@@ -205,6 +208,13 @@ static int ours_start(struct audit_run *r, struct err *e)
 	}
 }
 
+static int ours_start(struct audit_run *r, struct err *e)
+{
+	snprintf(r->name, sizeof(r->name), "audit-%d-%s", (int)getpid(), r->iso->name);
+	r->started = true;   /* from here, stop removes whatever run left */
+	return ours_boot(r, r->name, "none", r->privileged, e);
+}
+
 static void ours_attack(struct audit_run *r, char *const *argv, int timeout_s, struct audit_evidence *ev)
 {
 	char sb[PATH_MAX + 16];
@@ -217,16 +227,92 @@ static void ours_attack(struct audit_run *r, char *const *argv, int timeout_s, s
 	audit_spawn(a, timeout_s, ev);
 }
 
-static void ours_stop(struct audit_run *r)
+static void ours_rm(struct audit_run *r, const char *name)
 {
 	char sb[PATH_MAX + 16];
 	struct audit_evidence ev;
+	sb_path(r, sb, sizeof(sb));
+	char *rm[] = { sb, "rm", "-f", (char *)name, NULL };
+	audit_spawn(rm, 60, &ev);
+}
+
+static void ours_stop(struct audit_run *r)
+{
 	if (!r->started)
 		return;
-	sb_path(r, sb, sizeof(sb));
-	char *rm[] = { sb, "rm", "-f", r->name, NULL };
-	audit_spawn(rm, 60, &ev);
+	ours_rm(r, r->name);
 	r->started = false;
+}
+
+/* The neighbour holds the secret once `sandbox-attacker held` says so in
+ * it (EXEC: the command that runs in the neighbour, up to its argv's
+ * end), polled for up to 15 s. */
+static void oci_spawn(const struct audit_run *r, char *const *argv, int timeout_s, const char *log,
+		      struct audit_evidence *ev);
+static int nbr_held(const struct audit_run *r, bool oci, char **exec, size_t k, const char *rev, struct err *e)
+{
+	struct audit_evidence ev;
+	exec[k] = "held";
+	exec[k + 1] = (char *)rev;
+	exec[k + 2] = NULL;
+	for (int i = 0; i < 30; i++) {
+		if (oci)
+			oci_spawn(r, exec, 30, NULL, &ev);
+		else
+			audit_spawn(exec, 30, &ev);
+		if (audit_ev_has(&ev, "held", "OK"))
+			return 0;
+		usleep(500 * 1000);
+	}
+	return err_set(e, "the neighbour does not hold its secret (%.120s%s%.80s)", ev.out[0] ? ev.out : "no answer",
+		       ev.err[0] ? ": " : "", ev.err);
+}
+
+/* The neighbour: a second sandbox of the isolation with the holder in
+ * it; on a tap network where this host gives one (root), else none. */
+static int ours_nbr_start(struct audit_run *r, const char *secret, struct err *e)
+{
+	char sb[PATH_MAX + 16], rev[96];
+	struct audit_evidence ev;
+	struct sandbox_state st;
+	sb_path(r, sb, sizeof(sb));
+	audit_reverse(secret, rev, sizeof(rev));
+	snprintf(r->nbr_name, sizeof(r->nbr_name), "%s-nbr", r->name);
+	r->nbr_started = true;
+	/* container isolation has no network but none */
+	const char *net = geteuid() == 0 && r->iso->own_kernel ? "tap" : "none";
+	if (ours_boot(r, r->nbr_name, net, false, e)) {
+		if (!strcmp(net, "none"))
+			return -1;
+		ours_rm(r, r->nbr_name);
+		net = "none";
+		if (ours_boot(r, r->nbr_name, net, false, e))
+			return -1;
+	}
+	snprintf(r->nbr_detail, sizeof(r->nbr_detail), "a second %s sandbox, --network %s", r->iso->name, net);
+	char *hold[] = { sb, "exec", "-d", r->nbr_name, "/sandbox-attacker", "hold", rev, NULL };
+	if (run_quiet(hold, 60, &ev, e))
+		return err_wrap(e, "starting the neighbour's holder");
+	char *held[8] = { sb, "exec", r->nbr_name, "/sandbox-attacker" };
+	if (nbr_held(r, false, held, 4, rev, e))
+		return -1;
+	if (!state_find(r->nbr_name, &st, e)) {
+		const char *root = state_root(e);
+		if (root)
+			snprintf(r->nbr_dir, sizeof(r->nbr_dir), "%.*s/%s", PATH_MAX - 32, root, st.id);
+		r->nbr_pid = st.vmm_pid;
+	}
+	pid_t h = audit_secret_pid(secret);
+	if (h > 0)
+		r->nbr_pid = h;
+	return 0;
+}
+
+static void ours_nbr_stop(struct audit_run *r)
+{
+	if (r->nbr_started)
+		ours_rm(r, r->nbr_name);
+	r->nbr_started = false;
 }
 
 static void ours_files(const struct audit_run *r, char files[][PATH_MAX], size_t *n)
@@ -285,10 +371,10 @@ static int oci_available(struct audit_run *r, struct err *e)
 /* The bundle's config: what `runc spec` writes, with Docker's default
  * capabilities, a writable root, the audit's limits and ARGV. No seccomp
  * profile: runc and crun apply none unless the config carries one. */
-static int write_config(const struct audit_run *r, char *const *argv, struct err *e)
+static int write_config(const char *bundle, char *const *argv, struct err *e)
 {
 	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/config.json", r->bundle);
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return err_sys(e, "%s", path);
@@ -320,23 +406,91 @@ static int write_config(const struct audit_run *r, char *const *argv, struct err
 	return 0;
 }
 
-static int oci_start(struct audit_run *r, struct err *e)
+/* crun refuses a host whose cgroup v1 hierarchies sit beside a cgroup2
+ * mount that holds a controller ("cgroups in hybrid mode not supported":
+ * this host's /sys/fs/cgroup/unified has hugetlb). It runs when that
+ * mount is not in its view: each crun command runs in a mount namespace
+ * of its own without it (the host's mounts are untouched), on cgroup v1
+ * alone, which enforces the bundle's limits as runc's do. */
+#define CGROUP2_HYBRID "/sys/fs/cgroup/unified"
+static bool hide_cgroup2(const struct audit_run *r)
+{
+	struct stat a, b;
+	return !strcmp(r->iso->name, "crun") && !stat(CGROUP2_HYBRID, &a) && !stat("/sys/fs/cgroup", &b) &&
+	       a.st_dev != b.st_dev;
+}
+
+/* The runtime's command in a child: its stdout and stderr to a log file
+ * (a detached container keeps them: never our pipes), and without the
+ * hybrid cgroup2 mount for crun. Set just before audit_spawn_fn. */
+static struct {
+	bool hide_cgroup2, detach;
+	const char *log;
+} rt;
+static int runtime_exec(int argc, char **argv)
+{
+	(void)argc;
+	if (rt.log) {
+		int fd = open(rt.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			return 127;
+	}
+	if (rt.hide_cgroup2 && (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+				umount2(CGROUP2_HYBRID, MNT_DETACH))) {
+		fprintf(stderr, "hiding %s from %s: %s\n", CGROUP2_HYBRID, argv[0], strerror(errno));
+		return 127;
+	}
+	/* A detached container must outlive the process group audit_spawn
+	 * kills at the end (runsc's sandbox stays in its starter's group): the
+	 * runtime runs in a session of its own, waited for here. */
+	pid_t pid = rt.detach ? fork() : 0;
+	if (pid == 0) {
+		if (rt.detach)
+			setsid();
+		execvp(argv[0], argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return 127;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void oci_spawn(const struct audit_run *r, char *const *argv, int timeout_s, const char *log,
+		      struct audit_evidence *ev)
+{
+	rt.hide_cgroup2 = hide_cgroup2(r);
+	rt.log = log;
+	rt.detach = log != NULL;   /* only a detached start keeps a log */
+	audit_spawn_fn(runtime_exec, argv, timeout_s, ev);
+}
+
+/* The image's disk unpacked into DIR/rootfs, the attacker in it. */
+static int make_bundle(struct audit_run *r, char *dir, size_t n, const char *what, struct err *e)
 {
 	struct audit_evidence ev;
 	const char *tmp = getenv("TMPDIR");
-	snprintf(r->bundle, sizeof(r->bundle), "%s/sandbox-audit-%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", r->iso->name);
-	if (!mkdtemp(r->bundle))
-		return err_sys(e, "mkdtemp %s", r->bundle);
-	r->started = true;
+	snprintf(dir, n, "%s/sandbox-audit-%s%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", r->iso->name, what);
+	if (!mkdtemp(dir))
+		return err_sys(e, "mkdtemp %s", dir);
 	char ex[PATH_MAX + 32], dst[PATH_MAX + 32];
-	snprintf(ex, sizeof(ex), "--extract=%s/rootfs", r->bundle);
+	snprintf(ex, sizeof(ex), "--extract=%s/rootfs", dir);
 	char *fsck[] = { "fsck.erofs", ex, r->disk, NULL };
 	if (run_quiet(fsck, 120, &ev, e))
 		return err_wrap(e, "unpacking the image into a bundle");
-	snprintf(dst, sizeof(dst), "%s/rootfs/sandbox-attacker", r->bundle);
+	snprintf(dst, sizeof(dst), "%s/rootfs/sandbox-attacker", dir);
 	char *cp[] = { "cp", r->attacker, dst, NULL };
 	if (run_quiet(cp, 30, &ev, e))
 		return err_wrap(e, "copying the attacker in");
+	return 0;
+}
+
+static int oci_start(struct audit_run *r, struct err *e)
+{
+	r->started = true;
+	if (make_bundle(r, r->bundle, sizeof(r->bundle), "", e))
+		return -1;
 	snprintf(r->name, sizeof(r->name), "sandbox-audit-%d-%s", (int)getpid(), r->iso->name);
 	return 0;
 }
@@ -346,7 +500,7 @@ static void oci_attack(struct audit_run *r, char *const *argv, int timeout_s, st
 	struct err e = { 0 };
 	char id[96];
 	snprintf(id, sizeof(id), "%s-%d", r->name, r->seq++);
-	if (write_config(r, argv, &e)) {
+	if (write_config(r->bundle, argv, &e)) {
 		memset(ev, 0, sizeof(*ev));
 		ev->status = -1;
 		snprintf(ev->err, sizeof(ev->err), "%s", e.msg);
@@ -354,14 +508,62 @@ static void oci_attack(struct audit_run *r, char *const *argv, int timeout_s, st
 	}
 	if (!strcmp(r->iso->name, "runsc")) {
 		char *a[] = { r->runtime, "--network=none", "run", "--bundle", r->bundle, id, NULL };
-		audit_spawn(a, timeout_s, ev);
+		oci_spawn(r, a, timeout_s, NULL, ev);
 	} else {
 		char *a[] = { r->runtime, "run", "--bundle", r->bundle, id, NULL };
-		audit_spawn(a, timeout_s, ev);
+		oci_spawn(r, a, timeout_s, NULL, ev);
 	}
 	struct audit_evidence del;
-	char *d[] = { r->runtime, "delete", "-f", id, NULL };
-	audit_spawn(d, 30, &del);
+	char *d[] = { r->runtime, "delete", "--force", id, NULL };
+	oci_spawn(r, d, 30, NULL, &del);
+}
+
+/* The neighbour: a second bundle of the image (a root of its own), its
+ * holder run detached. */
+static int oci_nbr_start(struct audit_run *r, const char *secret, struct err *e)
+{
+	char rev[96], log[PATH_MAX + 16];
+	struct audit_evidence ev;
+	audit_reverse(secret, rev, sizeof(rev));
+	r->nbr_started = true;
+	snprintf(r->nbr_name, sizeof(r->nbr_name), "%s-nbr", r->name);
+	if (make_bundle(r, r->nbr_bundle, sizeof(r->nbr_bundle), "-nbr", e))
+		return -1;
+	snprintf(r->nbr_dir, sizeof(r->nbr_dir), "%s", r->nbr_bundle);
+	char *hold[] = { "hold", rev, NULL };
+	if (write_config(r->nbr_bundle, hold, e))
+		return -1;
+	snprintf(log, sizeof(log), "%s/run.log", r->nbr_bundle);
+	if (!strcmp(r->iso->name, "runsc")) {
+		char *a[] = { r->runtime, "--network=none", "run", "--detach", "--bundle", r->nbr_bundle, r->nbr_name, NULL };
+		oci_spawn(r, a, 120, log, &ev);
+	} else {
+		char *a[] = { r->runtime, "run", "--detach", "--bundle", r->nbr_bundle, r->nbr_name, NULL };
+		oci_spawn(r, a, 120, log, &ev);
+	}
+	if (ev.status != 0 || ev.timed_out) {
+		char first[200] = "";
+		FILE *f = fopen(log, "r");
+		if (f && fgets(first, sizeof(first), f))
+			first[strcspn(first, "\n")] = '\0';
+		if (f)
+			fclose(f);
+		return err_set(e, "starting the neighbour: %s run --detach: status %d%s%s", r->iso->name, ev.status,
+			       first[0] ? ": " : "", first);
+	}
+	snprintf(r->nbr_detail, sizeof(r->nbr_detail), "a second bundle of the image, run --detach");
+	char *held[8] = { r->runtime, "exec", r->nbr_name, "/sandbox-attacker" };
+	if (nbr_held(r, true, held, 4, rev, e))
+		return -1;
+	r->nbr_pid = audit_secret_pid(secret);
+	if (!r->nbr_pid) {   /* gVisor: the holder lives in the Sentry; its sandbox's pid */
+		char *st[] = { r->runtime, "state", r->nbr_name, NULL };
+		oci_spawn(r, st, 30, NULL, &ev);
+		const char *p = strstr(ev.out, "\"pid\":");
+		if (p)
+			r->nbr_pid = (pid_t)atoi(p + 6 + strspn(p + 6, " "));
+	}
+	return 0;
 }
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -376,6 +578,18 @@ static void oci_stop(struct audit_run *r)
 	if (r->started && r->bundle[0])
 		nftw(r->bundle, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 	r->started = false;
+}
+
+static void oci_nbr_stop(struct audit_run *r)
+{
+	struct audit_evidence ev;
+	if (!r->nbr_started)
+		return;
+	char *d[] = { r->runtime, "delete", "--force", r->nbr_name, NULL };
+	oci_spawn(r, d, 30, NULL, &ev);
+	if (r->nbr_bundle[0])
+		nftw(r->nbr_bundle, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	r->nbr_started = false;
 }
 
 static void oci_files(const struct audit_run *r, char files[][PATH_MAX], size_t *n)
@@ -393,17 +607,18 @@ static void oci_detail(const struct audit_run *r, char *buf, size_t n)
 	char *nl = strchr(ev.out, '\n');
 	if (nl)
 		*nl = '\0';
-	snprintf(buf, n, "%.120s; a bundle of the same image: Docker's capabilities, no seccomp profile, pids %d, memory %dm",
-		 ev.out[0] ? ev.out : r->iso->name, AUDIT_PIDS_LIMIT, AUDIT_MEMORY_MIB);
+	snprintf(buf, n, "%.100s; a bundle of the same image: Docker's capabilities, no seccomp profile, pids %d, memory %dm%s",
+		 ev.out[0] ? ev.out : r->iso->name, AUDIT_PIDS_LIMIT, AUDIT_MEMORY_MIB,
+		 hide_cgroup2(r) ? "; on cgroup v1 alone (the hybrid cgroup2 mount hidden from it)" : "");
 }
 
 /* ---- the table ------------------------------------------------------------------------ */
 static const struct audit_iso isos[] = {
-	{ "vm", true, ours_available, ours_start, ours_attack, ours_stop, ours_files, ours_detail },
-	{ "container", false, ours_available, ours_start, ours_attack, ours_stop, ours_files, ours_detail },
-	{ "runc", false, oci_available, oci_start, oci_attack, oci_stop, oci_files, oci_detail },
-	{ "crun", false, oci_available, oci_start, oci_attack, oci_stop, oci_files, oci_detail },
-	{ "runsc", true, oci_available, oci_start, oci_attack, oci_stop, oci_files, oci_detail },
+	{ "vm", true, ours_available, ours_start, ours_attack, ours_stop, ours_files, ours_detail, ours_nbr_start, ours_nbr_stop },
+	{ "container", false, ours_available, ours_start, ours_attack, ours_stop, ours_files, ours_detail, ours_nbr_start, ours_nbr_stop },
+	{ "runc", false, oci_available, oci_start, oci_attack, oci_stop, oci_files, oci_detail, oci_nbr_start, oci_nbr_stop },
+	{ "crun", false, oci_available, oci_start, oci_attack, oci_stop, oci_files, oci_detail, oci_nbr_start, oci_nbr_stop },
+	{ "runsc", true, oci_available, oci_start, oci_attack, oci_stop, oci_files, oci_detail, oci_nbr_start, oci_nbr_stop },
 };
 const char *const audit_iso_names[] = { "vm", "container", "runc", "crun", "runsc", NULL };
 
