@@ -300,7 +300,7 @@ static enum audit_verdict nbr_judge(const struct audit_evidence *ev, const struc
 JUDGE(j_nbr_files)
 {
 	char what[160];
-	snprintf(what, sizeof(what), "%ld processes' roots seen, %ld not its own; %ld host paths walked",
+	snprintf(what, sizeof(what), "%ld processes' roots seen, %ld not its own; %ld entries of the neighbour's host directory, /run, /var/lib, /tmp... walked",
 		 audit_ev_long(ev, "roots_seen", 0), audit_ev_long(ev, "foreign_roots", 0), audit_ev_long(ev, "walked", 0));
 	return nbr_judge(ev, c, why, n, what);
 }
