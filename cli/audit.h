@@ -5,8 +5,10 @@
  *   audit_host.c       the host's side: listeners, facts, hashes, the VMM's state
  *   audit_catalogue.c  the attacks: what each runs, why it matters, and
  *                      the verdict function that reads its evidence (pure)
- *   audit_iso.c        the isolations: ours (sandbox run -d / cp / exec)
- *                      and OCI runtimes on a bundle of the same image
+ *   audit_iso.c        the isolations' interface and ours (sandbox run -d /
+ *                      cp / exec), each with its neighbour
+ *   audit_oci.c        OCI runtimes (runc, crun, runsc) on a bundle of the
+ *                      same image
  *   audit_report.c     text, JSON and HTML (pure)
  *   audit_sha256.c     the hashes of "host file unchanged"
  * The program that runs inside is attacker/attacker.c (build/sandbox-attacker). */

@@ -51,6 +51,9 @@ struct audit_iso {
 	void (*nbr_stop)(struct audit_run *r);
 };
 const struct audit_iso *audit_iso_find(const char *name);
+/* audit_oci.c: runc, crun, runsc. */
+extern const struct audit_iso audit_oci_isos[];
+extern const size_t audit_oci_nisos;
 /* Every isolation's name, in the default order. */
 extern const char *const audit_iso_names[];
 
@@ -61,6 +64,15 @@ void audit_spawn(char *const *argv, int timeout_s, struct audit_evidence *ev);
  * with what the parent set up: --privileged-attacker's run) instead of
  * executing ARGV[0]. */
 void audit_spawn_fn(int (*fn)(int, char **), char *const *argv, int timeout_s, struct audit_evidence *ev);
+/* audit_spawn, then 0 when ARGV exited 0, else -1 with E filled. */
+int audit_run_quiet(char *const *argv, int timeout_s, struct audit_evidence *ev, struct err *e);
+/* How a runtime runs a command (ARGV) for R: audit_spawn, or through the
+ * runtime's own view (crun's mount namespace). */
+typedef void (*audit_runner)(const struct audit_run *r, char *const *argv, int timeout_s, struct audit_evidence *ev);
+/* The neighbour holds its secret: EXEC[0..K-1] runs a command in it, to
+ * which "held REV" is appended (EXEC has room for 3 more); polled for up
+ * to 15 s. 0, or -1 with E filled. */
+int audit_nbr_held(const struct audit_run *r, audit_runner run, char **exec, size_t k, const char *rev, struct err *e);
 
 /* audit_host.c: the host's side. */
 struct host_side {
