@@ -242,12 +242,12 @@ int a_nbr_files(const char *rev, int nbr_pid, const char *nbr_dir)
 	if (!unreverse(rev, secret))
 		return 2;
 	n = list_pids(pids, 4095);
+	printf("pids=%d\n", n);   /* visible; the neighbour's host pid tried besides */
 	bool listed = false;
 	for (int i = 0; i < n; i++)
 		listed |= pids[i] == nbr_pid;
 	if (!listed && nbr_pid > 0 && nbr_pid != getpid())
 		pids[n++] = nbr_pid;
-	printf("pids=%d\n", n);
 	stat("/", &me);
 	/* every process's root and working directory */
 	for (int i = 0; i < n; i++) {
@@ -359,7 +359,7 @@ int a_nbr_mem(const char *rev, int nbr_pid)
 	char secret[MAX_SECRET], where[64];
 	if (!unreverse(rev, secret))
 		return 2;
-	int n = list_pids(pids, 4095), env_read = 0, maps_read = 0, vr = -1, pm = -1, env_err = 0;
+	int n = list_pids(pids, 4095), visible = n, env_read = 0, maps_read = 0, vr = -1, pm = -1, env_err = 0;
 	bool listed = false;
 	for (int i = 0; i < n; i++)
 		listed |= pids[i] == nbr_pid;
@@ -383,7 +383,7 @@ int a_nbr_mem(const char *rev, int nbr_pid)
 		maps_read += maps_ok;
 	}
 	printf("pids=%d\nenviron_read=%d\nenviron_error=%s\nmaps_read=%d\nprocess_vm_readv=%s\nproc_mem=%s\nbytes_read=%ld\n",
-	       n, env_read, env_err ? ename(env_err) : "-", maps_read, vr < 0 ? "-" : vr ? ename(vr) : "OK",
+	       visible, env_read, env_err ? ename(env_err) : "-", maps_read, vr < 0 ? "-" : vr ? ename(vr) : "OK",
 	       pm < 0 ? "-" : pm ? ename(pm) : "OK", bytes);
 	/* the neighbour's host pid, by name */
 	char p[64];

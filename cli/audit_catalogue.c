@@ -294,13 +294,13 @@ static enum audit_verdict nbr_judge(const struct audit_evidence *ev, const struc
 		return say(AUDIT_EXPOSED, why, n, "the neighbour's secret read (%s)", where);
 	if (strcmp(where, "-"))
 		return say(AUDIT_NOT_RUN, why, n, "a find that is not the neighbour's secret (%s)", where);
-	return say(AUDIT_CONTAINED, why, n, "the neighbour's secret not found (%s)", tried);
+	return say(AUDIT_CONTAINED, why, n, "secret not found: %s", tried);
 }
 
 JUDGE(j_nbr_files)
 {
 	char what[160];
-	snprintf(what, sizeof(what), "%ld processes' roots seen, %ld not its own; %ld entries of the neighbour's host directory, /run, /var/lib, /tmp... walked",
+	snprintf(what, sizeof(what), "%ld roots seen (%ld not its own), %ld entries walked",
 		 audit_ev_long(ev, "roots_seen", 0), audit_ev_long(ev, "foreign_roots", 0), audit_ev_long(ev, "walked", 0));
 	return nbr_judge(ev, c, why, n, what);
 }
@@ -310,7 +310,7 @@ JUDGE(j_nbr_mem)
 	char what[200], vr[24] = "-", pm[24] = "-";
 	audit_ev_get(ev, "process_vm_readv", vr, sizeof(vr));
 	audit_ev_get(ev, "proc_mem", pm, sizeof(pm));
-	snprintf(what, sizeof(what), "%ld processes visible, %ld KiB of their memory read (process_vm_readv %s, /proc/PID/mem %s); the neighbour's host pid %s",
+	snprintf(what, sizeof(what), "%ld processes, %ld KiB read (process_vm_readv %s, /proc/PID/mem %s), its host pid %s",
 		 audit_ev_long(ev, "pids", 0), audit_ev_long(ev, "bytes_read", 0) >> 10, vr, pm,
 		 audit_ev_has(ev, "nbr_pid_vm_readv", "OK") ? "readable" : "not reached");
 	return nbr_judge(ev, c, why, n, what);
