@@ -56,9 +56,10 @@ $(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h comm
 
 # The program `sandbox audit` runs inside each sandbox (docs/audit.md):
 # static, so any image can run it.
-$(BUILD)/sandbox-attacker: attacker/attacker.c
+# Its helpers shared with the tests' probe: common/inside.c.
+$(BUILD)/sandbox-attacker: $(wildcard attacker/*.c attacker/*.h) common/inside.c common/inside.h
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -Iattacker -static -o $@ $(wildcard attacker/*.c) common/inside.c
 
 # The container's seccomp filter, compiled here with libseccomp into the BPF
 # program guest-init loads (guest-init/gen/seccomp-bpf.c says why).
@@ -108,6 +109,11 @@ GUEST_TOOLS := $(patsubst tests/guest/%.c,$(BUILD)/guest-tools/%,$(wildcard test
 $(BUILD)/guest-tools/%: tests/guest/%.c common/abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
+
+# The probe shares the attacker's helpers (common/inside.c).
+$(BUILD)/guest-tools/probe: tests/guest/probe.c common/inside.c common/inside.h common/abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ tests/guest/probe.c common/inside.c
 
 # Host-side test programs: tests/tools/*.c.
 $(BUILD)/tools/%: tests/tools/%.c
