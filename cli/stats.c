@@ -11,7 +11,9 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +21,7 @@
 
 #include "events.h"
 #include "lifecycle.h"
+#include "memevents.h"
 #include "state.h"
 #include "util.h"
 
@@ -139,6 +142,42 @@ static uint64_t tap_counter(const char *tap, const char *what)
 	return read_small(path, buf, sizeof(buf)) > 0 ? strtoull(buf, NULL, 10) : 0;
 }
 
+/* Container isolation: OOM kills in the cgroup v2 group of the runtime
+ * RUNTIME's child (the container's first process), from its
+ * memory.events; -1 if it has no group of its own (a cgroup v1 host
+ * applies no limit and makes none). */
+static long long host_oom_kills(const struct proc_table *t, pid_t runtime)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	char path[700], buf[1024];
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->p[i].ppid != runtime)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)t->p[i].pid);
+		ssize_t n = read_small(path, buf, sizeof(buf));
+		const char *g = n > 0 ? strstr(buf, "0::/") : NULL;
+		if (!g || (g != buf && g[-1] != '\n'))
+			return -1;
+		g += 3;
+		size_t len = strcspn(g, "\n");
+		if (len <= 1 || memmem(g, len, "/..", 3))
+			return -1;      /* the root group: nothing of its own */
+		for (size_t r = 0; r < 2; r++) {
+			struct statfs sf;
+			uint32_t v;
+			if (statfs(roots[r], &sf) || sf.f_type != CGROUP2_SUPER_MAGIC)
+				continue;
+			if (snprintf(path, sizeof(path), "%s%.*s/memory.events", roots[r], (int)len, g) >= (int)sizeof(path))
+				return -1;
+			n = read_small(path, buf, sizeof(buf));
+			if (n > 0 && !memevents_oom_kill(buf, (size_t)n, &v))
+				return v;
+		}
+		return -1;
+	}
+	return -1;
+}
+
 /* Fill the figures of X (state S) from table T. */
 static void sample_one(const struct proc_table *t, const struct sandbox_state *s, struct sandbox_stats *x,
 		       bool *in, long tck)
@@ -172,6 +211,7 @@ static void sample_one(const struct proc_table *t, const struct sandbox_state *s
 	if (!strcmp(s->isolation, "container") && s->vmm_pid > 0) {
 		size_t n = proc_tree(t, s->vmm_pid, s->vmm_start, in);
 		x->pids = n ? (int)n - 1 : 0;
+		x->oom_kills = host_oom_kills(t, s->vmm_pid);
 		proc_tree(t, s->pid, s->pid_start, in);
 	}
 	if (s->tap[0]) {
@@ -285,6 +325,8 @@ int stats_collect(char **ids, int nids, bool all, unsigned interval_ms, struct s
 		x[i].ttl = s->ttl;
 		x[i].mem_limit = s->memory > 0 ? (uint64_t)s->memory : 0;
 		x[i].cpu_percent = -1;
+		/* a VM's: what its owner took from the guest's OOM frames */
+		x[i].oom_kills = strcmp(s->isolation, "container") ? s->oom_kills : -1;
 	}
 	uint64_t t0 = now_ns();
 	for (int pass = 0; pass < (interval_ms ? 2 : 1); pass++) {
