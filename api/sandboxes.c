@@ -114,22 +114,26 @@ enum MHD_Result h_remove(struct MHD_Connection *c, struct req *q)
 	return run_action(c, argv, q->m.id);
 }
 
+/* stop and kill: CMD with query parameter KEY as its option OPT (DFLT
+ * when absent) on the request's sandbox. */
+static enum MHD_Result option_action(struct MHD_Connection *c, struct req *q, char *cmd, const char *key,
+				     const char *opt, const char *dflt)
+{
+	char buf[300], *arg;
+	if (!qopt(c, key, opt, dflt, buf, &arg))
+		return bad_query(c, key);
+	char *argv[] = { cmd, arg, "--", q->m.id, NULL };
+	return run_action(c, argv, q->m.id);
+}
+
 enum MHD_Result h_stop(struct MHD_Connection *c, struct req *q)
 {
-	char tbuf[300], *t;
-	if (!qopt(c, "t", "--time", "10", tbuf, &t))
-		return bad_query(c, "t");
-	char *argv[] = { "stop", t, "--", q->m.id, NULL };
-	return run_action(c, argv, q->m.id);
+	return option_action(c, q, "stop", "t", "--time", "10");
 }
 
 enum MHD_Result h_kill(struct MHD_Connection *c, struct req *q)
 {
-	char sbuf[300], *sig;
-	if (!qopt(c, "signal", "--signal", "KILL", sbuf, &sig))
-		return bad_query(c, "signal");
-	char *argv[] = { "kill", sig, "--", q->m.id, NULL };
-	return run_action(c, argv, q->m.id);
+	return option_action(c, q, "kill", "signal", "--signal", "KILL");
 }
 
 enum MHD_Result h_exec(struct MHD_Connection *c, struct req *q)
