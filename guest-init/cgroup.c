@@ -3,7 +3,9 @@
  * the child unshares its cgroup namespace. Limits are applied only where a
  * writable cgroup2 hierarchy offers the controller; otherwise the runtime
  * says "not applied" on stderr and goes on (host mode on a cgroup v1 host).
- * In the VM, init mounts cgroup2 at /sys/fs/cgroup with every controller. */
+ * In the VM, init mounts cgroup2 at /sys/fs/cgroup with every controller,
+ * and PID 1 makes the container's group itself (cgroup_container), limits
+ * or not, so that it can watch its OOM kills (oom.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

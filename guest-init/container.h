@@ -122,8 +122,9 @@ int rootfs_setup(const struct sb_spec *spec, struct err *err);
 int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct err *err);
 void cgroup_cleanup(const struct sb_spec *spec, const char *path);
 /* cgroup.c: PID 1 in the VM, before the runtime: the container's group
- * ("container" under the cgroup2 root) with the memory, pids and cpu
- * controllers, its path into PATH. 0, or -1 with ERR filled. */
+ * ("container" under the cgroup2 root) with the memory controller (the
+ * runtime adds pids and cpu where limits need them), its path into PATH.
+ * 0, or -1 with ERR filled. */
 int cgroup_container(char *path, size_t pathlen, struct err *err);
 /* The cgroup.procs of PID's cgroup v2 group, opened for writing: an fd,
  * -1 with ERR filled, or -2 when no writable cgroup2 hierarchy exists
