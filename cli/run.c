@@ -278,18 +278,45 @@ static void say_started(int *fd)
 }
 
 /* A clone is started once its guest took its new identity (the VMM
- * writes a byte on READY): before that it takes no exec. 0, or -1 if the
- * VMM ended first or did not get there in time. */
-static int wait_restored(int ready, struct err *e)
+ * writes when, CLOCK_MONOTONIC ns, on READY): before that it takes no
+ * exec. 0 with *WHEN set, or -1 if the VMM ended first or did not get
+ * there within TIMEOUT_MS. */
+static int wait_restored(int ready, int timeout_ms, uint64_t *when, struct err *e)
 {
 	struct pollfd p = { .fd = ready, .events = POLLIN };
 	int r;
-	while ((r = poll(&p, 1, 120000)) < 0 && errno == EINTR)
+	while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
 		;
-	uint8_t b;
-	if (r > 0 && read(ready, &b, 1) == 1)
+	if (r > 0 && read(ready, when, sizeof(*when)) == (ssize_t)sizeof(*when))
 		return 0;
-	return err_set(e, r == 0 ? "the clone did not resume within 120 s" : "the clone's VMM ended before it resumed");
+	return err_set(e, r == 0 ? "the clone did not resume within %d s" : "the clone's VMM ended before it resumed",
+		       timeout_ms / 1000);
+}
+
+/* run --from SNAP CMD: CMD in the clone, then the clone goes. The exec
+ * is sent at once, not after the guest resumed: the guest's kernel takes
+ * the connection and PID 1 accepts it only once the clone has its
+ * identity (no round trip between the two). The status, or -1 with *EP
+ * set; *RESTORED_AT the time it resumed, 0 if it did not. */
+static int run_from_command(struct sandbox_state *s, const struct run_opts *o, pid_t child, int ready,
+			    uint64_t *restored_at, struct err *ep)
+{
+	int status = exec_command(s, o->cmd, o->ncmd, o->interactive, o->tty, ep);
+	struct err e2 = { 0 };
+	/* after a good exec the time is there already; after a failed one,
+	 * the VMM's end (EOF) says the restore failed: its status then */
+	if (wait_restored(ready, status < 0 ? 10000 : 2000, restored_at, &e2) < 0) {
+		*restored_at = 0;
+		int st;
+		if (status < 0 && !kill(child, SIGKILL) && waitpid(child, &st, 0) == child) {
+			/* the VMM said why (its stderr is ours); else we do */
+			if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+				return WEXITSTATUS(st);
+			*ep = e2;
+			return -1;
+		}
+	}
+	return status;
 }
 
 int cmd_run(int argc, char **argv, uint64_t start)
@@ -622,13 +649,31 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 	uint64_t t_forked = now_ns();
 	bool ttl_out = false;
 	int stop_sig = state_signal(s.stop_signal);
-	int status;
-	int restored = o->from ? wait_restored(ready[0], ep) : 0;
-	if (o->from && restored == 0) {
-		snprintf(extra, sizeof(extra), ",\"setup_ms\":%.3f", (double)(now_ns() - start) * 1e-6);
+	int status = -1;
+	uint64_t restored_at = 0;
+	bool no_restore = false;
+	if (o->from && o->ncmd)
+		status = run_from_command(&s, o, child, ready[0], &restored_at, ep);
+	else if (o->from)
+		no_restore = wait_restored(ready[0], 120000, &restored_at, ep) < 0;
+	if (restored_at) {
+		snprintf(extra, sizeof(extra), ",\"setup_ms\":%.3f", (double)(restored_at - start) * 1e-6);
 		events_emit("restore", &s, extra);
 	}
-	if (o->from && restored) {
+	if (o->from && o->ncmd) {
+		close(ready[0]);
+		uint64_t t_exec = now_ns();
+		/* Its tap goes with it: wait for that; otherwise the kernel's
+		 * teardown of the VM need not hold up the caller. */
+		kill(child, SIGKILL);
+		while (s.net && waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (getenv("SANDBOX_TIMINGS"))
+			fprintf(stderr, "sandbox-from-timings: forked_ms=%.3f resumed_ms=%.3f exec_done_ms=%.3f done_ms=%.3f\n",
+				(double)(t_forked - start) * 1e-6,
+				restored_at ? (double)(restored_at - start) * 1e-6 : -1.0,
+				(double)(t_exec - start) * 1e-6, (double)(now_ns() - start) * 1e-6);
+	} else if (no_restore) {
 		int st;
 		kill(child, SIGKILL);
 		while (waitpid(child, &st, 0) < 0 && errno == EINTR)
@@ -638,27 +683,6 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 		close(ready[0]);
 		close(started);
 		started = -1;
-	} else if (o->from && o->ncmd) {
-		close(ready[0]);
-		uint64_t t_ready = now_ns();
-		/* run --from SNAP CMD: CMD in the clone, then the clone goes */
-		status = exec_command(&s, o->cmd, o->ncmd, o->interactive, o->tty, ep);
-		uint64_t t_exec = now_ns();
-		int st;
-		if (status < 0 && waitpid(child, &st, WNOHANG) == child) {
-			/* the VMM failed first (it said why): its status */
-			status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		} else {
-			/* Its tap goes with it: wait for that; otherwise the kernel's
-			 * teardown of the VM need not hold up the caller. */
-			kill(child, SIGKILL);
-			while (s.net && waitpid(child, NULL, 0) < 0 && errno == EINTR)
-				;
-		}
-		if (getenv("SANDBOX_TIMINGS"))
-			fprintf(stderr, "sandbox-from-timings: forked_ms=%.3f resumed_ms=%.3f exec_done_ms=%.3f done_ms=%.3f\n",
-				(double)(t_forked - start) * 1e-6, (double)(t_ready - start) * 1e-6,
-				(double)(t_exec - start) * 1e-6, (double)(now_ns() - start) * 1e-6);
 	} else {
 		if (ready[0] >= 0)
 			close(ready[0]);

@@ -369,14 +369,15 @@ static void on_oom(void *arg, uint32_t n)
 	note(NOTE_OOM, n);
 }
 
-/* A clone's guest took its identity (RESUMED): tell the owner, once. */
+/* A clone's guest took its identity (RESUMED): tell the owner, once,
+ * with the time it did (CLOCK_MONOTONIC ns). */
 static int ready_fd = -1;
 static void on_resumed(void *arg)
 {
 	(void)arg;
 	if (ready_fd >= 0) {
-		uint8_t b = 1;
-		if (write(ready_fd, &b, 1) < 0) {
+		uint64_t t = now_ns();      /* when: the restore's latency */
+		if (write(ready_fd, &t, sizeof(t)) < 0) {
 			/* the owner is gone: the VM ends with it */
 		}
 		close(ready_fd);

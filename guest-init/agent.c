@@ -444,6 +444,8 @@ static void exec_accept(struct relay *r)
 		int c = accept4(r->extra_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0)
 			return;     /* EAGAIN: all taken */
+		if (r->status < 0)
+			exec_container_note(r->child);
 		fflush(NULL);
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -485,6 +487,13 @@ static void container_cgroup(struct relay *r, struct sb_spec *spec)
 	spec->cgroup_dir = dir;
 	r->watch_fd = oom.inotify_fd;
 	r->on_watch = oom_changed;
+}
+
+/* Before a snapshot: what its clones will want at once, opened while
+ * the pages are warm (restore.c). */
+static void agent_quiesce(struct relay *r)
+{
+	restore_prepare(r->status < 0 ? r->child : 0);
 }
 
 int agent_main(bool timings)
@@ -546,6 +555,7 @@ int agent_main(bool timings)
 		fprintf(stderr, "sandbox-init: %s\n", err.msg);
 	r->on_extra = exec_accept;
 	r->on_restored = restored;
+	r->on_quiesce = agent_quiesce;
 	return relay_run(r);
 
 fail:

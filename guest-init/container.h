@@ -101,12 +101,19 @@ int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, const ch
 int link_up(int s, const char *ifname, struct err *err);
 /* exec.c: the container's init process (see exec.c), 0 if none. */
 pid_t exec_container_init(pid_t runtime);
+/* exec.c: one look for it, without waiting, remembered when found (PID 1
+ * calls it before a snapshot and before forking a session, so restored
+ * clones and sessions skip the walk of /proc); 0 if not set up (yet). */
+pid_t exec_container_note(pid_t runtime);
 /* restore.c: this VM was restored from a snapshot (a RESTORED frame on
  * PID 1's relay R, whose child is the runtime): reseed the random pool,
  * step the clock, take the new MAC, address and host name. */
 struct relay;
 struct sb_restored;
 void agent_restored(struct relay *r, const struct sb_restored *id);
+/* restore.c: a snapshot is about to be taken: open now what a restore of
+ * it will use (RUNTIME: the runtime, 0 if it ended). */
+void restore_prepare(pid_t runtime);
 /* cgroup.c: after the container ended, say on stderr if it was killed for
  * memory (the cgroup's oom_kill count). */
 void cgroup_report(const char *path, const struct sb_spec *spec);

@@ -44,6 +44,7 @@ int relay_init(struct relay *r, int vs)
 	r->status = -1;
 	r->quiesce = 0;
 	r->on_restored = NULL;
+	r->on_quiesce = NULL;
 	if (sb_rx_init(&r->rx) || sb_tx_init(&r->tx, 0))
 		return -1;
 	return 0;
@@ -241,6 +242,8 @@ static int host_frame(struct relay *r, const struct sb_frame *f)
 		r->detached = true;
 		break;
 	case SB_F_QUIESCE:
+		if (!r->quiesce && r->on_quiesce)
+			r->on_quiesce(r);
 		if (!r->quiesce)
 			r->quiesce = 1;
 		break;

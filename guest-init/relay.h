@@ -52,6 +52,8 @@ struct relay {
 	/* Optional: a RESTORED frame came (this is a sandbox restored from a
 	 * snapshot): take its new identity. */
 	void (*on_restored)(struct relay *r, const struct sb_restored *id);
+	/* Called when QUIESCE comes (a snapshot is about to be taken). */
+	void (*on_quiesce)(struct relay *r);
 };
 
 /* What relay_spawn runs in the child, with stdio in place and every
