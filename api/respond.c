@@ -46,7 +46,11 @@ enum MHD_Result send_redirect(struct MHD_Connection *c, const char *cookie)
 		free(b);
 		return MHD_NO;
 	}
-	common_headers(r, "text/plain");
+	/* a form's answer as any other; a login's or logout's as it always was */
+	if (cookie)
+		MHD_add_response_header(r, "Content-Type", "text/plain");
+	else
+		common_headers(r, "text/plain");
 	MHD_add_response_header(r, "Location", "/");
 	if (cookie)
 		MHD_add_response_header(r, "Set-Cookie", cookie);
