@@ -43,6 +43,7 @@
 
 #include "arch/x86/layout.h"
 #include "cli.h"
+#include "cgroup_oom.h"
 #include "events.h"
 #include "hostlimits.h"
 #include "proto.h"
@@ -161,7 +162,7 @@ static int read_notes(int done, struct sandbox_state *s, int *status)
  * when it comes there first and USE_DONE (the VMM then finishes its
  * teardown on its own; not with --network tap, whose device goes with
  * the VMM), else from the child's exit. The pipe's OOM notes go into S
- * meanwhile. -1 with E filled (status 124) if --timeout ran out and the
+ * meanwhile (container isolation: its cgroup's count, once a second). -1 with E filled (status 124) if --timeout ran out and the
  * child was killed. *TTL_OUT: --ttl ran out (the sandbox was stopped: its
  * status is what the stop made of it). */
 static int wait_child(pid_t child, int done, bool use_done, struct sandbox_state *s, const struct run_opts *o,
@@ -170,6 +171,7 @@ static int wait_child(pid_t child, int done, bool use_done, struct sandbox_state
 	uint64_t t0 = now_ns();
 	uint64_t deadline = o->timeout ? t0 + o->timeout * 1000000000ULL : 0;
 	uint64_t ttl = o->ttl ? t0 + o->ttl * 1000000000ULL : 0;
+	uint64_t host_oom = !strcmp(o->isolation, "container") && o->memory > 0 ? t0 : 0;
 	for (;;) {
 		int st;
 		pid_t w = waitpid(child, &st, WNOHANG);
@@ -200,9 +202,20 @@ static int wait_child(pid_t child, int done, bool use_done, struct sandbox_state
 				;
 			return err_status(e, 124, "the sandbox ran longer than --timeout %u s: killed", o->timeout);
 		}
+		/* Container isolation with a memory limit: its cgroup's OOM
+		 * kills, read on the host once a second (nothing in there
+		 * reports them; a VM's guest does, through DONE). */
+		if (host_oom && now >= host_oom) {
+			long long n = cgroup_oom_kills(cgroup_runtime_child(child));
+			if (n > s->oom_kills && n <= SB_OOM_MAX)
+				oom_noted(s, (uint32_t)n);
+			host_oom = now + 1000000000ULL;
+		}
 		uint64_t next = deadline;
 		if (ttl && (!next || ttl < next))
 			next = ttl;
+		if (host_oom && (!next || host_oom < next))
+			next = host_oom;
 		if (next) {
 			uint64_t left = next - now;
 			struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ULL),

@@ -11,9 +11,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
-#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,7 +19,7 @@
 
 #include "events.h"
 #include "lifecycle.h"
-#include "memevents.h"
+#include "cgroup_oom.h"
 #include "state.h"
 #include "util.h"
 
@@ -143,38 +141,13 @@ static uint64_t tap_counter(const char *tap, const char *what)
 }
 
 /* Container isolation: OOM kills in the cgroup v2 group of the runtime
- * RUNTIME's child (the container's first process), from its
- * memory.events; -1 if it has no group of its own (a cgroup v1 host
- * applies no limit and makes none). */
+ * RUNTIME's child (the container's first process); -1 if it has no group
+ * of its own (a cgroup v1 host applies no limit and makes none). */
 static long long host_oom_kills(const struct proc_table *t, pid_t runtime)
 {
-	static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
-	char path[700], buf[1024];
-	for (size_t i = 0; i < t->n; i++) {
-		if (t->p[i].ppid != runtime)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)t->p[i].pid);
-		ssize_t n = read_small(path, buf, sizeof(buf));
-		const char *g = n > 0 ? strstr(buf, "0::/") : NULL;
-		if (!g || (g != buf && g[-1] != '\n'))
-			return -1;
-		g += 3;
-		size_t len = strcspn(g, "\n");
-		if (len <= 1 || memmem(g, len, "/..", 3))
-			return -1;      /* the root group: nothing of its own */
-		for (size_t r = 0; r < 2; r++) {
-			struct statfs sf;
-			uint32_t v;
-			if (statfs(roots[r], &sf) || sf.f_type != CGROUP2_SUPER_MAGIC)
-				continue;
-			if (snprintf(path, sizeof(path), "%s%.*s/memory.events", roots[r], (int)len, g) >= (int)sizeof(path))
-				return -1;
-			n = read_small(path, buf, sizeof(buf));
-			if (n > 0 && !memevents_oom_kill(buf, (size_t)n, &v))
-				return v;
-		}
-		return -1;
-	}
+	for (size_t i = 0; i < t->n; i++)
+		if (t->p[i].ppid == runtime)
+			return cgroup_oom_kills(t->p[i].pid);
 	return -1;
 }
 
