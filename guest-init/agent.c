@@ -38,6 +38,7 @@
 #include "../common/proto.h"
 #include "../common/spec.h"
 #include "container.h"
+#include "oom.h"
 #include "relay.h"
 
 #define ROOT "/run/root"
@@ -403,8 +404,11 @@ static void runtime_main(void *arg, bool tty)
  * the VM as soon as EXIT arrives), and the timings. A scratch layer (--rm:
  * the host deletes it) is left unsynced: only the writable volumes are
  * (syncfs each); a kept layer is synced with everything, consistent. */
+static struct oom_watch oom;
+
 static void before_exit(struct relay *r)
 {
+	oom_watch_check(&oom, &r->tx);      /* the last kills, before EXIT */
 	mark("drained");
 	if (to_sync.scratch)
 		for (unsigned i = 0; i < to_sync.n; i++)
@@ -453,6 +457,36 @@ static void exec_accept(struct relay *r)
 		}
 		close(c);
 	}
+}
+
+/* The container's cgroup changed its memory.events. */
+static void oom_changed(struct relay *r)
+{
+	oom_watch_check(&oom, &r->tx);
+}
+
+/* A clone: its new identity, and its own count of OOM kills. */
+static void restored(struct relay *r, const struct sb_restored *id)
+{
+	agent_restored(r, id);
+	oom_watch_rebase(&oom);
+}
+
+/* The container's cgroup, made here so that PID 1 can watch its OOM
+ * kills from the start (oom.c); without one the container runs, its
+ * kills uncounted, and the host hears why. */
+static void container_cgroup(struct relay *r, struct sb_spec *spec)
+{
+	static char dir[256];
+	struct err err = { 0 };
+	oom_watch_init(&oom);
+	if (cgroup_container(dir, sizeof(dir), &err) < 0 || oom_watch_start(&oom, dir, &err) < 0) {
+		fprintf(stderr, "sandbox-init: OOM kills not counted: %s\n", err.msg);
+		return;
+	}
+	spec->cgroup_dir = dir;
+	r->watch_fd = oom.inotify_fd;
+	r->on_watch = oom_changed;
 }
 
 /* Before a snapshot: what its clones will want at once, opened while
@@ -511,6 +545,7 @@ int agent_main(bool timings)
 		err_errno(&err, errno, "signalfd");
 		goto fail;
 	}
+	container_cgroup(r, spec);
 	if (relay_spawn(r, o.tty, o.stdin_open, o.rows, o.cols, runtime_main, spec, &err) < 0)
 		goto fail;
 	mark("forked");
@@ -519,7 +554,7 @@ int agent_main(bool timings)
 	if (r->extra_fd < 0)    /* no exec into this one; the container runs */
 		fprintf(stderr, "sandbox-init: %s\n", err.msg);
 	r->on_extra = exec_accept;
-	r->on_restored = agent_restored;
+	r->on_restored = restored;
 	r->on_quiesce = agent_quiesce;
 	return relay_run(r);
 

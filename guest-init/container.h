@@ -51,6 +51,11 @@ struct sb_spec {
 	bool init;                      /* a reaper is PID 1, the command PID 2 */
 	bool tty;                       /* stdin is a terminal: make it the controlling one */
 	bool audit_privileged;          /* sandbox audit --privileged-attacker: all caps, no seccomp */
+	/* The container's cgroup, made by PID 1 in the VM (cgroup_container):
+	 * the child goes there even without limits (so its OOM kills are
+	 * counted) and it stays after the container ends. NULL: the runtime
+	 * makes sandbox-PID where a limit needs one, and removes it. */
+	const char *cgroup_dir;
 	enum sb_network network;
 };
 
@@ -122,7 +127,12 @@ int rootfs_setup(const struct sb_spec *spec, struct err *err);
 /* cgroup.c: called by the runtime for the child before it unshares its
  * cgroup namespace; prints what it could not apply. */
 int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct err *err);
-void cgroup_cleanup(const char *path);
+void cgroup_cleanup(const struct sb_spec *spec, const char *path);
+/* cgroup.c: PID 1 in the VM, before the runtime: the container's group
+ * ("container" under the cgroup2 root) with the memory controller (the
+ * runtime adds pids and cpu where limits need them), its path into PATH.
+ * 0, or -1 with ERR filled. */
+int cgroup_container(char *path, size_t pathlen, struct err *err);
 /* The cgroup.procs of PID's cgroup v2 group, opened for writing: an fd,
  * -1 with ERR filled, or -2 when no writable cgroup2 hierarchy exists
  * (no limits were applied to the container either). */
