@@ -62,6 +62,33 @@ struct target {
 	int cgroup_procs;       /* -1: none to join */
 };
 
+/* PID's state letter and parent from /proc/PID/stat; false if it is gone. */
+static bool proc_stat(pid_t pid, char *state, int *ppid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold anything but the last
+	 * ')' ends it. */
+	char *rp = strrchr(buf, ')');
+	return rp && sscanf(rp + 1, " %c %d", state, ppid) == 2;
+}
+
+/* Whether PID is a live child of PARENT. */
+static bool child_still(pid_t pid, pid_t parent)
+{
+	char state;
+	int ppid;
+	return proc_stat(pid, &state, &ppid) && ppid == parent && state != 'Z';
+}
+
 /* A child of PARENT (the first found), 0 if it has none. */
 static pid_t child_of(pid_t parent)
 {
@@ -71,25 +98,11 @@ static pid_t child_of(pid_t parent)
 	pid_t found = 0;
 	struct dirent *de;
 	while (!found && (de = readdir(d))) {
-		char path[300], buf[512];
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* "pid (comm) state ppid ...": comm may hold anything but the
-		 * last ')' ends it. */
-		char *rp = strrchr(buf, ')');
-		int ppid;
-		char state;
-		if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == parent && state != 'Z')
-			found = (pid_t)atoi(de->d_name);
+		pid_t pid = (pid_t)atoi(de->d_name);
+		if (child_still(pid, parent))
+			found = pid;
 	}
 	closedir(d);
 	return found;
@@ -102,25 +115,6 @@ static bool same_exe(pid_t a, pid_t b)
 	snprintf(lb, sizeof(lb), "/proc/%d/exe", (int)b);
 	ssize_t na = readlink(la, ea, sizeof(ea) - 1), nb = readlink(lb, eb, sizeof(eb) - 1);
 	return na > 0 && nb > 0 && na == nb && !memcmp(ea, eb, (size_t)na);
-}
-
-/* Whether PID is still a live child of PARENT (/proc/PID/stat). */
-static bool child_still(pid_t pid, pid_t parent)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	char *rp = strrchr(buf, ')');
-	int ppid;
-	char state;
-	return rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == parent && state != 'Z';
 }
 
 /* The container's init as last found (by PID 1, so every session it
