@@ -17,6 +17,7 @@
 #define NBUCKETS 256
 #define RST_QUEUE 64         /* pending RSTs for packets without a connection */
 #define RX_BATCH 32          /* RX buffers filled by one readv (of 4 KiB: Linux's) */
+#define VSOCK_RX_QUEUE_MAX 64 /* the RX queue's QueueNumMax: its buffers are guest RAM (vsock_dev.c) */
 #define RX_IOV 64
 #define TX_IOV 64
 #define HELLO_MAX 32         /* a host connection's opening line, with its newline */
