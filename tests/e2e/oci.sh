@@ -94,6 +94,20 @@ events_logger = "file"
 conmon_path = ["$(command -v conmon)"]
 [engine.runtimes]
 sandbox = ["$RT"]
+[network]
+network_backend = "cni"
+network_config_dir = "$W/cni"
+EOF
+	# podman's bridge network, as podman writes it (for podman run -p)
+	mkdir -p "$W/cni"
+	cat >"$W/cni/87-podman-bridge.conflist" <<EOF
+{ "cniVersion": "0.4.0", "name": "podman", "plugins": [
+  { "type": "bridge", "bridge": "cni-podman0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+    "ipam": { "type": "host-local", "routes": [{ "dst": "0.0.0.0/0" }],
+              "ranges": [[{ "subnet": "10.88.0.0/16", "gateway": "10.88.0.1" }]] } },
+  { "type": "portmap", "capabilities": { "portMappings": true } },
+  { "type": "firewall" },
+  { "type": "tuning" } ] }
 EOF
 	export CONTAINERS_CONF=$W/containers.conf
 	P="podman --root $W/storage --runroot $W/run --storage-driver vfs --runtime sandbox"
@@ -183,24 +197,31 @@ EOF
 	else
 		t_skip "--network ns:PATH" "no iproute2 ip here"
 	fi
-	# podman run -p through slirp4netns (the test host's kernel has no
-	# netfilter for netavark): its tap in the container's namespace is
-	# the interface the VM's NIC is bridged with.
-	rootfs_type=$(stat -f -c %T / 2>/dev/null)
-	if ! command -v slirp4netns >/dev/null; then
-		t_skip "podman run -p" "no slirp4netns here"
-	elif [ "$rootfs_type" = ramfs ] || [ "$rootfs_type" = tmpfs ]; then
-		# (slirp4netns's sandbox pivot_roots, which an initramfs root
-		# refuses; netavark needs netfilter, which the test host's kernel
-		# lacks: -p needs a host with a real root)
-		t_skip "podman run -p" "slirp4netns cannot pivot_root on this host's initramfs root"
+	# podman run -p on podman's bridge network: CNI's bridge, portmap and
+	# firewall plugins (iptables-nft: the test host's kernel has
+	# netfilter) make the namespace's veth, the DNAT of the published port
+	# and the masquerade; sandbox-runtime wires the veth to the VM's NIC
+	# (cli/run_netns.c). This host reaches httpd in the sandbox through
+	# the published port.
+	if ! command -v iptables >/dev/null || [ ! -x /usr/lib/cni/portmap ]; then
+		t_skip "podman run -p" "no iptables or CNI plugins here (KVMHOST_EXTRA)"
+	elif ! iptables -t nat -L -n >/dev/null 2>&1; then
+		t_skip "podman run -p" "this kernel has no netfilter nat table (kernel-config/testhost.config)"
 	else
-		t_run pport $P run -d --name sbp --network slirp4netns:port_handler=slirp4netns -p 8080:80 $IMG httpd -f -p 80 -h /etc
-		t_expect pport "podman run -d -p 8080:80 (slirp4netns) httpd" 0
+		t_run pport $P run -d --name sbp -p 8080:80 $IMG httpd -f -p 80 -h /etc
+		t_expect pport "podman run -d -p 8080:80 httpd (bridge network)" 0
 		wait_for 60 sh -c "wget -q -O - http://127.0.0.1:8080/passwd | grep -q root:"
 		t_run pwget2 wget -q -O - http://127.0.0.1:8080/passwd
-		t_expect pwget2 "podman run -p 8080:80: this host reaches httpd in the sandbox" 0 '^root:'
+		t_expect pwget2 "podman run -p 8080:80: this host reaches httpd in the sandbox at 127.0.0.1:8080" 0 '^root:'
+		t_run pwget3 sh -c "wget -q -O - http://\$($P inspect -f '{{.NetworkSettings.IPAddress}}' sbp):80/group"
+		t_expect pwget3 "podman run -p: the container's bridge address reaches httpd too" 0 '^root:'
+		if [ "$(t_rc pwget2)" != 0 ]; then
+			iptables -t nat -S 2>&1 | sed 's/^/    /'
+			$P logs sbp 2>&1 | tail -n 5 | sed 's/^/    /'
+		fi
 		$P rm -f sbp >/dev/null 2>&1
+		t_run pportgone sh -c "! iptables -t nat -S | grep -q 'dport 8080'"
+		t_expect pportgone "podman rm: the published port's rules are gone" 0
 	fi
 	t_run prm $P rm sb1
 	t_expect prm "podman rm" 0
