@@ -476,6 +476,7 @@ int agent_main(bool timings)
 		goto fail;
 	/* The runtime's spec, on the overlay root. */
 	spec_from_cspec(spec, &o, ROOT);
+	spec->own_cgroup = true;        /* for sandbox-runtime update (cgroup.c) */
 	if (leave_initramfs(&err) < 0 || mount_root(&o, &err) < 0)
 		goto fail;
 	mark("root");

@@ -45,8 +45,12 @@ t_run nodel "$RT" --root "$BR" delete --force nope
 t_expect nodel "delete --force of no container: 0 (as runc)" 0
 t_run badsig "$RT" --root "$BR" kill nope SIGBOGUS
 t_expect badsig "kill with no such signal: exit 1" 1 '' 'unknown signal'
-t_run pauseno "$RT" --root "$BR" update --resources - nope
-t_expect pauseno "update: not supported yet, said so" 1 '' 'not supported yet'
+t_run updno "$RT" --root "$BR" update --pids-limit 5 nope
+t_expect updno "update of no container: exit 1" 1 '' 'container "nope" does not exist'
+t_run updjson sh -c "echo '{\"pids\":' | '$RT' --root '$BR' update --resources - nope"
+t_expect updjson "update --resources - with bad JSON: exit 1, one error" 1 '' 'not valid JSON'
+t_run updnone "$RT" --root "$BR" update nope
+t_expect updnone "update with nothing to update: exit 1" 1 '' 'nothing to update'
 
 if [ "$(id -u)" != 0 ]; then
 	t_skip "sandbox-runtime" "needs root"
@@ -138,6 +142,25 @@ EOF
 	t_expect ppids "podman run --pids-limit 10: the 11th process cannot fork" 2 '' "can't fork"
 	t_run pro $P run --rm --network none --read-only $IMG sh -c 'touch /x'
 	t_expect pro "podman run --read-only: the root is read-only" 1 '' 'Read-only'
+	# config.json's walls, as guest-init applies them: capabilities
+	# (podman's default set, --cap-drop, --cap-add), seccomp (the guest's
+	# profile, or none when unconfined), masked and read-only paths
+	t_run pcapd $P run --rm --network none $IMG grep -E '^Cap(Eff|Bnd)' /proc/self/status
+	t_expect pcapd "podman run: podman's default capabilities (0x800405fb), not Docker's" 0 'CapEff:.00000000800405fb'
+	t_run pcapn $P run --rm --network none --cap-drop ALL $IMG grep -E '^Cap(Eff|Bnd)' /proc/self/status
+	t_expect pcapn "podman run --cap-drop ALL: no capabilities, bounding set empty" 0 'CapBnd:.0000000000000000'
+	t_run pcapa $P run --rm --network none --cap-add SYS_ADMIN $IMG sh -c 'e=$(grep CapEff /proc/self/status | cut -f2); echo sys_admin=$(( (0x$e >> 21) & 1 ))'
+	t_expect pcapa "podman run --cap-add SYS_ADMIN: held" 0 '^sys_admin=1$'
+	t_run pscd $P run --rm --network none $IMG grep Seccomp: /proc/self/status
+	t_expect pscd "podman run: seccomp filter on (the guest's profile)" 0 'Seccomp:.2'
+	t_run pscu $P run --rm --network none --security-opt seccomp=unconfined $IMG grep Seccomp: /proc/self/status
+	t_expect pscu "podman run --security-opt seccomp=unconfined: no filter" 0 'Seccomp:.0'
+	t_run pmask $P run --rm --network none --security-opt mask=/etc/group $IMG sh -c 'echo "[$(cat /etc/group)]"; grep -c " /proc/sys " /proc/mounts'
+	t_expect pmask "podman run --security-opt mask=/etc/group: masked (and /proc/sys read-only by default)" 0 '^\[\]$'
+	t_run pro2 $P run --rm --network none $IMG grep " /proc/sys " /proc/mounts
+	t_expect pro2 "podman run: /proc/sys is read-only (readonlyPaths)" 0 ' ro[, ]'
+	t_run punm $P run --rm --network none --security-opt unmask=ALL $IMG sh -c 'grep -c " /proc/sys " /proc/mounts'
+	t_expect punm "podman run --security-opt unmask=ALL: nothing masked or read-only" 1 '^0$'
 	mkdir -p "$W/share" && echo from-host >"$W/share/f"
 	t_run pvol $P run --rm --network none -v "$W/share:/d" $IMG sh -c 'cat /d/f && echo from-guest >/d/g'
 	if [ "$(t_rc pvol)" = 0 ] && grep -q from-host "$T_OUT/pvol.out" && [ "$(cat "$W/share/g" 2>/dev/null)" = from-guest ]; then
@@ -158,6 +181,18 @@ EOF
 	t_expect presume "podman unpause" 0
 	t_run pexec2 $P exec sb1 echo after-resume
 	t_expect pexec2 "podman exec after unpause" 0 '^after-resume$'
+	# update: the container's cgroup in the guest takes new limits
+	SB1=$($P inspect -f '{{.Id}}' sb1)
+	t_run pupd sh -c "echo '{\"pids\":{\"limit\":6},\"memory\":{\"limit\":67108864},\"cpu\":{\"quota\":50000,\"period\":100000}}' | '$RT' --root '$RROOT' update --resources - '$SB1'"
+	t_expect pupd "sandbox-runtime update --resources - (pids, memory, cpu)" 0
+	t_run pupdf $P exec sb1 sh -c 'for i in $(seq 12); do sleep 2 & done; wait'
+	t_expect pupdf "after update: the container's 7th process cannot fork" 2 '' "can't fork"
+	t_run pupdbig "$RT" --root "$RROOT" update --memory 17179869184 "$SB1"
+	t_expect pupdbig "update: memory above the VM's size is refused" 1 '' "above the VM's"
+	t_run pupdp $P update --pids-limit 50 sb1
+	t_expect pupdp "podman update --pids-limit 50 (through sandbox-runtime update)" 0
+	t_run pupdf2 $P exec sb1 sh -c 'for i in $(seq 12); do sleep 1 & done; wait; echo forked'
+	t_expect pupdf2 "after podman update: 12 more processes fork" 0 '^forked$'
 	$P run -d --name sb2 --network none $IMG sleep 1000 >/dev/null 2>&1
 	t_run pkill $P kill sb2
 	t_expect pkill "podman kill" 0
