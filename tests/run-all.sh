@@ -122,7 +122,7 @@ if [ $unit_only = 0 ]; then
 		# their configuration (tests/e2e/oci.sh): those installed.
 		oci_extra=
 		for f in /usr/bin/podman /usr/bin/conmon /etc/containers /usr/bin/containerd /usr/bin/ctr \
-			 /usr/bin/containerd-shim-runc-v2 /usr/sbin/ip \
+			 /usr/bin/containerd-shim-runc-v2 /usr/bin/containerd-shim /usr/sbin/ip \
 			 /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/portmap /usr/lib/cni/firewall \
 			 /usr/lib/cni/tuning /usr/lib/cni/loopback /usr/sbin/iptables /usr/sbin/iptables-save \
 			 /usr/lib/x86_64-linux-gnu/xtables; do
