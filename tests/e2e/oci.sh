@@ -323,4 +323,52 @@ else
 	t_skip "containerd" "containerd, ctr or the runc shim not in this host (KVMHOST_EXTRA)"
 fi
 
+# ============================== containerd's CRI plugin ==============================
+# What kubelet does for a pod whose RuntimeClass names the handler "sandbox":
+# a CRI RunPodSandbox through containerd's CRI plugin, whose runtime
+# "sandbox" is the runc shim with BinaryName = sandbox-runtime
+# (docs/kubernetes.md). The client is tests/cri/runp.py (Debian has no
+# crictl), over python3-grpcio.
+PY=/usr/bin/python3
+if command -v containerd >/dev/null && command -v containerd-shim-runc-v2 >/dev/null && [ -x $PY ] &&
+	$PY -c 'import grpc, grpc_tools' 2>/dev/null; then
+	mkdir -p "$W/cri/pb"
+	cat >"$W/cri/config.toml" <<EOF
+version = 2
+root = "$W/cri/root"
+state = "$W/cri/state"
+[grpc]
+  address = "$W/cri/sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "docker.io/sb/busybox:latest"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "native"
+    default_runtime_name = "sandbox"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.sandbox]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.sandbox.options]
+        BinaryName = "$RT"
+        Root = "$RROOT"
+EOF
+	containerd --config "$W/cri/config.toml" >"$W/cri/log" 2>&1 &
+	KPID=$!
+	K="ctr --address $W/cri/sock -n k8s.io"
+	wait_for 30 $K version
+	$K image import --base-name docker.io/sb/busybox --digests "$W/busybox.tar" >/dev/null 2>&1
+	$PY -m grpc_tools.protoc -Itests/cri --python_out="$W/cri/pb" --grpc_python_out="$W/cri/pb" tests/cri/cri_min.proto
+	t_run crip $PY tests/cri/runp.py "$W/cri/sock" sandbox "$W/cri/pb"
+	t_expect crip "CRI RunPodSandbox with the handler whose BinaryName is sandbox-runtime: a pod sandbox, stopped and removed" 0 '^removed$'
+	if [ "$(t_rc crip)" != 0 ]; then
+		grep -i "error" "$W/cri/log" | tail -n 5 | sed 's/^/    /'
+	fi
+	kill $KPID 2>/dev/null
+	wait $KPID 2>/dev/null
+	umount -R "$W/cri/state" 2>/dev/null
+	l=$(left_over)
+	if [ -z "$l" ]; then t_pass "CRI: nothing left (VMM, virtiofsd, state, mounts)"
+	else t_fail "CRI: nothing left" "left:$l"; show_left; fi
+else
+	t_skip "containerd's CRI plugin" "containerd or python3 with grpc (python3-grpcio, python3-grpc-tools) not in this host"
+fi
+
 t_summary
