@@ -144,23 +144,17 @@ EOF
 	t_expect pro "podman run --read-only: the root is read-only" 1 '' 'Read-only'
 	# config.json's walls, as guest-init applies them: capabilities
 	# (podman's default set, --cap-drop, --cap-add), seccomp (the guest's
-	# profile, or none when unconfined), masked and read-only paths
-	t_run pcapd $P run --rm --network none $IMG grep -E '^Cap(Eff|Bnd)' /proc/self/status
-	t_expect pcapd "podman run: podman's default capabilities (0x800405fb), not Docker's" 0 'CapEff:.00000000800405fb'
-	t_run pcapn $P run --rm --network none --cap-drop ALL $IMG grep -E '^Cap(Eff|Bnd)' /proc/self/status
-	t_expect pcapn "podman run --cap-drop ALL: no capabilities, bounding set empty" 0 'CapBnd:.0000000000000000'
-	t_run pcapa $P run --rm --network none --cap-add SYS_ADMIN $IMG sh -c 'e=$(grep CapEff /proc/self/status | cut -f2); echo sys_admin=$(( (0x$e >> 21) & 1 ))'
-	t_expect pcapa "podman run --cap-add SYS_ADMIN: held" 0 '^sys_admin=1$'
-	t_run pscd $P run --rm --network none $IMG grep Seccomp: /proc/self/status
-	t_expect pscd "podman run: seccomp filter on (the guest's profile)" 0 'Seccomp:.2'
-	t_run pscu $P run --rm --network none --security-opt seccomp=unconfined $IMG grep Seccomp: /proc/self/status
-	t_expect pscu "podman run --security-opt seccomp=unconfined: no filter" 0 'Seccomp:.0'
-	t_run pmask $P run --rm --network none --security-opt mask=/etc/group $IMG sh -c 'echo "[$(cat /etc/group)]"; grep -c " /proc/sys " /proc/mounts'
-	t_expect pmask "podman run --security-opt mask=/etc/group: masked (and /proc/sys read-only by default)" 0 '^\[\]$'
-	t_run pro2 $P run --rm --network none $IMG grep " /proc/sys " /proc/mounts
-	t_expect pro2 "podman run: /proc/sys is read-only (readonlyPaths)" 0 ' ro[, ]'
-	t_run punm $P run --rm --network none --security-opt unmask=ALL $IMG sh -c 'grep -c " /proc/sys " /proc/mounts'
-	t_expect punm "podman run --security-opt unmask=ALL: nothing masked or read-only" 1 '^0$'
+	# profile, or none when unconfined), masked and read-only paths. Two
+	# runs: podman's defaults plus --cap-add and a mask, then everything off.
+	t_run pwall $P run --rm --network none --cap-add SYS_ADMIN --security-opt mask=/etc/group $IMG sh -c 'grep -E "^(CapEff|CapBnd|Seccomp):" /proc/self/status; echo "group=[$(cat /etc/group)]"; grep " /proc/sys " /proc/mounts'
+	t_expect pwall "podman run --cap-add SYS_ADMIN: podman's default set (0x800405fb) plus bit 21" 0 'CapEff:.00000000802405fb'
+	t_expect pwall "podman run: seccomp filter on (the guest's profile)" 0 'Seccomp:.2'
+	t_expect pwall "podman run --security-opt mask=/etc/group: masked" 0 '^group=\[\]$'
+	t_expect pwall "podman run: /proc/sys read-only (readonlyPaths)" 0 ' /proc/sys .* ro[, ]'
+	t_run pwoff $P run --rm --network none --cap-drop ALL --security-opt seccomp=unconfined --security-opt unmask=ALL $IMG sh -c 'grep -E "^(CapEff|CapBnd|Seccomp):" /proc/self/status; echo "sys-ro=$(grep -c " /proc/sys " /proc/mounts)"'
+	t_expect pwoff "podman run --cap-drop ALL: no capabilities, bounding set empty" 0 'CapBnd:.0000000000000000'
+	t_expect pwoff "podman run --security-opt seccomp=unconfined: no filter" 0 'Seccomp:.0'
+	t_expect pwoff "podman run --security-opt unmask=ALL: /proc/sys as it is" 0 '^sys-ro=0$'
 	mkdir -p "$W/share" && echo from-host >"$W/share/f"
 	t_run pvol $P run --rm --network none -v "$W/share:/d" $IMG sh -c 'cat /d/f && echo from-guest >/d/g'
 	if [ "$(t_rc pvol)" = 0 ] && grep -q from-host "$T_OUT/pvol.out" && [ "$(cat "$W/share/g" 2>/dev/null)" = from-guest ]; then
