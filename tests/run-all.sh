@@ -157,9 +157,10 @@ if [ $unit_only = 0 ]; then
 			esac
 			for attempt in 1 2; do
 				# The oci suite runs the real engines: they come in too.
-				local extra=${KVMHOST_EXTRA:-}
-				[ "$g" = oci ] && extra="$extra $oci_extra"
-				KVMHOST_EXTRA="$extra" KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-900} \
+				local extra=${KVMHOST_EXTRA:-} tmo=${KVMHOST_TIMEOUT:-900}
+				# (and take longer: podman, ctr and CRI, a VM per container)
+				[ "$g" = oci ] && extra="$extra $oci_extra" tmo=${KVMHOST_TIMEOUT:-1800}
+				KVMHOST_EXTRA="$extra" KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=$tmo \
 					tests/kvmhost/run tests/e2e/all.sh "$B" $g >"$out.run" 2>&1
 				rc=$?
 				cat "$out.run" >>"$out"
