@@ -183,10 +183,14 @@ EOF
 	t_expect pupdf "after update: the container's 7th process cannot fork" 2 '' "can't fork"
 	t_run pupdbig "$RT" --root "$RROOT" update --memory 17179869184 "$SB1"
 	t_expect pupdbig "update: memory above the VM's size is refused" 1 '' "above the VM's"
-	t_run pupdp $P update --pids-limit 50 sb1
-	t_expect pupdp "podman update --pids-limit 50 (through sandbox-runtime update)" 0
+	t_run pupdp "$RT" --root "$RROOT" update --pids-limit 50 "$SB1"
+	t_expect pupdp "sandbox-runtime update --pids-limit 50" 0
 	t_run pupdf2 $P exec sb1 sh -c 'for i in $(seq 12); do sleep 1 & done; wait; echo forked'
-	t_expect pupdf2 "after podman update: 12 more processes fork" 0 '^forked$'
+	t_expect pupdf2 "after update --pids-limit 50: 12 more processes fork" 0 '^forked$'
+	t_run pupdm $P update --memory 80m sb1
+	t_expect pupdm "podman update --memory 80m (through sandbox-runtime update)" 0
+	t_run pupdm2 $P update --memory 4g sb1
+	t_expect pupdm2 "podman update --memory 4g: refused, above the VM's size" 125 '' "above the VM's"
 	$P run -d --name sb2 --network none $IMG sleep 1000 >/dev/null 2>&1
 	t_run pkill $P kill sb2
 	t_expect pkill "podman kill" 0
