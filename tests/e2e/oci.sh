@@ -92,6 +92,10 @@ if command -v podman >/dev/null && command -v conmon >/dev/null; then
 	cat >"$W/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=20000:20000","nproc=32768:32768"]
+# podman's packaged default set (no MKNOD, NET_RAW, AUDIT_WRITE: unlike
+# Docker's, which guest-init applies when a config gives none)
+default_capabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETFCAP",
+  "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"]
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
