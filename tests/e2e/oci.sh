@@ -223,8 +223,8 @@ EOF
 			$IP -n sbt link set lo up && $IP -n sbt route add default via 10.99.0.1
 		t_run pnet $P run -d --name sbn --network ns:/run/netns/sbt $IMG httpd -f -p 80 -h /etc
 		t_expect pnet "podman run -d --network ns:PATH (httpd)" 0
-		wait_for 60 sh -c "wget -T 5 -q -O - http://10.99.0.2/passwd | grep -q root:"
-		t_run pwget wget -T 5 -q -O - http://10.99.0.2/passwd
+		wait_for 60 sh -c "timeout 10 wget -q -O - http://10.99.0.2/passwd | grep -q root:"
+		t_run pwget timeout 10 wget -q -O - http://10.99.0.2/passwd
 		t_expect pwget "the engine's network namespace: this host reaches httpd in the sandbox" 0 '^root:'
 		t_run paddr $P exec sbn sh -c 'ip -4 addr show eth0; ip route'
 		t_expect paddr "the guest's eth0 has the namespace's address and route" 0 'default via 10.99.0.1'
@@ -247,10 +247,10 @@ EOF
 	else
 		t_run pport $P run -d --name sbp -p 8080:80 $IMG httpd -f -p 80 -h /etc
 		t_expect pport "podman run -d -p 8080:80 httpd (bridge network)" 0
-		wait_for 60 sh -c "wget -T 5 -q -O - http://127.0.0.1:8080/passwd | grep -q root:"
-		t_run pwget2 wget -T 5 -q -O - http://127.0.0.1:8080/passwd
+		wait_for 60 sh -c "timeout 10 wget -q -O - http://127.0.0.1:8080/passwd | grep -q root:"
+		t_run pwget2 timeout 10 wget -q -O - http://127.0.0.1:8080/passwd
 		t_expect pwget2 "podman run -p 8080:80: this host reaches httpd in the sandbox at 127.0.0.1:8080" 0 '^root:'
-		t_run pwget3 sh -c "wget -T 5 -q -O - http://\$($P inspect -f '{{.NetworkSettings.IPAddress}}' sbp):80/group"
+		t_run pwget3 sh -c "timeout 10 wget -q -O - http://\$($P inspect -f '{{.NetworkSettings.IPAddress}}' sbp):80/group"
 		t_expect pwget3 "podman run -p: the container's bridge address reaches httpd too" 0 '^root:'
 		if [ "$(t_rc pwget2)" != 0 ]; then
 			iptables -t nat -S 2>&1 | sed 's/^/    /'
