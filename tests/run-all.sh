@@ -122,12 +122,13 @@ if [ $unit_only = 0 ]; then
 		# their configuration (tests/e2e/oci.sh): those installed.
 		oci_extra=
 		for f in /usr/bin/podman /usr/bin/conmon /etc/containers /usr/bin/containerd /usr/bin/ctr \
-			 /usr/bin/containerd-shim-runc-v2 /usr/bin/containerd-shim /usr/sbin/ip \
+			 /usr/bin/containerd-shim-runc-v2 /usr/sbin/ip \
 			 /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/portmap /usr/lib/cni/firewall \
 			 /usr/lib/cni/tuning /usr/lib/cni/loopback /usr/sbin/iptables /usr/sbin/ip6tables /usr/sbin/iptables-save \
 			 /usr/lib/x86_64-linux-gnu/xtables \
 			 /usr/bin/python3 /usr/lib/python3.11 /usr/lib/python3/dist-packages/grpc \
 			 /usr/lib/python3/dist-packages/grpc_tools /usr/lib/python3/dist-packages/google \
+			 /usr/lib/python3/dist-packages/pkg_resources \
 			 /usr/lib/python3/dist-packages/grpc/_cython/cygrpc.cpython-311-x86_64-linux-gnu.so \
 			 /usr/lib/python3/dist-packages/grpc_tools/_protoc_compiler.cpython-311-x86_64-linux-gnu.so \
 			 /usr/lib/python3/dist-packages/google/protobuf/pyext/_message.cpython-311-x86_64-linux-gnu.so; do

@@ -279,12 +279,6 @@ state = "$W/ctrd/state"
 disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [grpc]
   address = "$W/ctrd/sock"
-# the runtime binary from containerd's configuration: the v1 linux
-# runtime's (ctr 1.6 passes the runc shim's BinaryName only from its
-# --runc-binary flag; docs/kubernetes.md)
-[plugins."io.containerd.runtime.v1.linux"]
-  runtime = "$RT"
-  runtime_root = "$RROOT"
 EOF
 	containerd --config "$W/ctrd/config.toml" >"$W/ctrd/log" 2>&1 &
 	CPID=$!
@@ -298,14 +292,6 @@ EOF
 	t_expect chi "ctr run --rm --runc-binary sandbox-runtime echo hi" 0 '^hi$'
 	t_run c42 $C run --rm --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c2 sh -c 'exit 42'
 	t_expect c42 "ctr run: exit status 42" 42
-	if command -v containerd-shim >/dev/null; then
-		t_run ccfg $C run --rm --runtime io.containerd.runtime.v1.linux "$CIMG" c4 sh -c 'echo via-config; cat /proc/version'
-		if [ "$(t_rc ccfg)" = 0 ] && grep -q '^via-config$' "$T_OUT/ccfg.out" && ! grep -qF "$(cat /proc/version)" "$T_OUT/ccfg.out"; then
-			t_pass "ctr run with the runtime binary from containerd's config (v1 linux runtime): in a VM"
-		else t_fail "ctr run with the runtime binary from containerd's config (v1 linux runtime): in a VM"; t_show ccfg; fi
-	else
-		t_skip "ctr run with the runtime from containerd's config" "no containerd-shim (v1) here"
-	fi
 	$C run -d --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c3 sh -c 'while :; do sleep 1; done' >/dev/null 2>&1
 	wait_for 60 sh -c "$C task ls | grep c3 | grep -q RUNNING"
 	t_run cexec $C task exec --exec-id e1 c3 echo exec-ok
