@@ -11,7 +11,7 @@ LDLIBS   += -lpthread -lseccomp -lm
 
 # The sandbox binary: the command line and owner (cli/), the VMM (vmm/)
 # and the library every host program links (common/).
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/cp.c common/err.c common/mke2fs.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/util.c
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/cp.c common/err.c common/mke2fs.c common/memevents.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/util.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -49,16 +49,17 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) $(SANDBOX_INC) -c -o $@ $<
 
 # guest-init is static: the initramfs holds nothing else.
-$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/err.c common/err.h common/proto.c common/proto.h common/spec.c common/spec.h common/tar_read.c common/tar_write.c common/tar.h common/tar_int.h common/cp.c common/cp.h \
+$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/err.c common/err.h common/memevents.c common/memevents.h common/proto.c common/proto.h common/spec.c common/spec.h common/tar_read.c common/tar_write.c common/tar.h common/tar_int.h common/cp.c common/cp.h \
 		$(BUILD)/gen/seccomp_default.h
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/memevents.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c
 
 # The program `sandbox audit` runs inside each sandbox (docs/audit.md):
 # static, so any image can run it.
-$(BUILD)/sandbox-attacker: attacker/attacker.c
+# Its helpers shared with the tests' probe: common/inside.c.
+$(BUILD)/sandbox-attacker: $(wildcard attacker/*.c attacker/*.h) common/inside.c common/inside.h
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -Iattacker -static -o $@ $(wildcard attacker/*.c) common/inside.c
 
 # The container's seccomp filter, compiled here with libseccomp into the BPF
 # program guest-init loads (guest-init/gen/seccomp-bpf.c says why).
@@ -108,6 +109,11 @@ GUEST_TOOLS := $(patsubst tests/guest/%.c,$(BUILD)/guest-tools/%,$(wildcard test
 $(BUILD)/guest-tools/%: tests/guest/%.c common/abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ $<
+
+# The probe shares the attacker's helpers (common/inside.c).
+$(BUILD)/guest-tools/probe: tests/guest/probe.c common/inside.c common/inside.h common/abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -static -o $@ tests/guest/probe.c common/inside.c
 
 # Host-side test programs: tests/tools/*.c.
 $(BUILD)/tools/%: tests/tools/%.c
@@ -220,7 +226,7 @@ bench-snapshot: all
 fuzz-smoke: FUZZ_SECONDS ?= 20
 fuzz: FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/cp.c \
+FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/memevents.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/cp.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
 	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/devices/virtio_pmem.c vmm/arch/x86/boot.c \
 	vmm/snapshot/format.c vmm/snapshot/snapshot.c vmm/arch/x86/vcpu_state.c

@@ -44,19 +44,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attacker.h"
+#include "inside.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-static const char *ename(int e)
+const char *ename(int e)
 {
 	const char *n = strerrorname_np(e);
 	return n ? n : "EUNKNOWN";
 }
 
-/* "key=OK" or "key=ERRNO" from a syscall's result; closes a returned fd
- * when FD is set. */
-static void res(const char *key, long r, int fd)
+void res(const char *key, long r, int fd)
 {
 	if (r < 0) {
 		printf("%s=%s\n", key, ename(errno));
@@ -67,8 +68,7 @@ static void res(const char *key, long r, int fd)
 		close((int)r);
 }
 
-/* A value made safe for one key=value line. */
-static void kv_clean(const char *key, const char *v)
+void kv_clean(const char *key, const char *v)
 {
 	printf("%s=", key);
 	for (; *v && *v != '\n'; v++)
@@ -118,49 +118,41 @@ static int a_dev(void)
 
 /* mknod each block device the kernel lists (sysfs) and read its first
  * sector; stops at the first that reads. */
+struct mknod_try {
+	const char *node;
+};
+
+static int mknod_one(const char *name, unsigned maj, unsigned min, void *arg)
+{
+	const char *node = ((struct mknod_try *)arg)->node;
+	char sec[512];
+	unlink(node);
+	if (mknod(node, S_IFBLK | 0600, makedev(maj, min))) {
+		printf("mknod=%s\n", ename(errno));
+		return 1;
+	}
+	int fd = open(node, O_RDONLY | O_CLOEXEC);
+	unlink(node);
+	if (fd < 0) {
+		printf("mknod=OK\nopen=%s\ndevice=%s\n", ename(errno), name);
+		return 0;
+	}
+	ssize_t n = pread(fd, sec, sizeof(sec), 0);
+	close(fd);
+	printf("mknod=OK\nopen=OK\nread=%s\ndevice=%s\n", n == (ssize_t)sizeof(sec) ? "OK" : n < 0 ? ename(errno) : "short", name);
+	return n == (ssize_t)sizeof(sec);
+}
+
 static int a_mknod(void)
 {
-	DIR *d = opendir("/sys/block");
-	struct dirent *e;
-	char path[600], dev[64], sec[512];
+	struct mknod_try t = { "/tmp/.attacker-blk" };
 	int tried = 0;
-	const char *node = "/tmp/.attacker-blk";
 	if (mkdir("/tmp", 01777) && errno != EEXIST)
-		node = "/.attacker-blk";
-	while (d && (e = readdir(d))) {
-		unsigned maj, min;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/dev", e->d_name);
-		FILE *f = fopen(path, "r");
-		int ok = f && fgets(dev, sizeof(dev), f) && sscanf(dev, "%u:%u", &maj, &min) == 2;
-		if (f)
-			fclose(f);
-		if (!ok)
-			continue;
-		tried++;
-		unlink(node);
-		if (mknod(node, S_IFBLK | 0600, makedev(maj, min))) {
-			printf("mknod=%s\n", ename(errno));
-			break;
-		}
-		int fd = open(node, O_RDONLY | O_CLOEXEC);
-		unlink(node);
-		if (fd < 0) {
-			printf("mknod=OK\nopen=%s\ndevice=%s\n", ename(errno), e->d_name);
-			continue;
-		}
-		ssize_t n = pread(fd, sec, sizeof(sec), 0);
-		close(fd);
-		printf("mknod=OK\nopen=OK\nread=%s\ndevice=%s\n", n == (ssize_t)sizeof(sec) ? "OK" : n < 0 ? ename(errno) : "short", e->d_name);
-		if (n == (ssize_t)sizeof(sec))
-			break;
-	}
-	if (d)
-		closedir(d);
+		t.node = "/.attacker-blk";
+	inside_blkdevs(mknod_one, &t, &tried);
 	if (!tried) {   /* no sysfs view: try loop0 (7:0) blind */
-		res("mknod", mknod(node, S_IFBLK | 0600, makedev(7, 0)), 0);
-		unlink(node);
+		res("mknod", mknod(t.node, S_IFBLK | 0600, makedev(7, 0)), 0);
+		unlink(t.node);
 	}
 	printf("devices_tried=%d\n", tried);
 	return 0;
@@ -216,19 +208,11 @@ static int a_syslog(void)
 
 static int a_kallsyms(void)
 {
-	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[512];
-	long n = 0, nonzero = 0;
-	if (!f) {
+	long nonzero, n = inside_kallsyms(&nonzero);
+	if (n < 0) {
 		printf("open=%s\n", ename(errno));
 		return 0;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		if (strtoull(line, NULL, 16))
-			nonzero++;
-	}
-	fclose(f);
 	printf("open=OK\nsymbols=%ld\nnonzero=%ld\n", n, nonzero);
 	return 0;
 }
@@ -432,23 +416,11 @@ static int a_vsock(void)
 /* TCP connect with a 2 s limit: OK or the errno name. */
 static const char *tcp_try(const char *addr, int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
-		return "EINVAL";
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return ename(errno);
-	int r = connect(s, (struct sockaddr *)&sa, sizeof(sa)), e = errno;
-	if (r && e == EINPROGRESS) {
-		struct pollfd p = { .fd = s, .events = POLLOUT };
-		socklen_t l = sizeof(e);
-		if (poll(&p, 1, 2000) != 1)
-			e = ETIMEDOUT;
-		else if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &l) == 0 && e == 0)
-			r = 0;
-	}
-	close(s);
-	return r ? ename(e) : "OK";
+	int fd, e = inside_tcp_connect(addr, port, 2000, &fd);
+	if (e)
+		return ename(e);
+	close(fd);
+	return "OK";
 }
 
 static int a_hostlo(int port)
@@ -461,15 +433,14 @@ static int a_hostlo(int port)
 
 static int a_abstract(const char *name)
 {
-	struct sockaddr_un su = { .sun_family = AF_UNIX };
-	size_t n = strnlen(name, sizeof(su.sun_path) - 2);
-	memcpy(su.sun_path + 1, name, n);
+	struct sockaddr_un su;
+	socklen_t l = inside_abstract_addr(name, &su);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
 		printf("connect=%s\n", ename(errno));
 		return 0;
 	}
-	res("connect", connect(s, (struct sockaddr *)&su, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)), 0);
+	res("connect", connect(s, (struct sockaddr *)&su, l), 0);
 	close(s);
 	return 0;
 }
@@ -646,66 +617,63 @@ static int a_vsock_flood(const char *mode)
  * virtio level) writable in the guest kernel (BLKROSET 0), writes garbage
  * to its first sector and fsyncs, so the write request reaches the VMM;
  * "probe" only reads (a host's disks are never written). */
+struct rawdisk_try {
+	const char *node;
+	int hit, tried;
+};
+
+static int rawdisk_one(const char *name, unsigned maj, unsigned min, void *arg)
+{
+	struct rawdisk_try *t = arg;
+	char sec[512];
+	if (t->hit && strcmp(name, "vda"))
+		return 0;
+	t->tried++;
+	unlink(t->node);
+	if (mknod(t->node, S_IFBLK | 0600, makedev(maj, min))) {
+		printf("mknod=%s\n", ename(errno));
+		return 1;
+	}
+	int fd = open(t->node, (t->hit ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0 && t->hit && (errno == EROFS || errno == EACCES)) {
+		int ro = open(t->node, O_RDONLY | O_CLOEXEC), zero = 0;
+		res("blkroset", ro < 0 ? -1 : ioctl(ro, BLKROSET, &zero), 0);
+		if (ro >= 0)
+			close(ro);
+		fd = open(t->node, O_RDWR | O_CLOEXEC);
+	}
+	unlink(t->node);
+	if (fd < 0) {
+		printf("device=%s\nopen=%s\n", name, ename(errno));
+		return 0;
+	}
+	ssize_t n = pread(fd, sec, sizeof(sec), 0);
+	printf("device=%s\nread=%s\n", name, n == (ssize_t)sizeof(sec) ? "OK" : n < 0 ? ename(errno) : "short");
+	if (t->hit) {
+		memset(sec, 0xa5, sizeof(sec));
+		n = pwrite(fd, sec, sizeof(sec), 0);
+		printf("write=%s\n", n == (ssize_t)sizeof(sec) ? "OK" : n < 0 ? ename(errno) : "short");
+		printf("fsync=%s\n", fsync(fd) ? ename(errno) : "OK");
+	}
+	close(fd);
+	return !t->hit && n == (ssize_t)sizeof(sec);
+}
+
 static int a_rawdisk(const char *mode)
 {
-	DIR *d = opendir("/sys/block");
-	struct dirent *e;
-	char path[600], dev[64], sec[512];
-	int hit = !strcmp(mode, "hit"), tried = 0;
-	const char *dir = "/.attacker-dev", *node = "/.attacker-dev/disk";
+	struct rawdisk_try t = { "/.attacker-dev/disk", !strcmp(mode, "hit"), 0 };
+	const char *dir = "/.attacker-dev";
+	int seen;
 	mkdir(dir, 0700);
 	long m = mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=700");
 	res("mount_dev_tmpfs", m, 0);
 	if (m < 0)
-		node = "/.attacker-disk";
-	while (d && (e = readdir(d))) {
-		unsigned maj, min;
-		if (e->d_name[0] == '.' || (hit && strcmp(e->d_name, "vda")))
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/dev", e->d_name);
-		FILE *f = fopen(path, "r");
-		int ok = f && fgets(dev, sizeof(dev), f) && sscanf(dev, "%u:%u", &maj, &min) == 2;
-		if (f)
-			fclose(f);
-		if (!ok)
-			continue;
-		tried++;
-		unlink(node);
-		if (mknod(node, S_IFBLK | 0600, makedev(maj, min))) {
-			printf("mknod=%s\n", ename(errno));
-			break;
-		}
-		int fd = open(node, (hit ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-		if (fd < 0 && hit && (errno == EROFS || errno == EACCES)) {
-			int ro = open(node, O_RDONLY | O_CLOEXEC), zero = 0;
-			res("blkroset", ro < 0 ? -1 : ioctl(ro, BLKROSET, &zero), 0);
-			if (ro >= 0)
-				close(ro);
-			fd = open(node, O_RDWR | O_CLOEXEC);
-		}
-		unlink(node);
-		if (fd < 0) {
-			printf("device=%s\nopen=%s\n", e->d_name, ename(errno));
-			continue;
-		}
-		ssize_t n = pread(fd, sec, sizeof(sec), 0);
-		printf("device=%s\nread=%s\n", e->d_name, n == (ssize_t)sizeof(sec) ? "OK" : n < 0 ? ename(errno) : "short");
-		if (hit) {
-			memset(sec, 0xa5, sizeof(sec));
-			n = pwrite(fd, sec, sizeof(sec), 0);
-			printf("write=%s\n", n == (ssize_t)sizeof(sec) ? "OK" : n < 0 ? ename(errno) : "short");
-			printf("fsync=%s\n", fsync(fd) ? ename(errno) : "OK");
-		}
-		close(fd);
-		if (!hit && n == (ssize_t)sizeof(sec))
-			break;
-	}
-	if (d)
-		closedir(d);
+		t.node = "/.attacker-disk";
+	inside_blkdevs(rawdisk_one, &t, &seen);
 	if (m == 0)
 		umount2(dir, MNT_DETACH);
 	rmdir(dir);
-	printf("devices_tried=%d\n", tried);
+	printf("devices_tried=%d\n", t.tried);
 	return 0;
 }
 
@@ -754,27 +722,8 @@ static int a_syscalls(void)
 /* ---- exhaustion ------------------------------------------------------------------ */
 static int a_forkbomb(int n)
 {
-	int ok = 0, err = 0;
-	static pid_t kids[4096];
-	if (n > 4096)
-		n = 4096;
-	for (int i = 0; i < n; i++) {
-		pid_t c = fork();
-		if (c == 0) {
-			pause();
-			_exit(0);
-		}
-		if (c < 0) {
-			err = errno;
-			break;
-		}
-		kids[ok++] = c;
-	}
+	int ok, err = inside_forkbomb(n, &ok);
 	printf("wanted=%d\nforked=%d\nstopped_by=%s\n", n, ok, err ? ename(err) : "-");
-	for (int i = 0; i < ok; i++)
-		kill(kids[i], SIGKILL);
-	for (int i = 0; i < ok; i++)
-		waitpid(kids[i], NULL, 0);
 	return 0;
 }
 
@@ -782,51 +731,21 @@ static int a_membomb(long mib)
 {
 	printf("wanted_mib=%ld\n", mib);
 	fflush(stdout);
-	for (long i = 0; i < mib; i++) {
-		char *p = malloc(1 << 20);
-		if (!p) {
-			printf("allocated_mib=%ld\nstopped_by=ENOMEM\n", i);
-			return 0;
-		}
-		memset(p, 1, 1 << 20);
-	}
-	printf("allocated_mib=%ld\nstopped_by=-\n", mib);
+	long got = inside_alloc(mib);
+	printf("allocated_mib=%ld\nstopped_by=%s\n", got, got < mib ? "ENOMEM" : "-");
 	return 0;
 }
 
 static int a_fill(long max)
 {
-	static char blk[1 << 20];
-	const char *path = "/.attacker-fill";
-	memset(blk, 0x5a, sizeof(blk));
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		path = "/tmp/.attacker-fill";
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	}
-	if (fd < 0) {
+	long mib;
+	int err = inside_fill("/.attacker-fill", max, &mib);
+	if (err < 0)
+		err = inside_fill("/tmp/.attacker-fill", max, &mib);
+	if (err < 0) {
 		printf("open=%s\n", ename(errno));
 		return 0;
 	}
-	long mib = 0;
-	int err = 0;
-	while (mib < max && !err) {
-		size_t done = 0;
-		while (done < sizeof(blk)) {
-			ssize_t n = write(fd, blk + done, sizeof(blk) - done);
-			if (n <= 0) {
-				err = n < 0 ? errno : ENOSPC;
-				break;
-			}
-			done += n;
-		}
-		if (!err)
-			mib++;
-	}
-	if (!err && fsync(fd))
-		err = errno;
-	close(fd);
-	unlink(path);
 	printf("wanted_mib=%ld\nwrote_mib=%ld\nstopped_by=%s\n", max, mib, err ? ename(err) : "-");
 	return 0;
 }
@@ -898,6 +817,16 @@ int main(int argc, char **argv)
 		return a_rawdisk(x);
 	if (!strcmp(a, "neighbour") && x)
 		return a_neighbour(atoi(x));
+	if (!strcmp(a, "hold") && x)
+		return a_hold(x, argv);
+	if (!strcmp(a, "held") && x)
+		return a_held(x);
+	if (!strcmp(a, "nbr-files") && argc > 4)
+		return a_nbr_files(x, atoi(argv[3]), argv[4]);
+	if (!strcmp(a, "nbr-mem") && argc > 3)
+		return a_nbr_mem(x, atoi(argv[3]));
+	if (!strcmp(a, "nbr-net") && x)
+		return a_nbr_net(x);
 	if (!strcmp(a, "forkbomb") && x)
 		return a_forkbomb(atoi(x));
 	if (!strcmp(a, "membomb") && x)

@@ -135,6 +135,32 @@ static void fill_all(struct audit_column *col, enum audit_verdict v, const char 
 	}
 }
 
+/* The neighbour, when an attack on it is selected: a second sandbox of
+ * the isolation holding a fresh secret; the reason when it cannot start
+ * (those rows then read "could not run"). */
+static void start_neighbour(const struct audit_opts *o, struct audit_run *r, struct audit_context *ctx)
+{
+	struct err e = { 0 };
+	bool wanted = false;
+	ctx->nbr_up = false;
+	ctx->nbr_error[0] = '\0';
+	for (size_t k = 0; k < audit_catalogue_len; k++)
+		wanted |= selected(o, audit_catalogue[k].name) && audit_catalogue[k].argv[1] &&
+			  !strcmp(audit_catalogue[k].argv[1], "@NBRSECRET");
+	if (!wanted)
+		return;
+	audit_nbr_secret(ctx->nbr_secret, sizeof(ctx->nbr_secret));
+	fprintf(stderr, "audit: %s: starting the neighbour\n", r->iso->name);
+	if (r->iso->nbr_start(r, ctx->nbr_secret, &e)) {
+		snprintf(ctx->nbr_error, sizeof(ctx->nbr_error), "%.199s", e.msg);
+		fprintf(stderr, "audit: %s: no neighbour: %s\n", r->iso->name, e.msg);
+		return;
+	}
+	ctx->nbr_up = true;
+	fprintf(stderr, "audit: %s: neighbour %s up (%s), host pid %d, directory %s\n", r->iso->name, r->nbr_name,
+		r->nbr_detail, (int)r->nbr_pid, r->nbr_dir[0] ? r->nbr_dir : "-");
+}
+
 static volatile sig_atomic_t interrupted;
 static void on_int(int sig)
 {
@@ -170,6 +196,11 @@ static void run_column(const struct audit_opts *o, struct audit_run *r, struct a
 		return;
 	}
 	r->iso->detail(r, col->detail, sizeof(col->detail));
+	start_neighbour(o, r, ctx);
+	if (ctx->nbr_up) {
+		size_t l = strlen(col->detail);
+		snprintf(col->detail + l, sizeof(col->detail) - l, "; neighbour: %s", r->nbr_detail);
+	}
 	/* An isolation that cannot start the attacker at all (a runtime that
 	 * fails on this host) is tried once: the rest are not tried. */
 	bool tried = false;
@@ -196,7 +227,7 @@ static void run_column(const struct audit_opts *o, struct audit_run *r, struct a
 			else
 				audit_unchanged_evidence(files, nf, before, &ev);
 		} else {
-			char args[AUDIT_MAX_ARGS][64];
+			char args[AUDIT_MAX_ARGS][PATH_MAX];
 			char *argv[AUDIT_MAX_ARGS + 1];
 			size_t i;
 			for (i = 0; i < AUDIT_MAX_ARGS && a->argv[i]; i++) {
@@ -211,6 +242,12 @@ static void run_column(const struct audit_opts *o, struct audit_run *r, struct a
 					snprintf(args[i], sizeof(args[i]), "%s", r->iso->own_kernel ? "hit" : "probe");
 				else if (!strcmp(s, "@INOTIFY"))
 					snprintf(args[i], sizeof(args[i]), "%ld", ctx->host_inotify_instances + 16);
+				else if (!strcmp(s, "@NBRSECRET"))
+					audit_reverse(ctx->nbr_secret, args[i], sizeof(args[i]));
+				else if (!strcmp(s, "@NBRPID"))
+					snprintf(args[i], sizeof(args[i]), "%d", (int)r->nbr_pid);
+				else if (!strcmp(s, "@NBRDIR"))
+					snprintf(args[i], sizeof(args[i]), "%s", r->nbr_dir[0] ? r->nbr_dir : "/nonexistent");
 				else
 					snprintf(args[i], sizeof(args[i]), "%s", s);
 				argv[i] = args[i];
@@ -238,6 +275,7 @@ static void run_column(const struct audit_opts *o, struct audit_run *r, struct a
 		else
 			snprintf(col->figures, sizeof(col->figures), "syscall probe: no answer (status %d)", ev.status);
 	}
+	r->iso->nbr_stop(r);
 	r->iso->stop(r);
 }
 

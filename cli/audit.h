@@ -5,8 +5,10 @@
  *   audit_host.c       the host's side: listeners, facts, hashes, the VMM's state
  *   audit_catalogue.c  the attacks: what each runs, why it matters, and
  *                      the verdict function that reads its evidence (pure)
- *   audit_iso.c        the isolations: ours (sandbox run -d / cp / exec)
- *                      and OCI runtimes on a bundle of the same image
+ *   audit_iso.c        the isolations' interface and ours (sandbox run -d /
+ *                      cp / exec), each with its neighbour
+ *   audit_oci.c        OCI runtimes (runc, crun, runsc) on a bundle of the
+ *                      same image
  *   audit_report.c     text, JSON and HTML (pure)
  *   audit_sha256.c     the hashes of "host file unchanged"
  * The program that runs inside is attacker/attacker.c (build/sandbox-attacker). */
@@ -54,6 +56,11 @@ struct audit_context {
 	bool listener_up;           /* the host's loopback and abstract listeners were up */
 	int port;                   /* the loopback listener's port */
 	char abstract_name[64];     /* the abstract unix socket's name */
+	/* the neighbour: a second sandbox of the same isolation holding
+	 * NBR_SECRET (in a file, its environment, its memory, its traffic) */
+	char nbr_secret[64];
+	bool nbr_up;
+	char nbr_error[200];        /* why it is not up */
 };
 
 /* The sandbox's limits every isolation gets (the resource attacks run
@@ -62,11 +69,12 @@ struct audit_context {
 #define AUDIT_MEMORY_MIB 128
 #define AUDIT_STORAGE_MIB 256
 
-/* One attack. ARGV is the attacker's arguments after its own name; "@PORT"
- * and "@ABSTRACT" are replaced from the context. HOST_CHECK attacks run
+/* One attack. ARGV is the attacker's arguments after its own name; "@PORT",
+ * "@ABSTRACT", "@HOSTPID", "@MODE", "@INOTIFY" and the neighbour's
+ * "@NBRSECRET" (reversed), "@NBRPID", "@NBRDIR" are replaced from the context. HOST_CHECK attacks run
  * nothing inside: their verdict reads the evidence the runner makes on the
  * host (the hashes before and after every other attack). */
-#define AUDIT_MAX_ARGS 3
+#define AUDIT_MAX_ARGS 4
 struct audit_attack {
 	const char *name;           /* short id: "kvm", "sys-bpf", ... */
 	const char *title;          /* one line for the table */

@@ -278,6 +278,53 @@ JUDGE(j_neighbour)
 	return say(AUDIT_CONTAINED, why, n, "the host's processes are not visible");
 }
 
+/* The neighbour attacks: exposed only when the bytes the attacker read
+ * ("secret=") are the neighbour's secret, which only the host and the
+ * neighbour know (the attacker is given it reversed). A neighbour that
+ * did not start leaves nothing to find: could not run. */
+static enum audit_verdict nbr_judge(const struct audit_evidence *ev, const struct audit_context *c, char *why,
+				    size_t n, const char *tried)
+{
+	char sec[96], where[128];
+	if (!c->nbr_up)
+		return say(AUDIT_NOT_RUN, why, n, "no neighbour: %.200s", c->nbr_error[0] ? c->nbr_error : "not started");
+	if (!audit_ev_get(ev, "found", where, sizeof(where)))
+		return say(AUDIT_NOT_RUN, why, n, "no evidence from the attacker");
+	if (audit_ev_get(ev, "secret", sec, sizeof(sec)) && c->nbr_secret[0] && !strcmp(sec, c->nbr_secret))
+		return say(AUDIT_EXPOSED, why, n, "the neighbour's secret read (%s)", where);
+	if (strcmp(where, "-"))
+		return say(AUDIT_NOT_RUN, why, n, "a find that is not the neighbour's secret (%s)", where);
+	return say(AUDIT_CONTAINED, why, n, "secret not found: %s", tried);
+}
+
+JUDGE(j_nbr_files)
+{
+	char what[160];
+	snprintf(what, sizeof(what), "%ld roots seen (%ld not its own), %ld entries walked",
+		 audit_ev_long(ev, "roots_seen", 0), audit_ev_long(ev, "foreign_roots", 0), audit_ev_long(ev, "walked", 0));
+	return nbr_judge(ev, c, why, n, what);
+}
+
+JUDGE(j_nbr_mem)
+{
+	char what[200], vr[24] = "-", pm[24] = "-";
+	audit_ev_get(ev, "process_vm_readv", vr, sizeof(vr));
+	audit_ev_get(ev, "proc_mem", pm, sizeof(pm));
+	snprintf(what, sizeof(what), "%ld processes, %ld KiB read (process_vm_readv %s, /proc/PID/mem %s), its host pid %s",
+		 audit_ev_long(ev, "pids", 0), audit_ev_long(ev, "bytes_read", 0) >> 10, vr, pm,
+		 audit_ev_has(ev, "nbr_pid_vm_readv", "OK") ? "readable" : "not reached");
+	return nbr_judge(ev, c, why, n, what);
+}
+
+JUDGE(j_nbr_net)
+{
+	char what[160], ifs[96] = "-", ps[24] = "-";
+	audit_ev_get(ev, "interfaces", ifs, sizeof(ifs));
+	audit_ev_get(ev, "packet_socket", ps, sizeof(ps));
+	snprintf(what, sizeof(what), "packet socket %s, %ld frames on %s", ps, audit_ev_long(ev, "frames", 0), ifs);
+	return nbr_judge(ev, c, why, n, what);
+}
+
 /* A limit the attack ran into: STOPPED_BY names the errno that stopped it
  * ("-": nothing did); a kill by the OOM killer (137) stops it too. */
 static enum audit_verdict bomb(const struct audit_evidence *ev, const struct audit_context *c, char *why, size_t n,
@@ -491,6 +538,15 @@ const struct audit_attack audit_catalogue[] = {
 	{ "neighbour", "another process's memory (the audit's own host process)", "other tenants", "Looks for the audit's host process by its pid, reads its command line, tries process_vm_readv and /proc/PID/mem.",
 	  "A process visible across the boundary is a neighbour whose memory, files and secrets are one permission check away.",
 	  { "neighbour", "@HOSTPID" }, false, false, 0, j_neighbour },
+	{ "nbr-files", "a neighbour sandbox's files", "other tenants", "A second sandbox of the same isolation keeps a secret in /audit-neighbour/secret (its working directory). The attacker looks through every visible process's /proc/PID/root and cwd, the neighbour's host pid, the neighbour's directory on the host (its bundle or state directory, disk images scanned) and /run, /var/lib, /tmp and the like.",
+	  "Tenants of one host must not read each other's files: a shared mount, a visible root or a readable disk image gives every secret of the neighbour away.",
+	  { "nbr-files", "@NBRSECRET", "@NBRPID", "@NBRDIR" }, false, false, 120, j_nbr_files },
+	{ "nbr-mem", "a neighbour sandbox's memory", "other tenants", "The neighbour holds the secret in its environment and heap. The attacker reads every visible process's environ and cmdline, then its writable memory with process_vm_readv and /proc/PID/mem, and tries the neighbour's host pid.",
+	  "Memory holds keys and tokens that never touch a disk; reading a neighbour's is the end of tenant isolation.",
+	  { "nbr-mem", "@NBRSECRET", "@NBRPID" }, false, false, 120, j_nbr_mem },
+	{ "nbr-net", "a neighbour sandbox's traffic", "other tenants", "The neighbour sends the secret in UDP datagrams to its loopback and its gateway every 200 ms. The attacker captures 3 s on an AF_PACKET socket (else a raw UDP socket) on every interface it has.",
+	  "On a shared link or namespace, a raw socket reads other tenants' traffic (and can forge it).",
+	  { "nbr-net", "@NBRSECRET" }, false, false, 60, j_nbr_net },
 	/* exhaustion */
 	{ "forkbomb", "fork bomb (200 processes; limit 64)", "exhaustion", "Forks 200 sleeping children under a pids limit of 64.",
 	  "Pids are a host-wide table: one sandbox can stop every other from starting a process.",

@@ -1,10 +1,13 @@
 /* `sandbox audit`: the host's side of the attacks (audit_iso.h): its
  * listeners, facts and hashes taken before and after, the VMM's state
  * after the privileged attacks, our own attack-surface figures. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
@@ -155,4 +158,55 @@ void audit_our_figures(struct audit_report *rep)
 		o += (size_t)snprintf(rep->figures + o, sizeof(rep->figures) - o, "%s%s", i ? ", " : "", device_modules[i]->name);
 	if (o < sizeof(rep->figures))
 		snprintf(rep->figures + o, sizeof(rep->figures) - o, ") and the serial port, the i8042 reset, the exit port");
+}
+
+/* ---- the neighbour ---------------------------------------------------------------------- */
+void audit_nbr_secret(char *secret, size_t n)
+{
+	unsigned char r[12];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		uint64_t t = now_ns() ^ ((uint64_t)getpid() << 32);
+		for (size_t i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)(t >> (8 * (i % 8))) ^ (unsigned char)(i * 37);
+	}
+	size_t o = (size_t)snprintf(secret, n, "SBXNBR");
+	for (size_t i = 0; i < sizeof(r) && o + 2 < n; i++)
+		o += (size_t)snprintf(secret + o, n - o, "%02x", r[i]);
+}
+
+void audit_reverse(const char *s, char *out, size_t n)
+{
+	size_t l = strlen(s);
+	if (l >= n)
+		l = n - 1;
+	for (size_t i = 0; i < l; i++)
+		out[i] = s[l - 1 - i];
+	out[l] = '\0';
+}
+
+pid_t audit_secret_pid(const char *secret)
+{
+	static char buf[65536];
+	char want[128], p[64];
+	int wl = snprintf(want, sizeof(want), "AUDIT_NEIGHBOUR_SECRET=%s", secret);
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	while (d && !found && (e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		snprintf(p, sizeof(p), "/proc/%ld/environ", pid);
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t k = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (k > 0 && memmem(buf, (size_t)k, want, (size_t)wl))
+			found = (pid_t)pid;
+	}
+	if (d)
+		closedir(d);
+	return found;
 }

@@ -1,7 +1,7 @@
-/* The isolations of `sandbox audit` (audit_iso.h). */
+/* The isolations of `sandbox audit` (audit_iso.h): running a program,
+ * and ours (vm, container); the OCI runtimes are audit_oci.c. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 
 #include "audit_iso.h"
 #include "run.h"
+#include "state.h"
 #include "util.h"
 
 /* ---- running a program ------------------------------------------------------------- */
@@ -111,7 +112,7 @@ void audit_spawn_fn(int (*fn)(int, char **), char *const *argv, int timeout_s, s
 	spawn(fn, argv, timeout_s, ev);
 }
 
-static int run_quiet(char *const *argv, int timeout_s, struct audit_evidence *ev, struct err *e)
+int audit_run_quiet(char *const *argv, int timeout_s, struct audit_evidence *ev, struct err *e)
 {
 	audit_spawn(argv, timeout_s, ev);
 	if (ev->timed_out)
@@ -159,37 +160,37 @@ static int run_privileged(int argc, char **argv)
 	return cmd_run(argc - 1, argv + 1, now_ns());
 }
 
-static int ours_start(struct audit_run *r, struct err *e)
+/* `sandbox run -d` of NAME (NETWORK), then the attacker copied in. */
+static int ours_boot(struct audit_run *r, const char *name, const char *network, bool privileged, struct err *e)
 {
-	char sb[PATH_MAX + 16], pids[16], mem[16], sto[16], dst[96];
+	char sb[PATH_MAX + 16], pids[16], mem[16], sto[16], dst[128];
 	struct audit_evidence ev;
 	sb_path(r, sb, sizeof(sb));
-	snprintf(r->name, sizeof(r->name), "audit-%d-%s", (int)getpid(), r->iso->name);
 	snprintf(pids, sizeof(pids), "%d", AUDIT_PIDS_LIMIT);
 	snprintf(mem, sizeof(mem), "%dm", AUDIT_MEMORY_MIB);
 	snprintf(sto, sizeof(sto), "%dm", AUDIT_STORAGE_MIB);
-	char *run[] = { sb, "run", "-d", "--name", r->name, "--isolation", (char *)r->iso->name, "--network", "none",
-			"--pids-limit", pids, "--memory", mem, "--storage", sto, (char *)r->image, "sleep", "86400", NULL };
-	r->started = true;   /* from here, stop removes whatever run left */
-	if (r->privileged) {
+	char *run[] = { sb, "run", "-d", "--name", (char *)name, "--isolation", (char *)r->iso->name, "--network",
+			(char *)network, "--pids-limit", pids, "--memory", mem, "--storage", sto, (char *)r->image, "sleep",
+			"86400", NULL };
+	if (privileged) {
 		inproc_run = r;
 		audit_spawn_fn(run_privileged, run, 180, &ev);
 		if (ev.timed_out || ev.status != 0)
 			return err_set(e, "starting the privileged %s sandbox: status %d%s%s", r->iso->name, ev.status,
 				       ev.err[0] ? ": " : "", ev.err);
-	} else if (run_quiet(run, 180, &ev, e)) {
+	} else if (audit_run_quiet(run, 180, &ev, e)) {
 		return err_wrap(e, "starting the %s sandbox", r->iso->name);
 	}
-	snprintf(dst, sizeof(dst), "%s:/sandbox-attacker", r->name);
+	snprintf(dst, sizeof(dst), "%s:/sandbox-attacker", name);
 	/* A sandbox just started by run -d may not be found by name yet: a
 	 * few tries, bounded. */
 	char *cp[] = { sb, "cp", r->attacker, dst, NULL };
 	for (int i = 0;; i++) {
-		if (!run_quiet(cp, 120, &ev, e))
+		if (!audit_run_quiet(cp, 120, &ev, e))
 			return 0;
 		if (i == 20 || strstr(e->msg, "is not running")) {
 			/* ended at once: its log says why */
-			char *logs[] = { sb, "logs", r->name, NULL };
+			char *logs[] = { sb, "logs", (char *)name, NULL };
 			struct audit_evidence lg;
 			audit_spawn(logs, 30, &lg);
 			char *last = strrchr(lg.out, '\n');
@@ -205,6 +206,13 @@ static int ours_start(struct audit_run *r, struct err *e)
 	}
 }
 
+static int ours_start(struct audit_run *r, struct err *e)
+{
+	snprintf(r->name, sizeof(r->name), "audit-%d-%s", (int)getpid(), r->iso->name);
+	r->started = true;   /* from here, stop removes whatever run left */
+	return ours_boot(r, r->name, "none", r->privileged, e);
+}
+
 static void ours_attack(struct audit_run *r, char *const *argv, int timeout_s, struct audit_evidence *ev)
 {
 	char sb[PATH_MAX + 16];
@@ -217,16 +225,93 @@ static void ours_attack(struct audit_run *r, char *const *argv, int timeout_s, s
 	audit_spawn(a, timeout_s, ev);
 }
 
-static void ours_stop(struct audit_run *r)
+static void ours_rm(struct audit_run *r, const char *name)
 {
 	char sb[PATH_MAX + 16];
 	struct audit_evidence ev;
+	sb_path(r, sb, sizeof(sb));
+	char *rm[] = { sb, "rm", "-f", (char *)name, NULL };
+	audit_spawn(rm, 60, &ev);
+}
+
+static void ours_stop(struct audit_run *r)
+{
 	if (!r->started)
 		return;
-	sb_path(r, sb, sizeof(sb));
-	char *rm[] = { sb, "rm", "-f", r->name, NULL };
-	audit_spawn(rm, 60, &ev);
+	ours_rm(r, r->name);
 	r->started = false;
+}
+
+/* The neighbour holds the secret once `sandbox-attacker held` says so in
+ * it (EXEC: the command that runs in the neighbour, up to index K; RUN
+ * runs it), polled for up to 15 s. */
+int audit_nbr_held(const struct audit_run *r, audit_runner run, char **exec, size_t k, const char *rev, struct err *e)
+{
+	struct audit_evidence ev;
+	exec[k] = "held";
+	exec[k + 1] = (char *)rev;
+	exec[k + 2] = NULL;
+	for (int i = 0; i < 30; i++) {
+		run(r, exec, 30, &ev);
+		if (audit_ev_has(&ev, "held", "OK"))
+			return 0;
+		usleep(500 * 1000);
+	}
+	return err_set(e, "the neighbour does not hold its secret (%.120s%s%.80s)", ev.out[0] ? ev.out : "no answer",
+		       ev.err[0] ? ": " : "", ev.err);
+}
+
+static void plain_run(const struct audit_run *r, char *const *argv, int timeout_s, struct audit_evidence *ev)
+{
+	(void)r;
+	audit_spawn(argv, timeout_s, ev);
+}
+
+/* The neighbour: a second sandbox of the isolation with the holder in
+ * it; on a tap network where this host gives one (root), else none. */
+static int ours_nbr_start(struct audit_run *r, const char *secret, struct err *e)
+{
+	char sb[PATH_MAX + 16], rev[96];
+	struct audit_evidence ev;
+	struct sandbox_state st;
+	sb_path(r, sb, sizeof(sb));
+	audit_reverse(secret, rev, sizeof(rev));
+	snprintf(r->nbr_name, sizeof(r->nbr_name), "%s-nbr", r->name);
+	r->nbr_started = true;
+	/* container isolation has no network but none */
+	const char *net = geteuid() == 0 && r->iso->own_kernel ? "tap" : "none";
+	if (ours_boot(r, r->nbr_name, net, false, e)) {
+		if (!strcmp(net, "none"))
+			return -1;
+		ours_rm(r, r->nbr_name);
+		net = "none";
+		if (ours_boot(r, r->nbr_name, net, false, e))
+			return -1;
+	}
+	snprintf(r->nbr_detail, sizeof(r->nbr_detail), "a second %s sandbox, --network %s", r->iso->name, net);
+	char *hold[] = { sb, "exec", "-d", r->nbr_name, "/sandbox-attacker", "hold", rev, NULL };
+	if (audit_run_quiet(hold, 60, &ev, e))
+		return err_wrap(e, "starting the neighbour's holder");
+	char *held[8] = { sb, "exec", r->nbr_name, "/sandbox-attacker" };
+	if (audit_nbr_held(r, plain_run, held, 4, rev, e))
+		return -1;
+	if (!state_find(r->nbr_name, &st, e)) {
+		const char *root = state_root(e);
+		if (root)
+			snprintf(r->nbr_dir, sizeof(r->nbr_dir), "%.*s/%s", PATH_MAX - 32, root, st.id);
+		r->nbr_pid = st.vmm_pid;
+	}
+	pid_t h = audit_secret_pid(secret);
+	if (h > 0)
+		r->nbr_pid = h;
+	return 0;
+}
+
+static void ours_nbr_stop(struct audit_run *r)
+{
+	if (r->nbr_started)
+		ours_rm(r, r->nbr_name);
+	r->nbr_started = false;
 }
 
 static void ours_files(const struct audit_run *r, char files[][PATH_MAX], size_t *n)
@@ -248,169 +333,20 @@ static void ours_detail(const struct audit_run *r, char *buf, size_t n)
 		 r->privileged ? "; privileged attacker: every capability, no seccomp" : "", AUDIT_PIDS_LIMIT, AUDIT_MEMORY_MIB, AUDIT_STORAGE_MIB);
 }
 
-/* ---- OCI runtimes on a bundle of the same image ---------------------------------------- */
-static int find_in_path(const char *prog, char *out, size_t n)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	while (*path) {
-		size_t l = strcspn(path, ":");
-		snprintf(out, n, "%.*s/%s", (int)l, path, prog);
-		if (l && access(out, X_OK) == 0)
-			return 0;
-		path += l + (path[l] == ':');
-	}
-	return -1;
-}
-
-static int oci_available(struct audit_run *r, struct err *e)
-{
-	char tool[PATH_MAX];
-	if (find_in_path(r->iso->name, r->runtime, sizeof(r->runtime)))
-		return err_set(e, "%s is not installed (apt-get install %s)", r->iso->name, r->iso->name);
-	if (geteuid() != 0)
-		return err_set(e, "needs root (a rootful bundle of the image)");
-	if (find_in_path("fsck.erofs", tool, sizeof(tool)))
-		return err_set(e, "fsck.erofs (erofs-utils) is needed to unpack the image into a bundle");
-	return 0;
-}
-
-/* Docker's default capabilities (ours too), as an OCI list. */
-#define DOCKER_CAPS                                                                                            \
-	"\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FSETID\",\"CAP_FOWNER\",\"CAP_MKNOD\",\"CAP_NET_RAW\","      \
-	"\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETFCAP\",\"CAP_SETPCAP\",\"CAP_NET_BIND_SERVICE\","           \
-	"\"CAP_SYS_CHROOT\",\"CAP_KILL\",\"CAP_AUDIT_WRITE\""
-
-/* The bundle's config: what `runc spec` writes, with Docker's default
- * capabilities, a writable root, the audit's limits and ARGV. No seccomp
- * profile: runc and crun apply none unless the config carries one. */
-static int write_config(const struct audit_run *r, char *const *argv, struct err *e)
-{
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/config.json", r->bundle);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return err_sys(e, "%s", path);
-	fprintf(f, "{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},"
-		   "\"args\":[\"/sandbox-attacker\"");
-	for (size_t i = 0; argv[i]; i++)
-		fprintf(f, ",\"%s\"", argv[i]);   /* catalogue words and numbers: nothing to escape */
-	fprintf(f, "],\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"],\"cwd\":\"/\","
-		   "\"capabilities\":{\"bounding\":[" DOCKER_CAPS "],\"effective\":[" DOCKER_CAPS "],\"permitted\":["
-		   DOCKER_CAPS "]},"
-		   "\"noNewPrivileges\":true},\"root\":{\"path\":\"rootfs\",\"readonly\":false},\"hostname\":\"audit\","
-		   "\"mounts\":["
-		   "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
-		   "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
-		   "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\",\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\",\"gid=5\"]},"
-		   "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\",\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
-		   "{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\",\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
-		   "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
-		   "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\",\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"relatime\",\"ro\"]}],"
-		   "\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}],"
-		   "\"memory\":{\"limit\":%d},\"pids\":{\"limit\":%d}},"
-		   "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"cgroup\"}],"
-		   "\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\",\"/proc/latency_stats\",\"/proc/timer_list\","
-		   "\"/proc/timer_stats\",\"/proc/sched_debug\",\"/sys/firmware\",\"/proc/scsi\"],"
-		   "\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\",\"/proc/sysrq-trigger\"]}}\n",
-		AUDIT_MEMORY_MIB << 20, AUDIT_PIDS_LIMIT);
-	if (fclose(f))
-		return err_sys(e, "%s", path);
-	return 0;
-}
-
-static int oci_start(struct audit_run *r, struct err *e)
-{
-	struct audit_evidence ev;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(r->bundle, sizeof(r->bundle), "%s/sandbox-audit-%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", r->iso->name);
-	if (!mkdtemp(r->bundle))
-		return err_sys(e, "mkdtemp %s", r->bundle);
-	r->started = true;
-	char ex[PATH_MAX + 32], dst[PATH_MAX + 32];
-	snprintf(ex, sizeof(ex), "--extract=%s/rootfs", r->bundle);
-	char *fsck[] = { "fsck.erofs", ex, r->disk, NULL };
-	if (run_quiet(fsck, 120, &ev, e))
-		return err_wrap(e, "unpacking the image into a bundle");
-	snprintf(dst, sizeof(dst), "%s/rootfs/sandbox-attacker", r->bundle);
-	char *cp[] = { "cp", r->attacker, dst, NULL };
-	if (run_quiet(cp, 30, &ev, e))
-		return err_wrap(e, "copying the attacker in");
-	snprintf(r->name, sizeof(r->name), "sandbox-audit-%d-%s", (int)getpid(), r->iso->name);
-	return 0;
-}
-
-static void oci_attack(struct audit_run *r, char *const *argv, int timeout_s, struct audit_evidence *ev)
-{
-	struct err e = { 0 };
-	char id[96];
-	snprintf(id, sizeof(id), "%s-%d", r->name, r->seq++);
-	if (write_config(r, argv, &e)) {
-		memset(ev, 0, sizeof(*ev));
-		ev->status = -1;
-		snprintf(ev->err, sizeof(ev->err), "%s", e.msg);
-		return;
-	}
-	if (!strcmp(r->iso->name, "runsc")) {
-		char *a[] = { r->runtime, "--network=none", "run", "--bundle", r->bundle, id, NULL };
-		audit_spawn(a, timeout_s, ev);
-	} else {
-		char *a[] = { r->runtime, "run", "--bundle", r->bundle, id, NULL };
-		audit_spawn(a, timeout_s, ev);
-	}
-	struct audit_evidence del;
-	char *d[] = { r->runtime, "delete", "-f", id, NULL };
-	audit_spawn(d, 30, &del);
-}
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	remove(p);
-	return 0;
-}
-
-static void oci_stop(struct audit_run *r)
-{
-	if (r->started && r->bundle[0])
-		nftw(r->bundle, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	r->started = false;
-}
-
-static void oci_files(const struct audit_run *r, char files[][PATH_MAX], size_t *n)
-{
-	*n = 0;
-	snprintf(files[(*n)++], PATH_MAX, "%s", r->runtime);
-	snprintf(files[(*n)++], PATH_MAX, "%s", r->attacker);
-}
-
-static void oci_detail(const struct audit_run *r, char *buf, size_t n)
-{
-	struct audit_evidence ev;
-	char *a[] = { (char *)r->runtime, "--version", NULL };
-	audit_spawn(a, 20, &ev);
-	char *nl = strchr(ev.out, '\n');
-	if (nl)
-		*nl = '\0';
-	snprintf(buf, n, "%.120s; a bundle of the same image: Docker's capabilities, no seccomp profile, pids %d, memory %dm",
-		 ev.out[0] ? ev.out : r->iso->name, AUDIT_PIDS_LIMIT, AUDIT_MEMORY_MIB);
-}
-
 /* ---- the table ------------------------------------------------------------------------ */
-static const struct audit_iso isos[] = {
-	{ "vm", true, ours_available, ours_start, ours_attack, ours_stop, ours_files, ours_detail },
-	{ "container", false, ours_available, ours_start, ours_attack, ours_stop, ours_files, ours_detail },
-	{ "runc", false, oci_available, oci_start, oci_attack, oci_stop, oci_files, oci_detail },
-	{ "crun", false, oci_available, oci_start, oci_attack, oci_stop, oci_files, oci_detail },
-	{ "runsc", true, oci_available, oci_start, oci_attack, oci_stop, oci_files, oci_detail },
+static const struct audit_iso ours[] = {
+	{ "vm", true, ours_available, ours_start, ours_attack, ours_stop, ours_files, ours_detail, ours_nbr_start, ours_nbr_stop },
+	{ "container", false, ours_available, ours_start, ours_attack, ours_stop, ours_files, ours_detail, ours_nbr_start, ours_nbr_stop },
 };
 const char *const audit_iso_names[] = { "vm", "container", "runc", "crun", "runsc", NULL };
 
 const struct audit_iso *audit_iso_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(isos) / sizeof(isos[0]); i++)
-		if (!strcmp(isos[i].name, name))
-			return &isos[i];
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (!strcmp(ours[i].name, name))
+			return &ours[i];
+	for (size_t i = 0; i < audit_oci_nisos; i++)
+		if (!strcmp(audit_oci_isos[i].name, name))
+			return &audit_oci_isos[i];
 	return NULL;
 }

@@ -6,6 +6,7 @@
 #define SANDBOX_AUDIT_ISO_H
 
 #include <limits.h>
+#include <sys/types.h>
 
 #include "audit.h"
 
@@ -22,6 +23,13 @@ struct audit_run {
 	bool started;
 	bool privileged;            /* --privileged-attacker */
 	int close_fds[2];           /* the host's listeners: closed in an in-process child */
+	/* the neighbour (a second sandbox of the same isolation) */
+	char nbr_name[80];          /* its sandbox name or container id */
+	char nbr_bundle[PATH_MAX];  /* OCI: its bundle */
+	char nbr_dir[PATH_MAX];     /* its directory on the host (state or bundle) */
+	char nbr_detail[96];        /* how it runs (its network) */
+	pid_t nbr_pid;              /* its holder's host pid, else its VMM's, 0: unknown */
+	bool nbr_started;
 };
 
 #define AUDIT_MAX_HOST_FILES 6
@@ -37,8 +45,15 @@ struct audit_iso {
 	/* The runtime's binaries on this host, for "unchanged" (N filled). */
 	void (*host_files)(const struct audit_run *r, char files[][PATH_MAX], size_t *n);
 	void (*detail)(const struct audit_run *r, char *buf, size_t n);
+	/* Start the neighbour holding SECRET (`sandbox-attacker hold`, the
+	 * secret reversed): 0 once it holds it, or -1 with E filled. */
+	int (*nbr_start)(struct audit_run *r, const char *secret, struct err *e);
+	void (*nbr_stop)(struct audit_run *r);
 };
 const struct audit_iso *audit_iso_find(const char *name);
+/* audit_oci.c: runc, crun, runsc. */
+extern const struct audit_iso audit_oci_isos[];
+extern const size_t audit_oci_nisos;
 /* Every isolation's name, in the default order. */
 extern const char *const audit_iso_names[];
 
@@ -49,6 +64,15 @@ void audit_spawn(char *const *argv, int timeout_s, struct audit_evidence *ev);
  * with what the parent set up: --privileged-attacker's run) instead of
  * executing ARGV[0]. */
 void audit_spawn_fn(int (*fn)(int, char **), char *const *argv, int timeout_s, struct audit_evidence *ev);
+/* audit_spawn, then 0 when ARGV exited 0, else -1 with E filled. */
+int audit_run_quiet(char *const *argv, int timeout_s, struct audit_evidence *ev, struct err *e);
+/* How a runtime runs a command (ARGV) for R: audit_spawn, or through the
+ * runtime's own view (crun's mount namespace). */
+typedef void (*audit_runner)(const struct audit_run *r, char *const *argv, int timeout_s, struct audit_evidence *ev);
+/* The neighbour holds its secret: EXEC[0..K-1] runs a command in it, to
+ * which "held REV" is appended (EXEC has room for 3 more); polled for up
+ * to 15 s. 0, or -1 with E filled. */
+int audit_nbr_held(const struct audit_run *r, audit_runner run, char **exec, size_t k, const char *rev, struct err *e);
 
 /* audit_host.c: the host's side. */
 struct host_side {
@@ -63,5 +87,12 @@ void audit_hash_files(char files[][PATH_MAX], size_t n, char hashes[][65]);
 void audit_unchanged_evidence(char files[][PATH_MAX], size_t n, char before[][65], struct audit_evidence *ev);
 void audit_vmm_evidence(struct audit_run *r, struct audit_evidence *ev);
 void audit_our_figures(struct audit_report *rep);
+/* The neighbour's secret: "SBXNBR" and 24 random hex digits; and the
+ * same reversed (what the attacker and the holder are given). */
+void audit_nbr_secret(char *secret, size_t n);
+void audit_reverse(const char *s, char *out, size_t n);
+/* The host pid of a process whose environment holds the neighbour's
+ * secret (the holder, where it is a host process), 0 when none. */
+pid_t audit_secret_pid(const char *secret);
 
 #endif

@@ -4,7 +4,9 @@
  *   {"time":"…","type":"start","id":"…","name":"…","image":"…",…}
  * types: create, start (with "setup_ms": the owner's start to the VMM or
  * runtime forked), exec ("command"), kill ("signal"), stop, exit
- * ("exit_code"), ttl (expired), remove. Writing one never fails a
+ * ("exit_code"), ttl (expired), remove, restore ("setup_ms"), oom
+ * ("oom_kills": the count so far, as the guest reported it; VM
+ * sandboxes). Writing one never fails a
  * command: the log is for watching, not for deciding. */
 #ifndef SANDBOX_EVENTS_H
 #define SANDBOX_EVENTS_H

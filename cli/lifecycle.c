@@ -311,6 +311,8 @@ static void json_state(FILE *f, const struct sandbox_state *s, enum view v, cons
 	json_str(f, s->cpus);
 	fprintf(f, ", \"memory\": %lld, \"pid\": %d, \"vmm_pid\": %d", s->memory, (int)s->pid,
 		v == V_EXITED ? 0 : (int)s->vmm_pid);
+	/* OOM kills as the owner last heard of them (docs/stats.md) */
+	fprintf(f, ", \"oom_kills\": %lld", s->oom_kills);
 	fprintf(f, ", \"net\": %d, \"tap\": ", s->net);
 	json_str(f, s->tap);
 	fputs(", \"stop_signal\": ", f);

@@ -43,8 +43,10 @@
 
 #include "arch/x86/layout.h"
 #include "cli.h"
+#include "cgroup_oom.h"
 #include "events.h"
 #include "hostlimits.h"
+#include "proto.h"
 #include "relay.h"
 #include "run_impl.h"
 #include "state.h"
@@ -112,22 +114,73 @@ static void ttl_signal(pid_t child, const struct run_opts *o, int sig)
 	}
 }
 
+/* The guest counted N OOM kills in the container (more than before):
+ * into the state (under the lock, so a pause's status stays) and the
+ * events log. */
+static void oom_noted(struct sandbox_state *s, uint32_t n)
+{
+	struct err e;
+	if ((long long)n <= s->oom_kills)
+		return;
+	s->oom_kills = n;
+	int lock = state_lock(&e);
+	struct sandbox_state cur;
+	if (lock >= 0 && !state_read(s->id, &cur, &e)) {
+		cur.oom_kills = n;
+		state_write(&cur, &e);
+	}
+	if (lock >= 0)
+		state_unlock(lock);
+	char extra[48];
+	snprintf(extra, sizeof(extra), ",\"oom_kills\":%u", n);
+	events_emit("oom", s, extra);
+}
+
+/* The VMM's notes that are in DONE now (run_impl.h): OOM counts into S;
+ * the container's status into *STATUS if one came. 0 while the pipe is
+ * open, -1 at its end (the VMM is gone: waitpid has it). */
+static int read_notes(int done, struct sandbox_state *s, int *status)
+{
+	for (;;) {
+		uint8_t b[NOTE_SIZE * 64];
+		ssize_t n = read(done, b, sizeof(b));
+		if (n == 0)
+			return -1;
+		if (n < 0)
+			return errno == EINTR ? 0 : errno == EAGAIN ? 0 : -1;
+		for (ssize_t i = 0; i + NOTE_SIZE <= n; i += NOTE_SIZE) {
+			uint32_t v = sb_get_u32(b + i + 1);
+			if (b[i] == NOTE_OOM && v <= SB_OOM_MAX)
+				oom_noted(s, v);
+			else if (b[i] == NOTE_STATUS && v <= 255)
+				*status = (int)v;
+		}
+	}
+}
+
 /* The container's status: from the VMM's status pipe DONE (-1: none)
- * when it comes there first (the VMM then finishes its teardown on its
- * own), else from the child's exit. -1 with E filled (status 124) if
- * --timeout ran out and the child was killed. *TTL_OUT: --ttl ran out
- * (the sandbox was stopped: its status is what the stop made of it). */
-static int wait_child(pid_t child, int done, const struct run_opts *o, int stop_sig, const sigset_t *set,
-		      bool *ttl_out, struct err *e)
+ * when it comes there first and USE_DONE (the VMM then finishes its
+ * teardown on its own; not with --network tap, whose device goes with
+ * the VMM), else from the child's exit. The pipe's OOM notes go into S
+ * meanwhile (container isolation: its cgroup's count, once a second). -1 with E filled (status 124) if --timeout ran out and the
+ * child was killed. *TTL_OUT: --ttl ran out (the sandbox was stopped: its
+ * status is what the stop made of it). */
+static int wait_child(pid_t child, int done, bool use_done, struct sandbox_state *s, const struct run_opts *o,
+		      int stop_sig, const sigset_t *set, bool *ttl_out, struct err *e)
 {
 	uint64_t t0 = now_ns();
 	uint64_t deadline = o->timeout ? t0 + o->timeout * 1000000000ULL : 0;
 	uint64_t ttl = o->ttl ? t0 + o->ttl * 1000000000ULL : 0;
+	uint64_t host_oom = !strcmp(o->isolation, "container") && o->memory > 0 ? t0 : 0;
 	for (;;) {
 		int st;
 		pid_t w = waitpid(child, &st, WNOHANG);
-		if (w == child)
+		if (w == child) {
+			int ignored = -1;
+			if (done >= 0)      /* notes it wrote before it ended */
+				read_notes(done, s, &ignored);
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
 		siginfo_t si;
 		int sig;
 		uint64_t now = now_ns();
@@ -149,9 +202,20 @@ static int wait_child(pid_t child, int done, const struct run_opts *o, int stop_
 				;
 			return err_status(e, 124, "the sandbox ran longer than --timeout %u s: killed", o->timeout);
 		}
+		/* Container isolation with a memory limit: its cgroup's OOM
+		 * kills, read on the host once a second (nothing in there
+		 * reports them; a VM's guest does, through DONE). */
+		if (host_oom && now >= host_oom) {
+			long long n = cgroup_oom_kills(cgroup_runtime_child(child));
+			if (n > s->oom_kills && n <= SB_OOM_MAX)
+				oom_noted(s, (uint32_t)n);
+			host_oom = now + 1000000000ULL;
+		}
 		uint64_t next = deadline;
 		if (ttl && (!next || ttl < next))
 			next = ttl;
+		if (host_oom && (!next || host_oom < next))
+			next = host_oom;
 		if (next) {
 			uint64_t left = next - now;
 			struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ULL),
@@ -161,14 +225,13 @@ static int wait_child(pid_t child, int done, const struct run_opts *o, int stop_
 			sig = sigwaitinfo(set, &si);
 		}
 		if (sig == SIG_DONE && done >= 0) {
-			uint8_t b;
-			ssize_t n = read(done, &b, 1);
-			if (n == 1)
-				return b;
-			if (n == 0) {       /* the VMM exited without one: waitpid has it */
-				close(done);
+			int status = -1;
+			if (read_notes(done, s, &status) < 0) {
+				close(done);        /* the VMM ended: waitpid has it */
 				done = -1;
 			}
+			if (status >= 0 && use_done)
+				return status;
 			continue;
 		}
 		if (sig <= 0 || sig == SIGCHLD || sig == SIG_DONE)
@@ -228,18 +291,45 @@ static void say_started(int *fd)
 }
 
 /* A clone is started once its guest took its new identity (the VMM
- * writes a byte on READY): before that it takes no exec. 0, or -1 if the
- * VMM ended first or did not get there in time. */
-static int wait_restored(int ready, struct err *e)
+ * writes when, CLOCK_MONOTONIC ns, on READY): before that it takes no
+ * exec. 0 with *WHEN set, or -1 if the VMM ended first or did not get
+ * there within TIMEOUT_MS. */
+static int wait_restored(int ready, int timeout_ms, uint64_t *when, struct err *e)
 {
 	struct pollfd p = { .fd = ready, .events = POLLIN };
 	int r;
-	while ((r = poll(&p, 1, 120000)) < 0 && errno == EINTR)
+	while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
 		;
-	uint8_t b;
-	if (r > 0 && read(ready, &b, 1) == 1)
+	if (r > 0 && read(ready, when, sizeof(*when)) == (ssize_t)sizeof(*when))
 		return 0;
-	return err_set(e, r == 0 ? "the clone did not resume within 120 s" : "the clone's VMM ended before it resumed");
+	return err_set(e, r == 0 ? "the clone did not resume within %d s" : "the clone's VMM ended before it resumed",
+		       timeout_ms / 1000);
+}
+
+/* run --from SNAP CMD: CMD in the clone, then the clone goes. The exec
+ * is sent at once, not after the guest resumed: the guest's kernel takes
+ * the connection and PID 1 accepts it only once the clone has its
+ * identity (no round trip between the two). The status, or -1 with *EP
+ * set; *RESTORED_AT the time it resumed, 0 if it did not. */
+static int run_from_command(struct sandbox_state *s, const struct run_opts *o, pid_t child, int ready,
+			    uint64_t *restored_at, struct err *ep)
+{
+	int status = exec_command(s, o->cmd, o->ncmd, o->interactive, o->tty, ep);
+	struct err e2 = { 0 };
+	/* after a good exec the time is there already; after a failed one,
+	 * the VMM's end (EOF) says the restore failed: its status then */
+	if (wait_restored(ready, status < 0 ? 10000 : 2000, restored_at, &e2) < 0) {
+		*restored_at = 0;
+		int st;
+		if (status < 0 && !kill(child, SIGKILL) && waitpid(child, &st, 0) == child) {
+			/* the VMM said why (its stderr is ours); else we do */
+			if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+				return WEXITSTATUS(st);
+			*ep = e2;
+			return -1;
+		}
+	}
+	return status;
 }
 
 int cmd_run(int argc, char **argv, uint64_t start)
@@ -476,9 +566,9 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* The VMM's status pipe (vm_child_main): its read end raises SIG_DONE
-	 * here. Not with --network tap, whose device goes with the VMM. */
+	 * here. */
 	int done[2] = { -1, -1 };
-	if (strcmp(o->isolation, "container") && !s.net && !pipe2(done, O_CLOEXEC)) {
+	if (strcmp(o->isolation, "container") && !pipe2(done, O_CLOEXEC)) {
 		if (fcntl(done[0], F_SETOWN, getpid()) || fcntl(done[0], F_SETSIG, SIG_DONE) ||
 		    fcntl(done[0], F_SETFL, O_ASYNC | O_NONBLOCK)) {
 			close(done[0]);
@@ -572,13 +662,31 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 	uint64_t t_forked = now_ns();
 	bool ttl_out = false;
 	int stop_sig = state_signal(s.stop_signal);
-	int status;
-	int restored = o->from ? wait_restored(ready[0], ep) : 0;
-	if (o->from && restored == 0) {
-		snprintf(extra, sizeof(extra), ",\"setup_ms\":%.3f", (double)(now_ns() - start) * 1e-6);
+	int status = -1;
+	uint64_t restored_at = 0;
+	bool no_restore = false;
+	if (o->from && o->ncmd)
+		status = run_from_command(&s, o, child, ready[0], &restored_at, ep);
+	else if (o->from)
+		no_restore = wait_restored(ready[0], 120000, &restored_at, ep) < 0;
+	if (restored_at) {
+		snprintf(extra, sizeof(extra), ",\"setup_ms\":%.3f", (double)(restored_at - start) * 1e-6);
 		events_emit("restore", &s, extra);
 	}
-	if (o->from && restored) {
+	if (o->from && o->ncmd) {
+		close(ready[0]);
+		uint64_t t_exec = now_ns();
+		/* Its tap goes with it: wait for that; otherwise the kernel's
+		 * teardown of the VM need not hold up the caller. */
+		kill(child, SIGKILL);
+		while (s.net && waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (getenv("SANDBOX_TIMINGS"))
+			fprintf(stderr, "sandbox-from-timings: forked_ms=%.3f resumed_ms=%.3f exec_done_ms=%.3f done_ms=%.3f\n",
+				(double)(t_forked - start) * 1e-6,
+				restored_at ? (double)(restored_at - start) * 1e-6 : -1.0,
+				(double)(t_exec - start) * 1e-6, (double)(now_ns() - start) * 1e-6);
+	} else if (no_restore) {
 		int st;
 		kill(child, SIGKILL);
 		while (waitpid(child, &st, 0) < 0 && errno == EINTR)
@@ -588,33 +696,12 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 		close(ready[0]);
 		close(started);
 		started = -1;
-	} else if (o->from && o->ncmd) {
-		close(ready[0]);
-		uint64_t t_ready = now_ns();
-		/* run --from SNAP CMD: CMD in the clone, then the clone goes */
-		status = exec_command(&s, o->cmd, o->ncmd, o->interactive, o->tty, ep);
-		uint64_t t_exec = now_ns();
-		int st;
-		if (status < 0 && waitpid(child, &st, WNOHANG) == child) {
-			/* the VMM failed first (it said why): its status */
-			status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		} else {
-			/* Its tap goes with it: wait for that; otherwise the kernel's
-			 * teardown of the VM need not hold up the caller. */
-			kill(child, SIGKILL);
-			while (s.net && waitpid(child, NULL, 0) < 0 && errno == EINTR)
-				;
-		}
-		if (getenv("SANDBOX_TIMINGS"))
-			fprintf(stderr, "sandbox-from-timings: forked_ms=%.3f resumed_ms=%.3f exec_done_ms=%.3f done_ms=%.3f\n",
-				(double)(t_forked - start) * 1e-6, (double)(t_ready - start) * 1e-6,
-				(double)(t_exec - start) * 1e-6, (double)(now_ns() - start) * 1e-6);
 	} else {
 		if (ready[0] >= 0)
 			close(ready[0]);
 		say_started(&started);
-		status = wait_child(child, done[0], o, stop_sig > 0 && stop_sig < 32 ? stop_sig : SIGTERM, &set,
-				    &ttl_out, ep);
+		status = wait_child(child, done[0], !s.net, &s, o, stop_sig > 0 && stop_sig < 32 ? stop_sig : SIGTERM,
+				    &set, &ttl_out, ep);
 	}
 	cli_tty_restore();
 	fs_daemons_stop(&fsd);

@@ -80,6 +80,13 @@ struct runconf {
 
 /* The owner's signal for "the VMM's status pipe has something". */
 #define SIG_DONE (SIGRTMIN + 5)
+/* What the VMM tells its owner on that pipe: notes of NOTE_SIZE bytes,
+ * each one write (atomic: under PIPE_BUF), a kind and a u32 (little
+ * endian). NOTE_STATUS: the container's status, final, its output all
+ * written; NOTE_OOM: the guest's count of OOM kills in the container
+ * grew to the value (taken by the relay within its bounds). */
+enum { NOTE_STATUS = 1, NOTE_OOM = 2 };
+#define NOTE_SIZE 5
 
 /* Host directories as volumes in the VM (run_fs.c): one virtiofsd each. */
 #define VIRTIOFSD_DEFAULT "/usr/lib/qemu/virtiofsd"
@@ -138,8 +145,8 @@ int spec_fill(const struct run_opts *o, const struct runconf *rc, const char *id
 	      struct err *e);
 int spec_volume(struct run_spec *s, unsigned disk, const char *path, size_t len, bool ro, struct err *e);
 /* run_vm.c, run_host.c: the child's whole life; they print their error
- * and return the status to _exit with. DONE_FD: the container's status
- * byte (vm_child_main's comment); READY_FD (-1: none): a byte once a
+ * and return the status to _exit with. DONE_FD: the notes above
+ * (vm_child_main's comment); READY_FD (-1: none): a byte once a
  * clone's guest took its new identity (--from). */
 int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
 		  struct run_spec *spec, uint64_t start, int done_fd, int ready_fd);

@@ -350,20 +350,34 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 	return 0;
 }
 
-/* The child's top level: set up, boot and run the VM; returns the
- * container's status, or 125 with the error printed.
- * DONE_FD (-1: none): where the container's status goes, one byte, as
- * soon as it is final and all output is written, before the VM is torn
- * down (the kernel's part of that, closing the VM, waits for RCU grace
- * periods: ~70 ms in the test host). The owner can end on it. */
-/* A clone's guest took its identity (RESUMED): tell the owner, once. */
+/* The VMM's notes to the owner (run_impl.h): on DONE_FD, never waiting
+ * (a full pipe drops the note: the owner reads them as they come). */
+static int note_fd = -1;
+static void note(uint8_t kind, uint32_t v)
+{
+	uint8_t b[NOTE_SIZE] = { kind };
+	sb_put_u32(b + 1, v);
+	if (note_fd >= 0 && write(note_fd, b, sizeof(b)) < 0) {
+		/* the owner is gone or behind: nothing to do about it here */
+	}
+}
+
+/* The guest counted another OOM kill in the container (relay thread). */
+static void on_oom(void *arg, uint32_t n)
+{
+	(void)arg;
+	note(NOTE_OOM, n);
+}
+
+/* A clone's guest took its identity (RESUMED): tell the owner, once,
+ * with the time it did (CLOCK_MONOTONIC ns). */
 static int ready_fd = -1;
 static void on_resumed(void *arg)
 {
 	(void)arg;
 	if (ready_fd >= 0) {
-		uint8_t b = 1;
-		if (write(ready_fd, &b, 1) < 0) {
+		uint64_t t = now_ns();      /* when: the restore's latency */
+		if (write(ready_fd, &t, sizeof(t)) < 0) {
 			/* the owner is gone: the VM ends with it */
 		}
 		close(ready_fd);
@@ -371,10 +385,20 @@ static void on_resumed(void *arg)
 	}
 }
 
+/* The child's top level: set up, boot and run the VM; returns the
+ * container's status, or 125 with the error printed.
+ * DONE_FD (-1: none): where the VMM's notes go (run_impl.h): OOM counts
+ * as the guest reports them, and the container's status as soon as it is
+ * final and all output is written, before the VM is torn down (the
+ * kernel's part of that, closing the VM, waits for RCU grace periods:
+ * ~70 ms in the test host). The owner can end on it. */
 int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char *id, int net,
 			 struct run_spec *spec, uint64_t start, int done_fd, int ready)
 {
 	ready_fd = ready;
+	note_fd = done_fd;
+	if (note_fd >= 0)
+		fcntl(note_fd, F_SETFL, fcntl(note_fd, F_GETFL) | O_NONBLOCK);
 	static struct vm vm;
 	static struct vm_child child;
 	struct err e = { 0 };
@@ -399,6 +423,7 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 	vm.on_start = start_relay;
 	r->on_exit = end_vm_at_exit;
 	r->on_resumed = on_resumed;
+	r->on_oom = on_oom;
 	r->on_exit_arg = &vm;
 	e.msg[0] = '\0';
 	int status = vm_run(&vm, &e);
@@ -414,8 +439,9 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 	if (reported >= 0 && done_fd >= 0) {
 		/* Hand over the status and let go of stdio, so neither the owner
 		 * nor a reader of our output waits for the teardown below. */
-		uint8_t b = (uint8_t)reported;
-		if (write(done_fd, &b, 1) == 1) {
+		uint8_t b[NOTE_SIZE] = { NOTE_STATUS };
+		sb_put_u32(b + 1, (uint32_t)reported);
+		if (write(done_fd, b, sizeof(b)) == (ssize_t)sizeof(b)) {
 			close(0);
 			close(1);
 			close(2);

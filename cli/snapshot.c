@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "control.h"
 #include "lifecycle.h"
+#include "run.h"
 #include "state.h"
 #include "storage.h"
 
@@ -455,7 +456,8 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
-/* clone: N times `sandbox run -d --from NAME [--name PREFIX-i]` */
+/* clone: N times `sandbox run -d --from NAME [--name PREFIX-i]`, each in a
+ * child of ours (forked, not exec'd: no loader, no start-up per clone) */
 
 int cmd_clone(int argc, char **argv)
 {
@@ -490,8 +492,6 @@ int cmd_clone(int argc, char **argv)
 	snap_from_close(&f);
 	if (r)
 		return cli_report(&e);
-	char self[4200];
-	snprintf(self, sizeof(self), "%s/sandbox", self_dir());
 	/* as many at once as there are CPUs: each restore is CPU work */
 	long par = sysconf(_SC_NPROCESSORS_ONLN);
 	if (par < 1)
@@ -503,7 +503,6 @@ int cmd_clone(int argc, char **argv)
 			char name[128];
 			char *av[12];
 			int k = 0;
-			av[k++] = self;
 			av[k++] = "run";
 			av[k++] = "-d";
 			av[k++] = "--from";
@@ -519,8 +518,10 @@ int cmd_clone(int argc, char **argv)
 			if (pid < 0)
 				return cli_fail("fork: %s", strerror(errno));
 			if (pid == 0) {
-				execv(self, av);
-				_exit(EXIT_ERR);
+				/* `sandbox run` in this process: no exec, no loader */
+				int st = cmd_run(k, av, now_ns());
+				fflush(NULL);
+				_exit(st);
 			}
 			running++;
 			next++;

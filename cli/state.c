@@ -17,6 +17,7 @@
  *   it is, and none of it is used. */
 #include "state.h"
 #include "storage.h"
+#include "proto.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -226,6 +227,7 @@ static const struct key {
 	NUM(detached, 0, 1), UNUM(vmm_start),
 	{ "log_driver", K_STR, offsetof(struct sandbox_state, log_driver), sizeof(((struct sandbox_state *)0)->log_driver), 0, 0, true },
 	{ "ttl", K_NUM, offsetof(struct sandbox_state, ttl), sizeof(long long), 0, 86400LL * 3650, true },
+	{ "oom_kills", K_NUM, offsetof(struct sandbox_state, oom_kills), sizeof(long long), 0, SB_OOM_MAX, true },
 #undef STR
 #undef NUM
 #undef UNUM
@@ -267,10 +269,10 @@ int state_write(const struct sandbox_state *s, struct err *e)
 	fprintf(f,
 		"id=%s\nname=%s\nimage=%s\ncommand=%s\ncreated=%lld\nisolation=%s\ncpus=%s\nmemory=%lld\n"
 		"pid=%d\npid_start=%llu\nvmm_pid=%d\nstatus=%s\nexit_code=%d\nnet=%d\ntap=%s\nstop_signal=%s\n"
-		"rm=%d\ndetached=%d\nvmm_start=%llu\nlog_driver=%s\nttl=%lld\n",
+		"rm=%d\ndetached=%d\nvmm_start=%llu\nlog_driver=%s\nttl=%lld\noom_kills=%lld\n",
 		s->id, s->name, s->image, s->command, s->created, s->isolation, s->cpus, s->memory, (int)s->pid,
 		s->pid_start, (int)s->vmm_pid, s->status, s->exit_code, s->net, s->tap, s->stop_signal, s->rm,
-		s->detached, vmm_start, s->log_driver, s->ttl);
+		s->detached, vmm_start, s->log_driver, s->ttl, s->oom_kills);
 	int r = 0;
 	if (fflush(f) || ferror(f)) {
 		r = err_sys(e, "write %s/%s/state.tmp", root, s->id);

@@ -16,8 +16,10 @@
  * stop_signal rm (1: removed at exit) detached vmm_start (the VMM's start
  * time, taken by state_write, so that a reused pid is never signalled)
  * log_driver (json-file|journald|none, "" none: an attached run) ttl
- * (seconds, 0 none: the owner stops and removes the sandbox after it);
- * these two may be missing (state written before they existed).
+ * (seconds, 0 none: the owner stops and removes the sandbox after it)
+ * oom_kills (processes of the container the OOM killer killed, as the
+ * guest reported them: the owner updates it, docs/stats.md); these three
+ * may be missing (state written before they existed).
  *
  * Trust (state.c): ROOT and ROOT/<id> must be real directories of this
  * user that group and others cannot write, files in them are never opened
@@ -56,6 +58,7 @@ struct sandbox_state {
 	bool rm, detached;
 	char log_driver[16];
 	long long ttl;
+	long long oom_kills;
 };
 
 /* The state root (created 0700 if missing; refused if it is a symlink,

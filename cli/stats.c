@@ -19,6 +19,7 @@
 
 #include "events.h"
 #include "lifecycle.h"
+#include "cgroup_oom.h"
 #include "state.h"
 #include "util.h"
 
@@ -139,6 +140,17 @@ static uint64_t tap_counter(const char *tap, const char *what)
 	return read_small(path, buf, sizeof(buf)) > 0 ? strtoull(buf, NULL, 10) : 0;
 }
 
+/* Container isolation: OOM kills in the cgroup v2 group of the runtime
+ * RUNTIME's child (the container's first process); -1 if it has no group
+ * of its own (a cgroup v1 host applies no limit and makes none). */
+static long long host_oom_kills(const struct proc_table *t, pid_t runtime)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->p[i].ppid == runtime)
+			return cgroup_oom_kills(t->p[i].pid);
+	return -1;
+}
+
 /* Fill the figures of X (state S) from table T. */
 static void sample_one(const struct proc_table *t, const struct sandbox_state *s, struct sandbox_stats *x,
 		       bool *in, long tck)
@@ -172,6 +184,7 @@ static void sample_one(const struct proc_table *t, const struct sandbox_state *s
 	if (!strcmp(s->isolation, "container") && s->vmm_pid > 0) {
 		size_t n = proc_tree(t, s->vmm_pid, s->vmm_start, in);
 		x->pids = n ? (int)n - 1 : 0;
+		x->oom_kills = host_oom_kills(t, s->vmm_pid);
 		proc_tree(t, s->pid, s->pid_start, in);
 	}
 	if (s->tap[0]) {
@@ -285,6 +298,8 @@ int stats_collect(char **ids, int nids, bool all, unsigned interval_ms, struct s
 		x[i].ttl = s->ttl;
 		x[i].mem_limit = s->memory > 0 ? (uint64_t)s->memory : 0;
 		x[i].cpu_percent = -1;
+		/* a VM's: what its owner took from the guest's OOM frames */
+		x[i].oom_kills = strcmp(s->isolation, "container") ? s->oom_kills : -1;
 	}
 	uint64_t t0 = now_ns();
 	for (int pass = 0; pass < (interval_ms ? 2 : 1); pass++) {

@@ -47,6 +47,11 @@ struct sandbox_stats {
 	uint64_t blk_read, blk_write, net_rx, net_tx;
 	int pids;               /* -1: not known */
 	int nprocs;             /* host processes in the tree */
+	/* processes of the container the OOM killer killed: a VM's as its
+	 * guest reported them (bounded, kept in its state); container
+	 * isolation's from its cgroup v2 group's memory.events; -1: not
+	 * known (no cgroup v2 group on the host) */
+	long long oom_kills;
 	/* --guest, VM sandboxes: the guest's own word (an exec reading its
 	 * /proc), bounded; 0 / -1: not asked or not known */
 	uint64_t guest_mem_total, guest_mem_used;
@@ -58,7 +63,7 @@ struct sandbox_stats {
  * histograms, and how many events of each type. */
 #define STATS_BUCKETS 10
 extern const double stats_start_buckets[STATS_BUCKETS];        /* seconds */
-#define STATS_EVENT_TYPES 9
+#define STATS_EVENT_TYPES 10
 extern const char *const stats_event_types[STATS_EVENT_TYPES];
 struct host_stats {
 	uint64_t mem_total, mem_available;      /* bytes, /proc/meminfo */

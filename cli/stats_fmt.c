@@ -146,10 +146,10 @@ void stats_human(uint64_t b, char *buf, size_t len)
 
 void stats_print_table(FILE *f, const struct sandbox_stats *s, size_t n)
 {
-	fprintf(f, "%-12s  %-20s  %7s  %-20s  %9s  %-19s  %-19s  %-5s  %s\n", "ID", "NAME", "CPU %", "MEM (PSS) / LIMIT",
-		"VMM RSS", "NET I/O", "BLOCK I/O", "PIDS", "GUEST MEM");
+	fprintf(f, "%-12s  %-20s  %7s  %-20s  %9s  %-19s  %-19s  %-5s  %-4s  %s\n", "ID", "NAME", "CPU %",
+		"MEM (PSS) / LIMIT", "VMM RSS", "NET I/O", "BLOCK I/O", "PIDS", "OOM", "GUEST MEM");
 	for (size_t i = 0; i < n; i++) {
-		char cpu[16], pss[16], lim[16], rss[16], a[16], b[16], mem[40], net[40], blk[40], pids[16];
+		char cpu[16], pss[16], lim[16], rss[16], a[16], b[16], mem[40], net[40], blk[40], pids[16], oom[24];
 		if (s[i].cpu_percent < 0)
 			snprintf(cpu, sizeof(cpu), "--");
 		else
@@ -178,8 +178,12 @@ void stats_print_table(FILE *f, const struct sandbox_stats *s, size_t n)
 			snprintf(pids, sizeof(pids), "-");
 		else
 			snprintf(pids, sizeof(pids), "%d", s[i].pids);
-		fprintf(f, "%-12.12s  %-20s  %7s  %-20s  %9s  %-19s  %-19s  %-5s  %s\n", s[i].id, s[i].name, cpu, mem, rss,
-			net, blk, pids, guest);
+		if (s[i].oom_kills < 0)
+			snprintf(oom, sizeof(oom), "-");
+		else
+			snprintf(oom, sizeof(oom), "%lld", s[i].oom_kills);
+		fprintf(f, "%-12.12s  %-20s  %7s  %-20s  %9s  %-19s  %-19s  %-5s  %-4s  %s\n", s[i].id, s[i].name, cpu, mem,
+			rss, net, blk, pids, oom, guest);
 	}
 }
 
@@ -218,6 +222,10 @@ void stats_print_json(FILE *f, const struct sandbox_stats *s, size_t n)
 		else
 			fprintf(f, ",\"pids\":%d", x->pids);
 		fprintf(f, ",\"host_processes\":%d", x->nprocs);
+		if (x->oom_kills < 0)
+			fputs(",\"oom_kills\":null", f);
+		else
+			fprintf(f, ",\"oom_kills\":%lld", x->oom_kills);
 		if (x->guest_mem_total)
 			fprintf(f, ",\"guest_memory_total\":%" PRIu64 ",\"guest_memory_used\":%" PRIu64 "}",
 				x->guest_mem_total, x->guest_mem_used);
@@ -232,7 +240,7 @@ void stats_print_json(FILE *f, const struct sandbox_stats *s, size_t n)
 
 const double stats_start_buckets[STATS_BUCKETS] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 const char *const stats_event_types[STATS_EVENT_TYPES] = { "create", "start", "exec", "kill", "stop", "exit", "ttl", "remove",
-							    "restore" };
+							    "restore", "oom" };
 
 void stats_count_event(struct host_stats *h, const char *type, double setup_ms)
 {
@@ -286,7 +294,7 @@ static void prom_labels(FILE *f, const struct sandbox_stats *x)
 	fputs("\"}", f);
 }
 
-enum prom_val { P_CPU, P_PSS, P_RSS, P_LIMIT, P_BR, P_BW, P_RX, P_TX, P_PIDS, P_CREATED, P_TTL, P_GUSED, P_GTOTAL };
+enum prom_val { P_CPU, P_PSS, P_RSS, P_LIMIT, P_BR, P_BW, P_RX, P_TX, P_PIDS, P_CREATED, P_TTL, P_GUSED, P_GTOTAL, P_OOM };
 
 static const struct {
 	const char *name, *type, *help;
@@ -301,6 +309,7 @@ static const struct {
 	{ "sandbox_network_receive_bytes_total", "counter", "Bytes the sandbox received on its network.", P_RX },
 	{ "sandbox_network_transmit_bytes_total", "counter", "Bytes the sandbox sent on its network.", P_TX },
 	{ "sandbox_pids", "gauge", "Processes in the container (container isolation only).", P_PIDS },
+	{ "sandbox_oom_kills_total", "counter", "Processes of the container the OOM killer killed (a VM: as its guest reports).", P_OOM },
 	{ "sandbox_created_timestamp_seconds", "gauge", "When the sandbox was created (unix time).", P_CREATED },
 	{ "sandbox_ttl_seconds", "gauge", "The sandbox's --ttl (0: none).", P_TTL },
 	{ "sandbox_guest_memory_used_bytes", "gauge", "The guest's own view of its used memory (stats --guest).", P_GUSED },
@@ -323,6 +332,7 @@ static void prom_value(FILE *f, const struct sandbox_stats *x, enum prom_val v)
 	case P_TTL: fprintf(f, "%lld", x->ttl); break;
 	case P_GUSED: fprintf(f, "%" PRIu64, x->guest_mem_used); break;
 	case P_GTOTAL: fprintf(f, "%" PRIu64, x->guest_mem_total); break;
+	case P_OOM: fprintf(f, "%lld", x->oom_kills); break;
 	}
 }
 
@@ -347,6 +357,7 @@ void stats_print_prometheus(FILE *f, const struct sandbox_stats *s, size_t n, co
 			prom_metrics[m].name, prom_metrics[m].type);
 		for (size_t i = 0; i < n; i++) {
 			if (!s[i].running || (prom_metrics[m].v == P_PIDS && s[i].pids < 0) ||
+			    (prom_metrics[m].v == P_OOM && s[i].oom_kills < 0) ||
 			    ((prom_metrics[m].v == P_GUSED || prom_metrics[m].v == P_GTOTAL) && !s[i].guest_mem_total))
 				continue;
 			fputs(prom_metrics[m].name, f);

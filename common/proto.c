@@ -68,7 +68,8 @@ bool sb_frame_valid(uint8_t type, uint32_t len, bool from_guest)
 		case SB_F_STARTED: return len == 0;
 		case SB_F_STDOUT:
 		case SB_F_STDERR: return true;
-		case SB_F_EXIT: return len == 4;
+		case SB_F_EXIT:
+		case SB_F_OOM: return len == 4;
 		case SB_F_QUIESCED:
 		case SB_F_RESUMED: return len == 0;
 		default: return false;

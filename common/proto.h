@@ -34,6 +34,12 @@
  *                            frame before it is whole and sent
  *                 RESUMED    RESUME or RESTORED is done (a clone has its
  *                            new identity): execs are taken again
+ *                 OOM        u32: how many of the container's processes
+ *                            the OOM killer killed so far (its cgroup's
+ *                            memory.events oom_kill; PID 1's first
+ *                            connection only), sent when it grew; the
+ *                            host takes a count that grew and is at most
+ *                            SB_OOM_MAX, and nothing else
  *
  * Both ends are hostile to each other in principle (the guest certainly
  * is): a frame longer than SB_FRAME_MAX, an unknown type or a payload of
@@ -71,7 +77,10 @@ enum sb_frame_type {
 	SB_F_EXIT = 19,
 	SB_F_QUIESCED = 20,
 	SB_F_RESUMED = 21,
+	SB_F_OOM = 22,
 };
+
+#define SB_OOM_MAX 1000000000u      /* an OOM frame's count, at most */
 
 /* RESTORED's payload (SB_RESTORED_SIZE bytes, little endian):
  *   u64 realtime_ns, u8 seed[64], u8 mac[6], u8 has_net, u8 prefix,

@@ -38,6 +38,7 @@
 #include "../common/proto.h"
 #include "../common/spec.h"
 #include "container.h"
+#include "oom.h"
 #include "relay.h"
 
 #define ROOT "/run/root"
@@ -177,6 +178,26 @@ static void readahead_kb(const char *dev)
 	}
 }
 
+/* The nvdimm bus registers its region, namespace and /dev/pmem0 from an
+ * async domain of its own, which the kernel does not wait for before it
+ * runs init (async_synchronize_full skips exclusive domains), and the
+ * namespace's probe is the long one (struct pages for the whole image,
+ * ~1.5 % of it: hundreds of ms under the test host for a 170 MiB image).
+ * Reading the bus's wait_probe flushes that domain: pmem0 exists after,
+ * and the probe ran while we waited for the host's CONFIG. No bus (no
+ * pmem device): the mount's error says so. */
+static void nd_wait_probe(void)
+{
+	char c;
+	int fd = open("/sys/bus/nd/devices/ndbus0/wait_probe", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &c, 1) < 0) {
+			/* the mount's error tells */
+		}
+		close(fd);
+	}
+}
+
 static int mount_volumes(const struct cspec *o, struct err *err);
 
 /* What before_exit syncs when the layer is scratch (--rm): the writable
@@ -209,6 +230,8 @@ static int mount_root(const struct cspec *o, struct err *err)
 	 * copy in this kernel's page cache (docs/pmem.md). No read-ahead. */
 	if (!o->image_dax)
 		readahead_kb(o->image_dev);
+	else
+		nd_wait_probe();
 	if (mount(dev, "/run/image", o->image_fs, MS_RDONLY | MS_NODEV, o->image_dax ? "dax=always" : NULL))
 		return err_errno(err, errno, "mount the image %s (%s%s)", dev, o->image_fs, o->image_dax ? ", dax=always" : "");
 	mark("image");
@@ -403,8 +426,11 @@ static void runtime_main(void *arg, bool tty)
  * the VM as soon as EXIT arrives), and the timings. A scratch layer (--rm:
  * the host deletes it) is left unsynced: only the writable volumes are
  * (syncfs each); a kept layer is synced with everything, consistent. */
+static struct oom_watch oom;
+
 static void before_exit(struct relay *r)
 {
+	oom_watch_check(&oom, &r->tx);      /* the last kills, before EXIT */
 	mark("drained");
 	if (to_sync.scratch)
 		for (unsigned i = 0; i < to_sync.n; i++)
@@ -440,6 +466,8 @@ static void exec_accept(struct relay *r)
 		int c = accept4(r->extra_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0)
 			return;     /* EAGAIN: all taken */
+		if (r->status < 0)
+			exec_container_note(r->child);
 		fflush(NULL);
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -451,6 +479,43 @@ static void exec_accept(struct relay *r)
 		}
 		close(c);
 	}
+}
+
+/* The container's cgroup changed its memory.events. */
+static void oom_changed(struct relay *r)
+{
+	oom_watch_check(&oom, &r->tx);
+}
+
+/* A clone: its new identity, and its own count of OOM kills. */
+static void restored(struct relay *r, const struct sb_restored *id)
+{
+	agent_restored(r, id);
+	oom_watch_rebase(&oom);
+}
+
+/* The container's cgroup, made here so that PID 1 can watch its OOM
+ * kills from the start (oom.c); without one the container runs, its
+ * kills uncounted, and the host hears why. */
+static void container_cgroup(struct relay *r, struct sb_spec *spec)
+{
+	static char dir[256];
+	struct err err = { 0 };
+	oom_watch_init(&oom);
+	if (cgroup_container(dir, sizeof(dir), &err) < 0 || oom_watch_start(&oom, dir, &err) < 0) {
+		fprintf(stderr, "sandbox-init: OOM kills not counted: %s\n", err.msg);
+		return;
+	}
+	spec->cgroup_dir = dir;
+	r->watch_fd = oom.inotify_fd;
+	r->on_watch = oom_changed;
+}
+
+/* Before a snapshot: what its clones will want at once, opened while
+ * the pages are warm (restore.c). */
+static void agent_quiesce(struct relay *r)
+{
+	restore_prepare(r->status < 0 ? r->child : 0);
 }
 
 int agent_main(bool timings)
@@ -476,7 +541,6 @@ int agent_main(bool timings)
 		goto fail;
 	/* The runtime's spec, on the overlay root. */
 	spec_from_cspec(spec, &o, ROOT);
-	spec->own_cgroup = true;        /* for sandbox-runtime update (cgroup.c) */
 	if (leave_initramfs(&err) < 0 || mount_root(&o, &err) < 0)
 		goto fail;
 	mark("root");
@@ -503,6 +567,7 @@ int agent_main(bool timings)
 		err_errno(&err, errno, "signalfd");
 		goto fail;
 	}
+	container_cgroup(r, spec);
 	if (relay_spawn(r, o.tty, o.stdin_open, o.rows, o.cols, runtime_main, spec, &err) < 0)
 		goto fail;
 	mark("forked");
@@ -511,7 +576,8 @@ int agent_main(bool timings)
 	if (r->extra_fd < 0)    /* no exec into this one; the container runs */
 		fprintf(stderr, "sandbox-init: %s\n", err.msg);
 	r->on_extra = exec_accept;
-	r->on_restored = agent_restored;
+	r->on_restored = restored;
+	r->on_quiesce = agent_quiesce;
 	return relay_run(r);
 
 fail:

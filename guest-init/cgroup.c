@@ -4,9 +4,10 @@
  * writable cgroup2 hierarchy offers the controller; otherwise the runtime
  * says "not applied" on stderr and goes on (host mode on a cgroup v1 host).
  * In the VM, init mounts cgroup2 at /sys/fs/cgroup with every controller,
- * and the container always gets its group (own_cgroup), which
- * cgroup_update (sandbox-runtime update, an exec connection's UPDATE
- * action) changes while it runs. */
+ * and PID 1 makes the container's group itself (cgroup_container), limits
+ * or not, so that it can watch its OOM kills (oom.c); cgroup_update
+ * (sandbox-runtime update, an exec connection's UPDATE action) changes
+ * its limits while it runs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -75,11 +76,15 @@ int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pat
 		snprintf(lim[i].val, sizeof(lim[i].val), i == 2 ? "%lld 100000" : "%lld", lim[i].v);
 		any = true;
 	}
-	if (!any && (!spec->own_cgroup || !root))
-		return 0;
-	snprintf(path, pathlen, "%s/sandbox-%d", root, (int)child);
-	if (mkdir(path, 0755))
-		return err_errno(err, errno, "mkdir %s", path);
+	if (spec->cgroup_dir) {
+		snprintf(path, pathlen, "%s", spec->cgroup_dir);
+	} else {
+		if (!any)
+			return 0;
+		snprintf(path, pathlen, "%s/sandbox-%d", root, (int)child);
+		if (mkdir(path, 0755))
+			return err_errno(err, errno, "mkdir %s", path);
+	}
 	for (size_t i = 0; i < 3; i++) {
 		if (!lim[i].v)
 			continue;
@@ -100,10 +105,25 @@ int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pat
 	return 0;
 }
 
-void cgroup_cleanup(const char *path)
+void cgroup_cleanup(const struct sb_spec *spec, const char *path)
 {
-	if (path && path[0])
+	if (path && path[0] && !spec->cgroup_dir)
 		rmdir(path);
+}
+
+int cgroup_container(char *path, size_t pathlen, struct err *err)
+{
+	const char *root = cgroup2_root();
+	if (!root || !has_controller(root, "memory"))
+		return err_errno(err, 0, "no writable cgroup2 hierarchy with the memory controller");
+	/* memory.events needs the memory controller; pids and cpu are
+	 * turned on by cgroup_setup where a limit asks for them. */
+	if (write_file(root, "cgroup.subtree_control", "+memory", err) < 0)
+		return -1;
+	snprintf(path, pathlen, "%s/container", root);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return err_errno(err, errno, "mkdir %s", path);
+	return 0;
 }
 
 void cgroup_report(const char *path, const struct sb_spec *spec)

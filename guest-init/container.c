@@ -214,7 +214,7 @@ int container_run(const struct sb_spec *spec, struct err *err)
 	if (cgroup_setup(spec, pid, cg, sizeof(cg), err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		cgroup_cleanup(cg);
+		cgroup_cleanup(spec, cg);
 		return err_wrap(err, "cgroup");
 	}
 	forward_signals(pid);
@@ -222,7 +222,7 @@ int container_run(const struct sb_spec *spec, struct err *err)
 		err_errno(err, errno, "start the container");
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		cgroup_cleanup(cg);
+		cgroup_cleanup(spec, cg);
 		return -1;
 	}
 	close(sync_p[1]);
@@ -236,7 +236,7 @@ int container_run(const struct sb_spec *spec, struct err *err)
 	int status = wait_for(pid);
 	forward_to = 0;
 	cgroup_report(cg, spec);
-	cgroup_cleanup(cg);
+	cgroup_cleanup(spec, cg);
 	if (n == (ssize_t)sizeof(child_err)) {
 		child_err.msg[sizeof(child_err.msg) - 1] = '\0';
 		*err = child_err;

@@ -51,6 +51,11 @@ struct sb_spec {
 	bool init;                      /* a reaper is PID 1, the command PID 2 */
 	bool tty;                       /* stdin is a terminal: make it the controlling one */
 	bool audit_privileged;          /* sandbox audit --privileged-attacker: all caps, no seccomp */
+	/* The container's cgroup, made by PID 1 in the VM (cgroup_container):
+	 * the child goes there even without limits (so its OOM kills are
+	 * counted) and it stays after the container ends. NULL: the runtime
+	 * makes sandbox-PID where a limit needs one, and removes it. */
+	const char *cgroup_dir;
 	enum sb_network network;
 	/* An OCI config's walls (common/spec.h): capability sets, seccomp
 	 * off, masked and read-only paths instead of the defaults. */
@@ -60,9 +65,6 @@ struct sb_spec {
 	bool paths_given;
 	const char *const *masked, *const *ro_paths;
 	unsigned nmasked, nro_paths;
-	/* The VM's container always gets a cgroup of its own (so that
-	 * sandbox-runtime update has one to change), limits or not. */
-	bool own_cgroup;
 };
 
 /* The user the container runs as, resolved inside its rootfs. */
@@ -107,12 +109,19 @@ int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, const ch
 int link_up(int s, const char *ifname, struct err *err);
 /* exec.c: the container's init process (see exec.c), 0 if none. */
 pid_t exec_container_init(pid_t runtime);
+/* exec.c: one look for it, without waiting, remembered when found (PID 1
+ * calls it before a snapshot and before forking a session, so restored
+ * clones and sessions skip the walk of /proc); 0 if not set up (yet). */
+pid_t exec_container_note(pid_t runtime);
 /* restore.c: this VM was restored from a snapshot (a RESTORED frame on
  * PID 1's relay R, whose child is the runtime): reseed the random pool,
  * step the clock, take the new MAC, address and host name. */
 struct relay;
 struct sb_restored;
 void agent_restored(struct relay *r, const struct sb_restored *id);
+/* restore.c: a snapshot is about to be taken: open now what a restore of
+ * it will use (RUNTIME: the runtime, 0 if it ended). */
+void restore_prepare(pid_t runtime);
 /* cgroup.c: after the container ended, say on stderr if it was killed for
  * memory (the cgroup's oom_kill count). */
 void cgroup_report(const char *path, const struct sb_spec *spec);
@@ -126,7 +135,12 @@ int rootfs_setup(const struct sb_spec *spec, struct err *err);
 /* cgroup.c: called by the runtime for the child before it unshares its
  * cgroup namespace; prints what it could not apply. */
 int cgroup_setup(const struct sb_spec *spec, pid_t child, char *path, size_t pathlen, struct err *err);
-void cgroup_cleanup(const char *path);
+void cgroup_cleanup(const struct sb_spec *spec, const char *path);
+/* cgroup.c: PID 1 in the VM, before the runtime: the container's group
+ * ("container" under the cgroup2 root) with the memory controller (the
+ * runtime adds pids and cpu where limits need them), its path into PATH.
+ * 0, or -1 with ERR filled. */
+int cgroup_container(char *path, size_t pathlen, struct err *err);
 /* The cgroup.procs of PID's cgroup v2 group, opened for writing: an fd,
  * -1 with ERR filled, or -2 when no writable cgroup2 hierarchy exists
  * (no limits were applied to the container either). */

@@ -62,6 +62,33 @@ struct target {
 	int cgroup_procs;       /* -1: none to join */
 };
 
+/* PID's state letter and parent from /proc/PID/stat; false if it is gone. */
+static bool proc_stat(pid_t pid, char *state, int *ppid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold anything but the last
+	 * ')' ends it. */
+	char *rp = strrchr(buf, ')');
+	return rp && sscanf(rp + 1, " %c %d", state, ppid) == 2;
+}
+
+/* Whether PID is a live child of PARENT. */
+static bool child_still(pid_t pid, pid_t parent)
+{
+	char state;
+	int ppid;
+	return proc_stat(pid, &state, &ppid) && ppid == parent && state != 'Z';
+}
+
 /* A child of PARENT (the first found), 0 if it has none. */
 static pid_t child_of(pid_t parent)
 {
@@ -71,25 +98,11 @@ static pid_t child_of(pid_t parent)
 	pid_t found = 0;
 	struct dirent *de;
 	while (!found && (de = readdir(d))) {
-		char path[300], buf[512];
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* "pid (comm) state ppid ...": comm may hold anything but the
-		 * last ')' ends it. */
-		char *rp = strrchr(buf, ')');
-		int ppid;
-		char state;
-		if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == parent && state != 'Z')
-			found = (pid_t)atoi(de->d_name);
+		pid_t pid = (pid_t)atoi(de->d_name);
+		if (child_still(pid, parent))
+			found = pid;
 	}
 	closedir(d);
 	return found;
@@ -104,6 +117,29 @@ static bool same_exe(pid_t a, pid_t b)
 	return na > 0 && nb > 0 && na == nb && !memcmp(ea, eb, (size_t)na);
 }
 
+/* The container's init as last found (by PID 1, so every session it
+ * forks starts knowing it): finding it walks the whole of /proc, which
+ * in a VM just restored from a snapshot costs tens of milliseconds of
+ * first-touch faults. Once set up the init stays the runtime's one child
+ * until it ends, so a live child of the same runtime is still it. */
+static pid_t known_init, known_runtime;
+
+/* One look: the init if the container is set up, else 0. */
+static pid_t container_init_once(pid_t runtime)
+{
+	if (known_init && known_runtime == runtime) {
+		if (child_still(known_init, runtime))
+			return known_init;
+		known_init = 0;
+	}
+	pid_t init = child_of(runtime);
+	if (!init || (same_exe(init, runtime) && !child_of(init)))
+		return 0;
+	known_init = init;
+	known_runtime = runtime;
+	return init;
+}
+
 /* The container's init, once it is set up: the runtime's one child (the
  * clone of container_run) after it exec'd the command, or, with --init,
  * after the reaper it stays forked the command (the last step of the
@@ -113,21 +149,18 @@ static bool same_exe(pid_t a, pid_t b)
 static pid_t container_init(pid_t runtime)
 {
 	for (int i = 0; i < 1000; i++) {
-		pid_t init = child_of(runtime);
-		if (!init && kill(runtime, 0))
-			return 0;       /* no runtime: it has ended */
-		if (!init) {            /* the runtime has not made the container yet */
-			usleep(10000);
-			continue;
-		}
-		if (!same_exe(init, runtime) || child_of(init))
+		pid_t init = container_init_once(runtime);
+		if (init)
 			return init;
-		usleep(10000);
+		if (kill(runtime, 0))
+			return 0;       /* no runtime: it has ended */
+		usleep(10000);  /* not made or not set up yet */
 	}
 	return 0;
 }
 
 pid_t exec_container_init(pid_t runtime) { return container_init(runtime); }
+pid_t exec_container_note(pid_t runtime) { return container_init_once(runtime); }
 
 static void target_close(struct target *t)
 {

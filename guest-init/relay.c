@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 
-enum { P_VSOCK, P_OUT, P_ERR, P_SIG, P_EXTRA, P_STDIN, P_N };
+enum { P_VSOCK, P_OUT, P_ERR, P_SIG, P_EXTRA, P_WATCH, P_STDIN, P_N };
 
 #define RELAY_PIPE_SZ (256 * 1024)  /* the child's stdin and stdout pipes (64 KiB by default) */
 
@@ -40,10 +40,11 @@ static void set_nonblock(int fd)
 int relay_init(struct relay *r, int vs)
 {
 	r->vs = vs;
-	r->in_w = r->out_r = r->err_r = r->sigfd = r->extra_fd = -1;
+	r->in_w = r->out_r = r->err_r = r->sigfd = r->extra_fd = r->watch_fd = -1;
 	r->status = -1;
 	r->quiesce = 0;
 	r->on_restored = NULL;
+	r->on_quiesce = NULL;
 	if (sb_rx_init(&r->rx) || sb_tx_init(&r->tx, 0))
 		return -1;
 	return 0;
@@ -86,7 +87,7 @@ static void child_start(const struct relay *r, int in, int out, int errfd, bool 
 	/* The relay's own ends are never the child's: a runtime that never
 	 * execs would otherwise hold the write end of its own stdin, and the
 	 * container would never see EOF. */
-	const int mine[] = { r->vs, r->in_w, r->out_r, r->err_r, r->sigfd, r->extra_fd };
+	const int mine[] = { r->vs, r->in_w, r->out_r, r->err_r, r->sigfd, r->extra_fd, r->watch_fd };
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
 		if (mine[i] > 2)
 			close(mine[i]);
@@ -241,6 +242,8 @@ static int host_frame(struct relay *r, const struct sb_frame *f)
 		r->detached = true;
 		break;
 	case SB_F_QUIESCE:
+		if (!r->quiesce && r->on_quiesce)
+			r->on_quiesce(r);
 		if (!r->quiesce)
 			r->quiesce = 1;
 		break;
@@ -390,6 +393,7 @@ int relay_run(struct relay *r)
 			/* no new exec while quiesced: one accepted in a clone before
 			 * RESTORED would run with the snapshot's random state */
 			[P_EXTRA] = { .fd = r->quiesce ? -1 : r->extra_fd, .events = POLLIN },
+			[P_WATCH] = { .fd = r->quiesce || sb_tx_room(&r->tx) < 64 ? -1 : r->watch_fd, .events = POLLIN },
 			/* stdin the child has not taken yet: wait for room. */
 			[P_STDIN] = { .fd = r->pend_off < r->pend_len ? r->in_w : -1, .events = POLLOUT },
 		};
@@ -405,6 +409,8 @@ int relay_run(struct relay *r)
 			reap(r);
 		if (p[P_EXTRA].revents && r->on_extra)
 			r->on_extra(r);
+		if (p[P_WATCH].revents && r->on_watch)
+			r->on_watch(r);
 		if (p[P_STDIN].revents)
 			stdin_drain(r);
 		if (p[P_OUT].revents)

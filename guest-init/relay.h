@@ -37,6 +37,10 @@ struct relay {
 	 * do when it is readable. */
 	int extra_fd;
 	void (*on_extra)(struct relay *r);
+	/* Optional: one more (PID 1's OOM watch), polled only while frames
+	 * may be sent (not quiesced, room in the queue). */
+	int watch_fd;
+	void (*on_watch)(struct relay *r);
 	/* Optional: called once the child's output is drained, right before
 	 * EXIT is queued (PID 1 syncs disks and adds its timings there). */
 	void (*before_exit)(struct relay *r);
@@ -48,6 +52,8 @@ struct relay {
 	/* Optional: a RESTORED frame came (this is a sandbox restored from a
 	 * snapshot): take its new identity. */
 	void (*on_restored)(struct relay *r, const struct sb_restored *id);
+	/* Called when QUIESCE comes (a snapshot is about to be taken). */
+	void (*on_quiesce)(struct relay *r);
 };
 
 /* What relay_spawn runs in the child, with stdio in place and every
@@ -55,7 +61,7 @@ struct relay {
  * must not return. */
 typedef void (*relay_child_fn)(void *arg, bool tty);
 
-/* Buffers; extra_fd -1. 0, or -1 (out of memory). */
+/* Buffers; extra_fd and watch_fd -1. 0, or -1 (out of memory). */
 int relay_init(struct relay *r, int vs);
 /* Block until the first frame, which must be of TYPE; copy its payload
  * into BUF (CAP bytes): its length, or -1 with ERR filled. */

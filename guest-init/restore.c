@@ -28,11 +28,42 @@ static void note(const char *what)
 	fprintf(stderr, "sandbox-init: restore: %s: %s\n", what, strerror(errno));
 }
 
+/* What the restore needs, opened by PID 1 before the snapshot is taken
+ * (restore_prepare): in a restored guest every first touch of a kernel
+ * path faults its pages in again, and opening files is much of that. */
+static struct {
+	int urandom;            /* /dev/urandom, for writing */
+	int uts_self, uts_ct;   /* PID 1's and the container's UTS namespaces */
+} prep = { -1, -1, -1 };
+
+static void prep_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void restore_prepare(pid_t runtime)
+{
+	prep_close(&prep.urandom);
+	prep_close(&prep.uts_self);
+	prep_close(&prep.uts_ct);
+	prep.urandom = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+	pid_t init = runtime > 0 ? exec_container_note(runtime) : 0;
+	if (init > 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)init);
+		prep.uts_ct = open(path, O_RDONLY | O_CLOEXEC);
+		prep.uts_self = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+	}
+}
+
 /* The host's seed into the pool, credited, and the CRNG reseeded from it
  * at once: from here on no two clones share a random byte. */
 static void reseed(const uint8_t *seed)
 {
-	int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+	int fd = prep.urandom >= 0 ? prep.urandom : open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+	prep.urandom = -1;
 	if (fd < 0) {
 		note("/dev/urandom");
 		return;
@@ -91,28 +122,31 @@ static void new_network(const struct sb_restored *id)
 
 /* The host name, in the container's UTS namespace: PID 1 steps into it
  * and back (no fork: the first fork of a restored guest is its dearest
- * step, every page it touches faulting in again). */
+ * step). The namespaces were opened before the snapshot if the container
+ * ran then; else they are looked up now. */
 static void new_hostname(pid_t runtime, const char *name)
 {
-	pid_t init = runtime > 0 ? exec_container_init(runtime) : 0;
-	if (init <= 0)
-		return;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)init);
-	int self = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
-	int target = open(path, O_RDONLY | O_CLOEXEC);
-	if (self < 0 || target < 0 || setns(target, CLONE_NEWUTS)) {
+	if (prep.uts_ct < 0 || prep.uts_self < 0) {
+		pid_t init = runtime > 0 ? exec_container_init(runtime) : 0;
+		if (init <= 0)
+			return;
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)init);
+		prep_close(&prep.uts_ct);
+		prep_close(&prep.uts_self);
+		prep.uts_self = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+		prep.uts_ct = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (prep.uts_self < 0 || prep.uts_ct < 0 || setns(prep.uts_ct, CLONE_NEWUTS)) {
 		note("the container's UTS namespace");
 	} else {
 		if (sethostname(name, strlen(name)))
 			note("sethostname (container)");
-		if (setns(self, CLONE_NEWUTS))
+		if (setns(prep.uts_self, CLONE_NEWUTS))
 			note("back to PID 1's UTS namespace");
 	}
-	if (self >= 0)
-		close(self);
-	if (target >= 0)
-		close(target);
+	prep_close(&prep.uts_self);
+	prep_close(&prep.uts_ct);
 }
 
 void agent_restored(struct relay *r, const struct sb_restored *id)

@@ -95,6 +95,9 @@ if [ $unit_only = 0 ]; then
 	echo "== sandbox serve: the API over its socket and TCP, logs, --ttl, --isolation container (natively)"
 	tests/api/api.sh "$B" | tee "$log"
 	add_counts "$log" api
+	echo "== --log-driver journald to a real systemd-journald (natively, in a mount namespace of its own)"
+	tests/api/journald.sh "$B" | tee "$log"
+	add_counts "$log" journald
 	echo "== guards against sprawl: host limits, ps (old), prune (natively)"
 	tests/api/limits.sh "$B" | tee "$log"
 	add_counts "$log" limits

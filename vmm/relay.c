@@ -349,6 +349,18 @@ static void *relay_loop(void *arg)
 				if (r->on_resumed)
 					r->on_resumed(r->on_exit_arg);
 				break;
+			case SB_F_OOM: {
+				/* The guest's word: taken only if it grew and
+				 * is in bounds; a count that went down or past
+				 * SB_OOM_MAX is dropped. */
+				uint32_t n = sb_get_u32(f.data);
+				if (n > r->oom_kills && n <= SB_OOM_MAX) {
+					r->oom_kills = n;
+					if (r->on_oom)
+						r->on_oom(r->on_exit_arg, n);
+				}
+				break;
+			}
 			case SB_F_EXIT:
 				atomic_store(&r->exit_ns, now_ns());
 				atomic_store(&r->status, (int)(sb_get_u32(f.data) & 0xff));

@@ -37,6 +37,10 @@ struct relay {
 	/* Called on the relay thread when the guest says RESUMED (a clone
 	 * took its identity; a snapshot's source runs on). */
 	void (*on_resumed)(void *arg);
+	/* Called on the relay thread when the guest reports a higher OOM
+	 * kill count (an OOM frame: common/proto.h), N <= SB_OOM_MAX. */
+	void (*on_oom)(void *arg, uint32_t n);
+	uint32_t oom_kills;     /* the last count taken (relay thread only) */
 	/* Called on the relay thread when it ends, for any reason. */
 	void (*on_end)(void *arg);
 	pthread_t thread;

@@ -56,6 +56,19 @@ def row_state(d, name):
     return None
 
 
+def detail(fn):
+    """FN() for a failure's message: app.js may re-render the table while
+    it reads (a stale element), which must not end the test."""
+    try:
+        return fn()
+    except Exception as e:  # the page is being re-rendered
+        return 'unreadable: %s' % type(e).__name__
+
+
+def names(d):
+    return sorted(e.text for e in d.find_elements(By.CSS_SELECTOR, '#sandboxes tbody td.name'))
+
+
 def click_in_row(d, name, selector):
     """Click SELECTOR in NAME's row; app.js re-renders the table every 2 s,
     so an element found may be gone by the click: find it again."""
@@ -94,7 +107,7 @@ try:
     check(wait(lambda: d.find_element(By.TAG_NAME, 'body').get_attribute('data-refreshed')),
           'the live refresh ran (app.js)')
     check(wait(lambda: 'running of' in d.find_element(By.ID, 'host').text and 'load' in d.find_element(By.ID, 'host').text),
-          'the host totals are shown', d.find_element(By.ID, 'host').text)
+          'the host totals are shown', detail(lambda: d.find_element(By.ID, 'host').text))
     d.save_screenshot(os.path.join(ART, '2-two-sandboxes.png'))
     subprocess.run([SB, 'run', '-d', '--isolation', 'container', '--name', 'dash-3', '--ttl', '10m', 'busybox',
                     'sh', '-c', 'echo third says hi; sleep 1000'], check=True, capture_output=True)
@@ -106,7 +119,7 @@ try:
     # stop dash-1 with its button
     click_in_row(d, 'dash-1', 'button.stop')
     check(wait(lambda: (row_state(d, 'dash-1') or '').startswith('exited'), 30), 'Stop: the row shows it exited',
-          row_state(d, 'dash-1'))
+          detail(lambda: row_state(d, 'dash-1')))
     check('"running": false' in cli_status('dash-1'), '... and the command line agrees')
     check(wait(lambda: row_state(d, 'dash-2') == 'running', 5), '... and the other one still runs')
     d.save_screenshot(os.path.join(ART, '4-stopped-one.png'))
@@ -120,14 +133,15 @@ finally:
 d = browser(js=False)
 try:
     login(d)
-    names = [e.text for e in d.find_elements(By.CSS_SELECTOR, '#sandboxes tbody td.name')]
-    check(sorted(names) == ['dash-1', 'dash-2', 'dash-3'], 'JavaScript off: the page still lists the sandboxes', names)
+    # (the click submits the form; the page after the login may still be loading)
+    check(wait(lambda: names(d) == ['dash-1', 'dash-2', 'dash-3'], 10),
+          'JavaScript off: the page still lists the sandboxes', detail(lambda: names(d)))
     check(d.find_element(By.TAG_NAME, 'body').get_attribute('data-refreshed') is None, '... rendered by the server (no script ran)')
     d.save_screenshot(os.path.join(ART, '6-no-javascript.png'))
     click_in_row(d, 'dash-2', 'button.kill')
     check(wait(lambda: (row_state(d, 'dash-2') or '').startswith('exited') or
                (d.refresh() or False), 20), 'JavaScript off: the Kill form works (CSRF field included)',
-          row_state(d, 'dash-2'))
+          detail(lambda: row_state(d, 'dash-2')))
     d.save_screenshot(os.path.join(ART, '7-no-javascript-killed.png'))
 finally:
     d.quit()

@@ -49,6 +49,19 @@ if grep -q '{"name": "vm", "skipped": false' "$J"; then
 else
 	t_expect audit "exit status 1 without a vm column" 1
 fi
+# the neighbour rows: a second sandbox of the isolation was up (its
+# secret searched for, not "could not run") and kept its secret
+for iso in $(echo "$ISOS" | tr ',' ' '); do
+	grep -q "{\"name\": \"$iso\", \"skipped\": false" "$J" || continue
+	echo "# $iso: $(grep -o "{\"name\": \"$iso\", \"skipped\": false[^}]*" "$J" | grep -o 'neighbour: [^"]*')"
+	for a in nbr-files nbr-mem nbr-net; do
+		l=$(grep -A 4 "\"name\": \"$a\"" "$J" | grep "^       \"$iso\": ")
+		case $l in
+		*'"verdict": "contained", "why": "secret not found'*) t_pass "$iso: $a contained ($(echo "$l" | sed 's/.*"why": "\([^"]*\)".*/\1/'))" ;;
+		*) t_fail "$iso: $a contained, the neighbour up" "$l" ;;
+		esac
+	done
+done
 # container on a shared kernel: the host kernel's identity is its own
 if grep -q '{"name": "container", "skipped": false' "$J"; then
 	grep -q '^       "container": {"verdict": "exposed", "why": "the host.s exact kernel build' "$J" &&

@@ -1,8 +1,10 @@
 #!/bin/sh
 # sandbox stats of a VM sandbox (one lean check in the test host): the VMM's
 # RSS holds the guest memory it touched, the tree's PSS and CPU time grow
-# while the guest spins, the table and the Prometheus text carry it; and
-# its collected log (the guest's output through the relay) is JSON records.
+# while the guest spins, the table and the Prometheus text carry it; its
+# collected log (the guest's output through the relay) is JSON records; a
+# memory hog exec'd past --memory is OOM-killed and counted (stats, /metrics'
+# text, an oom event) while the sandbox runs on.
 #   tests/e2e/stats.sh [BUILD_DIR]               VM isolation (test host)
 #   ISO=container tests/e2e/stats.sh [BUILD_DIR] host mode, natively
 # POSIX sh: runs under busybox in the test host.
@@ -44,6 +46,30 @@ t_run t "$SB" stats --no-stream st
 t_expect t "stats: the table" 0 "^[0-9a-f]{12} +st +[0-9.]+%"
 t_run p "$SB" stats --no-stream --interval 0 --format prometheus
 t_expect p "stats: the Prometheus text" 0 "^sandbox_vmm_rss_bytes\\{id=\"[0-9a-f]{16}\",name=\"st\",image=\"busybox\",isolation=\"$ISO\"\\} [0-9]+$"
+# --- OOM kills: a hog past --memory 64m, exec'd (the sandbox lives on) --------
+# dd's 128 MiB buffer is filled from /dev/zero: every page touched.
+t_run hog "$SB" exec st dd if=/dev/zero of=/dev/null bs=128M count=1
+oomj() { "$SB" stats --no-stream --interval 0 --format json st >"$T_OUT/oj.out" 2>&1; }
+if [ "$ISO" = container ] && oomj && grep -q '"oom_kills":null' "$T_OUT/oj.out"; then
+	t_skip "OOM kills" "this host has no cgroup v2 memory controller (the container gets no cgroup, no limit)"
+else
+	t_expect hog "exec: a memory hog past --memory 64m is OOM-killed (137)" 137
+	wait_for 20 sh -c "\"$SB\" stats --no-stream --interval 0 --format json st | grep -q '\"oom_kills\":1[,}]'"
+	oomj
+	grep -q '"oom_kills":1[,}]' "$T_OUT/oj.out" && t_pass "stats json: oom_kills 1" || t_fail "stats json oom_kills" "$(cat "$T_OUT/oj.out")"
+	t_run ot "$SB" stats --no-stream --interval 0 st
+	t_expect ot "stats: the table's OOM column says 1" 0 "^[0-9a-f]{12} +st .* +1 +[^ ]+\$"
+	t_run op "$SB" stats --no-stream --interval 0 --format prometheus
+	t_expect op "metrics: sandbox_oom_kills_total of the sandbox is 1" 0 "^sandbox_oom_kills_total\\{id=\"[0-9a-f]{16}\",name=\"st\",image=\"busybox\",isolation=\"$ISO\"\\} 1\$"
+	# (container isolation: the owner reads the cgroup once a second)
+	wait_for 5 sh -c "\"$SB\" events --format json | grep -q '\"type\":\"oom\"'"
+	t_run oe "$SB" events --format json
+	t_expect oe "events: an oom event with the count" 0 '"type":"oom","id":"[0-9a-f]{16}","name":"st".*"oom_kills":1\}$'
+	t_run oi "$SB" inspect st
+	t_expect oi "inspect: oom_kills 1" 0 '"oom_kills": 1,'
+fi
+t_run alive "$SB" exec st echo still-here
+t_expect alive "the sandbox runs on after the hog" 0 '^still-here$'
 t_run l "$SB" logs --format json st
 t_expect l "the guest's output collected as a JSON record" 0 '^\{"time":"[0-9T:.Z-]+","id":"[0-9a-f]{16}","name":"st","stream":"stdout","line":"spinning"\}$'
 t_run s "$SB" stop -t 1 st

@@ -3,13 +3,15 @@
  * the vsock stream, fed in chunks whose sizes come from the input too.
  * Every frame that comes out must lie inside the receive buffer and be
  * no longer than SB_FRAME_MAX; CONFIG payloads are decoded as guest-init
- * does (the decoder alone: fuzz_spec); nothing may read or write out of
+ * does (the decoder alone: fuzz_spec), every payload as memory.events
+ * text (common/memevents.c); nothing may read or write out of
  * bounds (ASan). */
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "../../common/memevents.h"
 #include "../../common/proto.h"
 #include "../../common/spec.h"
 
@@ -34,6 +36,16 @@ static void drain(struct sb_rx *rx)
 		}
 		if ((f.type == SB_F_EXIT || f.type == SB_F_SIGNAL) && f.len == 4)
 			(void)sb_get_u32(f.data);
+		/* an OOM count as the host takes it; any payload as the text
+		 * of memory.events (the count's source in the guest, and the
+		 * host's own file in container isolation) */
+		if (f.type == SB_F_OOM && sb_frame_valid(f.type, f.len, true)) {
+			uint32_t n = sb_get_u32(f.data);
+			(void)(n <= SB_OOM_MAX);
+		}
+		uint32_t kills;
+		if (memevents_oom_kill((const char *)f.data, f.len, &kills) == 0)
+			assert(f.len >= 11);    /* "oom_kill N\n" at least */
 	}
 	if (r < 0) {            /* a protocol error ends the connection */
 		assert(msg);

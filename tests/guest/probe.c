@@ -35,6 +35,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "inside.h"
+
 static int status_field(const char *prefix)
 {
 	FILE *f = fopen("/proc/self/status", "r");
@@ -245,43 +247,27 @@ static int fds(void)
 /* /proc/kallsyms: how many symbols, how many with a non-zero address. */
 static int kallsyms(void)
 {
-	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[512];
-	long n = 0, nonzero = 0;
-	if (!f) {
+	long nonzero, n = inside_kallsyms(&nonzero);
+	if (n < 0) {
 		printf("%s\n", strerrorname_np(errno));
 		return 1;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		if (strtoull(line, NULL, 16))
-			nonzero++;
-	}
-	fclose(f);
 	printf("symbols=%ld nonzero=%ld\n", n, nonzero);
 	return 0;
 }
 
 /* Block devices the kernel has (sysfs): NAME MAJ:MIN */
+static int blkdev_line(const char *name, unsigned maj, unsigned min, void *arg)
+{
+	(void)arg;
+	printf("%s %u:%u\n", name, maj, min);
+	return 0;
+}
+
 static int blkdevs(void)
 {
-	DIR *d = opendir("/sys/block");
-	struct dirent *e;
-	char path[600], dev[64];
-	if (!d)
-		return 1;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/dev", e->d_name);
-		FILE *f = fopen(path, "r");
-		if (f && fgets(dev, sizeof(dev), f))
-			printf("%s %s", e->d_name, dev);
-		if (f)
-			fclose(f);
-	}
-	closedir(d);
-	return 0;
+	int n;
+	return inside_blkdevs(blkdev_line, NULL, &n) ? 1 : 0;
 }
 
 /* mknod a block device and open it: "read" reads its first sector,
@@ -324,31 +310,12 @@ static int rawdisk(unsigned maj, unsigned min, const char *mode, const char *nod
 /* Write 1 MiB blocks to PATH until an error or MAXMIB, then remove it. */
 static int fill(const char *path, long max)
 {
-	static char blk[1 << 20];
-	memset(blk, 0x5a, sizeof(blk));
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	long mib;
+	int err = inside_fill(path, max, &mib);
+	if (err < 0) {
 		printf("open %s\n", strerrorname_np(errno));
 		return 1;
 	}
-	long mib = 0;
-	int err = 0;
-	while (mib < max) {
-		size_t done = 0;
-		while (done < sizeof(blk)) {
-			ssize_t n = write(fd, blk + done, sizeof(blk) - done);
-			if (n <= 0) {
-				err = n < 0 ? errno : ENOSPC;
-				break;
-			}
-			done += n;
-		}
-		if (err)
-			break;
-		mib++;
-	}
-	close(fd);
-	unlink(path);
 	printf("wrote %ld MiB%s%s\n", mib, err ? ", then " : " (the cap)", err ? strerrorname_np(err) : "");
 	return 0;
 }
@@ -364,26 +331,11 @@ static int inet_addr_of(const char *a, const char *port, struct sockaddr_in *sa)
 /* TCP connect with a 3 s limit: OK (and the first line the peer sends) or the errno. */
 static int tcp_connect(const char *a, const char *port)
 {
-	struct sockaddr_in sa;
-	if (inet_addr_of(a, port, &sa))
+	int s, e = inside_tcp_connect(a, atoi(port), 3000, &s);
+	if (e == EINVAL)
 		return 2;
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0) {
-		printf("socket %s\n", strerrorname_np(errno));
-		return 1;
-	}
-	int r = connect(s, (struct sockaddr *)&sa, sizeof(sa)), e = errno;
-	if (r && e == EINPROGRESS) {
-		struct pollfd p = { .fd = s, .events = POLLOUT };
-		socklen_t l = sizeof(e);
-		if (poll(&p, 1, 3000) != 1)
-			e = ETIMEDOUT;
-		else if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &l) == 0 && e == 0)
-			r = 0;
-	}
-	if (r) {
+	if (e) {
 		printf("%s\n", strerrorname_np(e));
-		close(s);
 		return 1;
 	}
 	char buf[256] = "";
@@ -421,21 +373,11 @@ static int tcp_listen(const char *a, const char *port, int sec)
 }
 
 /* Abstract unix sockets ("@NAME") are per network namespace. */
-static socklen_t unix_addr(const char *name, struct sockaddr_un *su)
-{
-	memset(su, 0, sizeof(*su));
-	su->sun_family = AF_UNIX;
-	size_t n = strlen(name);
-	if (n > sizeof(su->sun_path) - 2)
-		n = sizeof(su->sun_path) - 2;
-	memcpy(su->sun_path + 1, name, n);   /* sun_path[0] = 0: abstract */
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
-}
 
 static int unix_connect(const char *name)
 {
 	struct sockaddr_un su;
-	socklen_t l = unix_addr(name, &su);
+	socklen_t l = inside_abstract_addr(name, &su);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || connect(s, (struct sockaddr *)&su, l)) {
 		printf("%s\n", strerrorname_np(errno));
@@ -449,7 +391,7 @@ static int unix_connect(const char *name)
 static int unix_listen(const char *name, int sec)
 {
 	struct sockaddr_un su;
-	socklen_t l = unix_addr(name, &su);
+	socklen_t l = inside_abstract_addr(name, &su);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || bind(s, (struct sockaddr *)&su, l) || listen(s, 16)) {
 		fprintf(stderr, "probe: listen @%s: %s\n", name, strerror(errno));
@@ -467,27 +409,10 @@ static int unix_listen(const char *name, int sec)
 
 static int forkbomb(int n)
 {
-	int ok = 0, first_err = 0;
-	pid_t kids[4096];
+	int ok, first_err = inside_forkbomb(n, &ok);
 	if (n > 4096)
 		n = 4096;
-	for (int i = 0; i < n; i++) {
-		pid_t c = fork();
-		if (c == 0) {
-			pause();
-			_exit(0);
-		}
-		if (c < 0) {
-			first_err = errno;
-			break;
-		}
-		kids[ok++] = c;
-	}
 	printf("forked %d of %d%s%s\n", ok, n, first_err ? ", then " : "", first_err ? strerrorname_np(first_err) : "");
-	for (int i = 0; i < ok; i++)
-		kill(kids[i], SIGKILL);
-	for (int i = 0; i < ok; i++)
-		waitpid(kids[i], NULL, 0);
 	return ok == n ? 0 : 1;
 }
 
@@ -573,14 +498,10 @@ int main(int argc, char **argv)
 		printf("still alive after signal %s (pid %d)\n", arg, getpid());
 		return 99;
 	} else if (!strcmp(cmd, "alloc") && arg) {
-		long mib = atol(arg);
-		for (long i = 0; i < mib; i++) {
-			char *p = malloc(1 << 20);
-			if (!p) {
-				printf("malloc failed after %ld MiB\n", i);
-				return 1;
-			}
-			memset(p, 1, 1 << 20);
+		long mib = atol(arg), got = inside_alloc(mib);
+		if (got < mib) {
+			printf("malloc failed after %ld MiB\n", got);
+			return 1;
 		}
 		printf("allocated %ld MiB\n", mib);
 	} else if (!strcmp(cmd, "forkbomb") && arg) {

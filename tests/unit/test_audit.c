@@ -13,6 +13,8 @@ static struct audit_context ctx(bool own)
 				   .listener_up = true, .port = 4242 };
 	snprintf(c.host_version, sizeof(c.host_version), "Linux_version_6.1.0-host_#1");
 	snprintf(c.abstract_name, sizeof(c.abstract_name), "sandbox-audit-1");
+	snprintf(c.nbr_secret, sizeof(c.nbr_secret), "SBXNBR00112233445566778899aabb");
+	c.nbr_up = true;
 	return c;
 }
 
@@ -71,6 +73,13 @@ static const struct {
 	{ "fds", "open_fds=-\nleaked=0\nleaked_dirs=0\ncwd=/\n", "open_fds=3:/run/runc\nleaked=1\nleaked_dirs=1\ncwd=/\n", 0 },
 	{ "neighbour", "cmdline=ENOENT\nprocess_vm_readv=ESRCH\nproc_mem=ENOENT\n",
 	  "cmdline=sandbox_audit_--isolation_runc\nprocess_vm_readv=OK\nproc_mem=OK\n", 0 },
+	/* the neighbour: exposed only when the secret read is the neighbour's */
+	{ "nbr-files", "pids=1\nroots_seen=1\nforeign_roots=0\nroot_error=-\nnbr_pid_root=ENOENT\nnbr_dir=ENOENT\nwalked=40\nscanned_mib=3\nfound=-\n",
+	  "pids=3\nfound=/proc/77/root/audit-neighbour/secret\nsecret=SBXNBR00112233445566778899aabb\n", 0 },
+	{ "nbr-mem", "pids=2\nenviron_read=2\nenviron_error=-\nmaps_read=2\nprocess_vm_readv=EPERM\nproc_mem=OK\nbytes_read=315392\nnbr_pid_environ=ENOENT\nnbr_pid_vm_readv=ESRCH\nfound=-\n",
+	  "pids=9\nenviron_read=9\nfound=environ_of_pid_4242\nsecret=SBXNBR00112233445566778899aabb\n", 0 },
+	{ "nbr-net", "packet_socket=OK\ninterfaces=lo\nframes=0\nfound=-\n",
+	  "packet_socket=OK\ninterfaces=lo,eth0\nfound=traffic_on_eth0\nsecret=SBXNBR00112233445566778899aabb\nframes=12\n", 0 },
 	{ "forkbomb", "wanted=200\nforked=63\nstopped_by=EAGAIN\n", "wanted=200\nforked=200\nstopped_by=-\n", 0 },
 	{ "membomb", "wanted_mib=512\n", "wanted_mib=512\nallocated_mib=512\nstopped_by=-\n", 0 },
 	{ "fill", "wanted_mib=512\nwrote_mib=245\nstopped_by=ENOSPC\n", "wanted_mib=512\nwrote_mib=512\nstopped_by=-\n", 0 },
@@ -114,6 +123,38 @@ static void test_every_attack_can_fail(void **state)
 			fail_msg("%s: weakened evidence read as %s (%s)", a->name, audit_verdict_name(v), why);
 		assert_true(why[0] != '\0');
 	}
+}
+
+/* The neighbour rows: what is read must be the neighbour's secret (a
+ * find of anything else is no verdict), in any isolation (a VM's
+ * neighbour is another tenant: its own kernel is no excuse); no
+ * neighbour, no verdict. */
+static void test_neighbour(void **state)
+{
+	(void)state;
+	char why[256];
+	const char *hit = "found=memory_of_pid_7\nsecret=SBXNBR00112233445566778899aabb\n";
+	assert_int_equal(judge("nbr-mem", hit, 0, true, why), AUDIT_EXPOSED);
+	assert_non_null(strstr(why, "memory_of_pid_7"));
+	assert_int_equal(judge("nbr-mem", "found=memory_of_pid_7\nsecret=SBXNBRffffffffffffffffffffffff\n", 0, false, why),
+			 AUDIT_NOT_RUN);
+	assert_int_equal(judge("nbr-files", "found=/x\n", 0, false, why), AUDIT_NOT_RUN);
+	assert_int_equal(judge("nbr-net", "packet_socket=EPERM\n", 0, false, why), AUDIT_NOT_RUN);
+	const struct audit_attack *a = audit_find("nbr-files");
+	struct audit_evidence ev = { .status = 0 };
+	struct audit_context c = ctx(false);
+	struct audit_cell cell;
+	snprintf(ev.out, sizeof(ev.out), "attack=nbr-files\n%s", hit);
+	c.nbr_up = false;
+	snprintf(c.nbr_error, sizeof(c.nbr_error), "runc run --detach: status 1");
+	audit_judge(a, &ev, &c, &cell);
+	assert_int_equal(cell.v, AUDIT_NOT_RUN);
+	assert_non_null(strstr(cell.why, "runc run --detach"));
+	/* the context's secret empty (never made): nothing matches it */
+	c = ctx(false);
+	c.nbr_secret[0] = '\0';
+	audit_judge(a, &ev, &c, &cell);
+	assert_int_not_equal(cell.v, AUDIT_EXPOSED);
 }
 
 /* A kernel reached is the sandbox's own in a VM: contained, with the wall
@@ -381,7 +422,7 @@ static void test_sha256(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_attack_can_fail), cmocka_unit_test(test_own_kernel),
+		cmocka_unit_test(test_every_attack_can_fail), cmocka_unit_test(test_own_kernel), cmocka_unit_test(test_neighbour),
 		cmocka_unit_test(test_could_not_run), cmocka_unit_test(test_evidence_parsing),
 		cmocka_unit_test(test_exit_status), cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_privileged_rows_hidden), cmocka_unit_test(test_sha256),

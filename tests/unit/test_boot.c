@@ -689,6 +689,43 @@ static void test_initrd_placement(void **state)
 	test_gm_release(&gm);
 }
 
+/* In real (owned, private) guest memory the initrd's whole pages are the
+ * file's, mapped private: the guest reads the file's bytes, its writes
+ * stay its own, and the file is unchanged. */
+static void test_initrd_mapped_from_file(void **state)
+{
+	(void)state;
+	uint8_t data[3 * 4096 + 123];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	struct guest_mem gm;
+	struct err e = { 0 };
+	assert_int_equal(gm_init(&gm, 64 * MIB, &e), 0);
+	struct boot_image img = elf_img_at(ELF_END, 0x7fffffff);
+	int fd = temp_file(data, sizeof(data));
+	uint64_t addr = 0, size = 0;
+	assert_int_equal(initrd_load(&gm, fd, &img, &addr, &size, &e), 0);
+	assert_int_equal(size, sizeof(data));
+	assert_memory_equal(gm.host + addr, data, sizeof(data));
+	/* the whole pages are a private file mapping: resident as the file's */
+	FILE *f = fopen("/proc/self/maps", "re");
+	assert_non_null(f);
+	char line[512], want[32];
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)(uintptr_t)(gm.host + addr));
+	bool found = false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, strlen(want)))
+			found = strstr(line, " rw-p ") && !strstr(line, " 00:00 ");
+	fclose(f);
+	assert_true(found);
+	gm.host[addr] ^= 0xff;
+	uint8_t back;
+	assert_int_equal(pread(fd, &back, 1, 0), 1);
+	assert_int_equal(back, data[0]);
+	close(fd);
+	gm_free(&gm);
+}
+
 static void test_initrd_respects_initrd_max(void **state)
 {
 	(void)state;
@@ -1051,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(test_real_vmlinux),
 		cmocka_unit_test(test_real_bzimage),
 		cmocka_unit_test(test_initrd_placement),
+		cmocka_unit_test(test_initrd_mapped_from_file),
 		cmocka_unit_test(test_initrd_respects_initrd_max),
 		cmocka_unit_test(test_initrd_too_large),
 		cmocka_unit_test(test_e820_128m),

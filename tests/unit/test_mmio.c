@@ -52,6 +52,14 @@ static const struct virtio_ops fake_ops = {
 	.reset = fake_reset,
 };
 
+/* A device with a smaller second queue (as vsock's RX queue). */
+static const struct virtio_ops small_ops = {
+	.name = "small",
+	.device_id = 43,
+	.nqueues = 2,
+	.queue_max = { [1] = 32 },
+};
+
 static int setup(void **state)
 {
 	struct fake *f = calloc(1, sizeof(*f));
@@ -214,6 +222,31 @@ static void test_needs_reset_survives_driver_writes(void **state)
 	assert_int_equal(status(f), 0);
 }
 
+/* QueueNumMax is the device's per queue; a larger QUEUE_NUM is refused
+ * (the queue cannot become ready), one within it is kept. */
+static void test_queue_max_per_queue(void **state)
+{
+	struct fake *f = *state;
+	struct virtio_dev d;
+	struct vdev t;
+	virtio_dev_init(&d, &small_ops, f, &f->gm);
+	vdev_attach(&t, &d, &f->gm, NULL);
+	vdev_wr(&t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(vdev_rd(&t, VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_MAX_SIZE);
+	vdev_wr(&t, VIRTIO_MMIO_QUEUE_SEL, 1);
+	assert_int_equal(vdev_rd(&t, VIRTIO_MMIO_QUEUE_NUM_MAX), 32);
+	vdev_wr(&t, VIRTIO_MMIO_QUEUE_NUM, 64);
+	assert_int_equal(d.vq[1].num, 0);
+	vdev_wr(&t, VIRTIO_MMIO_QUEUE_NUM, 32);
+	assert_int_equal(d.vq[1].num, 32);
+	vdev_wr(&t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	vdev_wr(&t, VIRTIO_MMIO_QUEUE_NUM, 256);
+	assert_int_equal(d.vq[0].num, 256);
+	vdev_wr(&t, VIRTIO_MMIO_QUEUE_SEL, 2);
+	assert_int_equal(vdev_rd(&t, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	pthread_mutex_destroy(&d.lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +257,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_features_ok_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_reset_is_the_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs_reset_survives_driver_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_max_per_queue, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * the relay's socketpair and sends STDOUT frames; the relay's stdout is a
  * blocking pipe. A reader that stops reading holds the relay only until
  * relay_stop (the VM ended); a slow reader loses nothing; a reader that
- * went away stops our output, not the relay (EXIT still counts). */
+ * went away stops our output, not the relay (EXIT still counts). And the
+ * guest's OOM counts: only one that grew, within SB_OOM_MAX, is taken. */
 #include "unit.h"
 
 #include <errno.h>
@@ -26,6 +27,8 @@ struct fix {
 	_Atomic int exits;
 	pthread_t stopper;
 	_Atomic bool stopped;
+	uint32_t ooms[8];       /* the counts on_oom was called with */
+	_Atomic int nooms;
 };
 
 static char *no_config[] = { NULL };
@@ -33,6 +36,15 @@ static char *no_config[] = { NULL };
 static void on_exit_cb(void *arg)
 {
 	atomic_fetch_add(&((struct fix *)arg)->exits, 1);
+}
+
+static void on_oom_cb(void *arg, uint32_t n)
+{
+	struct fix *f = arg;
+	int i = atomic_load(&f->nooms);
+	if (i < 8)
+		f->ooms[i] = n;
+	atomic_store(&f->nooms, i + 1);
 }
 
 static int setup(void **state)
@@ -53,6 +65,7 @@ static int setup(void **state)
 	f->r.no_seccomp = true;
 	f->r.on_exit = on_exit_cb;
 	f->r.on_exit_arg = f;
+	f->r.on_oom = on_oom_cb;
 	assert_int_equal(relay_start(&f->r), 0);
 	*state = f;
 	return 0;
@@ -186,12 +199,42 @@ static void test_closed_reader_stops_output_only(void **state)
 	assert_int_equal(f->r.err[0], '\0');
 }
 
+/* A guest's OOM counts: taken when they grow and stay within bounds;
+ * one that went down, stayed, or is past SB_OOM_MAX is dropped. */
+static void test_oom_counts_bounded(void **state)
+{
+	struct fix *f = *state;
+	const uint32_t sent[] = { 2, 1, 2, SB_OOM_MAX + 1, UINT32_MAX, 5, SB_OOM_MAX, 7 };
+	for (size_t i = 0; i < sizeof(sent) / sizeof(sent[0]); i++) {
+		uint8_t b[4];
+		sb_put_u32(b, sent[i]);
+		struct sb_tx tx;
+		assert_int_equal(sb_tx_init(&tx, 0), 0);
+		assert_int_equal(sb_tx_put(&tx, SB_F_OOM, b, 4), 0);
+		while (!sb_tx_empty(&tx))
+			assert_true(sb_tx_flush(&tx, f->guest) >= 0);
+		sb_tx_free(&tx);
+	}
+	send_exit(f, 0);
+	for (int i = 0; i < 200 && atomic_load(&f->exits) == 0; i++)
+		usleep(10 * 1000);
+	assert_int_equal(atomic_load(&f->exits), 1);
+	assert_int_equal(atomic_load(&f->nooms), 3);
+	assert_int_equal(f->ooms[0], 2);
+	assert_int_equal(f->ooms[1], 5);
+	assert_int_equal(f->ooms[2], SB_OOM_MAX);
+	assert_int_equal(f->r.oom_kills, SB_OOM_MAX);
+	assert_true(stops_within(f, 2000));
+	assert_int_equal(f->r.err[0], '\0');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stopped_reader_does_not_hold_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader_gets_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_reader_stops_output_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oom_counts_bounded, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

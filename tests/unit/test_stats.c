@@ -4,6 +4,8 @@
 #include "unit.h"
 
 #include "../../cli/stats.h"
+#include "../../common/memevents.h"
+#include "../../common/proto.h"
 
 static char *capture(void (*fn)(FILE *, const struct sandbox_stats *, size_t), const struct sandbox_stats *s,
 		     size_t n)
@@ -96,6 +98,40 @@ static void test_human_cpu(void **state)
 	assert_true(stats_cpu_percent(1, 0) < 0);
 }
 
+/* cgroup v2 memory.events, as a 6.1 kernel writes it, and what is not. */
+static void test_parse_memevents(void **state)
+{
+	(void)state;
+	uint32_t v = 7;
+	const char *ok = "low 0\nhigh 0\nmax 12\noom 3\noom_kill 2\noom_group_kill 0\n";
+	assert_int_equal(memevents_oom_kill(ok, strlen(ok), &v), 0);
+	assert_int_equal(v, 2);
+	const char *big = "oom_kill 4294967295\n";
+	assert_int_equal(memevents_oom_kill(big, strlen(big), &v), 0);
+	assert_int_equal(v, 4294967295u);
+	/* the length is what counts: no NUL needed, none read past */
+	assert_int_equal(memevents_oom_kill("oom_kill 5\nxx", 11, &v), 0);
+	assert_int_equal(v, 5);
+	const char *bad[] = {
+		"",                                     /* no oom_kill */
+		"low 0\nhigh 0\n",                      /* no oom_kill */
+		"oom_kill 4294967296\n",                /* past u32 */
+		"oom_kill 99999999999999999999999\n",   /* past u64 */
+		"oom_kill 1",                           /* cut short */
+		"oom_kill -1\n", "oom_kill  1\n", "oom_kill\t1\n", "oom_kill 1 \n", "oom_kill \n",
+		"oom_kill 1\noom_kill 2\n",              /* twice */
+		"OOM_KILL 1\n", "low 0\n\noom_kill 1\n", "oom_kill 0x10\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 7;
+		assert_int_equal(memevents_oom_kill(bad[i], strlen(bad[i]), &v), -1);
+	}
+	/* the OOM frame the count travels in: a u32, from the guest only */
+	assert_true(sb_frame_valid(SB_F_OOM, 4, true));
+	assert_false(sb_frame_valid(SB_F_OOM, 8, true));
+	assert_false(sb_frame_valid(SB_F_OOM, 4, false));
+}
+
 static struct sandbox_stats sample(void)
 {
 	struct sandbox_stats s = { .created = 1700000000, .running = true, .cpu_ns = 1500000000, .cpu_percent = 12.5,
@@ -114,7 +150,11 @@ static void test_json(void **state)
 	struct sandbox_stats s[2] = { sample(), sample() };
 	s[1].cpu_percent = -1;
 	s[1].pids = -1;
+	s[0].oom_kills = 3;
+	s[1].oom_kills = -1;
 	char *out = capture(stats_print_json, s, 2);
+	assert_non_null(strstr(out, "\"oom_kills\":3"));
+	assert_non_null(strstr(out, "\"oom_kills\":null"));
 	assert_non_null(strstr(out, "\"name\":\"web\\\"1\""));
 	assert_non_null(strstr(out, "\"image\":\"busy\\\\box\""));
 	assert_non_null(strstr(out, "\"cpu_percent\":12.50"));
@@ -135,7 +175,10 @@ static void test_table(void **state)
 	(void)state;
 	struct sandbox_stats s = sample();
 	s.mem_limit = 256 << 20;
+	s.oom_kills = 4;
 	char *out = capture(stats_print_table, &s, 1);
+	assert_non_null(strstr(out, " OOM "));
+	assert_non_null(strstr(out, " 2      4 "));    /* PIDS, OOM */
 	assert_non_null(strstr(out, "ID "));
 	assert_non_null(strstr(out, "0123456789ab "));
 	assert_null(strstr(out, "0123456789abc"));
@@ -151,6 +194,8 @@ static void test_prometheus(void **state)
 	struct sandbox_stats s[3] = { sample(), sample(), sample() };
 	s[1].running = false;
 	s[2].pids = -1;
+	s[0].oom_kills = 1;
+	s[2].oom_kills = -1;
 	snprintf(s[2].name, sizeof(s[2].name), "line\nbreak");
 	struct host_stats h = { .mem_total = 1 << 30, .mem_available = 1 << 29, .load1 = 0.5, .ncpu = 2 };
 	char *buf = NULL;
@@ -170,6 +215,14 @@ static void test_prometheus(void **state)
 	for (char *p = buf; (p = strstr(p, "\nsandbox_pids{")); p++)
 		pids++;
 	assert_int_equal(pids, 1);
+	/* OOM kills: a counter, one series (the unknown one has none) */
+	assert_non_null(strstr(buf, "# TYPE sandbox_oom_kills_total counter\n"));
+	assert_non_null(strstr(buf, "sandbox_oom_kills_total{id=\"0123456789abcdef\",name=\"web\\\"1\","
+				    "image=\"busy\\\\box\",isolation=\"container\"} 1\n"));
+	size_t ooms = 0;
+	for (char *p = buf; (p = strstr(p, "\nsandbox_oom_kills_total{")); p++)
+		ooms++;
+	assert_int_equal(ooms, 1);
 	/* every line is a comment or NAME{...} VALUE / NAME VALUE */
 	for (char *l = buf; *l; l = strchr(l, '\n') + 1) {
 		assert_non_null(strchr(l, '\n'));
@@ -190,6 +243,7 @@ static void test_histogram(void **state)
 	stats_count_event(&h, "exit", -1);
 	stats_count_event(&h, "bogus", 5);
 	stats_count_event(&h, "restore", 200);  /* a clone: 0.2 s */
+	stats_count_event(&h, "oom", -1);
 	assert_int_equal(h.start_count, 2);
 	assert_int_equal(h.events[1], 3);
 	assert_int_equal(h.events[5], 1);
@@ -210,6 +264,7 @@ static void test_histogram(void **state)
 	assert_non_null(strstr(buf, "sandbox_restore_seconds_bucket{le=\"0.25\"} 1\n"));
 	assert_non_null(strstr(buf, "sandbox_restore_seconds_count 1\n"));
 	assert_non_null(strstr(buf, "sandbox_events_total{type=\"restore\"} 1\n"));
+	assert_non_null(strstr(buf, "sandbox_events_total{type=\"oom\"} 1\n"));
 	assert_non_null(strstr(buf, "sandbox_events_total{type=\"start\"} 3\n"));
 	assert_non_null(strstr(buf, "sandbox_sandboxes{state=\"running\"} 0\n"));
 	free(buf);
@@ -220,7 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_stat), cmocka_unit_test(test_parse_files), cmocka_unit_test(test_human_cpu),
 		cmocka_unit_test(test_json), cmocka_unit_test(test_table), cmocka_unit_test(test_prometheus),
-		cmocka_unit_test(test_histogram), cmocka_unit_test(test_parse_guest),
+		cmocka_unit_test(test_histogram), cmocka_unit_test(test_parse_guest), cmocka_unit_test(test_parse_memevents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -222,7 +222,9 @@ void vdev_init(struct vdev *t, uint64_t features)
 			fail_msg("queue %u of %s has no vq_init()", i, t->d->ops->name);
 		vq_clear(q);
 		vdev_wr(t, VIRTIO_MMIO_QUEUE_SEL, i);
-		assert_int_equal(vdev_rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_MAX_SIZE);
+		uint32_t max = t->d->ops->queue_max[i] ? t->d->ops->queue_max[i] : VIRTQ_MAX_SIZE;
+		assert_int_equal(vdev_rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX), max);
+		assert_true(q->num <= max);
 		assert_true(vdev_queue_setup(t, i));
 	}
 	vdev_wr(t, VIRTIO_MMIO_STATUS, S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);

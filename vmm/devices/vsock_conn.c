@@ -24,7 +24,6 @@
 
 #define PUMP_ROUNDS 4        /* readv batches per socket event */
 
-static void update_events(struct vsock *vs, struct conn *c);
 static void conn_kill(struct vsock *vs, struct conn *c, bool rst);
 
 void conns_init(struct vsock *vs)
@@ -45,7 +44,7 @@ static unsigned bucket(uint32_t host_port, uint32_t guest_port)
 	return (h ^ (h >> 16)) % NBUCKETS;
 }
 
-static struct conn *lookup(struct vsock *vs, uint32_t host_port, uint32_t guest_port)
+struct conn *conn_lookup(struct vsock *vs, uint32_t host_port, uint32_t guest_port)
 {
 	for (struct conn *c = vs->table[bucket(host_port, guest_port)]; c; c = c->hnext)
 		if (c->host_port == host_port && c->guest_port == guest_port)
@@ -53,7 +52,7 @@ static struct conn *lookup(struct vsock *vs, uint32_t host_port, uint32_t guest_
 	return NULL;
 }
 
-static void table_add(struct vsock *vs, struct conn *c)
+void conn_table_add(struct vsock *vs, struct conn *c)
 {
 	struct conn **b = &vs->table[bucket(c->host_port, c->guest_port)];
 	c->hnext = *b;
@@ -73,7 +72,7 @@ static void table_del(struct vsock *vs, struct conn *c)
 	c->in_table = false;
 }
 
-static struct conn *conn_new(struct vsock *vs, int fd, enum cstate st)
+struct conn *conn_new(struct vsock *vs, int fd, enum cstate st)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -140,7 +139,7 @@ void conns_drop_all(struct vsock *vs)
 	list_init(&vs->rx_wait);
 }
 
-static void ctl_enqueue(struct vsock *vs, struct conn *c)
+void conn_ctl_enqueue(struct vsock *vs, struct conn *c)
 {
 	if (!c->on_ctl && !c->buried) {
 		list_add_tail(&vs->ctl, &c->ctl);
@@ -197,7 +196,7 @@ bool conns_flush_ctl(struct vsock *vs)
 			if (!send_ctl(vs, c, VIRTIO_VSOCK_OP_RESPONSE, 0))
 				return false;
 			c->state = C_ESTABLISHED;
-			update_events(vs, c);
+			conn_update_events(vs, c);
 			continue;
 		}
 		if (c->state == C_ESTABLISHED && c->pend_shutdown) {
@@ -278,7 +277,7 @@ static void conn_pump_in(struct vsock *vs, struct conn *c)
 			vsock_rx_unpop(vs, npop);
 			c->host_eof = true;
 			c->pend_shutdown = true;
-			ctl_enqueue(vs, c);
+			conn_ctl_enqueue(vs, c);
 			vsock_flush_ctl(vs);
 			return;
 		}
@@ -312,7 +311,7 @@ void conns_rx_ready(struct vsock *vs)
 		struct conn *c = container(vs->rx_wait.next, struct conn, rxw);
 		list_del(&c->rxw);
 		c->rx_waiting = false;
-		update_events(vs, c);
+		conn_update_events(vs, c);
 	}
 }
 
@@ -342,7 +341,7 @@ static uint32_t conn_want(const struct conn *c)
 /* Poll C's socket for exactly what it can use now. A socket with nothing
  * to do leaves the epoll set: a hung-up peer would otherwise report
  * EPOLLHUP forever while we wait for credit or buffers. */
-static void update_events(struct vsock *vs, struct conn *c)
+void conn_update_events(struct vsock *vs, struct conn *c)
 {
 	if (c->buried)
 		return;
@@ -379,7 +378,7 @@ static void conn_kill(struct vsock *vs, struct conn *c, bool rst)
 	c->state = C_DEAD;
 	if (rst && guest_knows) {
 		c->pend_rst = true;
-		ctl_enqueue(vs, c);
+		conn_ctl_enqueue(vs, c);
 	} else {
 		conn_bury(vs, c);
 	}
@@ -394,7 +393,7 @@ static void credit_check(struct vsock *vs, struct conn *c)
 	uint32_t seen_used = c->rx_cnt - c->last_fwd_sent;
 	if (seen_used > VSOCK_BUF_ALLOC / 2) {
 		c->pend_credit = true;
-		ctl_enqueue(vs, c);
+		conn_ctl_enqueue(vs, c);
 	}
 }
 
@@ -452,7 +451,7 @@ static uint32_t alloc_host_port(struct vsock *vs, uint32_t guest_port)
 		uint32_t p = vs->next_port++;
 		if (vs->next_port < VSOCK_HOST_PORT_BASE)
 			vs->next_port = VSOCK_HOST_PORT_BASE;
-		if (!lookup(vs, p, guest_port))
+		if (!conn_lookup(vs, p, guest_port))
 			return p;
 	}
 }
@@ -466,7 +465,7 @@ void conn_accept(struct vsock *vs, struct vsock_backend *be, int fd)
 		return;
 	}
 	c->be = be;
-	update_events(vs, c);
+	conn_update_events(vs, c);
 }
 
 static void conn_hello(struct vsock *vs, struct conn *c)
@@ -481,10 +480,10 @@ static void conn_hello(struct vsock *vs, struct conn *c)
 	}
 	c->guest_port = port;
 	c->host_port = alloc_host_port(vs, port);
-	table_add(vs, c);
+	conn_table_add(vs, c);
 	c->state = C_REQUEST;
-	ctl_enqueue(vs, c);
-	update_events(vs, c); /* quiet until the guest answers */
+	conn_ctl_enqueue(vs, c);
+	conn_update_events(vs, c); /* quiet until the guest answers */
 }
 
 /* C's socket is ready (device thread, in a batch of events). */
@@ -502,7 +501,7 @@ void conn_event(struct vsock *vs, struct conn *c, uint32_t e)
 		return;
 	if (e & (EPOLLIN | EPOLLERR | EPOLLHUP))
 		conn_pump_in(vs, c);
-	update_events(vs, c);
+	conn_update_events(vs, c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -578,8 +577,8 @@ static void guest_request(struct vsock *vs, const struct vsock_pkt *p)
 	c->guest_port = p->guest_port;
 	c->peer_buf_alloc = p->buf_alloc;
 	c->peer_fwd_cnt = p->fwd_cnt;
-	table_add(vs, c);
-	ctl_enqueue(vs, c);
+	conn_table_add(vs, c);
+	conn_ctl_enqueue(vs, c);
 }
 
 static void guest_response(struct vsock *vs, struct conn *c)
@@ -640,7 +639,7 @@ static void guest_rst(struct vsock *vs, struct conn *c)
 /* A guest packet the device checked: what it means for its connection. */
 void conn_packet(struct vsock *vs, const struct vsock_pkt *p)
 {
-	struct conn *c = lookup(vs, p->host_port, p->guest_port);
+	struct conn *c = conn_lookup(vs, p->host_port, p->guest_port);
 	if (c && c->state == C_DEAD) {
 		/* Our RST for this pair is on its way; a new REQUEST on it
 		 * gets one of its own. */
@@ -709,193 +708,9 @@ void conn_packet(struct vsock *vs, const struct vsock_pkt *p)
 	case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
 		if (c->state == C_ESTABLISHED) {
 			c->pend_credit = true;
-			ctl_enqueue(vs, c);
+			conn_ctl_enqueue(vs, c);
 		}
 		break;
 	}
-	update_events(vs, c);
-}
-
-/* ------------------------------------------------------------------ */
-/* looking in */
-
-static void conn_info(const struct conn *c, struct vsock_conn_info *out)
-{
-	*out = (struct vsock_conn_info){
-		.serial = c->serial,
-		.host_port = c->host_port,
-		.guest_port = c->guest_port,
-		.established = c->state == C_ESTABLISHED,
-		.rx_cnt = c->rx_cnt,
-		.fwd_cnt = c->fwd_cnt,
-		.buffered = c->buf_len,
-		.tx_cnt = c->tx_cnt,
-		.peer_buf_alloc = c->peer_buf_alloc,
-		.peer_fwd_cnt = c->peer_fwd_cnt,
-		.reading = c->registered && (c->ep_events & EPOLLIN),
-		.guest_shut_send = c->guest_shut_send,
-		.guest_shut_rcv = c->guest_shut_rcv,
-		.host_eof = c->host_eof,
-	};
-}
-
-bool vsock_conn_info(struct vsock *vs, uint32_t host_port, uint32_t guest_port, struct vsock_conn_info *out)
-{
-	struct conn *c = lookup(vs, host_port, guest_port);
-	if (!c || c->state == C_DEAD)
-		return false;
-	conn_info(c, out);
-	return true;
-}
-
-void vsock_foreach_conn(struct vsock *vs, void (*fn)(void *arg, const struct vsock_conn_info *ci), void *arg)
-{
-	for (struct link *l = vs->conns.next; l != &vs->conns; l = l->next) {
-		const struct conn *c = container(l, struct conn, all);
-		if (c->state == C_DEAD || c->state == C_HELLO)
-			continue;
-		struct vsock_conn_info ci;
-		conn_info(c, &ci);
-		fn(arg, &ci);
-	}
-}
-
-const char *conns_check(struct vsock *vs)
-{
-	unsigned n = 0;
-	for (struct link *l = vs->conns.next; l != &vs->conns; l = l->next, n++) {
-		const struct conn *c = container(l, struct conn, all);
-		if (c->buried)
-			return "a buried connection on the list of live ones";
-		if (c->buf_len > VSOCK_BUF_ALLOC || c->buf_head >= VSOCK_BUF_ALLOC)
-			return "a connection's ring beyond VSOCK_BUF_ALLOC";
-		/* (A dead connection's counters stop where the socket failed.) */
-		if (c->state != C_DEAD && c->buf_len != c->rx_cnt - c->fwd_cnt)
-			return "buffered bytes differ from received minus forwarded";
-		if (c->buf_len && !c->buf)
-			return "buffered bytes without a ring";
-		if (c->registered && c->fd < 0)
-			return "a closed socket in the epoll set";
-		if (c->rx_waiting != !list_empty(&c->rxw))
-			return "rx_waiting and the RX wait list disagree";
-		if (c->on_ctl != !list_empty(&c->ctl))
-			return "on_ctl and the control list disagree";
-		if (c->state == C_HELLO && c->in_table)
-			return "a connection in HELLO in the table";
-		if (c->in_table && lookup(vs, c->host_port, c->guest_port) != c)
-			return "a connection in the table that lookup does not find";
-		if (c->state != C_DEAD && c->state != C_HELLO && !c->in_table)
-			return "a live connection outside the table";
-		if (c->state == C_DEAD && !c->pend_rst)
-			return "a dead connection with no RST to send";
-		if (c->state == C_HELLO && !c->be)
-			return "a host connection without a backend";
-	}
-	if (n != vs->nconns)
-		return "nconns differs from the list of connections";
-	if (vs->nconns > VSOCK_MAX_CONNS)
-		return "more connections than VSOCK_MAX_CONNS";
-	if (!list_empty(&vs->grave))
-		return "connections left unfreed after a batch";
-	return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* snapshots */
-
-/* One connection in a snapshot. Only the agent channel lives on in a
- * restored VM (the relay quiesced it: no byte in flight either way);
- * every other connection the guest had is reset there. */
-struct conn_snap {
-	uint32_t host_port, guest_port;
-	uint32_t rx_cnt, fwd_cnt, last_fwd_sent, tx_cnt, peer_buf_alloc, peer_fwd_cnt;
-	uint8_t agent, shut_send, shut_rcv, pend_credit;
-};
-
-static bool is_agent(const struct conn *c)
-{
-	return c->be && !strcmp(c->be->ops->name, "agent");
-}
-
-long conns_save(struct vsock *vs, uint8_t *buf, size_t cap, struct err *e)
-{
-	size_t n = 0;
-	for (struct link *l = vs->conns.next; l != &vs->conns; l = l->next)
-		n++;
-	if (cap < 4 + n * sizeof(struct conn_snap))
-		return err_set(e, "vsock: %zu connections do not fit in the snapshot", n);
-	uint32_t count = 0;
-	uint8_t *p = buf + 4;
-	for (struct link *l = vs->conns.next; l != &vs->conns; l = l->next) {
-		struct conn *c = container(l, struct conn, all);
-		struct conn_snap s = { .host_port = c->host_port, .guest_port = c->guest_port };
-		if (is_agent(c) && c->state == C_ESTABLISHED) {
-			if (c->buf_len || c->rx_cnt != c->fwd_cnt)
-				return err_set(e, "vsock: the agent channel has bytes in flight");
-			s = (struct conn_snap){ .host_port = c->host_port, .guest_port = c->guest_port,
-						.rx_cnt = c->rx_cnt, .fwd_cnt = c->fwd_cnt,
-						.last_fwd_sent = c->last_fwd_sent, .tx_cnt = c->tx_cnt,
-						.peer_buf_alloc = c->peer_buf_alloc, .peer_fwd_cnt = c->peer_fwd_cnt,
-						.agent = 1, .shut_send = c->guest_shut_send,
-						.shut_rcv = c->guest_shut_rcv, .pend_credit = c->pend_credit };
-		}
-		memcpy(p, &s, sizeof(s));
-		p += sizeof(s);
-		count++;
-	}
-	memcpy(buf, &count, 4);
-	return (long)(p - buf);
-}
-
-int conns_restore(struct vsock *vs, const uint8_t *buf, size_t len, struct err *e)
-{
-	uint32_t count;
-	if (len < 4)
-		return err_set(e, "vsock: snapshot state cut short");
-	memcpy(&count, buf, 4);
-	if (count > VSOCK_MAX_CONNS || len != 4 + (size_t)count * sizeof(struct conn_snap))
-		return err_set(e, "vsock: snapshot state of %zu bytes for %u connections", len, count);
-	if (count && !vs->dev.active)
-		return err_set(e, "vsock: connections on a device the driver never brought up");
-	bool agent_seen = false;
-	for (uint32_t i = 0; i < count; i++) {
-		struct conn_snap s;
-		memcpy(&s, buf + 4 + i * sizeof(s), sizeof(s));
-		if (!s.agent) {
-			/* the guest's socket must learn that this one is gone */
-			vsock_rst_no_conn(vs, s.host_port, s.guest_port, VIRTIO_VSOCK_TYPE_STREAM);
-			continue;
-		}
-		struct vsock_backend *be = vsock_backend_for(vs, s.host_port);
-		if (agent_seen || s.agent != 1 || s.shut_send > 1 || s.shut_rcv > 1 || s.pend_credit > 1 ||
-		    s.rx_cnt != s.fwd_cnt || !be || strcmp(be->ops->name, "agent"))
-			return err_set(e, "vsock: the snapshot's agent connection is not one this VM can take");
-		agent_seen = true;
-		int fd = be->ops->connect(be->ctx, s.host_port);
-		if (fd < 0)
-			return err_sys(e, "vsock: the agent channel");
-		struct conn *c = conn_new(vs, fd, C_ESTABLISHED);
-		if (!c) {
-			close(fd);
-			return err_oom(e, "vsock connection");
-		}
-		c->be = be;
-		c->host_port = s.host_port;
-		c->guest_port = s.guest_port;
-		c->rx_cnt = s.rx_cnt;
-		c->fwd_cnt = s.fwd_cnt;
-		c->last_fwd_sent = s.last_fwd_sent;
-		c->tx_cnt = s.tx_cnt;
-		c->peer_buf_alloc = s.peer_buf_alloc;
-		c->peer_fwd_cnt = s.peer_fwd_cnt;
-		c->guest_shut_send = s.shut_send;
-		c->guest_shut_rcv = s.shut_rcv;
-		table_add(vs, c);
-		if (s.pend_credit) {
-			c->pend_credit = true;
-			ctl_enqueue(vs, c);
-		}
-		update_events(vs, c);
-	}
-	return 0;
+	conn_update_events(vs, c);
 }

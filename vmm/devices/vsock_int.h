@@ -17,6 +17,7 @@
 #define NBUCKETS 256
 #define RST_QUEUE 64         /* pending RSTs for packets without a connection */
 #define RX_BATCH 32          /* RX buffers filled by one readv (of 4 KiB: Linux's) */
+#define VSOCK_RX_QUEUE_MAX 64 /* the RX queue's QueueNumMax: its buffers are guest RAM (vsock_dev.c) */
 #define RX_IOV 64
 #define TX_IOV 64
 #define HELLO_MAX 32         /* a host connection's opening line, with its newline */
@@ -152,7 +153,17 @@ bool conns_flush_ctl(struct vsock *vs);
 void conns_rx_ready(struct vsock *vs);
 void conns_reap(struct vsock *vs);
 void conns_drop_all(struct vsock *vs);
+/* vsock_conn.c, for its two companions below */
+struct conn *conn_new(struct vsock *vs, int fd, enum cstate st);
+struct conn *conn_lookup(struct vsock *vs, uint32_t host_port, uint32_t guest_port);
+void conn_table_add(struct vsock *vs, struct conn *c);
+void conn_ctl_enqueue(struct vsock *vs, struct conn *c);
+void conn_update_events(struct vsock *vs, struct conn *c);
+
+/* vsock_conn_info.c: looking in (tests, fuzzing) */
 const char *conns_check(struct vsock *vs);
+
+/* vsock_conn_snap.c: snapshots */
 long conns_save(struct vsock *vs, uint8_t *buf, size_t cap, struct err *e);
 int conns_restore(struct vsock *vs, const uint8_t *buf, size_t len, struct err *e);
 

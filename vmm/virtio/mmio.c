@@ -156,6 +156,13 @@ static struct virtq *sel_queue(struct virtio_dev *d)
 	return d->queue_sel < d->ops->nqueues ? &d->vq[d->queue_sel] : NULL;
 }
 
+/* The selected queue's QueueNumMax (queue_sel checked by the caller). */
+static uint16_t sel_queue_max(const struct virtio_dev *d)
+{
+	uint16_t m = d->ops->queue_max[d->queue_sel];
+	return m && m <= VIRTQ_MAX_SIZE ? m : VIRTQ_MAX_SIZE;
+}
+
 /* Queue addresses may only change while the queue is not ready. */
 static void set_half(struct virtio_dev *d, uint64_t *field, uint32_t v, bool high)
 {
@@ -175,7 +182,7 @@ static uint32_t reg_read(struct virtio_dev *d, uint64_t off)
 	case VIRTIO_MMIO_VENDOR_ID: return VIRTIO_MMIO_VENDOR;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
 		return d->dev_feat_sel < 2 ? (uint32_t)(offered(d) >> (32 * d->dev_feat_sel)) : 0;
-	case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? VIRTQ_MAX_SIZE : 0;
+	case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? sel_queue_max(d) : 0;
 	case VIRTIO_MMIO_QUEUE_READY: return q ? q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS: return __atomic_load_n(&d->isr, __ATOMIC_SEQ_CST);
 	case VIRTIO_MMIO_STATUS: return d->status;
@@ -204,7 +211,7 @@ static void reg_write(struct virtio_dev *d, uint64_t off, uint32_t v)
 	case VIRTIO_MMIO_QUEUE_SEL: d->queue_sel = v; break;
 	case VIRTIO_MMIO_QUEUE_NUM:
 		if (q && !q->ready)
-			q->num = v <= VIRTQ_MAX_SIZE ? (uint16_t)v : 0;
+			q->num = v <= sel_queue_max(d) ? (uint16_t)v : 0;
 		break;
 	case VIRTIO_MMIO_QUEUE_READY:
 		if (!q)

@@ -31,6 +31,10 @@ struct virtio_ops {
 	unsigned nqueues;
 	uint64_t features;              /* device-specific feature bits */
 	uint32_t config_size;           /* bytes of config space */
+	/* The largest size each queue may have (QueueNumMax); 0: VIRTQ_MAX_SIZE.
+	 * A driver that fills a queue with buffers of its own memory (the
+	 * vsock RX queue) costs that much guest RAM per sandbox. A power of 2. */
+	uint16_t queue_max[VIRTIO_MAX_QUEUES];
 	/* Config space access, OFF + LEN already checked against config_size. */
 	void (*config_read)(struct virtio_dev *d, uint32_t off, uint8_t *data, uint32_t len);
 	void (*config_write)(struct virtio_dev *d, uint32_t off, const uint8_t *data, uint32_t len);

@@ -232,7 +232,19 @@ int initrd_load(const struct guest_mem *gm, int fd, const struct boot_image *img
 	void *dst = gm_ptr(gm, at, len);
 	if (!dst)
 		return err_set(e, "initrd placement 0x%llx is outside guest memory", (unsigned long long)at);
-	if (read_exact(fd, dst, len, 0))
+	/* As the kernel's segments (elf_load): in real guest memory the
+	 * whole pages are mapped from the file (MAP_PRIVATE), shared in the
+	 * page cache between sandboxes. The guest keeps them (retain_initrd
+	 * on the command line, vm.c): freeing would poison, so copy, every
+	 * page (about 0.9 MiB per sandbox, docs/pmem.md). Copied into shared
+	 * (memfd) memory, which a vhost-user daemon must see whole. */
+	uint64_t done = 0, whole = len & ~(uint64_t)4095;
+	if (gm->owned && !gm->shared && whole && !((uintptr_t)dst & 4095)) {
+		if (mmap(dst, whole, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED)
+			return err_sys(e, "mapping the initrd");
+		done = whole;
+	}
+	if (read_exact(fd, (uint8_t *)dst + done, len - done, done))
 		return err_sys(e, "reading initrd");
 	*addr = at;
 	*size = len;
