@@ -354,11 +354,11 @@ EOF
 		grep -i "error" "$W/cri/log" | tail -n 5 | sed 's/^/    /'
 	fi
 	# the pod's pause container was a sandbox VM: sandbox-runtime's events
-	# (its --root is the handler's Root plus the namespace) say it started
-	# and ended
+	# (its --root is the handler's Root plus the namespace) say its VM was
+	# made and started (StopPodSandbox may kill it before an exit event)
 	ev=$RROOT/k8s.io/.sandbox/.events.json
-	if grep -q '"type":"start"' "$ev" 2>/dev/null && grep -q '"type":"exit"' "$ev"; then
-		t_pass "CRI: the pod's pause container ran in a sandbox VM (sandbox-runtime's start and exit events)"
+	if grep -q '"type":"create"' "$ev" 2>/dev/null && grep -q '"type":"start"' "$ev"; then
+		t_pass "CRI: the pod's pause container ran in a sandbox VM (sandbox-runtime's create and start events)"
 	else t_fail "CRI: the pod's pause container ran in a sandbox VM"; tail -n 3 "$ev" 2>&1 | sed 's/^/    /'; fi
 	kill $KPID 2>/dev/null
 	wait $KPID 2>/dev/null
