@@ -53,6 +53,11 @@ struct run_opts {
 	bool rootfs_ro;
 	struct cspec_rlimit rlimits[CSPEC_MAX_RLIMITS];
 	unsigned nrlimits;
+	bool caps_given;                /* config.json's capabilities, seccomp, masked paths */
+	uint64_t cap_bounding, cap_effective;
+	bool no_seccomp, paths_given;
+	const char *masked[CSPEC_MAX_PATHS], *ro_paths[CSPEC_MAX_PATHS];
+	unsigned nmasked, nro_paths;
 	int ready_fd;                   /* >= 0: create: once the VMM runs, "s<id>" here, then
 					   closed; stdio stays the caller's (no -d fork) */
 	bool start_gate;                /* the relay sends CONFIG only after a byte comes

@@ -69,6 +69,15 @@ int spec_fill(const struct run_opts *o, const struct runconf *rc, const char *id
 	c->read_only = o->read_only;
 	memcpy(c->rlimits, o->rlimits, sizeof(c->rlimits));
 	c->nrlimits = o->nrlimits;
+	c->caps_given = o->caps_given;
+	c->cap_bounding = o->cap_bounding;
+	c->cap_effective = o->cap_effective;
+	c->no_seccomp = o->no_seccomp;
+	c->paths_given = o->paths_given;
+	memcpy(c->masked, o->masked, sizeof(c->masked));
+	c->nmasked = o->nmasked;
+	memcpy(c->ro_paths, o->ro_paths, sizeof(c->ro_paths));
+	c->nro_paths = o->nro_paths;
 	c->upper_scratch = o->rm;       /* the layer goes with the sandbox: no need to sync it */
 	c->init = o->init;
 	c->network = strcmp(o->network, "tap") ? CSPEC_NET_NONE : CSPEC_NET_HOST;

@@ -29,13 +29,20 @@ enum {
 	T_UPPER_SIZE = 16,      /* u64 */
 	T_UPPER_DEV = 17,       /* string */
 	T_ACTION = 18,          /* u32 enum cspec_action (not NONE), u32 cp flags */
-	T_LAST = T_ACTION,
+	T_CAPS = 19,            /* u64 bounding, u64 effective */
+	T_MASKED = 20,          /* string, repeated */
+	T_RO_PATH = 21,         /* string, repeated */
+	T_LAST = T_RO_PATH,
 };
 
-enum { F_READ_ONLY = 1, F_INIT = 2, F_STDIN = 4, F_AUDIT_PRIV = 8, F_SCRATCH = 16, F_IMAGE_DAX = 32, F_ALL = 63 };
+enum {
+	F_READ_ONLY = 1, F_INIT = 2, F_STDIN = 4, F_AUDIT_PRIV = 8, F_SCRATCH = 16, F_IMAGE_DAX = 32,
+	F_NO_SECCOMP = 64, F_PATHS = 128, F_ALL = 255
+};
 enum { V_RO = 1, V_FS = 2, V_ALL = 3 };
 
-#define REPEATED ((1u << T_ENV) | (1u << T_ARG) | (1u << T_RLIMIT) | (1u << T_VOLUME))
+#define REPEATED ((1u << T_ENV) | (1u << T_ARG) | (1u << T_RLIMIT) | (1u << T_VOLUME) | (1u << T_MASKED) | \
+		  (1u << T_RO_PATH))
 
 static int fail(struct cspec_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct cspec_err *e, const char *fmt, ...)
@@ -96,6 +103,17 @@ static int check_lists(const struct cspec *s, struct cspec_err *e)
 		const char *eq = strchr(s->env[i], '=');
 		if (!eq || eq == s->env[i])
 			return fail(e, "spec: environment variable %.40s is not KEY=VALUE", s->env[i]);
+	}
+	if (s->nmasked > CSPEC_MAX_PATHS || s->nro_paths > CSPEC_MAX_PATHS)
+		return fail(e, "spec: too many masked or read-only paths (at most %d each)", CSPEC_MAX_PATHS);
+	if ((s->nmasked || s->nro_paths) && !s->paths_given)
+		return fail(e, "spec: masked or read-only paths without the flag that gives them");
+	for (unsigned i = 0; i < s->nmasked + s->nro_paths; i++) {
+		const char *p = i < s->nmasked ? s->masked[i] : s->ro_paths[i - s->nmasked];
+		if (str_ok(p, CSPEC_MAX_PATH, false, "masked or read-only path", e))
+			return -1;
+		if (p[0] != '/' || strstr(p, "/.."))
+			return fail(e, "spec: masked or read-only path %.40s: want an absolute path without ..", p);
 	}
 	if (s->nrlimits > CSPEC_MAX_RLIMITS)
 		return fail(e, "spec: too many rlimits (%u, at most %d)", s->nrlimits, CSPEC_MAX_RLIMITS);
@@ -160,11 +178,19 @@ int cspec_check(const struct cspec *s, struct cspec_err *e)
 		return fail(e, "spec: a limit above 2^63");
 	if (s->network != CSPEC_NET_NONE && s->network != CSPEC_NET_HOST)
 		return fail(e, "spec: network mode %d", (int)s->network);
-	if (s->action != CSPEC_ACT_NONE && s->action != CSPEC_ACT_TAR_OUT && s->action != CSPEC_ACT_TAR_IN)
+	if (s->action != CSPEC_ACT_NONE && s->action != CSPEC_ACT_TAR_OUT && s->action != CSPEC_ACT_TAR_IN &&
+	    s->action != CSPEC_ACT_UPDATE)
 		return fail(e, "spec: action %d", (int)s->action);
-	if (s->cp_flags & ~CSPEC_CP_FLAGS || (s->cp_flags && s->action == CSPEC_ACT_NONE))
+	if (s->cp_flags & ~CSPEC_CP_FLAGS || (s->cp_flags && (s->action == CSPEC_ACT_NONE || s->action == CSPEC_ACT_UPDATE)))
 		return fail(e, "spec: bad copy flags %#x", s->cp_flags);
-	if (s->action != CSPEC_ACT_NONE &&
+	if (s->caps_given && (s->cap_bounding >> CSPEC_CAP_BITS || s->cap_effective & ~s->cap_bounding))
+		return fail(e, "spec: capabilities: a bit above %d, or effective outside bounding", CSPEC_CAP_BITS - 1);
+	if (!s->caps_given && (s->cap_bounding || s->cap_effective))
+		return fail(e, "spec: capability sets without the flag that gives them");
+	if (s->action == CSPEC_ACT_UPDATE && (!(s->memory || s->pids || s->cpu_quota_us) || s->nargv != 1 ||
+					      strcmp(s->argv[0], "update")))
+		return fail(e, "spec: an update sets memory, pids or cpu and has the one argument \"update\"");
+	if (s->action != CSPEC_ACT_NONE && s->action != CSPEC_ACT_UPDATE &&
 	    (s->nargv != 1 || s->argv[0][0] != '/' || strnlen(s->argv[0], CSPEC_MAX_PATH + 1) > CSPEC_MAX_PATH))
 		return fail(e, "spec: a copy takes one absolute path of at most %d bytes", CSPEC_MAX_PATH);
 	return check_vm(s, e);
@@ -259,7 +285,8 @@ int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, stru
 	uint32_t flags = (s->read_only ? F_READ_ONLY : 0) | (s->init ? F_INIT : 0) | (s->stdin_open ? F_STDIN : 0) |
 			 (s->audit_privileged ? F_AUDIT_PRIV : 0) |
 			 (s->upper_scratch ? F_SCRATCH : 0) |
-			 (s->image_dax ? F_IMAGE_DAX : 0);
+			 (s->image_dax ? F_IMAGE_DAX : 0) |
+			 (s->no_seccomp ? F_NO_SECCOMP : 0) | (s->paths_given ? F_PATHS : 0);
 	if (flags) {
 		rec(&w, T_FLAGS, 4);
 		put_u32(&w, flags);
@@ -299,6 +326,15 @@ int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, stru
 		put_u32(&w, (uint32_t)s->action);
 		put_u32(&w, s->cp_flags);
 	}
+	if (s->caps_given) {
+		rec(&w, T_CAPS, 16);
+		put_u64(&w, s->cap_bounding);
+		put_u64(&w, s->cap_effective);
+	}
+	for (unsigned i = 0; i < s->nmasked; i++)
+		rec_str(&w, T_MASKED, s->masked[i]);
+	for (unsigned i = 0; i < s->nro_paths; i++)
+		rec_str(&w, T_RO_PATH, s->ro_paths[i]);
 	if (w.over)
 		return fail(e, "spec: %zu bytes encoded, more than the %zu that fit", w.len, w.cap);
 	size_t body = w.len - HDR_SIZE;
@@ -409,6 +445,22 @@ static int record(struct cspec *out, uint16_t tag, struct rd *v, struct cspec_er
 		out->audit_privileged = u & F_AUDIT_PRIV;
 		out->upper_scratch = u & F_SCRATCH;
 		out->image_dax = u & F_IMAGE_DAX;
+		out->no_seccomp = u & F_NO_SECCOMP;
+		out->paths_given = u & F_PATHS;
+		break;
+	case T_CAPS:
+		ok = get_u64(v, &out->cap_bounding) && get_u64(v, &out->cap_effective);
+		out->caps_given = true;
+		break;
+	case T_MASKED:
+		if (out->nmasked == CSPEC_MAX_PATHS)
+			return fail(e, "spec: too many masked paths (at most %d)", CSPEC_MAX_PATHS);
+		ok = get_str(v, &out->masked[out->nmasked++]);
+		break;
+	case T_RO_PATH:
+		if (out->nro_paths == CSPEC_MAX_PATHS)
+			return fail(e, "spec: too many read-only paths (at most %d)", CSPEC_MAX_PATHS);
+		ok = get_str(v, &out->ro_paths[out->nro_paths++]);
 		break;
 	case T_NETWORK:
 		if (!get_u32(v, &u) || u != CSPEC_NET_HOST)     /* NONE is the default: never written */
@@ -440,7 +492,7 @@ static int record(struct cspec *out, uint16_t tag, struct rd *v, struct cspec_er
 		break;
 	case T_ACTION:
 		/* NONE is the default: never written; the rest cspec_check sees */
-		if (!get_u32(v, &u) || u == CSPEC_ACT_NONE || u > CSPEC_ACT_TAR_IN || !get_u32(v, &out->cp_flags))
+		if (!get_u32(v, &u) || u == CSPEC_ACT_NONE || u > CSPEC_ACT_UPDATE || !get_u32(v, &out->cp_flags))
 			return fail(e, "spec: bad action");
 		out->action = (enum cspec_action)u;
 		break;

@@ -38,6 +38,8 @@
 #define CSPEC_MAX_PATH 4096             /* cwd, volume paths */
 #define CSPEC_MAX_HOSTNAME 64
 #define CSPEC_MAX_DEVNAME 31            /* "vda", "erofs": [a-z0-9] */
+#define CSPEC_MAX_PATHS 32              /* masked and read-only paths, each list */
+#define CSPEC_CAP_BITS 41               /* capabilities 0..40 (CAP_CHECKPOINT_RESTORE) */
 #define CSPEC_MAX_SIZE (192 * 1024)     /* the whole encoding; fits one CONFIG frame */
 
 enum cspec_network {
@@ -48,11 +50,14 @@ enum cspec_network {
 /* What an exec connection does (sandbox cp rides on sandbox exec): run
  * argv, or, inside the container's namespaces and root, stream the path
  * argv[0] as a tar on stdout (TAR_OUT) or extract the tar on stdin at it
- * (TAR_IN), with common/cp.h's CP_* flags. */
+ * (TAR_IN), with common/cp.h's CP_* flags; or (UPDATE, sandbox-runtime
+ * update) set the running container's limits. */
 enum cspec_action {
 	CSPEC_ACT_NONE = 0,
 	CSPEC_ACT_TAR_OUT = 1,
 	CSPEC_ACT_TAR_IN = 2,
+	CSPEC_ACT_UPDATE = 3,           /* change the container's cgroup limits (memory, pids,
+					 * cpu_quota_us: those set) to these; argv: "update" */
 };
 #define CSPEC_CP_FLAGS 0xfu             /* the CP_* bits (common/cp.h) */
 
@@ -90,6 +95,19 @@ struct cspec {
 	 * seccomp, for the container and its execs. */
 	bool audit_privileged;
 	enum cspec_network network;
+	/* An OCI config's walls (sandbox-runtime): without caps_given the
+	 * guest's default capabilities (Docker's set); with it, these sets
+	 * (bits 0..CSPEC_CAP_BITS-1, effective within bounding). */
+	bool caps_given;
+	uint64_t cap_bounding, cap_effective;
+	bool no_seccomp;                /* no seccomp filter (an OCI config without linux.seccomp) */
+	/* Without paths_given, runc's default masked and read-only paths;
+	 * with it, these (absolute paths; either list may be empty). */
+	bool paths_given;
+	const char *masked[CSPEC_MAX_PATHS];
+	unsigned nmasked;
+	const char *ro_paths[CSPEC_MAX_PATHS];
+	unsigned nro_paths;
 	/* The VM's part (the guest's devices and stdio); none in host mode. */
 	bool stdin_open;                /* the host relays stdin (else /dev/null) */
 	bool tty;                       /* a pty for stdio, this size */

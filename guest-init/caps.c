@@ -1,6 +1,8 @@
-/* Capabilities: Docker's default set, through capset(2) and prctl(2) (no
- * libcap in a static init). The bounding set is dropped first, while we
- * still hold CAP_SETPCAP; the other sets once the user is switched. */
+/* Capabilities: Docker's default set, or an OCI config's (the spec's
+ * caps_given: its bounding and effective sets, permitted = effective),
+ * through capset(2) and prctl(2) (no libcap in a static init). The
+ * bounding set is dropped first, while we still hold CAP_SETPCAP; the
+ * other sets once the user is switched. */
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -40,9 +42,9 @@ static int last_cap(void)
 	return n;
 }
 
-int caps_drop_bounding(struct err *err)
+int caps_drop_bounding(const struct sb_spec *spec, struct err *err)
 {
-	unsigned long long keep = docker_mask();
+	unsigned long long keep = spec->caps_given ? spec->cap_bounding : docker_mask();
 	int last = last_cap();
 	for (int c = 0; c <= last; c++)
 		if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL)
@@ -50,9 +52,9 @@ int caps_drop_bounding(struct err *err)
 	return 0;
 }
 
-int caps_apply(struct err *err)
+int caps_apply(const struct sb_spec *spec, struct err *err)
 {
-	unsigned long long m = docker_mask();
+	unsigned long long m = spec->caps_given ? spec->cap_effective : docker_mask();
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct d[2] = {
 		{ .effective = (unsigned)m, .permitted = (unsigned)m, .inheritable = 0 },

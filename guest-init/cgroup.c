@@ -5,7 +5,9 @@
  * says "not applied" on stderr and goes on (host mode on a cgroup v1 host).
  * In the VM, init mounts cgroup2 at /sys/fs/cgroup with every controller,
  * and PID 1 makes the container's group itself (cgroup_container), limits
- * or not, so that it can watch its OOM kills (oom.c). */
+ * or not, so that it can watch its OOM kills (oom.c); cgroup_update
+ * (sandbox-runtime update, an exec connection's UPDATE action) changes
+ * its limits while it runs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -166,4 +168,79 @@ int cgroup_procs_of(pid_t pid, struct err *err)
 	if (fd < 0)
 		return err_errno(err, errno, "open %s", path);
 	return fd;
+}
+
+/* PID's cgroup v2 directory under ROOT into PATH; -1 with ERR filled if
+ * it has none of its own (the root group). */
+static int cgroup_dir_of(const char *root, pid_t pid, char *path, size_t len, struct err *err)
+{
+	char file[64], line[600];
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	FILE *f = fopen(file, "re");
+	if (!f)
+		return err_errno(err, errno, "open %s", file);
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "0::/", 4);
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	if (!found || !strcmp(line + 3, "/") || strstr(line + 3, "/.."))
+		return err_errno(err, 0, "the container has no cgroup of its own");
+	if (snprintf(path, len, "%s%s", root, line + 3) >= (int)len)
+		return err_errno(err, 0, "cgroup path too long");
+	return 0;
+}
+
+static unsigned long long mem_total(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	unsigned long long kb = 0;
+	char key[64];
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %llu kB ", key, &kb) == 2 && strcmp(key, "MemTotal:"))
+		kb = 0;
+	fclose(f);
+	return kb * 1024;
+}
+
+int cgroup_update(pid_t pid, const struct cspec *x, struct err *err)
+{
+	const char *root = cgroup2_root();
+	char dir[1024], val[64];
+	if (!root)
+		return err_errno(err, 0, "no writable cgroup2 hierarchy in the guest");
+	unsigned long long total = mem_total();
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (x->memory && (x->memory < 4 << 20 || (total && x->memory > total)))
+		return err_errno(err, 0, "memory %llu MiB: want 4 MiB to this VM's %llu MiB",
+				 (unsigned long long)(x->memory >> 20), total >> 20);
+	if (x->pids > 4194304)
+		return err_errno(err, 0, "pids %llu: at most 4194304", (unsigned long long)x->pids);
+	if (x->cpu_quota_us && (x->cpu_quota_us < 1000 || x->cpu_quota_us > (uint64_t)(cpus > 0 ? cpus : 1) * 100000))
+		return err_errno(err, 0, "cpu quota %llu us per 100 ms: want 1000 to this VM's %ld CPU(s) x 100000",
+				 (unsigned long long)x->cpu_quota_us, cpus);
+	if (cgroup_dir_of(root, pid, dir, sizeof(dir), err) < 0)
+		return -1;
+	struct { const char *ctl, *file; uint64_t v; } lim[] = {
+		{ "memory", "memory.max", x->memory },
+		{ "pids", "pids.max", x->pids },
+		{ "cpu", "cpu.max", x->cpu_quota_us },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		if (!lim[i].v)
+			continue;
+		if (!has_controller(root, lim[i].ctl))
+			return err_errno(err, 0, "no cgroup2 %s controller in the guest", lim[i].ctl);
+		char ctl[32];
+		snprintf(ctl, sizeof(ctl), "+%s", lim[i].ctl);
+		write_file(root, "cgroup.subtree_control", ctl, err);    /* may already be on */
+		snprintf(val, sizeof(val), i == 2 ? "%llu 100000" : "%llu", (unsigned long long)lim[i].v);
+		if (write_file(dir, lim[i].file, val, err) < 0)
+			return -1;
+		if (i == 0)
+			write_file(dir, "memory.swap.max", "0", err);
+	}
+	err->errnum = 0;
+	return 0;
 }

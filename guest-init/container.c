@@ -144,20 +144,20 @@ int process_exec(const struct sb_spec *spec, struct err *err)
 		exec_command(spec, env, err);
 		return -1;
 	}
-	if (caps_drop_bounding(err) < 0)
+	if (caps_drop_bounding(spec, err) < 0)
 		return err_wrap(err, "capabilities");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return err_errno(err, errno, "no_new_privs");
 	if (user_switch(&ids, err) < 0)
 		return err_wrap(err, "user");
-	if (caps_apply(err) < 0)
+	if (caps_apply(spec, err) < 0)
 		return err_wrap(err, "capabilities");
 	char **env = build_env(spec, &ids);
 	/* Only stdin, stdout and stderr reach the command (and the error
 	 * pipe, until exec). */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) && errno != ENOSYS && errno != EINVAL)
 		return err_errno(err, errno, "close_range");
-	if (seccomp_apply_default(err) < 0)
+	if (!spec->no_seccomp && seccomp_apply_default(err) < 0)
 		return err_wrap(err, "seccomp");
 	exec_command(spec, env, err);
 	return -1;

@@ -57,6 +57,14 @@ struct sb_spec {
 	 * makes sandbox-PID where a limit needs one, and removes it. */
 	const char *cgroup_dir;
 	enum sb_network network;
+	/* An OCI config's walls (common/spec.h): capability sets, seccomp
+	 * off, masked and read-only paths instead of the defaults. */
+	bool caps_given;
+	uint64_t cap_bounding, cap_effective;
+	bool no_seccomp;
+	bool paths_given;
+	const char *const *masked, *const *ro_paths;
+	unsigned nmasked, nro_paths;
 };
 
 /* The user the container runs as, resolved inside its rootfs. */
@@ -137,12 +145,18 @@ int cgroup_container(char *path, size_t pathlen, struct err *err);
  * -1 with ERR filled, or -2 when no writable cgroup2 hierarchy exists
  * (no limits were applied to the container either). */
 int cgroup_procs_of(pid_t pid, struct err *err);
+/* sandbox-runtime update: X's memory, pids and cpu_quota_us (those set)
+ * written to the cgroup of PID (the container's init), checked first:
+ * memory within this VM's RAM, cpu within its CPUs. 0, or -1 with ERR
+ * filled (one line). */
+struct cspec;
+int cgroup_update(pid_t pid, const struct cspec *x, struct err *err);
 /* user.c */
 int user_resolve(const char *user, struct sb_ids *ids, struct err *err);
 int user_switch(const struct sb_ids *ids, struct err *err);
 /* caps.c */
-int caps_drop_bounding(struct err *err);
-int caps_apply(struct err *err);
+int caps_drop_bounding(const struct sb_spec *spec, struct err *err);
+int caps_apply(const struct sb_spec *spec, struct err *err);
 /* seccomp_profile.c: the default profile, loaded last before exec. */
 int seccomp_apply_default(struct err *err);
 

@@ -355,6 +355,16 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 		err_errno(&err, 0, "the container is not running");
 		goto fail;
 	}
+	if (x.action == CSPEC_ACT_UPDATE) {
+		/* sandbox-runtime update: PID 1's child changes the container's
+		 * cgroup from outside it; nothing to run */
+		if (cgroup_update(init, &x, &err) < 0) {
+			err_wrap(&err, "update");
+			goto fail;
+		}
+		relay_fail(&r, NULL, 0);        /* no message: EXIT 0 */
+		_exit(0);
+	}
 	if (target_open(init, &t, &err) < 0 || target_join(&t, &err) < 0)
 		goto fail;
 	c.cgroup_procs = t.cgroup_procs;
@@ -487,6 +497,10 @@ int exec_host_main(int argc, char **argv)
 	c.action = x.action;
 	c.cp_flags = x.cp_flags;
 	c.cp_path = x.argv[0];
+	if (x.action == CSPEC_ACT_UPDATE) {
+		err_errno(&err, 0, "update: only a VM's container can be updated");
+		goto fail;
+	}
 	pid_t init = container_init((pid_t)runtime);
 	if (!init) {
 		err_errno(&err, 0, "the container is not running");

@@ -446,12 +446,13 @@ int relay_run(struct relay *r)
 void relay_fail(struct relay *r, const char *msg, int status)
 {
 	char line[600];
-	int len = snprintf(line, sizeof(line), "sandbox: %s\n", msg);
+	int len = msg ? snprintf(line, sizeof(line), "sandbox: %s\n", msg) : 0;
 	if (len >= (int)sizeof(line))
 		len = sizeof(line) - 1;
 	uint8_t st[4];
 	sb_put_u32(st, (uint32_t)status);
-	sb_tx_put(&r->tx, SB_F_STDERR, line, (uint32_t)len);
+	if (len > 0)
+		sb_tx_put(&r->tx, SB_F_STDERR, line, (uint32_t)len);
 	sb_tx_put(&r->tx, SB_F_EXIT, st, 4);
 	int fl = fcntl(r->vs, F_GETFL);
 	fcntl(r->vs, F_SETFL, fl & ~O_NONBLOCK);

@@ -75,8 +75,9 @@ int relay_spawn(struct relay *r, bool tty, bool stdin_open, uint16_t rows, uint1
  * child's status (the child is killed first if the host went away
  * without detaching it). */
 int relay_run(struct relay *r);
-/* Send "sandbox: MSG" as stderr and STATUS as EXIT, then wait (bounded)
- * for BYE: how a setup failure reaches the host. */
+/* Send "sandbox: MSG" as stderr (MSG NULL: nothing) and STATUS as EXIT,
+ * then wait (bounded) for BYE: how a setup failure (or a session with
+ * nothing to run, STATUS 0) reaches the host. */
 void relay_fail(struct relay *r, const char *msg, int status);
 uint64_t relay_mono_ms(void);
 

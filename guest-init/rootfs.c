@@ -143,10 +143,16 @@ static int do_pivot(const char *root, struct err *err)
 	return 0;
 }
 
-static int mask_paths(struct err *err)
+/* runc's lists, or the spec's (an OCI config's maskedPaths and
+ * readonlyPaths: paths_given). */
+static int mask_paths(const struct sb_spec *spec, struct err *err)
 {
-	for (size_t i = 0; i < sizeof(masked_paths) / sizeof(masked_paths[0]); i++) {
-		const char *p = masked_paths[i];
+	const char *const *masked = spec->paths_given ? spec->masked : masked_paths;
+	const char *const *ro = spec->paths_given ? spec->ro_paths : readonly_paths;
+	size_t nmasked = spec->paths_given ? spec->nmasked : sizeof(masked_paths) / sizeof(masked_paths[0]);
+	size_t nro = spec->paths_given ? spec->nro_paths : sizeof(readonly_paths) / sizeof(readonly_paths[0]);
+	for (size_t i = 0; i < nmasked; i++) {
+		const char *p = masked[i];
 		struct stat st;
 		if (stat(p, &st))
 			continue;
@@ -155,8 +161,8 @@ static int mask_paths(struct err *err)
 		if (r)
 			return err_errno(err, errno, "mask %s", p);
 	}
-	for (size_t i = 0; i < sizeof(readonly_paths) / sizeof(readonly_paths[0]); i++) {
-		const char *p = readonly_paths[i];
+	for (size_t i = 0; i < nro; i++) {
+		const char *p = ro[i];
 		if (access(p, F_OK))
 			continue;
 		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) ||
@@ -181,7 +187,7 @@ int rootfs_setup(const struct sb_spec *spec, struct err *err)
 		return err_wrap(err, "/dev");
 	if (do_pivot(root, err) < 0)
 		return -1;
-	if (mask_paths(err) < 0)
+	if (mask_paths(spec, err) < 0)
 		return -1;
 	if (spec->read_only && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL))
 		return err_errno(err, errno, "remount / read-only");

@@ -199,6 +199,15 @@ void spec_from_cspec(struct sb_spec *spec, const struct cspec *c, const char *ro
 	spec->read_only = c->read_only;
 	spec->init = c->init;
 	spec->audit_privileged = c->audit_privileged;
+	spec->caps_given = c->caps_given;
+	spec->cap_bounding = c->cap_bounding;
+	spec->cap_effective = c->cap_effective;
+	spec->no_seccomp = c->no_seccomp;
+	spec->paths_given = c->paths_given;
+	spec->masked = c->masked;
+	spec->nmasked = c->nmasked;
+	spec->ro_paths = c->ro_paths;
+	spec->nro_paths = c->nro_paths;
 	spec->network = c->network == CSPEC_NET_HOST ? SB_NET_SHARE : SB_NET_NONE;
 }
 

@@ -167,6 +167,70 @@ static int parse_rlimits(struct oci_config *c, json_object *v, struct err *e)
 	return 0;
 }
 
+/* Linux's capability numbers (linux/capability.h), by name. */
+static const char *const cap_names[CSPEC_CAP_BITS] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+	"CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+	"CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+	"CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
+};
+
+/* A list of capability names into a mask. */
+static int cap_set(json_object *v, const char *path, uint64_t *mask, struct err *e)
+{
+	const char *names[CSPEC_CAP_BITS * 2];
+	unsigned n;
+	*mask = 0;
+	if (get_strs(v, path, names, &n, CSPEC_CAP_BITS * 2, e))
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = 0;
+		while (k < CSPEC_CAP_BITS && strcmp(cap_names[k], names[i]))
+			k++;
+		if (k == CSPEC_CAP_BITS)
+			return err_set(e, "config.json: %s: unknown capability '%.40s'", path, names[i]);
+		*mask |= 1ULL << k;
+	}
+	return 0;
+}
+
+static int parse_caps(struct oci_config *c, json_object *o, struct err *e)
+{
+	static const struct key keys[] = {
+		{ "bounding", HONOUR }, { "effective", HONOUR }, { "permitted", HONOUR },
+		{ "inheritable", NOTE_IF_SET }, { "ambient", NOTE_IF_SET },
+	};
+	if (check_keys(c, o, "process.capabilities", keys, sizeof(keys) / sizeof(keys[0]), e))
+		return -1;
+	json_object *v;
+	uint64_t eff = 0, perm = 0;
+	if (json_object_object_get_ex(o, "bounding", &v) &&
+	    cap_set(v, "process.capabilities.bounding", &c->cap_bounding, e))
+		return -1;
+	if (json_object_object_get_ex(o, "effective", &v) && cap_set(v, "process.capabilities.effective", &eff, e))
+		return -1;
+	if (json_object_object_get_ex(o, "permitted", &v) && cap_set(v, "process.capabilities.permitted", &perm, e))
+		return -1;
+	/* what a process can hold: effective within permitted, both within bounding */
+	c->cap_effective = eff & perm & c->cap_bounding;
+	return 0;
+}
+
+/* linux.maskedPaths or readonlyPaths into OUT. */
+static int parse_paths(json_object *v, const char *path, const char **out, unsigned *n, struct err *e)
+{
+	if (get_strs(v, path, out, n, CSPEC_MAX_PATHS, e))
+		return -1;
+	for (unsigned i = 0; i < *n; i++)
+		if (out[i][0] != '/' || strstr(out[i], "/..") || strlen(out[i]) > CSPEC_MAX_PATH)
+			return err_set(e, "config.json: %s: '%.80s': want an absolute path without '..'", path, out[i]);
+	return 0;
+}
+
 static int parse_user(struct oci_config *c, json_object *u, struct err *e)
 {
 	static const struct key keys[] = {
@@ -196,7 +260,7 @@ static int parse_process(struct oci_config *c, json_object *p, struct err *e)
 		{ "terminal", HONOUR }, { "consoleSize", HONOUR }, { "user", HONOUR }, { "args", HONOUR },
 		{ "env", HONOUR }, { "cwd", HONOUR }, { "rlimits", HONOUR },
 		{ "noNewPrivileges", HONOUR },  /* always on in the guest */
-		{ "capabilities", NOTE }, { "apparmorProfile", NOTE_IF_SET }, { "selinuxLabel", NOTE_IF_SET },
+		{ "capabilities", HONOUR }, { "apparmorProfile", NOTE_IF_SET }, { "selinuxLabel", NOTE_IF_SET },
 		{ "oomScoreAdj", NOTE_IF_SET }, { "commandLine", REFUSE_IF_SET }, { "ioPriority", NOTE_IF_SET },
 		{ "scheduler", REFUSE_IF_SET },
 	};
@@ -228,6 +292,9 @@ static int parse_process(struct oci_config *c, json_object *p, struct err *e)
 	if (json_object_object_get_ex(p, "noNewPrivileges", &v) && get_bool(v, "process.noNewPrivileges", &nnp, e))
 		return -1;
 	if (json_object_object_get_ex(p, "rlimits", &v) && parse_rlimits(c, v, e))
+		return -1;
+	if (json_object_object_get_ex(p, "capabilities", &v) && !json_object_is_type(v, json_type_null) &&
+	    parse_caps(c, v, e))
 		return -1;
 	return 0;
 }
@@ -413,7 +480,7 @@ static int parse_linux(struct oci_config *c, json_object *l, struct err *e)
 {
 	static const struct key keys[] = {
 		{ "namespaces", HONOUR }, { "resources", HONOUR }, { "cgroupsPath", NOTE_IF_SET },
-		{ "seccomp", NOTE_IF_SET }, { "maskedPaths", NOTE_IF_SET }, { "readonlyPaths", NOTE_IF_SET },
+		{ "seccomp", HONOUR }, { "maskedPaths", HONOUR }, { "readonlyPaths", HONOUR },
 		{ "sysctl", NOTE_IF_SET }, { "devices", NOTE_IF_SET }, { "mountLabel", NOTE_IF_SET },
 		{ "rootfsPropagation", NOTE_IF_SET }, { "uidMappings", REFUSE_IF_SET }, { "gidMappings", REFUSE_IF_SET },
 		{ "intelRdt", REFUSE_IF_SET }, { "personality", REFUSE_IF_SET }, { "timeOffsets", REFUSE_IF_SET },
@@ -422,6 +489,19 @@ static int parse_linux(struct oci_config *c, json_object *l, struct err *e)
 		return -1;
 	json_object *v;
 	if (json_object_object_get_ex(l, "resources", &v) && parse_resources(c, v, e))
+		return -1;
+	if (json_object_object_get_ex(l, "seccomp", &v) && !json_object_is_type(v, json_type_null)) {
+		if (!json_object_is_type(v, json_type_object))
+			return err_set(e, "config.json: linux.seccomp must be an object");
+		/* the guest's own profile (docs/seccomp.md), not the engine's rules */
+		c->seccomp = true;
+		note(c, "linux.seccomp (the guest's default profile applies, not the config's rules)");
+	}
+	if (json_object_object_get_ex(l, "maskedPaths", &v) &&
+	    parse_paths(v, "linux.maskedPaths", c->masked, &c->nmasked, e))
+		return -1;
+	if (json_object_object_get_ex(l, "readonlyPaths", &v) &&
+	    parse_paths(v, "linux.readonlyPaths", c->ro_paths, &c->nro_paths, e))
 		return -1;
 	if (json_object_object_get_ex(l, "namespaces", &v)) {
 		if (!json_object_is_type(v, json_type_array))
@@ -648,6 +728,21 @@ int oci_process_load(const char *path, struct oci_config *c, struct err *e)
 	int r = oci_process_parse(buf, (size_t)n, c, e);
 	free(buf);
 	return r;
+}
+
+int oci_resources_parse(const char *text, size_t len, struct oci_config *c, struct err *e)
+{
+	memset(c, 0, sizeof(*c));
+	json_object *root;
+	if (parse_json(text, len, &root, e))
+		return err_wrap(e, "--resources");
+	c->json = root;
+	if (parse_resources(c, root, e)) {
+		oci_config_free(c);
+		err_wrap(e, "--resources");
+		return one_line(e);
+	}
+	return 0;
 }
 
 void oci_config_free(struct oci_config *c)

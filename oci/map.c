@@ -46,6 +46,16 @@ int oci_map(const struct oci_config *c, const char *id, struct run_opts *o, stru
 		snprintf(cpus, sizeof(cpus), "%.3f", n);
 		o->cpus = cpus;
 	}
+	/* the walls as config.json asks (guest-init applies them) */
+	o->caps_given = true;
+	o->cap_bounding = c->cap_bounding;
+	o->cap_effective = c->cap_effective;
+	o->no_seccomp = !c->seccomp;
+	o->paths_given = true;
+	memcpy(o->masked, c->masked, sizeof(o->masked));
+	o->nmasked = c->nmasked;
+	memcpy(o->ro_paths, c->ro_paths, sizeof(o->ro_paths));
+	o->nro_paths = c->nro_paths;
 	memcpy(o->rlimits, c->rlimits, sizeof(o->rlimits));
 	o->nrlimits = c->nrlimits;
 	for (unsigned i = 0; i < c->nmounts; i++) {

@@ -50,6 +50,15 @@ struct oci_config {
 	int64_t pids;                   /* 0: none */
 	int64_t cpu_quota;              /* us per cpu_period, 0: none */
 	uint64_t cpu_period;
+	/* The walls, as runc applies them: process.capabilities' bounding
+	 * set and its effective (within permitted and bounding) one, none
+	 * if absent; linux.seccomp given or not (given: the guest's default
+	 * profile; absent: no filter); linux.maskedPaths and readonlyPaths
+	 * (absent: none). */
+	uint64_t cap_bounding, cap_effective;
+	bool seccomp;
+	const char *masked[CSPEC_MAX_PATHS], *ro_paths[CSPEC_MAX_PATHS];
+	unsigned nmasked, nro_paths;
 	struct oci_mount mounts[OCI_MAX_MOUNTS];
 	unsigned nmounts;
 	const char *annot_key[OCI_MAX_ANNOTATIONS], *annot_val[OCI_MAX_ANNOTATIONS];
@@ -72,6 +81,10 @@ void oci_config_free(struct oci_config *c);
  * into C's process fields. */
 int oci_process_parse(const char *text, size_t len, struct oci_config *c, struct err *e);
 int oci_process_load(const char *path, struct oci_config *c, struct err *e);
+/* update --resources: LEN bytes of runc's linux resources JSON (what
+ * config.json's linux.resources holds) into C's memory, pids and cpu
+ * fields (0: unchanged), with the same checks. */
+int oci_resources_parse(const char *text, size_t len, struct oci_config *c, struct err *e);
 
 /* Is ID a container id the runtime takes ([A-Za-z0-9_+.-], not starting
  * with '.', 1..OCI_ID_MAX bytes)? */

@@ -125,7 +125,16 @@ if [ $unit_only = 0 ]; then
 		# their configuration (tests/e2e/oci.sh): those installed.
 		oci_extra=
 		for f in /usr/bin/podman /usr/bin/conmon /etc/containers /usr/bin/containerd /usr/bin/ctr \
-			 /usr/bin/containerd-shim-runc-v2 /usr/sbin/ip /usr/bin/slirp4netns; do
+			 /usr/bin/containerd-shim-runc-v2 /usr/sbin/ip \
+			 /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/portmap /usr/lib/cni/firewall \
+			 /usr/lib/cni/tuning /usr/lib/cni/loopback /usr/sbin/iptables /usr/sbin/ip6tables /usr/sbin/iptables-save \
+			 /usr/lib/x86_64-linux-gnu/xtables \
+			 /usr/bin/python3 /usr/lib/python3.11 /usr/lib/python3/dist-packages/grpc \
+			 /usr/lib/python3/dist-packages/grpc_tools /usr/lib/python3/dist-packages/google \
+			 /usr/lib/python3/dist-packages/pkg_resources \
+			 /usr/lib/python3/dist-packages/grpc/_cython/cygrpc.cpython-311-x86_64-linux-gnu.so \
+			 /usr/lib/python3/dist-packages/grpc_tools/_protoc_compiler.cpython-311-x86_64-linux-gnu.so \
+			 /usr/lib/python3/dist-packages/google/protobuf/pyext/_message.cpython-311-x86_64-linux-gnu.so; do
 			[ -e "$f" ] && oci_extra="$oci_extra $f"
 		done
 		named=" ${groups[*]} " rest=
@@ -152,9 +161,10 @@ if [ $unit_only = 0 ]; then
 			esac
 			for attempt in 1 2; do
 				# The oci suite runs the real engines: they come in too.
-				local extra=${KVMHOST_EXTRA:-}
-				[ "$g" = oci ] && extra="$extra $oci_extra"
-				KVMHOST_EXTRA="$extra" KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-900} \
+				local extra=${KVMHOST_EXTRA:-} tmo=${KVMHOST_TIMEOUT:-900}
+				# (and take longer: podman, ctr and CRI, a VM per container)
+				[ "$g" = oci ] && extra="$extra $oci_extra" tmo=${KVMHOST_TIMEOUT:-1800}
+				KVMHOST_EXTRA="$extra" KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=$tmo \
 					tests/kvmhost/run tests/e2e/all.sh "$B" $g >"$out.run" 2>&1
 				rc=$?
 				cat "$out.run" >>"$out"

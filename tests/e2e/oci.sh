@@ -45,8 +45,12 @@ t_run nodel "$RT" --root "$BR" delete --force nope
 t_expect nodel "delete --force of no container: 0 (as runc)" 0
 t_run badsig "$RT" --root "$BR" kill nope SIGBOGUS
 t_expect badsig "kill with no such signal: exit 1" 1 '' 'unknown signal'
-t_run pauseno "$RT" --root "$BR" update --resources - nope
-t_expect pauseno "update: not supported yet, said so" 1 '' 'not supported yet'
+t_run updno "$RT" --root "$BR" update --pids-limit 5 nope
+t_expect updno "update of no container: exit 1" 1 '' 'container "nope" does not exist'
+t_run updjson sh -c "echo '{\"pids\":' | '$RT' --root '$BR' update --resources - nope"
+t_expect updjson "update --resources - with bad JSON: exit 1, one error" 1 '' 'not valid JSON'
+t_run updnone "$RT" --root "$BR" update nope
+t_expect updnone "update with nothing to update: exit 1" 1 '' 'nothing to update'
 
 if [ "$(id -u)" != 0 ]; then
 	t_skip "sandbox-runtime" "needs root"
@@ -88,12 +92,30 @@ if command -v podman >/dev/null && command -v conmon >/dev/null; then
 	cat >"$W/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=20000:20000","nproc=32768:32768"]
+# podman's packaged default set (no MKNOD, NET_RAW, AUDIT_WRITE: unlike
+# Docker's, which guest-init applies when a config gives none)
+default_capabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETFCAP",
+  "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"]
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 conmon_path = ["$(command -v conmon)"]
 [engine.runtimes]
 sandbox = ["$RT"]
+[network]
+network_backend = "cni"
+network_config_dir = "$W/cni"
+EOF
+	# podman's bridge network, as podman writes it (for podman run -p)
+	mkdir -p "$W/cni"
+	cat >"$W/cni/87-podman-bridge.conflist" <<EOF
+{ "cniVersion": "0.4.0", "name": "podman", "plugins": [
+  { "type": "bridge", "bridge": "cni-podman0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+    "ipam": { "type": "host-local", "routes": [{ "dst": "0.0.0.0/0" }],
+              "ranges": [[{ "subnet": "10.88.0.0/16", "gateway": "10.88.0.1" }]] } },
+  { "type": "portmap", "capabilities": { "portMappings": true } },
+  { "type": "firewall" },
+  { "type": "tuning" } ] }
 EOF
 	export CONTAINERS_CONF=$W/containers.conf
 	P="podman --root $W/storage --runroot $W/run --storage-driver vfs --runtime sandbox"
@@ -124,6 +146,19 @@ EOF
 	t_expect ppids "podman run --pids-limit 10: the 11th process cannot fork" 2 '' "can't fork"
 	t_run pro $P run --rm --network none --read-only $IMG sh -c 'touch /x'
 	t_expect pro "podman run --read-only: the root is read-only" 1 '' 'Read-only'
+	# config.json's walls, as guest-init applies them: capabilities
+	# (podman's default set, --cap-drop, --cap-add), seccomp (the guest's
+	# profile, or none when unconfined), masked and read-only paths. Two
+	# runs: podman's defaults plus --cap-add and a mask, then everything off.
+	t_run pwall $P run --rm --network none --cap-add SYS_ADMIN --security-opt mask=/etc/group $IMG sh -c 'grep -E "^(CapEff|CapBnd|Seccomp):" /proc/self/status; echo "group=[$(cat /etc/group)]"; grep " /proc/sys " /proc/mounts'
+	t_expect pwall "podman run --cap-add SYS_ADMIN: podman's default set (0x800405fb) plus bit 21" 0 'CapEff:.00000000802405fb'
+	t_expect pwall "podman run: seccomp filter on (the guest's profile)" 0 'Seccomp:.2'
+	t_expect pwall "podman run --security-opt mask=/etc/group: masked" 0 '^group=\[\]$'
+	t_expect pwall "podman run: /proc/sys read-only (readonlyPaths)" 0 ' /proc/sys .* ro[, ]'
+	t_run pwoff $P run --rm --network none --cap-drop ALL --security-opt seccomp=unconfined --security-opt unmask=ALL $IMG sh -c 'grep -E "^(CapEff|CapBnd|Seccomp):" /proc/self/status; echo "sys-ro=$(grep -c " /proc/sys " /proc/mounts)"'
+	t_expect pwoff "podman run --cap-drop ALL: no capabilities, bounding set empty" 0 'CapBnd:.0000000000000000'
+	t_expect pwoff "podman run --security-opt seccomp=unconfined: no filter" 0 'Seccomp:.0'
+	t_expect pwoff "podman run --security-opt unmask=ALL: /proc/sys as it is" 0 '^sys-ro=0$'
 	mkdir -p "$W/share" && echo from-host >"$W/share/f"
 	t_run pvol $P run --rm --network none -v "$W/share:/d" $IMG sh -c 'cat /d/f && echo from-guest >/d/g'
 	if [ "$(t_rc pvol)" = 0 ] && grep -q from-host "$T_OUT/pvol.out" && [ "$(cat "$W/share/g" 2>/dev/null)" = from-guest ]; then
@@ -144,6 +179,22 @@ EOF
 	t_expect presume "podman unpause" 0
 	t_run pexec2 $P exec sb1 echo after-resume
 	t_expect pexec2 "podman exec after unpause" 0 '^after-resume$'
+	# update: the container's cgroup in the guest takes new limits
+	SB1=$($P inspect -f '{{.Id}}' sb1)
+	t_run pupd sh -c "echo '{\"pids\":{\"limit\":6},\"memory\":{\"limit\":67108864},\"cpu\":{\"quota\":50000,\"period\":100000}}' | '$RT' --root '$RROOT' update --resources - '$SB1'"
+	t_expect pupd "sandbox-runtime update --resources - (pids, memory, cpu)" 0
+	t_run pupdf $P exec sb1 sh -c 'for i in $(seq 12); do sleep 2 & done; wait'
+	t_expect pupdf "after update: the container's 7th process cannot fork" 2 '' "can't fork"
+	t_run pupdbig "$RT" --root "$RROOT" update --memory 17179869184 "$SB1"
+	t_expect pupdbig "update: memory above the VM's size is refused" 1 '' "above the VM's"
+	t_run pupdp "$RT" --root "$RROOT" update --pids-limit 50 "$SB1"
+	t_expect pupdp "sandbox-runtime update --pids-limit 50" 0
+	t_run pupdf2 $P exec sb1 sh -c 'for i in $(seq 12); do sleep 1 & done; wait; echo forked'
+	t_expect pupdf2 "after update --pids-limit 50: 12 more processes fork" 0 '^forked$'
+	t_run pupdm $P update --memory 80m sb1
+	t_expect pupdm "podman update --memory 80m (through sandbox-runtime update)" 0
+	t_run pupdm2 $P update --memory 4g sb1
+	t_expect pupdm2 "podman update --memory 4g: refused, above the VM's size" 125 '' "above the VM's"
 	$P run -d --name sb2 --network none $IMG sleep 1000 >/dev/null 2>&1
 	t_run pkill $P kill sb2
 	t_expect pkill "podman kill" 0
@@ -172,8 +223,8 @@ EOF
 			$IP -n sbt link set lo up && $IP -n sbt route add default via 10.99.0.1
 		t_run pnet $P run -d --name sbn --network ns:/run/netns/sbt $IMG httpd -f -p 80 -h /etc
 		t_expect pnet "podman run -d --network ns:PATH (httpd)" 0
-		wait_for 60 sh -c "wget -q -O - http://10.99.0.2/passwd | grep -q root:"
-		t_run pwget wget -q -O - http://10.99.0.2/passwd
+		wait_for 60 sh -c "timeout 10 wget -q -O - http://10.99.0.2/passwd | grep -q root:"
+		t_run pwget timeout 10 wget -q -O - http://10.99.0.2/passwd
 		t_expect pwget "the engine's network namespace: this host reaches httpd in the sandbox" 0 '^root:'
 		t_run paddr $P exec sbn sh -c 'ip -4 addr show eth0; ip route'
 		t_expect paddr "the guest's eth0 has the namespace's address and route" 0 'default via 10.99.0.1'
@@ -183,24 +234,31 @@ EOF
 	else
 		t_skip "--network ns:PATH" "no iproute2 ip here"
 	fi
-	# podman run -p through slirp4netns (the test host's kernel has no
-	# netfilter for netavark): its tap in the container's namespace is
-	# the interface the VM's NIC is bridged with.
-	rootfs_type=$(stat -f -c %T / 2>/dev/null)
-	if ! command -v slirp4netns >/dev/null; then
-		t_skip "podman run -p" "no slirp4netns here"
-	elif [ "$rootfs_type" = ramfs ] || [ "$rootfs_type" = tmpfs ]; then
-		# (slirp4netns's sandbox pivot_roots, which an initramfs root
-		# refuses; netavark needs netfilter, which the test host's kernel
-		# lacks: -p needs a host with a real root)
-		t_skip "podman run -p" "slirp4netns cannot pivot_root on this host's initramfs root"
+	# podman run -p on podman's bridge network: CNI's bridge, portmap and
+	# firewall plugins (iptables-nft: the test host's kernel has
+	# netfilter) make the namespace's veth, the DNAT of the published port
+	# and the masquerade; sandbox-runtime wires the veth to the VM's NIC
+	# (cli/run_netns.c). This host reaches httpd in the sandbox through
+	# the published port.
+	if ! command -v iptables >/dev/null || [ ! -x /usr/lib/cni/portmap ]; then
+		t_skip "podman run -p" "no iptables or CNI plugins here (KVMHOST_EXTRA)"
+	elif ! iptables -t nat -L -n >/dev/null 2>&1; then
+		t_skip "podman run -p" "this kernel has no netfilter nat table (kernel-config/testhost.config)"
 	else
-		t_run pport $P run -d --name sbp --network slirp4netns:port_handler=slirp4netns -p 8080:80 $IMG httpd -f -p 80 -h /etc
-		t_expect pport "podman run -d -p 8080:80 (slirp4netns) httpd" 0
-		wait_for 60 sh -c "wget -q -O - http://127.0.0.1:8080/passwd | grep -q root:"
-		t_run pwget2 wget -q -O - http://127.0.0.1:8080/passwd
-		t_expect pwget2 "podman run -p 8080:80: this host reaches httpd in the sandbox" 0 '^root:'
+		t_run pport $P run -d --name sbp -p 8080:80 $IMG httpd -f -p 80 -h /etc
+		t_expect pport "podman run -d -p 8080:80 httpd (bridge network)" 0
+		wait_for 60 sh -c "timeout 10 wget -q -O - http://127.0.0.1:8080/passwd | grep -q root:"
+		t_run pwget2 timeout 10 wget -q -O - http://127.0.0.1:8080/passwd
+		t_expect pwget2 "podman run -p 8080:80: this host reaches httpd in the sandbox at 127.0.0.1:8080" 0 '^root:'
+		t_run pwget3 sh -c "timeout 10 wget -q -O - http://\$($P inspect -f '{{.NetworkSettings.IPAddress}}' sbp):80/group"
+		t_expect pwget3 "podman run -p: the container's bridge address reaches httpd too" 0 '^root:'
+		if [ "$(t_rc pwget2)" != 0 ]; then
+			iptables -t nat -S 2>&1 | sed 's/^/    /'
+			$P logs sbp 2>&1 | tail -n 5 | sed 's/^/    /'
+		fi
 		$P rm -f sbp >/dev/null 2>&1
+		t_run pportgone sh -c "! iptables -t nat -S | grep -q 'dport 8080'"
+		t_expect pportgone "podman rm: the published port's rules are gone" 0
 	fi
 	t_run prm $P rm sb1
 	t_expect prm "podman rm" 0
@@ -251,6 +309,66 @@ EOF
 	umount -R "$W/ctrd/state" 2>/dev/null
 else
 	t_skip "containerd" "containerd, ctr or the runc shim not in this host (KVMHOST_EXTRA)"
+fi
+
+# ============================== containerd's CRI plugin ==============================
+# What kubelet does for a pod whose RuntimeClass names the handler "sandbox":
+# a CRI RunPodSandbox through containerd's CRI plugin, whose runtime
+# "sandbox" is the runc shim with BinaryName = sandbox-runtime
+# (docs/kubernetes.md). The client is tests/cri/runp.py (Debian has no
+# crictl), over python3-grpcio.
+PY=/usr/bin/python3
+if command -v containerd >/dev/null && command -v containerd-shim-runc-v2 >/dev/null && [ -x $PY ] &&
+	$PY -c 'import grpc, grpc_tools' 2>/dev/null; then
+	mkdir -p "$W/cri/pb"
+	# a host-network pod gets a copy of this host's resolv.conf (the test
+	# host has none: one for the test's length)
+	made_resolv=
+	[ -e /etc/resolv.conf ] || { echo "nameserver 127.0.0.1" >/etc/resolv.conf && made_resolv=1; }
+	cat >"$W/cri/config.toml" <<EOF
+version = 2
+root = "$W/cri/root"
+state = "$W/cri/state"
+[grpc]
+  address = "$W/cri/sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "docker.io/sb/busybox:latest"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "native"
+    default_runtime_name = "sandbox"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.sandbox]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.sandbox.options]
+        BinaryName = "$RT"
+        Root = "$RROOT"
+EOF
+	containerd --config "$W/cri/config.toml" >"$W/cri/log" 2>&1 &
+	KPID=$!
+	K="ctr --address $W/cri/sock -n k8s.io"
+	wait_for 30 $K version
+	$K image import --base-name docker.io/sb/busybox --digests "$W/busybox.tar" >/dev/null 2>&1
+	$PY -m grpc_tools.protoc -Itests/cri --python_out="$W/cri/pb" --grpc_python_out="$W/cri/pb" tests/cri/cri_min.proto
+	t_run crip $PY tests/cri/runp.py "$W/cri/sock" sandbox "$W/cri/pb"
+	t_expect crip "CRI RunPodSandbox with the handler whose BinaryName is sandbox-runtime: a pod sandbox, stopped and removed" 0 '^removed$'
+	if [ "$(t_rc crip)" != 0 ]; then
+		grep -i "error" "$W/cri/log" | tail -n 5 | sed 's/^/    /'
+	fi
+	# the pod's pause container was a sandbox VM: sandbox-runtime's events
+	# (its --root is the handler's Root plus the namespace) say its VM was
+	# made and started (StopPodSandbox may kill it before an exit event)
+	ev=$RROOT/k8s.io/.sandbox/.events.json
+	if grep -q '"type":"create"' "$ev" 2>/dev/null && grep -q '"type":"start"' "$ev"; then
+		t_pass "CRI: the pod's pause container ran in a sandbox VM (sandbox-runtime's create and start events)"
+	else t_fail "CRI: the pod's pause container ran in a sandbox VM"; tail -n 3 "$ev" 2>&1 | sed 's/^/    /'; fi
+	kill $KPID 2>/dev/null
+	wait $KPID 2>/dev/null
+	umount -R "$W/cri/state" 2>/dev/null
+	[ -n "$made_resolv" ] && rm -f /etc/resolv.conf
+	l=$(left_over)
+	if [ -z "$l" ]; then t_pass "CRI: nothing left (VMM, virtiofsd, state, mounts)"
+	else t_fail "CRI: nothing left" "left:$l"; show_left; fi
+else
+	t_skip "containerd's CRI plugin" "containerd or python3 with grpc (python3-grpcio, python3-grpc-tools) not in this host"
 fi
 
 t_summary

@@ -55,6 +55,13 @@ static void same(const struct cspec *a, const struct cspec *b)
 	assert(a->upper_size == b->upper_size);
 	same_str(a->upper_dev, b->upper_dev);
 	assert(a->action == b->action && a->cp_flags == b->cp_flags);
+	assert(a->caps_given == b->caps_given && a->cap_bounding == b->cap_bounding &&
+	       a->cap_effective == b->cap_effective && a->no_seccomp == b->no_seccomp);
+	assert(a->paths_given == b->paths_given && a->nmasked == b->nmasked && a->nro_paths == b->nro_paths);
+	for (unsigned i = 0; i < a->nmasked; i++)
+		same_str(a->masked[i], b->masked[i]);
+	for (unsigned i = 0; i < a->nro_paths; i++)
+		same_str(a->ro_paths[i], b->ro_paths[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -81,6 +88,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		str_inside(s.env[i]);
 	for (unsigned i = 0; i < s.nargv; i++)
 		str_inside(s.argv[i]);
+	assert(s.nmasked <= CSPEC_MAX_PATHS && s.nro_paths <= CSPEC_MAX_PATHS);
+	for (unsigned i = 0; i < s.nmasked; i++)
+		str_inside(s.masked[i]);
+	for (unsigned i = 0; i < s.nro_paths; i++)
+		str_inside(s.ro_paths[i]);
 	for (unsigned i = 0; i < s.nvolumes; i++) {
 		str_inside(s.volumes[i].dev);
 		str_inside(s.volumes[i].path);

@@ -86,14 +86,75 @@ static void test_runc_spec(void **state)
 		assert_int_equal(C.mounts[i].kind, OCI_MOUNT_GUEST);
 	assert_int_equal(C.nannot, 1);
 	assert_string_equal(C.annot_val[0], "x");
-	/* noted, not applied */
-	bool caps = false, masked = false;
-	for (unsigned i = 0; i < C.nnotes; i++) {
-		caps |= !strcmp(C.notes[i], "process.capabilities");
-		masked |= !strcmp(C.notes[i], "linux.maskedPaths");
-	}
-	assert_true(caps && masked);
+	/* the walls: capabilities (CAP_KILL 5, CAP_AUDIT_WRITE 29), no
+	 * seccomp given, the masked and read-only paths */
+	assert_true(C.cap_bounding == ((1ULL << 5) | (1ULL << 29)));
+	assert_true(C.cap_effective == 1ULL << 5);
+	assert_false(C.seccomp);
+	assert_int_equal(C.nmasked, 1);
+	assert_string_equal(C.masked[0], "/proc/kcore");
+	assert_int_equal(C.nro_paths, 1);
+	assert_string_equal(C.ro_paths[0], "/proc/sys");
+	/* ambient is noted, not applied */
+	bool ambient = false;
+	for (unsigned i = 0; i < C.nnotes; i++)
+		ambient |= !strcmp(C.notes[i], "process.capabilities.ambient");
+	assert_true(ambient);
 	oci_config_free(&C);
+}
+
+/* A config with STR put in place of OLD in the runc spec. */
+static int parse_with(const char *old, const char *str)
+{
+	static char buf[sizeof(RUNC_SPEC) + 512];
+	const char *at = strstr(RUNC_SPEC, old);
+	assert_non_null(at);
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - RUNC_SPEC), RUNC_SPEC, str, at + strlen(old));
+	return parse(buf);
+}
+
+static void test_walls(void **state)
+{
+	(void)state;
+	/* effective outside permitted or bounding is not held */
+	assert_int_equal(parse_with("\"effective\":[\"CAP_KILL\"]", "\"effective\":[\"CAP_KILL\",\"CAP_SYS_ADMIN\"]"), 0);
+	assert_true(C.cap_effective == 1ULL << 5);
+	oci_config_free(&C);
+	assert_int_equal(parse_with("\"effective\":[\"CAP_KILL\"]", "\"effective\":[\"CAP_NOPE\"]"), -1);
+	assert_non_null(strstr(E.msg, "unknown capability 'CAP_NOPE'"));
+	/* an unknown key beside them is refused */
+	assert_int_equal(parse_with("\"capabilities\":{", "\"x-capabilities\":{"), -1);
+	/* seccomp given: the guest's profile, noted */
+	assert_int_equal(parse_with("\"maskedPaths\"", "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\"},\"maskedPaths\""), 0);
+	assert_true(C.seccomp);
+	oci_config_free(&C);
+	assert_int_equal(parse_with("\"maskedPaths\"", "\"seccomp\":3,\"maskedPaths\""), -1);
+	assert_non_null(strstr(E.msg, "linux.seccomp must be an object"));
+	/* paths: absolute, no .. */
+	assert_int_equal(parse_with("\"/proc/kcore\"", "\"proc/kcore\""), -1);
+	assert_non_null(strstr(E.msg, "linux.maskedPaths"));
+	assert_int_equal(parse_with("\"/proc/sys\"", "\"/proc/../etc\""), -1);
+	assert_non_null(strstr(E.msg, "linux.readonlyPaths"));
+}
+
+static void test_resources(void **state)
+{
+	(void)state;
+	const char *r = "{\"memory\":{\"limit\":104857600},\"pids\":{\"limit\":20},\"cpu\":{\"quota\":50000,\"period\":100000}}";
+	assert_int_equal(oci_resources_parse(r, strlen(r), &C, &E), 0);
+	assert_int_equal(C.memory, 104857600);
+	assert_int_equal(C.pids, 20);
+	assert_int_equal(C.cpu_quota, 50000);
+	oci_config_free(&C);
+	r = "{\"memory\":{\"limit\":1000}}";
+	assert_int_equal(oci_resources_parse(r, strlen(r), &C, &E), -1);
+	assert_non_null(strstr(E.msg, "at least 4 MiB"));
+	r = "{\"bogus\":{}}";
+	assert_int_equal(oci_resources_parse(r, strlen(r), &C, &E), -1);
+	assert_non_null(strstr(E.msg, "unknown or unsupported field"));
+	r = "{\"pids\":";
+	assert_int_equal(oci_resources_parse(r, strlen(r), &C, &E), -1);
+	assert_non_null(strstr(E.msg, "not valid JSON"));
 }
 
 static void test_bind_dir_and_files(void **state)
@@ -204,7 +265,9 @@ static void test_process_and_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_runc_spec),    cmocka_unit_test(test_bind_dir_and_files),
+		cmocka_unit_test(test_runc_spec),
+		cmocka_unit_test(test_walls),
+		cmocka_unit_test(test_resources),    cmocka_unit_test(test_bind_dir_and_files),
 		cmocka_unit_test(test_bad_bundles),  cmocka_unit_test(test_load_missing),
 		cmocka_unit_test(test_process_and_ids),
 	};

@@ -13,7 +13,8 @@
 
 enum {
 	T_HOSTNAME = 1, T_CWD, T_USER, T_ENV, T_ARG, T_MEMORY, T_PIDS, T_CPU_QUOTA, T_RLIMIT, T_FLAGS,
-	T_NETWORK, T_TTY, T_IMAGE, T_VOLUME, T_ETH, T_UPPER_SIZE, T_UPPER_DEV, T_ACTION,
+	T_NETWORK, T_TTY, T_IMAGE, T_VOLUME, T_ETH, T_UPPER_SIZE, T_UPPER_DEV, T_ACTION, T_CAPS, T_MASKED,
+	T_RO_PATH,
 };
 
 struct b {
@@ -250,7 +251,7 @@ static void test_record_framing(void **state)
 	b_raw("box", 4);
 	REFUSED("reserved");
 	/* Unknown tags. */
-	uint16_t unknown[] = { 0, T_ACTION + 1, 31, 32, 0xffff };
+	uint16_t unknown[] = { 0, T_RO_PATH + 1, 31, 32, 0xffff };
 	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
 		b_begin();
 		b_str(unknown[i], "x");
@@ -411,7 +412,7 @@ static void test_values(void **state)
 	b_recu32(T_FLAGS, 0);
 	REFUSED("flags 0");
 	b_begin();
-	b_recu32(T_FLAGS, 64);
+	b_recu32(T_FLAGS, 256);
 	REFUSED("unknown flag");
 	b_begin();
 	b_recu32(T_NETWORK, CSPEC_NET_NONE);
@@ -666,8 +667,8 @@ static void test_action(void **state)
 	REFUSED("action none written");
 	b_begin_bare();
 	b_str(T_ARG, "/x");
-	b_action(3, 0);
-	REFUSED("action 3");
+	b_action(4, 0);
+	REFUSED("action 4");
 	b_begin_bare();
 	b_str(T_ARG, "/x");
 	b_action(CSPEC_ACT_TAR_IN, 0x10);
@@ -687,6 +688,84 @@ static void test_action(void **state)
 	REFUSED("short action record");
 }
 
+/* sandbox-runtime: update, capabilities, seccomp off, masked paths */
+static void test_oci_walls(void **state)
+{
+	(void)state;
+	struct cspec_err e;
+	size_t len;
+	struct cspec up = { .argv = { "update" }, .nargv = 1, .action = CSPEC_ACT_UPDATE, .memory = 64 << 20,
+			    .pids = 10 };
+	assert_int_equal(cspec_encode(&up, enc, sizeof(enc), &len, &e), 0);
+	assert_int_equal(cspec_decode(enc, len, &out, &e), 0);
+	assert_int_equal(out.action, CSPEC_ACT_UPDATE);
+	assert_int_equal(out.memory, 64 << 20);
+	assert_int_equal(out.pids, 10);
+	struct cspec bad = up;
+	bad.memory = bad.pids = 0;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);      /* nothing to update */
+	bad = up;
+	bad.argv[0] = "/x";
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = up;
+	bad.cp_flags = 1;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+
+	struct cspec w = { .argv = { "sh" }, .nargv = 1, .caps_given = true, .cap_bounding = 0x3f,
+			   .cap_effective = 0x21, .no_seccomp = true, .paths_given = true,
+			   .masked = { "/proc/kcore", "/sys/firmware" }, .nmasked = 2, .ro_paths = { "/proc/sys" },
+			   .nro_paths = 1 };
+	assert_int_equal(cspec_encode(&w, enc, sizeof(enc), &len, &e), 0);
+	assert_int_equal(cspec_decode(enc, len, &out, &e), 0);
+	assert_true(out.caps_given && out.cap_bounding == 0x3f && out.cap_effective == 0x21);
+	assert_true(out.no_seccomp && out.paths_given);
+	assert_int_equal(out.nmasked, 2);
+	assert_string_equal(out.masked[1], "/sys/firmware");
+	assert_int_equal(out.nro_paths, 1);
+	assert_string_equal(out.ro_paths[0], "/proc/sys");
+	/* paths given, both lists empty: unmasked (a record-less flag) */
+	struct cspec none = { .argv = { "sh" }, .nargv = 1, .paths_given = true };
+	assert_int_equal(cspec_encode(&none, enc, sizeof(enc), &len, &e), 0);
+	assert_int_equal(cspec_decode(enc, len, &out, &e), 0);
+	assert_true(out.paths_given && !out.nmasked && !out.nro_paths);
+	/* refused: a capability past the last, effective outside bounding,
+	 * sets or paths without their flag, relative or .. paths */
+	bad = w;
+	bad.cap_bounding = 1ULL << CSPEC_CAP_BITS;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = w;
+	bad.cap_effective = 0x40;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = w;
+	bad.caps_given = false;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = w;
+	bad.paths_given = false;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = w;
+	bad.masked[0] = "proc/kcore";
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = w;
+	bad.ro_paths[0] = "/proc/../etc";
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	/* the decoder: a capability past the last, a masked path without
+	 * the flag, a short caps record */
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	uint8_t caps[16] = { 0 };
+	caps[5] = 0x02;         /* bit 41 */
+	b_rec(T_CAPS, caps, 16);
+	REFUSED("capability 41");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_str(T_MASKED, "/proc/kcore");
+	REFUSED("masked path without the flag");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_rec(T_CAPS, caps, 8);
+	REFUSED("short caps record");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_encoder_limits),
 		cmocka_unit_test(test_action),
+		cmocka_unit_test(test_oci_walls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
