@@ -143,36 +143,10 @@ void cgroup_report(const char *path, const struct sb_spec *spec)
 	fclose(f);
 }
 
-int cgroup_procs_of(pid_t pid, struct err *err)
-{
-	const char *root = cgroup2_root();
-	if (!root)
-		return -2;
-	char file[64], line[600], path[1024];
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
-	FILE *f = fopen(file, "re");
-	if (!f)
-		return err_errno(err, errno, "open %s", file);
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, "0::/", 4);
-	fclose(f);
-	if (!found)
-		return -2;      /* not in a cgroup2 group: nothing to join */
-	line[strcspn(line, "\n")] = '\0';
-	if (!strcmp(line + 3, "/") || strstr(line + 3, "/.."))
-		return -2;      /* the root group: no limits to share */
-	if (snprintf(path, sizeof(path), "%s%s/cgroup.procs", root, line + 3) >= (int)sizeof(path))
-		return err_errno(err, 0, "cgroup path too long");
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_errno(err, errno, "open %s", path);
-	return fd;
-}
-
-/* PID's cgroup v2 directory under ROOT into PATH; -1 with ERR filled if
- * it has none of its own (the root group). */
-static int cgroup_dir_of(const char *root, pid_t pid, char *path, size_t len, struct err *err)
+/* PID's own cgroup v2 group, relative to the hierarchy's root ("/..."),
+ * into REL: 0, 1 if it has none of its own (not in the v2 hierarchy, or
+ * in its root group), -1 with ERR filled if /proc says nothing. */
+static int own_cgroup(pid_t pid, char *rel, size_t len, struct err *err)
 {
 	char file[64], line[600];
 	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
@@ -185,8 +159,40 @@ static int cgroup_dir_of(const char *root, pid_t pid, char *path, size_t len, st
 	fclose(f);
 	line[strcspn(line, "\n")] = '\0';
 	if (!found || !strcmp(line + 3, "/") || strstr(line + 3, "/.."))
+		return 1;
+	if (snprintf(rel, len, "%s", line + 3) >= (int)len)
+		return err_errno(err, 0, "cgroup path too long");
+	return 0;
+}
+
+int cgroup_procs_of(pid_t pid, struct err *err)
+{
+	const char *root = cgroup2_root();
+	if (!root)
+		return -2;
+	char rel[600], path[1024];
+	int r = own_cgroup(pid, rel, sizeof(rel), err);
+	if (r)
+		return r > 0 ? -2 : -1;  /* none: no limits to share, nothing to join */
+	if (snprintf(path, sizeof(path), "%s%s/cgroup.procs", root, rel) >= (int)sizeof(path))
+		return err_errno(err, 0, "cgroup path too long");
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_errno(err, errno, "open %s", path);
+	return fd;
+}
+
+/* PID's cgroup v2 directory under ROOT into PATH; -1 with ERR filled if
+ * it has none of its own (the root group). */
+static int cgroup_dir_of(const char *root, pid_t pid, char *path, size_t len, struct err *err)
+{
+	char rel[600];
+	int r = own_cgroup(pid, rel, sizeof(rel), err);
+	if (r < 0)
+		return -1;
+	if (r > 0)
 		return err_errno(err, 0, "the container has no cgroup of its own");
-	if (snprintf(path, len, "%s%s", root, line + 3) >= (int)len)
+	if (snprintf(path, len, "%s%s", root, rel) >= (int)len)
 		return err_errno(err, 0, "cgroup path too long");
 	return 0;
 }
