@@ -11,7 +11,7 @@ LDLIBS   += -lpthread -lseccomp -lm
 
 # The sandbox binary: the command line and owner (cli/), the VMM (vmm/)
 # and the library every host program links (common/).
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/cp.c common/err.c common/mke2fs.c common/memevents.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/util.c
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/cp.c common/err.c common/mke2fs.c common/memevents.c common/procstat.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/util.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -49,10 +49,10 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) $(SANDBOX_INC) -c -o $@ $<
 
 # guest-init is static: the initramfs holds nothing else.
-$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/err.c common/err.h common/memevents.c common/memevents.h common/proto.c common/proto.h common/spec.c common/spec.h common/tar_read.c common/tar_write.c common/tar.h common/tar_int.h common/cp.c common/cp.h \
+$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/err.c common/err.h common/memevents.c common/memevents.h common/procstat.c common/procstat.h common/proto.c common/proto.h common/spec.c common/spec.h common/tar_read.c common/tar_write.c common/tar.h common/tar_int.h common/cp.c common/cp.h \
 		$(BUILD)/gen/seccomp_default.h
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/memevents.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/memevents.c common/procstat.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c
 
 # The program `sandbox audit` runs inside each sandbox (docs/audit.md):
 # static, so any image can run it.

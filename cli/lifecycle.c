@@ -46,6 +46,7 @@
 #include "events.h"
 #include "hostlimits.h"
 #include "json.h"
+#include "procstat.h"
 #include "state.h"
 #include "vm.h"
 
@@ -79,18 +80,8 @@ enum view { V_CREATED, V_RUNNING, V_EXITED, V_DEAD };
 /* A zombie still has its /proc entry (and start time) until reaped. */
 static bool proc_zombie(pid_t pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+	struct proc_stat st;
+	return proc_stat_read(pid, &st) || st.state == 'Z' || st.state == 'X';
 }
 
 static bool owner_running(const struct sandbox_state *s)
@@ -106,19 +97,8 @@ static bool vmm_running(const struct sandbox_state *s)
 /* PID's parent, 0 if unknown. */
 static pid_t proc_ppid(pid_t pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	int ppid;
-	return p && sscanf(p + 1, " %*c %d", &ppid) == 1 ? (pid_t)ppid : 0;
+	struct proc_stat st;
+	return proc_stat_read(pid, &st) ? 0 : st.ppid;
 }
 
 static bool exe_path(const char *link, char *buf, size_t len)

@@ -17,6 +17,7 @@
  *   it is, and none of it is used. */
 #include "state.h"
 #include "storage.h"
+#include "procstat.h"
 #include "proto.h"
 
 #include <ctype.h>
@@ -642,25 +643,8 @@ int state_signal(const char *s)
 
 unsigned long long state_proc_start(pid_t pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');    /* the command name may hold spaces */
-	if (!p)
-		return 0;
-	/* fields after ")": state(3) ... starttime(22) */
-	int field = 2;
-	for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " "))
-		if (++field == 22)
-			return strtoull(tok, NULL, 10);
-	return 0;
+	struct proc_stat st;
+	return proc_stat_read(pid, &st) ? 0 : st.start;
 }
 
 bool state_owner_alive(const struct sandbox_state *s)

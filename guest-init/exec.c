@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "../common/cp.h"
+#include "../common/procstat.h"
 #include "container.h"
 #include "relay.h"
 
@@ -62,31 +63,11 @@ struct target {
 	int cgroup_procs;       /* -1: none to join */
 };
 
-/* PID's state letter and parent from /proc/PID/stat; false if it is gone. */
-static bool proc_stat(pid_t pid, char *state, int *ppid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* "pid (comm) state ppid ...": comm may hold anything but the last
-	 * ')' ends it. */
-	char *rp = strrchr(buf, ')');
-	return rp && sscanf(rp + 1, " %c %d", state, ppid) == 2;
-}
-
 /* Whether PID is a live child of PARENT. */
 static bool child_still(pid_t pid, pid_t parent)
 {
-	char state;
-	int ppid;
-	return proc_stat(pid, &state, &ppid) && ppid == parent && state != 'Z';
+	struct proc_stat st;
+	return !proc_stat_read(pid, &st) && st.ppid == parent && st.state != 'Z';
 }
 
 /* A child of PARENT (the first found), 0 if it has none. */

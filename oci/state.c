@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ostate.h"
+#include "procstat.h"
 
 const char *oci_root = "/run/sandbox-runtime";
 
@@ -100,20 +101,9 @@ int oci_state_read(const char *id, struct oci_state *s, struct err *e)
 
 bool oci_owner_alive(const struct oci_state *s)
 {
-	unsigned long long st = state_proc_start(s->pid);
-	if (!st || st != s->pid_start)
-		return false;
-	/* a zombie (exited, not yet reaped by the engine) is not alive */
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)s->pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	/* the same process (start time), and not a zombie (exited, not yet
+	 * reaped by the engine) */
+	struct proc_stat st;
+	return !proc_stat_read(s->pid, &st) && st.start && st.start == s->pid_start && st.state != 'Z' &&
+	       st.state != 'X';
 }
