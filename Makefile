@@ -36,10 +36,10 @@ OCI_OBJS := $(OCI_SRCS:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/sandbox-runtime: $(OCI_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(VMM_STATIC) -o $@ $^ -ljson-c $(LDLIBS)
 $(BUILD)/obj/oci/%.o: SANDBOX_INC += -Ioci
-# Its unit tests link the config parser alone.
-$(BUILD)/tests/test_oci_%: tests/unit/test_oci_%.c $(BUILD)/obj/oci/config.o $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
+# Its unit tests link the config parser and the pods' pure logic alone.
+$(BUILD)/tests/test_oci_%: tests/unit/test_oci_%.c $(BUILD)/obj/oci/config.o $(BUILD)/obj/oci/podref.o $(BUILD)/obj/common/spec.o $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ioci -Itests/unit -o $@ $^ -ljson-c -lcmocka
+	$(CC) $(CFLAGS) -Ioci -Icli -Itests/unit -o $@ $^ -ljson-c -lcmocka
 
 # Each program sees common/ and its own folder; the sandbox binary is the
 # command line (cli/) over the VMM (vmm/).

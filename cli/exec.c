@@ -41,6 +41,7 @@
 #include "spec.h"
 #include "state.h"
 #include "util.h"
+#include "vm.h"
 
 #define EXIT_ERR 125
 #define EXIT_ENDED 137          /* the sandbox ended under the exec */
@@ -77,7 +78,8 @@ static int parse(int argc, char **argv, struct exec_opts *o, struct err *e)
 		{ "interactive", no_argument, 0, 'i' }, { "tty", no_argument, 0, 't' },
 		{ "detach", no_argument, 0, 'd' },      { "env", required_argument, 0, 'e' },
 		{ "workdir", required_argument, 0, 'w' }, { "user", required_argument, 0, 'u' },
-		{ "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 },
+		{ "help", no_argument, 0, 'h' },         { "pod-member", required_argument, 0, 'P' },
+		{ 0, 0, 0, 0 },
 	};
 	opterr = 0;
 	optind = 1;
@@ -100,6 +102,11 @@ static int parse(int argc, char **argv, struct exec_opts *o, struct err *e)
 			o->x.cwd = optarg;
 			break;
 		case 'u': o->x.user = optarg; break;
+		case 'P':       /* sandbox-runtime: a pod's member, not the first container */
+			if (!cspec_member_ok(optarg))
+				return err_set(e, "exec --pod-member: '%.80s' is not a container id", optarg);
+			o->x.pod_member = optarg;
+			break;
 		case 'h': print_help(); return 1;
 		default:
 			return err_set(e, "exec: unknown or incomplete option '%s'", argv[optind - 1]);
@@ -233,7 +240,9 @@ static int exec_vm(const struct sandbox_state *s, const struct exec_opts *o, str
 	r.on_end = relay_done;
 	r.on_exit_arg = &done;
 
-	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2 };
+	/* SIG_FORWARD: sandbox-runtime kill's signal for a pod's member
+	 * (its stand-in is this process), in the value */
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2, SIG_FORWARD };
 	sigset_t set;
 	sigemptyset(&set);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
@@ -258,7 +267,9 @@ static int exec_vm(const struct sandbox_state *s, const struct exec_opts *o, str
 		if (p[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGWINCH)
 				relay_winch(&r);
-			else
+			else if ((int)si.ssi_signo == SIG_FORWARD && si.ssi_int > 0 && si.ssi_int < 32)
+				relay_signal(&r, si.ssi_int);
+			else if ((int)si.ssi_signo != SIG_FORWARD)
 				relay_signal(&r, (int)si.ssi_signo);
 		}
 	}
@@ -409,6 +420,16 @@ int exec_stream_wait(struct exec_stream *xs, bool abort_it, struct err *e)
 		if (errno != EINTR)
 			return err_sys(e, "wait for guest-init --exec");
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int exec_run_spec(const struct sandbox_state *s, const struct cspec *x, bool interactive, bool tty, struct err *e)
+{
+	static struct exec_opts o;
+	memset(&o, 0, sizeof(o));
+	o.x = *x;
+	o.interactive = interactive;
+	o.tty = tty;
+	return exec_vm(s, &o, e);
 }
 
 int exec_command(const struct sandbox_state *s, char **argv, int argc, bool interactive, bool tty, struct err *e)

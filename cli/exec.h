@@ -16,6 +16,10 @@ int cmd_exec(int argc, char **argv);
 /* ARGV (ARGC strings) as an exec in VM sandbox S with our stdio, as
  * `sandbox exec [-i] [-t]` would: its status, or -1 with E filled. */
 int exec_command(const struct sandbox_state *s, char **argv, int argc, bool interactive, bool tty, struct err *e);
+/* X (any spec: a pod member's container, sandbox-runtime) in VM sandbox
+ * S with our stdio, as exec_command: its status, or -1 with E filled.
+ * SIG_FORWARD's value (vm.h) reaches it as that signal. */
+int exec_run_spec(const struct sandbox_state *s, const struct cspec *x, bool interactive, bool tty, struct err *e);
 void exec_usage(FILE *f);
 /* cp.c: `sandbox cp`, an exec that streams tar. */
 int cmd_cp(int argc, char **argv);

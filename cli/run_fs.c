@@ -130,10 +130,13 @@ static void child_fail(int rep, const char *what, int errnum)
 }
 
 /* The daemon's mount namespace: DIR a plain bind of itself, nosuid,
- * nodev, read-only for :ro. */
-static void child_mounts(const char *dir, bool ro, int rep)
+ * nodev, read-only for :ro. A pod's share (POD, sandbox-runtime's
+ * oci/pod.c: a mount with shared propagation on the host) is a recursive
+ * bind instead, in a namespace that is the host's slave: the members'
+ * roots the runtime binds into it later, and unmounts, reach the daemon. */
+static void child_mounts(const char *dir, bool ro, bool pod, int rep)
 {
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | (pod ? MS_SLAVE : MS_PRIVATE), NULL))
 		child_fail(rep, "mount namespace", errno);
 	struct statfs sf;
 	if (statfs("/", &sf) == 0 && (sf.f_type == RAMFS_MAGIC || sf.f_type == TMPFS_MAGIC)) {
@@ -149,7 +152,7 @@ static void child_mounts(const char *dir, bool ro, int rep)
 			child_fail(rep, "re-rooting", errno);
 	}
 	unsigned long fl = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0);
-	if (mount(dir, dir, NULL, MS_BIND, NULL) || mount(NULL, dir, NULL, fl, NULL))
+	if (mount(dir, dir, NULL, MS_BIND | (pod ? MS_REC : 0), NULL) || mount(NULL, dir, NULL, fl, NULL))
 		child_fail(rep, "binding the directory", errno);
 }
 
@@ -180,9 +183,9 @@ static void child_userns(int rep, int go)
 }
 
 /* In the daemon's child: its namespaces, then exec. Does not return. */
-static void daemon_child(const char *dir, bool ro, const struct fs_ids *ids, int lfd, int rep, int go)
+static void daemon_child(const char *dir, bool ro, bool pod, const struct fs_ids *ids, int lfd, int rep, int go)
 {
-	child_mounts(dir, ro, rep);
+	child_mounts(dir, ro, pod, rep);
 	if (ids->unpriv)
 		child_userns(rep, go);
 	char fdarg[32], srcarg[PATH_MAX + 16];
@@ -299,7 +302,7 @@ static int daemon_start(const char *id, struct fs_daemon *d, struct err *e)
 		dup2(log, 2);
 		if (fcntl(lfd, F_SETFD, 0))   /* the daemon's to keep */
 			child_fail(rep[1], "socket", errno);
-		daemon_child(d->dir, d->ro, &ids, lfd, rep[1], go[0]);
+		daemon_child(d->dir, d->ro, d->pod, &ids, lfd, rep[1], go[0]);
 	}
 	d->pid = pid;
 	close(rep[1]);
@@ -326,8 +329,8 @@ fail:
 
 /* One daemon for directory SRC (WHAT names it in errors: "-v ARG" or "the
  * root"), for volume VOL (-1: sandbox-runtime's root directory). */
-static int fs_daemon_add(const char *what, const char *src, bool ro, int vol, const char *id, struct fs_daemons *fd,
-			 struct err *e)
+static int fs_daemon_add(const char *what, const char *src, bool ro, bool pod, int vol, const char *id,
+			 struct fs_daemons *fd, struct err *e)
 {
 	if (geteuid() != 0)
 		return err_set(e, "%s: a host directory in the VM needs root (virtiofsd)", what);
@@ -348,6 +351,7 @@ static int fs_daemon_add(const char *what, const char *src, bool ro, int vol, co
 		return err_sys(e, "%s: %s", what, src);
 	d->vol = vol;
 	d->ro = ro;
+	d->pod = vol < 0 && pod;
 	snprintf(d->tag, sizeof(d->tag), "fs%d", fd->n);
 	snprintf(name, sizeof(name), "sock/%s", d->tag);
 	state_path(d->sock, sizeof(d->sock), id, name);
@@ -361,7 +365,8 @@ int fs_daemons_start(const struct run_opts *o, const char *id, struct fs_daemons
 {
 	memset(fd, 0, sizeof(*fd));
 	/* sandbox-runtime: the root directory first (fs0) */
-	if (o->rootfs && fs_daemon_add("the root", o->rootfs, o->rootfs_ro, -1, id, fd, e))
+	if (o->rootfs && fs_daemon_add(o->pod_member ? "the pod's directory" : "the root", o->rootfs, o->rootfs_ro,
+				       o->pod_member != NULL, -1, id, fd, e))
 		return -1;
 	for (int i = 0; i < o->nvol; i++) {
 		if (!volume_is_dir(o->volumes[i]))
@@ -371,7 +376,7 @@ int fs_daemons_start(const struct run_opts *o, const char *id, struct fs_daemons
 		char what[PATH_MAX + 8], src[PATH_MAX];
 		snprintf(what, sizeof(what), "-v %s", o->volumes[i]);
 		snprintf(src, sizeof(src), "%.*s", (int)(colon - o->volumes[i]), o->volumes[i]);
-		if (fs_daemon_add(what, src, mode && !strcmp(mode, ":ro"), i, id, fd, e))
+		if (fs_daemon_add(what, src, mode && !strcmp(mode, ":ro"), false, i, id, fd, e))
 			return -1;
 	}
 	return 0;

@@ -51,6 +51,10 @@ struct run_opts {
 	 * leaves them zero (ready_fd -1). */
 	const char *rootfs;             /* the root: this host directory over virtio-fs, no image */
 	bool rootfs_ro;
+	/* A pod's sandbox (oci/pod.c): rootfs is the pod's share, whose
+	 * virtiofsd sees the mounts made beneath it later; the container's
+	 * root is POD_MEMBER/rootfs in it. NULL: rootfs is the root. */
+	const char *pod_member;
 	struct cspec_rlimit rlimits[CSPEC_MAX_RLIMITS];
 	unsigned nrlimits;
 	bool caps_given;                /* config.json's capabilities, seccomp, masked paths */
@@ -93,6 +97,7 @@ enum { NOTE_STATUS = 1, NOTE_OOM = 2 };
 struct fs_daemon {
 	int vol;                        /* its -v in run_opts.volumes */
 	bool ro;
+	bool pod;                       /* a pod's share: later mounts beneath it propagate in */
 	char dir[PATH_MAX];             /* the directory, absolute */
 	char tag[8];                    /* "fs0": the virtio-fs tag */
 	char sock[700];                 /* ROOT/<id>/sock/fs0 */

@@ -248,6 +248,7 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		c->nfs++;
 		spec->c.image_dev = fd->tag;
 		spec->c.image_fs = "virtiofs";
+		spec->c.pod_member = o->pod_member;
 	} else if (t == IMAGE_TRANSPORT_PMEM) {
 		if (!erofs)
 			return err_set(e, "--image-transport pmem needs an erofs image (this one is %s)",

@@ -32,7 +32,8 @@ enum {
 	T_CAPS = 19,            /* u64 bounding, u64 effective */
 	T_MASKED = 20,          /* string, repeated */
 	T_RO_PATH = 21,         /* string, repeated */
-	T_LAST = T_RO_PATH,
+	T_POD = 22,             /* u32 P_* bits, string member */
+	T_LAST = T_POD,
 };
 
 enum {
@@ -40,6 +41,7 @@ enum {
 	F_NO_SECCOMP = 64, F_PATHS = 128, F_ALL = 255
 };
 enum { V_RO = 1, V_FS = 2, V_ALL = 3 };
+enum { P_SHARE_PID = 1, P_ALL = 1 };
 
 #define REPEATED ((1u << T_ENV) | (1u << T_ARG) | (1u << T_RLIMIT) | (1u << T_VOLUME) | (1u << T_MASKED) | \
 		  (1u << T_RO_PATH))
@@ -78,6 +80,32 @@ static int str_ok(const char *s, size_t max, bool optional, const char *what, st
 		return fail(e, "spec: empty %s", what);
 	if (n > max)
 		return fail(e, "spec: %s longer than %zu bytes", what, max);
+	return 0;
+}
+
+bool cspec_member_ok(const char *s)
+{
+	size_t n = s ? strnlen(s, CSPEC_MAX_MEMBER + 1) : 0;
+	if (!n || n > CSPEC_MAX_MEMBER || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		      strchr("_+.-", s[i])))
+			return false;
+	return true;
+}
+
+static int check_pod(const struct cspec *s, struct cspec_err *e)
+{
+	if (s->pod_member && !cspec_member_ok(s->pod_member))
+		return fail(e, "spec: pod member %.40s: want [A-Za-z0-9_+.-]{1,%d}, not starting with '.'",
+			    s->pod_member, CSPEC_MAX_MEMBER);
+	if (s->action == CSPEC_ACT_CONTAINER && !s->pod_member)
+		return fail(e, "spec: a pod's container without its name");
+	if (s->pod_member && s->action != CSPEC_ACT_NONE && s->action != CSPEC_ACT_CONTAINER)
+		return fail(e, "spec: a pod member with a copy or an update");
+	if (s->pod_share_pid && s->action != CSPEC_ACT_CONTAINER)
+		return fail(e, "spec: sharing the pod's PID namespace outside a pod's container");
 	return 0;
 }
 
@@ -179,9 +207,10 @@ int cspec_check(const struct cspec *s, struct cspec_err *e)
 	if (s->network != CSPEC_NET_NONE && s->network != CSPEC_NET_HOST)
 		return fail(e, "spec: network mode %d", (int)s->network);
 	if (s->action != CSPEC_ACT_NONE && s->action != CSPEC_ACT_TAR_OUT && s->action != CSPEC_ACT_TAR_IN &&
-	    s->action != CSPEC_ACT_UPDATE)
+	    s->action != CSPEC_ACT_UPDATE && s->action != CSPEC_ACT_CONTAINER)
 		return fail(e, "spec: action %d", (int)s->action);
-	if (s->cp_flags & ~CSPEC_CP_FLAGS || (s->cp_flags && (s->action == CSPEC_ACT_NONE || s->action == CSPEC_ACT_UPDATE)))
+	if (s->cp_flags & ~CSPEC_CP_FLAGS ||
+	    (s->cp_flags && s->action != CSPEC_ACT_TAR_OUT && s->action != CSPEC_ACT_TAR_IN))
 		return fail(e, "spec: bad copy flags %#x", s->cp_flags);
 	if (s->caps_given && (s->cap_bounding >> CSPEC_CAP_BITS || s->cap_effective & ~s->cap_bounding))
 		return fail(e, "spec: capabilities: a bit above %d, or effective outside bounding", CSPEC_CAP_BITS - 1);
@@ -190,7 +219,9 @@ int cspec_check(const struct cspec *s, struct cspec_err *e)
 	if (s->action == CSPEC_ACT_UPDATE && (!(s->memory || s->pids || s->cpu_quota_us) || s->nargv != 1 ||
 					      strcmp(s->argv[0], "update")))
 		return fail(e, "spec: an update sets memory, pids or cpu and has the one argument \"update\"");
-	if (s->action != CSPEC_ACT_NONE && s->action != CSPEC_ACT_UPDATE &&
+	if (check_pod(s, e))
+		return -1;
+	if ((s->action == CSPEC_ACT_TAR_OUT || s->action == CSPEC_ACT_TAR_IN) &&
 	    (s->nargv != 1 || s->argv[0][0] != '/' || strnlen(s->argv[0], CSPEC_MAX_PATH + 1) > CSPEC_MAX_PATH))
 		return fail(e, "spec: a copy takes one absolute path of at most %d bytes", CSPEC_MAX_PATH);
 	return check_vm(s, e);
@@ -335,6 +366,11 @@ int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, stru
 		rec_str(&w, T_MASKED, s->masked[i]);
 	for (unsigned i = 0; i < s->nro_paths; i++)
 		rec_str(&w, T_RO_PATH, s->ro_paths[i]);
+	if (s->pod_member) {
+		rec(&w, T_POD, 4 + strlen(s->pod_member) + 1);
+		put_u32(&w, s->pod_share_pid ? P_SHARE_PID : 0);
+		put(&w, s->pod_member, strlen(s->pod_member) + 1);
+	}
 	if (w.over)
 		return fail(e, "spec: %zu bytes encoded, more than the %zu that fit", w.len, w.cap);
 	size_t body = w.len - HDR_SIZE;
@@ -492,9 +528,15 @@ static int record(struct cspec *out, uint16_t tag, struct rd *v, struct cspec_er
 		break;
 	case T_ACTION:
 		/* NONE is the default: never written; the rest cspec_check sees */
-		if (!get_u32(v, &u) || u == CSPEC_ACT_NONE || u > CSPEC_ACT_UPDATE || !get_u32(v, &out->cp_flags))
+		if (!get_u32(v, &u) || u == CSPEC_ACT_NONE || u > CSPEC_ACT_CONTAINER || !get_u32(v, &out->cp_flags))
 			return fail(e, "spec: bad action");
 		out->action = (enum cspec_action)u;
+		break;
+	case T_POD:
+		if (!get_u32(v, &u) || (u & ~(uint32_t)P_ALL))
+			return fail(e, "spec: bad pod flags");
+		out->pod_share_pid = u & P_SHARE_PID;
+		ok = get_str(v, &out->pod_member);
 		break;
 	default:
 		return fail(e, "spec: unknown record %u", tag);

@@ -58,7 +58,12 @@ enum cspec_action {
 	CSPEC_ACT_TAR_IN = 2,
 	CSPEC_ACT_UPDATE = 3,           /* change the container's cgroup limits (memory, pids,
 					 * cpu_quota_us: those set) to these; argv: "update" */
+	CSPEC_ACT_CONTAINER = 4,        /* a pod's next container (pod_member): its own mount
+					 * (and PID) namespace and root, the first container's
+					 * network, IPC and UTS namespaces; argv and the walls
+					 * are its own, nothing is merged from the first */
 };
+#define CSPEC_MAX_MEMBER 128            /* a pod member's name: an OCI container id */
 #define CSPEC_CP_FLAGS 0xfu             /* the CP_* bits (common/cp.h) */
 
 struct cspec_rlimit {
@@ -131,7 +136,20 @@ struct cspec {
 	/* sandbox cp: argv is then one absolute path in the container */
 	enum cspec_action action;
 	uint32_t cp_flags;              /* CSPEC_CP_FLAGS bits, only with an action */
+	/* Pods (sandbox-runtime, docs/kubernetes.md): the VM's root share is
+	 * the pod's directory, each container's root at MEMBER/rootfs in it.
+	 * With no action: the first container's name (its root is there), or,
+	 * on an exec connection, the member the exec joins; with
+	 * CSPEC_ACT_CONTAINER: the member to run. Names: [A-Za-z0-9_+.-],
+	 * 1..CSPEC_MAX_MEMBER bytes, not starting with '.'. pod_share_pid
+	 * (CONTAINER only): the first container's PID namespace, not one of
+	 * its own. */
+	const char *pod_member;
+	bool pod_share_pid;
 };
+
+/* Is S a pod member's name (see struct cspec)? */
+bool cspec_member_ok(const char *s);
 
 /* What went wrong, for either side's own error type. */
 struct cspec_err {

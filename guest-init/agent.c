@@ -220,6 +220,14 @@ static int mount_root(const struct cspec *o, struct err *err)
 		 * host (virtio-fs tag image_dev) and written there, as runc
 		 * writes it; no overlay (read_only is applied with the rest of
 		 * the root's setup, rootfs.c). */
+		if (o->pod_member) {
+			/* a pod's first container: the share is the pod's
+			 * directory (every member's root beneath it, pod.c),
+			 * this container's root at NAME/rootfs */
+			if (pod_mount_share(o->image_dev, err) < 0 || pod_bind_root(o->pod_member, ROOT, err) < 0)
+				return -1;
+			return mount_volumes(o, err);
+		}
 		if (mount(o->image_dev, ROOT, "virtiofs", MS_NODEV, NULL))
 			return err_errno(err, errno, "mount the root directory (virtio-fs %s)", o->image_dev);
 		return mount_volumes(o, err);

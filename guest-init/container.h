@@ -65,6 +65,10 @@ struct sb_spec {
 	bool paths_given;
 	const char *const *masked, *const *ro_paths;
 	unsigned nmasked, nro_paths;
+	/* A pod's further container (pod.c): it has joined the first one's
+	 * network, IPC and UTS namespaces (and PID with share_pid); only its
+	 * mount (and PID) namespace is new, the host name is the pod's. */
+	bool pod_member, share_pid;
 };
 
 /* The user the container runs as, resolved inside its rootfs. */
@@ -125,6 +129,19 @@ void restore_prepare(pid_t runtime);
 /* cgroup.c: after the container ended, say on stderr if it was killed for
  * memory (the cgroup's oom_kill count). */
 void cgroup_report(const char *path, const struct sb_spec *spec);
+/* pod.c: pods, several containers in one VM. The share (virtio-fs TAG)
+ * at /run/pod; MEMBER's root (/run/pod/MEMBER/rootfs, no symlink
+ * followed) bound at AT. 0, or -1 with ERR filled. */
+int pod_mount_share(const char *tag, struct err *err);
+int pod_bind_root(const char *member, const char *at, struct err *err);
+/* pod.c: an exec connection's CSPEC_ACT_CONTAINER (X, encoded as ENC of
+ * LEN bytes): run the member beside the first container (whose runtime
+ * is POD_RUNTIME) and relay it on R. Never returns. */
+struct relay;
+void pod_member_session(struct relay *r, const struct cspec *x, const void *enc, size_t len, pid_t pod_runtime);
+/* pod.c: a running member's runtime process, its spec (encoded) into
+ * SPEC_BUF; 0 if MEMBER does not run. */
+pid_t pod_member_runtime(const char *member, void *spec_buf, size_t cap, size_t *spec_len);
 /* ns.c */
 int ns_clone_flags(const struct sb_spec *spec);
 int ns_setup_uts_net(const struct sb_spec *spec, struct err *err);

@@ -326,6 +326,26 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 		err_errno(&err, 0, "exec request: %s", ce.msg);
 		goto fail;
 	}
+	if (x.action == CSPEC_ACT_CONTAINER)    /* a pod's next container (pod.c) */
+		pod_member_session(&r, &x, buf, (size_t)len, runtime);
+	if (x.pod_member) {
+		/* an exec into a pod's member: its runtime, its walls */
+		static uint8_t mbuf[CSPEC_MAX_SIZE];
+		static struct cspec mc;
+		static struct sb_spec member;
+		size_t mlen;
+		runtime = pod_member_runtime(x.pod_member, mbuf, sizeof(mbuf), &mlen);
+		if (!runtime) {
+			err_errno(&err, 0, "pod member %s is not running", x.pod_member);
+			goto fail;
+		}
+		if (cspec_decode(mbuf, mlen, &mc, &ce) < 0) {
+			err_errno(&err, 0, "pod member %s: %s", x.pod_member, ce.msg);
+			goto fail;
+		}
+		spec_from_cspec(&member, &mc, "/");
+		container = &member;
+	}
 	if (merge_spec(&c.spec, container, &x, &err) < 0)
 		goto fail;
 	c.action = x.action;
@@ -480,6 +500,10 @@ int exec_host_main(int argc, char **argv)
 	c.cp_path = x.argv[0];
 	if (x.action == CSPEC_ACT_UPDATE) {
 		err_errno(&err, 0, "update: only a VM's container can be updated");
+		goto fail;
+	}
+	if (x.action == CSPEC_ACT_CONTAINER || x.pod_member) {
+		err_errno(&err, 0, "pods: only a VM holds several containers");
 		goto fail;
 	}
 	pid_t init = container_init((pid_t)runtime);

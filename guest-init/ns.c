@@ -12,6 +12,8 @@
 
 int ns_clone_flags(const struct sb_spec *spec)
 {
+	if (spec->pod_member)   /* the pod's namespaces are joined already (pod.c) */
+		return CLONE_NEWNS | (spec->share_pid ? 0 : CLONE_NEWPID);
 	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 	if (spec->network == SB_NET_NONE)
 		flags |= CLONE_NEWNET;
@@ -36,6 +38,8 @@ int ns_loopback_up(struct err *err)
 int ns_setup_uts_net(const struct sb_spec *spec, struct err *err)
 {
 	const char *h = spec->hostname ? spec->hostname : "sandbox";
+	if (spec->pod_member)   /* the pod's host name, network */
+		return 0;
 	if (sethostname(h, strlen(h)))
 		return err_errno(err, errno, "sethostname %s", h);
 	if (spec->network == SB_NET_NONE && ns_loopback_up(err) < 0)

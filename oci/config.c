@@ -527,6 +527,11 @@ static int parse_linux(struct oci_config *c, json_object *l, struct err *e)
 				if (path[0] != '/' || strlen(path) >= 4096)
 					return err_set(e, "config.json: linux.namespaces: network path '%.80s': want an absolute path", path);
 				c->netns = path;
+			} else if (*path && (!strcmp(type, "ipc") || !strcmp(type, "uts") || !strcmp(type, "pid"))) {
+				/* a pod's: another container's (oci/pod.c) */
+				if (path[0] != '/' || strlen(path) >= 4096)
+					return err_set(e, "config.json: linux.namespaces: %s path '%.80s': want an absolute path", type, path);
+				*(type[0] == 'i' ? &c->ns_ipc : type[0] == 'u' ? &c->ns_uts : &c->ns_pid) = path;
 			} else if (*path) {
 				return err_set(e, "config.json: linux.namespaces: joining the %s namespace %.80s is not supported yet (the container has the VM's own)",
 					       type, path);

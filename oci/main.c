@@ -24,6 +24,7 @@
 #include "map.h"
 #include "oci.h"
 #include "ostate.h"
+#include "pod.h"
 #include "relay.h"
 #include "snapshot.h"
 #include "state.h"
@@ -184,13 +185,84 @@ static void write_annotations(const struct oci_config *c, const char *id)
 static int remove_tree(const char *dir)
 {
 	char path[PATH_MAX];
-	static const char *const files[] = { "oci", "oci.tmp", "annotations" };
+	static const char *const files[] = { "oci", "oci.tmp", "annotations", "start" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		unlink(path);
 	}
 	if (rmdir(dir) && errno != ENOENT)
 		return -1;
+	return 0;
+}
+
+/* A pod's container (pod.h): no VM of its own. Its root is bound into
+ * the pod's share; its stand-in (the pid in --pid-file, a child of ours
+ * as an owner is) waits for start on ROOT/ID/start, then runs it in the
+ * pod's VM (an exec connection whose spec is a CONTAINER) with the
+ * engine's stdio, and exits with its status. */
+static int create_member(const struct oci_config *c, const struct oci_pod_ref *pr, const char *id, const char *bundle,
+			 const char *pid_file, const char *console)
+{
+	struct err e = { 0 };
+	struct oci_state pod;
+	if (oci_pod_find(pr, &pod, &e))
+		return fail("create %s: %s", id, e.msg);
+	for (unsigned i = 0; i < c->nmounts; i++)
+		if (c->mounts[i].kind == OCI_MOUNT_BIND_DIR)
+			return fail("create %s: config.json: mounts[%u] (%.80s): a pod's container cannot bind host "
+				    "directories yet", id, i, c->mounts[i].dest);
+	if (c->netns)
+		log_line("warning", "config.json: a pod's container: its network namespace path is the pod's (the VM's NIC is there)");
+	static struct cspec x;
+	static char user[32];
+	if (oci_member_spec(c, id, pr->share_pid, &x, user, &e))
+		return fail_err(&e);
+	char dir[PATH_MAX], gate_path[PATH_MAX];
+	oci_path(dir, sizeof(dir), id, NULL);
+	oci_path(gate_path, sizeof(gate_path), id, "start");
+	if (mkdir(dir, 0700))
+		return errno == EEXIST ? fail("container with id exists: %s", id) : fail("mkdir %s: %s", dir, strerror(errno));
+	int gate = -1;
+	if ((console && c->terminal && console_setup(console, &e)) ||
+	    (mkfifo(gate_path, 0600) && err_sys(&e, "mkfifo %s", gate_path)) ||
+	    ((gate = open(gate_path, O_RDWR | O_CLOEXEC)) < 0 && err_sys(&e, "open %s", gate_path))) {
+		remove_tree(dir);
+		return fail_err(&e);
+	}
+	if (oci_pod_root_add(pod.id, id, c->root, &e)) {
+		close(gate);
+		remove_tree(dir);
+		return fail_err(&e);
+	}
+	fflush(NULL);
+	pid_t standin = fork();
+	if (standin == 0)
+		oci_member_standin(&x, c->terminal, pod.sid, gate);
+	close(gate);
+	struct oci_state s = { 0 };
+	snprintf(s.id, sizeof(s.id), "%s", id);
+	memcpy(s.sid, pod.sid, sizeof(s.sid));
+	snprintf(s.pod, sizeof(s.pod), "%s", pod.id);
+	snprintf(s.bundle, sizeof(s.bundle), "%s", bundle);
+	snprintf(s.rootfs, sizeof(s.rootfs), "%s", c->root);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	s.created_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+	s.pid = standin;
+	s.pid_start = standin > 0 ? state_proc_start(standin) : 0;
+	if (standin < 0)
+		err_sys(&e, "fork");
+	else
+		write_annotations(c, id);
+	if (standin < 0 || oci_state_write(&s, &e) || (pid_file && write_pid_file(pid_file, standin, &e))) {
+		if (standin > 0) {
+			kill(standin, SIGKILL);
+			waitpid(standin, NULL, 0);
+		}
+		oci_pod_root_remove(pod.id, id);
+		remove_tree(dir);
+		return fail_err(&e);
+	}
 	return 0;
 }
 
@@ -245,19 +317,41 @@ static int cmd_create(int argc, char **argv, uint64_t start)
 		snprintf(msg, sizeof(msg), "config.json: %s: not applied (the guest's own default holds)", c.notes[i]);
 		log_line("warning", msg);
 	}
+	struct oci_pod_ref pr;
+	if (oci_pod_role_of(&c, &pr, &e) || set_roots(&e))
+		return fail_err(&e);
+	if (pr.role == OCI_POD_MEMBER)
+		return create_member(&c, &pr, id, abs_bundle, pid_file, console);
 	static struct run_opts o;
-	if (oci_map(&c, id, &o, &e) || set_roots(&e))
+	if (oci_map(&c, id, &o, &e))
 		return fail_err(&e);
 	char dir[PATH_MAX];
 	oci_path(dir, sizeof(dir), id, NULL);
 	if (mkdir(dir, 0700))
 		return errno == EEXIST ? fail("container with id exists: %s", id) : fail("mkdir %s: %s", dir, strerror(errno));
+	static char share[PATH_MAX];
+	if (pr.role == OCI_POD_SANDBOX) {
+		/* the VM serves the pod's share, this root in it (pod.c); a
+		 * read-only root is the guest's remount, the share is not */
+		if (oci_pod_share_create(id, c.root, &e)) {
+			remove_tree(dir);
+			return fail_err(&e);
+		}
+		oci_pod_share(share, sizeof(share), id);
+		o.rootfs = share;
+		o.rootfs_ro = false;
+		o.pod_member = id;
+	}
 	if (console && c.terminal && console_setup(console, &e)) {
+		if (pr.role == OCI_POD_SANDBOX)
+			oci_pod_share_remove(id);
 		remove_tree(dir);
 		return fail_err(&e);
 	}
 	int p[2];
 	if (pipe2(p, O_CLOEXEC)) {
+		if (pr.role == OCI_POD_SANDBOX)
+			oci_pod_share_remove(id);
 		remove_tree(dir);
 		return fail("pipe: %s", strerror(errno));
 	}
@@ -265,6 +359,8 @@ static int cmd_create(int argc, char **argv, uint64_t start)
 	fflush(NULL);
 	pid_t owner = fork();
 	if (owner < 0) {
+		if (pr.role == OCI_POD_SANDBOX)
+			oci_pod_share_remove(id);
 		remove_tree(dir);
 		return fail("fork: %s", strerror(errno));
 	}
@@ -303,11 +399,14 @@ static int cmd_create(int argc, char **argv, uint64_t start)
 		s.created_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
 		s.pid = owner;
 		s.pid_start = state_proc_start(owner);
+		s.pod_share = pr.role == OCI_POD_SANDBOX;
 		write_annotations(&c, id);
 		if (oci_state_write(&s, &e) || (pid_file && write_pid_file(pid_file, owner, &e))) {
 			kill(owner, SIGKILL);
 			waitpid(owner, NULL, 0);
 			state_remove(s.sid);
+			if (s.pod_share)
+				oci_pod_share_remove(id);
 			remove_tree(dir);
 			return fail_err(&e);
 		}
@@ -331,6 +430,8 @@ static int cmd_create(int argc, char **argv, uint64_t start)
 	}
 	close(p[0]);
 	waitpid(owner, NULL, 0);
+	if (pr.role == OCI_POD_SANDBOX)
+		oci_pod_share_remove(id);
 	remove_tree(dir);
 	return fail("create %s: %s", id, msg);
 }
@@ -365,7 +466,10 @@ static int cmd_start(int argc, char **argv)
 	if (s.started)
 		return fail("cannot start an already running container");
 	char path[PATH_MAX];
-	state_path(path, sizeof(path), s.sid, "start");
+	if (s.pod[0])   /* a pod's container: its stand-in's gate */
+		oci_path(path, sizeof(path), id, "start");
+	else
+		state_path(path, sizeof(path), s.sid, "start");
 	int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return fail("start %s: the sandbox is not waiting (%s: %s)", id, path, strerror(errno));
@@ -458,6 +562,14 @@ static int cmd_kill(int argc, char **argv)
 		return fail("container not running");
 	/* KILL, or any signal before start (the process does not exist yet):
 	 * the owner, and the VM with it. Else the container's process. */
+	if (s.pod[0]) {
+		/* a pod's container: its stand-in, or (started) the signal
+		 * through it to the container in the pod's VM */
+		union sigval v = { .sival_int = sig };
+		if (s.started ? sigqueue(s.pid, SIG_FORWARD, v) : kill(s.pid, SIGKILL))
+			return fail("kill %d: %s", (int)s.pid, strerror(errno));
+		return 0;
+	}
 	if (sig == SIGKILL || !s.started) {
 		if (kill(s.pid, SIGKILL))
 			return fail("kill %d: %s", (int)s.pid, strerror(errno));
@@ -467,6 +579,28 @@ static int cmd_kill(int argc, char **argv)
 	union sigval v = { .sival_int = sig };
 	if (sigqueue(s.pid, SIG_FORWARD, v))
 		return fail("kill %d: %s", (int)s.pid, strerror(errno));
+	return 0;
+}
+
+/* Deleting a pod's sandbox: its containers that still run are refused
+ * (as the pod's VM goes with it), or with --force killed (their records
+ * stay, stopped, for their own delete). */
+static int pod_members_stop(const char *pod, bool force)
+{
+	static char ids[256][OCI_ID_MAX + 1];
+	int n = oci_pod_members(pod, ids, 256);
+	for (int i = 0; i < n; i++) {
+		struct oci_state m;
+		struct err e;
+		if (oci_state_read(ids[i], &m, &e) || !oci_owner_alive(&m))
+			continue;
+		if (!force)
+			return fail("cannot delete pod sandbox %s: its container %s is not stopped (delete it first, "
+				    "or --force)", pod, m.id);
+		kill(m.pid, SIGKILL);
+		for (int t = 0; t < 500 && oci_owner_alive(&m); t++)
+			sleep_ms(10);
+	}
 	return 0;
 }
 
@@ -495,6 +629,25 @@ static int cmd_delete(int argc, char **argv)
 	if (oci_owner_alive(&s)) {
 		if (!force && s.started)
 			return fail("cannot delete container %s that is not stopped: running", id);
+	}
+	char dir[PATH_MAX];
+	oci_path(dir, sizeof(dir), id, NULL);
+	if (s.pod[0]) {
+		/* a pod's container: its stand-in (which ends the container in
+		 * the VM with its connection) and its root in the share; the
+		 * pod's VM stays */
+		if (oci_owner_alive(&s))
+			kill(s.pid, SIGKILL);
+		for (int t = 0; t < 500 && oci_owner_alive(&s); t++)
+			sleep_ms(10);
+		oci_pod_root_remove(s.pod, id);
+		if (remove_tree(dir))
+			return fail("delete %s: %s: %s", id, dir, strerror(errno));
+		return 0;
+	}
+	if (s.pod_share && pod_members_stop(id, force))
+		return 1;
+	if (oci_owner_alive(&s)) {
 		kill(s.pid, SIGKILL);
 		for (int t = 0; t < 500 && oci_owner_alive(&s); t++)
 			sleep_ms(10);
@@ -510,8 +663,8 @@ static int cmd_delete(int argc, char **argv)
 			 strerror(errno));
 		log_line("warning", msg);
 	}
-	char dir[PATH_MAX];
-	oci_path(dir, sizeof(dir), id, NULL);
+	if (s.pod_share)
+		oci_pod_share_remove(id);
 	if (remove_tree(dir))
 		return fail("delete %s: %s: %s", id, dir, strerror(errno));
 	return 0;
@@ -555,6 +708,8 @@ static int cmd_pause_resume(int argc, char **argv)
 		return 1;
 	if (!oci_owner_alive(&s) || !s.started)
 		return fail("container %s is not running", id);
+	if (s.pod[0])
+		return fail("%s %s: a pod's container is paused with its pod's sandbox (%s)", argv[0], id, s.pod);
 	char *av[] = { argv[0], s.sid, NULL };
 	/* sandbox pause prints the sandbox's name; runc prints nothing */
 	fflush(stdout);
@@ -653,6 +808,10 @@ static int cmd_exec_oci(int argc, char **argv)
 	int k = 0;
 	xv[k++] = "exec";
 	xv[k++] = "-i";
+	if (s.pod[0]) { /* a pod's container in its pod's VM */
+		xv[k++] = "--pod-member";
+		xv[k++] = s.id;
+	}
 	if (tty)
 		xv[k++] = "-t";
 	if (process) {
@@ -814,6 +973,8 @@ static int cmd_update(int argc, char **argv)
 	struct sandbox_state ss;
 	if (!oci_owner_alive(&s) || !s.started || state_read(s.sid, &ss, &e))
 		return fail("update: container %s is not running", id);
+	if (s.pod[0])
+		return fail("update: %s is a pod's container: updating its limits is not supported yet", id);
 	/* the VM's RAM, as run_vm.c sized it at create */
 	uint64_t vm = ss.memory > 0 ? (uint64_t)ss.memory + GUEST_MEM_OVERHEAD : GUEST_MEM_DEFAULT;
 	if (x.memory > vm)

@@ -37,6 +37,9 @@ struct oci_config {
 	bool root_ro;
 	const char *hostname;           /* NULL: none given */
 	const char *netns;              /* a network namespace to put the VM's NIC in; NULL: none */
+	/* linux.namespaces' ipc, uts and pid paths (NULL: none): a pod's
+	 * container joining another's (oci/pod.c) */
+	const char *ns_ipc, *ns_uts, *ns_pid;
 	bool terminal;
 	const char *args[CSPEC_MAX_ARGS];
 	unsigned nargs;

@@ -20,6 +20,11 @@ struct oci_state {
 	bool started;
 	pid_t pid;                      /* the owner: the process that stands for the container */
 	unsigned long long pid_start;
+	/* Pods (pod.h): a member's pod sandbox ("": none; sid is then the
+	 * pod's sandbox and pid the member's stand-in), or a sandbox serving
+	 * its pod's share. */
+	char pod[OCI_ID_MAX + 1];
+	bool pod_share;
 };
 
 /* ROOT/ID[/FILE]. */

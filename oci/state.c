@@ -39,6 +39,10 @@ int oci_state_write(const struct oci_state *s, struct err *e)
 	}
 	fprintf(f, "sid=%s\nbundle=%s\nrootfs=%s\ncreated_ns=%lld\nstarted=%d\npid=%d\npid_start=%llu\n", s->sid,
 		s->bundle, s->rootfs, s->created_ns, s->started ? 1 : 0, (int)s->pid, s->pid_start);
+	if (s->pod[0])
+		fprintf(f, "pod=%s\n", s->pod);
+	if (s->pod_share)
+		fprintf(f, "pod_share=1\n");
 	if (fclose(f))
 		return err_sys(e, "%s", tmp);
 	if (rename(tmp, path))
@@ -89,6 +93,10 @@ int oci_state_read(const char *id, struct oci_state *s, struct err *e)
 			s->pid = atoi(v), seen |= 32;
 		else if (!strcmp(line, "pid_start"))
 			s->pid_start = strtoull(v, NULL, 10), seen |= 64;
+		else if (!strcmp(line, "pod") && oci_id_valid(v))
+			snprintf(s->pod, sizeof(s->pod), "%s", v);
+		else if (!strcmp(line, "pod_share"))
+			s->pod_share = atoi(v) == 1;
 	}
 	fclose(f);
 	for (const char *p = s->sid; *p; p++)

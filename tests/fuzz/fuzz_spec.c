@@ -62,6 +62,8 @@ static void same(const struct cspec *a, const struct cspec *b)
 		same_str(a->masked[i], b->masked[i]);
 	for (unsigned i = 0; i < a->nro_paths; i++)
 		same_str(a->ro_paths[i], b->ro_paths[i]);
+	same_str(a->pod_member, b->pod_member);
+	assert(a->pod_share_pid == b->pod_share_pid);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -93,6 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		str_inside(s.masked[i]);
 	for (unsigned i = 0; i < s.nro_paths; i++)
 		str_inside(s.ro_paths[i]);
+	str_inside(s.pod_member);
+	assert(!s.pod_member || cspec_member_ok(s.pod_member));
+	assert(s.action != CSPEC_ACT_CONTAINER || s.pod_member);
 	for (unsigned i = 0; i < s.nvolumes; i++) {
 		str_inside(s.volumes[i].dev);
 		str_inside(s.volumes[i].path);

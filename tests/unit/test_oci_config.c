@@ -205,7 +205,12 @@ static void test_bad_bundles(void **state)
 	refused("\"args\":[\"sh\",\"-c\",\"echo hi\"]", "\"args\":[1]", "process.args[0] must be a string");
 	refused("\"cwd\":\"/\"", "\"cwd\":\"rel\"", "absolute");
 	refused("\"ociVersion\":\"1.0.2-dev\"", "\"ociVersion\":\"2.0\"", "ociVersion");
-	refused("{\"type\":\"pid\"}", "{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}", "not supported yet");
+	refused("{\"type\":\"mount\"}", "{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}", "not supported yet");
+	/* ipc, uts, pid by path: a pod's (oci/podref.c, test_oci_pod.c) */
+	assert_int_equal(parse_edit("{\"type\":\"pid\"}", "{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}"), 0);
+	assert_string_equal(C.ns_pid, "/proc/1/ns/pid");
+	oci_config_free(&C);
+	refused("{\"type\":\"ipc\"}", "{\"type\":\"ipc\",\"path\":\"rel\"}", "absolute");
 	refused("{\"type\":\"pid\"}", "{\"type\":\"user\"}", "user namespace");
 	/* a network namespace by path: the VM's NIC goes there */
 	assert_int_equal(parse_edit("{\"type\":\"network\"}", "{\"type\":\"network\",\"path\":\"/run/netns/x\"}"), 0);

@@ -14,7 +14,7 @@
 enum {
 	T_HOSTNAME = 1, T_CWD, T_USER, T_ENV, T_ARG, T_MEMORY, T_PIDS, T_CPU_QUOTA, T_RLIMIT, T_FLAGS,
 	T_NETWORK, T_TTY, T_IMAGE, T_VOLUME, T_ETH, T_UPPER_SIZE, T_UPPER_DEV, T_ACTION, T_CAPS, T_MASKED,
-	T_RO_PATH,
+	T_RO_PATH, T_POD,
 };
 
 struct b {
@@ -668,7 +668,11 @@ static void test_action(void **state)
 	b_begin_bare();
 	b_str(T_ARG, "/x");
 	b_action(4, 0);
-	REFUSED("action 4");
+	REFUSED("action 4 (a pod's container) without its name");
+	b_begin_bare();
+	b_str(T_ARG, "/x");
+	b_action(5, 0);
+	REFUSED("action 5");
 	b_begin_bare();
 	b_str(T_ARG, "/x");
 	b_action(CSPEC_ACT_TAR_IN, 0x10);
@@ -686,6 +690,80 @@ static void test_action(void **state)
 	b_str(T_ARG, "/x");
 	b_recu32(T_ACTION, CSPEC_ACT_TAR_IN);
 	REFUSED("short action record");
+}
+
+/* a pod record: u32 flags, the member's name */
+static void b_pod(uint32_t flags, const char *name)
+{
+	uint8_t v[256];
+	size_t n = strlen(name) + 1;
+	for (int i = 0; i < 4; i++)
+		v[i] = (uint8_t)(flags >> (8 * i));
+	memcpy(v + 4, name, n);
+	b_rec(T_POD, v, 4 + n);
+}
+
+/* sandbox-runtime's pods: the first container's name, a member to run,
+ * an exec into a member */
+static void test_pod(void **state)
+{
+	(void)state;
+	struct cspec_err e;
+	size_t len;
+	struct cspec m = { .argv = { "sh" }, .nargv = 1, .action = CSPEC_ACT_CONTAINER, .pod_member = "app-1.x_y+z",
+			   .pod_share_pid = true };
+	assert_int_equal(cspec_encode(&m, enc, sizeof(enc), &len, &e), 0);
+	assert_int_equal(cspec_decode(enc, len, &out, &e), 0);
+	assert_int_equal(out.action, CSPEC_ACT_CONTAINER);
+	assert_string_equal(out.pod_member, "app-1.x_y+z");
+	assert_true(out.pod_share_pid);
+	struct cspec first = { .argv = { "pause" }, .nargv = 1, .pod_member = "p", .image_dev = "fs0",
+			       .image_fs = "virtiofs" };
+	assert_int_equal(cspec_encode(&first, enc, sizeof(enc), &len, &e), 0);
+	assert_int_equal(cspec_decode(enc, len, &out, &e), 0);
+	assert_string_equal(out.pod_member, "p");
+	assert_int_equal(out.action, CSPEC_ACT_NONE);
+	/* the encoder's check */
+	struct cspec bad = m;
+	bad.pod_member = NULL;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = m;
+	bad.pod_member = "../etc";
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = first;
+	bad.pod_share_pid = true;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	/* the decoder's */
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_pod(0, ".x");
+	REFUSED("a name starting with a dot");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_pod(0, "a/b");
+	REFUSED("a slash in the name");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_pod(2, "a");
+	REFUSED("unknown pod flag");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_pod(1, "a");
+	REFUSED("share pid without a container action");
+	b_begin_bare();
+	b_str(T_ARG, "/x");
+	b_action(CSPEC_ACT_TAR_OUT, 0);
+	b_pod(0, "a");
+	REFUSED("a pod member with a copy");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_pod(0, "a");
+	b_pod(0, "b");
+	REFUSED("pod record twice");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_recu32(T_POD, 0);
+	REFUSED("pod record without a name");
 }
 
 /* sandbox-runtime: update, capabilities, seccomp off, masked paths */
@@ -783,6 +861,7 @@ int main(void)
 		cmocka_unit_test(test_encoder_limits),
 		cmocka_unit_test(test_action),
 		cmocka_unit_test(test_oci_walls),
+		cmocka_unit_test(test_pod),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
