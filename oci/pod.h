@@ -33,10 +33,12 @@ struct oci_pod_ref {
 	bool share_pid;                 /* MEMBER: its PID namespace is the pod's (by path) */
 };
 
-/* podref.c: the role C gives the container: a CRI container type
- * ("sandbox" or "container", with the sandbox's id), or namespace paths
- * /proc/PID/ns/{ipc,uts,pid} naming another container (all the same
- * PID). 0, or -1 with E filled (one line naming the field). */
+/* podref.c: the role C gives the container: containerd's CRI container
+ * type ("sandbox", or "container" with the sandbox's id), CRI-O's type
+ * "sandbox", or namespace paths /proc/PID/ns/{ipc,uts,pid} naming another
+ * container (all the same PID; CRI-O's type "container" without them is
+ * a container of its own). 0, or -1 with E filled (one line naming the
+ * field). */
 int oci_pod_role_of(const struct oci_config *c, struct oci_pod_ref *r, struct err *e);
 /* podref.c: PATH as /proc/PID/ns/TYPE: PID, or 0 if it is not of that
  * form. */

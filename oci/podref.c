@@ -31,11 +31,13 @@ static const char *annotation(const struct oci_config *c, const char *key)
 int oci_pod_role_of(const struct oci_config *c, struct oci_pod_ref *r, struct err *e)
 {
 	memset(r, 0, sizeof(*r));
+	/* containerd's CRI names; CRI-O's (which podman may set too) are
+	 * taken for the type only: a member of theirs is found by its
+	 * namespace paths */
 	const char *type = annotation(c, CRI_CONTAINER_TYPE), *sid = annotation(c, CRI_SANDBOX_ID);
-	if (!type) {
+	bool crio = !type;
+	if (crio)
 		type = annotation(c, CRIO_CONTAINER_TYPE);
-		sid = annotation(c, CRIO_SANDBOX_ID);
-	}
 	/* the namespace paths: each /proc/PID/ns/TYPE of one PID */
 	static const char *const names[] = { "ipc", "uts", "pid" };
 	const char *paths[] = { c->ns_ipc, c->ns_uts, c->ns_pid };
@@ -56,15 +58,15 @@ int oci_pod_role_of(const struct oci_config *c, struct oci_pod_ref *r, struct er
 		if (r->ns_pid)
 			return err_set(e, "config.json: a pod's sandbox container joining another's namespaces");
 		r->role = OCI_POD_SANDBOX;
+		r->share_pid = false;
 		return 0;
 	}
 	if (type && strcmp(type, "container"))
 		return err_set(e, "config.json: annotations: %s '%.40s': want sandbox or container",
-			       annotation(c, CRI_CONTAINER_TYPE) ? CRI_CONTAINER_TYPE : CRIO_CONTAINER_TYPE, type);
-	if (type) {
+			       crio ? CRIO_CONTAINER_TYPE : CRI_CONTAINER_TYPE, type);
+	if (type && !crio) {
 		if (!sid || !oci_id_valid(sid))
-			return err_set(e, "config.json: annotations: a pod's container without a valid %s",
-				       annotation(c, CRI_CONTAINER_TYPE) ? CRI_SANDBOX_ID : CRIO_SANDBOX_ID);
+			return err_set(e, "config.json: annotations: a pod's container without a valid %s", CRI_SANDBOX_ID);
 		r->sandbox_id = sid;
 	}
 	if (r->sandbox_id || r->ns_pid)

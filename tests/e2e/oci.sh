@@ -15,6 +15,8 @@ W=${TMPDIR:-/tmp}/sandbox-oci.$$
 T_EXTRA_DIRS=$W
 rm -rf "$W"
 mkdir -p "$W"
+# OCI_ONLY="podman ctr cri": only those engines' parts (all by default).
+want() { [ -z "${OCI_ONLY:-}" ] || case " $OCI_ONLY " in *" $1 "*) ;; *) return 1 ;; esac; }
 # The runtime's root: its default, as podman's clean-up after a container
 # calls it without the --runtime-flag of the command that started it.
 RROOT=/run/sandbox-runtime
@@ -51,6 +53,21 @@ t_run updjson sh -c "echo '{\"pids\":' | '$RT' --root '$BR' update --resources -
 t_expect updjson "update --resources - with bad JSON: exit 1, one error" 1 '' 'not valid JSON'
 t_run updnone "$RT" --root "$BR" update nope
 t_expect updnone "update with nothing to update: exit 1" 1 '' 'nothing to update'
+# a pod's container naming a pod that is not there (docs/kubernetes.md)
+mkdir -p "$W/member/rootfs"
+member_cfg() {  # member_cfg NAMESPACES ANNOTATIONS
+	printf '{"ociVersion":"1.0.2","process":{"args":["true"],"cwd":"/"},"root":{"path":"rootfs"},"linux":{"namespaces":[%s]},"annotations":{%s}}' \
+		"$1" "$2" >"$W/member/config.json"
+}
+member_cfg '{"type":"ipc","path":"/proc/1/ns/ipc"}' '"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.sandbox-id":"nopod"'
+t_run nopod "$RT" --root "$BR" create --bundle "$W/member" m1
+t_expect nopod "a pod's container whose pod does not exist: exit 1, one error" 1 '' 'pod sandbox "nopod" does not exist'
+member_cfg '{"type":"uts","path":"/proc/1/ns/uts"}' ''
+t_run nons "$RT" --root "$BR" create --bundle "$W/member" m2
+t_expect nons "joining the namespaces of a process that is no container of ours: exit 1" 1 '' 'process 1: not a container of this runtime'
+member_cfg '{"type":"ipc","path":"/run/ipc1"}' ''
+t_run nspath "$RT" --root "$BR" create --bundle "$W/member" m3
+t_expect nspath "an ipc namespace path of another form: exit 1" 1 '' 'only another container'
 
 if [ "$(id -u)" != 0 ]; then
 	t_skip "sandbox-runtime" "needs root"
@@ -88,7 +105,7 @@ show_left() {
 }
 
 # ============================== podman ===============================================
-if command -v podman >/dev/null && command -v conmon >/dev/null; then
+if want podman && command -v podman >/dev/null && command -v conmon >/dev/null; then
 	cat >"$W/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=20000:20000","nproc=32768:32768"]
@@ -270,7 +287,7 @@ else
 fi
 
 # ============================== containerd ===========================================
-if command -v containerd >/dev/null && command -v ctr >/dev/null && command -v containerd-shim-runc-v2 >/dev/null; then
+if want ctr && command -v containerd >/dev/null && command -v ctr >/dev/null && command -v containerd-shim-runc-v2 >/dev/null; then
 	mkdir -p "$W/ctrd"
 	cat >"$W/ctrd/config.toml" <<EOF
 version = 2
@@ -313,18 +330,21 @@ fi
 
 # ============================== containerd's CRI plugin ==============================
 # What kubelet does for a pod whose RuntimeClass names the handler "sandbox":
-# a CRI RunPodSandbox through containerd's CRI plugin, whose runtime
-# "sandbox" is the runc shim with BinaryName = sandbox-runtime
-# (docs/kubernetes.md). The client is tests/cri/runp.py (Debian has no
-# crictl), over python3-grpcio.
+# CRI requests to containerd's CRI plugin, whose runtime "sandbox" is the
+# runc shim with BinaryName = sandbox-runtime (docs/kubernetes.md): a pod
+# sandbox, then two containers in it, which run in the pod's one VM. The
+# client is tests/cri/runp.py (Debian has no crictl), over python3-grpcio.
 PY=/usr/bin/python3
-if command -v containerd >/dev/null && command -v containerd-shim-runc-v2 >/dev/null && [ -x $PY ] &&
+if want cri && command -v containerd >/dev/null && command -v containerd-shim-runc-v2 >/dev/null && [ -x $PY ] &&
 	$PY -c 'import grpc, grpc_tools' 2>/dev/null; then
-	mkdir -p "$W/cri/pb"
+	mkdir -p "$W/cri/pb" "$W/cri/logs"
 	# a host-network pod gets a copy of this host's resolv.conf (the test
 	# host has none: one for the test's length)
 	made_resolv=
 	[ -e /etc/resolv.conf ] || { echo "nameserver 127.0.0.1" >/etc/resolv.conf && made_resolv=1; }
+	# the pod's "pause" image: busybox sleeping (Debian has no pause image)
+	$PY tests/cri/pauseimg.py build/images/busybox "$W/pause" sleep 1000000 &&
+		tar -C "$W/pause" -cf "$W/pause.tar" . || t_fail "the pause image"
 	cat >"$W/cri/config.toml" <<EOF
 version = 2
 root = "$W/cri/root"
@@ -332,7 +352,7 @@ state = "$W/cri/state"
 [grpc]
   address = "$W/cri/sock"
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "docker.io/sb/busybox:latest"
+  sandbox_image = "docker.io/sb/pause:latest"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "native"
     default_runtime_name = "sandbox"
@@ -347,25 +367,44 @@ EOF
 	K="ctr --address $W/cri/sock -n k8s.io"
 	wait_for 30 $K version
 	$K image import --base-name docker.io/sb/busybox --digests "$W/busybox.tar" >/dev/null 2>&1
+	$K image import --base-name docker.io/sb/pause --digests "$W/pause.tar" >/dev/null 2>&1
 	$PY -m grpc_tools.protoc -Itests/cri --python_out="$W/cri/pb" --grpc_python_out="$W/cri/pb" tests/cri/cri_min.proto
-	t_run crip $PY tests/cri/runp.py "$W/cri/sock" sandbox "$W/cri/pb"
-	t_expect crip "CRI RunPodSandbox with the handler whose BinaryName is sandbox-runtime: a pod sandbox, stopped and removed" 0 '^removed$'
+	t_run crip $PY tests/cri/runp.py "$W/cri/sock" sandbox "$W/cri/pb" "$W/cri/logs" docker.io/sb/busybox:latest \
+		"$RROOT/k8s.io/.sandbox"
+	t_expect crip "CRI: a pod sandbox with the handler whose BinaryName is sandbox-runtime, two containers in it, all stopped and removed" 0 '^removed '
 	if [ "$(t_rc crip)" != 0 ]; then
 		grep -i "error" "$W/cri/log" | tail -n 5 | sed 's/^/    /'
+		tail -n 5 "$W"/cri/state/io.containerd.runtime.v2.task/k8s.io/*/log.json 2>/dev/null | sed 's/^/    /'
 	fi
 	# the pod's pause container was a sandbox VM: sandbox-runtime's events
-	# (its --root is the handler's Root plus the namespace) say its VM was
-	# made and started (StopPodSandbox may kill it before an exit event)
+	# (its --root is the handler's Root plus the namespace)
 	ev=$RROOT/k8s.io/.sandbox/.events.json
 	if grep -q '"type":"create"' "$ev" 2>/dev/null && grep -q '"type":"start"' "$ev"; then
 		t_pass "CRI: the pod's pause container ran in a sandbox VM (sandbox-runtime's create and start events)"
 	else t_fail "CRI: the pod's pause container ran in a sandbox VM"; tail -n 3 "$ev" 2>&1 | sed 's/^/    /'; fi
+	crv() { sed -n "s/^$1 //p" "$T_OUT/crip.out" | head -n 1; }
+	hostboot=$(cat /proc/sys/kernel/random/boot_id)
+	if [ "$(crv app1_exit)" = 3 ] && [ "$(crv app1_state)" = CONTAINER_EXITED ] &&
+		grep -q '^app1_stdout app-ok$' "$T_OUT/crip.out"; then
+		t_pass "CRI: an app container in the pod ran, its log and exit status 3 back through CRI"
+	else t_fail "CRI: an app container in the pod ran (log, exit status 3)"; t_show crip; fi
+	b1=$(sed -n 's/^app1_stdout boot //p' "$T_OUT/crip.out")
+	h1=$(sed -n 's/^app1_stdout host //p' "$T_OUT/crip.out")
+	if [ "$h1" = sbpod ] && [ -n "$b1" ] && [ "$b1" != "$hostboot" ] && [ "$(crv sandboxes)" = 1 ]; then
+		t_pass "CRI: it ran in the pod's VM (the pod's host name, a kernel other than the host's, one VM for the pod)"
+	else t_fail "CRI: it ran in the pod's VM" "host '$h1' boot '$b1' (host's $hostboot) VMs '$(crv sandboxes)'"; fi
+	if [ "$(crv exec_exit)" = 0 ] && [ "$(crv exec_boot)" = "$b1" ] && [ "$(crv exec_host)" = sbpod ] &&
+		[ "$(crv app2_state)" = CONTAINER_RUNNING ]; then
+		t_pass "CRI: ExecSync in a second app container of the pod: the same VM's kernel and host name"
+	else t_fail "CRI: ExecSync in a second app container" "exec: exit '$(crv exec_exit)' boot '$(crv exec_boot)' host '$(crv exec_host)'"; fi
+	if [ "$(crv app2_stopped)" = CONTAINER_EXITED ]; then t_pass "CRI: StopContainer of the second (sleeping) one"
+	else t_fail "CRI: StopContainer" "state '$(crv app2_stopped)'"; fi
 	kill $KPID 2>/dev/null
 	wait $KPID 2>/dev/null
 	umount -R "$W/cri/state" 2>/dev/null
 	[ -n "$made_resolv" ] && rm -f /etc/resolv.conf
 	l=$(left_over)
-	if [ -z "$l" ]; then t_pass "CRI: nothing left (VMM, virtiofsd, state, mounts)"
+	if [ -z "$l" ]; then t_pass "CRI: nothing left (VMM, virtiofsd, state, the pod's share, mounts)"
 	else t_fail "CRI: nothing left" "left:$l"; show_left; fi
 else
 	t_skip "containerd's CRI plugin" "containerd or python3 with grpc (python3-grpcio, python3-grpc-tools) not in this host"

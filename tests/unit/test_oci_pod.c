@@ -69,11 +69,17 @@ static void test_roles(void **state)
 	assert_string_equal(R.sandbox_id, "p1");
 	assert_int_equal(R.ns_pid, 77);
 	assert_false(R.share_pid);
-	/* CRI-O's names */
+	/* CRI-O's names (podman's too): a sandbox; a member by its paths */
+	assert_int_equal(role("", "\"io.kubernetes.cri-o.ContainerType\":\"sandbox\""), 0);
+	assert_int_equal(R.role, OCI_POD_SANDBOX);
 	assert_int_equal(role("", "\"io.kubernetes.cri-o.ContainerType\":\"container\","
 				  "\"io.kubernetes.cri-o.SandboxID\":\"p2\""), 0);
+	assert_int_equal(R.role, OCI_POD_NONE);
+	assert_int_equal(role("{\"type\":\"uts\",\"path\":\"/proc/8/ns/uts\"}",
+			      "\"io.kubernetes.cri-o.ContainerType\":\"container\",\"io.kubernetes.cri-o.SandboxID\":\"p2\""), 0);
 	assert_int_equal(R.role, OCI_POD_MEMBER);
-	assert_string_equal(R.sandbox_id, "p2");
+	assert_null(R.sandbox_id);
+	assert_int_equal(R.ns_pid, 8);
 	/* podman's pod: namespace paths only, the PID namespace too */
 	assert_int_equal(role("{\"type\":\"ipc\",\"path\":\"/proc/9/ns/ipc\"},{\"type\":\"pid\",\"path\":\"/proc/9/ns/pid\"}", ""), 0);
 	assert_int_equal(R.role, OCI_POD_MEMBER);
