@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""pauseimg.py SRC DST CMD...: a copy of the OCI layout SRC (one image) in
+"""pauseimg.py SRC DST [--ref=NAME] CMD...: a copy of the OCI layout SRC (one image) in
 DST whose config runs CMD: a pod sandbox's long-running "pause" image made
 from the busybox image the tree builds (no registry, no pause image in
 Debian). Only the config, the manifest and the index change."""
@@ -10,6 +10,9 @@ import shutil
 import sys
 
 src, dst, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+ref = None
+if cmd and cmd[0].startswith("--ref="):
+    ref, cmd = cmd[0][6:], cmd[1:]
 shutil.copytree(src, dst)
 blobs = os.path.join(dst, "blobs", "sha256")
 
@@ -35,5 +38,7 @@ config.setdefault("config", {})["Cmd"] = cmd
 config["config"].pop("Entrypoint", None)
 manifest["config"]["digest"], manifest["config"]["size"] = write(json.dumps(config).encode())
 desc["digest"], desc["size"] = write(json.dumps(manifest).encode())
+if ref:
+    desc.setdefault("annotations", {})["org.opencontainers.image.ref.name"] = ref
 with open(os.path.join(dst, "index.json"), "w") as f:
     json.dump(index, f)
