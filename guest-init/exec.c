@@ -334,7 +334,14 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 		static struct cspec mc;
 		static struct sb_spec member;
 		size_t mlen;
-		runtime = pod_member_runtime(x.pod_member, mbuf, sizeof(mbuf), &mlen);
+		/* started a moment ago: its session may not have recorded it
+		 * yet (up to 10 s, as container_init waits) */
+		runtime = 0;
+		for (int i = 0; i < 1000 && !runtime; i++) {
+			runtime = pod_member_runtime(x.pod_member, mbuf, sizeof(mbuf), &mlen);
+			if (!runtime)
+				usleep(10000);
+		}
 		if (!runtime) {
 			err_errno(&err, 0, "pod member %s is not running", x.pod_member);
 			goto fail;

@@ -9,7 +9,8 @@ containerd's CRI plugin on SOCK for a pod sandbox (host network, host name
        log are read back through CRI);
   app2 sleeps; an ExecSync in it prints the same two; then it is stopped.
 While both exist it prints how many sandbox VMs SANDBOXDIR (sandbox-
-runtime's sandbox state) holds. Then it removes the containers, stops and
+runtime's sandbox state) holds; and how long RunPodSandbox took and
+CreateContainer plus StartContainer of app2 (time_*_ms). Then it removes the containers, stops and
 removes the pod. PBDIR holds cri_min_pb2*.py compiled from
 tests/cri/cri_min.proto. Prints "key value" lines (tests/e2e/oci.sh
 checks them) and "removed", or "runp error WHERE CODE DETAILS" and exits 1."""
@@ -47,7 +48,9 @@ cfg = pb.PodSandboxConfig(
     metadata=pb.PodSandboxMetadata(name="sbpod", uid="sbpod-uid", namespace="default", attempt=0),
     hostname="sbpod", log_directory=logdir,
     linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(namespace_options=ns)))
+t0 = time.monotonic()
 pod = call("RunPodSandbox", rt.RunPodSandbox, pb.RunPodSandboxRequest(config=cfg, runtime_handler=handler), 300)
+out("time_pod_ms", int((time.monotonic() - t0) * 1000))
 pid = pod.pod_sandbox_id
 out("pod", pid)
 
@@ -86,7 +89,9 @@ try:
 except OSError as e:
     out("app1_log_error", e)
 
+t0 = time.monotonic()
 app2 = container("app2", ["sleep", "100000"])
+out("time_app2_ms", int((time.monotonic() - t0) * 1000))
 out("app2_state", pb.ContainerState.Name(status(app2).state))
 out("sandboxes", len([d for d in os.listdir(sbdir) if not d.startswith(".") and os.path.isdir(os.path.join(sbdir, d))]))
 x = call("ExecSync", rt.ExecSync, pb.ExecSyncRequest(container_id=app2, cmd=["sh", "-c", probe], timeout=60), 120)

@@ -418,6 +418,7 @@ EOF
 		[ "$(crv app2_state)" = CONTAINER_RUNNING ]; then
 		t_pass "CRI: ExecSync in a second app container of the pod: the same VM's kernel and host name"
 	else t_fail "CRI: ExecSync in a second app container" "exec: exit '$(crv exec_exit)' boot '$(crv exec_boot)' host '$(crv exec_host)'"; fi
+	echo "# CRI: RunPodSandbox $(crv time_pod_ms) ms (the pod's VM), CreateContainer+StartContainer $(crv time_app2_ms) ms (a container in it)"
 	if [ "$(crv app2_stopped)" = CONTAINER_EXITED ]; then t_pass "CRI: StopContainer of the second (sleeping) one"
 	else t_fail "CRI: StopContainer" "state '$(crv app2_stopped)'"; fi
 	kill $KPID 2>/dev/null
