@@ -69,7 +69,9 @@ static void print_help(void)
 	       "  -d, --detach         start CMD and return; its output is discarded\n"
 	       "  -e, --env K=V        set an environment variable (repeatable)\n"
 	       "  -w, --workdir DIR    working directory (absolute; default the container's)\n"
-	       "  -u, --user USER      user[:group] name or id (default the container's)\n");
+	       "  -u, --user USER      user[:group] name or id (default the container's)\n"
+	       "      --pod-member ID  (sandbox-runtime) join that container of the VM's pod,\n"
+	       "                       not the first one (docs/kubernetes.md)\n");
 }
 
 static int parse(int argc, char **argv, struct exec_opts *o, struct err *e)
