@@ -229,7 +229,7 @@ static int create_member(const struct oci_config *c, const struct oci_pod_ref *p
 		remove_tree(dir);
 		return fail_err(&e);
 	}
-	if (oci_pod_root_add(pod.id, id, c->root, &e)) {
+	if (oci_pod_root_add(pod.id, id, c->root, c->root_ro, &e)) {
 		close(gate);
 		remove_tree(dir);
 		return fail_err(&e);
@@ -330,28 +330,26 @@ static int cmd_create(int argc, char **argv, uint64_t start)
 	if (mkdir(dir, 0700))
 		return errno == EEXIST ? fail("container with id exists: %s", id) : fail("mkdir %s: %s", dir, strerror(errno));
 	static char share[PATH_MAX];
-	if (pr.role == OCI_POD_SANDBOX) {
-		/* the VM serves the pod's share, this root in it (pod.c); a
-		 * read-only root is the guest's remount, the share is not */
-		if (oci_pod_share_create(id, c.root, &e)) {
-			remove_tree(dir);
-			return fail_err(&e);
-		}
-		oci_pod_share(share, sizeof(share), id);
-		o.rootfs = share;
-		o.rootfs_ro = false;
-		o.pod_member = id;
+	/* Every container's VM serves a pod's share, its root at ID/rootfs
+	 * in it (pod.c), so that any container can be a pod's sandbox: CRI's
+	 * pause, podman's infra (which says nothing of it), or any container
+	 * whose namespaces another joins by path. */
+	if (oci_pod_share_create(id, c.root, c.root_ro, &e)) {
+		remove_tree(dir);
+		return fail_err(&e);
 	}
+	oci_pod_share(share, sizeof(share), id);
+	o.rootfs = share;
+	o.rootfs_ro = false;    /* the root's bind in it is (on the host) */
+	o.pod_member = id;
 	if (console && c.terminal && console_setup(console, &e)) {
-		if (pr.role == OCI_POD_SANDBOX)
-			oci_pod_share_remove(id);
+		oci_pod_share_remove(id);
 		remove_tree(dir);
 		return fail_err(&e);
 	}
 	int p[2];
 	if (pipe2(p, O_CLOEXEC)) {
-		if (pr.role == OCI_POD_SANDBOX)
-			oci_pod_share_remove(id);
+		oci_pod_share_remove(id);
 		remove_tree(dir);
 		return fail("pipe: %s", strerror(errno));
 	}
@@ -359,8 +357,7 @@ static int cmd_create(int argc, char **argv, uint64_t start)
 	fflush(NULL);
 	pid_t owner = fork();
 	if (owner < 0) {
-		if (pr.role == OCI_POD_SANDBOX)
-			oci_pod_share_remove(id);
+		oci_pod_share_remove(id);
 		remove_tree(dir);
 		return fail("fork: %s", strerror(errno));
 	}
@@ -399,7 +396,7 @@ static int cmd_create(int argc, char **argv, uint64_t start)
 		s.created_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
 		s.pid = owner;
 		s.pid_start = state_proc_start(owner);
-		s.pod_share = pr.role == OCI_POD_SANDBOX;
+		s.pod_share = true;
 		write_annotations(&c, id);
 		if (oci_state_write(&s, &e) || (pid_file && write_pid_file(pid_file, owner, &e))) {
 			kill(owner, SIGKILL);
@@ -430,8 +427,7 @@ static int cmd_create(int argc, char **argv, uint64_t start)
 	}
 	close(p[0]);
 	waitpid(owner, NULL, 0);
-	if (pr.role == OCI_POD_SANDBOX)
-		oci_pod_share_remove(id);
+	oci_pod_share_remove(id);
 	remove_tree(dir);
 	return fail("create %s: %s", id, msg);
 }

@@ -1,7 +1,8 @@
 /* sandbox-runtime: pods on the host (pod.h, docs/kubernetes.md).
  *
- * A pod's sandbox container boots the VM as any container does, but its
- * virtiofsd serves ROOT/<pod>/pod, the pod's share: a mount of its own
+ * Every container that boots a VM (a pod's sandbox, or any container
+ * another may join) has its virtiofsd serve ROOT/<pod>/pod, the pod's
+ * share: a mount of its own
  * with shared propagation, holding <pod>/rootfs (a bind of the sandbox's
  * root). The daemon's mount namespace is a slave of it (cli/run_fs.c),
  * so a member's root bound at <member>/rootfs later (by the member's
@@ -39,7 +40,7 @@ static int member_dir(char *buf, size_t len, const char *pod, const char *id, bo
 	return 0;
 }
 
-int oci_pod_root_add(const char *pod, const char *id, const char *root, struct err *e)
+int oci_pod_root_add(const char *pod, const char *id, const char *root, bool ro, struct err *e)
 {
 	char dir[PATH_MAX], rdir[PATH_MAX];
 	if (member_dir(dir, sizeof(dir), pod, id, false) || member_dir(rdir, sizeof(rdir), pod, id, true))
@@ -49,8 +50,12 @@ int oci_pod_root_add(const char *pod, const char *id, const char *root, struct e
 		rmdir(dir);
 		return -1;
 	}
-	if (mount(root, rdir, NULL, MS_BIND | MS_REC, NULL)) {
+	/* read-only on the host (the daemon cannot remount it), as the
+	 * daemon's own bind of a root alone is */
+	if (mount(root, rdir, NULL, MS_BIND | MS_REC, NULL) ||
+	    (ro && mount(NULL, rdir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL))) {
 		err_sys(e, "bind the root %s into the pod's directory", root);
+		umount2(rdir, MNT_DETACH);
 		rmdir(rdir);
 		rmdir(dir);
 		return -1;
@@ -68,7 +73,7 @@ void oci_pod_root_remove(const char *pod, const char *id)
 	rmdir(dir);
 }
 
-int oci_pod_share_create(const char *pod, const char *root, struct err *e)
+int oci_pod_share_create(const char *pod, const char *root, bool ro, struct err *e)
 {
 	char share[PATH_MAX];
 	oci_pod_share(share, sizeof(share), pod);
@@ -82,7 +87,7 @@ int oci_pod_share_create(const char *pod, const char *root, struct err *e)
 		rmdir(share);
 		return -1;
 	}
-	if (oci_pod_root_add(pod, pod, root, e)) {
+	if (oci_pod_root_add(pod, pod, root, ro, e)) {
 		umount2(share, MNT_DETACH);
 		rmdir(share);
 		return -1;
@@ -145,8 +150,8 @@ int oci_pod_find(const struct oci_pod_ref *r, struct oci_state *pod, struct err 
 	if (pod->pod[0])
 		return err_set(e, "\"%s\" is a pod's container, not its sandbox", pod->id);
 	if (!pod->pod_share)
-		return err_set(e, "container \"%s\" was not created as a pod's sandbox (CRI's %s=sandbox): its VM "
-			       "holds no other container", pod->id, CRI_CONTAINER_TYPE);
+		return err_set(e, "container \"%s\" has no pod share (made by an older sandbox-runtime): its VM "
+			       "holds no other container", pod->id);
 	return 0;
 }
 

@@ -21,8 +21,8 @@
 #define CRIO_SANDBOX_ID "io.kubernetes.cri-o.SandboxID"
 
 enum oci_pod_role {
-	OCI_POD_NONE,           /* a container of its own VM, no pod share */
-	OCI_POD_SANDBOX,        /* a pod's sandbox (pause) container: its VM serves the pod */
+	OCI_POD_NONE,           /* a container of its own VM (which others may join) */
+	OCI_POD_SANDBOX,        /* a pod's sandbox (pause) container: the same, by CRI's word */
 	OCI_POD_MEMBER,         /* a container in another's VM */
 };
 
@@ -50,14 +50,16 @@ int oci_member_spec(const struct oci_config *c, const char *id, bool share_pid, 
 
 /* pod.c: ROOT/POD/pod, the directory the pod's virtiofsd serves. */
 void oci_pod_share(char *buf, size_t len, const char *pod);
-/* pod.c: a sandbox's share, made a mount of its own with shared
- * propagation (so that the members' roots bound into it later reach the
- * running virtiofsd), and its own root ROOT at POD/rootfs in it. */
-int oci_pod_share_create(const char *pod, const char *root, struct err *e);
+/* pod.c: a VM's share, made a mount of its own with shared propagation
+ * (so that the members' roots bound into it later reach the running
+ * virtiofsd), and its own root ROOT at POD/rootfs in it (read-only if
+ * RO). */
+int oci_pod_share_create(const char *pod, const char *root, bool ro, struct err *e);
 /* pod.c: the share's mounts and directories gone (after its VM). */
 void oci_pod_share_remove(const char *pod);
-/* pod.c: member ID's root ROOT bound into POD's share, and out again. */
-int oci_pod_root_add(const char *pod, const char *id, const char *root, struct err *e);
+/* pod.c: member ID's root ROOT bound into POD's share (read-only if RO),
+ * and out again. */
+int oci_pod_root_add(const char *pod, const char *id, const char *root, bool ro, struct err *e);
 void oci_pod_root_remove(const char *pod, const char *id);
 /* pod.c: the pod sandbox R names, running and serving a share, into
  * *POD. 0, or -1 with E filled (no such pod, stopped, not a pod's). */
