@@ -7,7 +7,10 @@
  *    is a plain (not recursive) bind of itself, nosuid and nodev, and
  *    read-only for :ro: the daemon sees no mount beneath DIR and cannot
  *    write a read-only volume whatever the guest asks (it has no
- *    CAP_SYS_ADMIN to remount: virtiofsd drops it);
+ *    CAP_SYS_ADMIN to remount: virtiofsd drops it); sandbox-runtime's
+ *    root is a pod's share instead (oci/pod.c), a recursive bind in a
+ *    namespace that is the host's slave: the roots the runtime binds
+ *    beneath it (read-only as asked) and unmounts reach the daemon;
  *  - its own sandbox, -o sandbox=namespace: new mount, PID and network
  *    namespaces, pivot_root into DIR (the only host tree it can reach
  *    then), its seccomp allowlist and a reduced capability set;
