@@ -86,6 +86,7 @@ fi
 # An OCI archive of the busybox image (build/images/busybox is an OCI layout).
 tar -C build/images/busybox -cf "$W/busybox.tar" . || { t_fail "image archive"; t_summary; exit; }
 
+now_ms() { /usr/bin/python3 -c 'import time; print(int(time.time() * 1000))' 2>/dev/null || echo 0; }
 left_over() {   # VMMs, virtiofsd, sandbox state or mounts of ours still there
 	_l=
 	for c in /proc/[0-9]*/cmdline; do
@@ -292,7 +293,7 @@ EOF
 		pb1=$(sed -n 's/^boot //p' "$T_OUT/ppod1.out") pb2=$(sed -n 's/^boot //p' "$T_OUT/ppod2.out")
 		if [ "$(t_rc ppod1)" = 0 ] && [ "$(t_rc ppod2)" = 0 ] && [ -n "$pb1" ] && [ "$pb1" = "$pb2" ] &&
 			[ "$pb1" != "$(cat /proc/sys/kernel/random/boot_id)" ] &&
-			[ "$(sed -n 's/^host //p' "$T_OUT/ppod1.out")" = "$($P pod inspect -f '{{.Hostname}}' sbpod 2>/dev/null || echo sbpod)" ]; then
+			[ "$(sed -n 's/^host //p' "$T_OUT/ppod1.out")" = sbpod ]; then
 			t_pass "podman run --pod: two containers, one after the other, in the pod's one VM (same kernel boot id, the pod's host name)"
 		else t_fail "podman run --pod: in the pod's VM"; t_show ppod1; t_show ppod2; fi
 		t_run ppodrm $P pod rm -f sbpod
@@ -326,7 +327,9 @@ EOF
 	t_run cimp $C image import --base-name sb/busybox --digests --all-platforms "$W/busybox.tar"
 	t_expect cimp "ctr image import" 0
 	CIMG=$($C image ls -q | head -n 1)
+	ms0=$(now_ms)
 	t_run chi $C run --rm --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c1 echo hi
+	echo "# ctr: run --rm echo hi (a VM of its own) $(($(now_ms) - ms0)) ms"
 	t_expect chi "ctr run --rm --runc-binary sandbox-runtime echo hi" 0 '^hi$'
 	t_run c42 $C run --rm --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$RROOT" "$CIMG" c2 sh -c 'exit 42'
 	t_expect c42 "ctr run: exit status 42" 42
@@ -418,7 +421,7 @@ EOF
 		[ "$(crv app2_state)" = CONTAINER_RUNNING ]; then
 		t_pass "CRI: ExecSync in a second app container of the pod: the same VM's kernel and host name"
 	else t_fail "CRI: ExecSync in a second app container" "exec: exit '$(crv exec_exit)' boot '$(crv exec_boot)' host '$(crv exec_host)'"; fi
-	echo "# CRI: RunPodSandbox $(crv time_pod_ms) ms (the pod's VM), CreateContainer+StartContainer $(crv time_app2_ms) ms (a container in it)"
+	echo "# CRI: RunPodSandbox $(crv time_pod_ms) ms (the pod's VM), a container in it: create to exit $(crv time_app1_ms) ms, CreateContainer+StartContainer $(crv time_app2_ms) ms"
 	if [ "$(crv app2_stopped)" = CONTAINER_EXITED ]; then t_pass "CRI: StopContainer of the second (sleeping) one"
 	else t_fail "CRI: StopContainer" "state '$(crv app2_stopped)'"; fi
 	kill $KPID 2>/dev/null
