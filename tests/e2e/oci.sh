@@ -296,6 +296,18 @@ EOF
 			[ "$(sed -n 's/^host //p' "$T_OUT/ppod1.out")" = sbpod ]; then
 			t_pass "podman run --pod: two containers, one after the other, in the pod's one VM (same kernel boot id, the pod's host name)"
 		else t_fail "podman run --pod: in the pod's VM"; t_show ppod1; t_show ppod2; fi
+		# the pod's sandbox deleted under a running member: refused while it
+		# runs, --force kills the member (docs/kubernetes.md)
+		pm=$($P run -d --pod sbpod $IMG sleep 100000 2>/dev/null)
+		infra=$($P pod inspect -f '{{.InfraContainerID}}' sbpod 2>/dev/null)
+		wait_for 60 sh -c "'$RT' state '$pm' 2>/dev/null | grep -q running"
+		t_run ppoddel "$RT" delete "$infra"
+		t_expect ppoddel "delete of a running pod's sandbox: refused (exit 1)" 1 '' 'not stopped'
+		t_run ppoddelf "$RT" delete --force "$infra"
+		t_run ppodst "$RT" state "$pm"
+		if [ "$(t_rc ppoddelf)" = 0 ] && grep -Eq '"status": ?"stopped"' "$T_OUT/ppodst.out"; then
+			t_pass "delete --force of a pod's sandbox: its running member is killed with it"
+		else t_fail "delete --force of a pod's sandbox kills its member"; t_show ppoddelf; t_show ppodst; fi
 		t_run ppodrm $P pod rm -f sbpod
 		t_expect ppodrm "podman pod rm -f" 0
 	else
