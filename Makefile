@@ -250,9 +250,9 @@ build-fuzz/fuzz_log: cli/log_fmt.c cli/json.c cli/logs.h cli/json.h
 build-fuzz/fuzz_api: tests/fuzz/fuzz_api.c api/body.c api/route.c api/api.h common/err.c
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Iapi -o $@ $< api/body.c api/route.c common/err.c -ljson-c
-build-fuzz/fuzz_oci_%: tests/fuzz/fuzz_oci_%.c oci/config.c common/err.c common/util.c $(wildcard oci/*.h)
+build-fuzz/fuzz_oci_%: tests/fuzz/fuzz_oci_%.c oci/config.c oci/podref.c common/spec.c common/err.c common/util.c $(wildcard oci/*.h)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ioci -o $@ $< oci/config.c common/err.c common/util.c -ljson-c
+	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ioci -Icli -o $@ $< oci/config.c oci/podref.c common/spec.c common/err.c common/util.c -ljson-c
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard vmm/*.h vmm/*/*.h vmm/arch/x86/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ivmm -o $@ $< $(FUZZ_SRCS) -lpthread

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "oci.h"
+#include "pod.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -35,6 +35,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			assert(c.mounts[i].source[0] == '/' && !strchr(c.mounts[i].source, ':'));
 	}
 	assert(c.memory >= 0 && c.pids >= 0 && c.cpu_quota >= 0);
+	/* its place in a pod (oci/podref.c), and a member's guest spec */
+	struct oci_pod_ref r;
+	if (oci_pod_role_of(&c, &r, &e)) {
+		assert(e.msg[0] && !strchr(e.msg, '\n'));
+	} else {
+		assert(r.role != OCI_POD_MEMBER || r.sandbox_id || r.ns_pid > 0);
+		assert(!r.sandbox_id || oci_id_valid(r.sandbox_id));
+		static struct cspec x;
+		char user[32];
+		if (oci_member_spec(&c, "m", r.share_pid, &x, user, &e) == 0) {
+			struct cspec_err ce;
+			assert(cspec_check(&x, &ce) == 0 && x.action == CSPEC_ACT_CONTAINER);
+		}
+	}
 	oci_config_free(&c);
 	return 0;
 }
