@@ -48,6 +48,7 @@
 #include "json.h"
 #include "procstat.h"
 #include "state.h"
+#include "table.h"
 #include "vm.h"
 
 #define EXIT_ERR 125
@@ -310,12 +311,21 @@ struct row {
 	char id[13], name[64], image[256], status[32], age[32], cpus[16], mem[24], command[1024];
 };
 
-static void print_col(const char *s, int w, bool last)
+enum { R_ID, R_NAME, R_IMAGE, R_STATUS, R_AGE, R_CPUS, R_MEM, R_COMMAND, R_N };
+
+static const struct table_col ps_cols[R_N] = {
+	{ "ID", 0, false }, { "NAME", 0, false }, { "IMAGE", 0, false }, { "STATUS", 0, false },
+	{ "AGE", 0, false }, { "CPUS", 0, false }, { "MEMORY", 0, false }, { "COMMAND", 0, false },
+};
+
+/* A table_cell_fn over an array of struct row. */
+static const char *ps_cell(const void *ctx, size_t i, int col, char *buf, size_t len)
 {
-	if (last)
-		printf("%s\n", s);
-	else
-		printf("%-*s  ", w, s);
+	(void)buf;
+	(void)len;
+	const struct row *r = (const struct row *)ctx + i;
+	const char *cols[R_N] = { r->id, r->name, r->image, r->status, r->age, r->cpus, r->mem, r->command };
+	return col >= 0 && col < R_N ? cols[col] : "";
 }
 
 static int cmp_ll(const void *a, const void *b)
@@ -432,25 +442,7 @@ int cmd_ps(int argc, char **argv)
 		for (size_t i = 0; i < nr; i++)
 			printf("%s\n", rows[i].id);
 	} else {
-		static const char *const hdr[] = { "ID", "NAME", "IMAGE", "STATUS", "AGE", "CPUS", "MEMORY", "COMMAND" };
-		int w[8];
-		for (int k = 0; k < 8; k++)
-			w[k] = (int)strlen(hdr[k]);
-		for (size_t i = 0; i < nr; i++) {
-			const char *cols[8] = { rows[i].id, rows[i].name, rows[i].image, rows[i].status,
-						rows[i].age, rows[i].cpus, rows[i].mem, rows[i].command };
-			for (int k = 0; k < 8; k++)
-				if ((int)strlen(cols[k]) > w[k])
-					w[k] = (int)strlen(cols[k]);
-		}
-		for (int k = 0; k < 8; k++)
-			print_col(hdr[k], w[k], k == 7);
-		for (size_t i = 0; i < nr; i++) {
-			const char *cols[8] = { rows[i].id, rows[i].name, rows[i].image, rows[i].status,
-						rows[i].age, rows[i].cpus, rows[i].mem, rows[i].command };
-			for (int k = 0; k < 8; k++)
-				print_col(cols[k], w[k], k == 7);
-		}
+		table_print(stdout, ps_cols, R_N, nr, ps_cell, rows);
 	}
 	free(rows);
 	free(states);
