@@ -74,7 +74,7 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 /* Recursively remove NAME in DIRFD (never follows symlinks). */
 int rm_rf_at(int dirfd, const char *name);
 
-/* ---- apply.c ---- */
+/* ---- apply.c (its parts: apply_impl.h) ---- */
 struct apply;
 /* Apply into the directory ROOTFD. layers=true: interpret whiteouts.
  * Ownership is applied only when running as root. NULL with E filled if
