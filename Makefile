@@ -11,7 +11,7 @@ LDLIBS   += -lpthread -lseccomp -lm
 
 # The sandbox binary: the command line and owner (cli/), the VMM (vmm/)
 # and the library every host program links (common/).
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/cp.c common/err.c common/mke2fs.c common/memevents.c common/procstat.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/util.c
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/atomic_file.c common/cp.c common/err.c common/mke2fs.c common/memevents.c common/procstat.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/util.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "follow.h"
 #include "json.h"
 #include "logs.h"
 
@@ -136,8 +137,10 @@ struct ev_opts {
 	int64_t since, until;
 };
 
-static void show(const struct ev_opts *o, const char *line, size_t len)
+/* One line of the events log, shown if it is wanted (a line_fn). */
+static void show(const char *line, size_t len, void *ctx)
 {
+	const struct ev_opts *o = ctx;
 	struct event ev;
 	if (events_parse(line, len, &ev))
 		return;
@@ -151,31 +154,6 @@ static void show(const struct ev_opts *o, const char *line, size_t len)
 	char t[40];
 	log_time_text(ev.time_ns, t, sizeof(t));
 	printf("%s %-7s %s (%.12s)\n", t, ev.type, ev.name, ev.id);
-}
-
-/* Lines of FD from *POS on (complete ones only). */
-static void scan(int fd, const struct ev_opts *o, off_t *pos)
-{
-	static char line[8192];
-	char rd[65536];
-	size_t n = 0;
-	off_t at = *pos;
-	if (lseek(fd, at, SEEK_SET) < 0)
-		return;
-	for (ssize_t r; (r = read(fd, rd, sizeof(rd))) > 0;)
-		for (ssize_t i = 0; i < r; i++) {
-			if (rd[i] != '\n') {
-				if (n < sizeof(line))
-					line[n] = rd[i];
-				n++;
-				continue;
-			}
-			if (n <= sizeof(line))
-				show(o, line, n);
-			at += (off_t)n + 1;
-			n = 0;
-		}
-	*pos = at;
 }
 
 int cmd_events(int argc, char **argv)
@@ -221,38 +199,23 @@ int cmd_events(int argc, char **argv)
 	char path[700], old[710];
 	events_path(old, sizeof(old), ".1");
 	events_path(path, sizeof(path), "");
+	static char line[8192];
+	struct follow fl = { .fd = -1, .line = line, .cap = sizeof(line), .fn = show, .ctx = &o };
 	int fd = open(old, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	off_t pos = 0;
 	if (fd >= 0) {
-		scan(fd, &o, &pos);
+		off_t pos = 0;
+		lines_read(fd, &pos, line, sizeof(line), show, &o);
 		close(fd);
 	}
-	pos = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0)
-		scan(fd, &o, &pos);
+	follow_step(&fl, open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
 	fflush(stdout);
 	while (o.follow) {
 		struct timespec ts = { 0, 200000000 };
 		nanosleep(&ts, NULL);
-		int fresh = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		struct stat a, b;
-		if (fresh >= 0 && (fd < 0 || (!fstat(fd, &a) && !fstat(fresh, &b) && a.st_ino != b.st_ino))) {
-			if (fd >= 0) {
-				scan(fd, &o, &pos);
-				close(fd);
-			}
-			fd = fresh;
-			pos = 0;
-		} else if (fresh >= 0) {
-			close(fresh);
-		}
-		if (fd >= 0)
-			scan(fd, &o, &pos);
+		follow_step(&fl, open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
 		if (fflush(stdout) || ferror(stdout))
 			break;
 	}
-	if (fd >= 0)
-		close(fd);
+	follow_end(&fl);
 	return 0;
 }

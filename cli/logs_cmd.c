@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "follow.h"
 #include "state.h"
 #include "util.h"
 
@@ -50,43 +51,37 @@ static bool wanted(const struct logs_opts *o, const struct log_rec *r)
 	return (!o->since || r->time_ns >= o->since) && (!o->until || r->time_ns <= o->until);
 }
 
-/* Every complete line of FD from its current offset: counted (PRINT
- * false) or printed, skipping the first SKIP wanted records. Stops at a
- * line not yet ended (-f reads it again later: *POS says where). */
+/* What a pass over the log does with each record: counted (PRINT
+ * false) or printed, skipping the first SKIP wanted ones. */
+struct pass {
+	const struct logs_opts *o;
+	bool print;
+	long skip, count;
+};
+
+static void take(const char *line, size_t len, void *ctx)
+{
+	static char data[LOG_LINE_MAX * 6 + 1];
+	struct pass *p = ctx;
+	struct log_rec rec;
+	if (log_decode(line, len, data, sizeof(data), &rec) || !wanted(p->o, &rec))
+		return;
+	if (p->print && p->count >= p->skip)
+		print_rec(p->o, &rec);
+	p->count++;
+}
+
+static char line_buf[LOG_LINE_MAX * 6 + 256];
+
+/* Every complete line of FD from *POS (NULL: its start) on, as PASS says;
+ * the count of wanted records. A line not yet ended is left for -f
+ * (*POS says where). */
 static long scan(int fd, const struct logs_opts *o, bool print, long skip, off_t *pos)
 {
-	static char rd[1 << 16], line[LOG_LINE_MAX * 6 + 256], data[LOG_LINE_MAX * 6 + 1];
-	size_t n = 0;
-	long count = 0;
-	off_t at = pos ? *pos : 0;
-	if (lseek(fd, at, SEEK_SET) < 0)
-		return 0;
-	for (;;) {
-		ssize_t r = read(fd, rd, sizeof(rd));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		for (ssize_t i = 0; i < r; i++) {
-			if (rd[i] != '\n') {
-				if (n < sizeof(line))
-					line[n] = rd[i];
-				n++;
-				continue;
-			}
-			struct log_rec rec;
-			at += (off_t)n + 1;
-			if (n <= sizeof(line) && !log_decode(line, n, data, sizeof(data), &rec) && wanted(o, &rec)) {
-				if (print && count >= skip)
-					print_rec(o, &rec);
-				count++;
-			}
-			n = 0;
-		}
-	}
-	if (pos)
-		*pos = at;
-	return count;
+	struct pass p = { .o = o, .print = print, .skip = skip };
+	off_t at = 0;
+	lines_read(fd, pos ? pos : &at, line_buf, sizeof(line_buf), take, &p);
+	return p.count;
 }
 
 static int open_log(const char *id, int i, struct err *e)
@@ -137,7 +132,9 @@ static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
 	}
 	fflush(stdout);
 	fflush(stderr);
-	int cur = nf ? fds[nf - 1] : -1;
+	struct pass follow_pass = { .o = o, .print = true };
+	struct follow fl = { .fd = nf ? fds[nf - 1] : -1, .pos = pos, .line = line_buf, .cap = sizeof(line_buf),
+			     .fn = take, .ctx = &follow_pass };
 	for (int i = 0; i < nf - 1; i++)
 		close(fds[i]);
 	while (o->follow) {
@@ -146,28 +143,14 @@ static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
 		bool alive = !state_read(s.id, &now, &ignored) && state_owner_alive(&now);
 		/* rotated (or made at last)? drain the old file, take the new */
 		struct err e2;
-		int fresh = open_log(s.id, 0, &e2);
-		struct stat a, b;
-		if (fresh >= 0 && (cur < 0 || (!fstat(cur, &a) && !fstat(fresh, &b) && a.st_ino != b.st_ino))) {
-			if (cur >= 0) {
-				scan(cur, o, true, 0, &pos);
-				close(cur);
-			}
-			cur = fresh;
-			pos = 0;
-		} else if (fresh >= 0) {
-			close(fresh);
-		}
-		if (cur >= 0)
-			scan(cur, o, true, 0, &pos);
+		follow_step(&fl, open_log(s.id, 0, &e2));
 		fflush(stdout);
 		fflush(stderr);
 		if (!alive)
 			break;
 		sleep_ms(100);
 	}
-	if (cur >= 0)
-		close(cur);
+	follow_end(&fl);
 	return 0;
 }
 
