@@ -257,16 +257,9 @@ build-fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard vmm/*.h vmm/*/*.h vmm/arch/
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ivmm -o $@ $< $(FUZZ_SRCS) -lpthread
 # fuzz_run SECONDS: every target in turn; stop at the first crash.
+# tests/fuzz/run.sh runs the targets FUZZ_JOBS at a time (default: the CPUs).
 define fuzz_run
-	@for f in $(FUZZ_BINS); do \
-		t=$$(basename $$f); \
-		mkdir -p build-fuzz/corpus-$$t; \
-		echo "fuzz: $$t for $(1) s"; \
-		$$f -max_total_time=$(1) -print_final_stats=1 -artifact_prefix=build-fuzz/$$t- \
-			build-fuzz/corpus-$$t $$(test -d tests/fuzz/seeds/$$t && echo tests/fuzz/seeds/$$t) 2>&1 | \
-			grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Test unit written" ; \
-		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
-	done
+	@tests/fuzz/run.sh $(1) $(FUZZ_BINS)
 endef
 fuzz-smoke: $(FUZZ_BINS)
 	$(call fuzz_run,$(FUZZ_SECONDS))
