@@ -133,6 +133,8 @@ static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
 		else if (e->errnum != ENOENT)
 			return -1;
 	}
+	if (!nf && !s.detached && !o->follow)
+		return err_set(e, "%s was not run with -d (or --log-driver json-file): no log is kept", ref);
 	report_lost(lost);
 	long total = 0, skip = 0;
 	if (o->tail >= 0) {
