@@ -174,7 +174,7 @@ static void show(const char *line, size_t len, void *ctx)
  * files (follow.h), so whether one between is gone too cannot be told. */
 static void report_lost(long n)
 {
-	if (n)
+	if (n && follow_may_say())
 		fprintf(stderr, "sandbox: events: the events log rotated twice or more between two reads: "
 				"events may be missing\n");
 }

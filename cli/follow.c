@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -174,6 +175,12 @@ long follow_step(struct follow *f)
 		f->fd = next;
 		f->pos = 0;
 	}
+}
+
+bool follow_may_say(void)
+{
+	struct pollfd pf = { .fd = 2, .events = POLLOUT };
+	return !(poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR));
 }
 
 void follow_end(struct follow *f)

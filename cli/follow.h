@@ -18,6 +18,7 @@
 #ifndef SANDBOX_FOLLOW_H
 #define SANDBOX_FOLLOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -64,6 +65,10 @@ int follow_next(const struct follow *f, int held, long *lost);
  * oldest file kept (if any yet). Returns the count of files removed
  * before they could be read (0 normally; FOLLOW_LOST_UNKNOWN). */
 long follow_step(struct follow *f);
+/* Whether a line about lost files may go to stderr: not to a pipe whose
+ * reader is gone (the API reads a stream's stderr only until its first
+ * output), where the write would end the follower by SIGPIPE. */
+bool follow_may_say(void);
 /* Close what F holds. */
 void follow_end(struct follow *f);
 

@@ -87,7 +87,7 @@ static long scan(int fd, const struct logs_opts *o, bool print, long skip, off_t
 /* Files rotated past max-file before we read them: said, not hidden. */
 static void report_lost(long n)
 {
-	if (!n)
+	if (!n || !follow_may_say())
 		return;
 	fflush(stdout);
 	if (n == FOLLOW_LOST_UNKNOWN)
