@@ -84,11 +84,18 @@ static long scan(int fd, const struct logs_opts *o, bool print, long skip, off_t
 	return p.count;
 }
 
-static int open_log(const char *id, int i, struct err *e)
+/* Files rotated past max-file before we read them: said, not hidden. */
+static void report_lost(long n)
 {
-	char name[32];
-	snprintf(name, sizeof(name), i ? LOG_FILE ".%d" : LOG_FILE, i);
-	return state_open(id, name, O_RDONLY, 0, e);
+	if (!n || !follow_may_say())
+		return;
+	fflush(stdout);
+	if (n == FOLLOW_LOST_UNKNOWN)
+		fprintf(stderr, "sandbox: logs: rotated files were removed before they could be read (lines are missing)\n");
+	else
+		fprintf(stderr, "sandbox: logs: %ld rotated file%s removed before %s could be read\n", n,
+			n == 1 ? " was" : "s were", n == 1 ? "it" : "they");
+	fflush(stderr);
 }
 
 static void sleep_ms(unsigned ms)
@@ -105,10 +112,22 @@ static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
 		return -1;
 	o->id = s.id;
 	o->name = s.name;
-	int fds[101], nf = 0;
-	/* oldest first: log.json.N ... log.json.1, log.json */
-	for (int i = 100; i >= 0; i--) {
-		int fd = open_log(s.id, i, e);
+	/* The files as they are, oldest first, by the chain of rotations
+	 * (follow.h): a rotation while they are opened loses nothing. */
+	char path[700];
+	state_path(path, sizeof(path), s.id, LOG_FILE);
+	struct pass follow_pass = { .o = o, .print = true };
+	struct follow fl = { .path = path, .max = LOG_FILES_MAX, .seq = log_file_seq, .fd = -1, .line = line_buf,
+			     .cap = sizeof(line_buf), .fn = take, .ctx = &follow_pass };
+	int fds[LOG_FILES_MAX + 8], nf = 0;
+	long lost = 0;
+	for (int fd = follow_oldest(&fl); fd >= 0; fd = follow_next(&fl, fds[nf - 1], &lost)) {
+		fds[nf++] = fd;
+		if (nf == (int)(sizeof(fds) / sizeof(fds[0])))
+			break;          /* the rest is for -f */
+	}
+	if (!nf) {              /* why: none yet, or an error to say */
+		int fd = state_open(s.id, LOG_FILE, O_RDONLY, 0, e);
 		if (fd >= 0)
 			fds[nf++] = fd;
 		else if (e->errnum != ENOENT)
@@ -116,6 +135,7 @@ static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
 	}
 	if (!nf && !s.detached && !o->follow)
 		return err_set(e, "%s was not run with -d (or --log-driver json-file): no log is kept", ref);
+	report_lost(lost);
 	long total = 0, skip = 0;
 	if (o->tail >= 0) {
 		for (int i = 0; i < nf; i++)
@@ -132,19 +152,18 @@ static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
 	}
 	fflush(stdout);
 	fflush(stderr);
-	struct pass follow_pass = { .o = o, .print = true };
-	struct follow fl = { .fd = nf ? fds[nf - 1] : -1, .pos = pos, .line = line_buf, .cap = sizeof(line_buf),
-			     .fn = take, .ctx = &follow_pass };
+	fl.fd = nf ? fds[nf - 1] : -1;
+	fl.pos = pos;
 	for (int i = 0; i < nf - 1; i++)
 		close(fds[i]);
 	while (o->follow) {
 		struct sandbox_state now;
 		struct err ignored;
 		bool alive = !state_read(s.id, &now, &ignored) && state_owner_alive(&now);
-		/* rotated (or made at last)? drain the old file, take the new */
-		struct err e2;
-		follow_step(&fl, open_log(s.id, 0, &e2));
+		/* what was written since, across any rotations */
+		lost = follow_step(&fl);
 		fflush(stdout);
+		report_lost(lost);
 		fflush(stderr);
 		if (!alive)
 			break;
