@@ -229,7 +229,7 @@ FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/memevents.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/cp.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
 	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/devices/virtio_pmem.c vmm/arch/x86/boot.c \
-	vmm/snapshot/format.c vmm/snapshot/snapshot.c vmm/arch/x86/vcpu_state.c
+	vmm/snapshot/format.c vmm/snapshot/snapshot.c vmm/snapshot/workingset.c vmm/arch/x86/vcpu_state.c
 FUZZ_IMAGE_SRCS := $(filter-out rootfs/main.c,$(wildcard rootfs/*.c)) common/err.c common/mke2fs.c common/util.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 # A target that #includes an rootfs/*.c (to reach its static functions)
