@@ -11,7 +11,7 @@ LDLIBS   += -lpthread -lseccomp -lm
 
 # The sandbox binary: the command line and owner (cli/), the VMM (vmm/)
 # and the library every host program links (common/).
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/cp.c common/err.c common/mke2fs.c common/memevents.c common/procstat.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/util.c
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/atomic_file.c common/cp.c common/err.c common/mke2fs.c common/memevents.c common/procstat.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/util.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -229,7 +229,7 @@ FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/memevents.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/cp.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
 	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/devices/virtio_pmem.c vmm/arch/x86/boot.c \
-	vmm/snapshot/format.c vmm/snapshot/snapshot.c vmm/arch/x86/vcpu_state.c
+	vmm/snapshot/format.c vmm/snapshot/snapshot.c vmm/snapshot/workingset.c vmm/arch/x86/vcpu_state.c
 FUZZ_IMAGE_SRCS := $(filter-out rootfs/main.c,$(wildcard rootfs/*.c)) common/err.c common/mke2fs.c common/util.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 # A target that #includes an rootfs/*.c (to reach its static functions)
@@ -257,16 +257,9 @@ build-fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard vmm/*.h vmm/*/*.h vmm/arch/
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ivmm -o $@ $< $(FUZZ_SRCS) -lpthread
 # fuzz_run SECONDS: every target in turn; stop at the first crash.
+# tests/fuzz/run.sh runs the targets FUZZ_JOBS at a time (default: the CPUs).
 define fuzz_run
-	@for f in $(FUZZ_BINS); do \
-		t=$$(basename $$f); \
-		mkdir -p build-fuzz/corpus-$$t; \
-		echo "fuzz: $$t for $(1) s"; \
-		$$f -max_total_time=$(1) -print_final_stats=1 -artifact_prefix=build-fuzz/$$t- \
-			build-fuzz/corpus-$$t $$(test -d tests/fuzz/seeds/$$t && echo tests/fuzz/seeds/$$t) 2>&1 | \
-			grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Test unit written" ; \
-		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
-	done
+	@tests/fuzz/run.sh $(1) $(FUZZ_BINS)
 endef
 fuzz-smoke: $(FUZZ_BINS)
 	$(call fuzz_run,$(FUZZ_SECONDS))

@@ -71,7 +71,7 @@ int log_parse_opt(const char *kv, struct log_conf *c, struct err *e)
 	if (!strncmp(kv, "max-file=", 9)) {
 		char *end;
 		long v = strtol(kv + 9, &end, 10);
-		if (end == kv + 9 || *end || v < 1 || v > 100)
+		if (end == kv + 9 || *end || v < 1 || v > LOG_FILES_MAX)
 			return err_set(e, "--log-opt %s: want a number of files from 1 to 100", kv);
 		c->max_files = (int)v;
 		return 0;
@@ -87,6 +87,8 @@ struct sink {
 	const char *id, *name;
 	int fd;                 /* log.json, -1: none */
 	uint64_t size;
+	uint64_t head;          /* of size, the {"file":N} line */
+	long seq;               /* log.json's place in the rotation */
 	int journal;            /* journald's socket, -1: none */
 	char *buf;              /* one record's encoding */
 	size_t buflen;
@@ -105,8 +107,17 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+long log_file_seq(int fd)
+{
+	char head[64];
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+	char *nl = n > 0 ? memchr(head, '\n', (size_t)n) : NULL;
+	return nl ? log_head_parse(head, (size_t)(nl - head)) : -1;
+}
+
 /* By path: the state root's fd is not kept here (every fd but the pipes
- * is closed), and the owner checked the root and made the directory. */
+ * is closed), and the owner checked the root and made the directory.
+ * A new (empty) file gets its {"file":SEQ} line first. */
 static void file_open(struct sink *k)
 {
 	char path[700];
@@ -118,9 +129,45 @@ static void file_open(struct sink *k)
 		k->fd = -1;
 	}
 	k->size = k->fd >= 0 ? (uint64_t)st.st_size : 0;
+	k->head = 0;
+	char head[64];
+	int n = log_head_text(k->seq, head, sizeof(head));
+	if (k->fd >= 0 && !k->size && n > 0) {
+		write_all(k->fd, head, (size_t)n);
+		k->size = k->head = (uint64_t)n;
+	}
 }
 
-/* log.json -> .1 -> .2 ...; the oldest beyond max_files goes. */
+/* Where the rotation stands when the collector starts: log.json's place
+ * if it has one, else the place after log.json.1's (a sandbox started
+ * again appends to its log), else 0. */
+static void seq_start(struct sink *k)
+{
+	char path[700];
+	long s = -1;
+	state_path(path, sizeof(path), k->id, LOG_FILE);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && !fstat(fd, &st) && st.st_size > 0) {
+		s = log_file_seq(fd);
+		k->seq = s >= 0 ? s : 0;
+		close(fd);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	state_path(path, sizeof(path), k->id, LOG_FILE ".1");
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		s = log_file_seq(fd);
+		close(fd);
+	}
+	k->seq = s >= 0 ? s + 1 : 0;
+}
+
+/* log.json -> .1 -> .2 ...; the oldest beyond max_files goes. The file
+ * is closed before it is renamed: a reader that sees log.json is another
+ * file knows the old one is complete (follow.h). */
 static void rotate(struct sink *k)
 {
 	char from[700], to[700];
@@ -140,6 +187,7 @@ static void rotate(struct sink *k)
 			rename(from, to);
 		}
 	}
+	k->seq++;
 	file_open(k);
 }
 
@@ -155,7 +203,7 @@ static void emit(struct sink *k, enum log_stream stream, char *data, size_t len,
 			return;
 		log_encode(f, &r);
 		fclose(f);
-		if (k->size && k->size + k->buflen > k->c->max_size)
+		if (k->size > k->head && k->size + k->buflen > k->c->max_size)
 			rotate(k);
 		if (k->fd >= 0) {
 			write_all(k->fd, k->buf, k->buflen);
@@ -218,8 +266,10 @@ static void collector_main(const struct log_conf *c, const char *id, const char 
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	struct sink k = { .c = c, .id = id, .name = name, .fd = -1, .journal = -1 };
-	if (c->driver == LOG_JSON_FILE)
+	if (c->driver == LOG_JSON_FILE) {
+		seq_start(&k);
 		file_open(&k);
+	}
 	if (c->driver == LOG_JOURNALD)
 		k.journal = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	static struct in ins[2];

@@ -213,6 +213,29 @@ int log_decode(const char *line, size_t len, char *buf, size_t buflen, struct lo
 	return lit(&c, "}") && c.p == c.end ? 0 : -1;
 }
 
+int log_head_text(long seq, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "{\"file\":%ld}\n", seq);
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+long log_head_parse(const char *line, size_t len)
+{
+	struct cur c = { line, line + len };
+	long v = 0;
+	if (!lit(&c, "{\"file\":") || c.p == c.end || !isdigit((unsigned char)*c.p))
+		return -1;
+	/* digits only, no leading zero but 0 itself, at most 18 of them */
+	if (*c.p == '0' && c.p + 1 < c.end && isdigit((unsigned char)c.p[1]))
+		return -1;
+	for (int k = 0; c.p < c.end && isdigit((unsigned char)*c.p); k++, c.p++) {
+		if (k == 18)
+			return -1;
+		v = v * 10 + (*c.p - '0');
+	}
+	return lit(&c, "}") && c.p == c.end ? v : -1;
+}
+
 int log_parse_time(const char *s, int64_t now_ns, int64_t *out)
 {
 	size_t len = strlen(s);

@@ -6,6 +6,9 @@
  * LOG_LINE_MAX, or the last bytes before the end),
  * in ROOT/<id>/log.json, rotated to log.json.1 ... at a size cap, so a
  * sandbox printing forever holds at most max_size * max_files bytes.
+ * Each file starts with a line that is not a record, {"file":N}: its
+ * place in the rotation (0 the first file, +1 each rotation), so that a
+ * follower can tell how many files were removed before it read them.
  * log_fmt.c: the pure encoding and decoding (unit-tested, fuzzed);
  * log_collect.c: the collector process; logs_cmd.c: `sandbox logs`. */
 #ifndef SANDBOX_LOGS_H
@@ -22,6 +25,7 @@
 #define LOG_MAX_SIZE_DEFAULT (10ULL << 20)
 #define LOG_MAX_FILES_DEFAULT 2
 #define LOG_FILE "log.json"
+#define LOG_FILES_MAX 100               /* max-file's cap */
 
 enum log_stream { LOG_STDOUT, LOG_STDERR };
 
@@ -41,6 +45,11 @@ void log_encode(FILE *f, const struct log_rec *r);
  * R's time, stream, partial and data (unescaped into BUF of BUFLEN bytes;
  * a longer line fails), or -1 if it is not such a record. */
 int log_decode(const char *line, size_t len, char *buf, size_t buflen, struct log_rec *r);
+/* The first line of a log file, {"file":SEQ} with its '\n', into BUF:
+ * its length, or -1 if LEN is too small. */
+int log_head_text(long seq, char *buf, size_t len);
+/* SEQ from such a line (LEN bytes, no '\n'), or -1 if it is not one. */
+long log_head_parse(const char *line, size_t len);
 /* RFC 3339 UTC with nanoseconds: "2026-12-07T01:02:03.000000042Z"
  * (31 bytes with the NUL). */
 void log_time_text(int64_t ns, char *buf, size_t len);
@@ -66,6 +75,9 @@ int log_parse_opt(const char *kv, struct log_conf *c, struct err *e);
  * stdout and stderr (and so its children's) are pipes to it. TEE: also
  * copy to the stdout and stderr they were (an attached run). */
 int log_collector_start(const struct log_conf *c, const char *id, const char *name, bool tee, struct err *e);
+/* The file FD's place in the rotation, from its first line, or -1 (none:
+ * a file of an older version, or an empty one). */
+long log_file_seq(int fd);
 /* Close our ends and wait (bounded) until the collector has written all. */
 void log_collector_finish(void);
 

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "follow.h"
 #include "state.h"
 #include "util.h"
 
@@ -50,50 +51,51 @@ static bool wanted(const struct logs_opts *o, const struct log_rec *r)
 	return (!o->since || r->time_ns >= o->since) && (!o->until || r->time_ns <= o->until);
 }
 
-/* Every complete line of FD from its current offset: counted (PRINT
- * false) or printed, skipping the first SKIP wanted records. Stops at a
- * line not yet ended (-f reads it again later: *POS says where). */
-static long scan(int fd, const struct logs_opts *o, bool print, long skip, off_t *pos)
+/* What a pass over the log does with each record: counted (PRINT
+ * false) or printed, skipping the first SKIP wanted ones. */
+struct pass {
+	const struct logs_opts *o;
+	bool print;
+	long skip, count;
+};
+
+static void take(const char *line, size_t len, void *ctx)
 {
-	static char rd[1 << 16], line[LOG_LINE_MAX * 6 + 256], data[LOG_LINE_MAX * 6 + 1];
-	size_t n = 0;
-	long count = 0;
-	off_t at = pos ? *pos : 0;
-	if (lseek(fd, at, SEEK_SET) < 0)
-		return 0;
-	for (;;) {
-		ssize_t r = read(fd, rd, sizeof(rd));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		for (ssize_t i = 0; i < r; i++) {
-			if (rd[i] != '\n') {
-				if (n < sizeof(line))
-					line[n] = rd[i];
-				n++;
-				continue;
-			}
-			struct log_rec rec;
-			at += (off_t)n + 1;
-			if (n <= sizeof(line) && !log_decode(line, n, data, sizeof(data), &rec) && wanted(o, &rec)) {
-				if (print && count >= skip)
-					print_rec(o, &rec);
-				count++;
-			}
-			n = 0;
-		}
-	}
-	if (pos)
-		*pos = at;
-	return count;
+	static char data[LOG_LINE_MAX * 6 + 1];
+	struct pass *p = ctx;
+	struct log_rec rec;
+	if (log_decode(line, len, data, sizeof(data), &rec) || !wanted(p->o, &rec))
+		return;
+	if (p->print && p->count >= p->skip)
+		print_rec(p->o, &rec);
+	p->count++;
 }
 
-static int open_log(const char *id, int i, struct err *e)
+static char line_buf[LOG_LINE_MAX * 6 + 256];
+
+/* Every complete line of FD from *POS (NULL: its start) on, as PASS says;
+ * the count of wanted records. A line not yet ended is left for -f
+ * (*POS says where). */
+static long scan(int fd, const struct logs_opts *o, bool print, long skip, off_t *pos)
 {
-	char name[32];
-	snprintf(name, sizeof(name), i ? LOG_FILE ".%d" : LOG_FILE, i);
-	return state_open(id, name, O_RDONLY, 0, e);
+	struct pass p = { .o = o, .print = print, .skip = skip };
+	off_t at = 0;
+	lines_read(fd, pos ? pos : &at, line_buf, sizeof(line_buf), take, &p);
+	return p.count;
+}
+
+/* Files rotated past max-file before we read them: said, not hidden. */
+static void report_lost(long n)
+{
+	if (!n || !follow_may_say())
+		return;
+	fflush(stdout);
+	if (n == FOLLOW_LOST_UNKNOWN)
+		fprintf(stderr, "sandbox: logs: rotated files were removed before they could be read (lines are missing)\n");
+	else
+		fprintf(stderr, "sandbox: logs: %ld rotated file%s removed before %s could be read\n", n,
+			n == 1 ? " was" : "s were", n == 1 ? "it" : "they");
+	fflush(stderr);
 }
 
 static void sleep_ms(unsigned ms)
@@ -110,10 +112,22 @@ static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
 		return -1;
 	o->id = s.id;
 	o->name = s.name;
-	int fds[101], nf = 0;
-	/* oldest first: log.json.N ... log.json.1, log.json */
-	for (int i = 100; i >= 0; i--) {
-		int fd = open_log(s.id, i, e);
+	/* The files as they are, oldest first, by the chain of rotations
+	 * (follow.h): a rotation while they are opened loses nothing. */
+	char path[700];
+	state_path(path, sizeof(path), s.id, LOG_FILE);
+	struct pass follow_pass = { .o = o, .print = true };
+	struct follow fl = { .path = path, .max = LOG_FILES_MAX, .seq = log_file_seq, .fd = -1, .line = line_buf,
+			     .cap = sizeof(line_buf), .fn = take, .ctx = &follow_pass };
+	int fds[LOG_FILES_MAX + 8], nf = 0;
+	long lost = 0;
+	for (int fd = follow_oldest(&fl); fd >= 0; fd = follow_next(&fl, fds[nf - 1], &lost)) {
+		fds[nf++] = fd;
+		if (nf == (int)(sizeof(fds) / sizeof(fds[0])))
+			break;          /* the rest is for -f */
+	}
+	if (!nf) {              /* why: none yet, or an error to say */
+		int fd = state_open(s.id, LOG_FILE, O_RDONLY, 0, e);
 		if (fd >= 0)
 			fds[nf++] = fd;
 		else if (e->errnum != ENOENT)
@@ -121,6 +135,7 @@ static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
 	}
 	if (!nf && !s.detached && !o->follow)
 		return err_set(e, "%s was not run with -d (or --log-driver json-file): no log is kept", ref);
+	report_lost(lost);
 	long total = 0, skip = 0;
 	if (o->tail >= 0) {
 		for (int i = 0; i < nf; i++)
@@ -137,37 +152,24 @@ static int logs_run(const char *ref, struct logs_opts *o, struct err *e)
 	}
 	fflush(stdout);
 	fflush(stderr);
-	int cur = nf ? fds[nf - 1] : -1;
+	fl.fd = nf ? fds[nf - 1] : -1;
+	fl.pos = pos;
 	for (int i = 0; i < nf - 1; i++)
 		close(fds[i]);
 	while (o->follow) {
 		struct sandbox_state now;
 		struct err ignored;
 		bool alive = !state_read(s.id, &now, &ignored) && state_owner_alive(&now);
-		/* rotated (or made at last)? drain the old file, take the new */
-		struct err e2;
-		int fresh = open_log(s.id, 0, &e2);
-		struct stat a, b;
-		if (fresh >= 0 && (cur < 0 || (!fstat(cur, &a) && !fstat(fresh, &b) && a.st_ino != b.st_ino))) {
-			if (cur >= 0) {
-				scan(cur, o, true, 0, &pos);
-				close(cur);
-			}
-			cur = fresh;
-			pos = 0;
-		} else if (fresh >= 0) {
-			close(fresh);
-		}
-		if (cur >= 0)
-			scan(cur, o, true, 0, &pos);
+		/* what was written since, across any rotations */
+		lost = follow_step(&fl);
 		fflush(stdout);
+		report_lost(lost);
 		fflush(stderr);
 		if (!alive)
 			break;
 		sleep_ms(100);
 	}
-	if (cur >= 0)
-		close(cur);
+	follow_end(&fl);
 	return 0;
 }
 

@@ -52,6 +52,7 @@
 #include "state.h"
 #include "exec.h"
 #include "snapshot.h"
+#include "snapshot/workingset.h"
 #include "storage.h"
 
 
@@ -361,7 +362,7 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 	static struct runconf rc;
 	run_bindir = self_dir();
 	static struct snap_from from;
-	from.state_fd = from.mem_fd = from.layer_fd = -1;
+	from.state_fd = from.mem_fd = from.layer_fd = from.ws_fd = -1;
 	if (o->from) {
 		/* a clone: the snapshot's image, disk and sandbox */
 		if (snap_from_open(o->from, &from, ep))
@@ -665,10 +666,13 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 	int status = -1;
 	uint64_t restored_at = 0;
 	bool no_restore = false;
-	if (o->from && o->ncmd)
+	if (o->from && o->ncmd) {
 		status = run_from_command(&s, o, child, ready[0], &restored_at, ep);
-	else if (o->from)
+		if (restored_at)
+			snap_ws_record(&from, &s, WS_SCOPE_COMMAND);
+	} else if (o->from) {
 		no_restore = wait_restored(ready[0], 120000, &restored_at, ep) < 0;
+	}
 	if (restored_at) {
 		snprintf(extra, sizeof(extra), ",\"setup_ms\":%.3f", (double)(restored_at - start) * 1e-6);
 		events_emit("restore", &s, extra);
@@ -700,6 +704,8 @@ int run_main(struct run_opts *o, uint64_t start, struct err *ep)
 		if (ready[0] >= 0)
 			close(ready[0]);
 		say_started(&started);
+		if (o->from)
+			snap_ws_record(&from, &s, WS_SCOPE_RESTORE);
 		status = wait_child(child, done[0], !s.net, &s, o, stop_sig > 0 && stop_sig < 32 ? stop_sig : SIGTERM,
 				    &set, &ttl_out, ep);
 	}

@@ -34,6 +34,7 @@
 #include "run_impl.h"
 #include "proto.h"
 #include "snapshot.h"
+#include "snapshot/workingset.h"
 #include "state.h"
 #include <sys/random.h>
 
@@ -182,6 +183,8 @@ static int vm_restore_setup(const struct run_opts *o, const char *id, int net, s
 	c->restore = true;
 	c->restore_state_fd = f->state_fd;
 	c->restore_mem_fd = f->mem_fd;
+	c->restore_ws_fd = f->ws_fd;
+	c->restore_record_ws = f->ws_scope < (o->ncmd ? WS_SCOPE_COMMAND : WS_SCOPE_RESTORE);
 
 	int guest_end;
 	if (relay_init(r, &guest_end))

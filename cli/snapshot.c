@@ -23,6 +23,7 @@
 #include "run.h"
 #include "state.h"
 #include "storage.h"
+#include "snapshot/workingset.h"
 
 #define EXIT_ERR 125
 #define SNAP_NAME_MAX 63
@@ -138,10 +139,70 @@ static long long mem_total_bytes(void)
 	return kib < 0 ? -1 : kib * 1024;
 }
 
+static void ctl_path(const struct sandbox_state *s, char *buf, size_t len);
+
+/* F's working set, if it has a usable one (workingset.h). One that is
+ * not (cut short, edited, another build's) is said once and recorded
+ * again by this clone. */
+static void ws_open(struct snap_from *f)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/workingset", f->dir);
+	struct err e = { 0 };
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return;
+	size_t cap = ws_file_size(f->rec.mem_bytes) + 1, n = 0;
+	uint8_t *buf = fd >= 0 ? malloc(cap) : NULL;
+	struct stat st;
+	struct ws w;
+	if (fd < 0 || fstat(fd, &st)) {
+		err_sys(&e, "%s", path);
+	} else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		err_set(&e, "not a private file of this user");
+	} else if (!buf) {
+		err_oom(&e, "working set");
+	} else {
+		ssize_t r;
+		while (n < cap && ((r = pread(fd, buf + n, cap - n, (off_t)n)) > 0 || (r < 0 && errno == EINTR)))
+			n += r > 0 ? (size_t)r : 0;
+		if (ws_parse(buf, n, f->rec.mem_bytes, &w, &e) == 0) {
+			f->ws_fd = fd;
+			f->ws_scope = w.scope;
+			free(buf);
+			return;
+		}
+	}
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	fprintf(stderr, "sandbox: note: snapshot '%s': its working set is not used (%s); this clone records it again\n",
+		f->name, e.msg);
+}
+
+void snap_ws_record(const struct snap_from *f, const struct sandbox_state *s, uint32_t scope)
+{
+	if (f->ws_scope >= scope)
+		return;
+	char tmp[PATH_MAX + 32], path[PATH_MAX + 16], ctl[700], req[32];
+	snprintf(tmp, sizeof(tmp), "%s/.workingset.%d", f->dir, (int)getpid());
+	snprintf(path, sizeof(path), "%s/workingset", f->dir);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	ctl_path(s, ctl, sizeof(ctl));
+	snprintf(req, sizeof(req), "workingset %u", scope);
+	struct err e = { 0 };
+	/* a clone recording at the same time: the last rename wins, whole */
+	if (control_request(ctl, req, &fd, 1, 10, &e) || fsync(fd) || rename(tmp, path))
+		unlink(tmp);
+	close(fd);
+}
+
 int snap_from_open(const char *name, struct snap_from *f, struct err *e)
 {
 	memset(f, 0, sizeof(*f));
-	f->state_fd = f->mem_fd = f->layer_fd = -1;
+	f->state_fd = f->mem_fd = f->layer_fd = f->ws_fd = -1;
 	if (check_name(name, e))
 		return -1;
 	const char *root = snap_root(e);
@@ -183,13 +244,14 @@ int snap_from_open(const char *name, struct snap_from *f, struct err *e)
 		return -1;
 	if (f->rec.layer && (f->layer_fd = open_owned(f->dir, "layer", e)) < 0)
 		return -1;
+	ws_open(f);
 	return 0;
 }
 
 void snap_from_close(struct snap_from *f)
 {
-	int *fds[] = { &f->state_fd, &f->mem_fd, &f->layer_fd };
-	for (size_t i = 0; i < 3; i++)
+	int *fds[] = { &f->state_fd, &f->mem_fd, &f->layer_fd, &f->ws_fd };
+	for (size_t i = 0; i < 4; i++)
 		if (*fds[i] >= 0) {
 			close(*fds[i]);
 			*fds[i] = -1;

@@ -53,9 +53,18 @@ struct snap_from {
 	char dir[PATH_MAX];
 	struct vm_record rec;
 	int state_fd, mem_fd, layer_fd;
+	/* its working set (vmm/snapshot/workingset.h): open and usable, with
+	 * the scope it was recorded with; -1 and 0 if none (yet) */
+	int ws_fd;
+	uint32_t ws_scope;
 };
 int snap_from_open(const char *name, struct snap_from *f, struct err *e);
 void snap_from_close(struct snap_from *f);
+/* A clone of F (sandbox S) has resumed (SCOPE WS_SCOPE_RESTORE) or ran
+ * its command (WS_SCOPE_COMMAND): if F has no working set as broad yet,
+ * the VMM records the pages it has mapped as F's. Best effort. */
+struct sandbox_state;
+void snap_ws_record(const struct snap_from *f, const struct sandbox_state *s, uint32_t scope);
 
 int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);

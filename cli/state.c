@@ -9,13 +9,15 @@
  *   another local user is refused, not used;
  * - everything in it is opened relative to a directory fd, never through a
  *   symlink (O_NOFOLLOW); a sandbox's directory is checked like the root;
- *   files are created fresh (O_EXCL; a stale state.tmp is unlinked first,
- *   so a symlink planted there is replaced, never written through);
+ *   files are created fresh (atomic_file.h: O_EXCL; a stale state.tmp is
+ *   unlinked first, so a symlink planted there is replaced, never written
+ *   through);
  * - state_write refuses values with control characters (a value with a
  *   newline would add lines), and state_read parses strictly: a file that
  *   state_write could not have written is "damaged", reported with where
  *   it is, and none of it is used. */
 #include "state.h"
+#include "atomic_file.h"
 #include "storage.h"
 #include "procstat.h"
 #include "proto.h"
@@ -252,36 +254,17 @@ int state_write(const struct sandbox_state *s, struct err *e)
 	int dfd = sandbox_dir(s->id, true, e);
 	if (dfd < 0)
 		return -1;
-	/* A state.tmp left by a write that died, or planted: replaced. */
-	if (unlinkat(dfd, "state.tmp", 0) && errno != ENOENT) {
-		err_sys(e, "remove %s/%s/state.tmp", root, s->id);
-		close(dfd);
-		return -1;
-	}
-	int fd = openat(dfd, "state.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (!f) {
-		err_sys(e, "write %s/%s/state.tmp", root, s->id);
-		if (fd >= 0)
-			close(fd);
-		close(dfd);
-		return -1;
-	}
-	fprintf(f,
+	/* state.tmp made fresh (one left by a write that died, or planted, is
+	 * replaced), then renamed over state. */
+	char show[700];
+	snprintf(show, sizeof(show), "%s/%s/state", root, s->id);
+	int r = atomic_printf(dfd, "state", show, 0, e,
 		"id=%s\nname=%s\nimage=%s\ncommand=%s\ncreated=%lld\nisolation=%s\ncpus=%s\nmemory=%lld\n"
 		"pid=%d\npid_start=%llu\nvmm_pid=%d\nstatus=%s\nexit_code=%d\nnet=%d\ntap=%s\nstop_signal=%s\n"
 		"rm=%d\ndetached=%d\nvmm_start=%llu\nlog_driver=%s\nttl=%lld\noom_kills=%lld\n",
 		s->id, s->name, s->image, s->command, s->created, s->isolation, s->cpus, s->memory, (int)s->pid,
 		s->pid_start, (int)s->vmm_pid, s->status, s->exit_code, s->net, s->tap, s->stop_signal, s->rm,
 		s->detached, vmm_start, s->log_driver, s->ttl, s->oom_kills);
-	int r = 0;
-	if (fflush(f) || ferror(f)) {
-		r = err_sys(e, "write %s/%s/state.tmp", root, s->id);
-		unlinkat(dfd, "state.tmp", 0);
-	}
-	fclose(f);
-	if (!r && renameat(dfd, "state.tmp", dfd, "state"))
-		r = err_sys(e, "rename %s/%s/state.tmp", root, s->id);
 	close(dfd);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "table.h"
 
 int stats_parse_stat(const char *buf, struct proc_sample *p)
 {
@@ -144,47 +145,70 @@ void stats_human(uint64_t b, char *buf, size_t len)
 /* ------------------------------------------------------------------ */
 /* table */
 
-void stats_print_table(FILE *f, const struct sandbox_stats *s, size_t n)
+enum { C_ID, C_NAME, C_CPU, C_MEM, C_RSS, C_NET, C_BLK, C_PIDS, C_OOM, C_GUEST, C_N };
+
+static const struct table_col stats_cols[C_N] = {
+	{ "ID", 12, false }, { "NAME", 20, false }, { "CPU %", 7, true }, { "MEM (PSS) / LIMIT", 20, false },
+	{ "VMM RSS", 9, true }, { "NET I/O", 19, false }, { "BLOCK I/O", 19, false }, { "PIDS", 5, false },
+	{ "OOM", 4, false }, { "GUEST MEM", 0, false },
+};
+
+/* "A / B", both as stats_human shows bytes. */
+static const char *pair(uint64_t a, uint64_t b, char *buf, size_t len)
 {
-	fprintf(f, "%-12s  %-20s  %7s  %-20s  %9s  %-19s  %-19s  %-5s  %-4s  %s\n", "ID", "NAME", "CPU %",
-		"MEM (PSS) / LIMIT", "VMM RSS", "NET I/O", "BLOCK I/O", "PIDS", "OOM", "GUEST MEM");
-	for (size_t i = 0; i < n; i++) {
-		char cpu[16], pss[16], lim[16], rss[16], a[16], b[16], mem[40], net[40], blk[40], pids[16], oom[24];
-		if (s[i].cpu_percent < 0)
-			snprintf(cpu, sizeof(cpu), "--");
-		else
-			snprintf(cpu, sizeof(cpu), "%.2f%%", s[i].cpu_percent);
-		stats_human(s[i].pss, pss, sizeof(pss));
-		if (s[i].mem_limit)
-			stats_human(s[i].mem_limit, lim, sizeof(lim));
+	char x[16], y[16];
+	stats_human(a, x, sizeof(x));
+	stats_human(b, y, sizeof(y));
+	snprintf(buf, len, "%s / %s", x, y);
+	return buf;
+}
+
+/* A table_cell_fn over an array of struct sandbox_stats. */
+static const char *stats_cell(const void *ctx, size_t row, int col, char *buf, size_t len)
+{
+	const struct sandbox_stats *x = (const struct sandbox_stats *)ctx + row;
+	char lim[16];
+	switch (col) {
+	case C_ID: snprintf(buf, len, "%.12s", x->id); break;
+	case C_NAME: return x->name;
+	case C_CPU:
+		if (x->cpu_percent < 0)
+			return "--";
+		snprintf(buf, len, "%.2f%%", x->cpu_percent);
+		break;
+	case C_MEM:
+		stats_human(x->pss, buf, len);
+		if (x->mem_limit)
+			stats_human(x->mem_limit, lim, sizeof(lim));
 		else
 			snprintf(lim, sizeof(lim), "-");
-		snprintf(mem, sizeof(mem), "%s / %s", pss, lim);
-		stats_human(s[i].vmm_rss, rss, sizeof(rss));
-		stats_human(s[i].net_rx, a, sizeof(a));
-		stats_human(s[i].net_tx, b, sizeof(b));
-		snprintf(net, sizeof(net), "%s / %s", a, b);
-		stats_human(s[i].blk_read, a, sizeof(a));
-		stats_human(s[i].blk_write, b, sizeof(b));
-		snprintf(blk, sizeof(blk), "%s / %s", a, b);
-		char guest[40] = "-";
-		if (s[i].guest_mem_total) {     /* the guest's own view (--guest) */
-			char gu[16], gt[16];
-			stats_human(s[i].guest_mem_used, gu, sizeof(gu));
-			stats_human(s[i].guest_mem_total, gt, sizeof(gt));
-			snprintf(guest, sizeof(guest), "%s / %s", gu, gt);
-		}
-		if (s[i].pids < 0)
-			snprintf(pids, sizeof(pids), "-");
-		else
-			snprintf(pids, sizeof(pids), "%d", s[i].pids);
-		if (s[i].oom_kills < 0)
-			snprintf(oom, sizeof(oom), "-");
-		else
-			snprintf(oom, sizeof(oom), "%lld", s[i].oom_kills);
-		fprintf(f, "%-12.12s  %-20s  %7s  %-20s  %9s  %-19s  %-19s  %-5s  %-4s  %s\n", s[i].id, s[i].name, cpu, mem,
-			rss, net, blk, pids, oom, guest);
+		snprintf(buf + strlen(buf), len - strlen(buf), " / %s", lim);
+		break;
+	case C_RSS: stats_human(x->vmm_rss, buf, len); break;
+	case C_NET: return pair(x->net_rx, x->net_tx, buf, len);
+	case C_BLK: return pair(x->blk_read, x->blk_write, buf, len);
+	case C_PIDS:
+		if (x->pids < 0)
+			return "-";
+		snprintf(buf, len, "%d", x->pids);
+		break;
+	case C_OOM:
+		if (x->oom_kills < 0)
+			return "-";
+		snprintf(buf, len, "%lld", x->oom_kills);
+		break;
+	case C_GUEST:           /* the guest's own view (--guest) */
+		if (!x->guest_mem_total)
+			return "-";
+		return pair(x->guest_mem_used, x->guest_mem_total, buf, len);
+	default: return "";
 	}
+	return buf;
+}
+
+void stats_print_table(FILE *f, const struct sandbox_stats *s, size_t n)
+{
+	table_print(f, stats_cols, C_N, n, stats_cell, s);
 }
 
 /* ------------------------------------------------------------------ */

@@ -2,6 +2,7 @@
  * key=value lines, every key once, each value checked on reading. The
  * owner writes it as ROOT/<id>/vm; a snapshot keeps it as its meta. */
 #include "snapshot.h"
+#include "atomic_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -13,35 +14,16 @@
 
 int vm_record_write(const char *path, const struct vm_record *r, struct err *e)
 {
-	char tmp[PATH_MAX + 8];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return err_set(e, "%s: path too long", path);
 	for (const char *p = r->command; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			return err_set(e, "a control character in the command");
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_sys(e, "%s", tmp);
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return err_oom(e, "record");
-	}
-	fprintf(f, "image=%s\ncommand=%s\ndisk=%s\ndisk_dev=%llu\ndisk_ino=%llu\ndisk_size=%llu\ndisk_mtime=%lld\n"
-		   "stop_signal=%s\ncpus=%s\nmemory=%lld\nmem_bytes=%llu\nncpus=%u\nnet=%d\nlayer=%d\nvolumes=%d\n"
-		   "created=%lld\nuid=%u\n",
+	/* kept on disk (a snapshot's meta): synced before it replaces the old */
+	return atomic_printf(AT_FDCWD, path, path, ATOMIC_SYNC, e,
+		"image=%s\ncommand=%s\ndisk=%s\ndisk_dev=%llu\ndisk_ino=%llu\ndisk_size=%llu\ndisk_mtime=%lld\n"
+		"stop_signal=%s\ncpus=%s\nmemory=%lld\nmem_bytes=%llu\nncpus=%u\nnet=%d\nlayer=%d\nvolumes=%d\n"
+		"created=%lld\nuid=%u\n",
 		r->image, r->command, r->disk, r->disk_dev, r->disk_ino, r->disk_size, r->disk_mtime, r->stop_signal,
 		r->cpus, r->memory, r->mem_bytes, r->ncpus, r->net, r->layer, r->volumes, r->created, r->uid);
-	int bad = ferror(f) | fflush(f) | fsync(fd);
-	if (fclose(f) || bad) {
-		unlink(tmp);
-		return err_sys(e, "writing %s", tmp);
-	}
-	if (rename(tmp, path)) {
-		unlink(tmp);
-		return err_sys(e, "%s", path);
-	}
-	return 0;
 }
 
 static int set_str(char *dst, size_t cap, const char *v)

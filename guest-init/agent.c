@@ -468,12 +468,25 @@ static int exec_listen(struct err *err)
 	return fd;
 }
 
+/* The spare exec session's end (exec.c), from the last QUIESCE until an
+ * exec takes it; -1: none. */
+static int spare = -1;
+
 static void exec_accept(struct relay *r)
 {
 	for (;;) {
 		int c = accept4(r->extra_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0)
 			return;     /* EAGAIN: all taken */
+		if (spare >= 0) {
+			int handed = exec_spare_hand(spare, c);
+			close(spare);
+			spare = -1;
+			if (!handed) {
+				close(c);
+				continue;
+			}
+		}
 		if (r->status < 0)
 			exec_container_note(r->child);
 		fflush(NULL);
@@ -524,6 +537,12 @@ static void container_cgroup(struct relay *r, struct sb_spec *spec)
 static void agent_quiesce(struct relay *r)
 {
 	restore_prepare(r->status < 0 ? r->child : 0);
+	if (spare < 0 && r->status < 0) {
+		struct err err = { 0 };
+		spare = exec_spare_start(&main_spec, r->child, &err);
+		if (spare < 0)
+			fprintf(stderr, "sandbox-init: no spare exec session: %s\n", err.msg);
+	}
 }
 
 int agent_main(bool timings)

@@ -97,6 +97,14 @@ int container_wait(pid_t child);
  * defaults). On the host, `guest-init --exec RUNTIME_PID --spec-fd N`
  * (exec_host_main) does the same join with its own stdio. */
 void exec_session(int conn, const struct sb_spec *container, pid_t runtime);
+/* exec.c: a spare session, forked by PID 1 before a snapshot: it joins
+ * the container at once and waits for a connection, so that a restored
+ * clone's first exec skips PID 1's fork and the join (its dearest
+ * steps there). Returns PID 1's end (one byte came: joined), or -1.
+ * exec_spare_hand() gives it CONN (0), or fails (-1: it is gone; fork a
+ * session as usual). Either way PID 1 then closes its end. */
+int exec_spare_start(const struct sb_spec *container, pid_t runtime, struct err *err);
+int exec_spare_hand(int spare, int conn);
 int exec_host_main(int argc, char **argv);
 /* spec.c: the runtime's spec from the one that crossed from the owner
  * (C's strings must outlive SPEC); the host mode's command line,

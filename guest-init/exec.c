@@ -20,12 +20,16 @@
  * In the VM each exec is a vsock connection to SB_EXEC_PORT: PID 1 forks
  * exec_session() for it, which reads the EXEC frame, starts the process
  * and relays its stdio over that connection alone (relay.c), so execs
- * never wait on one another or on the first process. On the host
+ * never wait on one another or on the first process. Before a snapshot
+ * PID 1 forks one spare session that joins the container at once and
+ * waits for a connection (exec_spare_start): a restored clone's first
+ * exec skips PID 1's fork and the join, its dearest steps there. On the host
  * (--isolation container) `guest-init --exec PID --spec-fd N` joins the
  * same way and the process has the caller's stdio. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -36,6 +40,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -302,16 +307,44 @@ static bool exec_started(int status_r, char *msg, size_t len)
 	return got == 0;
 }
 
-void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
+/* A session that joined the container before its request came (the
+ * spare): what it joined, the way back to PID 1's cgroup and mount
+ * namespaces (and so its root and /proc), and the container's init as a
+ * pidfd (in the container's mount namespace /proc is the container's:
+ * PID 1's numbers mean nothing there). */
+struct joined {
+	struct target t;
+	int back_cgroup, back_mnt;
+	int init_fd;
+};
+
+static int joined_leave(const struct joined *j, struct err *err)
+{
+	if (setns(j->back_cgroup, CLONE_NEWCGROUP) || setns(j->back_mnt, CLONE_NEWNS))
+		return err_errno(err, errno, "leave the container's namespaces");
+	return 0;
+}
+
+static bool joined_init_alive(const struct joined *j)
+{
+	struct pollfd p = { .fd = j->init_fd, .events = POLLIN };
+	return poll(&p, 1, 0) == 0;     /* readable once it has exited */
+}
+
+/* One exec: read its request on CONN, start it, relay its stdio until it
+ * ends. J: the container already joined (a spare session); NULL: join
+ * here. */
+static void session_run(int conn, const struct sb_spec *container, pid_t runtime, struct joined *j)
 {
 	static struct relay r;
 	static uint8_t buf[CSPEC_MAX_SIZE];
 	static struct cspec x;
 	static struct exec_child c;
 	struct err err = { 0 };
-	struct target t = { .root = -1, .cgroup_procs = -1 };
+	struct target own = { .root = -1, .cgroup_procs = -1 };
 	for (size_t i = 0; i < NNS; i++)
-		t.ns[i] = -1;
+		own.ns[i] = -1;
+	struct target *t = j ? &j->t : &own;
 	int status_p[2] = { -1, -1 };
 
 	if (relay_init(&r, conn) < 0)
@@ -358,7 +391,12 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 	c.action = x.action;
 	c.cp_flags = x.cp_flags;
 	c.cp_path = x.argv[0];
-	pid_t init = container_init(runtime);
+	if (j && x.action == CSPEC_ACT_UPDATE) {
+		if (joined_leave(j, &err) < 0)
+			goto fail;
+		j = NULL;       /* and as any session from here */
+	}
+	pid_t init = j ? (joined_init_alive(j) ? 1 : 0) : container_init(runtime);
 	if (!init) {
 		err_errno(&err, 0, "the container is not running");
 		goto fail;
@@ -373,9 +411,9 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 		relay_fail(&r, NULL, 0);        /* no message: EXIT 0 */
 		_exit(0);
 	}
-	if (target_open(init, &t, &err) < 0 || target_join(&t, &err) < 0)
+	if (!j && (target_open(init, t, &err) < 0 || target_join(t, &err) < 0))
 		goto fail;
-	c.cgroup_procs = t.cgroup_procs;
+	c.cgroup_procs = t->cgroup_procs;
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -390,7 +428,7 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 	if (relay_spawn(&r, x.tty, x.stdin_open, x.rows, x.cols, exec_child, &c, &err) < 0)
 		goto fail;
 	close(status_p[1]);
-	target_close(&t);
+	target_close(t);
 	char msg[700];
 	if (exec_started(status_p[0], msg, sizeof(msg)))
 		sb_tx_put(&r.tx, SB_F_STARTED, NULL, 0);
@@ -400,6 +438,102 @@ void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
 fail:
 	relay_fail(&r, err.msg, err.status ? err.status : 125);
 	_exit(125);
+}
+
+void exec_session(int conn, const struct sb_spec *container, pid_t runtime)
+{
+	session_run(conn, container, runtime, NULL);
+}
+
+/* The spare session: fd 3 is its end of PID 1's socketpair. It joins the
+ * container now, says so with one byte, and waits for a connection. */
+static void spare_main(const struct sb_spec *container, pid_t runtime)
+{
+	static struct joined j;
+	struct err err = { 0 };
+	pid_t init = container_init(runtime);
+	j.back_cgroup = open("/proc/self/ns/cgroup", O_RDONLY | O_CLOEXEC);
+	j.back_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	j.init_fd = init ? (int)syscall(SYS_pidfd_open, init, 0) : -1;
+	if (j.back_cgroup < 0 || j.back_mnt < 0 || j.init_fd < 0 || target_open(init, &j.t, &err) < 0 ||
+	    target_join(&j.t, &err) < 0)
+		_exit(0);       /* PID 1 forks sessions as before */
+	char one = 1;
+	if (write(3, &one, 1) != 1)
+		_exit(0);
+	char b;
+	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space,
+			    .msg_controllen = sizeof(u.space) };
+	ssize_t n;
+	while ((n = recvmsg(3, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	struct cmsghdr *h = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || h->cmsg_len != CMSG_LEN(sizeof(int)))
+		_exit(0);       /* PID 1 let us go (or sent nonsense) */
+	int conn;
+	memcpy(&conn, CMSG_DATA(h), sizeof(int));
+	if (dup2(conn, 4) < 0)
+		_exit(125);
+	close(conn);
+	close(3);
+	session_run(4, container, runtime, &j);
+}
+
+int exec_spare_start(const struct sb_spec *container, pid_t runtime, struct err *err)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp))
+		return err_errno(err, errno, "socketpair");
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return err_errno(err, errno, "fork");
+	}
+	if (pid == 0) {
+		/* Nothing of PID 1's but our end of the pair. */
+		if (dup2(sp[1], 3) < 0)
+			_exit(0);
+		syscall(SYS_close_range, 4U, ~0U, 0U);
+		spare_main(container, runtime);
+	}
+	close(sp[1]);
+	/* Ready (joined), or gone: a second at most, for a snapshot waits. */
+	struct pollfd p = { .fd = sp[0], .events = POLLIN };
+	char b;
+	if (poll(&p, 1, 1000) != 1 || read(sp[0], &b, 1) != 1) {
+		close(sp[0]);
+		return err_errno(err, 0, "the spare session did not start");
+	}
+	return sp[0];
+}
+
+int exec_spare_hand(int spare, int conn)
+{
+	char b = 0;
+	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space,
+			    .msg_controllen = sizeof(u.space) };
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &conn, sizeof(int));
+	ssize_t n;
+	while ((n = sendmsg(spare, &m, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 && errno == EINTR)
+		;
+	return n == 1 ? 0 : -1;
 }
 
 /* Read and decode the spec encoded in FD (a memfd or a file) into C,

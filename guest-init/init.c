@@ -47,7 +47,12 @@ static void early_mounts(void)
 	mkdir("/dev/pts", 0755);
 	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666,mode=0620"))
 		perror("sandbox-init: mount /dev/pts");
-	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+	/* favordynmods: moving a process into a cgroup (the container's
+	 * start, every exec) need not wait for an RCU grace period: without
+	 * it each move took ~28 ms on one vCPU in the test host (most of an
+	 * exec's time); forks and exits pay a little more for it. */
+	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "favordynmods") &&
+	    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		perror("sandbox-init: mount /sys/fs/cgroup");
 }
 

@@ -1,11 +1,12 @@
 /* sandbox-image: image import into cached read-only guest disks.
  *
- * Flow (main.c, do_import): detect the input format (source.c) → read and verify
- * the manifest and config (source.c, digest.c) → apply the layers in order
- * into a temp tree (apply.c), each blob opened once and verified from the
- * bytes applied (struct hstream) → mkfs.erofs (mkfs.c) →
- * publish <key>.erofs and <key>.json atomically under the cache lock
- * (main.c). Errors follow common/err.h's struct err convention; running
+ * Flow (import.c, image_import): detect the input format (source.c) →
+ * read and verify the manifest and config (source.c, digest.c) → apply the
+ * layers in order into a temp tree (apply.c), each blob opened once and
+ * verified from the bytes applied (struct hstream) → mkfs.erofs (mkfs.c)
+ * → publish <key>.erofs and <key>.json atomically under the cache lock
+ * (cache.c). The command line: main.c; built-in images: builtin.c; run
+ * defaults for sandbox run: runconf.c. Errors follow common/err.h's struct err convention; running
  * out of memory is one of them (err_oom), never an abort. */
 #ifndef SANDBOX_IMAGE_H
 #define SANDBOX_IMAGE_H
@@ -73,7 +74,7 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 /* Recursively remove NAME in DIRFD (never follows symlinks). */
 int rm_rf_at(int dirfd, const char *name);
 
-/* ---- apply.c ---- */
+/* ---- apply.c (its parts: apply_impl.h) ---- */
 struct apply;
 /* Apply into the directory ROOTFD. layers=true: interpret whiteouts.
  * Ownership is applied only when running as root. NULL with E filled if
@@ -153,5 +154,53 @@ int config_defaults(const char *config_json, struct json_object **out, struct er
 bool stop_signal_valid(const char *s);
 /* NAME: 1-199 of letters, digits and . _ - : @, not starting with '.'. */
 bool image_name_valid(const char *name);
+
+/* ---- cache.c: the image cache (its layout: cache.c's top) ---- */
+struct cache {
+	char dir[4096];
+	int fd, vfd, namesfd, lockfd;   /* CACHE, CACHE/v<N>, CACHE/names, CACHE/.lock */
+	char vdir[16];                  /* "v<N>" or "v<N>-user" */
+};
+/* Modes of what we create: private as root (cache.c's top). */
+mode_t cache_dir_mode(void);
+mode_t cache_file_mode(void);
+mode_t cache_disk_mode(void);
+/* Open (made if missing) the cache of this user, and as root make it
+ * private, an older one included. */
+int cache_open(struct cache *c, struct err *e);
+/* CACHE/.lock, held while publishing or removing. */
+int cache_lock(struct cache *c, struct err *e);
+void cache_unlock(struct cache *c);
+/* The key NAME points at: 0, or -1 if it points at none. */
+int cache_name_key(struct cache *c, const char *name, char key[SHA256_HEX_LEN + 1]);
+/* Point NAME at KEY atomically (symlink to a temp name, rename). Locked. */
+int cache_set_name(struct cache *c, const char *name, const char *key, struct err *e);
+/* Is the entry KEY in the cache? */
+bool cache_has(struct cache *c, const char *key);
+/* Sorted names (free with cache_free_names); NULL with E filled if the
+ * directory cannot be read or memory runs out, never a short list. */
+char **cache_list_names(struct cache *c, size_t *n, struct err *e);
+void cache_free_names(char **v, size_t n);
+/* The entry KEY's metadata (run defaults and more), or NULL with E. */
+struct json_object *cache_load_meta(struct cache *c, const char *key, struct err *e);
+/* Remove disks no name points at (TMP_TOO: and work dirs a day old).
+ * Locked. */
+int cache_gc(struct cache *c, bool tmp_too, struct err *e);
+
+/* ---- import.c ---- */
+/* Import SPEC (FMT, or SRC_AUTO: detected) as NAME; prints "NAME
+ * sha256:KEY" unless QUIET (runconf's import of a built-in image). */
+int image_import(struct cache *c, const char *spec, enum src_format fmt, const char *name, bool quiet,
+		 struct err *e);
+
+/* ---- builtin.c ---- */
+/* Import the built-in image NAME if the cache lacks it or holds an older
+ * build of it: 0, 1 if there is no built-in image NAME, -1 with E. */
+int builtin_import(struct cache *c, const char *name, struct err *e);
+
+/* ---- runconf.c ---- */
+/* NAME's run defaults on stdout as NUL-terminated key=value records (a
+ * built-in image imported first if need be). */
+int runconf_print(struct cache *c, const char *name, struct err *e);
 
 #endif

@@ -97,6 +97,10 @@ struct vm_config {
 	 * state file (vm.state) and memory file, open. */
 	bool restore;
 	int restore_state_fd, restore_mem_fd;
+	/* Its working set (vmm/snapshot/workingset.h), open, or -1: the pages
+	 * to map before the guest runs. */
+	int restore_ws_fd;
+	bool restore_record_ws;    /* this clone will record one (control.c) */
 	/* The control socket (vmm/control.c: pause, resume, snapshot); ""
 	 * for none. Bound before the jail. */
 	char control[108];

@@ -152,6 +152,17 @@ static void serve(struct vm_control *c, struct vm *vm, int fd)
 			c->quiesced = false;
 			reply(fd, "ok");
 		}
+	} else if (!strncmp(buf, "workingset ", 11)) {
+		char *end;
+		unsigned long scope = strtoul(buf + 11, &end, 10);
+		if (nfds != 1 || *end || (scope != WS_SCOPE_RESTORE && scope != WS_SCOPE_COMMAND))
+			reply(fd, "error: workingset needs a scope (1 or 2) and the file to write");
+		else if (!vm->cfg.restore)
+			reply(fd, "error: only a restored VM records a working set");
+		else if (ws_record(&vm->mem, vm->pagemap_fd, (uint32_t)scope, fds[0], &e))
+			reply_err(fd, &e);
+		else
+			reply(fd, "ok");
 	} else if (!strcmp(buf, "snapshot")) {
 		if (nfds != 2)
 			reply(fd, "error: snapshot needs the state and memory files");

@@ -12,6 +12,10 @@
  *                         so: the caller copies the writable layer, then
  *                         sends resume (the channel carries on) or ends
  *                         the VM.
+ *   workingset SCOPE      with one fd (SCM_RIGHTS), a restored VM only: the
+ *                         guest pages mapped so far, as the snapshot's
+ *                         working set file (snapshot/workingset.h) written
+ *                         to the fd; SCOPE is enum ws_scope.
  *
  * The socket is bound before the jail; one thread of its own (with its own
  * seccomp filter) serves it. Whoever can connect controls the VM: the

@@ -98,6 +98,12 @@ int vm_create(struct vm *vm, struct err *e)
 			return err_set(e, "a VM restored from a snapshot has no virtio-fs");
 		if (gm_init_file(&vm->mem, vm->cfg.mem_bytes, vm->cfg.restore_mem_fd, e))
 			return -1;
+		/* A clone that will record the working set: no fault-around,
+		 * so that a page in this process's tables is one the guest
+		 * (or a device) touched, not a neighbour the kernel mapped
+		 * along with it. */
+		if (vm->cfg.restore_record_ws)
+			madvise(vm->mem.host, vm->mem.size, MADV_RANDOM);
 	} else if ((vm->cfg.nfs ? gm_init_shared : gm_init)(&vm->mem, vm->cfg.mem_bytes, e)) {
 		return -1;
 	}
@@ -325,6 +331,31 @@ static uint8_t *read_state_file(int fd, size_t *len, struct err *e)
 	return buf;
 }
 
+/* The snapshot's working set, if it has a usable one (the owner checked
+ * it too, and says when it is not: here it is only not used). */
+static void load_working_set(struct vm *vm)
+{
+	int fd = vm->cfg.restore_ws_fd;
+	if (fd < 0)
+		return;
+	size_t cap = ws_file_size(vm->mem.size) + 1, n = 0;
+	uint8_t *buf = malloc(cap);
+	while (buf && n < cap) {
+		ssize_t r = pread(fd, buf + n, cap - n, (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	struct err e;
+	if (buf && ws_parse(buf, n, vm->mem.size, &vm->ws, &e) == 0) {
+		vm->ws_file = buf;
+		return;
+	}
+	free(buf);
+}
+
 static int vm_restore(struct vm *vm, struct err *e)
 {
 	size_t len;
@@ -335,6 +366,9 @@ static int vm_restore(struct vm *vm, struct err *e)
 	free(file);
 	if (r)
 		return err_wrap(e, "restoring the snapshot");
+	load_working_set(vm);
+	/* to record a working set later (control.c), read after the jail */
+	vm->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	snapshot_kick_devices(vm);
 	vm->t.kernel_loaded = vm_elapsed(vm);
 	return 0;
@@ -343,6 +377,8 @@ static int vm_restore(struct vm *vm, struct err *e)
 int vm_prepare(struct vm *vm, struct err *e)
 {
 	vm->control.listen_fd = vm->control.stop_fd = -1;
+	vm->pagemap_fd = -1;
+	vm->ws_file = NULL;
 	if (kvm_open(&vm->kvm, KVM_DEV_PATH, vm->cfg.allow_pvm, e))
 		return -1;
 	if (vm->kvm.pvm)
@@ -504,6 +540,11 @@ void vm_destroy(struct vm *vm)
 	}
 	free(vm->cpuid);
 	gm_free(&vm->mem);
+	free(vm->ws_file);
+	vm->ws_file = NULL;
+	if (vm->pagemap_fd >= 0)
+		close(vm->pagemap_fd);
+	vm->pagemap_fd = -1;
 	if (vm->vm_fd > 0)
 		close(vm->vm_fd);
 	kvm_close(&vm->kvm);

@@ -25,6 +25,7 @@
 #include "virtio/mmio.h"
 #include "kvm.h"
 #include "memory.h"
+#include "snapshot/workingset.h"
 #include "util.h"
 
 #define VM_MAX_VIRTIO 16
@@ -65,6 +66,8 @@ enum vm_end {
 struct vm_timings {
 	uint64_t start;            /* absolute now_ns() at main() */
 	uint64_t vm_created, kernel_loaded, first_run, init_reached, exit;
+	uint64_t prefault_ns;      /* a restore's working set mapped, in */
+	long prefault_pages;
 	uint64_t cpu_to_first_run; /* process CPU ns at the first KVM_RUN */
 };
 
@@ -119,6 +122,12 @@ struct vm {
 	_Atomic int end;           /* enum vm_end; first writer wins */
 	char end_msg[512];
 	struct vm_timings t;
+	/* A restored VM: the snapshot's working set (prefetched by vCPU 0
+	 * before the guest runs; NULL if none or unusable), and
+	 * /proc/self/pagemap, opened before the jail, to record one. */
+	uint8_t *ws_file;
+	struct ws ws;
+	int pagemap_fd;
 	pthread_t main_thread;     /* woken with SIG_END when the guest ends */
 	/* sandbox run: SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH, and the
 	 * signal carried by SIG_FORWARD, are for the container: vm_run hands

@@ -154,14 +154,47 @@ t_run d4 $R -d --name lc-f busybox sh -c 'echo first; sleep 2; echo last'
 t_run logsf timeout 60 "$SB" logs -f lc-f
 t_expect logsf "logs -f follows until the sandbox ends" 0 '^last$'
 
+# --- logs -f across many rotations between two of its polls (docs/logs.md) -------
+# 3000 lines at max-size=4k: ~80 rotations in well under a poll's 100 ms
+# natively. Kept (max-file=100): every line once, in order. Not kept
+# (max-file=2): what is missing is said on stderr, never skipped silently.
+burst='sleep 1; i=1; while [ $i -le 3000 ]; do echo "n $i"; i=$((i + 1)); done'
+seq 1 3000 | sed 's/^/n /' >"$T_OUT/burst.want"
+t_run d6 $R -d --name lc-burst --log-opt max-size=4k --log-opt max-file=100 busybox sh -c "$burst"
+t_run burst timeout 120 "$SB" logs -f lc-burst
+nrot=$(ls "$ST/$(cat "$T_OUT/d6.out")" | grep -c '^log\.json\.')
+if [ "$(t_rc burst)" = 0 ] && cmp -s "$T_OUT/burst.out" "$T_OUT/burst.want" && [ ! -s "$T_OUT/burst.err" ] &&
+	[ "$nrot" -ge 50 ]; then
+	t_pass "logs -f: 3000 lines across $nrot rotations at max-size=4k, each once and in order"
+else
+	t_fail "logs -f: 3000 lines across $nrot rotations at max-size=4k, each once and in order" \
+		"$(wc -l <"$T_OUT/burst.out") lines; first difference: $(cmp "$T_OUT/burst.out" "$T_OUT/burst.want" 2>&1)"
+	t_show burst
+fi
+t_run d7 $R -d --name lc-lossy --log-opt max-size=4k --log-opt max-file=2 busybox sh -c "$burst"
+t_run lossy timeout 120 "$SB" logs -f lc-lossy
+# "bad": a line out of order or twice, or not the last; else the count of
+# gaps after the first line (files gone before logs -f began are not its
+# loss: `logs` does not say those either)
+gaps=$(awk '{ n = $2 + 0; if (NR > 1 && n <= p) bad = 1; if (NR > 1 && n != p + 1) g++; p = n }
+	END { print (bad || p != 3000) ? "bad" : g + 0 }' "$T_OUT/lossy.out")
+said=$(grep -Ec '^sandbox: logs: [0-9]+ rotated files? (was|were) removed before (it|they) could be read$' "$T_OUT/lossy.err")
+if [ "$(t_rc lossy)" = 0 ] && [ "$gaps" != bad ] && [ $((gaps > 0)) = $((said > 0)) ] &&
+	[ "$said" = "$(wc -l <"$T_OUT/lossy.err")" ]; then
+	t_pass "logs -f past max-file=2: in order to the last line, $gaps gap(s), each said on stderr ($said)"
+else
+	t_fail "logs -f past max-file=2: in order to the last line, gaps said on stderr (gaps: $gaps, said: $said)"
+	t_show lossy
+fi
+
 # --- rm ------------------------------------------------------------------------
 t_run d5 $R -d --name lc-run busybox sleep 1000
 wait_for 60 sh -c "$SB inspect lc-run | grep -q '\"status\": \"running\"'"
 V5=$(field lc-run vmm_pid)
 t_run rm_running "$SB" rm lc-run
 t_one_line_error rm_running "rm of a running sandbox without -f: 125, one line" "is running"
-t_run rm "$SB" rm lc-trap lc-ign lc-k lc-f
-t_expect rm "rm of ended sandboxes, several at once" 0 '^lc-f$'
+t_run rm "$SB" rm lc-trap lc-ign lc-k lc-f lc-burst lc-lossy
+t_expect rm "rm of ended sandboxes, several at once" 0 '^lc-lossy$'
 t_run rmf "$SB" rm -f lc-run
 t_expect rmf "rm -f of a running sandbox" 0 '^lc-run$'
 if [ -z "$(left)" ] && [ -n "$V5" ] && ! alive "$V5"; then

@@ -86,6 +86,35 @@ t_expect stop1 "stop a clone" 0
 
 t_run from $SB run --rm --from snap1 sh -c 'cat /tmp/file; exit 42'
 t_expect from "run --rm --from SNAP CMD: output and the command's status" 42 '^made-before$'
+
+# --- the working set: recorded by a clone, mapped before the next one runs ------
+ws=$SANDBOX_SNAPSHOT_DIR/snap1/workingset
+scope=$(od -A n -t u4 -j 16 -N 4 "$ws" 2>/dev/null | tr -d ' ')
+if [ "$(stat -c %a "$ws" 2>/dev/null)" = 600 ] && [ "$scope" = 2 ]; then
+	t_pass "run --from CMD recorded the snapshot's working set (mode 600, scope 2: with a command)"
+else
+	t_fail "run --from CMD recorded the snapshot's working set" "$(ls -l "$ws" 2>&1) scope=$scope"
+fi
+t_run wsuse env SANDBOX_TIMINGS=1 $SB run --rm --from snap1 true
+pages=$(sed -n 's/.*prefault_pages=\([0-9]*\).*/\1/p' "$T_OUT/wsuse.err")
+kmaj=$(uname -r | cut -d. -f1) kmin=$(uname -r | cut -d. -f2)
+if [ "$(t_rc wsuse)" = 0 ] && [ "${pages:-0}" -gt 0 ]; then
+	t_pass "the next clone had KVM map its working set ($pages pages) before the guest ran"
+elif [ "$kmaj" -lt 6 ] || { [ "$kmaj" = 6 ] && [ "$kmin" -lt 10 ]; }; then
+	t_skip "the working set mapped before the guest runs" "KVM_PRE_FAULT_MEMORY came in Linux 6.10 (this is $(uname -r))"
+else
+	t_fail "the next clone had KVM map its working set" "$(cat "$T_OUT/wsuse.err")"
+fi
+printf 'XXXX' | dd of="$ws" bs=1 seek=40 conv=notrunc 2>/dev/null
+t_run wsbad $SB run --rm --from snap1 sh -c 'echo fine; exit 7'
+t_expect wsbad "a corrupt working set: not used, said in one line, the clone runs" 7 '^fine$' \
+	"working set is not used \\(working set: checksum mismatch\\)"
+t_run wsagain $SB run --rm --from snap1 true
+if [ "$(t_rc wsagain)" = 0 ] && ! grep -q "working set" "$T_OUT/wsagain.err"; then
+	t_pass "the corrupt working set was recorded again: the next clone uses it without a word"
+else
+	t_fail "the corrupt working set was recorded again" "$(cat "$T_OUT/wsagain.err")"
+fi
 n=$(ls "$ST" | wc -l)
 
 # --- --leave-running, and clones on a network of their own ---------------------

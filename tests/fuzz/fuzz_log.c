@@ -1,7 +1,7 @@
 /* libFuzzer target: the collected log's record decoder (cli/log_fmt.c),
  * which `sandbox logs` and the API run on what a container printed (its
  * bytes reach the record escaped; a damaged or hand-made log.json is
- * read too), and --since's time parser. The input is one line. Nothing
+ * read too), --since's time parser and a log file's {"file":N} line. The input is one line. Nothing
  * may read or write out of bounds; an accepted record encodes again to a
  * line that decodes to the same record. */
 #include <assert.h>
@@ -42,6 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	int64_t t;
 	log_parse_time(line, 1796600000LL * 1000000000LL, &t);
+	/* a log file's first line: what it accepts prints back the same */
+	long seq = log_head_parse(line, size);
+	if (seq >= 0) {
+		char h[64];
+		int n = log_head_text(seq, h, sizeof(h));
+		assert(n > 0 && (size_t)n == size + 1 && !memcmp(h, line, size));
+	}
 	free(line);
 	return 0;
 }

@@ -73,6 +73,29 @@ static void test_refused(void **state)
 	assert_int_equal(d.time_ns, 1796604800LL * 1000000000LL);
 }
 
+/* A log file's first line, {"file":N}: written and read back; anything
+ * else is not one; and it is not a record (readers skip it). */
+static void test_head(void **state)
+{
+	(void)state;
+	char h[64];
+	assert_int_equal(log_head_text(0, h, sizeof(h)), 11);
+	assert_string_equal(h, "{\"file\":0}\n");
+	assert_int_equal(log_head_parse(h, 10), 0);
+	assert_int_equal(log_head_text(123456789012, h, sizeof(h)), 22);
+	assert_int_equal(log_head_parse(h, 21), 123456789012);
+	assert_int_equal(log_head_text(5, h, 5), -1);
+	static const char *const bad[] = {
+		"", "{\"file\":}", "{\"file\":-1}", "{\"file\":01}", "{\"file\":1} ", "{\"file\":1",
+		"{\"file\":1x}", "{\"file\":1234567890123456789}", "{\"file\":\"1\"}", "{\"File\":1}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(log_head_parse(bad[i], strlen(bad[i])), -1);
+	struct log_rec d;
+	char buf[64];
+	assert_int_equal(log_decode("{\"file\":3}", 10, buf, sizeof(buf), &d), -1);
+}
+
 static void test_times(void **state)
 {
 	(void)state;
@@ -125,7 +148,7 @@ static void test_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused), cmocka_unit_test(test_times),
+		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused), cmocka_unit_test(test_head), cmocka_unit_test(test_times),
 		cmocka_unit_test(test_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

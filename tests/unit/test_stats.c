@@ -7,7 +7,7 @@
 #include "../../common/memevents.h"
 #include "../../common/proto.h"
 
-static char *capture(void (*fn)(FILE *, const struct sandbox_stats *, size_t), const struct sandbox_stats *s,
+static __attribute__((noinline)) char *capture(void (*fn)(FILE *, const struct sandbox_stats *, size_t), const struct sandbox_stats *s,
 		     size_t n)
 {
 	char *buf = NULL;
@@ -188,6 +188,21 @@ static void test_table(void **state)
 	free(out);
 }
 
+/* The table printer (cli/table.c): a name longer than its column's width
+ * widens the column for every row, so the columns after it stay aligned. */
+static void test_table_widens(void **state)
+{
+	(void)state;
+	struct sandbox_stats s[2] = { sample(), sample() };
+	snprintf(s[1].name, sizeof(s[1].name), "a-name-longer-than-twenty-chars");
+	char *out = capture(stats_print_table, s, 2);
+	char *l1 = strchr(out, '\n') + 1, *l2 = strchr(l1, '\n') + 1;
+	assert_int_equal(strstr(l1, "12.50%") - l1, strstr(l2, "12.50%") - l2);
+	assert_int_equal(strstr(out, "CPU %") - out + 5, strstr(l1, "12.50%") - l1 + 6);  /* right-aligned */
+	assert_non_null(strstr(l2, "a-name-longer-than-twenty-chars  "));
+	free(out);
+}
+
 static void test_prometheus(void **state)
 {
 	(void)state;
@@ -274,7 +289,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_stat), cmocka_unit_test(test_parse_files), cmocka_unit_test(test_human_cpu),
-		cmocka_unit_test(test_json), cmocka_unit_test(test_table), cmocka_unit_test(test_prometheus),
+		cmocka_unit_test(test_json), cmocka_unit_test(test_table), cmocka_unit_test(test_table_widens), cmocka_unit_test(test_prometheus),
 		cmocka_unit_test(test_histogram), cmocka_unit_test(test_parse_guest), cmocka_unit_test(test_parse_memevents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -104,6 +104,7 @@ static const unsigned long relay_ioctls[] = {
 static const char *const control_syscalls[] = {
 	COMMON_SYSCALLS,
 	"poll", "accept4", "recvmsg", "read", "ioctl", "pwrite64", "ftruncate", "fdatasync",
+	"pread64", /* /proc/self/pagemap: a working set (snapshot/workingset.c) */
 };
 static const unsigned long control_ioctls[] = {
 	KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK,
