@@ -315,8 +315,6 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		return -1;
 	/* entropy for the guest's kernel (/dev/hwrng), at the default rate */
 	c->has_rng = true;
-	/* free page reporting: what the guest frees goes back to the host */
-	c->has_balloon = run_balloon();
 	if (net) {
 		vm_net(c, id, net);
 		spec->c.eth = true;
@@ -331,6 +329,11 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		if (netns_wire(o->netns, tap, &c->net, &spec->c, e))
 			return -1;
 	}
+	/* Free page reporting: what the guest frees goes back to the host.
+	 * Optional: a sandbox with so many disks and directories that no
+	 * virtio slot is left runs without it rather than not at all. */
+	unsigned ndev = c->ndisks + c->nfs + c->has_pmem + c->has_net + c->has_vsock + c->has_rng;
+	c->has_balloon = run_balloon() && ndev < VM_MAX_VIRTIO;
 	spec->c.stdin_open = o->interactive;
 	if (o->tty) {
 		struct winsize ws = { .ws_row = 24, .ws_col = 80 };
