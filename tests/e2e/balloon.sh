@@ -1,8 +1,9 @@
 #!/bin/sh
 # Free page reporting (virtio-balloon, docs/pmem.md): the guest has the
 # device bound to its driver; what the guest frees goes back to the host
-# (the VMM's RSS drops once a 48 MiB tmpfs file is removed) and does not
-# without the device (SANDBOX_NO_BALLOON, the control); a clone of a
+# (the VMM's RSS drops once a 48 MiB tmpfs file is removed, also when guest
+# memory is a memfd shared with virtiofsd) and does not without the device
+# (SANDBOX_NO_BALLOON, the control); a clone of a
 # snapshot of such a sandbox still reports (the device's state went
 # through the snapshot); a bad --balloon value is one error line.
 #   tests/e2e/balloon.sh [BUILD_DIR]     VM isolation (test host)
@@ -66,6 +67,20 @@ off=$(head -n 1 "$T_OUT/off.out")
 wait_for 60 $SB exec off true
 if fill_free "$off" "without the balloon (control)" 8; then t_fail "$DROP: dropped anyway"; else t_pass "$DROP: kept"; fi
 $SB rm -f off >/dev/null 2>&1
+
+# --- guest memory shared with virtiofsd (-v DIR): a memfd, given back with MADV_REMOVE ----
+W=$ST-vol
+T_EXTRA_DIRS="$T_EXTRA_DIRS $W"
+mkdir -p "$W"
+if [ -x /usr/lib/qemu/virtiofsd ] || command -v virtiofsd >/dev/null 2>&1; then
+	t_run fs $SB run -d -v "$W:/data" busybox sleep 1000
+	t_expect fs "run -d -v DIR:/data (guest memory a shared memfd)" 0 '^[0-9a-f]{16}$'
+	fs=$(head -n 1 "$T_OUT/fs.out")
+	if wait_for 60 $SB exec "$fs" true && fill_free "$fs" "with a host directory" 30; then t_pass "$DROP"; else t_fail "$DROP"; fi
+	$SB rm -f "$fs" >/dev/null 2>&1
+else
+	t_skip "free page reporting with a host directory" "no virtiofsd"
+fi
 
 # --- a snapshot's clone still reports -------------------------------------------------
 t_run snap $SB snapshot on bsnap
