@@ -100,6 +100,15 @@ void vm_size(const struct run_opts *o, uint64_t *mem_bytes, unsigned *ncpus)
 	*ncpus = o->cpus ? (unsigned)ceil(strtod(o->cpus, NULL)) : 1;
 }
 
+/* Free page reporting (virtio-balloon, docs/pmem.md): on, unless
+ * SANDBOX_NO_BALLOON is set (for bench/'s comparisons only). The guest
+ * reports free blocks of 2^BALLOON_REPORTING_ORDER pages and up. */
+#define BALLOON_REPORTING_ORDER "9"
+static bool run_balloon(void)
+{
+	return getenv("SANDBOX_NO_BALLOON") == NULL;
+}
+
 /* The socket directory and the two sockets in it: vsock and control. */
 static int vm_sockets(struct vm_config *c, const char *id, const struct run_spec *spec, struct err *e)
 {
@@ -154,6 +163,7 @@ static int vm_restore_setup(const struct run_opts *o, const char *id, int net, s
 	if (vm_sockets(c, id, spec, e))
 		return -1;
 	c->has_rng = true;
+	c->has_balloon = run_balloon();    /* as the snapshotted VM had it */
 	static struct sb_restored id_frame;
 	static uint8_t payload[SB_RESTORED_SIZE];
 	memset(&id_frame, 0, sizeof(id_frame));
@@ -225,7 +235,8 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 			       strerror(errno));
 	vm_size(o, &c->mem_bytes, &c->ncpus);
 	const char *extra = getenv("SANDBOX_KERNEL_APPEND");    /* experiments only */
-	snprintf(append, sizeof(append), "sandbox.agent=1%s%s%s", getenv("SANDBOX_TIMINGS") ? " sandbox.timings=1" : "",
+	snprintf(append, sizeof(append), "sandbox.agent=1%s%s%s%s", getenv("SANDBOX_TIMINGS") ? " sandbox.timings=1" : "",
+		 run_balloon() ? " page_reporting.page_reporting_order=" BALLOON_REPORTING_ORDER : "",
 		 extra ? " " : "", extra ? extra : "");
 	c->append = append;
 	c->no_seccomp = getenv("SANDBOX_NO_SECCOMP") != NULL;    /* debugging only */
@@ -322,6 +333,11 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		if (netns_wire(o->netns, tap, &c->net, &spec->c, e))
 			return -1;
 	}
+	/* Free page reporting: what the guest frees goes back to the host.
+	 * Optional: a sandbox with so many disks and directories that no
+	 * virtio slot is left runs without it rather than not at all. */
+	unsigned ndev = c->ndisks + c->nfs + c->has_pmem + c->has_net + c->has_vsock + c->has_rng;
+	c->has_balloon = run_balloon() && ndev < VM_MAX_VIRTIO;
 	spec->c.stdin_open = o->interactive;
 	if (o->tty) {
 		struct winsize ws = { .ws_row = 24, .ws_col = 80 };

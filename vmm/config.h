@@ -87,6 +87,7 @@ struct vm_config {
 	struct rng_config rng;
 	bool has_pmem;
 	struct pmem_config pmem;
+	bool has_balloon;          /* --balloon report: free page reporting (virtio_balloon.c) */
 	unsigned nfs;              /* with any, guest memory is a shared memfd */
 	struct fs_config fs[VM_MAX_FS];
 	/* sandbox run: the VMM's end of the agent channel (common/proto.h),

@@ -11,7 +11,8 @@
 	M(net_module)      /* --net    virtio_net.c */ \
 	M(vsock_module)    /* --vsock  virtio_vsock.c */ \
 	M(rng_module)      /* --rng    virtio_rng.c */ \
-	M(fs_module)       /* --fs     virtio_fs.c */
+	M(fs_module)       /* --fs     virtio_fs.c */ \
+	M(balloon_module)  /* --balloon virtio_balloon.c */
 
 #define DECLARE(m) extern const struct device_module m;
 DEVICE_MODULES(DECLARE)
