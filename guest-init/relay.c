@@ -39,6 +39,15 @@ static void set_nonblock(int fd)
 
 int relay_init(struct relay *r, int vs)
 {
+	/* A child that exits before it has read its stdin (sandbox cp into a
+	 * path that cannot be made) leaves us writing into a pipe nobody
+	 * reads: that must be EPIPE (its stdin dropped), not a SIGPIPE that
+	 * kills the relay before it sends the child's message and EXIT. The
+	 * child gets an empty mask back (child_start). */
+	sigset_t pipe_sig;
+	sigemptyset(&pipe_sig);
+	sigaddset(&pipe_sig, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_sig, NULL);
 	r->vs = vs;
 	r->in_w = r->out_r = r->err_r = r->sigfd = r->extra_fd = r->watch_fd = -1;
 	r->status = -1;
