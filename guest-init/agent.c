@@ -411,24 +411,9 @@ static int network_setup(const struct cspec *c, struct err *err)
 }
 
 /* ------------------------------------------------------------------ */
-/* The runtime process (relay_spawn's child): the container run, its
- * status. */
+/* PID 1's relay; its child is the runtime (container_runtime,
+ * container.c). */
 static struct relay main_relay;
-
-/* (relay_spawn closed PID 1's ends of the relay in this child.) */
-static void runtime_main(void *arg, bool tty)
-{
-	struct sb_spec *spec = arg;
-	spec->tty = tty;
-	struct err err = { 0 };
-	int status = container_run(spec, &err);
-	if (status < 0) {
-		fprintf(stderr, "sandbox: %s\n", err.msg);
-		status = err.status ? err.status : 125;
-	}
-	fflush(stderr);
-	_exit(status);
-}
 
 /* Before EXIT: volumes on disk before the host hears the status (it ends
  * the VM as soon as EXIT arrives), and the timings. A scratch layer (--rm:
@@ -595,7 +580,7 @@ int agent_main(bool timings)
 		goto fail;
 	}
 	container_cgroup(r, spec);
-	if (relay_spawn(r, o.tty, o.stdin_open, o.rows, o.cols, runtime_main, spec, &err) < 0)
+	if (relay_spawn(r, o.tty, o.stdin_open, o.rows, o.cols, container_runtime, spec, &err) < 0)
 		goto fail;
 	mark("forked");
 	r->before_exit = before_exit;

@@ -193,6 +193,20 @@ static void child_main(const struct sb_spec *spec, int sync_fd, int err_fd)
 	_exit(err.status ? err.status : 125);
 }
 
+void container_runtime(void *arg, bool tty)
+{
+	struct sb_spec *spec = arg;
+	spec->tty = tty;
+	struct err err = { 0 };
+	int status = container_run(spec, &err);
+	if (status < 0) {
+		fprintf(stderr, "sandbox: %s\n", err.msg);
+		status = err.status ? err.status : 125;
+	}
+	fflush(stderr);
+	_exit(status);
+}
+
 int container_run(const struct sb_spec *spec, struct err *err)
 {
 	int sync_p[2], err_p[2];

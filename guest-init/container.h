@@ -84,6 +84,11 @@ struct sb_ids {
  * death by signal N), or <0 with err filled (err->status says what to
  * report) if the container's command never ran. */
 int container_run(const struct sb_spec *spec, struct err *err);
+/* The runtime process, as relay_spawn's child (ARG: the struct sb_spec,
+ * TTY: its stdio is a terminal): container_run, then _exit with the
+ * container's status (125 after one line on stderr if it could not run).
+ * PID 1's first container and a pod's member alike. */
+void container_runtime(void *arg, bool tty);
 /* container.c: the tail every process of the container goes through, in
  * its namespaces and root already: chdir, user, rlimits, capabilities,
  * no_new_privs, seccomp, exec. Returns (<0, ERR filled, err->status

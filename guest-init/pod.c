@@ -156,20 +156,6 @@ static int join_pod(pid_t init, bool share_pid, struct err *err)
 	return r;
 }
 
-/* The member's runtime (relay_spawn's child): the container, its status. */
-static void member_runtime(void *arg, bool tty)
-{
-	struct sb_spec *spec = arg;
-	spec->tty = tty;
-	struct err err = { 0 };
-	int status = container_run(spec, &err);
-	if (status < 0) {
-		fprintf(stderr, "sandbox: %s\n", err.msg);
-		status = err.status ? err.status : 125;
-	}
-	fflush(stderr);
-	_exit(status);
-}
 
 void pod_member_session(struct relay *r, const struct cspec *x, const void *enc, size_t len, pid_t pod_runtime)
 {
@@ -209,7 +195,7 @@ void pod_member_session(struct relay *r, const struct cspec *x, const void *enc,
 		err_errno(&err, errno, "signalfd");
 		goto fail;
 	}
-	if (relay_spawn(r, x->tty, x->stdin_open, x->rows, x->cols, member_runtime, &spec, &err) < 0)
+	if (relay_spawn(r, x->tty, x->stdin_open, x->rows, x->cols, container_runtime, &spec, &err) < 0)
 		goto fail;
 	if (member_record(x->pod_member, r->child, enc, len, &err) < 0)
 		fprintf(stderr, "sandbox-init: %s: no exec into %s\n", err.msg, x->pod_member);
