@@ -7,6 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A message is one line whatever it quotes (a path from a bundle, a name
+ * from the guest): control bytes become '?'. */
+static void err_one_line(char *msg)
+{
+	for (unsigned char *p = (unsigned char *)msg; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 static int err_vset(struct err *e, int errnum, const char *fmt, va_list ap)
 {
 	if (!e)
@@ -16,6 +25,7 @@ static int err_vset(struct err *e, int errnum, const char *fmt, va_list ap)
 	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	if (errnum && n >= 0 && (size_t)n < sizeof(e->msg))
 		snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(errnum));
+	err_one_line(e->msg);
 	return -1;
 }
 
@@ -86,5 +96,6 @@ int err_wrap(struct err *e, const char *fmt, ...)
 	memcpy(old, e->msg, sizeof(old));
 	if (snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old) >= (int)sizeof(e->msg))
 		e->msg[sizeof(e->msg) - 1] = '\0'; /* truncated: keep what fits */
+	err_one_line(e->msg);
 	return -1;
 }

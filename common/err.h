@@ -3,7 +3,8 @@
  * can fail takes a struct err *, returns -1 (or < 0) and fills it; callers
  * add context with err_wrap(); only a command's top level prints (one
  * line: "sandbox: MSG") and exits with err_exit_status().
- * Allocation failure is an error like any other: err_oom(). */
+ * Allocation failure is an error like any other: err_oom(). A message is
+ * always one line: control bytes in what it quotes become '?'. */
 #ifndef SANDBOX_ERR_H
 #define SANDBOX_ERR_H
 
