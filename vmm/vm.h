@@ -68,6 +68,7 @@ struct vm_timings {
 	uint64_t vm_created, kernel_loaded, first_run, init_reached, exit;
 	uint64_t prefault_ns;      /* a restore's working set mapped, in */
 	long prefault_pages;
+	long populated_pages;      /* of them copied up front (written) */
 	uint64_t cpu_to_first_run; /* process CPU ns at the first KVM_RUN */
 };
 

@@ -97,9 +97,15 @@ else
 fi
 t_run wsuse env SANDBOX_TIMINGS=1 $SB run --rm --from snap1 true
 pages=$(sed -n 's/.*prefault_pages=\([0-9]*\).*/\1/p' "$T_OUT/wsuse.err")
+written=$(sed -n 's/.*populated_pages=\([0-9]*\).*/\1/p' "$T_OUT/wsuse.err")
 kmaj=$(uname -r | cut -d. -f1) kmin=$(uname -r | cut -d. -f2)
 if [ "$(t_rc wsuse)" = 0 ] && [ "${pages:-0}" -gt 0 ]; then
 	t_pass "the next clone had KVM map its working set ($pages pages) before the guest ran"
+	if [ "${written:-0}" -gt 0 ] && [ "$written" -lt "$pages" ]; then
+		t_pass "it copied the pages its clones write first ($written of them)"
+	else
+		t_fail "it copied the pages its clones write first" "populated_pages=$written of $pages"
+	fi
 elif [ "$kmaj" -lt 6 ] || { [ "$kmaj" = 6 ] && [ "$kmin" -lt 10 ]; }; then
 	t_skip "the working set mapped before the guest runs" "KVM_PRE_FAULT_MEMORY came in Linux 6.10 (this is $(uname -r))"
 else

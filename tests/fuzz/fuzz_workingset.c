@@ -39,6 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		long n = ws_prefault(&gm, -1, &w);
 		if (n < 0 || (uint64_t)n > mem / WS_PAGE)
 			abort();
+		/* the written pages are among the touched ones */
+		for (uint32_t i = 0; i < w.pages; i++)
+			if ((w.written[i / 8] >> (i % 8) & 1) && !(w.bits[i / 8] >> (i % 8) & 1))
+				abort();
 	}
 	free(f);
 	return 0;
