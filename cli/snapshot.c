@@ -144,6 +144,8 @@ static void ctl_path(const struct sandbox_state *s, char *buf, size_t len);
 /* F's working set, if it has a usable one (workingset.h). One that is
  * not (cut short, edited, another build's) is said once and recorded
  * again by this clone. */
+static bool ws_note_said;      /* clone -n: said once, before its clones */
+
 static void ws_open(struct snap_from *f)
 {
 	char path[PATH_MAX + 16];
@@ -176,8 +178,10 @@ static void ws_open(struct snap_from *f)
 	free(buf);
 	if (fd >= 0)
 		close(fd);
-	fprintf(stderr, "sandbox: note: snapshot '%s': its working set is not used (%s); this clone records it again\n",
-		f->name, e.msg);
+	if (!ws_note_said)
+		fprintf(stderr, "sandbox: note: snapshot '%s': its working set is not used (%s); a clone records it again\n",
+			f->name, e.msg);
+	ws_note_said = true;
 }
 
 void snap_ws_record(const struct snap_from *f, const struct sandbox_state *s, uint32_t scope)

@@ -121,6 +121,15 @@ if [ "$(t_rc wsagain)" = 0 ] && ! grep -q "working set" "$T_OUT/wsagain.err"; th
 else
 	t_fail "the corrupt working set was recorded again" "$(cat "$T_OUT/wsagain.err")"
 fi
+printf 'XXXX' | dd of="$ws" bs=1 seek=40 conv=notrunc 2>/dev/null
+t_run wsclones $SB clone -n 2 snap1
+said=$(grep -c "working set is not used" "$T_OUT/wsclones.err")
+if [ "$(t_rc wsclones)" = 0 ] && [ "$said" = 1 ] && [ "$(wc -l <"$T_OUT/wsclones.out")" = 2 ]; then
+	t_pass "clone -n 2 of a snapshot with a corrupt working set: two clones, said once"
+else
+	t_fail "clone -n 2 with a corrupt working set: said once" "said $said times; $(cat "$T_OUT/wsclones.err")"
+fi
+while read -r id; do $SB rm -f "$id" >/dev/null 2>&1; done <"$T_OUT/wsclones.out"
 n=$(ls "$ST" | wc -l)
 
 # --- --leave-running, and clones on a network of their own ---------------------
