@@ -264,6 +264,7 @@ static void *relay_loop(void *arg)
 		snprintf(r->err, sizeof(r->err), "the container's configuration is too large");
 		goto out;
 	}
+	bool tx_ok = true;
 	while (!atomic_load(&r->stop)) {
 		bool quiet = quiesce_step(r, &tx);
 		unsigned sigs = quiet ? 0 : atomic_exchange(&r->sig_pending, 0);
@@ -277,10 +278,15 @@ static void *relay_loop(void *arg)
 		}
 		if (atomic_exchange(&r->winch, false) && r->tty)
 			queue_winsize(r, &tx);
-		if (sb_tx_flush(&tx, r->sock) < 0)
-			break;      /* the guest side is gone */
+		if (tx_ok && sb_tx_flush(&tx, r->sock) < 0) {
+			/* The guest no longer reads (its session ended and shut
+			 * the connection): send nothing more, but read on, for
+			 * what it sent before (its output, its EXIT). */
+			tx_ok = false;
+			in_open = false;
+		}
 		struct pollfd p[3] = {
-			{ .fd = r->sock, .events = (short)(POLLIN | (sb_tx_empty(&tx) ? 0 : POLLOUT)) },
+			{ .fd = r->sock, .events = (short)(POLLIN | (!tx_ok || sb_tx_empty(&tx) ? 0 : POLLOUT)) },
 			{ .fd = r->wake, .events = POLLIN },
 			{ .fd = in_open && !quiet && sb_tx_room(&tx) >= SB_DATA_CHUNK ? r->in_fd : -1, .events = POLLIN },
 		};

@@ -15,6 +15,8 @@
 #include <time.h>
 
 #include "../../common/proto.h"
+#include <sys/socket.h>
+
 #include "../../vmm/relay.h"
 
 #define FRAME (16 * 1024)
@@ -199,6 +201,28 @@ static void test_closed_reader_stops_output_only(void **state)
 	assert_int_equal(f->r.err[0], '\0');
 }
 
+/* The guest no longer reads (its session shut the connection's reading
+ * side) when we have something to send: we stop sending, not reading:
+ * what it sends after (its EXIT) still counts. */
+static void test_guest_stops_reading(void **state)
+{
+	struct fix *f = *state;
+	assert_int_equal(shutdown(f->guest, SHUT_RD), 0);
+	relay_signal(&f->r, SIGTERM);   /* a frame to send: EPIPE */
+	usleep(100 * 1000);
+	assert_int_equal(atomic_load(&f->exits), 0);
+	agent_send(f, SB_F_STDOUT, 'o', 16);
+	send_exit(f, 4);
+	for (int i = 0; i < 200 && atomic_load(&f->exits) == 0; i++)
+		usleep(10 * 1000);
+	assert_int_equal(atomic_load(&f->exits), 1);
+	assert_int_equal(atomic_load(&f->r.status), 4);
+	char out[32];
+	assert_int_equal(read(f->rd, out, sizeof(out)), 16);
+	assert_true(stops_within(f, 2000));
+	assert_int_equal(f->r.err[0], '\0');
+}
+
 /* A guest's OOM counts: taken when they grow and stay within bounds;
  * one that went down, stayed, or is past SB_OOM_MAX is dropped. */
 static void test_oom_counts_bounded(void **state)
@@ -235,6 +259,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slow_reader_gets_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_reader_stops_output_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom_counts_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_stops_reading, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
