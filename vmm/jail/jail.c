@@ -274,8 +274,15 @@ static int cgroup_setup(struct vm *vm, struct err *e)
 	if (!memory && !pids)
 		return err_set(e, "cgroup %s has neither the memory nor the pids controller",
 			       parent + strlen(root));
+	/* Enabled already (by the first VMM): no write, which would take
+	 * the cgroup lock and wait for the groups of VMMs that just ended
+	 * to be torn down (the kernel drains them first). */
 	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", parent);
-	if (write_file(p, memory && pids ? "+memory +pids" : memory ? "+memory" : "+pids"))
+	char on[256];
+	if (read_small(p, on, sizeof(on)))
+		on[0] = '\0';
+	bool need = (memory && !strstr(on, "memory")) || (pids && !strstr(on, "pids"));
+	if (need && write_file(p, memory && pids ? "+memory +pids" : memory ? "+memory" : "+pids"))
 		return err_sys(e, "enabling the memory and pids controllers in %s", p);
 	cgroup_reap(parent);
 	snprintf(grp, sizeof(grp), "%s/sandbox-vmm.%d", parent, (int)getpid());
