@@ -86,9 +86,22 @@ ms=$(echo "$snaps" | median)
 # Cold: `run -d` returns at once; a sandbox is up when its log says so.
 # Clones: `clone -n N` returns once every clone resumed with its identity;
 # each is then checked with an exec (not timed).
+# settle: wait (at most 30 s) until the machine is idle again (90 % of a
+# half second): the kernel tears the last set's VMs down (their network
+# namespaces, groups and page tables) in its own threads after they end,
+# which must not be counted against the next set.
+cpu_idle() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+settle() {
+	local i a b c d
+	for i in $(seq 60); do
+		read -r a b <<<"$(cpu_idle)"; sleep 0.5; read -r c d <<<"$(cpu_idle)"
+		[ $((d - b)) -gt 0 ] && [ $(( (c - a) * 100 / (d - b) )) -ge 90 ] && return 0
+	done
+	say "the machine did not settle within 30 s"
+}
 density() { # density cold|clone N: "ready secs avail_drop_kib pss_kib"
 	local kind=$1 n=$2 ids=() t0 t1 up=0 base avail pss=0
-	stop_all; sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; sleep 2
+	stop_all; sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; sleep 2; settle
 	base=$(mem_avail_kib) t0=$(now_ms)
 	if [ "$kind" = cold ]; then
 		for i in $(seq "$n"); do
