@@ -119,13 +119,13 @@ t_expect pclone "clone of a pmem snapshot" 0 '^[0-9a-f]{16}$'
 # The clone: /dev/pmem0 is DAX, the root's lower layer is the image on it,
 # no disk holds the image; busybox (exec'd from the window) reads all of
 # itself through DAX and gets the sum the source got.
-t_run pcin $SB exec pc-1 sh -c 'cat /sys/block/pmem0/queue/dax; grep " / " /proc/mounts;
+t_run pcin $SB exec pc sh -c 'cat /sys/block/pmem0/queue/dax; grep " / " /proc/mounts;
 	ls /sys/block | tr "\n" " "; echo; sha256sum /bin/busybox | cmp - /tmp/sum && echo same-bytes; cat /tmp/file'
 if [ "$(t_rc pcin)" = 0 ] && [ "$(sed -n 1p "$T_OUT/pcin.out")" = 1 ] && grep -q 'lowerdir=/run/image' "$T_OUT/pcin.out" &&
 	grep -q pmem0 "$T_OUT/pcin.out" && grep -qx same-bytes "$T_OUT/pcin.out" && grep -qx made-before "$T_OUT/pcin.out"; then
 	t_pass "the clone's root is the image over /dev/pmem0 with DAX; it runs and reads the image's bytes"
 else t_fail "the clone's root is the image over /dev/pmem0 with DAX"; t_show pcin; fi
-$SB rm -f pc-1 >/dev/null 2>&1
+$SB rm -f pc >/dev/null 2>&1
 t_run pfrom $SB run --rm --from psnap sh -c 'cat /tmp/file; exit 3'
 t_expect pfrom "run --rm --from a pmem snapshot: output and status" 3 '^made-before$'
 # The image replaced by a copy of itself (a new inode, as a re-import
