@@ -32,6 +32,7 @@ trap 'stop_all; rm -rf "$W"' EXIT
 mem_avail_kib() { sed -n 's/^MemAvailable: *\([0-9]*\).*/\1/p' /proc/meminfo; }
 per() { awk -v k="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", k / 1024 / n; else print "-" }'; }
 pss_kib() { local v; v=$(sed -n 's/^Pss: *\([0-9]*\).*/\1/p' "/proc/$1/smaps_rollup" 2>/dev/null); echo "${v:-0}"; }
+[ -x "$B/bench/memprobe" ] || make -s -f bench/Makefile BUILD="$B" >/dev/null
 "$B/sandbox-image" runconf debian >/dev/null 2>&1 || { say "no debian image in $DEB (tests/image/debootstrap.sh)"; exit 2; }
 PY='import json, decimal, email.parser, urllib.parse, collections, re, time
 print("up", flush=True)
@@ -46,6 +47,7 @@ for t in blk pmem; do
 	"$SB" run --rm --from snap-$t true >/dev/null 2>&1     # records the working set, warms the page cache
 	stop_all; sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; sleep 2
 	base=$(mem_avail_kib)
+	cp /proc/meminfo "$W/mi0"
 	mapfile -t ids < <("$SB" clone -n "$N" --name c-$t snap-$t 2>>"$W/err")
 	up=0
 	for id in "${ids[@]}"; do "$SB" exec "$id" python3 -c 'print(2)' >/dev/null 2>&1 && up=$((up + 1)); done
@@ -57,6 +59,15 @@ for t in blk pmem; do
 			[ -n "$p" ] && [ "$p" != 0 ] && pss=$((pss + $(pss_kib "$p")))
 		done
 	done
+	# where the drop is: /proc/meminfo's fields that moved by 1 MiB or more,
+	# and the first clone's VMM's mappings (bench/memprobe)
+	printf 'meminfo transport=%s' $t
+	awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d >= 1024 || d <= -1024) printf " %s%d", $1, d }' "$W/mi0" /proc/meminfo
+	echo
+	v=$(sed -n 's/^vmm_pid=//p' "$SANDBOX_STATE_DIR/${ids[0]}/state" 2>/dev/null)
+	[ -n "$v" ] && [ -x "$B/bench/memprobe" ] && "$B/bench/memprobe" "$v" 2>&1 | sed "s/^/memprobe transport=$t /"
+	"$SB" exec "${ids[0]}" cat /proc/meminfo 2>/dev/null | grep -E '^(MemFree|Cached|AnonPages|Slab|PageTables|KernelStack|Mapped|Shmem):' |
+		tr -s ' ' | tr '\n' ' ' | sed "s/^/guest-meminfo transport=$t /"; echo
 	echo "clone transport=$t n=$N up=$up snapshot_memory_kib=$mem_k avail_delta_kib=$((base - avail)) pss_kib=$pss" \
 		"per_clone_avail_mib=$(per $((base - avail)) "$up") per_clone_pss_mib=$(per "$pss" "$up")"
 done
