@@ -11,7 +11,8 @@
 # MemAvailable drop and the PSS of owners and VMMs, per clone.
 # Prints "clone transport=T ..." lines and a summary. Measures only.
 # Environment: B (build), DEB (the image directory holding `debian`),
-# BENCH_CLONES=10.
+# BENCH_CLONES=10, BENCH_EXEC (what each clone runs once restored, to
+# check it is up; default "python3 -c print(2)").
 set -uo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 2
@@ -19,6 +20,7 @@ B=${B:-build}
 SB=$PWD/$B/sandbox
 DEB=${DEB:-${PMEM_DEBIAN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sandbox/images-debootstrap}}
 N=${BENCH_CLONES:-10}
+EXEC=${BENCH_EXEC:-python3 -c print(2)}
 W=$(mktemp -d "${TMPDIR:-/tmp}/bench-pmem-clone.XXXXXX") || exit 2
 export SANDBOX_STATE_DIR=$W/state SANDBOX_SNAPSHOT_DIR=$W/snapshots SANDBOX_IMAGE_DIR=$DEB
 mkdir -p "$SANDBOX_STATE_DIR" && chmod 700 "$SANDBOX_STATE_DIR"
@@ -50,7 +52,7 @@ for t in blk pmem; do
 	cp /proc/meminfo "$W/mi0"
 	mapfile -t ids < <("$SB" clone -n "$N" --name c-$t snap-$t 2>>"$W/err")
 	up=0
-	for id in "${ids[@]}"; do "$SB" exec "$id" python3 -c 'print(2)' >/dev/null 2>&1 && up=$((up + 1)); done
+	for id in "${ids[@]}"; do "$SB" exec "$id" $EXEC >/dev/null 2>&1 && up=$((up + 1)); done
 	sleep 3
 	avail=$(mem_avail_kib) pss=0
 	for id in "${ids[@]}"; do
@@ -68,7 +70,7 @@ for t in blk pmem; do
 	[ -n "$v" ] && [ -x "$B/bench/memprobe" ] && "$B/bench/memprobe" "$v" 2>&1 | sed "s/^/memprobe transport=$t /"
 	"$SB" exec "${ids[0]}" cat /proc/meminfo 2>/dev/null | grep -E '^(MemFree|Cached|AnonPages|Slab|PageTables|KernelStack|Mapped|Shmem):' |
 		tr -s ' ' | tr '\n' ' ' | sed "s/^/guest-meminfo transport=$t /"; echo
-	echo "clone transport=$t n=$N up=$up snapshot_memory_kib=$mem_k avail_delta_kib=$((base - avail)) pss_kib=$pss" \
+	echo "clone transport=$t exec='$EXEC' n=$N up=$up snapshot_memory_kib=$mem_k avail_delta_kib=$((base - avail)) pss_kib=$pss" \
 		"per_clone_avail_mib=$(per $((base - avail)) "$up") per_clone_pss_mib=$(per "$pss" "$up")"
 done
 stop_all
