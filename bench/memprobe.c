@@ -9,7 +9,11 @@
  * resident in the host (/proc/PID/pagemap): per 4 MiB, the resident pages
  * and how many of them are still the vmlinux file's (never written). A
  * diagnostic for bench/ and docs/pmem.md: what a sandbox costs, and where
- * in its guest that memory is. Static: it runs inside the test host. */
+ * in its guest that memory is. A clone's VMM (no vmlinux mapping) is
+ * probed the same way through its snapshot's memory file (a mapping named
+ * .../memory at guest-physical 0): "of it still the file's" are then the
+ * snapshot's shared pages, the rest the clone's own. Static: it runs
+ * inside the test host. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -83,8 +87,13 @@ int main(int argc, char **argv)
 			base = v[i].lo - kgpa;
 			break;
 		}
+	for (int i = 0; !base && i < n; i++) {
+		size_t l = strlen(v[i].name);
+		if (l > 7 && !strcmp(v[i].name + l - 7, "/memory") && v[i].hi - v[i].lo == guest)
+			base = v[i].lo; /* a clone: guest RAM is the snapshot's memory file, from 0 */
+	}
 	if (!base) {
-		printf("memprobe: no vmlinux mapping: guest RAM not found\n");
+		printf("memprobe: no vmlinux or snapshot memory mapping: guest RAM not found\n");
 		return 0;
 	}
 	long grss = 0, gpss = 0, ganon = 0;
@@ -106,7 +115,7 @@ int main(int argc, char **argv)
 	uint64_t *pm = malloc(pages * sizeof(*pm));
 	if (!pm)
 		return 1;
-	printf("guest-physical residency per 4 MiB (KiB resident / of it still the vmlinux file's):\n");
+	printf("guest-physical residency per 4 MiB (KiB resident / of it still the file's: vmlinux, or a clone's snapshot):\n");
 	for (unsigned long g = 0; g < guest; g += chunk) {
 		if (pread(fd, pm, pages * 8, (off_t)((base + g) / 4096 * 8)) != (ssize_t)(pages * 8)) {
 			perror("pagemap");

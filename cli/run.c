@@ -271,6 +271,7 @@ static int record_vm(const struct run_opts *o, const struct runconf *rc, const s
 		r.net = s->net > 0;
 		r.layer = !o->read_only;
 		r.volumes = o->nvol;
+		r.pmem = run_image_transport(o, rc) == IMAGE_TRANSPORT_PMEM;
 	}
 	snprintf(r.command, sizeof(r.command), "%s", s->command);
 	r.uid = (unsigned)geteuid();

@@ -124,6 +124,9 @@ struct run_spec {
 };
 struct snap_from;
 /* The VM's RAM and vCPUs for O (run_vm.c). */
+/* The transport the VM gets for RC's image: O's choice, else the default
+ * for its file system. */
+enum image_transport run_image_transport(const struct run_opts *o, const struct runconf *rc);
 void vm_size(const struct run_opts *o, uint64_t *mem_bytes, unsigned *ncpus);
 
 /* Where the guest kernel, initramfs, sandbox-image and guest-init are. */

@@ -100,6 +100,13 @@ void vm_size(const struct run_opts *o, uint64_t *mem_bytes, unsigned *ncpus)
 	*ncpus = o->cpus ? (unsigned)ceil(strtod(o->cpus, NULL)) : 1;
 }
 
+enum image_transport run_image_transport(const struct run_opts *o, const struct runconf *rc)
+{
+	if (o->image_transport != IMAGE_TRANSPORT_DEFAULT)
+		return o->image_transport;
+	return rc->fstype && !strcmp(rc->fstype, "erofs") ? IMAGE_TRANSPORT_PREFERRED : IMAGE_TRANSPORT_BLK;
+}
+
 /* Free page reporting (virtio-balloon, docs/pmem.md): on, unless
  * SANDBOX_NO_BALLOON is set (for bench/'s comparisons only). The guest
  * reports free blocks of 2^BALLOON_REPORTING_ORDER pages and up. */
@@ -156,8 +163,16 @@ static int vm_restore_setup(const struct run_opts *o, const char *id, int net, s
 	c->timings = getenv("SANDBOX_TIMINGS") != NULL;
 	if (getenv("SANDBOX_NO_JAIL"))
 		c->jail = -1;
-	if (set_disk(c, f->rec.disk, strlen(f->rec.disk), true, e))
+	/* The image as the snapshot had it: virtio-pmem maps the same file
+	 * again at the same place (the device checks it is the same file). */
+	if (f->rec.pmem) {
+		if (strlen(f->rec.disk) >= sizeof(c->pmem.path))
+			return err_set(e, "image %s: path longer than %zu bytes", f->rec.disk, sizeof(c->pmem.path) - 1);
+		memcpy(c->pmem.path, f->rec.disk, strlen(f->rec.disk) + 1);
+		c->has_pmem = true;
+	} else if (set_disk(c, f->rec.disk, strlen(f->rec.disk), true, e)) {
 		return -1;
+	}
 	if (f->rec.layer && set_disk(c, spec->storage, strlen(spec->storage), false, e))
 		return -1;
 	if (vm_sockets(c, id, spec, e))
@@ -248,10 +263,8 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 	 * to its virtiofsd), virtio-pmem (/dev/pmem0, mounted with DAX: the
 	 * host's page cache is the guest's) or the first disk (vda); then the
 	 * volumes (vdb, ... or from vda without an image disk). */
-	enum image_transport t = o->image_transport;
+	enum image_transport t = run_image_transport(o, rc);
 	bool erofs = rc->fstype && !strcmp(rc->fstype, "erofs");
-	if (t == IMAGE_TRANSPORT_DEFAULT)
-		t = erofs ? IMAGE_TRANSPORT_PREFERRED : IMAGE_TRANSPORT_BLK;
 	if (o->rootfs) {
 		const struct fs_daemon *fd = spec->fsd && spec->fsd->n && spec->fsd->d[0].vol < 0 ? &spec->fsd->d[0] : NULL;
 		struct fs_config *f = &c->fs[c->nfs];

@@ -30,6 +30,7 @@ struct vm_record {
 	char disk[PATH_MAX];            /* the image's erofs disk */
 	unsigned long long disk_dev, disk_ino, disk_size;
 	long long disk_mtime;           /* its identity: the same file, unchanged */
+	int pmem;                       /* 1: the image on virtio-pmem (image_transport=pmem) */
 	char stop_signal[16];
 	char cpus[16];
 	long long memory;               /* --memory, 0 none */

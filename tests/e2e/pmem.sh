@@ -6,13 +6,20 @@
 # bytes the guest reads back), --image-transport blk still works, bad
 # values; python3 runs from the Debian image (tests/image/debootstrap.sh
 # makes it; its cache is PMEM_DEBIAN_DIR, default
-# ~/.cache/sandbox/images-debootstrap; skipped where it is absent).
+# ~/.cache/sandbox/images-debootstrap; skipped where it is absent); a pmem
+# sandbox snapshotted and cloned: the clone maps the same image again (its
+# root still the image over /dev/pmem0 with DAX, whose bytes it reads and
+# runs), run --rm --from works, and a snapshot whose image file was replaced
+# is refused in one line (by the owner's check of the meta, and by the
+# VMM's of the device record when the meta is made to agree).
 #   tests/e2e/pmem.sh [BUILD_DIR]     VM isolation (test host)
 # The images must be in $B/test-images (tests/e2e/prepare.sh does that).
 # POSIX sh: runs under busybox in the test host.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
 t_sandbox_setup "${1:-build}" pmem-state
+export SANDBOX_SNAPSHOT_DIR=$ST-snapshots
+T_EXTRA_DIRS=$SANDBOX_SNAPSHOT_DIR
 R="$SB run --rm"
 DEB=${PMEM_DEBIAN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sandbox/images-debootstrap}
 
@@ -97,4 +104,43 @@ EOF
 else
 	t_skip "python3 over pmem" "no Debian image in $DEB (tests/image/debootstrap.sh makes it)"
 fi
+
+# --- snapshots and clones: the window restored from the file -----------------------
+# (last: it replaces the image file, with a copy of itself)
+t_run psrc $SB run -d --name psrc --image-transport pmem busybox sh -c \
+	'echo made-before >/tmp/file; sha256sum /bin/busybox >/tmp/sum; exec sleep 100000'
+wait_for 60 $SB exec psrc test -s /tmp/sum
+t_run psnap $SB snapshot psrc psnap
+if [ "$(t_rc psnap)" = 0 ] && grep -qx 'image_transport=pmem' "$SANDBOX_SNAPSHOT_DIR/psnap/meta"; then
+	t_pass "a pmem sandbox is snapshotted (meta: image_transport=pmem)"
+else t_fail "a pmem sandbox is snapshotted"; t_show psnap; fi
+t_run pclone $SB clone -n 1 --name pc psnap
+t_expect pclone "clone of a pmem snapshot" 0 '^[0-9a-f]{16}$'
+# The clone: /dev/pmem0 is DAX, the root's lower layer is the image on it,
+# no disk holds the image; busybox (exec'd from the window) reads all of
+# itself through DAX and gets the sum the source got.
+t_run pcin $SB exec pc sh -c 'cat /sys/block/pmem0/queue/dax; grep " / " /proc/mounts;
+	ls /sys/block | tr "\n" " "; echo; sha256sum /bin/busybox | cmp - /tmp/sum && echo same-bytes; cat /tmp/file'
+if [ "$(t_rc pcin)" = 0 ] && [ "$(sed -n 1p "$T_OUT/pcin.out")" = 1 ] && grep -q 'lowerdir=/run/image' "$T_OUT/pcin.out" &&
+	grep -q pmem0 "$T_OUT/pcin.out" && grep -qx same-bytes "$T_OUT/pcin.out" && grep -qx made-before "$T_OUT/pcin.out"; then
+	t_pass "the clone's root is the image over /dev/pmem0 with DAX; it runs and reads the image's bytes"
+else t_fail "the clone's root is the image over /dev/pmem0 with DAX"; t_show pcin; fi
+$SB rm -f pc >/dev/null 2>&1
+t_run pfrom $SB run --rm --from psnap sh -c 'cat /tmp/file; exit 3'
+t_expect pfrom "run --rm --from a pmem snapshot: output and status" 3 '^made-before$'
+# The image replaced by a copy of itself (a new inode, as a re-import
+# renames one in): the owner refuses the snapshot from its meta...
+n=$(ls "$ST" | wc -l)
+cp -p "$IMG" "$IMG.new" && mv "$IMG.new" "$IMG"
+t_run prepl $SB run --rm --from psnap true
+t_one_line_error prepl "a pmem snapshot whose image file was replaced: refused" 'changed since'
+# ... and with a meta edited to agree, the VMM from the device record.
+cp -a "$SANDBOX_SNAPSHOT_DIR/psnap" "$SANDBOX_SNAPSHOT_DIR/pedit"
+set -- $(stat -c '%d %i %s %Y' "$IMG")
+sed -i -e "s/^disk_dev=.*/disk_dev=$1/" -e "s/^disk_ino=.*/disk_ino=$2/" -e "s/^disk_size=.*/disk_size=$3/" \
+	-e "s/^disk_mtime=.*/disk_mtime=$4/" "$SANDBOX_SNAPSHOT_DIR/pedit/meta"
+t_run pvmm $SB run --rm --from pedit true
+t_one_line_error pvmm "the same with the meta made to agree: the VMM refuses the device record" 'restoring the snapshot: .*changed since'
+[ "$(ls "$ST" | wc -l)" = "$n" ] && t_pass "the refused restores leave no sandbox behind" ||
+	t_fail "the refused restores leave no sandbox behind" "$(ls "$ST")"
 t_summary

@@ -3,7 +3,11 @@
  * (snapshot_parse, format.c), the serial port's record, and each device
  * record put into a real virtio-vsock device over a small guest memory
  * (the transport's state with its queues, then the device's own: the
- * agent connection it keeps, the resets it owes). The checksum is not
+ * agent connection it keeps, the resets it owes), or, for a record the
+ * configuration calls virtio-pmem (device id 27), a virtio-pmem device:
+ * its transport and its window's identity (pmem_snap_decode: the sizes,
+ * the path, the window against RAM and the physical address space;
+ * seed: seeds/fuzz_snapshot/pmem). The checksum is not
  * compared (the fuzzer would never get past it); every other check is the
  * loader's own. Checked besides ASan/UBSan: the device's bookkeeping
  * after each restore, and no file descriptor leaks.
@@ -17,7 +21,10 @@
 #include <unistd.h>
 
 #include "../../common/proto.h"
+#include <linux/virtio_ids.h>
+
 #include "../../vmm/devices/serial.h"
+#include "../../vmm/devices/virtio_pmem.h"
 #include "../../vmm/devices/vsock_dev.h"
 #include "../../vmm/evloop.h"
 #include "../../vmm/snapshot/snapshot.h"
@@ -55,6 +62,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct serial_state u;
 	snapshot_serial(&p.serial, &u, &e);
 	for (unsigned i = 0; i < p.nvirtio; i++) {
+		if (p.device_id[i] == VIRTIO_ID_PMEM) {
+			/* a 4 MiB window at 4 GiB, as a VM of this memory has it */
+			struct virtio_dev *d = pmem_dev_new(&gm, 4ULL << 30, 4ULL << 20, &e);
+			if (!d)
+				abort();
+			struct pmem_state before = *pmem_dev_state(d);
+			if (snapshot_virtio(d, &p.virtio[i], &e) == 0) {
+				/* without an image file nothing can match it */
+				fprintf(stderr, "fuzz_snapshot: a pmem record restored into a device without a file\n");
+				abort();
+			}
+			const struct pmem_state *after = pmem_dev_state(d);
+			if (after->gpa != before.gpa || after->size != before.size || after->file_ino != before.file_ino) {
+				fprintf(stderr, "fuzz_snapshot: a refused pmem record changed the window\n");
+				abort();
+			}
+			d->ops->destroy(d);
+			continue;
+		}
 		struct evloop loop;
 		if (evloop_init(&loop, &e))
 			abort();

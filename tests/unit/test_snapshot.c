@@ -226,7 +226,8 @@ static void test_record(void **state)
 	char dir[] = "/tmp/sandbox-unit-XXXXXX", path[64];
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/meta", dir);
-	struct vm_record r = { .mem_bytes = 128 << 20, .ncpus = 2, .net = 1, .layer = 1, .created = 5, .uid = 7 };
+	struct vm_record r = { .mem_bytes = 128 << 20, .ncpus = 2, .net = 1, .layer = 1, .created = 5, .uid = 7,
+			       .pmem = 1 };
 	snprintf(r.image, sizeof(r.image), "busybox");
 	snprintf(r.command, sizeof(r.command), "sleep infinity");
 	snprintf(r.disk, sizeof(r.disk), "/images/x.erofs");
@@ -240,8 +241,28 @@ static void test_record(void **state)
 	struct vm_record b;
 	assert_int_equal(vm_record_read(path, &b, &e), 0);
 	assert_memory_equal(&r, &b, sizeof(r));
+	/* image_transport: written since pmem snapshots; without it, blk;
+	 * another value is damage */
+	char text[8192];
+	FILE *f = fopen(path, "r");
+	size_t tn = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[tn] = '\0';
+	char *k = strstr(text, "image_transport=pmem\n");
+	assert_non_null(k);
+	memmove(k, k + strlen("image_transport=pmem\n"), strlen(k + strlen("image_transport=pmem\n")) + 1);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(vm_record_read(path, &b, &e), 0);
+	assert_int_equal(b.pmem, 0);
+	f = fopen(path, "a");
+	fprintf(f, "image_transport=dax\n");
+	fclose(f);
+	assert_int_equal(vm_record_read(path, &b, &e), -1);
+	assert_int_equal(vm_record_write(path, &r, &e), 0);
 	/* damaged: a key twice, one missing, a value out of range */
-	FILE *f = fopen(path, "a");
+	f = fopen(path, "a");
 	fprintf(f, "net=0\n");
 	fclose(f);
 	assert_int_equal(vm_record_read(path, &b, &e), -1);

@@ -4,7 +4,9 @@
  * the shared test driver. Checked: the region maps the file's bytes, zero
  * past them, rounded to 2 MiB, and can never be made writable; the config
  * space says where it is; flush requests are answered and write nothing
- * else; hostile chains are completed empty; the pure request parser. */
+ * else; hostile chains are completed empty; the pure request parser; the
+ * snapshot record (the window's identity): a round trip into a device made
+ * again from the same file, and every corrupt field or changed file refused. */
 #include "unit.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <linux/virtio_pmem.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "../../vmm/arch/x86/layout.h"
 #include "../../vmm/devices/modules.h"
@@ -36,6 +39,7 @@ struct fx {
 	bool win_ro;
 	int windows;
 	int fail_window;        /* map_window fails */
+	uint64_t win_gpa;       /* where map_window puts it; 0: WINDOW_GPA */
 };
 
 static const struct device_module *pmem_module_of_table(void)
@@ -64,7 +68,7 @@ static int map_window(const struct device_ctx *ctx, void *host, uint64_t len, bo
 	f->win_len = len;
 	f->win_ro = ro;
 	f->windows++;
-	*gpa = WINDOW_GPA;
+	*gpa = f->win_gpa ? f->win_gpa : WINDOW_GPA;
 	return 0;
 }
 
@@ -335,6 +339,156 @@ static void test_create_errors(void **state)
 	assert_null(pmem_dev_new(&f.gm, ~0ULL - (2ULL << 20) + 1, 4ULL << 20, &e));
 }
 
+/* A second device for F's file (as a restoring VM makes it), at GPA. */
+static void fx_again(struct fx *g, const struct fx *f, uint64_t gpa)
+{
+	memset(g, 0, sizeof(*g));
+	test_gm_alloc(&g->gm, MEM, FILL);
+	struct err e = { 0 };
+	assert_int_equal(evloop_init(&g->loop, &e), 0);
+	memcpy(g->path, f->path, sizeof(g->path));
+	g->win_gpa = gpa;
+	if (fx_create(g, &e))
+		fail_msg("create: %s", e.msg);
+}
+
+static void fx_drop(struct fx *g)
+{
+	g->d->ops->destroy(g->d);
+	evloop_free(&g->loop);
+	test_gm_release(&g->gm);
+}
+
+/* Restore BLOB (N bytes) into a device made again from F's file at GPA:
+ * 0, or -1 with E's message containing WHY. */
+static int restore_into_new(const struct fx *f, uint64_t gpa, const uint8_t *blob, size_t n, const char *why)
+{
+	struct fx g;
+	fx_again(&g, f, gpa);
+	struct err e = { 0 };
+	int r = g.d->ops->restore(g.d, blob, n, &e);
+	if (r == 0) {
+		assert_int_equal(pmem_dev_state(g.d)->flushes, pmem_dev_state(f->d)->flushes);
+		assert_int_equal(pmem_dev_state(g.d)->bad, pmem_dev_state(f->d)->bad);
+	} else {
+		assert_err_contains(&e, why);
+	}
+	fx_drop(&g);
+	return r;
+}
+
+/* Decode a copy of BLOB with *S changed by EDIT: must be refused. */
+static void refused(const uint8_t *blob, size_t n, const struct guest_mem *gm, const char *why,
+		    void (*edit)(struct pmem_snap *s))
+{
+	uint8_t copy[sizeof(struct pmem_snap) + 128];
+	assert_true(n <= sizeof(copy));
+	memcpy(copy, blob, n);
+	struct pmem_snap s;
+	memcpy(&s, copy, sizeof(s));
+	edit(&s);
+	memcpy(copy, &s, sizeof(s));
+	struct pmem_state st;
+	char path[PATH_MAX];
+	struct err e = { 0 };
+	assert_int_equal(pmem_snap_decode(copy, n, gm, &st, path, sizeof(path), &e), -1);
+	assert_err_contains(&e, why);
+}
+
+static void e_pad(struct pmem_snap *s) { s->pad = 1; }
+static void e_nopath(struct pmem_snap *s) { s->path_len = 0; }
+static void e_longpath(struct pmem_snap *s) { s->path_len++; }
+static void e_hugepath(struct pmem_snap *s) { s->path_len = 0xffffffffu; }
+static void e_nofile(struct pmem_snap *s) { s->st.file_size = 0; }
+static void e_bigfile(struct pmem_snap *s) { s->st.file_size = 65ULL << 30; s->st.size = 65ULL << 30; }
+static void e_size(struct pmem_snap *s) { s->st.size += 2ULL << 20; }
+static void e_smallsize(struct pmem_snap *s) { s->st.file_size = s->st.size + 1; }
+static void e_unaligned(struct pmem_snap *s) { s->st.gpa += 2ULL << 20; }
+static void e_low(struct pmem_snap *s) { s->st.gpa = 0; }
+static void e_inram(struct pmem_snap *s) { s->st.gpa = 4ULL << 30; }
+static void e_wrap(struct pmem_snap *s) { s->st.gpa = 0ULL - (128ULL << 20); }
+static void e_beyond(struct pmem_snap *s) { s->st.gpa = (1ULL << 52) - (128ULL << 20) + (128ULL << 20); }
+
+static void test_snapshot_state(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_start(&f, 3 * 1024 * 1024 + 123);
+	uint32_t ret;
+	assert_int_equal(request(&f, VIRTIO_PMEM_REQ_TYPE_FLUSH, &ret), 4);
+	assert_int_equal(request(&f, 9, &ret), 4);
+	uint8_t blob[sizeof(struct pmem_snap) + 128];
+	struct err e = { 0 };
+	long n = f.d->ops->save(f.d, blob, sizeof(blob), &e);
+	assert_int_equal(n, (long)(sizeof(struct pmem_snap) + strlen(f.path)));
+	assert_int_equal(f.d->ops->save(f.d, blob, (size_t)n - 1, &e), -1);  /* no room */
+	assert_err_contains(&e, "no room");
+	/* The record names the window, never its bytes. */
+	assert_memory_equal(blob + sizeof(struct pmem_snap), f.path, strlen(f.path));
+	struct pmem_state st;
+	char path[PATH_MAX];
+	assert_int_equal(pmem_snap_decode(blob, (size_t)n, &f.gm, &st, path, sizeof(path), &e), 0);
+	assert_string_equal(path, f.path);
+	assert_memory_equal(&st, pmem_dev_state(f.d), sizeof(st));
+
+	/* Round trip: the same file mapped again, at the same place. */
+	assert_int_equal(restore_into_new(&f, 0, blob, (size_t)n, NULL), 0);
+
+	/* Corrupt fields, each refused by the decoder. */
+	refused(blob, (size_t)n, &f.gm, "bytes", e_pad);
+	refused(blob, (size_t)n, &f.gm, "path of 0", e_nopath);
+	refused(blob, (size_t)n, &f.gm, "bytes", e_longpath);
+	refused(blob, (size_t)n, &f.gm, "bytes", e_hugepath);
+	refused(blob, (size_t)n, &f.gm, "for a file of 0", e_nofile);
+	refused(blob, (size_t)n, &f.gm, "window of", e_bigfile);
+	refused(blob, (size_t)n, &f.gm, "window of", e_size);
+	refused(blob, (size_t)n, &f.gm, "window of", e_smallsize);
+	refused(blob, (size_t)n, &f.gm, "not above RAM", e_unaligned);
+	refused(blob, (size_t)n, &f.gm, "not above RAM", e_low);
+	refused(blob, (size_t)n, &f.gm, "not above RAM", e_wrap);
+	refused(blob, (size_t)n, &f.gm, "not above RAM", e_beyond);
+	/* A window inside RAM: a guest with RAM above 4 GiB. */
+	struct guest_mem big = f.gm;
+	big.nregions = 2;
+	big.r[1] = (struct gm_region){ .gpa = 4ULL << 30, .len = 1ULL << 30, .host_off = 0 };
+	refused(blob, (size_t)n, &big, "not above RAM", e_inram);
+	/* Short, or a NUL in the path. */
+	assert_int_equal(pmem_snap_decode(blob, sizeof(struct pmem_snap) - 1, &f.gm, &st, path, sizeof(path), &e), -1);
+	assert_int_equal(pmem_snap_decode(blob, (size_t)n, &f.gm, &st, path, 4, &e), -1);
+	uint8_t nul[sizeof(blob)];
+	memcpy(nul, blob, (size_t)n);
+	nul[sizeof(struct pmem_snap) + 3] = '\0';
+	assert_int_equal(pmem_snap_decode(nul, (size_t)n, &f.gm, &st, path, sizeof(path), &e), -1);
+	assert_err_contains(&e, "NUL");
+
+	/* The VM's window elsewhere. */
+	assert_int_equal(restore_into_new(&f, WINDOW_GPA + (128ULL << 20), blob, (size_t)n, "not this VM's"), -1);
+	/* The file touched (its mtime), then replaced by another of the same
+	 * size and bytes (a new inode, as a re-import renames one in). */
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_sec = 1000000000, .tv_nsec = 5 } };
+	assert_int_equal(utimensat(AT_FDCWD, f.path, ts, 0), 0);
+	assert_int_equal(restore_into_new(&f, 0, blob, (size_t)n, "changed since"), -1);
+	struct fx other;
+	memset(&other, 0, sizeof(other));
+	make_file(&other, 3 * 1024 * 1024 + 123);
+	assert_int_equal(rename(other.path, f.path), 0);
+	assert_int_equal(restore_into_new(&f, 0, blob, (size_t)n, "changed since"), -1);
+	/* Another path. */
+	make_file(&other, 3 * 1024 * 1024 + 123);
+	struct fx g;
+	fx_again(&g, &other, 0);
+	assert_int_equal(g.d->ops->restore(g.d, blob, (size_t)n, &e), -1);
+	assert_err_contains(&e, "this VM maps");
+	fx_drop(&g);
+	unlink(other.path);
+	/* A device without a file (pmem_dev_new alone) has nothing to save. */
+	struct virtio_dev *bare = pmem_dev_new(&f.gm, WINDOW_GPA, 2ULL << 20, &e);
+	assert_non_null(bare);
+	assert_int_equal(bare->ops->save(bare, blob, sizeof(blob), &e), -1);
+	bare->ops->destroy(bare);
+	fx_stop(&f);
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -365,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_serve),
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_snapshot_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

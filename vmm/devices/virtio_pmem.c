@@ -20,6 +20,7 @@
  * for the answer is completed empty. Config space: start and size. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_pmem.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ struct pmem {
 	struct pmem_state st;
 	struct pmem_map map;            /* the caller's in pmem_dev_new, ours with the module */
 	int fd;                         /* the file, holding its OFD read lock; -1 */
+	char *path;                     /* its path (a snapshot saves it); NULL */
 	struct virtio_pmem_config cfg;  /* little-endian, as the guest reads it */
 	struct virtq_chain chain;
 };
@@ -151,24 +153,103 @@ static void pmem_destroy(struct virtio_dev *d)
 	pmem_unmap(&p->map);
 	if (p->fd >= 0)
 		close(p->fd);
+	free(p->path);
 	pthread_mutex_destroy(&d->lock);
 	free(p);
 }
 
-/* Snapshots: the window is the image file's pages, mapped again by a
- * restoring VM from the same file; the clone's VM would need the same
- * device and window. Not carried yet: refused with the reason. */
+/* ------------------------------------------------------------------ */
+/* snapshots: the window's identity, not its bytes */
+
+#define PMEM_PHYS_LIMIT (1ULL << 52)    /* x86-64's widest guest-physical address */
+
+long pmem_snap_encode(const struct pmem_state *st, const char *path, uint8_t *buf, size_t cap, struct err *e)
+{
+	size_t n = path ? strlen(path) : 0;
+	if (n == 0 || n >= PATH_MAX)
+		return err_set(e, "virtio-pmem: no image path to save");
+	if (cap < sizeof(struct pmem_snap) + n)
+		return err_set(e, "virtio-pmem: no room for its state");
+	struct pmem_snap s = { .st = *st, .path_len = (uint32_t)n };
+	memcpy(buf, &s, sizeof(s));
+	memcpy(buf + sizeof(s), path, n);
+	return (long)(sizeof(s) + n);
+}
+
+/* The first guest-physical address above RAM (and 4 GiB): where windows
+ * may start (vm_window_base's floor). */
+static uint64_t ram_end(const struct guest_mem *gm)
+{
+	uint64_t end = 4ULL << 30;
+	for (unsigned i = 0; i < gm->nregions && i < 2; i++)
+		if (gm->r[i].gpa + gm->r[i].len > end)
+			end = gm->r[i].gpa + gm->r[i].len;
+	return end;
+}
+
+int pmem_snap_decode(const uint8_t *buf, size_t len, const struct guest_mem *gm, struct pmem_state *st, char *path,
+		     size_t path_cap, struct err *e)
+{
+	struct pmem_snap s;
+	if (len < sizeof(s))
+		return err_set(e, "snapshot: virtio-pmem state of %zu bytes (want at least %zu)", len, sizeof(s));
+	memcpy(&s, buf, sizeof(s));
+	if (s.pad || s.path_len == 0 || s.path_len >= path_cap || len != sizeof(s) + s.path_len)
+		return err_set(e, "snapshot: virtio-pmem state of %zu bytes with a path of %u", len, s.path_len);
+	if (memchr(buf + sizeof(s), '\0', s.path_len))
+		return err_set(e, "snapshot: virtio-pmem image path holds a NUL byte");
+	const struct pmem_state *t = &s.st;
+	uint64_t want = (t->file_size + DEVICE_WINDOW_GRAIN - 1) & ~(DEVICE_WINDOW_GRAIN - 1);
+	if (t->file_size == 0 || t->file_size > PMEM_MAX_FILE || t->size != want)
+		return err_set(e, "snapshot: virtio-pmem window of %llu bytes for a file of %llu",
+			       (unsigned long long)t->size, (unsigned long long)t->file_size);
+	if (t->gpa % DEVICE_WINDOW_ALIGN || t->gpa < ram_end(gm) || t->gpa > PMEM_PHYS_LIMIT ||
+	    t->size > PMEM_PHYS_LIMIT - t->gpa)
+		return err_set(e, "snapshot: virtio-pmem window at 0x%llx+0x%llx is not above RAM on a %llu MiB boundary "
+			       "inside guest-physical space", (unsigned long long)t->gpa, (unsigned long long)t->size,
+			       DEVICE_WINDOW_ALIGN >> 20);
+	*st = *t;
+	memcpy(path, buf + sizeof(s), s.path_len);
+	path[s.path_len] = '\0';
+	return 0;
+}
+
 static long pmem_save(struct virtio_dev *d, uint8_t *buf, size_t cap, struct err *e)
 {
-	(void)d;
-	(void)buf;
-	(void)cap;
-	return err_set(e, "a sandbox whose image is on virtio-pmem (--image-transport pmem) cannot be snapshotted "
-			  "yet: run it with the default (blk) to snapshot it");
+	struct pmem *p = d->priv;
+	return pmem_snap_encode(&p->st, p->path, buf, cap, e);
+}
+
+/* The restoring VM made this device from the same path (the snapshot's
+ * meta), mapped the file and put the window where the allocator puts it:
+ * the saved window must be that one, of that very file (device, inode,
+ * size, mtime to the nanosecond; the image cache replaces an image by
+ * renaming a new file over it, never by writing into it). */
+static int pmem_restore(struct virtio_dev *d, const uint8_t *buf, size_t len, struct err *e)
+{
+	struct pmem *p = d->priv;
+	struct pmem_state s;
+	char path[PATH_MAX];
+	if (pmem_snap_decode(buf, len, d->gm, &s, path, sizeof(path), e))
+		return -1;
+	if (!p->path || strcmp(path, p->path))
+		return err_set(e, "snapshot: its image was %s, this VM maps %s", path, p->path ? p->path : "none");
+	if (s.file_dev != p->st.file_dev || s.file_ino != p->st.file_ino || s.file_size != p->st.file_size ||
+	    s.file_mtime_ns != p->st.file_mtime_ns)
+		return err_set(e, "snapshot: its image %s changed since (another file, size or mtime): the guest's "
+			       "view of it would not match", path);
+	if (s.gpa != p->st.gpa || s.size != p->st.size)
+		return err_set(e, "snapshot: its virtio-pmem window 0x%llx+0x%llx is not this VM's 0x%llx+0x%llx",
+			       (unsigned long long)s.gpa, (unsigned long long)s.size, (unsigned long long)p->st.gpa,
+			       (unsigned long long)p->st.size);
+	p->st.flushes = s.flushes;
+	p->st.bad = s.bad;
+	return 0;
 }
 
 static const struct virtio_ops pmem_ops = {
 	.save = pmem_save,
+	.restore = pmem_restore,
 	.name = "virtio-pmem",
 	.device_id = VIRTIO_ID_PMEM,
 	.nqueues = 1,
@@ -254,31 +335,30 @@ static int pmem_module_create(const struct device_ctx *ctx, const struct vm_conf
 		return 0;
 	if (!ctx->map_window)
 		return err_set(e, "--pmem: no guest memory windows here");
+	char *path = strdup(c->pmem.path);
+	if (!path)
+		return err_oom(e, "--pmem");
 	struct stat st;
-	int fd = open_image(c->pmem.path, &st, e);
+	int fd = open_image(path, &st, e);
 	if (fd < 0)
-		return -1;
+		goto fail_path;
 	struct pmem_map map;
 	if (pmem_map_file(fd, (uint64_t)st.st_size, &map, e)) {
-		close(fd);
-		return err_wrap(e, "--pmem %s", c->pmem.path);
+		err_wrap(e, "--pmem %s", path);
+		goto fail_fd;
 	}
 	uint64_t gpa;
 	if (ctx->map_window(ctx, map.host, map.len, true, &gpa, e)) {
-		pmem_unmap(&map);
-		close(fd);
-		return err_wrap(e, "--pmem %s", c->pmem.path);
+		err_wrap(e, "--pmem %s", path);
+		goto fail_map;
 	}
 	struct virtio_dev *d = pmem_dev_new(ctx->mem, gpa, map.len, e);
-	if (!d) {
-		/* The window stays in the VM until it ends (the VM is not started). */
-		pmem_unmap(&map);
-		close(fd);
-		return -1;
-	}
+	if (!d)
+		goto fail_map; /* the window stays in the VM until it ends (the VM is not started) */
 	struct pmem *p = d->priv;
 	p->map = map;
 	p->fd = fd;
+	p->path = path;
 	p->st.file_size = map.file_size;
 	p->st.file_dev = (uint64_t)st.st_dev;
 	p->st.file_ino = (uint64_t)st.st_ino;
@@ -286,6 +366,13 @@ static int pmem_module_create(const struct device_ctx *ctx, const struct vm_conf
 	if (ctx->attach(ctx, d, e))
 		return err_wrap(e, "--pmem");
 	return 0;
+fail_map:
+	pmem_unmap(&map);
+fail_fd:
+	close(fd);
+fail_path:
+	free(path);
+	return -1;
 }
 
 const struct device_module pmem_module = {

@@ -20,6 +20,26 @@ struct pmem_state {
 	uint64_t bad;           /* malformed requests completed empty or with an error */
 };
 
+/* The device's snapshot record (after the transport's struct virtio_snap):
+ * its state, then PATH_LEN bytes of the image file's path (no NUL). The
+ * window's identity, never its bytes: a restore maps the file again and
+ * checks it is the very file (docs/pmem.md, docs/snapshots.md). */
+struct pmem_snap {
+	struct pmem_state st;
+	uint32_t path_len;
+	uint32_t pad;           /* 0 */
+};
+/* Encode ST and PATH into BUF (CAP bytes): the bytes used, or -1 with E. */
+long pmem_snap_encode(const struct pmem_state *st, const char *path, uint8_t *buf, size_t cap, struct err *e);
+/* Decode a record body (LEN bytes, hostile) into *ST and PATH (PATH_CAP
+ * bytes, NUL-terminated), checking every field against itself and GM's RAM:
+ * the sizes, the path, a window on DEVICE_WINDOW_ALIGN above 4 GiB and
+ * the end of RAM, inside x86's 52 physical address bits, as long as the
+ * file rounded up to DEVICE_WINDOW_GRAIN. Pure: the unit tests and the
+ * fuzz target call it. 0, or -1 with E filled. */
+int pmem_snap_decode(const uint8_t *buf, size_t len, const struct guest_mem *gm, struct pmem_state *st, char *path,
+		     size_t path_cap, struct err *e);
+
 /* Read-only host mapping of a file for a device window: LEN bytes (the
  * file's size rounded up to DEVICE_WINDOW_GRAIN), the file MAP_SHARED from
  * the page cache and anonymous zero pages past it, all PROT_READ. */
