@@ -207,10 +207,6 @@ static int create_member(const struct oci_config *c, const struct oci_pod_ref *p
 	struct oci_state pod;
 	if (oci_pod_find(pr, &pod, &e))
 		return fail("create %s: %s", id, e.msg);
-	for (unsigned i = 0; i < c->nmounts; i++)
-		if (c->mounts[i].kind == OCI_MOUNT_BIND_DIR)
-			return fail("create %s: config.json: mounts[%u] (%.80s): a pod's container cannot bind host "
-				    "directories yet", id, i, c->mounts[i].dest);
 	if (c->netns)
 		log_line("warning", "config.json: a pod's container: its network namespace path is the pod's (the VM's NIC is there)");
 	static struct cspec x;
@@ -229,7 +225,13 @@ static int create_member(const struct oci_config *c, const struct oci_pod_ref *p
 		remove_tree(dir);
 		return fail_err(&e);
 	}
-	if (oci_pod_root_add(pod.id, id, c->root, c->root_ro, &e)) {
+	/* its root and its binds of host paths in the pod's share */
+	int r = oci_pod_root_add(pod.id, id, c->root, c->root_ro, &e);
+	if (!r && oci_pod_binds_add(pod.id, id, c, &e)) {
+		oci_pod_root_remove(pod.id, id);
+		r = -1;
+	}
+	if (r) {
 		close(gate);
 		remove_tree(dir);
 		return fail_err(&e);
@@ -322,6 +324,12 @@ static int cmd_create(int argc, char **argv, uint64_t start)
 		return fail_err(&e);
 	if (pr.role == OCI_POD_MEMBER)
 		return create_member(&c, &pr, id, abs_bundle, pid_file, console);
+	for (unsigned i = 0; i < c.nmounts; i++)
+		if (c.mounts[i].kind == OCI_MOUNT_BIND_FILE && c.mounts[i].engine) {
+			log_line("warning", "config.json: mounts[] file binds (/etc/hosts, /etc/resolv.conf, ...): not "
+				 "applied in a VM of its own (the guest's own apply)");
+			break;
+		}
 	static struct run_opts o;
 	if (oci_map(&c, id, &o, &e))
 		return fail_err(&e);

@@ -21,13 +21,16 @@
 
 enum oci_mount_kind {
 	OCI_MOUNT_GUEST,        /* proc, sysfs, /dev ...: guest-init mounts its own */
-	OCI_MOUNT_BIND_DIR,     /* a host directory: virtio-fs */
-	OCI_MOUNT_SKIPPED,      /* a file bind the engine generates (/etc/hosts ...): skipped, noted */
+	OCI_MOUNT_BIND_DIR,     /* a host directory: virtio-fs (a pod's container: its share) */
+	OCI_MOUNT_BIND_FILE,    /* a host file (a regular one): a pod's container binds it through
+				 * the pod's share; a VM of its own skips the engine's (engine) */
+	OCI_MOUNT_SKIPPED,      /* tmpfs elsewhere than /dev...: skipped, noted */
 };
 
 struct oci_mount {
 	const char *dest, *type, *source;
 	bool ro;
+	bool engine;            /* BIND_FILE: /etc/hosts, /etc/hostname, /etc/resolv.conf, ... */
 	enum oci_mount_kind kind;
 };
 
