@@ -80,19 +80,21 @@ int pod_bind_root(const char *member, const char *at, struct err *err)
 	return 0;
 }
 
-/* PATH (absolute, cspec_check'd: no "..") beneath ROOT as the container
- * will see it: each component resolved with RESOLVE_IN_ROOT (a symlink
- * leads where it would after pivot_root, never out), a missing directory
- * made in its resolved parent; the last one a directory, or (FILE) a
- * file, made empty if missing (through a dangling symlink: its target,
- * inside ROOT). An O_PATH fd to mount on. */
+/* PATH (absolute) beneath ROOT as the container will see it: each
+ * component resolved with RESOLVE_IN_ROOT (a symlink leads where it would
+ * after pivot_root, ".." stops at the top, never out), a missing directory
+ * made in its resolved parent (mkdirat of a plain name: nothing followed);
+ * the last one a directory, or (FILE) a file, made empty if missing. A
+ * dangling symlink on the way (Ubuntu's /etc/resolv.conf ->
+ * ../run/systemd/resolve/stub-resolv.conf) is followed by hand: the path
+ * again with its target in its place, at most 8 times, as runc makes a
+ * mount point through one. An O_PATH fd to mount on. */
 static int bind_target(int root, const char *path, bool file, struct err *err)
 {
-	char buf[CSPEC_MAX_PATH + 1];
+	char buf[CSPEC_MAX_PATH + 1], next[CSPEC_MAX_PATH + 1], link[CSPEC_MAX_PATH + 1];
 	snprintf(buf, sizeof(buf), "%s", path);
-	size_t n = strlen(buf);
-	int dir = -1;
-	for (size_t i = 0; i < n;) {
+	int dir = -1, hops = 0;
+	for (size_t i = 0, n = strlen(buf); i < n;) {
 		while (buf[i] == '/')
 			i++;
 		size_t end = i;
@@ -116,6 +118,28 @@ static int bind_target(int root, const char *path, bool file, struct err *err)
 			}
 		}
 		int e = errno;
+		ssize_t k = fd < 0 && e == ENOENT ? readlinkat(dir >= 0 ? dir : root, buf + i, link, sizeof(link) - 1) : -1;
+		if (k > 0 && hops < 8) {
+			/* a dangling symlink: its target (from its directory,
+			 * or from the top) with the rest of the path after it */
+			link[k] = '\0';
+			buf[i] = '\0';
+			buf[end] = save;
+			if ((size_t)snprintf(next, sizeof(next), "%s/%s%s", link[0] == '/' ? "" : buf, link, buf + end) >=
+			    sizeof(next)) {
+				if (dir >= 0)
+					close(dir);
+				return err_errno(err, ENAMETOOLONG, "bind at %s", path);
+			}
+			memcpy(buf, next, sizeof(buf));
+			n = strlen(buf);
+			i = 0;
+			hops++;
+			if (dir >= 0)
+				close(dir);
+			dir = -1;
+			continue;
+		}
 		if (dir >= 0)
 			close(dir);
 		if (fd < 0)

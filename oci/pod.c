@@ -127,20 +127,24 @@ int oci_pod_binds_add(const char *pod, const char *id, const struct oci_config *
 	for (unsigned i = 0; (m = oci_member_bind(c, i)); i++) {
 		char at[PATH_MAX + 16];
 		snprintf(at, sizeof(at), "%s/v%u", dir, i);
-		int r = m->kind == OCI_MOUNT_BIND_FILE ? open(at, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : mkdir(at, 0700);
-		if (r < 0)
-			return err_sys(e, "the pod's directory: create %s", at);
-		if (m->kind == OCI_MOUNT_BIND_FILE)
-			close(r);
-		if (bind_ro_aware(m->source, at, m->ro, e)) {
+		bool file = m->kind == OCI_MOUNT_BIND_FILE;
+		int r = file ? open(at, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : mkdir(at, 0700);
+		if (r < 0) {
+			err_sys(e, "the pod's directory: create %s", at);
+		} else {
+			if (file)
+				close(r);
+			if (!bind_ro_aware(m->source, at, m->ro, e))
+				continue;
 			err_wrap(e, "config.json: mounts: %s", m->dest);
-			for (unsigned k = 0; k <= i; k++) {
-				char name[16];
-				snprintf(name, sizeof(name), "v%u", k);
-				unbind(dir, name);
-			}
-			return -1;
 		}
+		/* none left: the binds made so far undone */
+		for (unsigned k = 0; k <= i; k++) {
+			char name[16];
+			snprintf(name, sizeof(name), "v%u", k);
+			unbind(dir, name);
+		}
+		return -1;
 	}
 	return 0;
 }

@@ -318,12 +318,12 @@ EOF
 		# (kubelet's /dev/termination-log is one)
 		mkdir -p "$W/sroot" && scid=$($P create $IMG true 2>/dev/null) && $P export "$scid" | tar -C "$W/sroot" -x &&
 			$P rm "$scid" >/dev/null 2>&1 && mkdir -p "$W/sroot/tmp" && ln -s ../../../../.. "$W/sroot/esc" &&
-			ln -s /tmp/dt "$W/sroot/etc/dl"
+			ln -s /tmp/dt "$W/sroot/etc/dl" && ln -s ../run/sub/dl2 "$W/sroot/etc/dl2"
 		t_run ppodsym $P run --rm --pod sbpod -v "$W/pv:/esc/vv" -v "$W/pv/f:/etc/dl:ro" -v "$W/pv/f:/dev/termlog" \
-			--rootfs "$W/sroot" sh -c 'cat /vv/f /etc/dl /dev/termlog'
-		if [ "$(t_rc ppodsym)" = 0 ] && [ "$(grep -c '^pod-host$' "$T_OUT/ppodsym.out")" = 3 ] && [ -d "$W/sroot/vv" ] &&
-			[ -f "$W/sroot/tmp/dt" ]; then
-			t_pass "podman run --pod: binds resolved inside the member's root (a symlink above it, a dangling one, a file in /dev)"
+			-v "$W/pv/f:/etc/dl2" --rootfs "$W/sroot" sh -c 'cat /vv/f /etc/dl /dev/termlog /etc/dl2'
+		if [ "$(t_rc ppodsym)" = 0 ] && [ "$(grep -c '^pod-host$' "$T_OUT/ppodsym.out")" = 4 ] && [ -d "$W/sroot/vv" ] &&
+			[ -f "$W/sroot/tmp/dt" ] && [ -f "$W/sroot/run/sub/dl2" ]; then
+			t_pass "podman run --pod: binds resolved inside the member's root (a symlink above it, dangling ones, into a missing directory too, a file in /dev)"
 		else t_fail "podman run --pod: binds resolved inside the member's root"; t_show ppodsym; ls -la "$W/sroot" | head -n 30 | sed 's/^/    /'; fi
 		t_run ppodshm $P run --rm --pod sbpod $IMG cat /dev/shm/sbshm
 		t_expect ppodshm "podman run --pod: the next member sees the first one's /dev/shm file (one /dev/shm per pod)" 0 '^shm-ok$'
