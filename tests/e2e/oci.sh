@@ -182,7 +182,9 @@ EOF
 	if [ "$(t_rc pvol)" = 0 ] && grep -q from-host "$T_OUT/pvol.out" && [ "$(cat "$W/share/g" 2>/dev/null)" = from-guest ]; then
 		t_pass "podman run -v hostdir:/d: both ways"
 	else t_fail "podman run -v hostdir:/d: both ways"; t_show pvol; fi
-	t_run pd $P run -d --name sb1 --network none $IMG sh -c 'trap "echo got-term; exit 3" TERM; echo started; while :; do sleep 1; done'
+	# one sleep, forked at once: a loop forking one a second died when
+	# the update test below filled the pids limit at that moment
+	t_run pd $P run -d --name sb1 --network none $IMG sh -c 'trap "echo got-term; exit 3" TERM; echo started; sleep 1000000 & wait'
 	t_expect pd "podman run -d" 0 '^[0-9a-f]{64}$'
 	wait_for 60 sh -c "$P logs sb1 | grep -q started"
 	t_run pexec $P exec sb1 sh -c 'echo exec-ok $$'
@@ -325,6 +327,12 @@ EOF
 			[ -f "$W/sroot/tmp/dt" ] && [ -f "$W/sroot/run/sub/dl2" ]; then
 			t_pass "podman run --pod: binds resolved inside the member's root (a symlink above it, dangling ones, into a missing directory too, a file in /dev)"
 		else t_fail "podman run --pod: binds resolved inside the member's root"; t_show ppodsym; ls -la "$W/sroot" | head -n 30 | sed 's/^/    /'; fi
+		# a bind whose path leads through a file: the member does not
+		# start, one error naming the path
+		t_run ppodbad $P run --rm --pod sbpod -v "$W/pv:/etc/passwd/x" $IMG true
+		if [ "$(t_rc ppodbad)" != 0 ] && grep -q 'bind at /etc/passwd/x' "$T_OUT/ppodbad.err" "$T_OUT/ppodbad.out"; then
+			t_pass "podman run --pod -v DIR:/etc/passwd/x: refused at start, one error naming the path"
+		else t_fail "podman run --pod: a bind through a file refused"; t_show ppodbad; fi
 		t_run ppodshm $P run --rm --pod sbpod $IMG cat /dev/shm/sbshm
 		t_expect ppodshm "podman run --pod: the next member sees the first one's /dev/shm file (one /dev/shm per pod)" 0 '^shm-ok$'
 		# the pod's sandbox deleted under a running member: refused while it
