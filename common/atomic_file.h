@@ -1,9 +1,8 @@
 /* Replacing a small file whole: written to NAME.tmp beside it, then
  * renamed over NAME, so a reader sees the old content or the new one,
  * never a part. The one writer of the command line's key=value records
- * (cli/state.c's state, cli/vm_record.c's VM record and snapshot meta);
- * sandbox-runtime's own record (oci/state.c) is the same kind of file
- * and can move to it. */
+ * (cli/state.c's state, cli/vm_record.c's VM record and snapshot meta,
+ * sandbox-runtime's record of a container: oci/state.c). */
 #ifndef SANDBOX_ATOMIC_FILE_H
 #define SANDBOX_ATOMIC_FILE_H
 

@@ -33,7 +33,8 @@ enum {
 	T_MASKED = 20,          /* string, repeated */
 	T_RO_PATH = 21,         /* string, repeated */
 	T_POD = 22,             /* u32 P_* bits, string member */
-	T_LAST = T_POD,
+	T_BIND = 23,            /* u32 B_* bits, string path; repeated */
+	T_LAST = T_BIND,
 };
 
 enum {
@@ -42,9 +43,10 @@ enum {
 };
 enum { V_RO = 1, V_FS = 2, V_ALL = 3 };
 enum { P_SHARE_PID = 1, P_ALL = 1 };
+enum { B_RO = 1, B_FILE = 2, B_ALL = 3 };
 
 #define REPEATED ((1u << T_ENV) | (1u << T_ARG) | (1u << T_RLIMIT) | (1u << T_VOLUME) | (1u << T_MASKED) | \
-		  (1u << T_RO_PATH))
+		  (1u << T_RO_PATH) | (1u << T_BIND))
 
 static int fail(struct cspec_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct cspec_err *e, const char *fmt, ...)
@@ -106,6 +108,17 @@ static int check_pod(const struct cspec *s, struct cspec_err *e)
 		return fail(e, "spec: a pod member with a copy or an update");
 	if (s->pod_share_pid && s->action != CSPEC_ACT_CONTAINER)
 		return fail(e, "spec: sharing the pod's PID namespace outside a pod's container");
+	if (s->nbinds > CSPEC_MAX_BINDS)
+		return fail(e, "spec: too many binds (%u, at most %d)", s->nbinds, CSPEC_MAX_BINDS);
+	if (s->nbinds && s->action != CSPEC_ACT_CONTAINER)
+		return fail(e, "spec: binds of host paths outside a pod's container");
+	for (unsigned i = 0; i < s->nbinds; i++) {
+		const char *p = s->binds[i].path;
+		if (str_ok(p, CSPEC_MAX_PATH, false, "bind path", e))
+			return -1;
+		if (p[0] != '/' || !p[strspn(p, "/")] || strstr(p, "/.."))
+			return fail(e, "spec: bind path %.40s: want an absolute path other than / without ..", p);
+	}
 	return 0;
 }
 
@@ -371,6 +384,12 @@ int cspec_encode(const struct cspec *s, void *buf, size_t cap, size_t *len, stru
 		put_u32(&w, s->pod_share_pid ? P_SHARE_PID : 0);
 		put(&w, s->pod_member, strlen(s->pod_member) + 1);
 	}
+	for (unsigned i = 0; i < s->nbinds; i++) {
+		const struct cspec_bind *b = &s->binds[i];
+		rec(&w, T_BIND, 4 + strlen(b->path) + 1);
+		put_u32(&w, (b->ro ? B_RO : 0) | (b->file ? B_FILE : 0));
+		put(&w, b->path, strlen(b->path) + 1);
+	}
 	if (w.over)
 		return fail(e, "spec: %zu bytes encoded, more than the %zu that fit", w.len, w.cap);
 	size_t body = w.len - HDR_SIZE;
@@ -538,6 +557,17 @@ static int record(struct cspec *out, uint16_t tag, struct rd *v, struct cspec_er
 		out->pod_share_pid = u & P_SHARE_PID;
 		ok = get_str(v, &out->pod_member);
 		break;
+	case T_BIND: {
+		if (out->nbinds == CSPEC_MAX_BINDS)
+			return fail(e, "spec: too many binds (at most %d)", CSPEC_MAX_BINDS);
+		struct cspec_bind *b = &out->binds[out->nbinds++];
+		if (!get_u32(v, &u) || (u & ~(uint32_t)B_ALL))
+			return fail(e, "spec: bad bind flags");
+		b->ro = u & B_RO;
+		b->file = u & B_FILE;
+		ok = get_str(v, &b->path);
+		break;
+	}
 	default:
 		return fail(e, "spec: unknown record %u", tag);
 	}

@@ -15,7 +15,7 @@
  *   record  u16 tag, u16 zero, u32 value length, the value
  * A string is its bytes and one NUL, which ends it and its record (or its
  * field, in a record of several). Records may come in any order; the
- * repeatable ones (ENV, ARG, RLIMIT, VOLUME) keep theirs. The decoder
+ * repeatable ones (ENV, ARG, RLIMIT, VOLUME, BIND...) keep theirs. The decoder
  * refuses anything else: another magic or version, a truncated or
  * overlong record or buffer, an unknown tag, a nonzero reserved field, a
  * singleton twice, a string with a NUL inside or none at its end, counts
@@ -39,6 +39,7 @@
 #define CSPEC_MAX_HOSTNAME 64
 #define CSPEC_MAX_DEVNAME 31            /* "vda", "erofs": [a-z0-9] */
 #define CSPEC_MAX_PATHS 32              /* masked and read-only paths, each list */
+#define CSPEC_MAX_BINDS 32              /* a pod member's binds of host paths */
 #define CSPEC_CAP_BITS 41               /* capabilities 0..40 (CAP_CHECKPOINT_RESTORE) */
 #define CSPEC_MAX_SIZE (192 * 1024)     /* the whole encoding; fits one CONFIG frame */
 
@@ -76,6 +77,15 @@ struct cspec_volume {
 	const char *path;               /* absolute, in the container */
 	bool ro;
 	bool fs;                        /* a host directory over virtio-fs (mount -t virtiofs DEV) */
+};
+
+/* A pod member's bind of a host path (sandbox-runtime, docs/kubernetes.md):
+ * the host bound it into the pod's directory at MEMBER/v<i> (i: its place
+ * in the list), the guest binds that at PATH in the member's root. */
+struct cspec_bind {
+	const char *path;               /* absolute, in the container; not "/", no ".." */
+	bool ro;
+	bool file;                      /* a file (else a directory) */
 };
 
 /* Strings are NULL when not set (the defaults are guest-init's); after
@@ -146,6 +156,8 @@ struct cspec {
 	 * its own. */
 	const char *pod_member;
 	bool pod_share_pid;
+	struct cspec_bind binds[CSPEC_MAX_BINDS];       /* CONTAINER only */
+	unsigned nbinds;
 };
 
 /* Is S a pod member's name (see struct cspec)? */

@@ -556,6 +556,8 @@ int agent_main(bool timings)
 	if (leave_initramfs(&err) < 0 || mount_root(&o, &err) < 0)
 		goto fail;
 	mark("root");
+	if (o.pod_member && o.image_fs && !strcmp(o.image_fs, "virtiofs"))
+		spec->shm = POD_SHM;    /* mounted with the pod's share (pod.c) */
 	if (o.eth && network_setup(&o, &err) < 0)
 		goto fail;
 	if (!o.eth && spec->network == SB_NET_NONE) {

@@ -69,6 +69,15 @@ struct sb_spec {
 	 * network, IPC and UTS namespaces (and PID with share_pid); only its
 	 * mount (and PID) namespace is new, the host name is the pod's. */
 	bool pod_member, share_pid;
+	/* A pod member's binds of host paths (pod.c): the i-th is
+	 * POD_SHARE/bind_member/v<i>, bound at binds[i].path in its root. */
+	const char *bind_member;
+	const struct cspec_bind *binds;
+	unsigned nbinds;
+	/* A pod's containers: /dev/shm is this directory of the guest (one
+	 * tmpfs for the pod, as its IPC namespace is one), not a tmpfs of
+	 * its own. NULL: its own. */
+	const char *shm;
 };
 
 /* The user the container runs as, resolved inside its rootfs. */
@@ -147,6 +156,15 @@ void cgroup_report(const char *path, const struct sb_spec *spec);
  * followed) bound at AT. 0, or -1 with ERR filled. */
 int pod_mount_share(const char *tag, struct err *err);
 int pod_bind_root(const char *member, const char *at, struct err *err);
+/* pod.c: the pod's /dev/shm (a tmpfs pod_mount_share mounted), for every
+ * container of the pod. */
+#define POD_SHM "/run/pod-shm"
+/* pod.c: SPEC's binds of host paths (a pod member's), each bound at its
+ * path beneath ROOT (the container's root, before pivot_root), resolved
+ * as the container will see it: symlinks followed inside ROOT only, the
+ * missing directories (and a file's mount point) made. 0, or -1 with
+ * ERR filled. */
+int pod_bind_paths(const struct sb_spec *spec, const char *root, struct err *err);
 /* pod.c: an exec connection's CSPEC_ACT_CONTAINER (X, encoded as ENC of
  * LEN bytes): run the member beside the first container (whose runtime
  * is POD_RUNTIME) and relay it on R. Never returns. */

@@ -42,6 +42,11 @@ int pod_mount_share(const char *tag, struct err *err)
 		return err_errno(err, errno, "mkdir %s", POD_SHARE);
 	if (mount(tag, POD_SHARE, "virtiofs", MS_NODEV, NULL))
 		return err_errno(err, errno, "mount the pod's directory (virtio-fs %s)", tag);
+	/* the pod's /dev/shm: its containers share one IPC namespace, and
+	 * CRI binds the sandbox's shm into each of them */
+	if ((mkdir(POD_SHM, 0755) && errno != EEXIST) ||
+	    mount("shm", POD_SHM, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"))
+		return err_errno(err, errno, "mount the pod's /dev/shm at %s", POD_SHM);
 	return 0;
 }
 
@@ -72,6 +77,143 @@ int pod_bind_root(const char *member, const char *at, struct err *err)
 	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
 	if (mount(src, at, NULL, MS_BIND, NULL))
 		return err_errno(err, errno, "bind the root of %s", member);
+	return 0;
+}
+
+/* PATH (absolute) beneath ROOT as the container will see it: each
+ * component resolved with RESOLVE_IN_ROOT (a symlink leads where it would
+ * after pivot_root, ".." stops at the top, never out), a missing directory
+ * made in its resolved parent (mkdirat of a plain name: nothing followed);
+ * the last one a directory, or (FILE) a file, made empty if missing. A
+ * dangling symlink on the way (Ubuntu's /etc/resolv.conf ->
+ * ../run/systemd/resolve/stub-resolv.conf) is followed by hand: the path
+ * again with its target in its place, at most 8 times, as runc makes a
+ * mount point through one. An O_PATH fd to mount on. */
+static int bind_target(int root, const char *path, bool file, struct err *err)
+{
+	char buf[CSPEC_MAX_PATH + 1], next[CSPEC_MAX_PATH + 1], link[CSPEC_MAX_PATH + 1];
+	snprintf(buf, sizeof(buf), "%s", path);
+	int dir = -1, hops = 0;
+	for (size_t i = 0, n = strlen(buf); i < n;) {
+		while (buf[i] == '/')
+			i++;
+		size_t end = i;
+		while (end < n && buf[end] != '/')
+			end++;
+		if (end == i)
+			break;
+		bool last = buf[end + strspn(buf + end, "/")] == '\0';
+		char save = buf[end];
+		buf[end] = '\0';
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC | (last && file ? 0 : O_DIRECTORY),
+					.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+		int fd = (int)syscall(SYS_openat2, root, buf, &how, sizeof(how));
+		if (fd < 0 && errno == ENOENT) {
+			if (last && file) {
+				struct open_how c = { .flags = O_WRONLY | O_CREAT | O_CLOEXEC, .mode = 0644,
+						      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+				fd = (int)syscall(SYS_openat2, root, buf, &c, sizeof(c));
+			} else if (!mkdirat(dir >= 0 ? dir : root, buf + i, 0755) || errno == EEXIST) {
+				fd = (int)syscall(SYS_openat2, root, buf, &how, sizeof(how));
+			}
+		}
+		int e = errno;
+		ssize_t k = fd < 0 && e == ENOENT ? readlinkat(dir >= 0 ? dir : root, buf + i, link, sizeof(link) - 1) : -1;
+		if (k > 0 && hops < 8) {
+			/* a dangling symlink: its target (from its directory,
+			 * or from the top) with the rest of the path after it */
+			link[k] = '\0';
+			buf[i] = '\0';
+			buf[end] = save;
+			if ((size_t)snprintf(next, sizeof(next), "%s/%s%s", link[0] == '/' ? "" : buf, link, buf + end) >=
+			    sizeof(next)) {
+				if (dir >= 0)
+					close(dir);
+				return err_errno(err, ENAMETOOLONG, "bind at %s", path);
+			}
+			memcpy(buf, next, sizeof(buf));
+			n = strlen(buf);
+			i = 0;
+			hops++;
+			if (dir >= 0)
+				close(dir);
+			dir = -1;
+			continue;
+		}
+		if (dir >= 0)
+			close(dir);
+		if (fd < 0)
+			return err_errno(err, e, "bind at %s: %s", path, buf);
+		dir = fd;
+		buf[end] = save;
+		i = end;
+	}
+	if (dir < 0)
+		return err_errno(err, EINVAL, "bind at %s", path);
+	return dir;
+}
+
+/* The I-th bind's source, POD_SHARE/MEMBER/v<I>, no symlink followed. */
+static int bind_source(const char *member, unsigned i, bool file, struct err *err)
+{
+	char rel[CSPEC_MAX_MEMBER + 16];
+	snprintf(rel, sizeof(rel), "%s/v%u", member, i);
+	SB_AUTOCLOSE int share = open(POD_SHARE, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (share < 0)
+		return err_errno(err, errno, "open %s", POD_SHARE);
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, share, rel, &how, sizeof(how));
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return err_errno(err, e, "%s/%s: not in the pod's directory", POD_SHARE, rel);
+	}
+	if (file ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return err_errno(err, file ? EISDIR : ENOTDIR, "%s/%s: not a %s", POD_SHARE, rel,
+				 file ? "file" : "directory");
+	}
+	return fd;
+}
+
+static int bind_one(int root, const char *member, unsigned i, const struct cspec_bind *b, struct err *err)
+{
+	SB_AUTOCLOSE int src = bind_source(member, i, b->file, err);
+	if (src < 0)
+		return -1;
+	SB_AUTOCLOSE int dst = bind_target(root, b->path, b->file, err);
+	if (dst < 0)
+		return -1;
+	char from[32], to[32];
+	snprintf(from, sizeof(from), "/proc/self/fd/%d", src);
+	snprintf(to, sizeof(to), "/proc/self/fd/%d", dst);
+	if (mount(from, to, NULL, MS_BIND | MS_REC, NULL))
+		return err_errno(err, errno, "bind a host path at %s", b->path);
+	if (!b->ro)
+		return 0;
+	/* the remount must name the new mount: the path again, which now
+	 * crosses into it (DST is the directory beneath) */
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	SB_AUTOCLOSE int top = (int)syscall(SYS_openat2, root, b->path, &how, sizeof(how));
+	if (top < 0)
+		return err_errno(err, errno, "bind at %s: reopen", b->path);
+	snprintf(to, sizeof(to), "/proc/self/fd/%d", top);
+	if (mount(NULL, to, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL))
+		return err_errno(err, errno, "bind at %s: read-only", b->path);
+	return 0;
+}
+
+int pod_bind_paths(const struct sb_spec *spec, const char *root, struct err *err)
+{
+	SB_AUTOCLOSE int r = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r < 0)
+		return err_errno(err, errno, "open %s", root);
+	for (unsigned i = 0; i < spec->nbinds; i++)
+		if (bind_one(r, spec->bind_member, i, &spec->binds[i], err) < 0)
+			return -1;
 	return 0;
 }
 
@@ -183,6 +325,10 @@ void pod_member_session(struct relay *r, const struct cspec *x, const void *enc,
 	spec.share_pid = x->pod_share_pid;
 	spec.network = SB_NET_SHARE;    /* the pod's, joined below */
 	spec.hostname = NULL;           /* the pod's UTS namespace keeps its name */
+	spec.bind_member = x->pod_member;
+	spec.binds = x->binds;
+	spec.nbinds = x->nbinds;
+	spec.shm = POD_SHM;
 	if (join_pod(init, x->pod_share_pid, &err) < 0)
 		goto fail;
 

@@ -1,7 +1,8 @@
 /* The container's filesystem, in order: make / private → the root
  * (rootfs_mount_root: a bind of a directory in host mode; the image disk
  * under an overlay in the VM, later) → /proc, /sys (read-only), a minimal
- * /dev → pivot_root → runc's masked and read-only paths → read-only root. */
+ * /dev → a pod member's binds of host paths → pivot_root → runc's masked
+ * and read-only paths → read-only root. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -66,7 +67,7 @@ static int rootfs_mount_root(const struct sb_spec *spec, struct err *err)
 	return 0;
 }
 
-static int mount_dev(const char *root, struct err *err)
+static int mount_dev(const struct sb_spec *spec, const char *root, struct err *err)
 {
 	char path[4096];
 	if (mount_at(root, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err) < 0)
@@ -87,7 +88,9 @@ static int mount_dev(const char *root, struct err *err)
 	if (mount_at(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0)
 		return -1;
-	if (mount_at(root, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", err) < 0)
+	if (spec->shm ? mount_at(root, "/dev/shm", spec->shm, NULL, MS_BIND, NULL, err) < 0
+		      : mount_at(root, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
+				 err) < 0)
 		return -1;
 	if (mount_at(root, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
@@ -183,8 +186,10 @@ int rootfs_setup(const struct sb_spec *spec, struct err *err)
 		return -1;
 	if (mount_at(root, "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, err) < 0)
 		return -1;
-	if (mount_dev(root, err) < 0)
+	if (mount_dev(spec, root, err) < 0)
 		return err_wrap(err, "/dev");
+	if (spec->nbinds && pod_bind_paths(spec, root, err) < 0)
+		return -1;
 	if (do_pivot(root, err) < 0)
 		return -1;
 	if (mask_paths(spec, err) < 0)

@@ -409,12 +409,15 @@ static int parse_mount(struct oci_config *c, json_object *m, unsigned i, struct 
 		o->kind = OCI_MOUNT_BIND_DIR;
 		return 0;
 	}
-	if (engine_file(o->dest)) {
-		note(c, "mounts[] file binds (/etc/hosts, /etc/resolv.conf, ...): the guest's own apply");
-		o->kind = OCI_MOUNT_SKIPPED;
+	if (S_ISREG(st.st_mode)) {
+		/* a pod's container binds it; a VM of its own skips the
+		 * engine's and refuses the rest (map.c) */
+		o->kind = OCI_MOUNT_BIND_FILE;
+		o->engine = engine_file(o->dest);
 		return 0;
 	}
-	return err_set(e, "config.json: mounts[%u]: a bind mount of a file (%.80s) is not supported yet", i, o->dest);
+	return err_set(e, "config.json: mounts[%u]: a bind mount of %.80s (neither a directory nor a regular file) is "
+		       "not supported", i, o->source);
 }
 
 static int parse_resources(struct oci_config *c, json_object *r, struct err *e)

@@ -60,6 +60,9 @@ int oci_map(const struct oci_config *c, const char *id, struct run_opts *o, stru
 	o->nrlimits = c->nrlimits;
 	for (unsigned i = 0; i < c->nmounts; i++) {
 		const struct oci_mount *m = &c->mounts[i];
+		if (m->kind == OCI_MOUNT_BIND_FILE && !m->engine)
+			return err_set(e, "config.json: mounts[%u]: a bind mount of a file (%.80s) is supported in a pod's "
+				       "container only", i, m->dest);
 		if (m->kind != OCI_MOUNT_BIND_DIR)
 			continue;
 		if (o->nvol == (int)(sizeof(o->volumes) / sizeof(o->volumes[0])))

@@ -2,7 +2,8 @@
  *
  * config.c: a bundle's config.json into struct oci_config, typed and
  * checked once; map.c: that into sandbox run's options; state.c: the
- * runtime's own record of a container; main.c: the command line. */
+ * runtime's own record of a container; main.c and cmd.h: the command
+ * line, one file per job beside it (cmd.h). */
 #ifndef SANDBOX_OCI_H
 #define SANDBOX_OCI_H
 
@@ -21,13 +22,16 @@
 
 enum oci_mount_kind {
 	OCI_MOUNT_GUEST,        /* proc, sysfs, /dev ...: guest-init mounts its own */
-	OCI_MOUNT_BIND_DIR,     /* a host directory: virtio-fs */
-	OCI_MOUNT_SKIPPED,      /* a file bind the engine generates (/etc/hosts ...): skipped, noted */
+	OCI_MOUNT_BIND_DIR,     /* a host directory: virtio-fs (a pod's container: its share) */
+	OCI_MOUNT_BIND_FILE,    /* a host file (a regular one): a pod's container binds it through
+				 * the pod's share; a VM of its own skips the engine's (engine) */
+	OCI_MOUNT_SKIPPED,      /* tmpfs elsewhere than /dev...: skipped, noted */
 };
 
 struct oci_mount {
 	const char *dest, *type, *source;
 	bool ro;
+	bool engine;            /* BIND_FILE: /etc/hosts, /etc/hostname, /etc/resolv.conf, ... */
 	enum oci_mount_kind kind;
 };
 

@@ -63,14 +63,90 @@ int oci_pod_root_add(const char *pod, const char *id, const char *root, bool ro,
 	return 0;
 }
 
+/* DIR/NAME unmounted (gone already with the share: EINVAL, ENOENT) and
+ * removed, a directory or a file. */
+static void unbind(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 16];
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return;
+	umount2(path, MNT_DETACH);
+	if (rmdir(path) && errno == ENOTDIR)
+		unlink(path);
+}
+
+/* A member's directory DIR in the share: its binds, root and itself. */
+static void member_dir_remove(const char *dir)
+{
+	for (unsigned i = 0; i < CSPEC_MAX_BINDS; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "v%u", i);
+		unbind(dir, name);
+	}
+	unbind(dir, "rootfs");
+	rmdir(dir);
+}
+
 void oci_pod_root_remove(const char *pod, const char *id)
 {
-	char dir[PATH_MAX], rdir[PATH_MAX];
-	if (member_dir(dir, sizeof(dir), pod, id, false) || member_dir(rdir, sizeof(rdir), pod, id, true))
-		return;
-	umount2(rdir, MNT_DETACH);      /* gone already with the share: EINVAL, ENOENT */
-	rmdir(rdir);
-	rmdir(dir);
+	char dir[PATH_MAX];
+	if (!member_dir(dir, sizeof(dir), pod, id, false))
+		member_dir_remove(dir);
+}
+
+/* SRC bound at DST (an empty directory or file), read-only if RO: made
+ * detached and read-only first, then attached, so that the copy the
+ * share's propagation gives the daemon's mount namespace is read-only
+ * too (a remount after the bind would reach ours alone). */
+static int bind_ro_aware(const char *src, const char *dst, bool ro, struct err *e)
+{
+	int t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (t < 0)
+		return err_sys(e, "bind %s: open_tree", src);
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	if (ro && mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a))) {
+		err_sys(e, "bind %s: read-only", src);
+		close(t);
+		return -1;
+	}
+	if (move_mount(t, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH)) {
+		err_sys(e, "bind %s at %s", src, dst);
+		close(t);
+		return -1;
+	}
+	close(t);
+	return 0;
+}
+
+int oci_pod_binds_add(const char *pod, const char *id, const struct oci_config *c, struct err *e)
+{
+	char dir[PATH_MAX];
+	if (member_dir(dir, sizeof(dir), pod, id, false))
+		return err_set(e, "the pod's directory: path too long");
+	const struct oci_mount *m;
+	for (unsigned i = 0; (m = oci_member_bind(c, i)); i++) {
+		char at[PATH_MAX + 16];
+		snprintf(at, sizeof(at), "%s/v%u", dir, i);
+		bool file = m->kind == OCI_MOUNT_BIND_FILE;
+		int r = file ? open(at, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : mkdir(at, 0700);
+		if (r < 0) {
+			err_sys(e, "the pod's directory: create %s", at);
+		} else {
+			if (file)
+				close(r);
+			if (!bind_ro_aware(m->source, at, m->ro, e))
+				continue;
+			err_wrap(e, "config.json: mounts: %s", m->dest);
+		}
+		/* none left: the binds made so far undone */
+		for (unsigned k = 0; k <= i; k++) {
+			char name[16];
+			snprintf(name, sizeof(name), "v%u", k);
+			unbind(dir, name);
+		}
+		return -1;
+	}
+	return 0;
 }
 
 int oci_pod_share_create(const char *pod, const char *root, bool ro, struct err *e)
@@ -108,10 +184,8 @@ void oci_pod_share_remove(const char *pod)
 		if (de->d_name[0] == '.')
 			continue;
 		char sub[PATH_MAX + 300];
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s/rootfs", share, de->d_name) < sizeof(sub))
-			rmdir(sub);
 		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", share, de->d_name) < sizeof(sub))
-			rmdir(sub);
+			member_dir_remove(sub);
 	}
 	if (d)
 		closedir(d);

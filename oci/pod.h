@@ -47,6 +47,10 @@ pid_t oci_ns_path_pid(const char *path, const char *type);
  * X's strings pointing into C and USER (32 bytes). 0, or -1 with E. */
 int oci_member_spec(const struct oci_config *c, const char *id, bool share_pid, struct cspec *x, char *user,
 		    struct err *e);
+/* podref.c: the host paths C's container binds (its directories' and
+ * files' bind mounts, in config order: X's binds, as oci_member_spec
+ * lists them), the Ith's source, or NULL past the last. */
+const struct oci_mount *oci_member_bind(const struct oci_config *c, unsigned i);
 
 /* pod.c: ROOT/POD/pod, the directory the pod's virtiofsd serves. */
 void oci_pod_share(char *buf, size_t len, const char *pod);
@@ -61,6 +65,11 @@ void oci_pod_share_remove(const char *pod);
  * and out again. */
 int oci_pod_root_add(const char *pod, const char *id, const char *root, bool ro, struct err *e);
 void oci_pod_root_remove(const char *pod, const char *id);
+/* pod.c: member ID's binds of host paths (oci_member_bind of C) bound
+ * into POD's share at ID/v<i>, each read-only there too when it is (so
+ * the daemon serves it so); undone by oci_pod_root_remove. 0, or -1 with
+ * E filled (and none left). */
+int oci_pod_binds_add(const char *pod, const char *id, const struct oci_config *c, struct err *e);
 /* pod.c: the pod sandbox R names, running and serving a share, into
  * *POD. 0, or -1 with E filled (no such pod, stopped, not a pod's). */
 int oci_pod_find(const struct oci_pod_ref *r, struct oci_state *pod, struct err *e);

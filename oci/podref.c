@@ -76,6 +76,14 @@ int oci_pod_role_of(const struct oci_config *c, struct oci_pod_ref *r, struct er
 	return 0;
 }
 
+const struct oci_mount *oci_member_bind(const struct oci_config *c, unsigned i)
+{
+	for (unsigned k = 0; k < c->nmounts; k++)
+		if ((c->mounts[k].kind == OCI_MOUNT_BIND_DIR || c->mounts[k].kind == OCI_MOUNT_BIND_FILE) && !i--)
+			return &c->mounts[k];
+	return NULL;
+}
+
 int oci_member_spec(const struct oci_config *c, const char *id, bool share_pid, struct cspec *x, char *user,
 		    struct err *e)
 {
@@ -111,6 +119,15 @@ int oci_member_spec(const struct oci_config *c, const char *id, bool share_pid, 
 	x->nmasked = c->nmasked;
 	memcpy(x->ro_paths, c->ro_paths, sizeof(x->ro_paths));
 	x->nro_paths = c->nro_paths;
+	for (const struct oci_mount *m; (m = oci_member_bind(c, x->nbinds));) {
+		if (x->nbinds == CSPEC_MAX_BINDS)
+			return err_set(e, "config.json: mounts: a pod's container binds at most %d host paths",
+				       CSPEC_MAX_BINDS);
+		struct cspec_bind *b = &x->binds[x->nbinds++];
+		b->path = m->dest;
+		b->ro = m->ro;
+		b->file = m->kind == OCI_MOUNT_BIND_FILE;
+	}
 	x->stdin_open = true;           /* the engine's stdin (maybe /dev/null) is relayed */
 	x->tty = c->terminal;
 	struct cspec_err ce;

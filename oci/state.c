@@ -1,5 +1,5 @@
 /* sandbox-runtime: its record of a container, ROOT/<id>/oci ("key=value"
- * lines, replaced atomically), and ROOT/<id>/annotations (the config's
+ * lines, replaced atomically: common/atomic_file.c), and ROOT/<id>/annotations (the config's
  * annotations as JSON, for `state`). The sandbox itself (owner, VMM,
  * sockets) is recorded by cli/state.c under ROOT/.sandbox. */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "ostate.h"
 #include "procstat.h"
 
@@ -23,31 +24,18 @@ void oci_path(char *buf, size_t len, const char *id, const char *file)
 
 int oci_state_write(const struct oci_state *s, struct err *e)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX], pod[OCI_ID_MAX + 8] = "";
 	oci_path(path, sizeof(path), s->id, "oci");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	for (const char *p = s->bundle; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			return err_set(e, "bundle path with a control character");
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_sys(e, "%s", tmp);
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return err_sys(e, "%s", tmp);
-	}
-	fprintf(f, "sid=%s\nbundle=%s\nrootfs=%s\ncreated_ns=%lld\nstarted=%d\npid=%d\npid_start=%llu\n", s->sid,
-		s->bundle, s->rootfs, s->created_ns, s->started ? 1 : 0, (int)s->pid, s->pid_start);
 	if (s->pod[0])
-		fprintf(f, "pod=%s\n", s->pod);
-	if (s->pod_share)
-		fprintf(f, "pod_share=1\n");
-	if (fclose(f))
-		return err_sys(e, "%s", tmp);
-	if (rename(tmp, path))
-		return err_sys(e, "%s", path);
-	return 0;
+		snprintf(pod, sizeof(pod), "pod=%s\n", s->pod);
+	/* no fsync: ROOT is a tmpfs (/run), written on every state change */
+	return atomic_printf(AT_FDCWD, path, path, 0, e,
+			     "sid=%s\nbundle=%s\nrootfs=%s\ncreated_ns=%lld\nstarted=%d\npid=%d\npid_start=%llu\n%s%s", s->sid,
+			     s->bundle, s->rootfs, s->created_ns, s->started ? 1 : 0, (int)s->pid, s->pid_start, pod,
+			     s->pod_share ? "pod_share=1\n" : "");
 }
 
 int oci_state_read(const char *id, struct oci_state *s, struct err *e)

@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """A minimal CRI client (Debian has no crictl):
-    runp.py SOCK HANDLER PBDIR LOGDIR IMAGE SANDBOXDIR
+    runp.py SOCK HANDLER PBDIR LOGDIR IMAGE SANDBOXDIR VOLDIR
 
 As kubelet does for a pod whose RuntimeClass names HANDLER, asks
 containerd's CRI plugin on SOCK for a pod sandbox (host network, host name
 "sbpod", logs in LOGDIR), then two containers of IMAGE in it:
-  app1 prints its host name and kernel boot id and exits 3 (its status and
-       log are read back through CRI);
-  app2 sleeps; an ExecSync in it prints the same two; then it is stopped.
+  app1 prints its host name and kernel boot id, VOLDIR/f (mounted at /vol),
+       writes /vol/g, tries /volro (VOLDIR again, readonly), prints its
+       /etc/hostname and the first line of /etc/resolv.conf, leaves a file
+       in /dev/shm and exits 3 (its status and log are read back through
+       CRI);
+  app2 sleeps; an ExecSync in it prints the same two and the /dev/shm
+       file (exec_shm); then it is stopped.
 While both exist it prints how many sandbox VMs SANDBOXDIR (sandbox-
 runtime's sandbox state) holds; and how long RunPodSandbox took and
 app1 from CreateContainer to its exit seen, and CreateContainer plus
@@ -19,7 +23,7 @@ import os
 import sys
 import time
 
-sock, handler, pbdir, logdir, image, sbdir = sys.argv[1:7]
+sock, handler, pbdir, logdir, image, sbdir, voldir = sys.argv[1:8]
 sys.path.insert(0, pbdir)
 import grpc  # noqa: E402
 import cri_min_pb2 as pb  # noqa: E402
@@ -56,10 +60,10 @@ pid = pod.pod_sandbox_id
 out("pod", pid)
 
 
-def container(name, cmd):
+def container(name, cmd, mounts=()):
     c = pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name=name), image=pb.ImageSpec(image=image), command=cmd,
-        log_path=name + ".log",
+        log_path=name + ".log", mounts=mounts,
         linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(namespace_options=ns)))
     r = call("CreateContainer " + name, rt.CreateContainer,
              pb.CreateContainerRequest(pod_sandbox_id=pid, config=c, sandbox_config=cfg))
@@ -73,7 +77,11 @@ def status(cid):
 
 probe = "echo host $(hostname); echo boot $(cat /proc/sys/kernel/random/boot_id)"
 t0 = time.monotonic()
-app1 = container("app1", ["sh", "-c", probe + "; echo app-ok; exit 3"])
+vols = ("echo vol $(cat /vol/f); echo from-app1 >/vol/g; (echo x >/volro/x) 2>/dev/null || echo volro refused; "
+        "echo hostname $(cat /etc/hostname); echo resolv $(head -n 1 /etc/resolv.conf); echo shm-ok >/dev/shm/sbshm")
+mounts = [pb.Mount(container_path="/vol", host_path=voldir),
+          pb.Mount(container_path="/volro", host_path=voldir, readonly=True)]
+app1 = container("app1", ["sh", "-c", probe + "; " + vols + "; echo app-ok; exit 3"], mounts)
 for _ in range(2400):
     s = status(app1)
     if s.state == pb.CONTAINER_EXITED:
@@ -97,7 +105,9 @@ app2 = container("app2", ["sleep", "100000"])
 out("time_app2_ms", int((time.monotonic() - t0) * 1000))
 out("app2_state", pb.ContainerState.Name(status(app2).state))
 out("sandboxes", len([d for d in os.listdir(sbdir) if not d.startswith(".") and os.path.isdir(os.path.join(sbdir, d))]))
-x = call("ExecSync", rt.ExecSync, pb.ExecSyncRequest(container_id=app2, cmd=["sh", "-c", probe], timeout=60), 120)
+x = call("ExecSync", rt.ExecSync,
+         pb.ExecSyncRequest(container_id=app2, cmd=["sh", "-c", probe + "; echo shm $(cat /dev/shm/sbshm)"], timeout=60),
+         120)
 for line in x.stdout.decode().splitlines():
     out("exec_" + line.split(" ", 1)[0], line.split(" ", 1)[-1])
 out("exec_exit", x.exit_code)

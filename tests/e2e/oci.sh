@@ -182,7 +182,9 @@ EOF
 	if [ "$(t_rc pvol)" = 0 ] && grep -q from-host "$T_OUT/pvol.out" && [ "$(cat "$W/share/g" 2>/dev/null)" = from-guest ]; then
 		t_pass "podman run -v hostdir:/d: both ways"
 	else t_fail "podman run -v hostdir:/d: both ways"; t_show pvol; fi
-	t_run pd $P run -d --name sb1 --network none $IMG sh -c 'trap "echo got-term; exit 3" TERM; echo started; while :; do sleep 1; done'
+	# one sleep, forked at once: a loop forking one a second died when
+	# the update test below filled the pids limit at that moment
+	t_run pd $P run -d --name sb1 --network none $IMG sh -c 'trap "echo got-term; exit 3" TERM; echo started; sleep 1000000 & wait'
 	t_expect pd "podman run -d" 0 '^[0-9a-f]{64}$'
 	wait_for 60 sh -c "$P logs sb1 | grep -q started"
 	t_run pexec $P exec sb1 sh -c 'echo exec-ok $$'
@@ -296,6 +298,43 @@ EOF
 			[ "$(sed -n 's/^host //p' "$T_OUT/ppod1.out")" = sbpod ]; then
 			t_pass "podman run --pod: two containers, one after the other, in the pod's one VM (same kernel boot id, the pod's host name)"
 		else t_fail "podman run --pod: in the pod's VM"; t_show ppod1; t_show ppod2; fi
+		# a member's binds of host directories (rw and ro) through the pod's
+		# share, the engine's /etc/hostname and /etc/hosts files, and the
+		# pod's one /dev/shm (docs/kubernetes.md)
+		mkdir -p "$W/pv" "$W/pvro" && echo pod-host >"$W/pv/f" && echo ro-host >"$W/pvro/f"
+		t_run ppodv $P run --rm --pod sbpod -v "$W/pv:/d" -v "$W/pvro:/r:ro" $IMG sh -c \
+			'cat /d/f /r/f; echo pod-guest >/d/g; echo x >/r/x && echo ro-written; echo shm-ok >/dev/shm/sbshm; echo name $(cat /etc/hostname); grep -c " /etc/hosts " /proc/mounts'
+		if [ "$(t_rc ppodv)" = 0 ] && grep -q '^pod-host$' "$T_OUT/ppodv.out" && grep -q '^ro-host$' "$T_OUT/ppodv.out" &&
+			[ "$(cat "$W/pv/g" 2>/dev/null)" = pod-guest ] && ! grep -q ro-written "$T_OUT/ppodv.out" && [ ! -e "$W/pvro/x" ]; then
+			t_pass "podman run --pod -v dir:/d -v dir:/r:ro: a member sees the host's files, writes reach the host, the read-only one refuses"
+		else t_fail "podman run --pod -v: a member's binds of host directories"; t_show ppodv; fi
+		if [ "$(sed -n 's/^name //p' "$T_OUT/ppodv.out")" = sbpod ] && grep -qx 1 "$T_OUT/ppodv.out"; then
+			t_pass "podman run --pod: the member's /etc/hostname and /etc/hosts are the engine's files (bound)"
+		else t_fail "podman run --pod: the engine's /etc/hostname and /etc/hosts in a member"; t_show ppodv; fi
+		if grep -Eq "/pod/[^ ]+/v[0-9]+ " /proc/mounts; then
+			t_fail "podman run --rm --pod -v: the member's binds unmounted after its delete"; grep -E "/pod/[^ ]+/v[0-9]+ " /proc/mounts | sed 's/^/    /'
+		else t_pass "podman run --rm --pod -v: no mount of the member's binds left after its delete"; fi
+		# binds resolved inside the member's root as it will see it: a
+		# symlink pointing above the root (esc -> ../../../..) leads to its
+		# top, a dangling one to its target inside it; files bound anywhere
+		# (kubelet's /dev/termination-log is one)
+		mkdir -p "$W/sroot" && scid=$($P create $IMG true 2>/dev/null) && $P export "$scid" | tar -C "$W/sroot" -x &&
+			$P rm "$scid" >/dev/null 2>&1 && mkdir -p "$W/sroot/tmp" && ln -s ../../../../.. "$W/sroot/esc" &&
+			ln -s /tmp/dt "$W/sroot/etc/dl" && ln -s ../run/sub/dl2 "$W/sroot/etc/dl2"
+		t_run ppodsym $P run --rm --pod sbpod -v "$W/pv:/esc/vv" -v "$W/pv/f:/etc/dl:ro" -v "$W/pv/f:/dev/termlog" \
+			-v "$W/pv/f:/etc/dl2" --rootfs "$W/sroot" sh -c 'cat /vv/f /etc/dl /dev/termlog /etc/dl2'
+		if [ "$(t_rc ppodsym)" = 0 ] && [ "$(grep -c '^pod-host$' "$T_OUT/ppodsym.out")" = 4 ] && [ -d "$W/sroot/vv" ] &&
+			[ -f "$W/sroot/tmp/dt" ] && [ -f "$W/sroot/run/sub/dl2" ]; then
+			t_pass "podman run --pod: binds resolved inside the member's root (a symlink above it, dangling ones, into a missing directory too, a file in /dev)"
+		else t_fail "podman run --pod: binds resolved inside the member's root"; t_show ppodsym; ls -la "$W/sroot" | head -n 30 | sed 's/^/    /'; fi
+		# a bind whose path leads through a file: the member does not
+		# start, one error naming the path
+		t_run ppodbad $P run --rm --pod sbpod -v "$W/pv:/etc/passwd/x" $IMG true
+		if [ "$(t_rc ppodbad)" != 0 ] && grep -q 'bind at /etc/passwd/x' "$T_OUT/ppodbad.err" "$T_OUT/ppodbad.out"; then
+			t_pass "podman run --pod -v DIR:/etc/passwd/x: refused at start, one error naming the path"
+		else t_fail "podman run --pod: a bind through a file refused"; t_show ppodbad; fi
+		t_run ppodshm $P run --rm --pod sbpod $IMG cat /dev/shm/sbshm
+		t_expect ppodshm "podman run --pod: the next member sees the first one's /dev/shm file (one /dev/shm per pod)" 0 '^shm-ok$'
 		# the pod's sandbox deleted under a running member: refused while it
 		# runs, --force kills the member (docs/kubernetes.md)
 		pm=$($P run -d --pod sbpod $IMG sleep 100000 2>/dev/null)
@@ -405,8 +444,9 @@ EOF
 	$K image import --base-name docker.io/sb/busybox --digests "$W/busybox.tar" >/dev/null 2>&1
 	$K image import --base-name docker.io/sb/pause --digests "$W/pause.tar" >/dev/null 2>&1
 	$PY -m grpc_tools.protoc -Itests/cri --python_out="$W/cri/pb" --grpc_python_out="$W/cri/pb" tests/cri/cri_min.proto
+	mkdir -p "$W/cri/vol" && echo cri-host >"$W/cri/vol/f"
 	t_run crip $PY tests/cri/runp.py "$W/cri/sock" sandbox "$W/cri/pb" "$W/cri/logs" docker.io/sb/busybox:latest \
-		"$RROOT/k8s.io/.sandbox"
+		"$RROOT/k8s.io/.sandbox" "$W/cri/vol"
 	t_expect crip "CRI: a pod sandbox with the handler whose BinaryName is sandbox-runtime, two containers in it, all stopped and removed" 0 '^removed '
 	if [ "$(t_rc crip)" != 0 ]; then
 		grep -i "error" "$W/cri/log" | tail -n 5 | sed 's/^/    /'
@@ -433,6 +473,14 @@ EOF
 		[ "$(crv app2_state)" = CONTAINER_RUNNING ]; then
 		t_pass "CRI: ExecSync in a second app container of the pod: the same VM's kernel and host name"
 	else t_fail "CRI: ExecSync in a second app container" "exec: exit '$(crv exec_exit)' boot '$(crv exec_boot)' host '$(crv exec_host)'"; fi
+	if grep -q '^app1_stdout vol cri-host$' "$T_OUT/crip.out" && [ "$(cat "$W/cri/vol/g" 2>/dev/null)" = from-app1 ] &&
+		grep -q '^app1_stdout volro refused$' "$T_OUT/crip.out" && [ ! -e "$W/cri/vol/x" ]; then
+		t_pass "CRI: a container's mounts of a host directory (rw and readonly) in the pod's VM"
+	else t_fail "CRI: a container's mounts of a host directory"; t_show crip; fi
+	if [ "$(sed -n 's/^app1_stdout resolv //p' "$T_OUT/crip.out")" = "$(head -n 1 /etc/resolv.conf)" ] &&
+		[ "$(sed -n 's/^app1_stdout hostname //p' "$T_OUT/crip.out")" = sbpod ] && [ "$(crv exec_shm)" = shm-ok ]; then
+		t_pass "CRI: the pod's /etc/resolv.conf and /etc/hostname in its container; /dev/shm is the pod's (a second container sees the first's file)"
+	else t_fail "CRI: the pod's resolv.conf, hostname, /dev/shm" "resolv '$(sed -n 's/^app1_stdout resolv //p' "$T_OUT/crip.out")' host's '$(head -n 1 /etc/resolv.conf)' shm '$(crv exec_shm)'"; fi
 	echo "# CRI: RunPodSandbox $(crv time_pod_ms) ms (the pod's VM), a container in it: create to exit $(crv time_app1_ms) ms, CreateContainer+StartContainer $(crv time_app2_ms) ms"
 	if [ "$(crv app2_stopped)" = CONTAINER_EXITED ]; then t_pass "CRI: StopContainer of the second (sleeping) one"
 	else t_fail "CRI: StopContainer" "state '$(crv app2_stopped)'"; fi

@@ -31,8 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert(strchr(c.env[i], '=') && c.env[i][0] != '=');
 	for (unsigned i = 0; i < c.nmounts; i++) {
 		assert(c.mounts[i].dest[0] == '/' && !strstr(c.mounts[i].dest, "/.."));
-		if (c.mounts[i].kind == OCI_MOUNT_BIND_DIR)
+		if (c.mounts[i].kind == OCI_MOUNT_BIND_DIR || c.mounts[i].kind == OCI_MOUNT_BIND_FILE)
 			assert(c.mounts[i].source[0] == '/' && !strchr(c.mounts[i].source, ':'));
+		assert(!c.mounts[i].engine || c.mounts[i].kind == OCI_MOUNT_BIND_FILE);
 	}
 	assert(c.memory >= 0 && c.pids >= 0 && c.cpu_quota >= 0);
 	/* its place in a pod (oci/podref.c), and a member's guest spec */
@@ -47,6 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (oci_member_spec(&c, "m", r.share_pid, &x, user, &e) == 0) {
 			struct cspec_err ce;
 			assert(cspec_check(&x, &ce) == 0 && x.action == CSPEC_ACT_CONTAINER);
+			/* a member's binds: the config's, in order (the host binds
+			 * the i-th's source at v<i>) */
+			for (unsigned i = 0; i < x.nbinds; i++)
+				assert(oci_member_bind(&c, i) && oci_member_bind(&c, i)->dest == x.binds[i].path);
+			assert(!oci_member_bind(&c, x.nbinds));
 		}
 	}
 	oci_config_free(&c);

@@ -64,6 +64,11 @@ static void same(const struct cspec *a, const struct cspec *b)
 		same_str(a->ro_paths[i], b->ro_paths[i]);
 	same_str(a->pod_member, b->pod_member);
 	assert(a->pod_share_pid == b->pod_share_pid);
+	assert(a->nbinds == b->nbinds);
+	for (unsigned i = 0; i < a->nbinds; i++) {
+		same_str(a->binds[i].path, b->binds[i].path);
+		assert(a->binds[i].ro == b->binds[i].ro && a->binds[i].file == b->binds[i].file);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -98,6 +103,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	str_inside(s.pod_member);
 	assert(!s.pod_member || cspec_member_ok(s.pod_member));
 	assert(s.action != CSPEC_ACT_CONTAINER || s.pod_member);
+	assert(s.nbinds <= CSPEC_MAX_BINDS && (!s.nbinds || s.action == CSPEC_ACT_CONTAINER));
+	for (unsigned i = 0; i < s.nbinds; i++) {
+		str_inside(s.binds[i].path);
+		assert(s.binds[i].path[0] == '/' && !strstr(s.binds[i].path, "/.."));
+	}
 	for (unsigned i = 0; i < s.nvolumes; i++) {
 		str_inside(s.volumes[i].dev);
 		str_inside(s.volumes[i].path);

@@ -9,7 +9,9 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pod.h"
 
@@ -144,6 +146,97 @@ static void test_member_spec(void **state)
 	memset(&C, 0, sizeof(C));
 }
 
+/* A member's config with MOUNTS (a JSON array's inside). */
+static int member_with(const char *mounts)
+{
+	static char buf[1 << 16];
+	snprintf(buf, sizeof(buf),
+		 "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"true\"],\"cwd\":\"/\"},"
+		 "\"root\":{\"path\":\"/r\"},\"mounts\":[%s],"
+		 "\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		 "\"io.kubernetes.cri.sandbox-id\":\"pod1\"}}",
+		 mounts);
+	memset(&E, 0, sizeof(E));
+	oci_config_free(&C);
+	memset(&C, 0, sizeof(C));
+	if (oci_config_parse(buf, strlen(buf), "/b", &C, &E))
+		return -1;
+	return oci_pod_role_of(&C, &R, &E);
+}
+
+/* A member's binds of host paths: directories and files (CRI's volumes,
+ * /etc/hosts...) in config order, read-only as asked; the rest of the
+ * mounts (the guest's own) not among them; the limit. */
+static void test_member_binds(void **state)
+{
+	(void)state;
+	static struct cspec x, d;
+	char user[32], dir[] = "/tmp/test_oci_pod.XXXXXX", file[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/hosts", dir);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	char mounts[4096];
+	snprintf(mounts, sizeof(mounts),
+		 "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+		 "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\"]},"
+		 "{\"destination\":\"/dev/shm\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\"]},"
+		 "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"]},"
+		 "{\"destination\":\"/var/run/secrets/x\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"ro\"]}",
+		 dir, dir, file, dir);
+	assert_int_equal(member_with(mounts), 0);
+	assert_int_equal(R.role, OCI_POD_MEMBER);
+	assert_int_equal(oci_member_spec(&C, "app1", false, &x, user, &E), 0);
+	assert_int_equal(x.nbinds, 3);
+	assert_string_equal(x.binds[0].path, "/data");
+	assert_false(x.binds[0].ro);
+	assert_false(x.binds[0].file);
+	assert_string_equal(x.binds[1].path, "/etc/hosts");
+	assert_true(x.binds[1].ro);
+	assert_true(x.binds[1].file);
+	assert_string_equal(x.binds[2].path, "/var/run/secrets/x");
+	assert_true(x.binds[2].ro);
+	/* the i-th bind's source, as the host binds it at v<i> */
+	assert_string_equal(oci_member_bind(&C, 1)->source, file);
+	assert_null(oci_member_bind(&C, 3));
+	/* they cross to the guest and back */
+	static uint8_t buf[CSPEC_MAX_SIZE];
+	size_t len;
+	struct cspec_err ce;
+	assert_int_equal(cspec_encode(&x, buf, sizeof(buf), &len, &ce), 0);
+	assert_int_equal(cspec_decode(buf, len, &d, &ce), 0);
+	assert_int_equal(d.nbinds, 3);
+	assert_string_equal(d.binds[1].path, "/etc/hosts");
+	assert_true(d.binds[1].ro && d.binds[1].file);
+	/* binds only in a pod's container, and no path the guest would not take */
+	x.action = CSPEC_ACT_NONE;
+	assert_int_equal(cspec_check(&x, &ce), -1);
+	assert_non_null(strstr(ce.msg, "outside a pod's container"));
+	x.action = CSPEC_ACT_CONTAINER;
+	x.binds[0].path = "//";
+	assert_int_equal(cspec_check(&x, &ce), -1);
+	x.binds[0].path = "/a/../b";
+	assert_int_equal(cspec_check(&x, &ce), -1);
+	/* the limit: one clear error at create */
+	static char many[CSPEC_MAX_BINDS * 2 * 160];
+	size_t n = 0;
+	for (int i = 0; i <= CSPEC_MAX_BINDS; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n,
+				      "%s{\"destination\":\"/d%d\",\"type\":\"bind\",\"source\":\"%s\"}",
+				      i ? "," : "", i, dir);
+	assert_int_equal(member_with(many), 0);
+	assert_int_equal(oci_member_spec(&C, "app1", false, &x, user, &E), -1);
+	assert_non_null(strstr(E.msg, "at most"));
+	/* a bind of neither a directory nor a file: refused at parse */
+	assert_int_equal(member_with("{\"destination\":\"/n\",\"type\":\"bind\",\"source\":\"/dev/null\"}"), -1);
+	assert_non_null(strstr(E.msg, "neither a directory nor a regular file"));
+	unlink(file);
+	rmdir(dir);
+	oci_config_free(&C);
+	memset(&C, 0, sizeof(C));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_member_spec),
+		cmocka_unit_test(test_member_binds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

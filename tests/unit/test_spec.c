@@ -14,7 +14,7 @@
 enum {
 	T_HOSTNAME = 1, T_CWD, T_USER, T_ENV, T_ARG, T_MEMORY, T_PIDS, T_CPU_QUOTA, T_RLIMIT, T_FLAGS,
 	T_NETWORK, T_TTY, T_IMAGE, T_VOLUME, T_ETH, T_UPPER_SIZE, T_UPPER_DEV, T_ACTION, T_CAPS, T_MASKED,
-	T_RO_PATH, T_POD,
+	T_RO_PATH, T_POD, T_BIND,
 };
 
 struct b {
@@ -766,6 +766,83 @@ static void test_pod(void **state)
 	REFUSED("pod record without a name");
 }
 
+/* a bind record: u32 flags, the path */
+static void b_bind(uint32_t flags, const char *path)
+{
+	uint8_t v[256];
+	size_t n = strlen(path) + 1;
+	for (int i = 0; i < 4; i++)
+		v[i] = (uint8_t)(flags >> (8 * i));
+	memcpy(v + 4, path, n);
+	b_rec(T_BIND, v, 4 + n);
+}
+
+/* a pod member's binds of host paths: round trip, order, the checks */
+static void test_pod_binds(void **state)
+{
+	(void)state;
+	struct cspec_err e;
+	size_t len;
+	struct cspec m = { .argv = { "sh" }, .nargv = 1, .action = CSPEC_ACT_CONTAINER, .pod_member = "app",
+			   .binds = { { "/data", false, false }, { "/etc/hosts", true, true } }, .nbinds = 2 };
+	assert_int_equal(cspec_encode(&m, enc, sizeof(enc), &len, &e), 0);
+	assert_int_equal(cspec_decode(enc, len, &out, &e), 0);
+	assert_int_equal(out.nbinds, 2);
+	assert_string_equal(out.binds[0].path, "/data");
+	assert_false(out.binds[0].ro || out.binds[0].file);
+	assert_string_equal(out.binds[1].path, "/etc/hosts");
+	assert_true(out.binds[1].ro && out.binds[1].file);
+	struct cspec bad = m;
+	bad.binds[0].path = "/";
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad.binds[0].path = "data";
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad.binds[0].path = "/a/..";
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	bad = m;
+	bad.nbinds = CSPEC_MAX_BINDS + 1;
+	assert_int_equal(cspec_encode(&bad, enc, sizeof(enc), &len, &e), -1);
+	/* the decoder's: each case one point away from this one */
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_action(CSPEC_ACT_CONTAINER, 0);
+	b_pod(0, "a");
+	b_bind(3, "/d");
+	b_end();
+	assert_int_equal(dec(), 0);
+	assert_true(out.nbinds == 1 && out.binds[0].ro && out.binds[0].file);
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_action(CSPEC_ACT_CONTAINER, 0);
+	b_pod(0, "a");
+	b_bind(4, "/d");
+	REFUSED("unknown bind flag");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_pod(0, "a");
+	b_bind(0, "/d");
+	REFUSED("a bind outside a pod's container");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_action(CSPEC_ACT_CONTAINER, 0);
+	b_pod(0, "a");
+	b_bind(0, "/../etc");
+	REFUSED("a bind path with ..");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_action(CSPEC_ACT_CONTAINER, 0);
+	b_pod(0, "a");
+	b_recu32(T_BIND, 1);
+	REFUSED("a bind record without a path");
+	b_begin_bare();
+	b_str(T_ARG, "sh");
+	b_action(CSPEC_ACT_CONTAINER, 0);
+	b_pod(0, "a");
+	for (int i = 0; i <= CSPEC_MAX_BINDS; i++)
+		b_bind(0, "/d");
+	REFUSED("more binds than the limit");
+}
+
 /* sandbox-runtime: update, capabilities, seccomp off, masked paths */
 static void test_oci_walls(void **state)
 {
@@ -862,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_action),
 		cmocka_unit_test(test_oci_walls),
 		cmocka_unit_test(test_pod),
+		cmocka_unit_test(test_pod_binds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
