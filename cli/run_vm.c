@@ -93,6 +93,17 @@ static int set_disk(struct vm_config *c, const char *file, size_t len, bool ro, 
 	return 0;
 }
 
+/* The image FILE on virtio-pmem (read-only, mapped as the guest's). */
+static int set_pmem(struct vm_config *c, const char *file, struct err *e)
+{
+	size_t len = strlen(file);
+	if (len >= sizeof(c->pmem.path))
+		return err_set(e, "image %s: path longer than %zu bytes", file, sizeof(c->pmem.path) - 1);
+	memcpy(c->pmem.path, file, len + 1);
+	c->has_pmem = true;
+	return 0;
+}
+
 void vm_size(const struct run_opts *o, uint64_t *mem_bytes, unsigned *ncpus)
 {
 	uint64_t m = o->memory ? (uint64_t)o->memory + GUEST_MEM_OVERHEAD : GUEST_MEM_DEFAULT;
@@ -165,14 +176,8 @@ static int vm_restore_setup(const struct run_opts *o, const char *id, int net, s
 		c->jail = -1;
 	/* The image as the snapshot had it: virtio-pmem maps the same file
 	 * again at the same place (the device checks it is the same file). */
-	if (f->rec.pmem) {
-		if (strlen(f->rec.disk) >= sizeof(c->pmem.path))
-			return err_set(e, "image %s: path longer than %zu bytes", f->rec.disk, sizeof(c->pmem.path) - 1);
-		memcpy(c->pmem.path, f->rec.disk, strlen(f->rec.disk) + 1);
-		c->has_pmem = true;
-	} else if (set_disk(c, f->rec.disk, strlen(f->rec.disk), true, e)) {
+	if (f->rec.pmem ? set_pmem(c, f->rec.disk, e) : set_disk(c, f->rec.disk, strlen(f->rec.disk), true, e))
 		return -1;
-	}
 	if (f->rec.layer && set_disk(c, spec->storage, strlen(spec->storage), false, e))
 		return -1;
 	if (vm_sockets(c, id, spec, e))
@@ -280,10 +285,8 @@ static int vm_child_setup(const struct run_opts *o, const struct runconf *rc, co
 		if (!erofs)
 			return err_set(e, "--image-transport pmem needs an erofs image (this one is %s)",
 				       rc->fstype ? rc->fstype : "of no known type");
-		if (strlen(rc->disk) >= sizeof(c->pmem.path))
-			return err_set(e, "image %s: path longer than %zu bytes", rc->disk, sizeof(c->pmem.path) - 1);
-		memcpy(c->pmem.path, rc->disk, strlen(rc->disk) + 1);
-		c->has_pmem = true;
+		if (set_pmem(c, rc->disk, e))
+			return -1;
 		spec->c.image_dev = "pmem0";
 		spec->c.image_dax = true;
 		spec->c.image_fs = rc->fstype;
