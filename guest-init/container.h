@@ -159,6 +159,9 @@ int pod_bind_root(const char *member, const char *at, struct err *err);
 /* pod.c: the pod's /dev/shm (a tmpfs pod_mount_share mounted), for every
  * container of the pod. */
 #define POD_SHM "/run/pod-shm"
+/* A /dev/shm tmpfs, a container's own (rootfs.c) or a pod's (pod.c). */
+#define SHM_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+#define SHM_OPTS "mode=1777,size=65536k"
 /* pod.c: SPEC's binds of host paths (a pod member's), each bound at its
  * path beneath ROOT (the container's root, before pivot_root), resolved
  * as the container will see it: symlinks followed inside ROOT only, the

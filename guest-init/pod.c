@@ -45,7 +45,7 @@ int pod_mount_share(const char *tag, struct err *err)
 	/* the pod's /dev/shm: its containers share one IPC namespace, and
 	 * CRI binds the sandbox's shm into each of them */
 	if ((mkdir(POD_SHM, 0755) && errno != EEXIST) ||
-	    mount("shm", POD_SHM, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"))
+	    mount("shm", POD_SHM, "tmpfs", SHM_FLAGS, SHM_OPTS))
 		return err_errno(err, errno, "mount the pod's /dev/shm at %s", POD_SHM);
 	return 0;
 }
@@ -297,7 +297,6 @@ static int join_pod(pid_t init, bool share_pid, struct err *err)
 			close(fds[i]);
 	return r;
 }
-
 
 void pod_member_session(struct relay *r, const struct cspec *x, const void *enc, size_t len, pid_t pod_runtime)
 {

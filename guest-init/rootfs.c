@@ -89,8 +89,7 @@ static int mount_dev(const struct sb_spec *spec, const char *root, struct err *e
 		     "newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0)
 		return -1;
 	if (spec->shm ? mount_at(root, "/dev/shm", spec->shm, NULL, MS_BIND, NULL, err) < 0
-		      : mount_at(root, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
-				 err) < 0)
+		      : mount_at(root, "/dev/shm", "shm", "tmpfs", SHM_FLAGS, SHM_OPTS, err) < 0)
 		return -1;
 	if (mount_at(root, "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
