@@ -40,6 +40,30 @@ static int member_dir(char *buf, size_t len, const char *pod, const char *id, bo
 	return 0;
 }
 
+/* SRC bound at DST (an empty directory or file), read-only if RO: made
+ * detached and read-only first, then attached, so that the copy the
+ * share's propagation gives the daemon's mount namespace is read-only
+ * too (a remount after the bind would reach ours alone). */
+static int bind_ro_aware(const char *src, const char *dst, bool ro, struct err *e)
+{
+	int t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (t < 0)
+		return err_sys(e, "bind %s: open_tree", src);
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	if (ro && mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a))) {
+		err_sys(e, "bind %s: read-only", src);
+		close(t);
+		return -1;
+	}
+	if (move_mount(t, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH)) {
+		err_sys(e, "bind %s at %s", src, dst);
+		close(t);
+		return -1;
+	}
+	close(t);
+	return 0;
+}
+
 int oci_pod_root_add(const char *pod, const char *id, const char *root, bool ro, struct err *e)
 {
 	char dir[PATH_MAX], rdir[PATH_MAX];
@@ -52,10 +76,8 @@ int oci_pod_root_add(const char *pod, const char *id, const char *root, bool ro,
 	}
 	/* read-only on the host (the daemon cannot remount it), as the
 	 * daemon's own bind of a root alone is */
-	if (mount(root, rdir, NULL, MS_BIND | MS_REC, NULL) ||
-	    (ro && mount(NULL, rdir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL))) {
-		err_sys(e, "bind the root %s into the pod's directory", root);
-		umount2(rdir, MNT_DETACH);
+	if (bind_ro_aware(root, rdir, ro, e)) {
+		err_wrap(e, "the root %s into the pod's directory", root);
 		rmdir(rdir);
 		rmdir(dir);
 		return -1;
@@ -92,30 +114,6 @@ void oci_pod_root_remove(const char *pod, const char *id)
 	char dir[PATH_MAX];
 	if (!member_dir(dir, sizeof(dir), pod, id, false))
 		member_dir_remove(dir);
-}
-
-/* SRC bound at DST (an empty directory or file), read-only if RO: made
- * detached and read-only first, then attached, so that the copy the
- * share's propagation gives the daemon's mount namespace is read-only
- * too (a remount after the bind would reach ours alone). */
-static int bind_ro_aware(const char *src, const char *dst, bool ro, struct err *e)
-{
-	int t = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-	if (t < 0)
-		return err_sys(e, "bind %s: open_tree", src);
-	struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	if (ro && mount_setattr(t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a))) {
-		err_sys(e, "bind %s: read-only", src);
-		close(t);
-		return -1;
-	}
-	if (move_mount(t, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH)) {
-		err_sys(e, "bind %s at %s", src, dst);
-		close(t);
-		return -1;
-	}
-	close(t);
-	return 0;
 }
 
 int oci_pod_binds_add(const char *pod, const char *id, const struct oci_config *c, struct err *e)
