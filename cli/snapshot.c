@@ -1,4 +1,4 @@
-/* `sandbox pause`, `resume`, `snapshot` and `clone` (snapshot.h). The
+/* `sandbox snapshot` and `clone` (snapshot.h; pause and resume: pause.c). The
  * machine itself is saved by the VMM (vmm/snapshot/), asked through its
  * control socket (vmm/control.h) with the files to write passed as fds:
  * the jailed VMM opens no path. */
@@ -139,13 +139,11 @@ static long long mem_total_bytes(void)
 	return kib < 0 ? -1 : kib * 1024;
 }
 
-static void ctl_path(const struct sandbox_state *s, char *buf, size_t len);
-
-/* F's working set, if it has a usable one (workingset.h). One that is
- * not (cut short, edited, another build's) is said once and recorded
- * again by this clone. */
 static bool ws_note_said;      /* clone -n: said once, before its clones */
 
+/* F's working set, if it has a usable one (workingset.h). One that is
+ * not (cut short, edited, another build's) is said once (for all the
+ * clones of clone -n) and recorded again by a clone. */
 static void ws_open(struct snap_from *f)
 {
 	char path[PATH_MAX + 16];
@@ -194,7 +192,7 @@ void snap_ws_record(const struct snap_from *f, const struct sandbox_state *s, ui
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	ctl_path(s, ctl, sizeof(ctl));
+	snap_ctl_path(s, ctl, sizeof(ctl));
 	snprintf(req, sizeof(req), "workingset %u", scope);
 	struct err e = { 0 };
 	/* a clone recording at the same time: the last rename wins, whole */
@@ -263,9 +261,9 @@ void snap_from_close(struct snap_from *f)
 }
 
 /* ------------------------------------------------------------------ */
-/* pause, resume */
+/* a running VM sandbox (for pause.c too) */
 
-static int vm_sandbox(const char *ref, struct sandbox_state *s, struct err *e)
+int snap_vm_sandbox(const char *ref, struct sandbox_state *s, struct err *e)
 {
 	if (lifecycle_find_running(ref, s, e))
 		return -1;
@@ -275,66 +273,10 @@ static int vm_sandbox(const char *ref, struct sandbox_state *s, struct err *e)
 	return 0;
 }
 
-static int set_status(const char *id, const char *status, struct err *e)
-{
-	int lock = state_lock(e);
-	if (lock < 0)
-		return -1;
-	struct sandbox_state s;
-	int r = state_read(id, &s, e);
-	if (!r && strcmp(s.status, "exited")) {
-		snprintf(s.status, sizeof(s.status), "%s", status);
-		r = state_write(&s, e);
-	}
-	state_unlock(lock);
-	return r;
-}
-
-static void ctl_path(const struct sandbox_state *s, char *buf, size_t len)
+void snap_ctl_path(const struct sandbox_state *s, char *buf, size_t len)
 {
 	state_path(buf, len, s->id, "sock/ctl");
 }
-
-static int one_ref(int argc, char **argv, const char *what, struct err *e)
-{
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: sandbox %s ID|NAME\n", what);
-		return 1;
-	}
-	if (argc != 2 || argv[1][0] == '-')
-		return err_set(e, "usage: sandbox %s ID|NAME", what);
-	return 0;
-}
-
-/* pause: a running VM sandbox's vCPUs stop; resume: a paused one's go on.
- * The state says which (ps shows it, exec refuses a paused one). */
-static int pause_resume(int argc, char **argv, bool pause)
-{
-	const char *what = pause ? "pause" : "resume";
-	struct err e = { 0 };
-	struct sandbox_state s;
-	char ctl[700];
-	int k = one_ref(argc, argv, what, &e);
-	if (k)
-		return k > 0 ? 0 : cli_report(&e);
-	if (pause) {
-		if (vm_sandbox(argv[1], &s, &e))
-			return cli_report(&e);
-	} else {
-		if (state_find(argv[1], &s, &e))
-			return cli_report(&e);
-		if (strcmp(s.status, "paused") || !state_vmm_alive(&s))
-			return cli_fail("%s is not paused", argv[1]);
-	}
-	ctl_path(&s, ctl, sizeof(ctl));
-	if (control_request(ctl, what, NULL, 0, 30, &e) || set_status(s.id, pause ? "paused" : "running", &e))
-		return cli_report(&e);
-	printf("%s\n", s.name);
-	return 0;
-}
-
-int cmd_pause(int argc, char **argv) { return pause_resume(argc, argv, true); }
-int cmd_resume(int argc, char **argv) { return pause_resume(argc, argv, false); }
 
 /* ------------------------------------------------------------------ */
 /* snapshot */
@@ -440,7 +382,7 @@ int cmd_snapshot(int argc, char **argv)
 	struct sandbox_state s;
 	struct vm_record r;
 	const char *root;
-	if (check_name(name, &e) || !(root = snap_root(&e)) || vm_sandbox(ref, &s, &e) || source_record(&s, &r, &e))
+	if (check_name(name, &e) || !(root = snap_root(&e)) || snap_vm_sandbox(ref, &s, &e) || source_record(&s, &r, &e))
 		return cli_report(&e);
 	char dir[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX + 16];
 	snprintf(dir, sizeof(dir), "%s/%s", root, name);
@@ -462,7 +404,7 @@ int cmd_snapshot(int argc, char **argv)
 		}
 	}
 	char ctl[700];
-	ctl_path(&s, ctl, sizeof(ctl));
+	snap_ctl_path(&s, ctl, sizeof(ctl));
 	if (control_request(ctl, "snapshot", fds, 2, SNAPSHOT_TIMEOUT_S, &e)) {
 		err_wrap(&e, "snapshot of %s", s.name);
 		goto fail;

@@ -67,6 +67,13 @@ void snap_from_close(struct snap_from *f);
 struct sandbox_state;
 void snap_ws_record(const struct snap_from *f, const struct sandbox_state *s, uint32_t scope);
 
+/* S, the running VM sandbox REF names (refused: none, or one with
+ * --isolation container). 0, or -1 with E. */
+int snap_vm_sandbox(const char *ref, struct sandbox_state *s, struct err *e);
+/* S's VMM control socket. */
+void snap_ctl_path(const struct sandbox_state *s, char *buf, size_t len);
+
+/* pause.c */
 int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
