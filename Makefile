@@ -36,8 +36,10 @@ OCI_OBJS := $(OCI_SRCS:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/sandbox-runtime: $(OCI_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(VMM_STATIC) -o $@ $^ -ljson-c $(LDLIBS)
 $(BUILD)/obj/oci/%.o: SANDBOX_INC += -Ioci
+# Its config.json parser: oci/config.c and the sections' oci/config_*.c.
+OCI_CONFIG_SRCS := $(wildcard oci/config*.c)
 # Its unit tests link the config parser and the pods' pure logic alone.
-$(BUILD)/tests/test_oci_%: tests/unit/test_oci_%.c $(BUILD)/obj/oci/config.o $(BUILD)/obj/oci/podref.o $(BUILD)/obj/common/spec.o $(BUILD)/obj/common/spec_enc.o $(BUILD)/obj/common/spec_dec.o $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
+$(BUILD)/tests/test_oci_%: tests/unit/test_oci_%.c $(OCI_CONFIG_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/oci/podref.o $(BUILD)/obj/common/spec.o $(BUILD)/obj/common/spec_enc.o $(BUILD)/obj/common/spec_dec.o $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ioci -Icli -Itests/unit -o $@ $^ -ljson-c -lcmocka
 
@@ -255,9 +257,9 @@ build-fuzz/fuzz_log: cli/log_fmt.c cli/json.c cli/logs.h cli/json.h
 build-fuzz/fuzz_api: tests/fuzz/fuzz_api.c api/body.c api/route.c api/api.h common/err.c
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Iapi -o $@ $< api/body.c api/route.c common/err.c -ljson-c
-build-fuzz/fuzz_oci_%: tests/fuzz/fuzz_oci_%.c oci/config.c oci/podref.c common/spec.c common/err.c common/util.c $(wildcard oci/*.h)
+build-fuzz/fuzz_oci_%: tests/fuzz/fuzz_oci_%.c $(OCI_CONFIG_SRCS) oci/podref.c common/spec.c common/err.c common/util.c $(wildcard oci/*.h)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ioci -Icli -o $@ $< oci/config.c oci/podref.c common/spec.c common/err.c common/util.c -ljson-c
+	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ioci -Icli -o $@ $< $(OCI_CONFIG_SRCS) oci/podref.c common/spec.c common/err.c common/util.c -ljson-c
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard vmm/*.h vmm/*/*.h vmm/arch/x86/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ivmm -o $@ $< $(FUZZ_SRCS) -lpthread
