@@ -11,7 +11,7 @@ LDLIBS   += -lpthread -lseccomp -lm
 
 # The sandbox binary: the command line and owner (cli/), the VMM (vmm/)
 # and the library every host program links (common/).
-VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/atomic_file.c common/cp.c common/err.c common/mke2fs.c common/memevents.c common/procstat.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/util.c
+VMM_SRCS := $(wildcard vmm/*.c vmm/arch/x86/*.c vmm/devices/*.c vmm/virtio/*.c vmm/jail/*.c vmm/snapshot/*.c cli/*.c) common/atomic_file.c common/cp.c common/err.c common/mke2fs.c common/memevents.c common/procstat.c common/proto.c common/spec.c common/spec_dec.c common/spec_enc.c common/tar_read.c common/tar_write.c common/util.c
 VMM_OBJS := $(VMM_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(VMM_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -36,8 +36,10 @@ OCI_OBJS := $(OCI_SRCS:%.c=$(BUILD)/obj/%.o)
 $(BUILD)/sandbox-runtime: $(OCI_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(VMM_STATIC) -o $@ $^ -ljson-c $(LDLIBS)
 $(BUILD)/obj/oci/%.o: SANDBOX_INC += -Ioci
+# Its config.json parser: oci/config.c and the sections' oci/config_*.c.
+OCI_CONFIG_SRCS := $(wildcard oci/config*.c)
 # Its unit tests link the config parser and the pods' pure logic alone.
-$(BUILD)/tests/test_oci_%: tests/unit/test_oci_%.c $(BUILD)/obj/oci/config.o $(BUILD)/obj/oci/podref.o $(BUILD)/obj/common/spec.o $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
+$(BUILD)/tests/test_oci_%: tests/unit/test_oci_%.c $(OCI_CONFIG_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/oci/podref.o $(BUILD)/obj/common/spec.o $(BUILD)/obj/common/spec_enc.o $(BUILD)/obj/common/spec_dec.o $(BUILD)/obj/common/err.o $(BUILD)/obj/common/util.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ioci -Icli -Itests/unit -o $@ $^ -ljson-c -lcmocka
 
@@ -48,11 +50,12 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANDBOX_INC) -c -o $@ $<
 
-# guest-init is static: the initramfs holds nothing else.
-$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/err.c common/err.h common/memevents.c common/memevents.h common/procstat.c common/procstat.h common/proto.c common/proto.h common/spec.c common/spec.h common/tar_read.c common/tar_write.c common/tar.h common/tar_int.h common/cp.c common/cp.h \
+# guest-init is static: the initramfs holds nothing else. Of the spec it
+# needs the check and the decoder (common/spec.c, spec_dec.c), not the encoder.
+$(BUILD)/guest-init: $(wildcard guest-init/*.c guest-init/*.h) common/abi.h common/err.c common/err.h common/memevents.c common/memevents.h common/procstat.c common/procstat.h common/proto.c common/proto.h common/spec.c common/spec_dec.c common/spec.h common/spec_int.h common/tar_read.c common/tar_write.c common/tar.h common/tar_int.h common/cp.c common/cp.h \
 		$(BUILD)/gen/seccomp_default.h
 	@mkdir -p $(BUILD)
-	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/memevents.c common/procstat.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c
+	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -I$(BUILD)/gen -static -o $@ $(wildcard guest-init/*.c) common/cp.c common/err.c common/memevents.c common/procstat.c common/proto.c common/spec.c common/spec_dec.c common/tar_read.c common/tar_write.c
 
 # The program `sandbox audit` runs inside each sandbox (docs/audit.md):
 # static, so any image can run it.
@@ -230,7 +233,7 @@ bench-snapshot: all
 fuzz-smoke: FUZZ_SECONDS ?= 20
 fuzz: FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/memevents.c common/proto.c common/spec.c common/tar_read.c common/tar_write.c common/cp.c \
+FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/memevents.c common/proto.c common/spec.c common/spec_dec.c common/spec_enc.c common/tar_read.c common/tar_write.c common/cp.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
 	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/devices/virtio_pmem.c vmm/devices/virtio_balloon.c vmm/arch/x86/boot.c \
 	vmm/snapshot/format.c vmm/snapshot/snapshot.c vmm/snapshot/workingset.c vmm/arch/x86/vcpu_state.c
@@ -254,9 +257,9 @@ build-fuzz/fuzz_log: cli/log_fmt.c cli/json.c cli/logs.h cli/json.h
 build-fuzz/fuzz_api: tests/fuzz/fuzz_api.c api/body.c api/route.c api/api.h common/err.c
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Iapi -o $@ $< api/body.c api/route.c common/err.c -ljson-c
-build-fuzz/fuzz_oci_%: tests/fuzz/fuzz_oci_%.c oci/config.c oci/podref.c common/spec.c common/err.c common/util.c $(wildcard oci/*.h)
+build-fuzz/fuzz_oci_%: tests/fuzz/fuzz_oci_%.c $(OCI_CONFIG_SRCS) oci/podref.c common/spec.c common/err.c common/util.c $(wildcard oci/*.h)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ioci -Icli -o $@ $< oci/config.c oci/podref.c common/spec.c common/err.c common/util.c -ljson-c
+	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ioci -Icli -o $@ $< $(OCI_CONFIG_SRCS) oci/podref.c common/spec.c common/err.c common/util.c -ljson-c
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard vmm/*.h vmm/*/*.h vmm/arch/x86/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -std=gnu11 -D_GNU_SOURCE -Icommon -Ivmm -o $@ $< $(FUZZ_SRCS) -lpthread

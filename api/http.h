@@ -89,7 +89,9 @@ char *dupstr(const char *s);
 
 /* ---- stream.c ---- */
 /* Start ARGV; once its first bytes (or its end) are in, answer: its
- * failure as an error, else a stream of what it prints (TYPE). */
+ * failure as an error, else a stream of what it prints (TYPE). An NDJSON
+ * stream carries what it says on stderr meanwhile too, as exec's stderr
+ * frames on lines of their own; a tar stream drops it. */
 enum MHD_Result stream_cmd(struct MHD_Connection *c, char **argv, int stdin_fd, const char *type);
 /* Start ARGV (`exec ...`) with STDIN_FD and answer its output as NDJSON
  * frames, {"stream":..., "data":...}, then {"exit_code":N}. */

@@ -1,5 +1,6 @@
 /* Streamed answers (http.h): exec (NDJSON frames), logs -f and events -f
- * (the command line's JSON lines as they come), archives (tar bytes).
+ * (the command line's JSON lines as they come, and what it says on stderr
+ * meanwhile as exec's stderr frames between them), archives (tar bytes).
  * libmicrohttpd pulls them through stream_read on the connection's own
  * thread, so a long stream blocks nothing else. */
 #include "http.h"
@@ -14,7 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum stream_kind { S_EXEC, S_RAW };
+/* S_EXEC: both streams framed. S_LINES: stdout's lines as they are, a
+ * chunk of stderr framed as exec's are, put in where a line of stdout
+ * ends. S_RAW: stdout's bytes; stderr is read (the command is never
+ * stopped by a closed pipe) and dropped: a tar has no place for it. */
+enum stream_kind { S_EXEC, S_LINES, S_RAW };
+
+#define ERR_HELD 16384          /* S_LINES: stderr waiting for a line's end; more is dropped */
 
 struct stream {
 	enum stream_kind kind;
@@ -23,8 +30,11 @@ struct stream {
 	char *pend;             /* encoded, not yet handed to MHD */
 	size_t pend_len, pend_off;
 	bool ended;
-	char first[65536];      /* S_RAW: bytes read before the answer started */
+	char first[65536];      /* S_LINES, S_RAW: stdout read, not yet handed to MHD */
 	size_t first_len;
+	bool mid_line;          /* S_LINES: the last stdout byte handed on did not end a line */
+	char err[ERR_HELD];     /* S_LINES: stderr read, not yet framed */
+	size_t err_len;
 };
 
 static void stream_pend(struct stream *s, char *buf, size_t len)
@@ -63,14 +73,17 @@ static void stream_free(void *cls)
 	free(s);
 }
 
-/* One frame of exec output: {"stream":"stdout","data":"..."} */
-static void exec_frame(struct stream *s, int which, const char *data, size_t n)
+/* One frame of exec output: {"stream":"stdout","data":"..."} (after a
+ * newline if NL: a line of its own after an unended one). */
+static void frame(struct stream *s, int which, const char *data, size_t n, bool nl)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return;
+	if (nl)
+		fputc('\n', f);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "stream", json_object_new_string(which ? "stderr" : "stdout"));
 	json_object_object_add(o, "data", json_object_new_string_len(data, (int)n));
@@ -81,19 +94,47 @@ static void exec_frame(struct stream *s, int which, const char *data, size_t n)
 	stream_pend(s, buf, len);
 }
 
+static void err_hold(struct stream *s, const char *data, size_t n)
+{
+	if (n > sizeof(s->err) - s->err_len)
+		n = sizeof(s->err) - s->err_len;
+	memcpy(s->err + s->err_len, data, n);
+	s->err_len += n;
+}
+
+/* S_LINES: the stderr held, as one frame on a line of its own (after a
+ * newline if stdout ended inside a line). */
+static void err_frame(struct stream *s)
+{
+	frame(s, 1, s->err, s->err_len, s->mid_line);
+	s->err_len = 0;
+	s->mid_line = false;
+}
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	(void)pos;
 	struct stream *s = cls;
 	for (;;) {
-		if (s->first_len) {
+		bool pending = s->pend && s->pend_off < s->pend_len;
+		if (s->kind == S_LINES && s->err_len && !pending &&
+		    (!s->mid_line || (s->fd[0] < 0 && !s->first_len))) {
+			err_frame(s);
+			continue;
+		}
+		if (!pending && s->first_len) {
 			size_t n = s->first_len < max ? s->first_len : max;
+			const char *nl;
+			/* stderr waits: hand on stdout to the end of a line */
+			if (s->kind == S_LINES && s->err_len && (nl = memchr(s->first, '\n', n)))
+				n = (size_t)(nl - s->first) + 1;
 			memcpy(out, s->first, n);
 			memmove(s->first, s->first + n, s->first_len - n);
 			s->first_len -= n;
+			s->mid_line = out[n - 1] != '\n';
 			return (ssize_t)n;
 		}
-		if (s->pend && s->pend_off < s->pend_len) {
+		if (pending) {
 			size_t n = s->pend_len - s->pend_off < max ? s->pend_len - s->pend_off : max;
 			memcpy(out, s->pend + s->pend_off, n);
 			s->pend_off += n;
@@ -125,9 +166,18 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 		for (int i = 0; i < 2; i++) {
 			if (s->fd[i] < 0 || !pf[i].revents)
 				continue;
-			char buf[16384];
-			size_t room = s->kind == S_RAW && max < sizeof(buf) ? max : sizeof(buf);
-			ssize_t n = read(s->fd[i], s->kind == S_RAW ? out : buf, room);
+			/* stdout: S_RAW's straight out, S_LINES' into first
+			 * (empty here: it is handed on before a poll) */
+			char buf[16384], *to = buf;
+			size_t room = sizeof(buf);
+			if (i == 0 && s->kind == S_RAW) {
+				to = out;
+				room = max < room ? max : room;
+			} else if (i == 0 && s->kind == S_LINES) {
+				to = s->first;
+				room = sizeof(s->first);
+			}
+			ssize_t n = read(s->fd[i], to, room);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0) {
@@ -135,9 +185,18 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 				s->fd[i] = -1;
 				continue;
 			}
+			if (s->kind == S_EXEC) {
+				frame(s, i, buf, (size_t)n, false);
+				break;
+			}
+			if (i == 1) {
+				if (s->kind == S_LINES)
+					err_hold(s, buf, (size_t)n);
+				continue;
+			}
 			if (s->kind == S_RAW)
 				return n;
-			exec_frame(s, i, buf, (size_t)n);
+			s->first_len = (size_t)n;
 			break;
 		}
 	}
@@ -159,14 +218,15 @@ static enum MHD_Result send_stream(struct MHD_Connection *c, struct stream *s, c
 }
 
 /* Start ARGV; once its first bytes (or its end) are in, answer: its
- * failure as an error, else a stream of what it prints (TYPE). */
+ * failure as an error, else a stream of what it prints (TYPE): NDJSON as
+ * S_LINES, anything else as S_RAW. */
 enum MHD_Result stream_cmd(struct MHD_Connection *c, char **argv, int stdin_fd, const char *type)
 {
 	struct err e;
 	struct stream *s = calloc(1, sizeof(*s));
 	if (!s)
 		return MHD_NO;
-	s->kind = S_RAW;
+	s->kind = strcmp(type, "application/x-ndjson") ? S_RAW : S_LINES;
 	s->fd[1] = -1;
 	int errfd;
 	s->pid = spawn_stream(argv, stdin_fd, &s->fd[0], &errfd, &e);
@@ -195,11 +255,15 @@ enum MHD_Result stream_cmd(struct MHD_Connection *c, char **argv, int stdin_fd, 
 			}
 		}
 		if (errfd >= 0 && pf[1].revents) {
-			ssize_t n = read(errfd, ebuf + elen, sizeof(ebuf) - 1 - elen);
+			char more[512];         /* past ebuf: read, dropped */
+			bool full = elen == sizeof(ebuf) - 1;
+			ssize_t n = full ? read(errfd, more, sizeof(more)) : read(errfd, ebuf + elen, sizeof(ebuf) - 1 - elen);
+			if (n < 0 && errno == EINTR)
+				continue;
 			if (n <= 0) {
 				close(errfd);
 				errfd = -1;
-			} else {
+			} else if (!full) {
 				elen += (size_t)n;
 			}
 		}
@@ -225,8 +289,10 @@ enum MHD_Result stream_cmd(struct MHD_Connection *c, char **argv, int stdin_fd, 
 			return send_cli_error(c, &r);
 		return send_buf(c, 200, type, dupstr(""), 0, NULL, NULL);
 	}
-	if (errfd >= 0)
-		close(errfd);   /* later lines of stderr are dropped */
+	/* stderr so far and from now on: framed in S_LINES, dropped in S_RAW */
+	s->fd[1] = errfd;
+	if (s->kind == S_LINES)
+		err_hold(s, ebuf, elen);
 	return send_stream(c, s, type);
 }
 

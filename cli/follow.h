@@ -66,8 +66,8 @@ int follow_next(const struct follow *f, int held, long *lost);
  * before they could be read (0 normally; FOLLOW_LOST_UNKNOWN). */
 long follow_step(struct follow *f);
 /* Whether a line about lost files may go to stderr: not to a pipe whose
- * reader is gone (the API reads a stream's stderr only until its first
- * output), where the write would end the follower by SIGPIPE. */
+ * reader is gone (a client that stopped reading), where the write would
+ * end the follower by SIGPIPE. */
 bool follow_may_say(void);
 /* Close what F holds. */
 void follow_end(struct follow *f);

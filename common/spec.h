@@ -1,6 +1,7 @@
 /* The container's spec as it crosses from the owner to guest-init: one
- * typed struct, one versioned binary encoding, the same code (spec.c) on
- * both sides and its limits defined here only.
+ * typed struct, one versioned binary encoding, the same code on both sides
+ * (spec.c: the check; spec_enc.c: the encoder; spec_dec.c: the decoder;
+ * the tags in spec_int.h) and its limits defined here only.
  *
  * `sandbox run` fills a struct cspec and encodes it; in the VM it is the
  * agent protocol's CONFIG payload (common/proto.h), with --isolation

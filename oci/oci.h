@@ -1,9 +1,10 @@
 /* sandbox-runtime: the OCI runtime command line (docs/oci-runtime.md).
  *
  * config.c: a bundle's config.json into struct oci_config, typed and
- * checked once; map.c: that into sandbox run's options; state.c: the
- * runtime's own record of a container; main.c and cmd.h: the command
- * line, one file per job beside it (cmd.h). */
+ * checked once (its sections in config_*.c, config_int.h); map.c: that
+ * into sandbox run's options; state.c: the runtime's own record of a
+ * container; main.c and cmd.h: the command line, one file per job
+ * beside it (cmd.h). */
 #ifndef SANDBOX_OCI_H
 #define SANDBOX_OCI_H
 

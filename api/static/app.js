@@ -62,7 +62,12 @@
       const body = await api('GET', '/v1/sandboxes/' + id + '/logs?tail=100');
       for (const line of String(body).split('\n')) {
         if (!line) continue;
-        try { text += JSON.parse(line).line + '\n'; } catch (e) { /* not a record */ }
+        try {
+          const r = JSON.parse(line);
+          // a record, or the command line's note (files rotated away) as a stderr frame
+          if (typeof r.line === 'string') text += r.line + '\n';
+          else if (typeof r.data === 'string') text += r.data.replace(/\n?$/, '\n');
+        } catch (e) { /* not a record */ }
       }
     } catch (e) { text = e.message; }
     document.getElementById('log-text').textContent = text;

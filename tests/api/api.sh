@@ -101,6 +101,28 @@ assert all(x['name'] == 'api-w' and len(x['id']) == 16 and x['time'].endswith('Z
 PY
 req logtail GET '/v1/sandboxes/api-w/logs?tail=1'
 [ "$(grep -c . "$T_OUT/logtail.body")" = 1 ] && t_pass "logs?tail=1: one record" || t_fail "tail=1" "$(body logtail)"
+# logs -f through the API: what the command line says on stderr after its
+# first output reaches the client too, as a frame between the records'
+# lines. Here what logs -f says of files rotated away before it could read
+# them (docs/logs.md): 3000 lines at max-size=4k and max-file=2 rotate
+# ~80 times in well under one of its 100 ms polls.
+burst='sleep 1; i=1; while [ $i -le 3000 ]; do echo "n $i"; i=$((i + 1)); done'
+"$SB" run -d --isolation container --name api-lossy --log-opt max-size=4k --log-opt max-file=2 busybox sh -c "$burst" >/dev/null
+req logsf GET '/v1/sandboxes/api-lossy/logs?follow=1' --max-time 60
+python3 - "$T_OUT/logsf.body" <<'PY' && t_pass "logs?follow=1: lines lost to rotation are said in the stream, as stderr frames between whole records" ||
+import json, re, sys
+fr = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]   # every line one JSON value
+recs = [f for f in fr if 'line' in f]
+said = [f for f in fr if 'line' not in f]
+n = [int(r['line'].split()[1]) for r in recs]
+assert n and n[-1] == 3000 and all(a < b for a, b in zip(n, n[1:])), ('order', n[:3], n[-3:])
+gaps = sum(1 for a, b in zip(n, n[1:]) if b != a + 1)
+assert gaps, 'no line was lost: nothing to say (this test needs a loss)'
+want = r'sandbox: logs: \d+ rotated files? (was|were) removed before (it|they) could be read\n'
+assert said and all(f.get('stream') == 'stderr' and re.fullmatch(want, f.get('data', '')) for f in said), said
+PY
+	t_fail "logs?follow=1: a rotation loss said in the stream" "$(grep -v '"line"' "$T_OUT/logsf.body" | head -c 600)"
+"$SB" rm -f api-lossy >/dev/null
 req metrics GET /metrics
 grep -q "^sandbox_memory_pss_bytes{id=\"$ID\",name=\"api-w\"" "$T_OUT/metrics.body" && t_pass "/metrics: a series for the sandbox" ||
 	t_fail "/metrics" "$(head -c 300 "$T_OUT/metrics.body")"
