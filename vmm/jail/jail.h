@@ -40,8 +40,9 @@
  * The jail uid: --jail-uid N, else one of its own per VMM, so that one
  * compromised VMM cannot signal or ptrace another: JAIL_UID_BASE + a slot,
  * the first slot whose lock file (JAIL_LOCK_DIR/uid.SLOT, flock held by the
- * VMM until it exits) is free and whose uid no live process has (so a VMM
- * that closed its lock fd still keeps its uid from being handed out). The
+ * VMM until it exits) is free and whose uid no live process has as its
+ * real uid (so a VMM that closed its lock fd still keeps its uid from being
+ * handed out: it cannot change its real uid). The
  * range is outside the subordinate ids useradd hands out (SUB_UID_MIN..MAX,
  * 100000..600100000 by default), systemd's container and foreign ranges
  * (524288..1879048191, 0x7ffe0000..0x7ffeffff), and below 2^31.
