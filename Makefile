@@ -77,7 +77,7 @@ $(BUILD)/gen/seccomp_default.h: $(BUILD)/gen/seccomp-bpf
 # VMM loads them without libseccomp. The unit test builds them again with
 # libseccomp at run time and compares.
 VMM_SECCOMP_GEN := vmm/jail/gen/seccomp-vmm.c vmm/jail/gen/seccomp_build.c
-$(BUILD)/gen/seccomp-vmm: $(VMM_SECCOMP_GEN) vmm/jail/gen/seccomp_build.h vmm/jail/seccomp_policy.h vmm/jail/seccomp.h common/err.c common/err.h
+$(BUILD)/gen/seccomp-vmm: $(VMM_SECCOMP_GEN) vmm/jail/gen/seccomp_build.h vmm/jail/seccomp_policy.h vmm/jail/seccomp.h common/err.c common/err.h common/util.h
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -fsanitize=% -MMD -MP,$(CFLAGS)) -Ivmm -o $@ $(VMM_SECCOMP_GEN) common/err.c -lseccomp
 $(BUILD)/gen/vmm_seccomp.h: $(BUILD)/gen/seccomp-vmm
