@@ -7,7 +7,7 @@ BUILD    ?= build
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Icommon -MMD -MP
 LDFLAGS  ?=
-LDLIBS   += -lpthread -lseccomp -lm
+LDLIBS   += -lpthread -lm
 
 # The sandbox binary: the command line and owner (cli/), the VMM (vmm/)
 # and the library every host program links (common/).
@@ -71,6 +71,19 @@ $(BUILD)/gen/seccomp-bpf: guest-init/gen/seccomp-bpf.c
 	$(CC) $(filter-out -fsanitize=%,$(CFLAGS)) -o $@ $< -lseccomp
 $(BUILD)/gen/seccomp_default.h: $(BUILD)/gen/seccomp-bpf
 	$< > $@.tmp && mv $@.tmp $@
+
+# The VMM's per-thread filters, compiled the same way from the tables in
+# vmm/jail/seccomp_policy.h (vmm/jail/gen/seccomp-vmm.c says why), so the
+# VMM loads them without libseccomp. The unit test builds them again with
+# libseccomp at run time and compares.
+VMM_SECCOMP_GEN := vmm/jail/gen/seccomp-vmm.c vmm/jail/gen/seccomp_build.c
+$(BUILD)/gen/seccomp-vmm: $(VMM_SECCOMP_GEN) vmm/jail/gen/seccomp_build.h vmm/jail/seccomp_policy.h vmm/jail/seccomp.h common/err.c common/err.h common/util.h
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize=% -MMD -MP,$(CFLAGS)) -Ivmm -o $@ $(VMM_SECCOMP_GEN) common/err.c -lseccomp
+$(BUILD)/gen/vmm_seccomp.h: $(BUILD)/gen/seccomp-vmm
+	$< > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/vmm/jail/seccomp.o: $(BUILD)/gen/vmm_seccomp.h
+$(BUILD)/obj/vmm/jail/seccomp.o: SANDBOX_INC += -I$(BUILD)/gen
 
 # Image import is its own program (libarchive, json-c, OpenSSL), so none of
 # that code or its libraries live in the VMM process. `sandbox image ...`
@@ -175,6 +188,10 @@ UNIT_DRIVER := $(BUILD)/obj/tests/unit/virtio_driver.o
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(UNIT_DRIVER)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANDBOX_INC) -Itests/unit -o $@ $< $(LIB_OBJS) $(UNIT_DRIVER) $(LDLIBS) -lcmocka
+# test_seccomp_gen also builds the VMM's filters with libseccomp, to compare.
+$(BUILD)/tests/test_seccomp_gen: tests/unit/test_seccomp_gen.c $(LIB_OBJS) $(UNIT_DRIVER) $(BUILD)/obj/vmm/jail/gen/seccomp_build.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANDBOX_INC) -Itests/unit -o $@ $< $(LIB_OBJS) $(UNIT_DRIVER) $(BUILD)/obj/vmm/jail/gen/seccomp_build.o $(LDLIBS) -lseccomp -lcmocka
 
 test: all
 	tests/run-all.sh $(BUILD)

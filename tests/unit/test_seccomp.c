@@ -266,6 +266,36 @@ static void test_filter_is_per_thread(void **state)
 	assert_exit_ok(in_child(per_thread_child, NULL));
 }
 
+/* SANDBOX_SECCOMP_TRAP=1: a refused call traps; the handler names it on
+ * stderr, then the process dies of SIGSYS as without it. */
+static int trap_child(void *arg)
+{
+	int fd = *(int *)arg;
+	if (dup2(fd, 2) != 2 || setenv("SANDBOX_SECCOMP_TRAP", "1", 1))
+		return EXIT_INSTALL;
+	if (install(SB_SECCOMP_VCPU))
+		return EXIT_INSTALL;
+	syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	return EXIT_SURVIVED;
+}
+
+static void test_trap_names_the_call(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_sigsys(in_child(trap_child, &p[1]));
+	close(p[1]);
+	char buf[1024] = "";
+	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	assert_true(n > 0);
+	char want[64];
+	snprintf(want, sizeof(want), "sandbox: seccomp refused syscall %d at 0x", SYS_socket);
+	if (!strstr(buf, want))
+		fail_msg("stderr: %s", buf);
+}
+
 static void test_counts(void **state)
 {
 	(void)state;
@@ -298,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_files_kill_worker_threads),
 		cmocka_unit_test(test_vcpu_ioctls),
 		cmocka_unit_test(test_filter_is_per_thread),
+		cmocka_unit_test(test_trap_names_the_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
