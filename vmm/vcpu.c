@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -13,6 +14,43 @@
 #include "arch/x86/vcpu_state.h"
 #include "jail/seccomp.h"
 #include "vm.h"
+
+#ifndef KVM_PRE_FAULT_MEMORY
+struct kvm_pre_fault_memory {
+	__u64 gpa;
+	__u64 size;
+	__u64 flags;
+	__u64 padding[5];
+};
+#define KVM_PRE_FAULT_MEMORY _IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
+#endif
+
+/* EXPERIMENT (issue 18): SANDBOX_WINDOW_PREFAULT_MIB=N maps the first N
+ * MiB of each read-only device window in KVM before the guest runs. */
+static void window_prefault(struct vcpu *v)
+{
+	const char *s = getenv("SANDBOX_WINDOW_PREFAULT_MIB");
+	if (!s || !*s)
+		return;
+	uint64_t mib = strtoull(s, NULL, 10), t0 = now_ns(), done = 0;
+	int err = 0;
+	for (unsigned i = 0; i < v->vm->nwindows; i++) {
+		const struct vm_window *w = &v->vm->windows[i];
+		if (!w->readonly)
+			continue;
+		struct kvm_pre_fault_memory pf = { .gpa = w->gpa, .size = mib * MIB < w->len ? mib * MIB : w->len };
+		uint64_t want = pf.size;
+		while (pf.size) {
+			if (ioctl(v->fd, KVM_PRE_FAULT_MEMORY, &pf) == 0 || errno == EINTR || errno == EAGAIN)
+				continue;
+			err = errno;
+			break;
+		}
+		done += want - pf.size;
+	}
+	fprintf(stderr, "sandbox-window-prefault: ms=%.3f bytes=%llu err=%d\n", (now_ns() - t0) * 1e-6,
+		(unsigned long long)done, err);
+}
 
 #define SIG_KICK SIGUSR1
 
@@ -206,6 +244,8 @@ static void *vcpu_thread(void *arg)
 		vm->t.prefault_pages = ws_prefault(&vm->mem, v->fd, &vm->ws);
 		vm->t.prefault_ns = now_ns() - t0;
 	}
+	if (v->id == 0)
+		window_prefault(v);
 	/* This thread's allowlist, before the guest runs an instruction here. */
 	if (vm_seccomp_enter(vm, SB_SECCOMP_VCPU))
 		return NULL;

@@ -1,0 +1,104 @@
+#!/bin/bash
+# bench/pmem-probe.sh: why the image over virtio-pmem + DAX is (not) faster
+# than virtio-blk on `python3 -c 'print(1)'` (issue 18, docs/pmem.md): in
+# ONE test-host session, interleaved rounds of configurations, each run
+# with SANDBOX_TIMINGS=1 so the VMM prints KVM's own counters (nested page
+# faults, exits: vmm/kvm_stats.c); "v" runs also print the guest's
+# /proc/vmstat page faults around python. Prints raw "rec" lines and a
+# summary of medians. Configurations (PROBE_CFGS, space separated):
+#   bb-blk bb-pmem           sandbox run --rm busybox true
+#   py-blk py-pmem           sandbox run --rm debian python3 -c 'print(1)'
+#   pyv-blk pyv-pmem         the same inside sh, with vmstat before/after
+#   X-pmem+pfN               X-pmem with SANDBOX_WINDOW_PREFAULT_MIB=N
+# Environment: PROBE_RUNS=8, PMEM_DEBIAN_DIR as bench/pmem.sh.
+set -uo pipefail
+export LC_ALL=C
+cd "$(dirname "$0")/.." || exit 2
+B=build
+DEB=${PMEM_DEBIAN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sandbox/images-debootstrap}
+CFGS=${PROBE_CFGS:-bb-blk bb-pmem py-blk py-pmem pyv-blk pyv-pmem}
+N=${PROBE_RUNS:-8}
+die() { echo "pmem-probe: $*" >&2; exit 2; }
+
+if [ "${KVMHOST:-}" != 1 ] && [ -z "${PROBE_INNER:-}" ]; then
+	[ -x $B/sandbox ] || die "build first (make all)"
+	make -s -f bench/Makefile BUILD=$B >/dev/null || die "cannot build $B/bench/stamp"
+	tests/e2e/prepare.sh $B || die "cannot import the busybox image"
+	mkdir -p $B/bench
+	raw=$B/bench/pmem-probe-raw.txt
+	KVMHOST_EXTRA="$DEB ${KVMHOST_EXTRA:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-3000} \
+		KVMHOST_ENV="PROBE_CFGS PROBE_RUNS PMEM_DEBIAN_DIR ${KVMHOST_ENV:-}" PROBE_CFGS="$CFGS" PROBE_RUNS=$N \
+		PMEM_DEBIAN_DIR=$DEB \
+		KVMHOST_EXCLUDE="build/obj build/test-root build/initramfs-root build-fuzz ${KVMHOST_EXCLUDE:-}" \
+		tests/kvmhost/run bench/pmem-probe.sh >"$raw" || echo "pmem-probe: the session ended with status $?" >&2
+	med() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+	{
+		echo "# bench/pmem-probe.sh, $(date -u +%Y-%m-%dT%H:%MZ), test host; medians of the good runs"
+		keys="ms kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault prefault_ms"
+		printf '%-16s' cfg; for k in $keys; do printf ' %s' "$k"; done; echo
+		for c in $CFGS; do
+			printf '%-16s' "$c"
+			for k in $keys; do
+				printf ' %s' "$(awk -v c="cfg=$c" -v k="$k=" '$1 == "rec" && $2 == c && / bad=0/ { for (i = 3; i <= NF; i++) if (index($i, k) == 1) print substr($i, length(k) + 1) }' "$raw" | med)"
+			done
+			echo
+		done
+		grep -E '^(warm|pmem-probe)' "$raw" | head -20 | sed 's/^/# /'
+	} | tee $B/bench/pmem-probe-results.txt
+	exit 0
+fi
+
+# ---- inside the test host ----------------------------------------------------
+SB=$B/sandbox
+STAMP=$B/bench/stamp
+BB=$PWD/$B/test-images
+work=$(mktemp -d "${TMPDIR:-/tmp}/pmem-probe.XXXXXX") || exit 2
+export SANDBOX_STATE_DIR=$work/state
+mkdir -p "$SANDBOX_STATE_DIR"
+trap 'rm -rf "$work"' EXIT
+VS='grep -E "^(pgfault|pgmajfault) " /proc/vmstat | sed "s/^/vs0 /"; python3 -c "print(1)"; grep -E "^(pgfault|pgmajfault) " /proc/vmstat | sed "s/^/vs1 /"'
+settle() { local i; for i in $(seq 30); do pgrep -x sandbox >/dev/null 2>&1 || return 0; sleep 0.1; done; }
+kv() { grep -h "$1" "$2" | tail -n 1 | sed "s/^$1//"; }
+run_one() {
+	local cfg=$1 base=${1%%+*} pf= t
+	case $cfg in *+pf*) pf=${cfg##*+pf} ;; esac
+	t=${base#*-}
+	settle
+	local env=(SANDBOX_TIMINGS=1)
+	[ -n "$pf" ] && env+=(SANDBOX_WINDOW_PREFAULT_MIB="$pf")
+	case $base in
+	bb-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$BB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" busybox true \
+		>"$work/out" 2>"$work/err" ;;
+	py-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$DEB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" debian \
+		python3 -c 'print(1)' >"$work/out" 2>"$work/err" ;;
+	pyv-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$DEB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" debian \
+		sh -c "$VS" >"$work/out" 2>"$work/err" ;;
+	esac
+	local st ms status bad=0 extra=
+	st=$(grep '^stamp:' "$work/err" | tail -n 1)
+	ms=$(echo "$st" | sed -n 's/.* exit_ms=\([^ ]*\).*/\1/p')
+	status=$(echo "$st" | sed -n 's/.* status=\([^ ]*\).*/\1/p')
+	[ "$status" = 0 ] || bad=1
+	case $base in py*) grep -qx 1 "$work/out" || bad=1 ;; esac
+	case $base in pyv-*)
+		local f a b
+		for f in pgfault pgmajfault; do
+			a=$(awk -v f=$f '$1 == "vs0" && $2 == f { print $3 }' "$work/out")
+			b=$(awk -v f=$f '$1 == "vs1" && $2 == f { print $3 }' "$work/out")
+			[ -n "$a" ] && [ -n "$b" ] && extra+=" $f=$((b - a))"
+		done ;;
+	esac
+	extra+=" $(kv 'sandbox-kvm-stats: ' "$work/err")"
+	local p; p=$(grep -h '^sandbox-window-prefault:' "$work/err" | sed -n 's/.* ms=\([^ ]*\) bytes=\([^ ]*\).*/prefault_ms=\1 prefault_bytes=\2/p')
+	[ -n "$p" ] && extra+=" $p"
+	[ $bad = 0 ] || echo "pmem-probe: $cfg failed (status $status): $(grep -v -E '^(stamp|sandbox-)' "$work/err" | tail -n 2 | tr '\n' ' ')" >&2
+	echo "rec cfg=$cfg ms=$ms status=$status bad=$bad$extra"
+}
+read -r -a cfgs <<<"$CFGS"
+echo "pmem-probe: warm-up" >&2
+for c in "${cfgs[@]}"; do run_one "$c" | sed 's/^rec /warm /'; done
+for r in $(seq "$N"); do
+	echo "pmem-probe: round $r of $N" >&2
+	k=$(( (r - 1) % ${#cfgs[@]} ))
+	for i in $(seq 0 $(( ${#cfgs[@]} - 1 ))); do run_one "${cfgs[$(( (k + i) % ${#cfgs[@]} ))]}"; done
+done
