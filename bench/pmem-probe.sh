@@ -34,7 +34,7 @@ if [ "${KVMHOST:-}" != 1 ] && [ -z "${PROBE_INNER:-}" ]; then
 	med() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 	{
 		echo "# bench/pmem-probe.sh, $(date -u +%Y-%m-%dT%H:%MZ), test host; medians of the good runs"
-		keys="ms kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault prefault_ms"
+		keys="ms prefault_ms kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault"
 		printf '%-16s' cfg; for k in $keys; do printf ' %s' "$k"; done; echo
 		for c in $CFGS; do
 			printf '%-16s' "$c"
@@ -43,7 +43,7 @@ if [ "${KVMHOST:-}" != 1 ] && [ -z "${PROBE_INNER:-}" ]; then
 			done
 			echo
 		done
-		grep -E '^(warm|pmem-probe)' "$raw" | head -20 | sed 's/^/# /'
+		grep -E '^(warm|pmem-probe)' "$raw" | grep -v '^warm' | sed 's/^/# /'
 	} | tee $B/bench/pmem-probe-results.txt
 	exit 0
 fi
@@ -56,16 +56,20 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pmem-probe.XXXXXX") || exit 2
 export SANDBOX_STATE_DIR=$work/state
 mkdir -p "$SANDBOX_STATE_DIR"
 trap 'rm -rf "$work"' EXIT
-VS='grep -E "^(pgfault|pgmajfault) " /proc/vmstat | sed "s/^/vs0 /"; python3 -c "print(1)"; grep -E "^(pgfault|pgmajfault) " /proc/vmstat | sed "s/^/vs1 /"'
+VS='python3 -c "print(1)"; echo "vs $(cat /proc/$$/stat)"'
 settle() { local i; for i in $(seq 30); do pgrep -x sandbox >/dev/null 2>&1 || return 0; sleep 0.1; done; }
 kv() { grep -h "$1" "$2" | tail -n 1 | sed "s/^$1//"; }
 run_one() {
 	local cfg=$1 base=${1%%+*} pf= t
-	case $cfg in *+pf*) pf=${cfg##*+pf} ;; esac
+	case $cfg in *+pf*) pf=${cfg##*+pf} ;; *+ws) pf=ws ;; esac
 	t=${base#*-}
 	settle
 	local env=(SANDBOX_TIMINGS=1)
-	[ -n "$pf" ] && env+=(SANDBOX_WINDOW_PREFAULT_MIB="$pf")
+	case $pf in
+	'') ;;
+	ws) env+=(SANDBOX_WINDOW_PREFAULT_LIST="$work/ws-${base%%-*}") ;;
+	*) env+=(SANDBOX_WINDOW_PREFAULT_MIB="$pf") ;;
+	esac
 	case $base in
 	bb-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$BB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" busybox true \
 		>"$work/out" 2>"$work/err" ;;
@@ -81,12 +85,8 @@ run_one() {
 	[ "$status" = 0 ] || bad=1
 	case $base in py*) grep -qx 1 "$work/out" || bad=1 ;; esac
 	case $base in pyv-*)
-		local f a b
-		for f in pgfault pgmajfault; do
-			a=$(awk -v f=$f '$1 == "vs0" && $2 == f { print $3 }' "$work/out")
-			b=$(awk -v f=$f '$1 == "vs1" && $2 == f { print $3 }' "$work/out")
-			[ -n "$a" ] && [ -n "$b" ] && extra+=" $f=$((b - a))"
-		done ;;
+		# the shell's cminflt / cmajflt (stat fields 11, 13): python's faults
+		extra+=" $(awk '$1 == "vs" { print "pgfault=" $12 " pgmajfault=" $14 }' "$work/out")" ;;
 	esac
 	extra+=" $(kv 'sandbox-kvm-stats: ' "$work/err")"
 	local p; p=$(grep -h '^sandbox-window-prefault:' "$work/err" | sed -n 's/.* ms=\([^ ]*\) bytes=\([^ ]*\).*/prefault_ms=\1 prefault_bytes=\2/p')
@@ -95,6 +95,19 @@ run_one() {
 	echo "rec cfg=$cfg ms=$ms status=$status bad=$bad$extra"
 }
 read -r -a cfgs <<<"$CFGS"
+# The window's working set for "+ws" configurations: the pages a first
+# run of the same command left mapped in the VMM (recorded by the VMM,
+# without its seccomp filter: SANDBOX_WINDOW_RECORD is an experiment).
+record() { # record BASE IMAGE_DIR IMAGE CMD...
+	local base=$1 dir=$2 img=$3; shift 3
+	settle
+	SANDBOX_NO_SECCOMP=1 SANDBOX_WINDOW_RECORD=$work/ws-$base SANDBOX_IMAGE_DIR=$dir \
+		"$SB" run --rm --image-transport pmem "$img" "$@" >/dev/null 2>"$work/err"
+	echo "pmem-probe: recorded $base: $(grep -h '^sandbox-window-record' "$work/err" | tr '\n' ' ') runs=$(wc -l <"$work/ws-$base")" >&2
+}
+case " $CFGS " in *" py-pmem+ws "*|*" pyv-pmem+ws "*)
+	record py "$DEB" debian python3 -c 'print(1)'; cp "$work/ws-py" "$work/ws-pyv" ;; esac
+case " $CFGS " in *" bb-pmem+ws "*) record bb "$BB" busybox true ;; esac
 echo "pmem-probe: warm-up" >&2
 for c in "${cfgs[@]}"; do run_one "$c" | sed 's/^rec /warm /'; done
 for r in $(seq "$N"); do

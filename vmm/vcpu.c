@@ -27,8 +27,40 @@ struct kvm_pre_fault_memory {
 
 /* EXPERIMENT (issue 18): SANDBOX_WINDOW_PREFAULT_MIB=N maps the first N
  * MiB of each read-only device window in KVM before the guest runs. */
+static void window_prefault_list(struct vcpu *v)
+{
+	uint64_t t0 = now_ns(), done = 0;
+	int err = 0;
+	const char *p = v->vm->wpf_list;
+	unsigned wi;
+	unsigned long long off, n;
+	int used;
+	while (sscanf(p, "%u %llu %llu\n%n", &wi, &off, &n, &used) == 3) {
+		p += used;
+		if (wi >= v->vm->nwindows)
+			continue;
+		const struct vm_window *w = &v->vm->windows[wi];
+		if (off * 4096 >= w->len || n > (w->len - off * 4096) / 4096)
+			continue;
+		struct kvm_pre_fault_memory pf = { .gpa = w->gpa + off * 4096, .size = n * 4096 };
+		while (pf.size) {
+			if (ioctl(v->fd, KVM_PRE_FAULT_MEMORY, &pf) == 0 || errno == EINTR || errno == EAGAIN)
+				continue;
+			err = errno;
+			break;
+		}
+		done += n * 4096 - pf.size;
+	}
+	fprintf(stderr, "sandbox-window-prefault: ms=%.3f bytes=%llu err=%d\n", (now_ns() - t0) * 1e-6,
+		(unsigned long long)done, err);
+}
+
 static void window_prefault(struct vcpu *v)
 {
+	if (v->vm->wpf_list) {
+		window_prefault_list(v);
+		return;
+	}
 	const char *s = getenv("SANDBOX_WINDOW_PREFAULT_MIB");
 	if (!s || !*s)
 		return;

@@ -306,6 +306,39 @@ static void print_kvm_stats(struct vm *vm)
 	fprintf(stderr, "\n");
 }
 
+/* EXPERIMENT: the window pages present in our own page table (KVM's
+ * faults map them there, with the host's fault-around), as runs. */
+static void window_record(struct vm *vm)
+{
+	if (vm->wrec_fd < 0 || vm->wrec_pm < 0)
+		return;
+	for (unsigned i = 0; i < vm->nwindows; i++) {
+		const struct vm_window *w = &vm->windows[i];
+		if (!w->readonly)
+			continue;
+		uint64_t n = w->len / 4096, first = (uintptr_t)w->host / 4096, run = 0, start = 0, total = 0;
+		uint64_t *ent = malloc(n * 8);
+		if (!ent || pread(vm->wrec_pm, ent, n * 8, (off_t)(first * 8)) != (ssize_t)(n * 8)) {
+			free(ent);
+			return;
+		}
+		for (uint64_t p = 0; p <= n; p++) {
+			bool present = p < n && (ent[p] >> 63);
+			if (present && !run)
+				start = p;
+			if (present) {
+				run++;
+				total++;
+			} else if (run) {
+				dprintf(vm->wrec_fd, "%u %llu %llu\n", i, (unsigned long long)start, (unsigned long long)run);
+				run = 0;
+			}
+		}
+		fprintf(stderr, "sandbox-window-record: window=%u pages=%llu\n", i, (unsigned long long)total);
+		free(ent);
+	}
+}
+
 static void print_timings(struct vm *vm, int status)
 {
 	double ms = 1e-6;
@@ -402,6 +435,8 @@ int vm_prepare(struct vm *vm, struct err *e)
 	vm->control.listen_fd = vm->control.stop_fd = -1;
 	vm->pagemap_fd = -1;
 	vm->stats_fd = -1;
+	vm->wrec_fd = vm->wrec_pm = -1;
+	vm->wpf_list = NULL;
 	for (unsigned i = 0; i < ARRAY_SIZE(vm->vcpus); i++)
 		vm->vcpus[i].stats_fd = -1;
 	vm->ws_file = NULL;
@@ -413,6 +448,21 @@ int vm_prepare(struct vm *vm, struct err *e)
 		return -1;
 	if (vm_create(vm, e) || vm_devices_init(vm, e))
 		return -1;
+	const char *rec = getenv("SANDBOX_WINDOW_RECORD");
+	if (rec && *rec) {
+		vm->wrec_fd = open(rec, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		vm->wrec_pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	}
+	const char *pl = getenv("SANDBOX_WINDOW_PREFAULT_LIST");
+	if (pl && *pl) {
+		FILE *f = fopen(pl, "r");
+		if (f) {
+			vm->wpf_list = calloc(1, 1 << 20);
+			if (vm->wpf_list)
+				(void)!fread(vm->wpf_list, 1, (1 << 20) - 1, f);
+			fclose(f);
+		}
+	}
 	if (vm->cfg.timings) {   /* read at the end, after the jail (read(2) only) */
 		vm->stats_fd = kvm_stats_open(vm->vm_fd);
 		for (unsigned i = 0; i < vm->ncpus; i++)
@@ -546,6 +596,7 @@ int vm_run(struct vm *vm, struct err *e)
 		err_set(e, "%s", vm->end_msg);
 		break;
 	}
+	window_record(vm);
 	if (vm->cfg.timings)
 		print_timings(vm, status);
 	return status;
@@ -575,6 +626,13 @@ void vm_destroy(struct vm *vm)
 	if (vm->stats_fd >= 0)
 		close(vm->stats_fd);
 	vm->stats_fd = -1;
+	if (vm->wrec_fd >= 0)
+		close(vm->wrec_fd);
+	if (vm->wrec_pm >= 0)
+		close(vm->wrec_pm);
+	vm->wrec_fd = vm->wrec_pm = -1;
+	free(vm->wpf_list);
+	vm->wpf_list = NULL;
 	free(vm->cpuid);
 	gm_free(&vm->mem);
 	free(vm->ws_file);

@@ -130,6 +130,8 @@ struct vm {
 	uint8_t *ws_file;
 	struct ws ws;
 	int pagemap_fd;
+	int wrec_fd, wrec_pm;      /* EXPERIMENT: window record out, pagemap */
+	char *wpf_list;            /* EXPERIMENT: window prefault list (text) */
 	int stats_fd;              /* the VM's KVM counters (kvm_stats.h), --timings only; -1 */
 	pthread_t main_thread;     /* woken with SIG_END when the guest ends */
 	/* sandbox run: SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH, and the
