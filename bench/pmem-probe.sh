@@ -61,13 +61,14 @@ settle() { local i; for i in $(seq 30); do pgrep -x sandbox >/dev/null 2>&1 || r
 kv() { grep -h "$1" "$2" | tail -n 1 | sed "s/^$1//"; }
 run_one() {
 	local cfg=$1 base=${1%%+*} pf= t
-	case $cfg in *+pf*) pf=${cfg##*+pf} ;; *+ws) pf=ws ;; esac
+	case $cfg in *+pf*) pf=${cfg##*+pf} ;; *+ws) pf=ws ;; *+ram) pf=ram ;; esac
 	t=${base#*-}
 	settle
 	local env=(SANDBOX_TIMINGS=1)
 	case $pf in
 	'') ;;
 	ws) env+=(SANDBOX_WINDOW_PREFAULT_LIST="$work/ws-${base%%-*}") ;;
+	ram) env+=(SANDBOX_WINDOW_PREFAULT_LIST="$work/ram-$base" SANDBOX_RAM_PREFAULT=1) ;;
 	*) env+=(SANDBOX_WINDOW_PREFAULT_MIB="$pf") ;;
 	esac
 	case $base in
@@ -98,16 +99,22 @@ read -r -a cfgs <<<"$CFGS"
 # The window's working set for "+ws" configurations: the pages a first
 # run of the same command left mapped in the VMM (recorded by the VMM,
 # without its seccomp filter: SANDBOX_WINDOW_RECORD is an experiment).
-record() { # record BASE IMAGE_DIR IMAGE CMD...
-	local base=$1 dir=$2 img=$3; shift 3
+record() { # record FILE TRANSPORT IMAGE_DIR IMAGE CMD... (RAM too if FILE is ram-*)
+	local f=$1 t=$2 dir=$3 img=$4 ram=; shift 4
+	case $f in ram-*) ram=1 ;; esac
 	settle
-	SANDBOX_NO_SECCOMP=1 SANDBOX_WINDOW_RECORD=$work/ws-$base SANDBOX_IMAGE_DIR=$dir \
-		"$SB" run --rm --image-transport pmem "$img" "$@" >/dev/null 2>"$work/err"
-	echo "pmem-probe: recorded $base: $(grep -h '^sandbox-window-record' "$work/err" | tr '\n' ' ') runs=$(wc -l <"$work/ws-$base")" >&2
+	SANDBOX_NO_SECCOMP=1 SANDBOX_WINDOW_RECORD=$work/$f SANDBOX_RAM_RECORD=$ram SANDBOX_IMAGE_DIR=$dir \
+		"$SB" run --rm --image-transport $t "$img" "$@" >/dev/null 2>"$work/err"
+	echo "pmem-probe: recorded $f: $(grep -h -E '^sandbox-(window|ram)-record' "$work/err" | tr '\n' ' ') runs=$(wc -l <"$work/$f")" >&2
 }
-case " $CFGS " in *" py-pmem+ws "*|*" pyv-pmem+ws "*)
-	record py "$DEB" debian python3 -c 'print(1)'; cp "$work/ws-py" "$work/ws-pyv" ;; esac
-case " $CFGS " in *" bb-pmem+ws "*) record bb "$BB" busybox true ;; esac
+for c in "${cfgs[@]}"; do
+	case $c in
+	py-pmem+ws|pyv-pmem+ws) [ -e "$work/ws-py" ] || { record ws-py pmem "$DEB" debian python3 -c 'print(1)'; cp "$work/ws-py" "$work/ws-pyv"; } ;;
+	bb-pmem+ws) record ws-bb pmem "$BB" busybox true ;;
+	py-*+ram) t=${c%+ram}; record "ram-$t" "${t#py-}" "$DEB" debian python3 -c 'print(1)'; ;;
+	bb-*+ram) t=${c%+ram}; record "ram-$t" "${t#bb-}" "$BB" busybox true ;;
+	esac
+done
 echo "pmem-probe: warm-up" >&2
 for c in "${cfgs[@]}"; do run_one "$c" | sed 's/^rec /warm /'; done
 for r in $(seq "$N"); do

@@ -35,8 +35,32 @@ static void window_prefault_list(struct vcpu *v)
 	unsigned wi;
 	unsigned long long off, n;
 	int used;
-	while (sscanf(p, "%u %llu %llu\n%n", &wi, &off, &n, &used) == 3) {
+	uint64_t ram = 0;
+	while (sscanf(p, "%u %llu %llu%n", &wi, &off, &n, &used) == 3) {
 		p += used;
+		char kind = 0;
+		if (*p == ' ') {
+			kind = p[1];
+			p += 2;
+		}
+		if (*p == '\n')
+			p++;
+		if (wi >= 100 && wi - 100 < v->vm->mem.nregions && getenv("SANDBOX_RAM_PREFAULT")) {
+			const struct gm_region *g = &v->vm->mem.r[wi - 100];
+			if (off * 4096 >= g->len || n > (g->len - off * 4096) / 4096)
+				continue;
+			if (kind == 'a')
+				madvise(v->vm->mem.host + g->host_off + off * 4096, n * 4096, MADV_POPULATE_WRITE);
+			struct kvm_pre_fault_memory pf = { .gpa = g->gpa + off * 4096, .size = n * 4096 };
+			while (pf.size) {
+				if (ioctl(v->fd, KVM_PRE_FAULT_MEMORY, &pf) == 0 || errno == EINTR || errno == EAGAIN)
+					continue;
+				err = errno;
+				break;
+			}
+			ram += n * 4096 - pf.size;
+			continue;
+		}
 		if (wi >= v->vm->nwindows)
 			continue;
 		const struct vm_window *w = &v->vm->windows[wi];
@@ -51,8 +75,8 @@ static void window_prefault_list(struct vcpu *v)
 		}
 		done += n * 4096 - pf.size;
 	}
-	fprintf(stderr, "sandbox-window-prefault: ms=%.3f bytes=%llu err=%d\n", (now_ns() - t0) * 1e-6,
-		(unsigned long long)done, err);
+	fprintf(stderr, "sandbox-window-prefault: ms=%.3f bytes=%llu ram=%llu err=%d\n", (now_ns() - t0) * 1e-6,
+		(unsigned long long)done, (unsigned long long)ram, err);
 }
 
 static void window_prefault(struct vcpu *v)

@@ -337,6 +337,34 @@ static void window_record(struct vm *vm)
 		fprintf(stderr, "sandbox-window-record: window=%u pages=%llu\n", i, (unsigned long long)total);
 		free(ent);
 	}
+	const char *rr = getenv("SANDBOX_RAM_RECORD");
+	if (!rr || !*rr)
+		return;
+	for (unsigned i = 0; i < vm->mem.nregions; i++) {    /* guest RAM: 'a' anonymous, 'f' file pages */
+		const struct gm_region *g = &vm->mem.r[i];
+		uint64_t n = g->len / 4096, first = (uintptr_t)(vm->mem.host + g->host_off) / 4096, start = 0, na = 0, nf = 0;
+		uint64_t *ent = malloc(n * 8);
+		if (!ent || pread(vm->wrec_pm, ent, n * 8, (off_t)(first * 8)) != (ssize_t)(n * 8)) {
+			free(ent);
+			return;
+		}
+		int cur = 0;      /* 0 none, 1 anon, 2 file */
+		for (uint64_t p = 0; p <= n; p++) {
+			int k = p < n && (ent[p] >> 63) ? ((ent[p] >> 61) & 1 ? 2 : 1) : 0;
+			if (k != cur) {
+				if (cur)
+					dprintf(vm->wrec_fd, "%u %llu %llu %c\n", 100 + i, (unsigned long long)start,
+						(unsigned long long)(p - start), cur == 1 ? 'a' : 'f');
+				start = p;
+				cur = k;
+			}
+			na += k == 1;
+			nf += k == 2;
+		}
+		fprintf(stderr, "sandbox-ram-record: region=%u anon=%llu file=%llu\n", i, (unsigned long long)na,
+			(unsigned long long)nf);
+		free(ent);
+	}
 }
 
 static void print_timings(struct vm *vm, int status)
