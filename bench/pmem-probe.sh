@@ -9,7 +9,8 @@
 #   bb-blk bb-pmem           sandbox run --rm busybox true
 #   py-blk py-pmem           sandbox run --rm debian python3 -c 'print(1)'
 #   pyv-blk pyv-pmem         the same inside sh, with vmstat before/after
-#   X-pmem+pfN               X-pmem with SANDBOX_WINDOW_PREFAULT_MIB=N
+#   X-pmem+ws                X-pmem with the window's working set (the
+#                            default; plain X-pmem: SANDBOX_NO_PMEM_WS=1)
 # Environment: PROBE_RUNS=8, PMEM_DEBIAN_DIR as bench/pmem.sh.
 set -uo pipefail
 export LC_ALL=C
@@ -34,7 +35,7 @@ if [ "${KVMHOST:-}" != 1 ] && [ -z "${PROBE_INNER:-}" ]; then
 	med() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 	{
 		echo "# bench/pmem-probe.sh, $(date -u +%Y-%m-%dT%H:%MZ), test host; medians of the good runs"
-		keys="ms prefault_ms kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault"
+		keys="ms window_prefault_ms window_prefault_pages kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault"
 		printf '%-16s' cfg; for k in $keys; do printf ' %s' "$k"; done; echo
 		for c in $CFGS; do
 			printf '%-16s' "$c"
@@ -61,16 +62,11 @@ settle() { local i; for i in $(seq 30); do pgrep -x sandbox >/dev/null 2>&1 || r
 kv() { grep -h "$1" "$2" | tail -n 1 | sed "s/^$1//"; }
 run_one() {
 	local cfg=$1 base=${1%%+*} pf= t
-	case $cfg in *+pf*) pf=${cfg##*+pf} ;; *+ws) pf=ws ;; *+ram) pf=ram ;; esac
+	case $cfg in *+ws) pf=ws ;; esac
 	t=${base#*-}
 	settle
 	local env=(SANDBOX_TIMINGS=1)
-	case $pf in
-	'') ;;
-	ws) env+=(SANDBOX_WINDOW_PREFAULT_LIST="$work/ws-${base%%-*}") ;;
-	ram) env+=(SANDBOX_WINDOW_PREFAULT_LIST="$work/ram-$base" SANDBOX_RAM_PREFAULT=1) ;;
-	*) env+=(SANDBOX_WINDOW_PREFAULT_MIB="$pf") ;;
-	esac
+	[ "$t" = pmem ] && [ "$pf" != ws ] && env+=(SANDBOX_NO_PMEM_WS=1)
 	case $base in
 	bb-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$BB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" busybox true \
 		>"$work/out" 2>"$work/err" ;;
@@ -90,31 +86,11 @@ run_one() {
 		extra+=" $(awk '$1 == "vs" { print "pgfault=" $12 " pgmajfault=" $14 }' "$work/out")" ;;
 	esac
 	extra+=" $(kv 'sandbox-kvm-stats: ' "$work/err")"
-	local p; p=$(grep -h '^sandbox-window-prefault:' "$work/err" | sed -n 's/.* ms=\([^ ]*\) bytes=\([^ ]*\).*/prefault_ms=\1 prefault_bytes=\2/p')
-	[ -n "$p" ] && extra+=" $p"
+	extra+=" $(grep -h '^sandbox-timings:' "$work/err" | tail -n 1 | grep -o 'window_prefault_[a-z]*=[^ ]*' | tr '\n' ' ')"
 	[ $bad = 0 ] || echo "pmem-probe: $cfg failed (status $status): $(grep -v -E '^(stamp|sandbox-)' "$work/err" | tail -n 2 | tr '\n' ' ')" >&2
 	echo "rec cfg=$cfg ms=$ms status=$status bad=$bad$extra"
 }
 read -r -a cfgs <<<"$CFGS"
-# The window's working set for "+ws" configurations: the pages a first
-# run of the same command left mapped in the VMM (recorded by the VMM,
-# without its seccomp filter: SANDBOX_WINDOW_RECORD is an experiment).
-record() { # record FILE TRANSPORT IMAGE_DIR IMAGE CMD... (RAM too if FILE is ram-*)
-	local f=$1 t=$2 dir=$3 img=$4 ram=; shift 4
-	case $f in ram-*) ram=1 ;; esac
-	settle
-	SANDBOX_NO_SECCOMP=1 SANDBOX_WINDOW_RECORD=$work/$f SANDBOX_RAM_RECORD=$ram SANDBOX_IMAGE_DIR=$dir \
-		"$SB" run --rm --image-transport $t "$img" "$@" >/dev/null 2>"$work/err"
-	echo "pmem-probe: recorded $f: $(grep -h -E '^sandbox-(window|ram)-record' "$work/err" | tr '\n' ' ') runs=$(wc -l <"$work/$f")" >&2
-}
-for c in "${cfgs[@]}"; do
-	case $c in
-	py-pmem+ws|pyv-pmem+ws) [ -e "$work/ws-py" ] || { record ws-py pmem "$DEB" debian python3 -c 'print(1)'; cp "$work/ws-py" "$work/ws-pyv"; } ;;
-	bb-pmem+ws) record ws-bb pmem "$BB" busybox true ;;
-	py-*+ram) t=${c%+ram}; record "ram-$t" "${t#py-}" "$DEB" debian python3 -c 'print(1)'; ;;
-	bb-*+ram) t=${c%+ram}; record "ram-$t" "${t#bb-}" "$BB" busybox true ;;
-	esac
-done
 echo "pmem-probe: warm-up" >&2
 for c in "${cfgs[@]}"; do run_one "$c" | sed 's/^rec /warm /'; done
 for r in $(seq "$N"); do

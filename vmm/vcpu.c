@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -14,99 +13,6 @@
 #include "arch/x86/vcpu_state.h"
 #include "jail/seccomp.h"
 #include "vm.h"
-
-#ifndef KVM_PRE_FAULT_MEMORY
-struct kvm_pre_fault_memory {
-	__u64 gpa;
-	__u64 size;
-	__u64 flags;
-	__u64 padding[5];
-};
-#define KVM_PRE_FAULT_MEMORY _IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
-#endif
-
-/* EXPERIMENT (issue 18): SANDBOX_WINDOW_PREFAULT_MIB=N maps the first N
- * MiB of each read-only device window in KVM before the guest runs. */
-static void window_prefault_list(struct vcpu *v)
-{
-	uint64_t t0 = now_ns(), done = 0;
-	int err = 0;
-	const char *p = v->vm->wpf_list;
-	unsigned wi;
-	unsigned long long off, n;
-	int used;
-	uint64_t ram = 0;
-	while (sscanf(p, "%u %llu %llu%n", &wi, &off, &n, &used) == 3) {
-		p += used;
-		char kind = 0;
-		if (*p == ' ') {
-			kind = p[1];
-			p += 2;
-		}
-		if (*p == '\n')
-			p++;
-		if (wi >= 100 && wi - 100 < v->vm->mem.nregions && getenv("SANDBOX_RAM_PREFAULT")) {
-			const struct gm_region *g = &v->vm->mem.r[wi - 100];
-			if (off * 4096 >= g->len || n > (g->len - off * 4096) / 4096)
-				continue;
-			if (kind == 'a')
-				madvise(v->vm->mem.host + g->host_off + off * 4096, n * 4096, MADV_POPULATE_WRITE);
-			struct kvm_pre_fault_memory pf = { .gpa = g->gpa + off * 4096, .size = n * 4096 };
-			while (pf.size) {
-				if (ioctl(v->fd, KVM_PRE_FAULT_MEMORY, &pf) == 0 || errno == EINTR || errno == EAGAIN)
-					continue;
-				err = errno;
-				break;
-			}
-			ram += n * 4096 - pf.size;
-			continue;
-		}
-		if (wi >= v->vm->nwindows)
-			continue;
-		const struct vm_window *w = &v->vm->windows[wi];
-		if (off * 4096 >= w->len || n > (w->len - off * 4096) / 4096)
-			continue;
-		struct kvm_pre_fault_memory pf = { .gpa = w->gpa + off * 4096, .size = n * 4096 };
-		while (pf.size) {
-			if (ioctl(v->fd, KVM_PRE_FAULT_MEMORY, &pf) == 0 || errno == EINTR || errno == EAGAIN)
-				continue;
-			err = errno;
-			break;
-		}
-		done += n * 4096 - pf.size;
-	}
-	fprintf(stderr, "sandbox-window-prefault: ms=%.3f bytes=%llu ram=%llu err=%d\n", (now_ns() - t0) * 1e-6,
-		(unsigned long long)done, (unsigned long long)ram, err);
-}
-
-static void window_prefault(struct vcpu *v)
-{
-	if (v->vm->wpf_list) {
-		window_prefault_list(v);
-		return;
-	}
-	const char *s = getenv("SANDBOX_WINDOW_PREFAULT_MIB");
-	if (!s || !*s)
-		return;
-	uint64_t mib = strtoull(s, NULL, 10), t0 = now_ns(), done = 0;
-	int err = 0;
-	for (unsigned i = 0; i < v->vm->nwindows; i++) {
-		const struct vm_window *w = &v->vm->windows[i];
-		if (!w->readonly)
-			continue;
-		struct kvm_pre_fault_memory pf = { .gpa = w->gpa, .size = mib * MIB < w->len ? mib * MIB : w->len };
-		uint64_t want = pf.size;
-		while (pf.size) {
-			if (ioctl(v->fd, KVM_PRE_FAULT_MEMORY, &pf) == 0 || errno == EINTR || errno == EAGAIN)
-				continue;
-			err = errno;
-			break;
-		}
-		done += want - pf.size;
-	}
-	fprintf(stderr, "sandbox-window-prefault: ms=%.3f bytes=%llu err=%d\n", (now_ns() - t0) * 1e-6,
-		(unsigned long long)done, err);
-}
 
 #define SIG_KICK SIGUSR1
 
@@ -300,8 +206,10 @@ static void *vcpu_thread(void *arg)
 		vm->t.prefault_pages = ws_prefault(&vm->mem, v->fd, &vm->ws);
 		vm->t.prefault_ns = now_ns() - t0;
 	}
+	/* The device windows' working sets (the pmem image's pages earlier
+	 * sandboxes touched): mapped now, each one exit less (vm.h). */
 	if (v->id == 0)
-		window_prefault(v);
+		vm_prefault_windows(vm, v->fd);
 	/* This thread's allowlist, before the guest runs an instruction here. */
 	if (vm_seccomp_enter(vm, SB_SECCOMP_VCPU))
 		return NULL;

@@ -23,6 +23,7 @@
 #include "devices/modules.h"
 #include "jail/jail.h"
 #include "kvm_stats.h"
+#include "devices/pmem_ws.h"
 #include "jail/seccomp.h"
 
 uint64_t vm_elapsed(const struct vm *vm) { return now_ns() - vm->t.start; }
@@ -184,6 +185,47 @@ int vm_map_window_ctx(const struct device_ctx *ctx, void *host, uint64_t len, bo
 	return vm_map_window(ctx->host, host, len, readonly, gpa, e);
 }
 
+#ifndef KVM_PRE_FAULT_MEMORY   /* Linux 6.10's, for older headers */
+struct kvm_pre_fault_memory {
+	__u64 gpa;
+	__u64 size;
+	__u64 flags;
+	__u64 padding[5];
+};
+#define KVM_PRE_FAULT_MEMORY _IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
+#endif
+
+void vm_prefault_window_ctx(const struct device_ctx *ctx, uint64_t gpa, const uint8_t *bits)
+{
+	struct vm *vm = ctx->host;
+	for (unsigned i = 0; i < vm->nwindows; i++)
+		if (vm->windows[i].gpa == gpa)
+			vm->windows[i].prefault = bits;
+}
+
+void vm_prefault_windows(struct vm *vm, int vcpu_fd)
+{
+	uint64_t t0 = now_ns();
+	long pages = 0;
+	for (unsigned i = 0; i < vm->nwindows; i++) {
+		const struct vm_window *w = &vm->windows[i];
+		uint64_t pos = 0, start, n;
+		while (w->prefault && pmem_ws_next_run(w->prefault, w->len / PMEM_WS_PAGE, &pos, &start, &n)) {
+			struct kvm_pre_fault_memory pf = { .gpa = w->gpa + start * PMEM_WS_PAGE,
+							   .size = n * PMEM_WS_PAGE };
+			while (pf.size && (ioctl(vcpu_fd, KVM_PRE_FAULT_MEMORY, &pf) == 0 || errno == EINTR ||
+					   errno == EAGAIN))
+				;
+			if (pf.size && (errno == ENOTTY || errno == EOPNOTSUPP || errno == EINVAL))
+				goto out;       /* this kernel cannot: the guest takes the faults */
+			pages += (long)(n - pf.size / PMEM_WS_PAGE);
+		}
+	}
+out:
+	vm->t.window_prefault_ns = now_ns() - t0;
+	vm->t.window_prefault_pages = pages;
+}
+
 static int build_cmdline(const struct vm *vm, char *out, size_t len, struct err *e)
 {
 	const struct vm_config *c = &vm->cfg;
@@ -244,7 +286,8 @@ int vm_devices_init(struct vm *vm, struct err *e)
 	/* virtio devices: each module creates what its part of the config
 	 * asks for, over a context that is all it sees of the VM */
 	const struct device_ctx ctx = { .mem = &vm->mem, .loop = &vm->loop, .attach = virtio_attach_ctx,
-					.map_window = vm_map_window_ctx, .host = vm };
+					.map_window = vm_map_window_ctx, .prefault_window = vm_prefault_window_ctx,
+					.host = vm };
 	for (const struct device_module *const *m = device_modules; *m; m++)
 		if ((*m)->create(&ctx, &vm->cfg, e))
 			return -1;
@@ -306,67 +349,6 @@ static void print_kvm_stats(struct vm *vm)
 	fprintf(stderr, "\n");
 }
 
-/* EXPERIMENT: the window pages present in our own page table (KVM's
- * faults map them there, with the host's fault-around), as runs. */
-static void window_record(struct vm *vm)
-{
-	if (vm->wrec_fd < 0 || vm->wrec_pm < 0)
-		return;
-	for (unsigned i = 0; i < vm->nwindows; i++) {
-		const struct vm_window *w = &vm->windows[i];
-		if (!w->readonly)
-			continue;
-		uint64_t n = w->len / 4096, first = (uintptr_t)w->host / 4096, run = 0, start = 0, total = 0;
-		uint64_t *ent = malloc(n * 8);
-		if (!ent || pread(vm->wrec_pm, ent, n * 8, (off_t)(first * 8)) != (ssize_t)(n * 8)) {
-			free(ent);
-			return;
-		}
-		for (uint64_t p = 0; p <= n; p++) {
-			bool present = p < n && (ent[p] >> 63);
-			if (present && !run)
-				start = p;
-			if (present) {
-				run++;
-				total++;
-			} else if (run) {
-				dprintf(vm->wrec_fd, "%u %llu %llu\n", i, (unsigned long long)start, (unsigned long long)run);
-				run = 0;
-			}
-		}
-		fprintf(stderr, "sandbox-window-record: window=%u pages=%llu\n", i, (unsigned long long)total);
-		free(ent);
-	}
-	const char *rr = getenv("SANDBOX_RAM_RECORD");
-	if (!rr || !*rr)
-		return;
-	for (unsigned i = 0; i < vm->mem.nregions; i++) {    /* guest RAM: 'a' anonymous, 'f' file pages */
-		const struct gm_region *g = &vm->mem.r[i];
-		uint64_t n = g->len / 4096, first = (uintptr_t)(vm->mem.host + g->host_off) / 4096, start = 0, na = 0, nf = 0;
-		uint64_t *ent = malloc(n * 8);
-		if (!ent || pread(vm->wrec_pm, ent, n * 8, (off_t)(first * 8)) != (ssize_t)(n * 8)) {
-			free(ent);
-			return;
-		}
-		int cur = 0;      /* 0 none, 1 anon, 2 file */
-		for (uint64_t p = 0; p <= n; p++) {
-			int k = p < n && (ent[p] >> 63) ? ((ent[p] >> 61) & 1 ? 2 : 1) : 0;
-			if (k != cur) {
-				if (cur)
-					dprintf(vm->wrec_fd, "%u %llu %llu %c\n", 100 + i, (unsigned long long)start,
-						(unsigned long long)(p - start), cur == 1 ? 'a' : 'f');
-				start = p;
-				cur = k;
-			}
-			na += k == 1;
-			nf += k == 2;
-		}
-		fprintf(stderr, "sandbox-ram-record: region=%u anon=%llu file=%llu\n", i, (unsigned long long)na,
-			(unsigned long long)nf);
-		free(ent);
-	}
-}
-
 static void print_timings(struct vm *vm, int status)
 {
 	double ms = 1e-6;
@@ -376,10 +358,12 @@ static void print_timings(struct vm *vm, int status)
 	fprintf(stderr,
 		"sandbox-timings: vm_created_ms=%.3f kernel_loaded_ms=%.3f first_run_ms=%.3f "
 		"init_reached_ms=%.3f exit_ms=%.3f cpu_to_first_run_ms=%.3f end=%s status=%d "
-		"rss_peak_kib=%ld rss_kib=%ld guest_resident_kib=%lld vmm_rss_kib=%lld\n",
+		"rss_peak_kib=%ld rss_kib=%ld guest_resident_kib=%lld vmm_rss_kib=%lld "
+		"window_prefault_ms=%.3f window_prefault_pages=%ld\n",
 		vm->t.vm_created * ms, vm->t.kernel_loaded * ms, vm->t.first_run * ms,
 		init * ms, vm->t.exit * ms, vm->t.cpu_to_first_run * ms, end_name(atomic_load(&vm->end)),
-		status, hwm, rss, guest / 1024, guest >= 0 && rss >= 0 ? rss - guest / 1024 : -1);
+		status, hwm, rss, guest / 1024, guest >= 0 && rss >= 0 ? rss - guest / 1024 : -1,
+		vm->t.window_prefault_ns * ms, vm->t.window_prefault_pages);
 	print_kvm_stats(vm);
 }
 
@@ -463,8 +447,6 @@ int vm_prepare(struct vm *vm, struct err *e)
 	vm->control.listen_fd = vm->control.stop_fd = -1;
 	vm->pagemap_fd = -1;
 	vm->stats_fd = -1;
-	vm->wrec_fd = vm->wrec_pm = -1;
-	vm->wpf_list = NULL;
 	for (unsigned i = 0; i < ARRAY_SIZE(vm->vcpus); i++)
 		vm->vcpus[i].stats_fd = -1;
 	vm->ws_file = NULL;
@@ -476,21 +458,6 @@ int vm_prepare(struct vm *vm, struct err *e)
 		return -1;
 	if (vm_create(vm, e) || vm_devices_init(vm, e))
 		return -1;
-	const char *rec = getenv("SANDBOX_WINDOW_RECORD");
-	if (rec && *rec) {
-		vm->wrec_fd = open(rec, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		vm->wrec_pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	}
-	const char *pl = getenv("SANDBOX_WINDOW_PREFAULT_LIST");
-	if (pl && *pl) {
-		FILE *f = fopen(pl, "r");
-		if (f) {
-			vm->wpf_list = calloc(1, 1 << 20);
-			if (vm->wpf_list)
-				(void)!fread(vm->wpf_list, 1, (1 << 20) - 1, f);
-			fclose(f);
-		}
-	}
 	if (vm->cfg.timings) {   /* read at the end, after the jail (read(2) only) */
 		vm->stats_fd = kvm_stats_open(vm->vm_fd);
 		for (unsigned i = 0; i < vm->ncpus; i++)
@@ -624,7 +591,6 @@ int vm_run(struct vm *vm, struct err *e)
 		err_set(e, "%s", vm->end_msg);
 		break;
 	}
-	window_record(vm);
 	if (vm->cfg.timings)
 		print_timings(vm, status);
 	return status;
@@ -654,13 +620,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->stats_fd >= 0)
 		close(vm->stats_fd);
 	vm->stats_fd = -1;
-	if (vm->wrec_fd >= 0)
-		close(vm->wrec_fd);
-	if (vm->wrec_pm >= 0)
-		close(vm->wrec_pm);
-	vm->wrec_fd = vm->wrec_pm = -1;
-	free(vm->wpf_list);
-	vm->wpf_list = NULL;
+
 	free(vm->cpuid);
 	gm_free(&vm->mem);
 	free(vm->ws_file);

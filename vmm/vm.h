@@ -49,6 +49,7 @@ struct vm_window {
 	void *host;
 	unsigned slot;
 	bool readonly;          /* KVM_MEM_READONLY: guest writes exit as MMIO */
+	const uint8_t *prefault; /* pages KVM maps before the guest runs (a bit per 4 KiB); NULL */
 };
 
 /* Why the guest ended. */
@@ -70,6 +71,8 @@ struct vm_timings {
 	long prefault_pages;
 	long populated_pages;      /* of them copied up front (written) */
 	uint64_t cpu_to_first_run; /* process CPU ns at the first KVM_RUN */
+	uint64_t window_prefault_ns; /* device windows' working sets mapped (vm_prefault_windows) */
+	long window_prefault_pages;
 };
 
 struct vcpu {
@@ -130,8 +133,6 @@ struct vm {
 	uint8_t *ws_file;
 	struct ws ws;
 	int pagemap_fd;
-	int wrec_fd, wrec_pm;      /* EXPERIMENT: window record out, pagemap */
-	char *wpf_list;            /* EXPERIMENT: window prefault list (text) */
 	int stats_fd;              /* the VM's KVM counters (kvm_stats.h), --timings only; -1 */
 	pthread_t main_thread;     /* woken with SIG_END when the guest ends */
 	/* sandbox run: SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH, and the
@@ -200,6 +201,11 @@ int vm_map_window(struct vm *vm, void *host, uint64_t len, bool readonly, uint64
 /* The same for a device module: CTX->host is the VM. */
 int vm_map_window_ctx(const struct device_ctx *ctx, void *host, uint64_t len, bool readonly, uint64_t *gpa,
 		      struct err *e);
+/* A device module's working set for the window at GPA (ctx->prefault_window). */
+void vm_prefault_window_ctx(const struct device_ctx *ctx, uint64_t gpa, const uint8_t *bits);
+/* On vCPU V's fd, before the guest runs: KVM maps each window's working
+ * set (KVM_PRE_FAULT_MEMORY, Linux 6.10+; best effort). Timed in vm->t. */
+void vm_prefault_windows(struct vm *vm, int vcpu_fd);
 /* The first guest-physical address a device window may use (above RAM). */
 uint64_t vm_window_base(const struct guest_mem *gm);
 
