@@ -11,7 +11,13 @@
 #   pyv-blk pyv-pmem         the same inside sh, with vmstat before/after
 #   X-pmem+ws                X-pmem with the window's working set (the
 #                            default; plain X-pmem: SANDBOX_NO_PMEM_WS=1)
-# Environment: PROBE_RUNS=8, PMEM_DEBIAN_DIR as bench/pmem.sh.
+# Each round runs every configuration once, in the list's order from a
+# start that moves by PROBE_STEP (1) each round. With PROBE_STEP=2 and a
+# list of pairs "py-blk py-pmem py-blk py-pmem+ws" every pmem run follows
+# a blk run: under TCG, code run from the DAX window (the same host pages
+# every run) stays translated from one pmem run to the next, which favours
+# a pmem run right after another (docs/pmem.md); pairs keep that out.
+# Environment: PROBE_RUNS=8, PROBE_STEP=1, PMEM_DEBIAN_DIR as bench/pmem.sh.
 set -uo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 2
@@ -19,6 +25,7 @@ B=build
 DEB=${PMEM_DEBIAN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sandbox/images-debootstrap}
 CFGS=${PROBE_CFGS:-bb-blk bb-pmem py-blk py-pmem pyv-blk pyv-pmem}
 N=${PROBE_RUNS:-8}
+STEP=${PROBE_STEP:-1}
 die() { echo "pmem-probe: $*" >&2; exit 2; }
 
 if [ "${KVMHOST:-}" != 1 ] && [ -z "${PROBE_INNER:-}" ]; then
@@ -28,7 +35,7 @@ if [ "${KVMHOST:-}" != 1 ] && [ -z "${PROBE_INNER:-}" ]; then
 	mkdir -p $B/bench
 	raw=$B/bench/pmem-probe-raw.txt
 	KVMHOST_EXTRA="$DEB ${KVMHOST_EXTRA:-}" KVMHOST_TIMEOUT=${KVMHOST_TIMEOUT:-3000} \
-		KVMHOST_ENV="PROBE_CFGS PROBE_RUNS PMEM_DEBIAN_DIR ${KVMHOST_ENV:-}" PROBE_CFGS="$CFGS" PROBE_RUNS=$N \
+		KVMHOST_ENV="PROBE_CFGS PROBE_RUNS PROBE_STEP PMEM_DEBIAN_DIR ${KVMHOST_ENV:-}" PROBE_CFGS="$CFGS" PROBE_RUNS=$N PROBE_STEP=$STEP \
 		PMEM_DEBIAN_DIR=$DEB \
 		KVMHOST_EXCLUDE="build/obj build/test-root build/initramfs-root build-fuzz ${KVMHOST_EXCLUDE:-}" \
 		tests/kvmhost/run bench/pmem-probe.sh >"$raw" || echo "pmem-probe: the session ended with status $?" >&2
@@ -95,6 +102,6 @@ echo "pmem-probe: warm-up" >&2
 for c in "${cfgs[@]}"; do run_one "$c" | sed 's/^rec /warm /'; done
 for r in $(seq "$N"); do
 	echo "pmem-probe: round $r of $N" >&2
-	k=$(( (r - 1) % ${#cfgs[@]} ))
+	k=$(( (r - 1) * STEP % ${#cfgs[@]} ))
 	for i in $(seq 0 $(( ${#cfgs[@]} - 1 ))); do run_one "${cfgs[$(( (k + i) % ${#cfgs[@]} ))]}"; done
 done
