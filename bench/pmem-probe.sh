@@ -8,7 +8,8 @@
 # summary of medians. Configurations (PROBE_CFGS, space separated):
 #   bb-blk bb-pmem           sandbox run --rm busybox true
 #   py-blk py-pmem           sandbox run --rm debian python3 -c 'print(1)'
-#   pyv-blk pyv-pmem         the same inside sh, with vmstat before/after
+#   pyv-blk pyv-pmem         the same inside sh, with python's page faults
+#   cat-blk cat-pmem         python's binary read twice, each read timed
 #   X-pmem+ws                X-pmem with the window's working set (the
 #                            default; plain X-pmem: SANDBOX_NO_PMEM_WS=1)
 # Each round runs every configuration once, in the list's order from a
@@ -42,7 +43,7 @@ if [ "${KVMHOST:-}" != 1 ] && [ -z "${PROBE_INNER:-}" ]; then
 	med() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 	{
 		echo "# bench/pmem-probe.sh, $(date -u +%Y-%m-%dT%H:%MZ), test host; medians of the good runs"
-		keys="ms window_prefault_ms window_prefault_pages kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault"
+		keys="ms read1_us read2_us window_prefault_ms window_prefault_pages kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault"
 		printf '%-16s' cfg; for k in $keys; do printf ' %s' "$k"; done; echo
 		for c in $CFGS; do
 			printf '%-16s' "$c"
@@ -65,6 +66,12 @@ export SANDBOX_STATE_DIR=$work/state
 mkdir -p "$SANDBOX_STATE_DIR"
 trap 'rm -rf "$work"' EXIT
 VS='python3 -c "print(1)"; echo "vs $(cat /proc/$$/stat)"'
+# cat-*: python's binary read twice in one sandbox, each timed in the
+# guest: the first read takes the nested page faults of every page (pmem)
+# or the disk reads (blk), the second neither; no TCG code effects (the
+# copy is the kernel's)
+CAT='f=/usr/bin/python3.11; a=$(date +%s%N); cat $f >/dev/null; b=$(date +%s%N); cat $f >/dev/null; c=$(date +%s%N);
+echo "cat read1_us=$(( (b - a) / 1000 )) read2_us=$(( (c - b) / 1000 )) file_kib=$(( $(stat -c %s $f) / 1024 ))"'
 settle() { local i; for i in $(seq 30); do pgrep -x sandbox >/dev/null 2>&1 || return 0; sleep 0.1; done; }
 kv() { grep -h "$1" "$2" | tail -n 1 | sed "s/^$1//"; }
 run_one() {
@@ -81,13 +88,15 @@ run_one() {
 		python3 -c 'print(1)' >"$work/out" 2>"$work/err" ;;
 	pyv-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$DEB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" debian \
 		sh -c "$VS" >"$work/out" 2>"$work/err" ;;
+	cat-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$DEB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" debian \
+		sh -c "$CAT" >"$work/out" 2>"$work/err" ;;
 	esac
 	local st ms status bad=0 extra=
 	st=$(grep '^stamp:' "$work/err" | tail -n 1)
 	ms=$(echo "$st" | sed -n 's/.* exit_ms=\([^ ]*\).*/\1/p')
 	status=$(echo "$st" | sed -n 's/.* status=\([^ ]*\).*/\1/p')
 	[ "$status" = 0 ] || bad=1
-	case $base in py*) grep -qx 1 "$work/out" || bad=1 ;; esac
+	case $base in py*) grep -qx 1 "$work/out" || bad=1 ;; cat-*) extra+=" $(sed -n 's/^cat //p' "$work/out")" ;; esac
 	case $base in pyv-*)
 		# the shell's cminflt / cmajflt (stat fields 11, 13): python's faults
 		extra+=" $(awk '$1 == "vs" { print "pgfault=" $12 " pgmajfault=" $14 }' "$work/out")" ;;
