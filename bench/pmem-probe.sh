@@ -10,6 +10,7 @@
 #   py-blk py-pmem           sandbox run --rm debian python3 -c 'print(1)'
 #   pyv-blk pyv-pmem         the same inside sh, with python's page faults
 #   cat-blk cat-pmem         python's binary read twice, each read timed
+#   dt-blk dt-pmem           sandbox run --rm debian true (the image's boot)
 #   X-pmem+ws                X-pmem with the window's working set (the
 #                            default; plain X-pmem: SANDBOX_NO_PMEM_WS=1)
 # Each round runs every configuration once, in the list's order from a
@@ -43,7 +44,7 @@ if [ "${KVMHOST:-}" != 1 ] && [ -z "${PROBE_INNER:-}" ]; then
 	med() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 	{
 		echo "# bench/pmem-probe.sh, $(date -u +%Y-%m-%dT%H:%MZ), test host; medians of the good runs"
-		keys="ms read1_us read2_us window_prefault_ms window_prefault_pages kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault"
+		keys="ms init_reached_ms read1_us read2_us window_prefault_ms window_prefault_pages kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault"
 		printf '%-16s' cfg; for k in $keys; do printf ' %s' "$k"; done; echo
 		for c in $CFGS; do
 			printf '%-16s' "$c"
@@ -88,6 +89,8 @@ run_one() {
 		python3 -c 'print(1)' >"$work/out" 2>"$work/err" ;;
 	pyv-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$DEB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" debian \
 		sh -c "$VS" >"$work/out" 2>"$work/err" ;;
+	dt-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$DEB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" debian \
+		true >"$work/out" 2>"$work/err" ;;
 	cat-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$DEB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" debian \
 		sh -c "$CAT" >"$work/out" 2>"$work/err" ;;
 	esac
@@ -102,7 +105,7 @@ run_one() {
 		extra+=" $(awk '$1 == "vs" { print "pgfault=" $12 " pgmajfault=" $14 }' "$work/out")" ;;
 	esac
 	extra+=" $(kv 'sandbox-kvm-stats: ' "$work/err")"
-	extra+=" $(grep -h '^sandbox-timings:' "$work/err" | tail -n 1 | grep -o 'window_prefault_[a-z]*=[^ ]*' | tr '\n' ' ')"
+	extra+=" $(grep -h '^sandbox-timings:' "$work/err" | tail -n 1 | grep -o -E '(window_prefault_[a-z]*|init_reached_ms)=[^ ]*' | tr '\n' ' ')"
 	[ $bad = 0 ] || echo "pmem-probe: $cfg failed (status $status): $(grep -v -E '^(stamp|sandbox-)' "$work/err" | tail -n 2 | tr '\n' ' ')" >&2
 	echo "rec cfg=$cfg ms=$ms status=$status bad=$bad$extra"
 }
