@@ -235,7 +235,7 @@ fuzz: FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS := vmm/virtio/virtq.c vmm/virtio/mmio.c vmm/memory.c common/err.c common/util.c vmm/evloop.c common/memevents.c common/proto.c common/spec.c common/spec_dec.c common/spec_enc.c common/tar_read.c common/tar_write.c common/cp.c \
 	vmm/virtio/attach.c vmm/bus.c vmm/devices/virtio_blk.c vmm/devices/virtio_net.c vmm/devices/tap.c \
-	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/devices/virtio_pmem.c vmm/devices/pmem_ws.c vmm/devices/virtio_balloon.c vmm/arch/x86/boot.c \
+	vmm/devices/virtio_vsock.c $(wildcard vmm/devices/vsock_*.c) vmm/devices/virtio_pmem.c vmm/devices/virtio_balloon.c vmm/arch/x86/boot.c \
 	vmm/snapshot/format.c vmm/snapshot/snapshot.c vmm/snapshot/workingset.c vmm/arch/x86/vcpu_state.c
 FUZZ_IMAGE_SRCS := $(filter-out rootfs/main.c,$(wildcard rootfs/*.c)) common/err.c common/mke2fs.c common/util.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))

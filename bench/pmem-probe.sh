@@ -3,31 +3,30 @@
 # than virtio-blk on `python3 -c 'print(1)'` (issue 18, docs/pmem.md): in
 # ONE test-host session, interleaved rounds of configurations, each run
 # with SANDBOX_TIMINGS=1 so the VMM prints KVM's own counters (nested page
-# faults, exits: vmm/kvm_stats.c); "v" runs also print the guest's
-# /proc/vmstat page faults around python. Prints raw "rec" lines and a
-# summary of medians. Configurations (PROBE_CFGS, space separated):
+# faults, exits: vmm/kvm_stats.c; init_reached_ms). Prints raw "rec"
+# lines (build/bench/pmem-probe-raw.txt) and a summary of medians
+# (build/bench/pmem-probe-results.txt). Measures, never fails on a figure. Configurations (PROBE_CFGS, space separated):
 #   bb-blk bb-pmem           sandbox run --rm busybox true
 #   py-blk py-pmem           sandbox run --rm debian python3 -c 'print(1)'
 #   pyv-blk pyv-pmem         the same inside sh, with python's page faults
 #   cat-blk cat-pmem         python's binary read twice, each read timed
 #   dt-blk dt-pmem           sandbox run --rm debian true (the image's boot)
-#   X-pmem+ws                X-pmem with the window's working set (the
-#                            default; plain X-pmem: SANDBOX_NO_PMEM_WS=1)
 # Each round runs every configuration once, in the list's order from a
-# start that moves by PROBE_STEP (1) each round. With PROBE_STEP=2 and a
-# list of pairs "py-blk py-pmem py-blk py-pmem+ws" every pmem run follows
+# start that moves by PROBE_STEP (2) each round. With PROBE_STEP=2 and a
+# list of pairs "py-blk py-pmem bb-blk bb-pmem" every pmem run follows
 # a blk run: under TCG, code run from the DAX window (the same host pages
 # every run) stays translated from one pmem run to the next, which favours
 # a pmem run right after another (docs/pmem.md); pairs keep that out.
-# Environment: PROBE_RUNS=8, PROBE_STEP=1, PMEM_DEBIAN_DIR as bench/pmem.sh.
+# Environment: PROBE_RUNS=8, PROBE_STEP=2, PMEM_DEBIAN_DIR as bench/pmem.sh.
+#   make all && bench/pmem-probe.sh
 set -uo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 2
 B=build
 DEB=${PMEM_DEBIAN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sandbox/images-debootstrap}
-CFGS=${PROBE_CFGS:-bb-blk bb-pmem py-blk py-pmem pyv-blk pyv-pmem}
+CFGS=${PROBE_CFGS:-py-blk py-pmem bb-blk bb-pmem pyv-blk pyv-pmem cat-blk cat-pmem}
 N=${PROBE_RUNS:-8}
-STEP=${PROBE_STEP:-1}
+STEP=${PROBE_STEP:-2}
 die() { echo "pmem-probe: $*" >&2; exit 2; }
 
 if [ "${KVMHOST:-}" != 1 ] && [ -z "${PROBE_INNER:-}" ]; then
@@ -44,7 +43,7 @@ if [ "${KVMHOST:-}" != 1 ] && [ -z "${PROBE_INNER:-}" ]; then
 	med() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 	{
 		echo "# bench/pmem-probe.sh, $(date -u +%Y-%m-%dT%H:%MZ), test host; medians of the good runs"
-		keys="ms init_reached_ms read1_us read2_us window_prefault_ms window_prefault_pages kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault"
+		keys="ms init_reached_ms read1_us read2_us kvm_exits kvm_pf_taken kvm_pf_fixed kvm_pages_4k kvm_io_exits kvm_mmio_exits kvm_halt_exits pgfault pgmajfault"
 		printf '%-16s' cfg; for k in $keys; do printf ' %s' "$k"; done; echo
 		for c in $CFGS; do
 			printf '%-16s' "$c"
@@ -76,12 +75,10 @@ echo "cat read1_us=$(( (b - a) / 1000 )) read2_us=$(( (c - b) / 1000 )) file_kib
 settle() { local i; for i in $(seq 30); do pgrep -x sandbox >/dev/null 2>&1 || return 0; sleep 0.1; done; }
 kv() { grep -h "$1" "$2" | tail -n 1 | sed "s/^$1//"; }
 run_one() {
-	local cfg=$1 base=${1%%+*} pf= t
-	case $cfg in *+ws) pf=ws ;; esac
+	local cfg=$1 base=$1 t
 	t=${base#*-}
 	settle
 	local env=(SANDBOX_TIMINGS=1)
-	[ "$t" = pmem ] && [ "$pf" != ws ] && env+=(SANDBOX_NO_PMEM_WS=1)
 	case $base in
 	bb-*) env "${env[@]}" SANDBOX_IMAGE_DIR=$BB "$STAMP" --timeout 120 -- "$SB" run --rm --image-transport "$t" busybox true \
 		>"$work/out" 2>"$work/err" ;;
@@ -105,7 +102,7 @@ run_one() {
 		extra+=" $(awk '$1 == "vs" { print "pgfault=" $12 " pgmajfault=" $14 }' "$work/out")" ;;
 	esac
 	extra+=" $(kv 'sandbox-kvm-stats: ' "$work/err")"
-	extra+=" $(grep -h '^sandbox-timings:' "$work/err" | tail -n 1 | grep -o -E '(window_prefault_[a-z]*|init_reached_ms)=[^ ]*' | tr '\n' ' ')"
+	extra+=" $(grep -h '^sandbox-timings:' "$work/err" | tail -n 1 | grep -o -E 'init_reached_ms=[^ ]*' | tr '\n' ' ')"
 	[ $bad = 0 ] || echo "pmem-probe: $cfg failed (status $status): $(grep -v -E '^(stamp|sandbox-)' "$work/err" | tail -n 2 | tr '\n' ' ')" >&2
 	echo "rec cfg=$cfg ms=$ms status=$status bad=$bad$extra"
 }

@@ -101,9 +101,6 @@ static int set_pmem(struct vm_config *c, const char *file, struct err *e)
 		return err_set(e, "image %s: path longer than %zu bytes", file, sizeof(c->pmem.path) - 1);
 	memcpy(c->pmem.path, file, len + 1);
 	c->has_pmem = true;
-	/* FILE.ws: the window's working set, kept beside the image (docs/pmem.md);
-	 * SANDBOX_NO_PMEM_WS=1 turns it off, for comparisons */
-	c->pmem.ws = getenv("SANDBOX_NO_PMEM_WS") == NULL;
 	return 0;
 }
 

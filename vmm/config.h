@@ -60,7 +60,6 @@ struct fs_config {
  * the guest sees /dev/pmem0 and mounts it with DAX (docs/pmem.md). */
 struct pmem_config {
 	char path[PATH_MAX];
-	bool ws;        /* keep PATH.ws, the window's working set (devices/pmem_ws.h) */
 };
 
 struct vm_config {

@@ -206,10 +206,6 @@ static void *vcpu_thread(void *arg)
 		vm->t.prefault_pages = ws_prefault(&vm->mem, v->fd, &vm->ws);
 		vm->t.prefault_ns = now_ns() - t0;
 	}
-	/* The device windows' working sets (the pmem image's pages earlier
-	 * sandboxes touched): mapped now, each one exit less (vm.h). */
-	if (v->id == 0)
-		vm_prefault_windows(vm, v->fd);
 	/* This thread's allowlist, before the guest runs an instruction here. */
 	if (vm_seccomp_enter(vm, SB_SECCOMP_VCPU))
 		return NULL;

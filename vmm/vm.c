@@ -23,7 +23,6 @@
 #include "devices/modules.h"
 #include "jail/jail.h"
 #include "kvm_stats.h"
-#include "devices/pmem_ws.h"
 #include "jail/seccomp.h"
 
 uint64_t vm_elapsed(const struct vm *vm) { return now_ns() - vm->t.start; }
@@ -185,46 +184,6 @@ int vm_map_window_ctx(const struct device_ctx *ctx, void *host, uint64_t len, bo
 	return vm_map_window(ctx->host, host, len, readonly, gpa, e);
 }
 
-#ifndef KVM_PRE_FAULT_MEMORY   /* Linux 6.10's, for older headers */
-struct kvm_pre_fault_memory {
-	__u64 gpa;
-	__u64 size;
-	__u64 flags;
-	__u64 padding[5];
-};
-#define KVM_PRE_FAULT_MEMORY _IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
-#endif
-
-void vm_prefault_window_ctx(const struct device_ctx *ctx, uint64_t gpa, const uint8_t *bits)
-{
-	struct vm *vm = ctx->host;
-	for (unsigned i = 0; i < vm->nwindows; i++)
-		if (vm->windows[i].gpa == gpa)
-			vm->windows[i].prefault = bits;
-}
-
-void vm_prefault_windows(struct vm *vm, int vcpu_fd)
-{
-	uint64_t t0 = now_ns();
-	long pages = 0;
-	for (unsigned i = 0; i < vm->nwindows; i++) {
-		const struct vm_window *w = &vm->windows[i];
-		uint64_t pos = 0, start, n;
-		while (w->prefault && pmem_ws_next_run(w->prefault, w->len / PMEM_WS_PAGE, &pos, &start, &n)) {
-			struct kvm_pre_fault_memory pf = { .gpa = w->gpa + start * PMEM_WS_PAGE,
-							   .size = n * PMEM_WS_PAGE };
-			while (pf.size && (ioctl(vcpu_fd, KVM_PRE_FAULT_MEMORY, &pf) == 0 || errno == EINTR ||
-					   errno == EAGAIN))
-				;
-			if (pf.size && (errno == ENOTTY || errno == EOPNOTSUPP || errno == EINVAL))
-				goto out;       /* this kernel cannot: the guest takes the faults */
-			pages += (long)(n - pf.size / PMEM_WS_PAGE);
-		}
-	}
-out:
-	vm->t.window_prefault_ns = now_ns() - t0;
-	vm->t.window_prefault_pages = pages;
-}
 
 static int build_cmdline(const struct vm *vm, char *out, size_t len, struct err *e)
 {
@@ -286,8 +245,7 @@ int vm_devices_init(struct vm *vm, struct err *e)
 	/* virtio devices: each module creates what its part of the config
 	 * asks for, over a context that is all it sees of the VM */
 	const struct device_ctx ctx = { .mem = &vm->mem, .loop = &vm->loop, .attach = virtio_attach_ctx,
-					.map_window = vm_map_window_ctx, .prefault_window = vm_prefault_window_ctx,
-					.host = vm };
+					.map_window = vm_map_window_ctx, .host = vm };
 	for (const struct device_module *const *m = device_modules; *m; m++)
 		if ((*m)->create(&ctx, &vm->cfg, e))
 			return -1;
@@ -358,12 +316,10 @@ static void print_timings(struct vm *vm, int status)
 	fprintf(stderr,
 		"sandbox-timings: vm_created_ms=%.3f kernel_loaded_ms=%.3f first_run_ms=%.3f "
 		"init_reached_ms=%.3f exit_ms=%.3f cpu_to_first_run_ms=%.3f end=%s status=%d "
-		"rss_peak_kib=%ld rss_kib=%ld guest_resident_kib=%lld vmm_rss_kib=%lld "
-		"window_prefault_ms=%.3f window_prefault_pages=%ld\n",
+		"rss_peak_kib=%ld rss_kib=%ld guest_resident_kib=%lld vmm_rss_kib=%lld\n",
 		vm->t.vm_created * ms, vm->t.kernel_loaded * ms, vm->t.first_run * ms,
 		init * ms, vm->t.exit * ms, vm->t.cpu_to_first_run * ms, end_name(atomic_load(&vm->end)),
-		status, hwm, rss, guest / 1024, guest >= 0 && rss >= 0 ? rss - guest / 1024 : -1,
-		vm->t.window_prefault_ns * ms, vm->t.window_prefault_pages);
+		status, hwm, rss, guest / 1024, guest >= 0 && rss >= 0 ? rss - guest / 1024 : -1);
 	print_kvm_stats(vm);
 }
 

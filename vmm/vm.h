@@ -49,7 +49,6 @@ struct vm_window {
 	void *host;
 	unsigned slot;
 	bool readonly;          /* KVM_MEM_READONLY: guest writes exit as MMIO */
-	const uint8_t *prefault; /* pages KVM maps before the guest runs (a bit per 4 KiB); NULL */
 };
 
 /* Why the guest ended. */
@@ -71,8 +70,6 @@ struct vm_timings {
 	long prefault_pages;
 	long populated_pages;      /* of them copied up front (written) */
 	uint64_t cpu_to_first_run; /* process CPU ns at the first KVM_RUN */
-	uint64_t window_prefault_ns; /* device windows' working sets mapped (vm_prefault_windows) */
-	long window_prefault_pages;
 };
 
 struct vcpu {
@@ -201,11 +198,6 @@ int vm_map_window(struct vm *vm, void *host, uint64_t len, bool readonly, uint64
 /* The same for a device module: CTX->host is the VM. */
 int vm_map_window_ctx(const struct device_ctx *ctx, void *host, uint64_t len, bool readonly, uint64_t *gpa,
 		      struct err *e);
-/* A device module's working set for the window at GPA (ctx->prefault_window). */
-void vm_prefault_window_ctx(const struct device_ctx *ctx, uint64_t gpa, const uint8_t *bits);
-/* On vCPU V's fd, before the guest runs: KVM maps each window's working
- * set (KVM_PRE_FAULT_MEMORY, Linux 6.10+; best effort). Timed in vm->t. */
-void vm_prefault_windows(struct vm *vm, int vcpu_fd);
 /* The first guest-physical address a device window may use (above RAM). */
 uint64_t vm_window_base(const struct guest_mem *gm);
 

@@ -69,37 +69,6 @@ else t_fail "the guest reads back the image's bytes after writing zeroes over th
 t_run next $R --image-transport pmem busybox cat /etc/passwd
 t_expect next "the next sandbox on the image starts and reads it" 0 '^root:'
 
-# --- the window's working set (IMG.ws, docs/pmem.md) --------------------------------
-# A run leaves beside the image the pages its VM mapped; the next run has
-# KVM map them before the guest starts (SANDBOX_TIMINGS: window_prefault_
-# pages); SANDBOX_NO_PMEM_WS=1 neither reads nor writes it; a corrupt one
-# is not used and is made again.
-pf_pages() { sed -n 's/.* window_prefault_pages=\([0-9]*\).*/\1/p' "$T_OUT/$1.err" | tail -n 1; }
-rm -f "$IMG.ws"
-t_run ws0 env SANDBOX_TIMINGS=1 SANDBOX_NO_PMEM_WS=1 $R --image-transport pmem busybox true
-t_run ws1 env SANDBOX_TIMINGS=1 $R --image-transport pmem busybox true
-# (the VMM writes it as it tears down, after the run has returned)
-ws_written() { [ "$(stat -c %s "$IMG.ws" 2>/dev/null || echo 0)" -gt 48 ] && ! pgrep -x sandbox; }
-wait_for 20 ws_written
-ws_size=$(stat -c %s "$IMG.ws" 2>/dev/null)
-t_run ws2 env SANDBOX_TIMINGS=1 $R --image-transport pmem busybox true
-if [ "$(t_rc ws0)" = 0 ] && [ "$(t_rc ws1)" = 0 ] && [ "$(t_rc ws2)" = 0 ] && [ "$(pf_pages ws0)" = 0 ] &&
-	[ "$(pf_pages ws1)" = 0 ] && [ "${ws_size:-0}" -gt 48 ] && [ "$(pf_pages ws2)" -gt 0 ] &&
-	[ "$(head -c 8 "$IMG.ws")" = SBPMEMWS ]; then
-	t_pass "a pmem run records the image pages its VM mapped ($ws_size bytes); the next maps $(pf_pages ws2) of them first"
-else t_fail "a pmem run records the window's working set; the next maps it first" \
-	"prefaulted pages: $(pf_pages ws0) / $(pf_pages ws1) / $(pf_pages ws2), record ${ws_size:-none}"; t_show ws2; fi
-wait_for 20 ws_written
-printf 'SBPMEMWS garbage' >"$IMG.ws"
-t_run ws3 env SANDBOX_TIMINGS=1 $R --image-transport pmem busybox cat /etc/passwd
-wait_for 20 ws_written
-if [ "$(t_rc ws3)" = 0 ] && grep -q '^root:' "$T_OUT/ws3.out" && [ "$(pf_pages ws3)" = 0 ] &&
-	[ "$(stat -c %s "$IMG.ws")" = "$ws_size" ]; then
-	t_pass "a corrupt working set is not used (the run reads the image) and is made again"
-else t_fail "a corrupt working set is not used and is made again" "prefaulted $(pf_pages ws3)"; t_show ws3; fi
-[ "$(sha256sum "$IMG" | cut -d' ' -f1)" = "$sum0" ] && t_pass "the image is unchanged by its working set" ||
-	t_fail "the image is unchanged by its working set"
-
 # --- the fallback and bad values ---------------------------------------------------
 t_run blk $R --image-transport blk busybox sh -c 'ls /sys/block | tr "\n" " "'
 if [ "$(t_rc blk)" = 0 ] && grep -q vda "$T_OUT/blk.out" && ! grep -q pmem0 "$T_OUT/blk.out"; then

@@ -29,10 +29,6 @@ struct device_ctx {
 	 * there is no VM (unit tests give their own). */
 	int (*map_window)(const struct device_ctx *ctx, void *host, uint64_t len, bool readonly, uint64_t *gpa,
 			  struct err *e);
-	/* Have KVM map the window at GPA's pages set in BITS (one bit per 4
-	 * KiB page, kept by the device until its destroy) before the guest
-	 * runs. NULL where there is no VM. */
-	void (*prefault_window)(const struct device_ctx *ctx, uint64_t gpa, const uint8_t *bits);
 	void *host;                     /* for attach (the VM) */
 };
 

@@ -33,7 +33,6 @@
 #include "../arch/x86/layout.h"
 #include "modules.h"
 #include "virtio_pmem.h"
-#include "pmem_ws.h"
 
 #define PMEM_MAX_FILE (64ULL << 30)     /* a larger image is refused */
 #define PMEM_BATCH 64                   /* requests per run before yielding */
@@ -54,7 +53,6 @@ struct pmem {
 	char *path;                     /* its path (a snapshot saves it); NULL */
 	struct virtio_pmem_config cfg;  /* little-endian, as the guest reads it */
 	struct virtq_chain chain;
-	struct pmem_ws ws;              /* the window's working set (pmem_ws.h); off by default */
 };
 
 /* ------------------------------------------------------------------ */
@@ -152,7 +150,6 @@ static void pmem_config_read(struct virtio_dev *d, uint32_t off, uint8_t *data, 
 static void pmem_destroy(struct virtio_dev *d)
 {
 	struct pmem *p = d->priv;
-	pmem_ws_save(&p->ws);           /* reads the mapping's page table: before the unmap */
 	pmem_unmap(&p->map);
 	if (p->fd >= 0)
 		close(p->fd);
@@ -276,7 +273,6 @@ struct virtio_dev *pmem_dev_new(const struct guest_mem *gm, uint64_t gpa, uint64
 		return NULL;
 	}
 	p->fd = -1;
-	p->ws.out_fd = p->ws.pagemap_fd = -1;
 	p->st.gpa = gpa;
 	p->st.size = size;
 	p->cfg.start = htole64(gpa);
@@ -367,13 +363,6 @@ static int pmem_module_create(const struct device_ctx *ctx, const struct vm_conf
 	p->st.file_dev = (uint64_t)st.st_dev;
 	p->st.file_ino = (uint64_t)st.st_ino;
 	p->st.file_mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-	if (c->pmem.ws) {
-		const struct pmem_ws_id id = { .file_size = p->st.file_size, .dev = p->st.file_dev,
-					       .ino = p->st.file_ino, .mtime_ns = p->st.file_mtime_ns };
-		pmem_ws_open(&p->ws, path, &id, map.host, map.len);
-		if (pmem_ws_bits(&p->ws) && ctx->prefault_window)
-			ctx->prefault_window(ctx, gpa, pmem_ws_bits(&p->ws));
-	}
 	if (ctx->attach(ctx, d, e))
 		return err_wrap(e, "--pmem");
 	return 0;
