@@ -22,8 +22,8 @@
 #include "snapshot/snapshot.h"
 #include "devices/modules.h"
 #include "jail/jail.h"
-#include "kvm_stats.h"
 #include "jail/seccomp.h"
+#include "kvm_stats.h"
 
 uint64_t vm_elapsed(const struct vm *vm) { return now_ns() - vm->t.start; }
 
@@ -183,7 +183,6 @@ int vm_map_window_ctx(const struct device_ctx *ctx, void *host, uint64_t len, bo
 {
 	return vm_map_window(ctx->host, host, len, readonly, gpa, e);
 }
-
 
 static int build_cmdline(const struct vm *vm, char *out, size_t len, struct err *e)
 {
@@ -576,7 +575,6 @@ void vm_destroy(struct vm *vm)
 	if (vm->stats_fd >= 0)
 		close(vm->stats_fd);
 	vm->stats_fd = -1;
-
 	free(vm->cpuid);
 	gm_free(&vm->mem);
 	free(vm->ws_file);
