@@ -77,6 +77,7 @@ struct vcpu {
 	unsigned id;
 	int fd;
 	uint64_t nruns, nexits_io, nexits_mmio, nintr; /* statistics */
+	int stats_fd;              /* KVM's counters (kvm_stats.h), --timings only; -1 */
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
@@ -129,6 +130,7 @@ struct vm {
 	uint8_t *ws_file;
 	struct ws ws;
 	int pagemap_fd;
+	int stats_fd;              /* the VM's KVM counters (kvm_stats.h), --timings only; -1 */
 	pthread_t main_thread;     /* woken with SIG_END when the guest ends */
 	/* sandbox run: SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH, and the
 	 * signal carried by SIG_FORWARD, are for the container: vm_run hands
