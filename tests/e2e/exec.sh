@@ -145,7 +145,9 @@ t_expect ps "after every exec the sandbox still runs" 0 ' ex +testimg +running '
 # --- the sandbox ending ends its execs with 137 ------------------------------------------
 $X ex sleep 1000 >"$T_OUT/long.out" 2>"$T_OUT/long.err" &
 lp=$!
-wait_for 30 $X ex sh -c 'ps | grep -q "[s]leep 1000"' || t_fail "the long exec started"
+# (anchored: the sandbox's own `sleep 100000` matches "sleep 1000" too, and
+# the kill then came before this exec had started, under load)
+wait_for 30 $X ex sh -c 'ps | grep -q "[s]leep 1000$"' || t_fail "the long exec started"
 "$SB" kill ex >/dev/null 2>&1
 wait $lp; echo $? >"$T_OUT/long.rc"
 t_expect long "the sandbox ending ends a running exec: 137" 137

@@ -20,7 +20,9 @@ if ! "$B/sandbox-image" runconf testimg >/dev/null 2>&1; then
 fi
 
 # --- pause and resume ---------------------------------------------------------
-t_run d $R -d --name pz testimg sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
+# (the count is replaced whole, by a rename: a reader never sees the file
+# emptied by the shell's > before it is written)
+t_run d $R -d --name pz testimg sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.1; done'
 t_expect d "run -d: a counting sandbox" 0 '^[0-9a-f]{16}$'
 wait_for 60 $SB exec pz test -s /tmp/count
 t_run pause $SB pause pz
