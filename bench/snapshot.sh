@@ -139,11 +139,10 @@ read -r rn rs ra rp <<<"$(density clone "$COLD")"
 read -r kn ks ka kp <<<"$(density clone "$CLONES")"
 stop_all
 
-per() { awk -v k="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", k / 1024 / n; else print "n/a" }'; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", n / s; else print "n/a" }'; }
-# ratios from the unrounded figures (0.77/s shown as 0.8 moved a ratio by 4 %)
-xrate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.6f", n / s; else print "n/a" }'; }
-xper() { awk -v k="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.6f", k / 1024 / n; else print "n/a" }'; }
+per() { awk -v k="$1" -v n="$2" -v f="${3:-%.1f}" 'BEGIN { if (n > 0) printf f, k / 1024 / n; else print "n/a" }'; }
+# rate N SECS [FORMAT]: shown to 0.1/s; ratios take them unrounded
+# (FORMAT %.6f: 0.77/s shown as 0.8 moved a ratio by 4 %), as per's.
+rate() { awk -v n="$1" -v s="$2" -v f="${3:-%.1f}" 'BEGIN { if (s > 0) printf f, n / s; else print "n/a" }'; }
 echo "# sandbox snapshots, one session ($(uname -r), $(nproc) CPU); medians of $RUNS runs"
 printf '%-44s %10s\n' "cold run --rm busybox true (ms)" "$mc"
 printf '%-44s %10s\n' "run --rm --from SNAP true (ms)" "$mf"
@@ -153,12 +152,12 @@ printf '%-44s %10s   (memory file %s KiB on disk, of 128 MiB)\n' "snapshot of an
 printf '%-44s %10s\n' "cold idle sandboxes ready" "$cn/$COLD in ${cs}s ($(rate "$cn" "$cs")/s)"
 printf '%-44s %10s\n' "  per sandbox: MemAvailable drop, PSS (MiB)" "$(per "$ca" "$cn"), $(per "$cp" "$cn")"
 printf '%-44s %10s\n' "clones ready, first set after the cold boots" "$fn/$COLD in ${fs}s ($(rate "$fn" "$fs")/s)"
-printf '%-44s %10s\n' "  its rate / cold start rate" "$(ratio "$(xrate "$fn" "$fs")" "$(xrate "$cn" "$cs")")"
+printf '%-44s %10s\n' "  its rate / cold start rate" "$(ratio "$(rate "$fn" "$fs" %.6f)" "$(rate "$cn" "$cs" %.6f)")"
 printf '%-44s %10s\n' "clones ready (as many as cold), next set" "$rn/$COLD in ${rs}s ($(rate "$rn" "$rs")/s)"
-printf '%-44s %10s   target >= 10\n' "  clone start rate / cold start rate" "$(ratio "$(xrate "$rn" "$rs")" "$(xrate "$cn" "$cs")")"
+printf '%-44s %10s   target >= 10\n' "  clone start rate / cold start rate" "$(ratio "$(rate "$rn" "$rs" %.6f)" "$(rate "$cn" "$cs" %.6f)")"
 printf '%-44s %10s\n' "clones ready" "$kn/$CLONES in ${ks}s ($(rate "$kn" "$ks")/s)"
 printf '%-44s %10s\n' "  per clone: MemAvailable drop, PSS (MiB)" "$(per "$ka" "$kn"), $(per "$kp" "$kn")"
-printf '%-44s %10s   target <= 0.3\n' "  memory per clone / per cold sandbox" "$(ratio "$(xper "$ka" "$kn")" "$(xper "$ca" "$cn")")"
+printf '%-44s %10s   target <= 0.3\n' "  memory per clone / per cold sandbox" "$(ratio "$(per "$ka" "$kn" %.6f)" "$(per "$ca" "$cn" %.6f)")"
 printf '# runs: cold%s\n#       from%s\n#       first_run%s\n#       snapshot%s\n' "$cold" "$from" "$first" "$snaps"
 [ -s "$W/derr" ] && { say "errors while starting:"; sort "$W/derr" | uniq -c | head -n 5 >&2; }
 exit 0
