@@ -43,9 +43,10 @@ t_one_line_error resume2 "resume of a running sandbox" 'not paused'
 
 # --- snapshot and clones -----------------------------------------------------
 # The source: a file in /tmp, and a random value held only in a running
-# shell, which it writes to /tmp/v every 0.2 s.
+# shell, which it writes to /tmp/v every 0.2 s (renamed into place: a reader
+# never sees the file the shell's > has just emptied).
 t_run w $R -d --name src testimg sh -c 'echo made-before >/tmp/file
-	v=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d " \n"); while :; do echo "$v" >/tmp/v; sleep 0.2; done'
+	v=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d " \n"); while :; do echo "$v" >/tmp/v.n; mv /tmp/v.n /tmp/v; sleep 0.2; done'
 t_expect w "run -d: the source sandbox" 0 '^[0-9a-f]{16}$'
 wait_for 60 $SB exec src test -s /tmp/v
 v0=$($SB exec src cat /tmp/v)
@@ -135,7 +136,7 @@ while read -r id; do $SB rm -f "$id" >/dev/null 2>&1; done <"$T_OUT/wsclones.out
 n=$(ls "$ST" | wc -l)
 
 # --- --leave-running, and clones on a network of their own ---------------------
-t_run nsrc $R -d --network tap --name nsrc testimg sh -c 'while :; do date +%s >/tmp/tick; echo tick; sleep 1; done'
+t_run nsrc $R -d --network tap --name nsrc testimg sh -c 'while :; do date +%s >/tmp/tick.n; mv /tmp/tick.n /tmp/tick; echo tick; sleep 1; done'
 t_expect nsrc "run -d --network tap: a networked source" 0 '^[0-9a-f]{16}$'
 wait_for 60 $SB exec nsrc test -s /tmp/tick
 t_run lr $SB snapshot --leave-running nsrc net1
