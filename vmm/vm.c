@@ -99,10 +99,10 @@ int vm_create(struct vm *vm, struct err *e)
 			return err_set(e, "a VM restored from a snapshot has no virtio-fs");
 		if (gm_init_file(&vm->mem, vm->cfg.mem_bytes, vm->cfg.restore_mem_fd, e))
 			return -1;
-		/* A clone that will record the working set: no fault-around,
-		 * so that a page in this process's tables is one the guest
-		 * (or a device) touched, not a neighbour the kernel mapped
-		 * along with it. */
+		/* A clone that will record the working set: no readahead of
+		 * the memory file. The kernel's fault-around still maps up to
+		 * 15 cached neighbours of each page read, and the record holds
+		 * them too: measured, they are worth it (docs/snapshots.md). */
 		if (vm->cfg.restore_record_ws)
 			madvise(vm->mem.host, vm->mem.size, MADV_RANDOM);
 	} else if ((vm->cfg.nfs ? gm_init_shared : gm_init)(&vm->mem, vm->cfg.mem_bytes, e)) {
