@@ -40,6 +40,8 @@ int mke2fs_find(char *path, size_t len, struct err *e)
 	return 0;
 }
 
+volatile sig_atomic_t mkfs_child;
+
 int mke2fs_run(const char *path, char *const argv[], char *env_add, struct err *e)
 {
 	int errp[2];
@@ -64,6 +66,7 @@ int mke2fs_run(const char *path, char *const argv[], char *env_add, struct err *
 		execv(path, argv);
 		_exit(127);
 	}
+	mkfs_child = pid;
 	close(errp[1]);
 	/* Its stderr to the end (it must never block on it); the start kept. */
 	char msg[256] = "", buf[1024];
@@ -80,8 +83,11 @@ int mke2fs_run(const char *path, char *const argv[], char *env_add, struct err *
 	close(errp[0]);
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			mkfs_child = 0;
 			return err_sys(e, "wait for mke2fs");
+		}
+	mkfs_child = 0;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	msg[strcspn(msg, "\n")] = '\0';

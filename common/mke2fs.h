@@ -4,9 +4,15 @@
 #ifndef SANDBOX_MKE2FS_H
 #define SANDBOX_MKE2FS_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "err.h"
+
+/* The filesystem tool running now (mke2fs_run, rootfs/mkfs.c's mkfs.erofs),
+ * or 0: an import interrupted by a signal stops it before it removes its
+ * work directory, where the tool would go on creating files. */
+extern volatile sig_atomic_t mkfs_child;
 
 /* e2fsprogs' mke2fs in $PATH: its path into PATH (LEN bytes). -1 with E
  * filled ("mke2fs not found", or "PATH is busybox's mke2fs, which cannot

@@ -3,6 +3,7 @@
  * published under the cache lock; the work directory is removed at the
  * end, and by a signal handler if the import is interrupted. */
 #include "image.h"
+#include "mke2fs.h"
 
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -47,11 +48,17 @@ static int write_all_at(int dirfd, const char *path, const char *s, struct err *
 }
 
 /* The running import's work directory, removed if we are interrupted:
- * the handler only forks, execs rm and exits (async-signal-safe). */
+ * the handler stops a filesystem tool it runs, forks, execs rm and exits
+ * (async-signal-safe). */
 static char interrupted_work[4200];
 
 static void on_signal(int sig)
 {
+	pid_t tool = (pid_t)mkfs_child;     /* it would go on writing there */
+	if (tool > 0) {
+		kill(tool, SIGKILL);
+		waitpid(tool, NULL, 0);
+	}
 	if (interrupted_work[0]) {
 		pid_t pid = fork();
 		if (pid == 0) {

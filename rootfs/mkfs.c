@@ -52,8 +52,13 @@ static int run_x(char *const argv[], char *const env_add, bool quiet, struct err
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	mkfs_child = pid;
 	int st;
-	if (waitpid(pid, &st, 0) < 0)
+	pid_t w;
+	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	mkfs_child = 0;
+	if (w < 0)
 		return err_sys(e, "wait %s", argv[0]);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return err_set(e, "%s: not found", argv[0]);
