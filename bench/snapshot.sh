@@ -6,14 +6,15 @@
 #     sandbox: restore, exec true, clean up), spawn -> exit (stamp), with the
 #     restored VM's first KVM_RUN (first_run_ms, from the VMM's timings).
 #  2. `sandbox snapshot` of an idle 128 MiB sandbox, RUNS_SNAP times.
-#  3. Idle density: COLD idle sandboxes started cold (up: their log says so),
-#     RATE_SETS times, then sets of as many clones and then CLONES clones of
-#     a snapshot of one (`sandbox clone -n`, which returns once every clone
-#     resumed with its identity; each then answers an exec, untimed): one
-#     set right after the cold boots, then RATE_SETS sets for the start
-#     rate; for each set the time from its first start until all are up,
-#     MemAvailable's drop and the PSS of the owner and VMM processes, per
-#     sandbox. The start rates are the medians of their RATE_SETS sets.
+#  3. Idle density, RATE_SETS rounds of: COLD idle sandboxes started cold
+#     (up: their log says so), then as many clones of a snapshot of one
+#     twice (`sandbox clone -n`, which returns once every clone resumed
+#     with its identity; each then answers an exec, untimed): the first
+#     set right after the cold boots, the second for the start rate; then
+#     CLONES clones. For each set the time from its first start until all
+#     are up, MemAvailable's drop and the PSS of the owner and VMM
+#     processes, per sandbox (memory: the first cold set, the CLONES set).
+#     The start rates are the medians of their RATE_SETS sets.
 # Output: a table on stdout. Ratios matter, absolutes under TCG do not.
 #   bench/snapshot.sh [BUILD_DIR]
 set -u
@@ -134,19 +135,20 @@ density() { # density cold|clone N: "ready secs avail_drop_kib pss_kib"
 # after the first set); the memory figures come from the first cold set
 # and the CLONES set. Rates in ready/s, unrounded.
 rset() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.6f", n / s; else print 0 }'; }
-read -r cn cs ca cp <<<"$(density cold "$COLD")"
-cold_rates=$(rset "$cn" "$cs") cold_sets="$cn/${cs}s"
-for i in $(seq 2 "$RATE_SETS"); do
-	read -r n t _ _ <<<"$(density cold "$COLD")"
-	cold_rates="$cold_rates $(rset "$n" "$t")" cold_sets="$cold_sets $n/${t}s"
-done
-# The same count, for the start rate, twice: the first set right after the
-# cold boots (the emulated test host translates the snapshot's guest code
-# again: its translations went with the cold guests'), the second as a
-# platform serving from a snapshot would run (the start rate's row).
-read -r fn fs fa fp <<<"$(density clone "$COLD")"
-clone_rates= clone_sets=
+# RATE_SETS rounds, each: COLD cold sandboxes, then as many clones twice:
+# the first set right after the cold boots (the emulated test host
+# translates the snapshot's guest code again: its translations went with
+# the cold guests'), the second as a platform serving from a snapshot
+# would run (the start rate's). Interleaved, so that what drifts in the
+# machine over the minutes of the bench weighs on both rates alike.
+cold_rates= cold_sets= clone_rates= clone_sets= first_sets=
 for i in $(seq "$RATE_SETS"); do
+	read -r n t a p <<<"$(density cold "$COLD")"
+	[ "$i" = 1 ] && cn=$n cs=$t ca=$a cp=$p
+	cold_rates="$cold_rates $(rset "$n" "$t")" cold_sets="$cold_sets $n/${t}s"
+	read -r n t _ _ <<<"$(density clone "$COLD")"
+	[ "$i" = 1 ] && fn=$n fs=$t
+	first_sets="$first_sets $n/${t}s"
 	read -r rn rs ra rp <<<"$(density clone "$COLD")"
 	clone_rates="$clone_rates $(rset "$rn" "$rs")" clone_sets="$clone_sets $rn/${rs}s"
 done
@@ -165,9 +167,9 @@ printf '%-44s %10s   target <= 0.1\n' "  ratio from/cold" "$(ratio "$mf" "$mc")"
 printf '%-44s %10s\n' "  spawn -> restored VM's first KVM_RUN (ms)" "$m1"
 printf '%-44s %10s   (memory file %s KiB on disk, of 128 MiB)\n' "snapshot of an idle 128 MiB sandbox (ms)" "$ms" "${du_k:-?}"
 printf '%-44s %10s\n' "cold idle sandboxes ready, first set" "$cn/$COLD in ${cs}s ($(rate "$cn" "$cs")/s)"
-printf '%-44s %10s   (sets: %s)\n' "  cold start rate, median of $RATE_SETS sets (/s)" "$(printf '%.2f' "$cold_rate")" "$cold_sets"
+printf '%-44s %10s   (sets:%s)\n' "  cold start rate, median of $RATE_SETS sets (/s)" "$(printf '%.2f' "$cold_rate")" "$cold_sets"
 printf '%-44s %10s\n' "  per sandbox: MemAvailable drop, PSS (MiB)" "$(per "$ca" "$cn"), $(per "$cp" "$cn")"
-printf '%-44s %10s\n' "clones ready, first set after the cold boots" "$fn/$COLD in ${fs}s ($(rate "$fn" "$fs")/s)"
+printf '%-44s %10s   (sets:%s)\n' "clones ready, first set after the cold boots" "$fn/$COLD in ${fs}s ($(rate "$fn" "$fs")/s)" "$first_sets"
 printf '%-44s %10s\n' "  its rate / cold start rate" "$(ratio "$(rate "$fn" "$fs" %.6f)" "$cold_rate")"
 printf '%-44s %10s   (sets:%s)\n' "clone start rate, median of $RATE_SETS next sets (/s)" "$(printf '%.2f' "$clone_rate")" "$clone_sets"
 printf '%-44s %10s   target >= 10\n' "  clone start rate / cold start rate" "$(ratio "$clone_rate" "$cold_rate")"
