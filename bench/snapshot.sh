@@ -131,35 +131,33 @@ density() { # density cold|clone N: "ready secs avail_drop_kib pss_kib"
 	done
 	echo "$up $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1000 }') $((base - avail)) $pss"
 }
-# The start rates are medians of RATE_SETS sets each (cold, and clones
-# after the first set); the memory figures come from the first cold set
-# and the CLONES set. Rates in ready/s, unrounded.
-rset() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.6f", n / s; else print 0 }'; }
+per() { awk -v k="$1" -v n="$2" -v f="${3:-%.1f}" 'BEGIN { if (n > 0) printf f, k / 1024 / n; else print "n/a" }'; }
+# rate N SECS [FORMAT]: shown to 0.1/s; ratios take them unrounded
+# (FORMAT %.6f: 0.77/s shown as 0.8 moved a ratio by 4 %), as per's.
+rate() { awk -v n="$1" -v s="$2" -v f="${3:-%.1f}" 'BEGIN { if (s > 0) printf f, n / s; else print "n/a" }'; }
 # RATE_SETS rounds, each: COLD cold sandboxes, then as many clones twice:
 # the first set right after the cold boots (the emulated test host
 # translates the snapshot's guest code again: its translations went with
 # the cold guests'), the second as a platform serving from a snapshot
 # would run (the start rate's). Interleaved, so that what drifts in the
-# machine over the minutes of the bench weighs on both rates alike.
+# machine over the minutes of the bench weighs on both rates alike. The
+# start rates are the medians of their sets (unrounded: rate's %.6f); the
+# memory figures come from the first cold set and the CLONES set.
 cold_rates= cold_sets= clone_rates= clone_sets= first_sets=
 for i in $(seq "$RATE_SETS"); do
 	read -r n t a p <<<"$(density cold "$COLD")"
 	[ "$i" = 1 ] && cn=$n cs=$t ca=$a cp=$p
-	cold_rates="$cold_rates $(rset "$n" "$t")" cold_sets="$cold_sets $n/${t}s"
+	cold_rates="$cold_rates $(rate "$n" "$t" %.6f)" cold_sets="$cold_sets $n/${t}s"
 	read -r n t _ _ <<<"$(density clone "$COLD")"
 	[ "$i" = 1 ] && fn=$n fs=$t
 	first_sets="$first_sets $n/${t}s"
-	read -r rn rs ra rp <<<"$(density clone "$COLD")"
-	clone_rates="$clone_rates $(rset "$rn" "$rs")" clone_sets="$clone_sets $rn/${rs}s"
+	read -r n t _ _ <<<"$(density clone "$COLD")"
+	clone_rates="$clone_rates $(rate "$n" "$t" %.6f)" clone_sets="$clone_sets $n/${t}s"
 done
 cold_rate=$(echo "$cold_rates" | median) clone_rate=$(echo "$clone_rates" | median)
 read -r kn ks ka kp <<<"$(density clone "$CLONES")"
 stop_all
 
-per() { awk -v k="$1" -v n="$2" -v f="${3:-%.1f}" 'BEGIN { if (n > 0) printf f, k / 1024 / n; else print "n/a" }'; }
-# rate N SECS [FORMAT]: shown to 0.1/s; ratios take them unrounded
-# (FORMAT %.6f: 0.77/s shown as 0.8 moved a ratio by 4 %), as per's.
-rate() { awk -v n="$1" -v s="$2" -v f="${3:-%.1f}" 'BEGIN { if (s > 0) printf f, n / s; else print "n/a" }'; }
 echo "# sandbox snapshots, one session ($(uname -r), $(nproc) CPU); medians of $RUNS runs"
 printf '%-44s %10s\n' "cold run --rm busybox true (ms)" "$mc"
 printf '%-44s %10s\n' "run --rm --from SNAP true (ms)" "$mf"
