@@ -42,6 +42,15 @@ int mke2fs_find(char *path, size_t len, struct err *e)
 
 volatile sig_atomic_t mkfs_child;
 
+int mkfs_wait(pid_t pid, int *status)
+{
+	pid_t w;
+	while ((w = waitpid(pid, status, 0)) < 0 && errno == EINTR)
+		;
+	mkfs_child = 0;
+	return w < 0 ? -1 : 0;
+}
+
 int mke2fs_run(const char *path, char *const argv[], char *env_add, struct err *e)
 {
 	int errp[2];
@@ -82,12 +91,8 @@ int mke2fs_run(const char *path, char *const argv[], char *env_add, struct err *
 	msg[n] = '\0';
 	close(errp[0]);
 	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
-			mkfs_child = 0;
-			return err_sys(e, "wait for mke2fs");
-		}
-	mkfs_child = 0;
+	if (mkfs_wait(pid, &st))
+		return err_sys(e, "wait for mke2fs");
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	msg[strcspn(msg, "\n")] = '\0';

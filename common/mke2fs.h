@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -13,6 +14,9 @@
  * or 0: an import interrupted by a signal stops it before it removes its
  * work directory, where the tool would go on creating files. */
 extern volatile sig_atomic_t mkfs_child;
+/* Wait for PID, that tool (mkfs_child set by the caller once it forked),
+ * into *STATUS; mkfs_child is 0 again after. 0, or -1 with errno. */
+int mkfs_wait(pid_t pid, int *status);
 
 /* e2fsprogs' mke2fs in $PATH: its path into PATH (LEN bytes). -1 with E
  * filled ("mke2fs not found", or "PATH is busybox's mke2fs, which cannot

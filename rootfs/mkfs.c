@@ -54,11 +54,7 @@ static int run_x(char *const argv[], char *const env_add, bool quiet, struct err
 	}
 	mkfs_child = pid;
 	int st;
-	pid_t w;
-	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
-		;
-	mkfs_child = 0;
-	if (w < 0)
+	if (mkfs_wait(pid, &st))
 		return err_sys(e, "wait %s", argv[0]);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return err_set(e, "%s: not found", argv[0]);
