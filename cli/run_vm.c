@@ -421,6 +421,25 @@ static void on_resumed(void *arg)
 	}
 }
 
+/* The guest ended well for the VMM, with no status from the container:
+ * say what is known of why. Its init may have said (the event port's
+ * last words: it failed before the agent channel was up), or reported a
+ * status but no words; if it reported nothing, its kernel ended the VM
+ * (a panic reboots it). The console is off, so there is no more to say. */
+static void explain_silent_end(struct vm *vm, struct err *e)
+{
+	const char *words = event_port_words(&vm->events);
+	int init_status = atomic_load(&vm->events.exit_status);
+	if (words[0])
+		err_set(e, "the guest ended without reporting the container's status: %s", words);
+	else if (init_status >= 0)
+		err_set(e, "the guest ended without reporting the container's status (its init ended with %d)",
+			init_status);
+	else
+		err_set(e, "the guest ended (%s) before its init reported a status: a guest kernel panic?",
+			vm->end_msg[0] ? vm->end_msg : "no reason given");
+}
+
 /* The child's top level: set up, boot and run the VM; returns the
  * container's status, or 125 with the error printed.
  * DONE_FD (-1: none): where the VMM's notes go (run_impl.h): OOM counts
@@ -483,11 +502,11 @@ int vm_child_main(const struct run_opts *o, const struct runconf *rc, const char
 			close(2);
 		}
 	}
+	if (reported < 0 && !e.msg[0])
+		explain_silent_end(&vm, &e);
 	vm_destroy(&vm);
 	if (reported >= 0)
 		return reported;
-	if (!e.msg[0])
-		err_set(&e, "the guest ended without reporting the container's status");
 	cli_report(&e);
 	return status == 0 ? EXIT_ERR : status;
 }

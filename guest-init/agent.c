@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -76,11 +77,20 @@ static void queue_marks(struct sb_tx *tx)
 	sb_tx_put(tx, SB_F_STDERR, line, (uint32_t)n);
 }
 
+#define AGENT_CONNECT_TIMEOUT_S 60
 static int agent_connect(struct err *err)
 {
 	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_errno(err, errno, "vsock socket");
+	/* The kernel gives up on a connection the host has not answered in
+	 * 2 s (ETIMEDOUT), which a loaded host can miss (the test host, with
+	 * a sibling suite on the same two cores, did once). A VMM that does
+	 * not listen answers at once (ECONNRESET); one that never answers is
+	 * as stuck as its guest, and ends as any (--timeout, stop, kill). */
+	struct timeval wait = { .tv_sec = AGENT_CONNECT_TIMEOUT_S };
+	if (setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, &wait, sizeof(wait)))
+		perror("sandbox-init: vsock connect timeout");
 	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = SB_AGENT_PORT };
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		int e = errno;
@@ -600,6 +610,6 @@ fail:
 	relay_fail(r, err.msg, err.status ? err.status : 125);
 	return err.status ? err.status : 125;
 fail_noconn:
-	fprintf(stderr, "sandbox-init: %s\n", err.msg);
+	init_last_words(err.msg);
 	return 125;
 }

@@ -129,6 +129,9 @@ int spec_parse_host_args(struct cspec *c, const char **rootfs, int argc, char **
 int host_main(int argc, char **argv);
 /* agent.c: PID 1 in the VM when the host runs a container. */
 int agent_main(bool timings);
+/* init.c: MSG on stderr and, for an init that fails before the agent
+ * channel exists, to the VMM through the event port (common/abi.h). */
+void init_last_words(const char *msg);
 /* agent.c: interface helpers (IFNAME's flags, addresses) for eth0. */
 int if_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what, struct err *err);
 int set_addr(int s, unsigned long req, const char *ifname, in_addr_t a, const char *what, struct err *err);

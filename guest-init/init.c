@@ -103,9 +103,18 @@ static int run_program(const char *path)
 	}
 }
 
+static int have_port;
+
 static void event(unsigned off, unsigned char v)
 {
 	outb(v, SB_EVENT_PORT + off);
+}
+
+void init_last_words(const char *msg)
+{
+	fprintf(stderr, "sandbox-init: %s\n", msg);
+	for (size_t i = 0; have_port && msg[i] && i < SB_EVENT_WORDS_MAX; i++)
+		event(SB_EVENT_WORDS_OFF, (unsigned char)msg[i]);
 }
 
 int main(int argc, char **argv)
@@ -118,7 +127,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--exec"))
 		return exec_host_main(argc, argv);
 	early_mounts();
-	int have_port = ioperm(SB_EVENT_PORT, SB_EVENT_PORT_LEN, 1) == 0;
+	have_port = ioperm(SB_EVENT_PORT, SB_EVENT_PORT_LEN, 1) == 0;
 	if (have_port)
 		event(0, SB_EVENT_INIT_REACHED);
 	else

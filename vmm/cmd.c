@@ -178,6 +178,11 @@ int vmm_main(int argc, char **argv, uint64_t start)
 	int status = vm_run(&vm, &e);
 	if (e.msg[0])
 		fprintf(stderr, "sandbox: %s\n", e.msg);
+	/* what its init said through the event port, unless the console
+	 * (where it said it too) is already on our stdout */
+	const char *words = event_port_words(&vm.events);
+	if (words[0] && !vm.cfg.console)
+		fprintf(stderr, "sandbox: the guest's last words: %s\n", words);
 	vm_destroy(&vm);
 	return status;
 fail:

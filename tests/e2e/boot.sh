@@ -43,6 +43,13 @@ else t_fail "console off: silent stdout, exit 0"; t_show quiet; fi
 t_run status "$SB" vm --kernel "$K" --initrd "$I" --timeout 120 --append sandbox.exit=7
 t_expect status "guest-reported exit status 7 is the VMM's" 7
 
+# An init that fails before the agent channel is up (sandbox.agent, but
+# this VM has no vsock device) says why through the event port, and the
+# VMM repeats it: the console being off, nothing else would.
+t_run words "$SB" vm --kernel "$K" --initrd "$I" --timeout 120 --append sandbox.agent=1
+t_expect words "an init that cannot reach the host: its last words, on the VMM's stderr" 125 "" \
+	"^sandbox: the guest's last words: (vsock socket|connect to the host \(vsock port [0-9]+\)): [A-Z]"
+
 # bzImage fallback.
 t_run bz "$SB" vm --kernel "$(dirname "$K")/guest-bzImage" --initrd "$I" --console --timeout 120
 t_expect bz "bzImage boots to init" 0 "sandbox-init: reached init"

@@ -418,6 +418,43 @@ static void test_event_port_zero_clock(void **state)
 	assert_int_equal(atomic_load(&p.init_reached_ns), first);
 }
 
+/* The guest's last words: printable bytes kept in order, others shown
+ * as '?', at most SB_EVENT_WORDS_MAX of them however many come; a wider
+ * write is ignored; nothing said is "". */
+static void test_event_port_words(void **state)
+{
+	(void)state;
+	struct fake_clock clk = { .next = 1 };
+	struct event_port p;
+	event_port_init(&p, clock_cb, &clk);
+	assert_string_equal(event_port_words(&p), "");
+	const char *msg = "connect: Connection timed out";
+	for (const char *c = msg; *c; c++) {
+		uint8_t b = (uint8_t)*c;
+		event_port_io(&p, SB_EVENT_WORDS_OFF, &b, 1, true);
+	}
+	assert_string_equal(event_port_words(&p), msg);
+	uint8_t bad[] = { '\n', 0x1b, 0x7f, 0xff, 0 };
+	for (size_t i = 0; i < sizeof(bad); i++)
+		event_port_io(&p, SB_EVENT_WORDS_OFF, &bad[i], 1, true);
+	uint8_t two[2] = { 'x', 'y' };
+	event_port_io(&p, SB_EVENT_WORDS_OFF, two, 2, true);
+	char want[128];
+	snprintf(want, sizeof(want), "%s?????", msg);
+	assert_string_equal(event_port_words(&p), want);
+	/* A guest that goes on and on: bounded, and the count never wraps. */
+	for (unsigned i = 0; i < 3 * SB_EVENT_WORDS_MAX; i++) {
+		uint8_t b = 'z';
+		event_port_io(&p, SB_EVENT_WORDS_OFF, &b, 1, true);
+	}
+	const char *w = event_port_words(&p);
+	assert_int_equal(strlen(w), SB_EVENT_WORDS_MAX);
+	assert_memory_equal(w, want, strlen(want));
+	assert_int_equal(w[SB_EVENT_WORDS_MAX - 1], 'z');
+	assert_int_equal(atomic_load(&p.exit_status), -1);
+	assert_int_equal(atomic_load(&p.init_reached_ns), 0);
+}
+
 static void test_event_port_exit_status(void **state)
 {
 	(void)state;
@@ -629,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_event_port_init_reached_once),
 		cmocka_unit_test(test_event_port_zero_clock),
 		cmocka_unit_test(test_event_port_exit_status),
+		cmocka_unit_test(test_event_port_words),
 		cmocka_unit_test(test_bus_register),
 		cmocka_unit_test(test_bus_dispatch),
 		cmocka_unit_test(test_bus_clipped_access),

@@ -2,12 +2,13 @@
 
 #include <string.h>
 
-#include "../../common/abi.h"
 
 void event_port_init(struct event_port *p, uint64_t (*clock)(void *), void *ctx)
 {
 	atomic_store(&p->init_reached_ns, 0);
 	atomic_store(&p->exit_status, -1);
+	atomic_store(&p->nwords, 0);
+	memset(p->words, 0, sizeof(p->words));
 	p->clock = clock;
 	p->ctx = ctx;
 }
@@ -27,5 +28,20 @@ void event_port_io(void *dev, uint64_t offset, uint8_t *data, uint32_t len, bool
 		atomic_compare_exchange_strong(&p->init_reached_ns, &zero, t ? t : 1);
 	} else if (offset == SB_EVENT_EXIT_STATUS_OFF) {
 		atomic_store(&p->exit_status, data[0]);
+	} else if (offset == SB_EVENT_WORDS_OFF) {
+		/* Hostile bytes for a terminal: printable ASCII only, a bounded
+		 * count. Each vCPU takes its own slot. */
+		unsigned i = atomic_fetch_add(&p->nwords, 1);
+		if (i < SB_EVENT_WORDS_MAX)
+			p->words[i] = data[0] >= 0x20 && data[0] < 0x7f ? (char)data[0] : '?';
+		else
+			atomic_store(&p->nwords, SB_EVENT_WORDS_MAX); /* never wraps */
 	}
+}
+
+const char *event_port_words(struct event_port *p)
+{
+	unsigned n = atomic_load(&p->nwords);
+	p->words[n < SB_EVENT_WORDS_MAX ? n : SB_EVENT_WORDS_MAX] = '\0';
+	return p->words;
 }
