@@ -149,6 +149,12 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 			int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 			s->pid = 0;
 			s->ended = true;
+			/* Bytes have no place for a late failure: a tar cut short
+			 * would end like a whole one. Ending with an error drops
+			 * the connection before the last chunk, which every HTTP
+			 * client reports as a transfer cut short. */
+			if (s->kind == S_RAW && code != 0)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
 			if (s->kind == S_EXEC) {
 				char *b;
 				int n = asprintf(&b, "{\"exit_code\":%d}\n", code);

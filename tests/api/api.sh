@@ -84,6 +84,24 @@ req get404 GET "/v1/sandboxes/api-w/archive?path=/no/such"
 expect get404 "archive of a missing path: a JSON error" 500 "'/no/such' in d['message'] and d['status'] == 125"
 req getrel GET "/v1/sandboxes/api-w/archive?path=tmp"
 expect getrel "archive with a relative path: 400" 400
+# A stream whose cp fails halfway (killed here, a slow reader holding it
+# open) must not end like a whole tar: the connection drops before the
+# last chunk, which curl reports as a transfer cut short (18).
+"$SB" exec api-w dd if=/dev/zero of=/tmp/big bs=1M count=32 2>/dev/null
+curl -sS --unix-socket "$SOCK" --limit-rate 256K -o "$T_OUT/cut.tar" \
+	"http://api/v1/sandboxes/api-w/archive?path=/tmp/big" 2>"$T_OUT/cut.err" &
+CUT_PID=$!
+if wait_for 10 pgrep -f "cp -- api-w:/tmp/big -" && sleep 1 && pkill -KILL -f "cp -- api-w:/tmp/big -"; then
+	wait "$CUT_PID"; rc=$?
+	got=$(stat -c %s "$T_OUT/cut.tar" 2>/dev/null)
+	if [ "$rc" = 18 ] && [ "${got:-0}" -gt 0 ] && [ "$got" -lt $((32 << 20)) ]; then
+		t_pass "archive out, cp killed halfway: the stream ends cut short (curl 18 after $got bytes)"
+	else t_fail "archive out, cp killed halfway" "curl status $rc after ${got:-0} bytes: $(head -c 300 "$T_OUT/cut.err")"; fi
+else
+	kill "$CUT_PID" 2>/dev/null; wait "$CUT_PID"
+	t_fail "archive out, cp killed halfway" "no cp process to kill"
+fi
+"$SB" exec api-w rm -f /tmp/big
 
 req stats GET /v1/sandboxes/api-w/stats
 expect stats "stats: CPU, memory, block I/O and pids of the sandbox" 200 \
