@@ -272,6 +272,9 @@ static int record_vm(const struct run_opts *o, const struct runconf *rc, const s
 		r.layer = !o->read_only;
 		r.volumes = o->nvol;
 		r.pmem = run_image_transport(o, rc) == IMAGE_TRANSPORT_PMEM;
+		/* as vm_child_setup decides; a VM left without it for want of a
+		 * virtio slot has volumes, which a snapshot refuses */
+		r.balloon = run_balloon();
 	}
 	snprintf(r.command, sizeof(r.command), "%s", s->command);
 	r.uid = (unsigned)geteuid();

@@ -128,6 +128,10 @@ struct snap_from;
  * for its file system. */
 enum image_transport run_image_transport(const struct run_opts *o, const struct runconf *rc);
 void vm_size(const struct run_opts *o, uint64_t *mem_bytes, unsigned *ncpus);
+/* Free page reporting (virtio-balloon) wanted: unless SANDBOX_NO_BALLOON
+ * is set (bench/'s comparisons only). A snapshot records it: its clones
+ * have the device exactly when the source had it. */
+bool run_balloon(void);
 
 /* Where the guest kernel, initramfs, sandbox-image and guest-init are. */
 extern const char *run_bindir;

@@ -118,11 +118,10 @@ enum image_transport run_image_transport(const struct run_opts *o, const struct 
 	return rc->fstype && !strcmp(rc->fstype, "erofs") ? IMAGE_TRANSPORT_PREFERRED : IMAGE_TRANSPORT_BLK;
 }
 
-/* Free page reporting (virtio-balloon, docs/pmem.md): on, unless
- * SANDBOX_NO_BALLOON is set (for bench/'s comparisons only). The guest
- * reports free blocks of 2^BALLOON_REPORTING_ORDER pages and up. */
+/* Free page reporting (virtio-balloon, docs/pmem.md; run_impl.h). The
+ * guest reports free blocks of 2^BALLOON_REPORTING_ORDER pages and up. */
 #define BALLOON_REPORTING_ORDER "9"
-static bool run_balloon(void)
+bool run_balloon(void)
 {
 	return getenv("SANDBOX_NO_BALLOON") == NULL;
 }
@@ -183,7 +182,7 @@ static int vm_restore_setup(const struct run_opts *o, const char *id, int net, s
 	if (vm_sockets(c, id, spec, e))
 		return -1;
 	c->has_rng = true;
-	c->has_balloon = run_balloon();    /* as the snapshotted VM had it */
+	c->has_balloon = f->rec.balloon;   /* as the snapshotted VM had it */
 	static struct sb_restored id_frame;
 	static uint8_t payload[SB_RESTORED_SIZE];
 	memset(&id_frame, 0, sizeof(id_frame));

@@ -39,6 +39,7 @@ struct vm_record {
 	int net;                        /* 1: --network tap */
 	int layer;                      /* 1: a writable layer on disk */
 	int volumes;                    /* -v volumes (a snapshot refuses them) */
+	int balloon;                    /* 1: free page reporting (virtio-balloon) */
 	long long created;              /* the snapshot's time */
 	unsigned uid;                   /* the snapshot's maker */
 };

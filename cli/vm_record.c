@@ -21,10 +21,10 @@ int vm_record_write(const char *path, const struct vm_record *r, struct err *e)
 	return atomic_printf(AT_FDCWD, path, path, ATOMIC_SYNC, e,
 		"image=%s\ncommand=%s\ndisk=%s\ndisk_dev=%llu\ndisk_ino=%llu\ndisk_size=%llu\ndisk_mtime=%lld\n"
 		"stop_signal=%s\ncpus=%s\nmemory=%lld\nmem_bytes=%llu\nncpus=%u\nnet=%d\nlayer=%d\nvolumes=%d\n"
-		"created=%lld\nuid=%u\nimage_transport=%s\n",
+		"created=%lld\nuid=%u\nimage_transport=%s\nballoon=%d\n",
 		r->image, r->command, r->disk, r->disk_dev, r->disk_ino, r->disk_size, r->disk_mtime, r->stop_signal,
 		r->cpus, r->memory, r->mem_bytes, r->ncpus, r->net, r->layer, r->volumes, r->created, r->uid,
-		r->pmem ? "pmem" : "blk");
+		r->pmem ? "pmem" : "blk", r->balloon);
 }
 
 static int set_str(char *dst, size_t cap, const char *v)
@@ -74,12 +74,12 @@ int vm_record_read(const char *path, struct vm_record *r, struct err *e)
 		return err_set(e, "%s: too long", path);
 	buf[n] = '\0';
 	enum { K_IMAGE, K_COMMAND, K_DISK, K_DEV, K_INO, K_SIZE, K_MTIME, K_STOP, K_CPUS, K_MEMORY, K_MEMB, K_NCPUS,
-	       K_NET, K_LAYER, K_VOLS, K_CREATED, K_UID, K_TRANSPORT,
+	       K_NET, K_LAYER, K_VOLS, K_CREATED, K_UID, K_TRANSPORT, K_BALLOON,
 	       K_N };
 	static const char *const keys[K_N] = { "image", "command", "disk", "disk_dev", "disk_ino", "disk_size",
 					       "disk_mtime", "stop_signal", "cpus", "memory", "mem_bytes", "ncpus",
 					       "net", "layer", "volumes", "created", "uid",
-					       "image_transport" };
+					       "image_transport", "balloon" };
 	bool seen[K_N] = { false };
 	char *save = NULL;
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -116,12 +116,16 @@ int vm_record_read(const char *path, struct vm_record *r, struct err *e)
 		case K_CREATED: bad = set_num(v, 0, 1LL << 40, &r->created); break;
 		case K_UID: bad = set_num(v, 0, 0xffffffffLL, &x); r->uid = (unsigned)x; break;
 		case K_TRANSPORT: r->pmem = !strcmp(v, "pmem"); bad = !r->pmem && strcmp(v, "blk"); break;
+		case K_BALLOON: bad = set_num(v, 0, 1, &x); r->balloon = (int)x; break;
 		}
 		if (bad)
 			goto bad;
 	}
+	/* keys written since: their absence is what came before them */
+	if (!seen[K_BALLOON])
+		r->balloon = 1;
 	for (int k = 0; k < K_N; k++)
-		if (!seen[k] && k != K_TRANSPORT)   /* written since pmem snapshots: none is blk */
+		if (!seen[k] && k != K_TRANSPORT && k != K_BALLOON)
 			goto bad;
 	return 0;
 bad:

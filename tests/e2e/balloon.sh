@@ -3,7 +3,8 @@
 # device bound to its driver; what the guest frees goes back to the host
 # (the VMM's RSS drops once a 48 MiB tmpfs file is removed, also when guest
 # memory is a memfd shared with virtiofsd) and does not without the device
-# (SANDBOX_NO_BALLOON, the control); a clone of a
+# (SANDBOX_NO_BALLOON, the control), nor in a clone of it, made without the
+# variable (a clone has its snapshot's devices); a clone of a
 # snapshot of such a sandbox still reports (the device's state went
 # through the snapshot); a bad --balloon value is one error line.
 #   tests/e2e/balloon.sh [BUILD_DIR]     VM isolation (test host)
@@ -66,7 +67,20 @@ t_expect off "run -d: SANDBOX_NO_BALLOON=1 (no balloon)" 0 '^[0-9a-f]{16}$'
 off=$(head -n 1 "$T_OUT/off.out")
 wait_for 60 $SB exec off true
 if fill_free "$off" "without the balloon (control)" 8; then t_fail "$DROP: dropped anyway"; else t_pass "$DROP: kept"; fi
-$SB rm -f off >/dev/null 2>&1
+# its snapshot's clones have no balloon either, whatever their environment
+# (the device set is the snapshot's: a restore checks it)
+t_run snapoff $SB snapshot off offsnap
+t_expect snapoff "snapshot the sandbox without the balloon" 0 '^offsnap$'
+t_run cloneoff $SB clone --name oc offsnap
+t_expect cloneoff "clone it without SANDBOX_NO_BALLOON: as its snapshot, no balloon" 0 '^[0-9a-f]{16}$'
+oc=$(head -n 1 "$T_OUT/cloneoff.out")
+if wait_for 60 $SB exec "$oc" true; then
+	t_run oc_drv $SB exec "$oc" ls /sys/bus/virtio/drivers/virtio_balloon
+	if [ "$(t_rc oc_drv)" = 0 ] && ! grep -Eq '^virtio[0-9]+$' "$T_OUT/oc_drv.out"; then
+		t_pass "the clone's guest has the driver and no balloon device"
+	else t_fail "the clone's guest has the driver and no balloon device"; t_show oc_drv; fi
+else t_fail "the clone answers exec"; fi
+$SB rm -f off "$oc" >/dev/null 2>&1
 
 # --- guest memory shared with virtiofsd (-v DIR): a memfd, given back with MADV_REMOVE ----
 W=$ST-vol

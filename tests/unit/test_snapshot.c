@@ -220,6 +220,24 @@ static void test_restored_frame(void **state)
 	assert_int_equal(sb_restored_decode(bad, sizeof(bad), &b), -1);
 }
 
+/* Replace LINE (which must be there) in the file at PATH with WITH. */
+static void edit_line(const char *path, const char *line, const char *with)
+{
+	char text[8192], out[8192];
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	char *k = strstr(text, line);
+	assert_non_null(k);
+	snprintf(out, sizeof(out), "%.*s%s%s", (int)(k - text), text, with, k + strlen(line));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(out, f);
+	fclose(f);
+}
+
 static void test_record(void **state)
 {
 	(void)state;
@@ -242,21 +260,23 @@ static void test_record(void **state)
 	assert_int_equal(vm_record_read(path, &b, &e), 0);
 	assert_memory_equal(&r, &b, sizeof(r));
 	/* image_transport: written since pmem snapshots; without it, blk;
-	 * another value is damage */
-	char text[8192];
-	FILE *f = fopen(path, "r");
-	size_t tn = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[tn] = '\0';
-	char *k = strstr(text, "image_transport=pmem\n");
-	assert_non_null(k);
-	memmove(k, k + strlen("image_transport=pmem\n"), strlen(k + strlen("image_transport=pmem\n")) + 1);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
+	 * balloon: written since clones take it from their snapshot; without
+	 * it, on; another value is damage */
+	edit_line(path, "image_transport=pmem\n", "");
 	assert_int_equal(vm_record_read(path, &b, &e), 0);
 	assert_int_equal(b.pmem, 0);
-	f = fopen(path, "a");
+	assert_int_equal(b.balloon, 0);
+	edit_line(path, "balloon=0\n", "");
+	assert_int_equal(vm_record_read(path, &b, &e), 0);
+	assert_int_equal(b.balloon, 1);
+	r.balloon = 1;
+	assert_int_equal(vm_record_write(path, &r, &e), 0);
+	assert_int_equal(vm_record_read(path, &b, &e), 0);
+	assert_memory_equal(&r, &b, sizeof(r));
+	edit_line(path, "balloon=1\n", "balloon=2\n");
+	assert_int_equal(vm_record_read(path, &b, &e), -1);
+	assert_int_equal(vm_record_write(path, &r, &e), 0);
+	FILE *f = fopen(path, "a");
 	fprintf(f, "image_transport=dax\n");
 	fclose(f);
 	assert_int_equal(vm_record_read(path, &b, &e), -1);
