@@ -50,63 +50,39 @@ for t in "$B"/tests/test_*; do
 	rm -f "$out"
 done
 
+# suite NAME TITLE CMD...: one suite, its output shown, its summary line
+# counted, and the time it took.
+suite() {
+	local name=$1 title=$2 t0=$SECONDS
+	shift 2
+	echo "== $title"
+	"$@" | tee "$log"
+	add_counts "$log" "$name"
+	echo "   ($name: $((SECONDS - t0)) s)"
+}
+
 if [ $unit_only = 0 ]; then
 	log=$(mktemp)
-	echo "== native host checks"
-	tests/e2e/native.sh "$B" | tee "$log"
-	add_counts "$log" native.sh
-	echo "== container setup, host mode (the plain-container baseline)"
-	tests/container/run.sh "$B" | tee "$log"
-	add_counts "$log" container
-	echo "== image import (host side)"
-	tests/image/run.sh "$B" | tee "$log"
-	add_counts "$log" image
-	echo "== a Debian root filesystem (debootstrap, cached in ~/.cache/sandbox): import and sandbox run"
-	SANDBOX_IMAGE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/sandbox/images-debootstrap tests/image/debootstrap.sh "$B" | tee "$log"
-	add_counts "$log" debootstrap
+	suite native.sh "native host checks" tests/e2e/native.sh "$B"
+	suite container "container setup, host mode (the plain-container baseline)" tests/container/run.sh "$B"
+	suite image "image import (host side)" tests/image/run.sh "$B"
+	suite debootstrap "a Debian root filesystem (debootstrap, cached in ~/.cache/sandbox): import and sandbox run" env SANDBOX_IMAGE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/sandbox/images-debootstrap tests/image/debootstrap.sh "$B"
 	tests/e2e/prepare.sh "$B" || fail=$((fail + 1))
-	echo "== sandbox run --isolation container (natively)"
-	ISO=container tests/e2e/run.sh "$B" | tee "$log"
-	add_counts "$log" run-container
-	echo "== escape attempts, --isolation container (natively)"
-	ISO=container tests/security/escape.sh "$B" | tee "$log"
-	add_counts "$log" escape-container
-	echo "== sandbox audit: container, runc, crun, runsc side by side (natively)"
-	tests/security/audit.sh "$B" | tee "$log"
-	add_counts "$log" audit-native
-	echo "== the state directory: squatted roots, forged state, symlinks, StopSignal (natively)"
-	tests/security/state.sh "$B" | tee "$log"
-	add_counts "$log" state
-	echo "== sandbox ps/kill/stop/logs/rm/inspect/check, --isolation container (natively)"
-	tests/container/lifecycle.sh "$B" | tee "$log"
-	add_counts "$log" lifecycle-container
-	echo "== sandbox exec, --isolation container (natively)"
-	tests/container/exec.sh "$B" | tee "$log"
-	add_counts "$log" exec-container
-	echo "== sandbox run --storage, --isolation container (natively)"
-	tests/container/storage.sh "$B" | tee "$log"
-	add_counts "$log" storage-container
-	echo "== sandbox cp, --isolation container (natively)"
-	tests/container/cp.sh "$B" | tee "$log"
-	add_counts "$log" cp-container
-	echo "== sandbox run -v DIR (a bind mount), --isolation container (natively)"
-	tests/container/volumes-fs.sh "$B" | tee "$log"
-	add_counts "$log" volumes-fs-container
-	echo "== sandbox serve: the API over its socket and TCP, logs, --ttl, --isolation container (natively)"
-	tests/api/api.sh "$B" | tee "$log"
-	add_counts "$log" api
-	echo "== --log-driver journald to a real systemd-journald (natively, in a mount namespace of its own)"
-	tests/api/journald.sh "$B" | tee "$log"
-	add_counts "$log" journald
-	echo "== guards against sprawl: host limits, ps (old), prune (natively)"
-	tests/api/limits.sh "$B" | tee "$log"
-	add_counts "$log" limits
-	echo "== /metrics scraped by Debian's prometheus (natively)"
-	tests/api/prometheus.sh "$B" | tee "$log"
-	add_counts "$log" prometheus
-	echo "== the dashboard in headless chromium (natively; screenshots in $B/test-artifacts/dashboard)"
-	tests/api/dashboard.sh "$B" | tee "$log"
-	add_counts "$log" dashboard
+	suite run-container "sandbox run --isolation container (natively)" env ISO=container tests/e2e/run.sh "$B"
+	suite escape-container "escape attempts, --isolation container (natively)" env ISO=container tests/security/escape.sh "$B"
+	suite audit-native "sandbox audit: container, runc, crun, runsc side by side (natively)" tests/security/audit.sh "$B"
+	suite state "the state directory: squatted roots, forged state, symlinks, StopSignal (natively)" tests/security/state.sh "$B"
+	suite lifecycle-container "sandbox ps/kill/stop/logs/rm/inspect/check, --isolation container (natively)" tests/container/lifecycle.sh "$B"
+	suite exec-container "sandbox exec, --isolation container (natively)" tests/container/exec.sh "$B"
+	suite storage-container "sandbox run --storage, --isolation container (natively)" tests/container/storage.sh "$B"
+	suite cp-container "sandbox cp, --isolation container (natively)" tests/container/cp.sh "$B"
+	suite volumes-fs-container "sandbox run -v DIR (a bind mount), --isolation container (natively)" tests/container/volumes-fs.sh "$B"
+	suite api "sandbox serve: the API over its socket and TCP, logs, --ttl, --isolation container (natively)" tests/api/api.sh "$B"
+	suite journald "--log-driver journald to a real systemd-journald (natively, in a mount namespace of its own)" tests/api/journald.sh "$B"
+	suite limits "guards against sprawl: host limits, ps (old), prune (natively)" tests/api/limits.sh "$B"
+	suite prometheus "/metrics scraped by Debian's prometheus (natively)" tests/api/prometheus.sh "$B"
+	suite dashboard "the dashboard in headless chromium (natively; screenshots in $B/test-artifacts/dashboard)" tests/api/dashboard.sh "$B"
+	t0=$SECONDS
 	if check=$("$B/sandbox" kvm-check); then
 		echo "== end-to-end tests, natively ($check)"
 		tests/e2e/all.sh "$B" | tee "$log"
@@ -151,7 +127,7 @@ if [ $unit_only = 0 ]; then
 		[ "$par" -gt 2 ] && par=2
 		: >"$log.all"
 		session() { # session INDEX GROUP: one test-host session, retried once
-			local i=$1 g=$2 out="$log.s$1" rc attempt
+			local i=$1 g=$2 out="$log.s$1" rc attempt t0=$SECONDS
 			: >"$out"
 			# pmem.sh runs python from the Debian image made above
 			# (debootstrap.sh): that image cache goes into its test host.
@@ -182,6 +158,7 @@ if [ $unit_only = 0 ]; then
 				echo "!! the end-to-end session ($g) did not finish twice: one failure" >>"$out"
 				echo "0 passed, 1 failed, 0 skipped" >"$out.run"
 			fi
+			echo "   (session $g: $((SECONDS - t0)) s)" >>"$out"
 			grep -E '^[0-9]+ passed, [0-9]+ failed' "$out.run" | tail -n 1 >"$out.sum"
 			rm -f "$out.run"
 		}
@@ -206,9 +183,9 @@ if [ $unit_only = 0 ]; then
 		echo "   end-to-end, all sessions: $(cat "$log")"
 	fi
 	add_counts "$log" e2e
-	echo "== the test-host advice of sandbox check, run as printed (this host's image cache)"
-	KVMHOST_EXCLUDE="$(kvmhost_excludes "$B") ${KVMHOST_EXCLUDE:-}" tests/kvmhost/advice.sh "$B" | tee "$log"
-	add_counts "$log" advice
+	echo "   (e2e: $((SECONDS - t0)) s)"
+	suite advice "the test-host advice of sandbox check, run as printed (this host's image cache)" \
+		env KVMHOST_EXCLUDE="$(kvmhost_excludes "$B") ${KVMHOST_EXCLUDE:-}" tests/kvmhost/advice.sh "$B"
 	rm -f "$log"
 fi
 echo "${pass} passed, ${fail} failed, ${skip} skipped"
