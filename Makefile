@@ -220,8 +220,11 @@ demo: all
 # bench/run.sh: sandbox run end to end vs QEMU microvm boot, vm phases,
 # container baselines, idle sandbox density (one table); bench/boot.sh: the
 # boot-to-init comparison in detail.
+# The sandbox run table, then the snapshot one (each its own test-host
+# session): about 30 minutes in all.
 bench: all
 	bench/run.sh
+	$(MAKE) bench-snapshot
 
 bench-boot: all
 	bench/boot.sh
