@@ -123,6 +123,7 @@ struct run_spec {
 	const struct snap_from *from;   /* --from: the snapshot; NULL: boot */
 };
 struct snap_from;
+struct sandbox_state;
 /* The VM's RAM and vCPUs for O (run_vm.c). */
 /* The transport the VM gets for RC's image: O's choice, else the default
  * for its file system. */
@@ -132,6 +133,21 @@ void vm_size(const struct run_opts *o, uint64_t *mem_bytes, unsigned *ncpus);
  * is set (bench/'s comparisons only). A snapshot records it: its clones
  * have the device exactly when the source had it. */
 bool run_balloon(void);
+
+/* run_create.c: the making of a sandbox before its owner forks, in this
+ * order. Each returns 0, -1 with E filled, or a status already reported.
+ * The image's run configuration into RC, or, with --from, the snapshot
+ * opened into FROM (and O's image, network, cpus and memory taken from
+ * it). */
+int run_resolve(struct run_opts *o, struct runconf *rc, struct snap_from *from, struct err *e);
+/* S, new, written in the state directory (under the lock: its name is
+ * free, the host's limits allow it, a subnet for --network tap). */
+int run_create_state(const struct run_opts *o, const struct runconf *rc, const struct snap_from *from,
+		     struct sandbox_state *s, struct err *e);
+/* SPEC for S, its writable layer, and for a VM its record (ROOT/<id>/vm);
+ * on failure the caller removes S. */
+int run_make_spec(const struct run_opts *o, const struct runconf *rc, const struct snap_from *from,
+		  const struct sandbox_state *s, struct run_spec *spec, struct err *e);
 
 /* Where the guest kernel, initramfs, sandbox-image and guest-init are. */
 extern const char *run_bindir;
