@@ -50,6 +50,32 @@ for t in "$B"/tests/test_*; do
 	rm -f "$out"
 done
 
+# kvmhost_slot CMD...: CMD (which starts a test host) once it holds one of
+# the machine's KVMHOST_SLOTS test-host slots (default: the CPUs, at most
+# 2; each test host is one emulated CPU), shared by every run of this
+# script on the machine: `make test` and `make check-asan` side by side
+# (as CI runs them) keep two test hosts busy, not four that each get half
+# a CPU and see their guests' timeouts pass twice as fast.
+kvmhost_slot() {
+	local dir=${TMPDIR:-/tmp}/sandbox-kvmhost-slots n=${KVMHOST_SLOTS:-$(nproc)} i rc t0=$SECONDS ts
+	[ "$n" -ge 1 ] 2>/dev/null || n=1
+	[ "$n" -gt 2 ] && n=2
+	mkdir -p "$dir"
+	for (( ; ; )); do
+		for ((i = 0; i < n; i++)); do
+			# -o: the lock stays with flock, not with what CMD leaves running
+			ts=$SECONDS
+			flock -n -o -E 253 "$dir/$i" "$@"
+			rc=$?
+			if [ "$rc" != 253 ]; then
+				[ $((ts - t0)) -gt 0 ] && echo "   (waited $((ts - t0)) s for a test-host slot)"
+				return "$rc"
+			fi
+		done
+		sleep 1
+	done
+}
+
 # suite NAME TITLE CMD...: one suite, its output shown, its summary line
 # counted, and the time it took.
 suite() {
@@ -141,7 +167,7 @@ if [ $unit_only = 0 ]; then
 				# (and take longer: podman, ctr and CRI, a VM per container)
 				[ "$g" = oci ] && extra="$extra $oci_extra" tmo=${KVMHOST_TIMEOUT:-1800}
 				KVMHOST_EXTRA="$extra" KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=$tmo \
-					tests/kvmhost/run tests/e2e/all.sh "$B" $g >"$out.run" 2>&1
+					kvmhost_slot tests/kvmhost/run tests/e2e/all.sh "$B" $g >"$out.run" 2>&1
 				rc=$?
 				cat "$out.run" >>"$out"
 				# The test host is an emulated machine: if it itself dies
@@ -185,7 +211,7 @@ if [ $unit_only = 0 ]; then
 	add_counts "$log" e2e
 	echo "   (e2e: $((SECONDS - t0)) s)"
 	suite advice "the test-host advice of sandbox check, run as printed (this host's image cache)" \
-		env KVMHOST_EXCLUDE="$(kvmhost_excludes "$B") ${KVMHOST_EXCLUDE:-}" tests/kvmhost/advice.sh "$B"
+		kvmhost_slot env KVMHOST_EXCLUDE="$(kvmhost_excludes "$B") ${KVMHOST_EXCLUDE:-}" tests/kvmhost/advice.sh "$B"
 	rm -f "$log"
 fi
 echo "${pass} passed, ${fail} failed, ${skip} skipped"
