@@ -22,12 +22,13 @@ add_counts() { # parse "N passed, N failed, N skipped" from the last such line o
 }
 
 # The project paths the test host can do without when testing build dir $1:
-# every other build tree, and the objects and staging trees of these.
+# every other build tree, and the objects and staging trees of these. The
+# trees of make check-asan and make fuzz-smoke are named even before they
+# exist: one may be made while this run goes on.
 kvmhost_excludes() {
 	local d out="build/obj build/test-root build/initramfs-root"
-	for d in build-*/; do
-		d=${d%/}
-		[ -d "$d" ] || continue
+	for d in $(printf '%s\n' build-asan build-fuzz build-*/ | sed 's|/$||' | sort -u); do
+		[ -d "$d" ] || [ "$d" = build-asan ] || [ "$d" = build-fuzz ] || continue
 		if [ "$d" = "$1" ]; then out="$out $d/obj $d/test-root $d/initramfs-root"; else out="$out $d"; fi
 	done
 	echo "$out"
@@ -89,6 +90,10 @@ suite() {
 
 if [ $unit_only = 0 ]; then
 	log=$(mktemp)
+	# Every test host of this run (the e2e sessions, and the suites that
+	# start one themselves) leaves out the other build trees: what another
+	# build writes meanwhile is not ours to copy in.
+	export KVMHOST_EXCLUDE="$(kvmhost_excludes "$B") ${KVMHOST_EXCLUDE:-}"
 	suite native.sh "native host checks" tests/e2e/native.sh "$B"
 	suite container "container setup, host mode (the plain-container baseline)" tests/container/run.sh "$B"
 	suite image "image import (host side)" tests/image/run.sh "$B"
@@ -116,8 +121,8 @@ if [ $unit_only = 0 ]; then
 		echo "== end-to-end tests in the nested KVM test host"
 		echo "   (this host cannot boot Linux guests natively: ${check#*: })" | cut -c1-160
 		# Only the build tree under test (and build/, whose kernels an
-		# ASan build uses) goes into the test host, without objects.
-		excl=$(kvmhost_excludes "$B")
+		# ASan build uses) goes into the test host, without objects
+		# (KVMHOST_EXCLUDE, above).
 		# Several sessions, each with its own time bound, rather than one
 		# long one (the whole set under ASan is longer than any bound that
 		# still catches a hang early). Suites not named here go in a last
@@ -166,7 +171,7 @@ if [ $unit_only = 0 ]; then
 				local extra=${KVMHOST_EXTRA:-} tmo=${KVMHOST_TIMEOUT:-900}
 				# (and take longer: podman, ctr and CRI, a VM per container)
 				[ "$g" = oci ] && extra="$extra $oci_extra" tmo=${KVMHOST_TIMEOUT:-1800}
-				KVMHOST_EXTRA="$extra" KVMHOST_EXCLUDE="$excl ${KVMHOST_EXCLUDE:-}" KVMHOST_TIMEOUT=$tmo \
+				KVMHOST_EXTRA="$extra" KVMHOST_TIMEOUT=$tmo \
 					kvmhost_slot tests/kvmhost/run tests/e2e/all.sh "$B" $g >"$out.run" 2>&1
 				rc=$?
 				cat "$out.run" >>"$out"
@@ -211,7 +216,7 @@ if [ $unit_only = 0 ]; then
 	add_counts "$log" e2e
 	echo "   (e2e: $((SECONDS - t0)) s)"
 	suite advice "the test-host advice of sandbox check, run as printed (this host's image cache)" \
-		kvmhost_slot env KVMHOST_EXCLUDE="$(kvmhost_excludes "$B") ${KVMHOST_EXCLUDE:-}" tests/kvmhost/advice.sh "$B"
+		kvmhost_slot tests/kvmhost/advice.sh "$B"
 	rm -f "$log"
 fi
 echo "${pass} passed, ${fail} failed, ${skip} skipped"
