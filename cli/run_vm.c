@@ -425,7 +425,7 @@ static void on_resumed(void *arg)
  * last words: it failed before the agent channel was up), or reported a
  * status but no words; if it reported nothing, its kernel ended the VM
  * (a panic reboots it). The console is off, so there is no more to say. */
-static void explain_silent_end(struct vm *vm, struct err *e)
+static void explain_silent_end(const struct vm *vm, struct err *e)
 {
 	const char *words = event_port_words(&vm->events);
 	int init_status = atomic_load(&vm->events.exit_status);

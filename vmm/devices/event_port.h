@@ -22,6 +22,6 @@ void event_port_init(struct event_port *p, uint64_t (*clock)(void *), void *ctx)
 void event_port_io(void *dev, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
 /* The guest's last words, NUL-terminated, "" if none; call once the
  * vCPUs are stopped. */
-const char *event_port_words(struct event_port *p);
+const char *event_port_words(const struct event_port *p);
 
 #endif
