@@ -28,7 +28,7 @@ add_counts() { # parse "N passed, N failed, N skipped" from the last such line o
 kvmhost_excludes() {
 	local d out="build/obj build/test-root build/initramfs-root"
 	for d in $(printf '%s\n' build-asan build-fuzz build-*/ | sed 's|/$||' | sort -u); do
-		[ -d "$d" ] || [ "$d" = build-asan ] || [ "$d" = build-fuzz ] || continue
+		[ "$d" = 'build-*' ] && continue    # no other tree: the pattern itself
 		if [ "$d" = "$1" ]; then out="$out $d/obj $d/test-root $d/initramfs-root"; else out="$out $d"; fi
 	done
 	echo "$out"
@@ -51,19 +51,27 @@ for t in "$B"/tests/test_*; do
 	rm -f "$out"
 done
 
-# kvmhost_slot CMD...: CMD (which starts a test host) once it holds one of
-# the machine's KVMHOST_SLOTS test-host slots (default: the CPUs, at most
-# 2; each test host is one emulated CPU), shared by every run of this
-# script on the machine: `make test` and `make check-asan` side by side
-# (as CI runs them) keep two test hosts busy, not four that each get half
-# a CPU and see their guests' timeouts pass twice as fast.
-kvmhost_slot() {
-	local dir=${TMPDIR:-/tmp}/sandbox-kvmhost-slots n=${KVMHOST_SLOTS:-$(nproc)} i rc t0=$SECONDS ts
+# one_or_two N: N as a count of test hosts: 1 or 2 (each is one emulated
+# CPU and 3 GiB).
+one_or_two() {
+	local n=$1
 	[ "$n" -ge 1 ] 2>/dev/null || n=1
 	[ "$n" -gt 2 ] && n=2
+	echo "$n"
+}
+SLOTS=$(one_or_two "${KVMHOST_SLOTS:-$(nproc)}")
+
+# kvmhost_slot CMD...: CMD (which starts a test host) once it holds one of
+# the machine's SLOTS test-host slots (KVMHOST_SLOTS, default the CPUs),
+# shared by every run of this script on the machine: `make test` and
+# `make check-asan` side by side (as CI runs them) keep two test hosts
+# busy, not four that each get half a CPU and see their guests' timeouts
+# pass twice as fast.
+kvmhost_slot() {
+	local dir=${TMPDIR:-/tmp}/sandbox-kvmhost-slots i rc t0=$SECONDS ts
 	mkdir -p "$dir"
 	for (( ; ; )); do
-		for ((i = 0; i < n; i++)); do
+		for ((i = 0; i < SLOTS; i++)); do
 			# -o: the lock stays with flock, not with what CMD leaves running
 			ts=$SECONDS
 			flock -n -o -E 253 "$dir/$i" "$@"
@@ -150,12 +158,10 @@ if [ $unit_only = 0 ]; then
 			case " lib native all prepare $named " in *" $n "*) ;; *) rest="$rest $n" ;; esac
 		done
 		[ -n "$rest" ] && groups+=( "$rest" )
-		# Sessions run KVMHOST_PARALLEL at a time (default: the CPUs, at
-		# most 2; each test host is one emulated CPU), each into a log of
-		# its own, printed in order as they finish.
-		par=${KVMHOST_PARALLEL:-$(nproc)}
-		[ "$par" -ge 1 ] 2>/dev/null || par=1
-		[ "$par" -gt 2 ] && par=2
+		# Sessions run KVMHOST_PARALLEL at a time (default: as many as
+		# there are slots), each into a log of its own, printed in order
+		# as they finish.
+		par=$(one_or_two "${KVMHOST_PARALLEL:-$SLOTS}")
 		: >"$log.all"
 		session() { # session INDEX GROUP: one test-host session, retried once
 			local i=$1 g=$2 out="$log.s$1" rc attempt t0=$SECONDS
